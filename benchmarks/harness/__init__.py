@@ -1,0 +1,14 @@
+"""The benchmark harness behind benchmarks/run.py.
+
+    envs.py      find interpreters, make the per-Python venvs, install
+                 pyrometer (from this repository) and the peers (from PyPI)
+    peers.py     the profilers compared: a table of command builders
+    workloads.py discover benchmarks/workloads/*.py
+    runner.py    interleaved paired runs, medians, output checks
+    cost.py      the sampler-cost scenario (benchmarks/scenarios/)
+    machine.py   what machine and software the numbers come from
+    report.py    the markdown table, the targets, the JSON
+
+Standard library only: the harness runs on whatever Python starts run.py and
+drives the venvs' interpreters as subprocesses.
+"""

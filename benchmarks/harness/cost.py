@@ -1,0 +1,76 @@
+"""The sampler-cost scenario: pyrometer's own CPU use and rate with many deep
+stacks, and the floor (its wake-ups alone).  Runs
+benchmarks/scenarios/sampler_cost.py in the venv, each variant REPEATS times
+in fresh processes, profiled runs interleaved with unprofiled baselines for
+the variants whose threads are asleep (so "process CPU added" is the whole
+cost of profiling, measured from outside the sampler: the sampler thread
+plus anything pyrometer makes other threads do)."""
+import json
+import os
+
+from .util import capture, last_line, log, median
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+SCRIPT = os.path.join(os.path.dirname(HERE), "scenarios", "sampler_cost.py")
+
+DEPTH = 50
+# (name, threads, busy, what it shows)
+VARIANTS = [
+    ("floor", 0, 0, "wake-ups alone: no extra thread, the main thread asleep"),
+    ("10 asleep", 10, 0, "10 threads x 50 frames, all blocked on an Event"),
+    ("10 mixed", 10, 5, "10 threads x 50 frames, 5 spinning in Python, 5 blocked"),
+    ("10 busy", 10, 10, "10 threads x 50 frames, all spinning in Python (GIL-bound)"),
+]
+
+
+def _run(ctx, threads, busy, seconds, profiled):
+    argv = [ctx.python, SCRIPT, "--threads", str(threads), "--busy", str(busy), "--depth", str(DEPTH),
+            "--seconds", str(seconds), "--rate", "1000"]
+    if not profiled:
+        argv.append("--no-profile")
+    rc, out, err = capture(argv, timeout=seconds * 10 + 120, env=ctx.env)
+    if rc:
+        return {"error": "exit status %d: %s" % (rc, last_line(err or out))}
+    try:
+        return json.loads(out.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return {"error": "no JSON result: %s" % last_line(out or err)}
+
+
+def measure(ctx, seconds, repeats):
+    results = []
+    for name, threads, busy, what in VARIANTS:
+        runs, baselines, errors = [], [], []
+        for _ in range(repeats):
+            r = _run(ctx, threads, busy, seconds, True)
+            (errors if "error" in r else runs).append(r.get("error") or r)
+            if busy == 0:
+                b = _run(ctx, threads, busy, seconds, False)
+                (errors if "error" in b else baselines).append(b.get("error") or b)
+        row = {"variant": name, "threads": threads, "busy": busy, "depth": DEPTH, "seconds": seconds,
+               "what": what, "repeats": len(runs), "errors": errors, "runs": runs, "baselines": baselines}
+        metas = [r["meta"] for r in runs if r.get("meta")]
+        if metas:
+            row["sampler_cpu_share"] = median(m["sampler_cpu_s"] / m["duration_s"] for m in metas)
+            row["taken_ratio"] = median(m["samples_taken"] / m["samples_expected"] for m in metas
+                                        if m["samples_expected"])
+            row["achieved_hz"] = median(m["samples_taken"] / m["duration_s"] for m in metas)
+            row["torn"] = median(m["samples_torn"] for m in metas)
+            walks = [r.get("stats", {}).get("walks") for r in runs]
+            row["walks_per_sample"] = median(
+                w / m["samples_taken"] for w, m in zip(walks, metas) if w is not None and m["samples_taken"])
+            row["sampler_us_per_sample"] = median(
+                m["sampler_cpu_s"] / m["samples_taken"] * 1e6 for m in metas if m["samples_taken"])
+        if baselines and runs:
+            added = median(r["process_cpu_s"] for r in runs) - median(b["process_cpu_s"] for b in baselines)
+            row["process_cpu_added_share"] = added / median(r["wall_s"] for r in runs)
+        log("  sampler cost %-10s sampler CPU %s  taken %s  rate %s Hz%s" % (
+            name, _pct(row.get("sampler_cpu_share")), _pct(row.get("taken_ratio")),
+            "%.0f" % row["achieved_hz"] if row.get("achieved_hz") else "-",
+            ("  errors: %s" % errors[0]) if errors else ""))
+        results.append(row)
+    return results
+
+
+def _pct(x):
+    return "%.2f%%" % (100 * x) if x is not None else "-"

@@ -1,0 +1,38 @@
+/* pm_bind.h — what the binding files share.  Only bind/ and module.c include
+ * Python.h; everything they wrap is plain C. */
+#ifndef PM_BIND_H
+#define PM_BIND_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <pthread.h>
+
+#include "model/pm_model.h"
+
+typedef struct {
+    PyObject_HEAD
+    pm_profile *p;
+    /* The sampling thread adds to the model while Python may read it. */
+    pthread_mutex_t lock;
+} pm_ProfileObject;
+
+extern PyTypeObject pm_ProfileType;
+extern PyTypeObject pm_SamplerType;
+
+/* Returns a new Profile object owning p (NULL and an exception on error). */
+PyObject *pm_profile_wrap(pm_profile *p);
+/* Checks the sampler's reading of the calling thread's stack against the
+ * interpreter's own frames; returns the depth or -1 with RuntimeError set. */
+long pm_selfcheck_run(void);
+PyObject *pm_bind_selfcheck(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_supported(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);
+/* Fills a layout (pm_layout) for this interpreter, with a RuntimeError when
+ * it can't. */
+int pm_bind_layout(void *layout_out);
+/* The tid offset in glibc's thread descriptor, for 3.9/3.10 (-1 unknown). */
+long pm_bind_tid_offset(void);
+
+#endif

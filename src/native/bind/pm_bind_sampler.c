@@ -1,0 +1,466 @@
+/* pm_bind_sampler.c — the Sampler type, and the small part of sampling that
+ * needs the GIL: pinning code objects the sampler has met (so their addresses
+ * cannot be reused while it runs) and naming new threads.  Both run from a
+ * pending call the sampling thread schedules, in the main thread, between
+ * bytecodes. */
+#include "pm_bind.h"
+
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "collect/pm_layout.h"
+#include "collect/pm_layout_py.h"
+#include "collect/pm_sampler.h"
+#include "collect/pm_walker.h"
+
+/* Shared by the Sampler object and the pending calls it schedules: a pending
+ * call may run after the Sampler is gone, so the context is reference
+ * counted and `alive` says whether the sampler is still there. */
+typedef struct {
+    atomic_int refs;
+    int alive;               /* read and written under the GIL only */
+    int watched;             /* hears of code deaths (3.12+) */
+    PyObject *owner;         /* the Sampler object (borrowed), for stop_all */
+    pm_sampler *sampler;
+    pm_ProfileObject *profile;
+    pm_space space;          /* the main thread's own reader */
+    PyObject **pinned;       /* strong references taken */
+    size_t npinned, cappinned;
+} pin_ctx;
+
+typedef struct {
+    PyObject_HEAD
+    pm_ProfileObject *profile;
+    pm_sampler *s;
+    pin_ctx *ctx;
+    int started, stopped;
+} SamplerObject;
+
+/* Module-wide state, touched only with the GIL held. */
+static struct {
+    pm_layout layout;
+    int layout_ready;
+#if PY_VERSION_HEX >= 0x030C0000
+    int watcher;              /* code watcher id + 1, 0 when not registered */
+#endif
+    pin_ctx *live[64];        /* every Sampler object alive */
+} state;
+
+int pm_bind_layout(void *out)
+{
+    if (!state.layout_ready) {
+        char err[256];
+        if (pm_layout_fill(&state.layout, err, sizeof err) != 0) {
+            PyErr_SetString(PyExc_RuntimeError, err);
+            return -1;
+        }
+        state.layout_ready = 1;
+    }
+    memcpy(out, &state.layout, sizeof state.layout);
+    return 0;
+}
+
+long pm_bind_tid_offset(void)
+{
+    return pm_tid_offset_find((uint64_t)(uintptr_t)pthread_self(), (int)syscall(SYS_gettid));
+}
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* 3.12+: the interpreter tells us when a code object dies, so cache entries
+ * are trusted at once and nothing needs pinning. */
+static int code_watcher(PyCodeEvent event, PyCodeObject *co)
+{
+    if (event == PY_CODE_EVENT_DESTROY)
+        for (size_t i = 0; i < sizeof state.live / sizeof state.live[0]; i++)
+            if (state.live[i] && state.live[i]->watched)
+                pm_codecache_forget(pm_sampler_codecache(state.live[i]->sampler), (uint64_t)(uintptr_t)co);
+    return 0;
+}
+#endif
+
+/* Adds a sampler to the live list and, on 3.12+, to code-death news;
+ * returns 1 when its cache can trust entries at once. */
+static int watch(pin_ctx *c)
+{
+    size_t i = 0;
+    while (i < sizeof state.live / sizeof state.live[0] && state.live[i])
+        i++;
+    if (i == sizeof state.live / sizeof state.live[0])
+        return 0;
+    state.live[i] = c;
+#if PY_VERSION_HEX >= 0x030C0000
+    if (!state.watcher) {
+        int id = PyCode_AddWatcher(code_watcher);
+        if (id < 0) {
+            PyErr_Clear();
+            return 0;
+        }
+        state.watcher = id + 1;
+    }
+    c->watched = 1;
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+static void unwatch(pin_ctx *c)
+{
+    for (size_t i = 0; i < sizeof state.live / sizeof state.live[0]; i++)
+        if (state.live[i] == c)
+            state.live[i] = NULL;
+}
+
+static void ctx_release(pin_ctx *c)
+{
+    if (atomic_fetch_sub(&c->refs, 1) == 1)
+        PyMem_RawFree(c);
+}
+
+static void unpin_all(pin_ctx *c)
+{
+    for (size_t i = 0; i < c->npinned; i++)
+        Py_DECREF(c->pinned[i]);
+    PyMem_RawFree(c->pinned);
+    c->pinned = NULL;
+    c->npinned = c->cappinned = 0;
+}
+
+static void name_threads(pin_ctx *c)
+{
+    pm_id ids[256];
+    size_t n = pm_sampler_take_new_threads(c->sampler, ids, 256);
+    if (!n)
+        return;
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *mod = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    PyObject *active = mod ? PyObject_GetAttrString(mod, "_active") : NULL;
+    Py_XDECREF(mod);
+    if (!active || !PyDict_Check(active)) {
+        Py_XDECREF(active);
+        PyErr_Clear();
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        pthread_mutex_lock(&c->profile->lock);
+        uint64_t ident = pm_thread_at(c->profile->p, ids[i])->ident;
+        pthread_mutex_unlock(&c->profile->lock);
+        PyObject *key = PyLong_FromUnsignedLongLong(ident);
+        PyObject *t = key ? PyDict_GetItemWithError(active, key) : NULL;
+        Py_XDECREF(key);
+        /* _name, not the name property: reading it runs no Python code. */
+        PyObject *tn = t ? PyObject_GetAttrString(t, "_name") : NULL;
+        const char *s = tn && PyUnicode_Check(tn) ? PyUnicode_AsUTF8(tn) : NULL;
+        if (s) {
+            pthread_mutex_lock(&c->profile->lock);
+            pm_thread_set_name(c->profile->p, ids[i], s, strlen(s));
+            pthread_mutex_unlock(&c->profile->lock);
+        }
+        Py_XDECREF(tn);
+        PyErr_Clear();
+    }
+    Py_DECREF(active);
+}
+
+static void pin_codes(pin_ctx *c)
+{
+    pm_codecache *cc = pm_sampler_codecache(c->sampler);
+    uint64_t addrs[512];
+    size_t n;
+    while ((n = pm_codecache_take_pins(cc, addrs, 512)) > 0) {
+        for (size_t i = 0; i < n; i++) {
+            pthread_mutex_lock(&cc->lock);
+            pm_code *e = pm_codecache_find(cc, addrs[i]);
+            /* Under the GIL nothing can free the object now; the safe read
+             * tells whether it is still the one the sampler described. */
+            int ok = e && pm_codecache_still_valid(cc, &c->space, e);
+            pthread_mutex_unlock(&cc->lock);
+            if (ok && c->npinned == c->cappinned) {
+                size_t cap = c->cappinned ? c->cappinned * 2 : 256;
+                PyObject **p = PyMem_RawRealloc(c->pinned, cap * sizeof *p);
+                if (!p)
+                    ok = 0;
+                else {
+                    c->pinned = p;
+                    c->cappinned = cap;
+                }
+            }
+            if (ok) {
+                PyObject *o = (PyObject *)(uintptr_t)addrs[i];
+                Py_INCREF(o);
+                c->pinned[c->npinned++] = o;
+            }
+            pm_codecache_pinned(cc, addrs[i], ok);
+        }
+    }
+}
+
+static int pending(void *arg)
+{
+    pin_ctx *c = arg;
+    if (c->alive) {
+        pm_sampler_notify_done(c->sampler);
+        pin_codes(c);
+        name_threads(c);
+    }
+    ctx_release(c);
+    return 0;
+}
+
+/* Runs on the sampling thread: only schedules. */
+static void notify(void *arg)
+{
+    pin_ctx *c = arg;
+    atomic_fetch_add(&c->refs, 1);
+    if (Py_AddPendingCall(pending, c) != 0) {
+        pm_sampler_notify_done(c->sampler);
+        ctx_release(c);
+    }
+}
+
+static PyObject *Sampler_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"profile", "rate", "mode", "idle", "timeline", NULL};
+    PyObject *profile;
+    double rate = 1000.0;
+    const char *mode = "wall";
+    int idle = 1;
+    Py_ssize_t timeline = 1000000;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|$dspn:Sampler", kwlist, &pm_ProfileType, &profile, &rate, &mode,
+                                     &idle, &timeline))
+        return NULL;
+    pm_sampler_opts o = {rate, PM_MODE_WALL, idle, timeline < 0 ? 0 : (size_t)timeline};
+    if (strcmp(mode, "cpu") == 0)
+        o.mode = PM_MODE_CPU;
+    else if (strcmp(mode, "wall") != 0) {
+        PyErr_Format(PyExc_ValueError, "unknown mode '%s' (expected wall or cpu)", mode);
+        return NULL;
+    }
+    if (!(rate > 0) || rate > 100000) {
+        PyErr_SetString(PyExc_ValueError, "rate must be between 0 and 100000 Hz");
+        return NULL;
+    }
+    pm_layout L;
+    if (pm_bind_layout(&L) != 0)
+        return NULL;
+    SamplerObject *self = (SamplerObject *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    Py_INCREF(profile);
+    self->profile = (pm_ProfileObject *)profile;
+    char err[256] = "";
+    self->s = pm_sampler_new(&L, self->profile->p, &self->profile->lock, &o, err, sizeof err);
+    if (!self->s) {
+        Py_DECREF(self);
+        PyErr_SetString(PyExc_RuntimeError, err);
+        return NULL;
+    }
+    if (L.ts_native_thread_id == PM_NO_OFFSET)
+        pm_sampler_set_tid_offset(self->s, pm_bind_tid_offset());
+    self->ctx = PyMem_RawCalloc(1, sizeof *self->ctx);
+    if (!self->ctx) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    atomic_init(&self->ctx->refs, 1);
+    self->ctx->alive = 1;
+    self->ctx->sampler = self->s;
+    self->ctx->profile = self->profile;
+    pm_space_init(&self->ctx->space, getpid());
+    pm_sampler_set_notify(self->s, notify, self->ctx);
+    self->ctx->owner = (PyObject *)self;
+    pm_sampler_codecache(self->s)->watched = watch(self->ctx);
+    return (PyObject *)self;
+}
+
+#if PY_VERSION_HEX < 0x030B0000
+/* Before 3.11 a code object knows only its plain name; the qualified name
+ * (Class.method, outer.<locals>.inner) is on the function.  At the end, one
+ * pass over the GC heap finds the function of each code object sampled and
+ * renames its frame. */
+static void qualify_names(pin_ctx *c)
+{
+    pm_codecache *cc = pm_sampler_codecache(c->sampler);
+    if (cc->n == 0)
+        return;
+    PyObject *gc = PyImport_ImportModule("gc");
+    PyObject *objs = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
+    Py_XDECREF(gc);
+    if (!objs || !PyList_Check(objs)) {
+        Py_XDECREF(objs);
+        PyErr_Clear();
+        return;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objs); i++) {
+        PyObject *o = PyList_GET_ITEM(objs, i);
+        if (!PyFunction_Check(o))
+            continue;
+        PyObject *code = PyFunction_GET_CODE(o);
+        PyObject *qn = ((PyFunctionObject *)o)->func_qualname;
+        pm_code *e = pm_codecache_find(cc, (uint64_t)(uintptr_t)code);
+        if (!e || !qn || !PyUnicode_Check(qn) ||
+            PyUnicode_Compare(qn, ((PyCodeObject *)code)->co_name) == 0 ||
+            !pm_codecache_still_valid(cc, &c->space, e))
+            continue;
+        Py_ssize_t len;
+        const char *s = PyUnicode_AsUTF8AndSize(qn, &len);
+        if (!s) {
+            PyErr_Clear();
+            continue;
+        }
+        pthread_mutex_lock(&c->profile->lock);
+        pm_frame_set_name(c->profile->p, e->frame, pm_str_intern(c->profile->p, s, (size_t)len));
+        pthread_mutex_unlock(&c->profile->lock);
+    }
+    Py_DECREF(objs);
+}
+#endif
+
+static void stop_now(SamplerObject *self)
+{
+    if (!self->started || self->stopped)
+        return;
+    self->stopped = 1;
+    Py_BEGIN_ALLOW_THREADS
+    pm_sampler_stop(self->s);
+    Py_END_ALLOW_THREADS
+    /* Name what is still unnamed while the threads' objects may still exist. */
+    name_threads(self->ctx);
+#if PY_VERSION_HEX < 0x030B0000
+    qualify_names(self->ctx);
+#endif
+    self->ctx->alive = 0;
+    unwatch(self->ctx);
+    unpin_all(self->ctx);
+}
+
+static void Sampler_dealloc(SamplerObject *self)
+{
+    if (self->s)
+        stop_now(self);
+    /* Out of the watcher's list before the code cache it points at goes. */
+    if (self->ctx) {
+        self->ctx->alive = 0;
+        unwatch(self->ctx);
+        unpin_all(self->ctx);
+    }
+    if (self->s)
+        pm_sampler_free(self->s);
+    if (self->ctx)
+        ctx_release(self->ctx);
+    Py_XDECREF(self->profile);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* os.register_at_fork hooks: the sampling thread is ended before a fork and
+ * started again after it in the parent, so that the program's os.fork sees
+ * the threads it made and no others (3.12+ warns about forking a threaded
+ * process), and the child starts with no sampler running. */
+static PyObject *for_each_live(void (*fn)(pm_sampler *))
+{
+    for (size_t i = 0; i < sizeof state.live / sizeof state.live[0]; i++)
+        if (state.live[i] && state.live[i]->alive) {
+            Py_BEGIN_ALLOW_THREADS
+            fn(state.live[i]->sampler);
+            Py_END_ALLOW_THREADS
+        }
+    Py_RETURN_NONE;
+}
+
+PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return for_each_live(pm_sampler_pause);
+}
+
+PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    return for_each_live(pm_sampler_resume);
+}
+
+/* Registered with atexit: a sampler left running must stop before the
+ * interpreter tears down the structures it reads and the pending-call queue
+ * it posts to. */
+PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs)
+{
+    (void)self;
+    (void)noargs;
+    for (size_t i = 0; i < sizeof state.live / sizeof state.live[0]; i++)
+        if (state.live[i] && state.live[i]->owner)
+            stop_now((SamplerObject *)state.live[i]->owner);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Sampler_start(SamplerObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    if (self->started) {
+        PyErr_SetString(PyExc_RuntimeError, "a Sampler runs once; create a new one");
+        return NULL;
+    }
+    if (pm_selfcheck_run() < 0)
+        return NULL;
+    char err[256] = "";
+    if (pm_sampler_start(self->s, err, sizeof err) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, err);
+        return NULL;
+    }
+    self->started = 1;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Sampler_stop(SamplerObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    stop_now(self);
+    Py_RETURN_NONE;
+}
+
+static PyObject *Sampler_stats(SamplerObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    pm_sampler_stats st;
+    pm_sampler_get_stats(self->s, &st);
+    return Py_BuildValue("{sKsKsKsKsKsKsKsKsK}", "taken", (unsigned long long)st.ticks, "expected",
+                         (unsigned long long)st.expected, "torn", (unsigned long long)st.torn, "walks",
+                         (unsigned long long)st.walks, "reused", (unsigned long long)st.reused, "truncated",
+                         (unsigned long long)st.truncated, "sampler_cpu_ns", (unsigned long long)st.cpu_ns,
+                         "duration_ns", (unsigned long long)st.duration_ns, "reads", (unsigned long long)st.reads);
+}
+
+static PyObject *Sampler_running(SamplerObject *self, void *closure)
+{
+    (void)closure;
+    return PyBool_FromLong(self->started && !self->stopped && pm_sampler_running(self->s));
+}
+
+static PyMethodDef Sampler_methods[] = {
+    {"start", (PyCFunction)Sampler_start, METH_NOARGS, "Runs the self-check, then starts sampling."},
+    {"stop", (PyCFunction)Sampler_stop, METH_NOARGS, "Stops sampling and records the quality figures."},
+    {"stats", (PyCFunction)Sampler_stats, METH_NOARGS, "The sampler's own figures so far."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Sampler_getset[] = {
+    {"running", (getter)Sampler_running, NULL, "Whether the sampling thread runs.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject pm_SamplerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyrometer._native.Sampler",
+    .tp_basicsize = sizeof(SamplerObject),
+    .tp_dealloc = (destructor)Sampler_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "The GIL-free sampling thread.",
+    .tp_methods = Sampler_methods,
+    .tp_getset = Sampler_getset,
+    .tp_new = Sampler_new,
+};

@@ -1,0 +1,83 @@
+/* pm_layout.h — where things are in a CPython process.
+ *
+ * The walker is written once against this table of offsets; what differs
+ * between 3.9, 3.10, 3.11, 3.12 and 3.13 lives only in pm_layout.c, which
+ * takes every number from the running version's own (internal) headers, so a
+ * layout can never be out of date for the interpreter it was built with.
+ * No Python.h here: a layout for another process can be filled from a table
+ * or from _Py_DebugOffsets without changing the walker.
+ */
+#ifndef PM_LAYOUT_H
+#define PM_LAYOUT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* How frames are linked and where the current instruction is kept. */
+typedef enum {
+    PM_FRAMES_OBJECTS = 1,  /* 3.9, 3.10: heap PyFrameObject chain via f_back */
+    PM_FRAMES_INTERP = 2    /* 3.11+: _PyInterpreterFrame in per-thread data stack chunks */
+} pm_frames_kind;
+
+typedef enum {
+    PM_LASTI_BYTES = 1,     /* 3.9: int f_lasti, byte offset of the last instruction */
+    PM_LASTI_UNITS = 2,     /* 3.10: int f_lasti, index of the last instruction */
+    PM_LASTI_PREV_PTR = 3,  /* 3.11, 3.12: prev_instr, pointer to the last code unit run */
+    PM_LASTI_CUR_PTR = 4    /* 3.13: instr_ptr, pointer to the instruction running */
+} pm_lasti_kind;
+
+typedef enum {
+    PM_LINES_LNOTAB = 1,    /* 3.9 co_lnotab */
+    PM_LINES_310 = 2,       /* 3.10 co_linetable */
+    PM_LINES_LOCATIONS = 3  /* 3.11+ location table */
+} pm_lines_kind;
+
+#define PM_NO_OFFSET ((size_t)-1)
+
+typedef struct {
+    int version_hex;              /* PY_VERSION_HEX of the interpreter */
+    int frames_kind, lasti_kind, lines_kind;
+
+    uint64_t interp_addr;         /* the main PyInterpreterState */
+    size_t interp_tstate_head;    /* offset of the head of its thread list */
+
+    /* PyThreadState */
+    size_t ts_read;               /* bytes to copy: covers every field below */
+    size_t ts_next, ts_thread_id, ts_native_thread_id; /* native id PM_NO_OFFSET before 3.11 */
+    size_t ts_frame;              /* 3.9/3.10 frame; 3.11/3.12 cframe; 3.13 current_frame */
+    size_t cframe_current_frame;  /* 3.11/3.12: offset in _PyCFrame; else PM_NO_OFFSET */
+    size_t ts_datastack_chunk, ts_datastack_top; /* 3.11+; else PM_NO_OFFSET */
+
+    /* _PyStackChunk (3.11+) */
+    size_t chunk_previous, chunk_top, chunk_data; /* top: slots used, valid once left */
+
+    /* the frame (PyFrameObject or _PyInterpreterFrame) */
+    size_t fr_read;
+    size_t fr_back, fr_code, fr_lasti, fr_owner; /* owner PM_NO_OFFSET before 3.11 */
+    size_t fr_gen;                /* 3.9/3.10: the frame's generator, or PM_NO_OFFSET */
+    size_t fr_state;              /* 3.9 f_executing, 3.10 f_state (one byte); PM_NO_OFFSET after */
+    int owner_generator, owner_cstack; /* enum values; -1 when absent */
+
+    /* PyCodeObject */
+    uint64_t code_type;           /* &PyCode_Type */
+    size_t co_read;
+    size_t ob_refcnt, ob_type, ob_size;
+    size_t co_firstlineno, co_name, co_qualname, co_filename; /* qualname PM_NO_OFFSET before 3.11 */
+    size_t co_lines;              /* co_lnotab (3.9) or co_linetable (3.10+) */
+    size_t co_code;               /* 3.9/3.10: the co_code bytes object; else PM_NO_OFFSET */
+    size_t co_code_adaptive;      /* 3.11+: start of the code units inside the code object */
+    size_t co_firsttraceable;     /* 3.11+: first instruction after the frame's set-up */
+
+    /* bytes and str */
+    size_t bytes_size, bytes_data;
+    size_t str_length, str_state, str_ascii_data, str_compact_data;
+    uint32_t str_kind_mask, str_compact_mask, str_ascii_mask;
+    int str_kind_shift;
+
+    /* GIL: whether it is locked and who had it last */
+    uint64_t gil_addr;
+    size_t gil_locked, gil_last_holder;
+    size_t gil_locked_size;       /* 4 (int) */
+} pm_layout;
+
+#endif

@@ -1,0 +1,706 @@
+/* pm_sampler.c — see pm_sampler.h.
+ *
+ * One tick: read the thread list (one batched read), read every thread's
+ * CPU clock, and walk only the threads that used CPU since the last tick —
+ * a thread that has not run cannot have changed its Python stack, so its
+ * previous leaf is reused.  That keeps the cost near one walk per tick even
+ * with many threads, since under the GIL few of them run in any millisecond.
+ */
+#include "pm_sampler.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pm_walker.h"
+
+typedef struct {
+    uint64_t tstate, ident, native_id;
+    uint64_t prev_cpu;       /* CPU clock at the last tick, ns */
+    uint64_t prev_frame;     /* top frame address at the last walk */
+    uint64_t last_tick;      /* tick this slot was last seen */
+    pm_id thread;            /* model thread, PM_NONE until first sample */
+    pm_id leaf;              /* leaf of the last good walk, PM_NONE if none */
+    pm_id tl_leaf;           /* last leaf written to the timeline */
+    int have_cpu;
+    pm_walk_memo memo;
+    /* The last good walk, outermost first: each raw frame and the node the
+     * stack had reached after it.  The next walk reuses the longest common
+     * outer part instead of resolving it again. */
+    pm_raw_frame *prev_raw;
+    pm_id *prev_path;
+    size_t prev_n, prev_cap;
+} pm_slot;
+
+struct pm_sampler {
+    pm_layout L;
+    pm_space space;
+    pm_walker walker;
+    pm_codecache codes;
+    pm_profile *model;
+    pthread_mutex_t *model_lock;
+    pm_sampler_opts o;
+    int m_samples, m_wall, m_cpu, m_idle, m_gil;
+
+    pthread_t thread;
+    int thread_alive;           /* a thread was started and not joined */
+    int paused;                 /* thread ended for a fork, to be started again */
+    pthread_mutex_t wake_lock;
+    pthread_cond_t wake;
+    atomic_int stop;
+    atomic_int running;
+
+    pm_sampler_notify notify;
+    void *notify_ctx;
+    atomic_int notified;
+
+    pm_slot *slots;
+    size_t nslots, capslots;
+    pm_id new_threads[256];
+    size_t nnew;
+
+    pm_raw_frame *raw, *raw_rev;
+    pm_id *path;
+    uint64_t *verify;
+
+    uint64_t start_ns, last_ns;
+    uint64_t rng;
+    pthread_mutex_t stats_lock;
+    pm_sampler_stats st;
+};
+
+/* Every live sampler, for fork(): the child has no sampling thread, and must
+ * not inherit a lock that thread held at the moment of the fork. */
+static struct {
+    pthread_mutex_t lock;
+    pthread_once_t once;
+    pm_sampler *list[64];
+} registry = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_ONCE_INIT, {NULL}};
+
+static void fork_prepare(void)
+{
+    pthread_mutex_lock(&registry.lock);
+    for (size_t i = 0; i < 64; i++)
+        if (registry.list[i]) {
+            pthread_mutex_lock(registry.list[i]->model_lock);
+            pthread_mutex_lock(&registry.list[i]->codes.lock);
+        }
+}
+
+static void fork_parent(void)
+{
+    for (size_t i = 0; i < 64; i++)
+        if (registry.list[i]) {
+            pthread_mutex_unlock(&registry.list[i]->codes.lock);
+            pthread_mutex_unlock(registry.list[i]->model_lock);
+        }
+    pthread_mutex_unlock(&registry.lock);
+}
+
+static void fork_child(void)
+{
+    for (size_t i = 0; i < 64; i++) {
+        pm_sampler *s = registry.list[i];
+        if (!s)
+            continue;
+        pthread_mutex_unlock(&s->codes.lock);
+        pthread_mutex_unlock(s->model_lock);
+        /* The thread did not come along: nothing to stop or join. */
+        s->thread_alive = 0;
+        s->paused = 0;
+        atomic_store(&s->running, 0);
+    }
+    pthread_mutex_unlock(&registry.lock);
+}
+
+static void registry_init(void) { pthread_atfork(fork_prepare, fork_parent, fork_child); }
+
+static void registry_set(pm_sampler *old, pm_sampler *new_)
+{
+    pthread_once(&registry.once, registry_init);
+    pthread_mutex_lock(&registry.lock);
+    for (size_t i = 0; i < 64; i++)
+        if (registry.list[i] == old) {
+            registry.list[i] = new_;
+            break;
+        }
+    pthread_mutex_unlock(&registry.lock);
+}
+
+static void slot_clear(pm_slot *sl)
+{
+    pm_memo_free(&sl->memo);
+    free(sl->prev_raw);
+    free(sl->prev_path);
+    sl->prev_raw = NULL;
+    sl->prev_path = NULL;
+    sl->prev_n = sl->prev_cap = 0;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Linux encodes "CPU clock of thread tid" as a clockid (what glibc's
+ * pthread_getcpuclockid computes); using the tid avoids touching a pthread_t
+ * whose thread may have exited, and works for another process too. */
+static int thread_cpu_ns(uint64_t tid, uint64_t *out)
+{
+    if (!tid)
+        return -1;
+    clockid_t cid = (clockid_t)(((~(unsigned)tid) << 3) | 6);
+    struct timespec t;
+    if (clock_gettime(cid, &t) != 0)
+        return -1;
+    *out = (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+    return 0;
+}
+
+pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_t *model_lock,
+                           const pm_sampler_opts *o, char *err, size_t errlen)
+{
+    pm_sampler *s = calloc(1, sizeof *s);
+    if (!s) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    s->L = *L;
+    s->model = model;
+    s->model_lock = model_lock;
+    s->o = *o;
+    pm_space_init(&s->space, getpid());
+    s->raw = malloc(PM_MAX_DEPTH * sizeof *s->raw);
+    s->raw_rev = malloc(PM_MAX_DEPTH * sizeof *s->raw_rev);
+    s->path = malloc(PM_MAX_DEPTH * sizeof *s->path);
+    s->verify = malloc(PM_MAX_DEPTH * sizeof *s->verify);
+    int walker = s->raw && s->raw_rev && s->path && s->verify && pm_walker_init(&s->walker, &s->L, &s->space) == 0;
+    if (!walker || pm_codecache_init(&s->codes, &s->L, &s->space) != 0) {
+        if (walker)
+            pm_walker_free(&s->walker);
+        free(s->raw);
+        free(s->raw_rev);
+        free(s->path);
+        free(s->verify);
+        free(s);
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    pthread_mutex_init(&s->wake_lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->wake, &ca);
+    pthread_condattr_destroy(&ca);
+    pthread_mutex_init(&s->stats_lock, NULL);
+    s->rng = now_ns() | 1;
+
+    pthread_mutex_lock(model_lock);
+    s->m_samples = pm_metric_add(model, "samples", "count");
+    s->m_wall = pm_metric_add(model, "wall", "nanoseconds");
+    s->m_cpu = pm_metric_add(model, "cpu", "nanoseconds");
+    s->m_idle = pm_metric_add(model, "idle", "count");
+    s->m_gil = pm_metric_add(model, "gil", "count");
+    if (o->timeline_cap)
+        pm_timeline_enable(model, o->timeline_cap);
+    pthread_mutex_unlock(model_lock);
+    if (s->m_samples < 0 || s->m_wall < 0 || s->m_cpu < 0 || s->m_idle < 0 || s->m_gil < 0) {
+        snprintf(err, errlen, "the profile has no room for the sampler's metrics");
+        pm_sampler_free(s);
+        return NULL;
+    }
+    return s;
+}
+
+void pm_sampler_free(pm_sampler *s)
+{
+    if (!s)
+        return;
+    pm_sampler_stop(s);
+    for (size_t i = 0; i < s->nslots; i++)
+        slot_clear(&s->slots[i]);
+    free(s->slots);
+    pm_walker_free(&s->walker);
+    pm_codecache_free(&s->codes);
+    free(s->raw);
+    free(s->raw_rev);
+    free(s->path);
+    free(s->verify);
+    pthread_mutex_destroy(&s->wake_lock);
+    pthread_cond_destroy(&s->wake);
+    pthread_mutex_destroy(&s->stats_lock);
+    free(s);
+}
+
+void pm_sampler_set_notify(pm_sampler *s, pm_sampler_notify fn, void *ctx)
+{
+    s->notify = fn;
+    s->notify_ctx = ctx;
+}
+
+void pm_sampler_set_tid_offset(pm_sampler *s, long off) { s->walker.tid_offset = off; }
+pm_codecache *pm_sampler_codecache(pm_sampler *s) { return &s->codes; }
+int pm_sampler_running(const pm_sampler *s) { return atomic_load(&((pm_sampler *)s)->running); }
+void pm_sampler_notify_done(pm_sampler *s) { atomic_store(&s->notified, 0); }
+
+size_t pm_sampler_take_new_threads(pm_sampler *s, pm_id *out, size_t max)
+{
+    pthread_mutex_lock(s->model_lock);
+    size_t n = s->nnew < max ? s->nnew : max;
+    memcpy(out, s->new_threads, n * sizeof *out);
+    memmove(s->new_threads, s->new_threads + n, (s->nnew - n) * sizeof *out);
+    s->nnew -= n;
+    pthread_mutex_unlock(s->model_lock);
+    return n;
+}
+
+static pm_slot *slot_for(pm_sampler *s, const pm_tinfo *t)
+{
+    for (size_t i = 0; i < s->nslots; i++)
+        if (s->slots[i].tstate == t->tstate && s->slots[i].ident == t->ident)
+            return &s->slots[i];
+    if (s->nslots == s->capslots) {
+        size_t cap = s->capslots ? s->capslots * 2 : 16;
+        pm_slot *n = realloc(s->slots, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        s->slots = n;
+        s->capslots = cap;
+    }
+    pm_slot *sl = &s->slots[s->nslots++];
+    memset(sl, 0, sizeof *sl);
+    sl->tstate = t->tstate;
+    sl->ident = t->ident;
+    sl->thread = PM_NONE;
+    sl->leaf = PM_NONE;
+    sl->tl_leaf = PM_NONE;
+    return sl;
+}
+
+static int same_raw(const pm_raw_frame *a, const pm_raw_frame *b)
+{
+    return a->addr == b->addr && a->code == b->code && a->lasti == b->lasti && a->owner == b->owner;
+}
+
+static int keep_prev(pm_slot *sl, const pm_raw_frame *raw, const pm_id *path, size_t n)
+{
+    if (n > sl->prev_cap) {
+        size_t cap = n < 64 ? 64 : n;
+        pm_raw_frame *r = realloc(sl->prev_raw, cap * sizeof *r);
+        if (r)
+            sl->prev_raw = r;
+        pm_id *p = realloc(sl->prev_path, cap * sizeof *p);
+        if (p)
+            sl->prev_path = p;
+        if (!r || !p) {
+            sl->prev_n = 0;
+            return -1;
+        }
+        sl->prev_cap = cap;
+    }
+    memcpy(sl->prev_raw, raw, n * sizeof *raw);
+    memcpy(sl->prev_path, path, n * sizeof *path);
+    sl->prev_n = n;
+    return 0;
+}
+
+/* Turns a walk (raw frames, leaf first) into a leaf node of the model.
+ * Frames that have not really started (3.11+ set-up) are left out; anything
+ * impossible makes the whole stack torn (PM_NONE).  Caller holds the model
+ * lock. */
+static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame *leaf_first, size_t n,
+                     int truncated, uint64_t tick)
+{
+    const pm_layout *L = &s->L;
+    /* Outermost first from here on. */
+    pm_raw_frame *raw = s->raw_rev;
+    for (size_t i = 0; i < n; i++)
+        raw[i] = leaf_first[n - 1 - i];
+
+    pm_id node = root;
+    size_t k = 0;
+    if (truncated) {
+        pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
+        node = pm_node_child(s->model, root, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
+        s->st.truncated++;
+    } else {
+        while (k < n && k < sl->prev_n && same_raw(&raw[k], &sl->prev_raw[k]))
+            k++;
+        if (k)
+            node = sl->prev_path[k - 1];
+    }
+
+    /* One batched read checks every code object that needs it this tick. */
+    size_t nv = 0;
+    for (size_t i = k; i < n; i++)
+        if (!pm_codecache_lookup(&s->codes, raw[i].code, tick))
+            s->verify[nv++] = raw[i].code;
+    if (nv)
+        pm_codecache_verify(&s->codes, s->verify, nv, tick);
+
+    for (size_t i = k; i < n; i++) {
+        int not_code = 0;
+        pm_code *e = pm_codecache_get(&s->codes, s->model, raw[i].code, tick, &not_code);
+        if (!e)
+            return PM_NONE;
+        int64_t lasti = raw[i].lasti;
+        if (lasti < -1 || lasti >= (int64_t)e->n_units)
+            return PM_NONE;
+        if (!(L->frames_kind == PM_FRAMES_INTERP && raw[i].owner != L->owner_generator &&
+              lasti < e->firsttraceable)) {
+            int32_t line = lasti >= 0 ? e->lines[lasti] : e->firstlineno;
+            node = pm_node_child(s->model, node, e->frame, line < 0 ? 0 : line);
+            if (node == PM_NONE)
+                return PM_NONE;
+        }
+        s->path[i] = node;
+    }
+    if (!truncated) {
+        memcpy(s->path, sl->prev_path, k * sizeof *s->path);
+        keep_prev(sl, raw, s->path, n);
+    }
+    return node;
+}
+
+/* Walks and resolves one thread; returns the leaf node or PM_NONE (torn). */
+static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick)
+{
+    if (sl->thread == PM_NONE) {
+        sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
+        if (sl->thread == PM_NONE)
+            return PM_NONE;
+        if (s->nnew < sizeof s->new_threads / sizeof s->new_threads[0])
+            s->new_threads[s->nnew++] = sl->thread;
+    }
+    pm_id root = pm_thread_at(s->model, sl->thread)->root;
+    /* A torn read means the thread moved mid-copy (tight generator loops
+     * churn frames every fraction of a microsecond); a fresh copy usually
+     * catches it still.  Dropping would bias the profile against exactly
+     * that code, so try hard: up to eight copies, then drop and count. */
+    for (int attempt = 0; attempt < 8; attempt++) {
+        size_t depth = 0;
+        int truncated = 0;
+        s->st.walks++;
+        if (pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated) == 0) {
+            pm_id leaf = resolve(s, sl, root, s->raw, depth, truncated, tick);
+            if (leaf != PM_NONE)
+                return leaf;
+        }
+        sl->prev_n = 0;
+    }
+    s->st.torn++;
+    return PM_NONE;
+}
+
+/* Whether a thread's stack is known to be the one of its last walk without
+ * walking it.  A thread that has not run since cannot have changed it.  One
+ * that barely ran (under 5% of the interval: waking to wait for the GIL
+ * again, a sleep loop) is checked by its top frame alone — same frame, code,
+ * instruction and caller — which is one small read instead of a walk. */
+static int unchanged(pm_sampler *s, const pm_slot *sl, const pm_tinfo *t, uint64_t dcpu, uint64_t dt)
+{
+    if (dcpu == 0)
+        return 1;
+    if (dcpu * 20 >= dt || sl->prev_n < 2)
+        return 0;
+    pm_raw_frame top;
+    uint64_t back;
+    if (pm_walker_top(&s->walker, t, &top, &back) != 0)
+        return 0;
+    const pm_raw_frame *was = &sl->prev_raw[sl->prev_n - 1];
+    return top.addr == was->addr && top.code == was->code && top.lasti == was->lasti &&
+           back == sl->prev_raw[sl->prev_n - 2].addr;
+}
+
+static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
+{
+    long n = pm_walker_threads(&s->walker);
+    if (n < 0)
+        return;
+    pthread_mutex_lock(s->model_lock);
+    for (long i = 0; i < n; i++) {
+        const pm_tinfo *t = &s->walker.threads[i];
+        pm_slot *sl = slot_for(s, t);
+        if (!sl)
+            continue;
+        sl->last_tick = tickno;
+        sl->native_id = t->native_id;
+        uint64_t cpu = 0, dcpu = 0;
+        int have = thread_cpu_ns(t->native_id, &cpu) == 0;
+        if (have) {
+            /* A thread seen for the first time: its CPU since the last tick
+             * is at most the interval. */
+            dcpu = sl->have_cpu ? (cpu > sl->prev_cpu ? cpu - sl->prev_cpu : 0) : (cpu < dt ? cpu : dt);
+            sl->prev_cpu = cpu;
+            sl->have_cpu = 1;
+        }
+        pm_id leaf = PM_NONE;
+        if (t->frame) {
+            if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
+                leaf = sl->leaf;
+                s->st.reused++;
+            } else {
+                leaf = walk_thread(s, sl, t, tickno);
+                sl->leaf = leaf;
+                sl->prev_frame = t->frame;
+            }
+        } else {
+            sl->leaf = PM_NONE;
+        }
+        /* Off-CPU for most of the interval counts as idle (sleeping, blocked
+         * on I/O or waiting for the GIL). */
+        int idle = have ? dcpu * 4 < dt : 0;
+        int keep = leaf != PM_NONE;
+        if (s->o.mode == PM_MODE_CPU)
+            keep = keep && dcpu > 0;
+        else if (!s->o.idle)
+            keep = keep && !idle;
+        if (keep) {
+            pm_node_add(s->model, leaf, s->m_samples, 1);
+            pm_node_add(s->model, leaf, s->m_wall, (int64_t)dt);
+            pm_node_add(s->model, leaf, s->m_cpu, (int64_t)dcpu);
+            if (idle)
+                pm_node_add(s->model, leaf, s->m_idle, 1);
+            if (s->walker.gil_locked && s->walker.gil_holder == t->tstate)
+                pm_node_add(s->model, leaf, s->m_gil, 1);
+        }
+        pm_id tl = keep ? leaf : PM_NONE;
+        if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {
+            pm_timeline_add(s->model, now - s->start_ns, sl->thread, tl);
+            sl->tl_leaf = tl;
+        }
+    }
+    /* Threads gone since the last tick: close their timeline, drop the slot. */
+    for (size_t i = 0; i < s->nslots;) {
+        pm_slot *sl = &s->slots[i];
+        if (sl->last_tick == tickno) {
+            i++;
+            continue;
+        }
+        if (s->o.timeline_cap && sl->thread != PM_NONE && sl->tl_leaf != PM_NONE)
+            pm_timeline_add(s->model, now - s->start_ns, sl->thread, PM_NONE);
+        slot_clear(sl);
+        s->slots[i] = s->slots[--s->nslots];
+    }
+    int want = s->nnew > 0;
+    pthread_mutex_unlock(s->model_lock);
+    want = want || pm_codecache_pins_waiting(&s->codes);
+    if (want && s->notify && !atomic_exchange(&s->notified, 1))
+        s->notify(s->notify_ctx);
+}
+
+static uint64_t next_rand(pm_sampler *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
+static void *run(void *arg)
+{
+    pm_sampler *s = arg;
+    uint64_t interval = (uint64_t)(1e9 / s->o.rate_hz);
+    if (interval < 10000)
+        interval = 10000;
+    /* Ticks and the last tick's time carry over a pause (see fork). */
+    uint64_t deadline = now_ns() + interval, tickno = s->st.ticks;
+    pthread_mutex_lock(&s->wake_lock);
+    while (!atomic_load(&s->stop)) {
+        /* ±5% jitter so a program with a period near ours is not aliased. */
+        int64_t jitter = (int64_t)(next_rand(s) % (interval / 10 + 1)) - (int64_t)(interval / 20);
+        uint64_t wake = deadline + (uint64_t)jitter;
+        struct timespec ts = {(time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull)};
+        int rc = 0;
+        while (!atomic_load(&s->stop) && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&s->wake, &s->wake_lock, &ts);
+        if (atomic_load(&s->stop))
+            break;
+        pthread_mutex_unlock(&s->wake_lock);
+        uint64_t now = now_ns();
+        tick(s, ++tickno, now, now - s->last_ns);
+        s->last_ns = now;
+        pthread_mutex_lock(&s->stats_lock);
+        s->st.ticks = tickno;
+        pthread_mutex_unlock(&s->stats_lock);
+        deadline += interval;
+        /* Fell behind (machine busy): skip the missed deadlines rather than
+         * firing a burst of samples at once. */
+        uint64_t after = now_ns();
+        if (after > deadline + interval)
+            deadline += ((after - deadline) / interval) * interval;
+        pthread_mutex_lock(&s->wake_lock);
+    }
+    pthread_mutex_unlock(&s->wake_lock);
+    struct timespec c;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
+    pthread_mutex_lock(&s->stats_lock);
+    /* Accumulated: a pause (fork) ends one thread and starts another. */
+    s->st.cpu_ns += (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
+    pthread_mutex_unlock(&s->stats_lock);
+    return NULL;
+}
+
+static int spawn(pm_sampler *s, char *err, size_t errlen);
+
+int pm_sampler_start(pm_sampler *s, char *err, size_t errlen)
+{
+    if (s->thread_alive) {
+        snprintf(err, errlen, "the sampler is already running");
+        return -1;
+    }
+    if (!(s->o.rate_hz > 0) || s->o.rate_hz > 100000) {
+        snprintf(err, errlen, "sampling rate must be between 0 and 100000 Hz");
+        return -1;
+    }
+    atomic_store(&s->stop, 0);
+    s->start_ns = now_ns();
+    s->last_ns = s->start_ns;
+    if (spawn(s, err, errlen) != 0)
+        return -1;
+    registry_set(NULL, s);
+    return 0;
+}
+
+/* Starts the sampling thread. */
+static int spawn(pm_sampler *s, char *err, size_t errlen)
+{
+    /* Signals are the program's: the sampling thread blocks them all so a
+     * SIGINT or SIGTERM is never delivered to it. */
+    sigset_t all, old;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &old);
+    int rc = pthread_create(&s->thread, NULL, run, s);
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        snprintf(err, errlen, "cannot start the sampling thread: %s", strerror(rc));
+        return -1;
+    }
+    s->thread_alive = 1;
+    atomic_store(&s->running, 1);
+    return 0;
+}
+
+/* Ends the sampling thread and waits for it. */
+static void join(pm_sampler *s)
+{
+    pthread_mutex_lock(&s->wake_lock);
+    atomic_store(&s->stop, 1);
+    pthread_cond_signal(&s->wake);
+    pthread_mutex_unlock(&s->wake_lock);
+    pthread_join(s->thread, NULL);
+    s->thread_alive = 0;
+}
+
+void pm_sampler_pause(pm_sampler *s)
+{
+    if (!s->thread_alive || s->paused)
+        return;
+    join(s);
+    s->paused = 1;
+}
+
+void pm_sampler_resume(pm_sampler *s)
+{
+    if (!s->paused)
+        return;
+    s->paused = 0;
+    char err[128];
+    atomic_store(&s->stop, 0);
+    if (spawn(s, err, sizeof err) != 0)
+        atomic_store(&s->running, 0); /* the profile so far stays valid */
+}
+
+void pm_sampler_stop(pm_sampler *s)
+{
+    registry_set(s, NULL);
+    if (!s->thread_alive && !s->paused)
+        return;
+    if (s->thread_alive)
+        join(s);
+    s->paused = 0;
+    atomic_store(&s->running, 0);
+    uint64_t end = now_ns();
+
+    pm_sampler_stats st;
+    pm_sampler_get_stats(s, &st);
+    st.duration_ns = end - s->start_ns;
+    pthread_mutex_lock(s->model_lock);
+    pm_meta_set_str(s->model, "mode", s->o.mode == PM_MODE_CPU ? "cpu" : "wall");
+    pm_meta_set_num(s->model, "rate_hz", s->o.rate_hz);
+    pm_meta_set_num(s->model, "duration_s", (double)st.duration_ns / 1e9);
+    pm_meta_set_num(s->model, "samples_expected", (double)st.expected);
+    pm_meta_set_num(s->model, "samples_taken", (double)st.ticks);
+    pm_meta_set_num(s->model, "samples_torn", (double)st.torn);
+    pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
+    pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
+    pthread_mutex_unlock(s->model_lock);
+}
+
+void pm_sampler_get_stats(pm_sampler *s, pm_sampler_stats *out)
+{
+    pthread_mutex_lock(&s->stats_lock);
+    *out = s->st;
+    pthread_mutex_unlock(&s->stats_lock);
+    uint64_t end = atomic_load(&s->running) ? now_ns() : s->last_ns;
+    if (s->start_ns && end > s->start_ns) {
+        out->duration_ns = end - s->start_ns;
+        out->expected = (uint64_t)((double)out->duration_ns * s->o.rate_hz / 1e9);
+    }
+    if (atomic_load(&s->running)) {
+        clockid_t cid;
+        struct timespec c;
+        if (s->thread_alive && pthread_getcpuclockid(s->thread, &cid) == 0 && clock_gettime(cid, &c) == 0)
+            out->cpu_ns += (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
+    }
+    out->reads = s->space.calls;
+}
+
+int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lines, size_t cap,
+                     size_t *depth)
+{
+    if (pm_sampler_running(s))
+        return -1;
+    long n = pm_walker_threads(&s->walker);
+    for (long i = 0; i < n; i++) {
+        const pm_tinfo *t = &s->walker.threads[i];
+        if (t->tstate != tstate)
+            continue;
+        pm_slot sl;
+        memset(&sl, 0, sizeof sl);
+        sl.thread = sl.leaf = sl.tl_leaf = PM_NONE;
+        pthread_mutex_lock(s->model_lock);
+        pm_id leaf = walk_thread(s, &sl, t, 1);
+        pm_id root = sl.thread == PM_NONE ? PM_NONE : pm_thread_at(s->model, sl.thread)->root;
+        size_t k = 0;
+        /* Read the stack back from the model: the path the sampler would
+         * have charged, so the check covers resolving and insertion too. */
+        for (pm_id nd = leaf; leaf != PM_NONE && nd != root && k < cap; nd = pm_node_get(s->model, nd)->parent) {
+            frames[k] = pm_node_get(s->model, nd)->frame;
+            lines[k] = pm_node_get(s->model, nd)->line;
+            k++;
+        }
+        pthread_mutex_unlock(s->model_lock);
+        slot_clear(&sl);
+        if (leaf == PM_NONE)
+            return -1;
+        for (size_t j = 0; j < k / 2; j++) {
+            pm_id f = frames[j];
+            frames[j] = frames[k - 1 - j];
+            frames[k - 1 - j] = f;
+            int32_t l = lines[j];
+            lines[j] = lines[k - 1 - j];
+            lines[k - 1 - j] = l;
+        }
+        *depth = k;
+        return 0;
+    }
+    return -1;
+}

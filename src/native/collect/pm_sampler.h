@@ -1,0 +1,74 @@
+/* pm_sampler.h — the sampling profiler: a native thread that never takes
+ * the GIL, wakes at a fixed rate (absolute, slightly jittered deadlines),
+ * reads every Python thread's stack through the walker, and adds the sample
+ * to the model.  No Python.h: the module supplies the layout and a callback
+ * for the little work that needs the GIL (pinning code objects, thread
+ * names).
+ */
+#ifndef PM_SAMPLER_H
+#define PM_SAMPLER_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/pm_model.h"
+#include "pm_codecache.h"
+#include "pm_layout.h"
+
+typedef enum { PM_MODE_WALL = 0, PM_MODE_CPU = 1 } pm_sampler_mode;
+
+typedef struct {
+    double rate_hz;
+    int mode;            /* pm_sampler_mode */
+    int idle;            /* wall mode: keep samples of threads that are off-CPU */
+    size_t timeline_cap; /* events; 0: no timeline */
+} pm_sampler_opts;
+
+typedef struct {
+    uint64_t ticks;          /* samples taken (one per tick, all threads) */
+    uint64_t expected;       /* ticks the rate asked for over the run so far */
+    uint64_t torn;           /* thread stacks dropped because they changed under us */
+    uint64_t walks;          /* thread stacks read */
+    uint64_t reused;         /* thread stacks known unchanged (no CPU used since) */
+    uint64_t truncated;      /* stacks deeper than the cap */
+    uint64_t cpu_ns;         /* the sampling thread's own CPU time */
+    uint64_t duration_ns;
+    uint64_t reads;          /* process_vm_readv calls */
+} pm_sampler_stats;
+
+typedef struct pm_sampler pm_sampler;
+
+/* Called on the sampling thread when code objects wait to be pinned or new
+ * threads wait for a name; it must only schedule work (Py_AddPendingCall). */
+typedef void (*pm_sampler_notify)(void *ctx);
+
+pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_t *model_lock,
+                           const pm_sampler_opts *o, char *err, size_t errlen);
+void pm_sampler_free(pm_sampler *s);
+void pm_sampler_set_notify(pm_sampler *s, pm_sampler_notify fn, void *ctx);
+/* 3.9/3.10: where glibc keeps a thread's tid (pm_tid_offset_find). */
+void pm_sampler_set_tid_offset(pm_sampler *s, long off);
+int pm_sampler_start(pm_sampler *s, char *err, size_t errlen);
+/* Stops and joins the thread and writes the quality figures into the
+ * model's metadata.  Safe to call twice. */
+void pm_sampler_stop(pm_sampler *s);
+int pm_sampler_running(const pm_sampler *s);
+/* Ends the thread for a while and starts it again (around fork(): a
+ * process with a second thread draws warnings from os.fork on 3.12+, and the
+ * child could not use it anyway).  The profile keeps accumulating. */
+void pm_sampler_pause(pm_sampler *s);
+void pm_sampler_resume(pm_sampler *s);
+void pm_sampler_get_stats(pm_sampler *s, pm_sampler_stats *out);
+pm_codecache *pm_sampler_codecache(pm_sampler *s);
+/* Clears the "notified" flag so the next need schedules a new callback. */
+void pm_sampler_notify_done(pm_sampler *s);
+/* Model threads created since the last call (for naming); returns count. */
+size_t pm_sampler_take_new_threads(pm_sampler *s, pm_id *out, size_t max);
+
+/* Reads the stack of the thread whose state is at `tstate` right now, as the
+ * sampling thread would (for the self-check).  Frames outermost first. */
+int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lines, size_t cap,
+                     size_t *depth);
+
+#endif

@@ -1,0 +1,78 @@
+/* pm_space.c — see pm_space.h.  process_vm_readv costs ~1.5 us per call and
+ * ~0.3 us per extra region on this class of machine, so callers batch. */
+#include "pm_space.h"
+
+#include <errno.h>
+#include <sys/uio.h>
+
+/* The kernel accepts at most IOV_MAX (1024) regions per call. */
+#define PM_SPACE_BATCH 1024
+
+void pm_space_init(pm_space *s, pid_t pid)
+{
+    s->pid = pid;
+    s->calls = 0;
+    s->faults = 0;
+}
+
+int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len)
+{
+    if (len == 0)
+        return 0;
+    if (addr == 0) {
+        s->faults++;
+        return -1;
+    }
+    struct iovec local = {dst, len};
+    struct iovec remote = {(void *)(uintptr_t)addr, len};
+    s->calls++;
+    ssize_t got = process_vm_readv(s->pid, &local, 1, &remote, 1, 0);
+    if (got != (ssize_t)len) {
+        s->faults++;
+        return -1;
+    }
+    return 0;
+}
+
+size_t pm_space_readv(pm_space *s, pm_region *r, size_t n)
+{
+    struct iovec local[PM_SPACE_BATCH], remote[PM_SPACE_BATCH];
+    size_t done = 0, whole = 0;
+    while (done < n) {
+        /* Null addresses are never valid; mark them failed without a call. */
+        while (done < n && (r[done].addr == 0 || r[done].len == 0)) {
+            r[done].ok = r[done].len == 0;
+            whole += (size_t)r[done].ok;
+            s->faults += (uint64_t)!r[done].ok;
+            done++;
+        }
+        if (done == n)
+            break;
+        size_t k = 0;
+        while (done + k < n && k < PM_SPACE_BATCH && r[done + k].addr != 0 && r[done + k].len != 0) {
+            local[k].iov_base = r[done + k].dst;
+            local[k].iov_len = r[done + k].len;
+            remote[k].iov_base = (void *)(uintptr_t)r[done + k].addr;
+            remote[k].iov_len = r[done + k].len;
+            k++;
+        }
+        s->calls++;
+        ssize_t got = process_vm_readv(s->pid, local, (unsigned long)k, remote, (unsigned long)k, 0);
+        size_t left = got < 0 ? 0 : (size_t)got;
+        /* The kernel stops at the first region it cannot read: those before
+         * it are whole, that one failed, the rest go in the next call. */
+        size_t i = 0;
+        for (; i < k && left >= r[done + i].len; i++) {
+            left -= r[done + i].len;
+            r[done + i].ok = 1;
+            whole++;
+        }
+        if (i < k) {
+            r[done + i].ok = 0;
+            s->faults++;
+            i++;
+        }
+        done += i;
+    }
+    return whole;
+}

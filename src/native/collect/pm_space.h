@@ -1,0 +1,38 @@
+/* pm_space.h — fault-tolerant reads of an address space.
+ *
+ * The sampler never dereferences a pointer into the interpreter's memory:
+ * thread states, frames and code objects can be freed (and their pages
+ * unmapped) by the thread that owns them while we look.  Every read goes
+ * through process_vm_readv, which fails with EFAULT instead of crashing.
+ * The space is a pid, so reading our own process and attaching to another
+ * one are the same code.
+ */
+#ifndef PM_SPACE_H
+#define PM_SPACE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+typedef struct {
+    pid_t pid;
+    uint64_t calls;   /* system calls made */
+    uint64_t faults;  /* regions that could not be read */
+} pm_space;
+
+/* One region of a batched read. */
+typedef struct {
+    uint64_t addr;
+    void *dst;
+    size_t len;
+    int ok;           /* set by pm_space_readv */
+} pm_region;
+
+void pm_space_init(pm_space *s, pid_t pid);
+/* Reads len bytes at addr into dst.  0 on success, -1 if any byte faulted. */
+int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len);
+/* Reads many regions with as few system calls as possible; sets each
+ * region's ok flag and returns how many were read whole. */
+size_t pm_space_readv(pm_space *s, pm_region *r, size_t n);
+
+#endif

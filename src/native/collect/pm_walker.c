@@ -1,0 +1,562 @@
+/* pm_walker.c — see pm_walker.h.
+ *
+ * Cost model: one process_vm_readv is ~1.5 us, each extra region ~0.3 us, a
+ * 16 KiB copy ~2.4 us.  So a tick reads every thread state in one batched
+ * call (speculating that the list is the one seen last tick), 3.11+ copies
+ * each thread's live data stack chunk whole, and frames that live elsewhere
+ * (3.9/3.10 frame objects, generator frames) are fetched in one batch per
+ * run of frames the previous walk of that thread predicted.
+ */
+#include "pm_walker.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define SPEC_MAX 512                   /* frames fetched per speculative batch */
+#define FRAME_MAX 256                  /* bytes of a frame we ever read */
+#define COPY_MAX (4u << 20)            /* data stack bytes copied per walk */
+#define SEEN_SLOTS 8192                /* > 2 * PM_MAX_DEPTH */
+
+static uint64_t rd64(const uint8_t *b, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, b + off, 8);
+    return v;
+}
+
+int pm_walker_init(pm_walker *w, const pm_layout *L, pm_space *space)
+{
+    memset(w, 0, sizeof *w);
+    w->L = L;
+    w->space = space;
+    w->tid_offset = -1;
+    w->threads = calloc(PM_MAX_THREADS, sizeof *w->threads);
+    w->prev = calloc(PM_MAX_THREADS, sizeof *w->prev);
+    w->tsbuf = malloc((size_t)PM_MAX_THREADS * L->ts_read);
+    w->regions = malloc((PM_MAX_THREADS + 8) * sizeof *w->regions);
+    w->spec = malloc((size_t)SPEC_MAX * FRAME_MAX);
+    w->spec_addr = malloc(SPEC_MAX * sizeof *w->spec_addr);
+    w->spec_ok = malloc(SPEC_MAX);
+    w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
+    w->seen_gen = calloc(SEEN_SLOTS, sizeof *w->seen_gen);
+    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec_addr || !w->spec_ok ||
+        !w->seen || !w->seen_gen || L->fr_read > FRAME_MAX) {
+        pm_walker_free(w);
+        return -1;
+    }
+    return 0;
+}
+
+void pm_walker_free(pm_walker *w)
+{
+    free(w->threads);
+    free(w->prev);
+    free(w->tsbuf);
+    free(w->regions);
+    free(w->copy);
+    free(w->spec);
+    free(w->spec_addr);
+    free(w->spec_ok);
+    free(w->seen);
+    free(w->seen_gen);
+    memset(w, 0, sizeof *w);
+}
+
+void pm_memo_free(pm_walk_memo *m)
+{
+    free(m->addrs);
+    memset(m, 0, sizeof *m);
+}
+
+long pm_tid_offset_find(uint64_t self, int tid)
+{
+    /* glibc keeps `tid` near the start of struct pthread (0x2d0 on x86-64
+     * glibc 2.3x); scan the first 4 KiB, aligned, for our own tid. */
+    const uint8_t *p = (const uint8_t *)(uintptr_t)self;
+    for (long off = 0; off < 4096; off += 4) {
+        int v;
+        memcpy(&v, p + off, sizeof v);
+        if (v == tid)
+            return off;
+    }
+    return -1;
+}
+
+/* ---- thread list ------------------------------------------------------- */
+
+static void parse_tstate(const pm_layout *L, uint64_t addr, const uint8_t *b, pm_tinfo *t)
+{
+    memset(t, 0, sizeof *t);
+    t->tstate = addr;
+    t->ident = rd64(b, L->ts_thread_id);
+    if (L->ts_native_thread_id != PM_NO_OFFSET)
+        t->native_id = rd64(b, L->ts_native_thread_id);
+    if (L->frames_kind == PM_FRAMES_INTERP) {
+        t->chunk = rd64(b, L->ts_datastack_chunk);
+        t->stack_top = rd64(b, L->ts_datastack_top);
+        if (L->cframe_current_frame != PM_NO_OFFSET)
+            t->cframe = rd64(b, L->ts_frame);
+        else
+            t->frame = rd64(b, L->ts_frame);
+    } else {
+        t->frame = rd64(b, L->ts_frame);
+    }
+}
+
+long pm_walker_threads(pm_walker *w)
+{
+    const pm_layout *L = w->L;
+    /* Swap: what we read last tick becomes the prediction. */
+    pm_tinfo *tmp = w->prev;
+    w->prev = w->threads;
+    w->nprev = w->nthreads;
+    w->threads = tmp;
+    w->nthreads = 0;
+
+    uint64_t head = 0, holder = 0;
+    int locked = 0;
+    size_t nr = 0;
+    pm_region *r = w->regions;
+    r[nr++] = (pm_region){L->interp_addr + L->interp_tstate_head, &head, 8, 0};
+    r[nr++] = (pm_region){L->gil_addr + L->gil_locked, &locked, L->gil_locked_size, 0};
+    r[nr++] = (pm_region){L->gil_addr + L->gil_last_holder, &holder, 8, 0};
+    for (size_t i = 0; i < w->nprev; i++)
+        r[nr++] = (pm_region){w->prev[i].tstate, w->tsbuf + i * L->ts_read, L->ts_read, 0};
+    pm_space_readv(w->space, r, nr);
+    if (!r[0].ok)
+        return -1;
+    w->gil_locked = r[1].ok && r[2].ok && locked;
+    w->gil_holder = r[2].ok ? holder : 0;
+
+    uint8_t one[1024];
+    uint64_t cur = head;
+    while (cur && w->nthreads < PM_MAX_THREADS) {
+        const uint8_t *buf = NULL;
+        for (size_t i = 0; i < w->nprev; i++) {
+            if (w->prev[i].tstate == cur) {
+                if (r[3 + i].ok)
+                    buf = w->tsbuf + i * L->ts_read;
+                break;
+            }
+        }
+        if (!buf) {
+            if (L->ts_read > sizeof one || pm_space_read(w->space, cur, one, L->ts_read) != 0) {
+                w->torn_list++;
+                break;
+            }
+            buf = one;
+        }
+        /* A list that loops back on itself is being rewritten: stop. */
+        int dup = 0;
+        for (size_t i = 0; i < w->nthreads; i++)
+            dup |= w->threads[i].tstate == cur;
+        if (dup) {
+            w->torn_list++;
+            break;
+        }
+        pm_tinfo *t = &w->threads[w->nthreads++];
+        parse_tstate(L, cur, buf, t);
+        cur = rd64(buf, L->ts_next);
+    }
+
+    /* Second batch: values one pointer away (3.11/3.12 current frame behind
+     * the cframe; 3.9/3.10 the tid inside glibc's thread descriptor). */
+    nr = 0;
+    uint64_t deref[PM_MAX_THREADS];
+    for (size_t i = 0; i < w->nthreads; i++) {
+        pm_tinfo *t = &w->threads[i];
+        deref[i] = 0;
+        if (L->cframe_current_frame != PM_NO_OFFSET && t->cframe)
+            r[nr++] = (pm_region){t->cframe + L->cframe_current_frame, &deref[i], 8, 0};
+        if (L->ts_native_thread_id == PM_NO_OFFSET) {
+            for (size_t j = 0; j < w->nprev; j++)
+                if (w->prev[j].tstate == t->tstate && w->prev[j].ident == t->ident)
+                    t->native_id = w->prev[j].native_id;
+            if (!t->native_id && w->tid_offset >= 0 && t->ident)
+                r[nr++] = (pm_region){t->ident + (uint64_t)w->tid_offset, &deref[i], 4, 0};
+        }
+    }
+    if (nr) {
+        pm_space_readv(w->space, r, nr);
+        size_t k = 0;
+        for (size_t i = 0; i < w->nthreads; i++) {
+            pm_tinfo *t = &w->threads[i];
+            if (L->cframe_current_frame != PM_NO_OFFSET && t->cframe)
+                t->frame = r[k++].ok ? deref[i] : 0;
+            else if (L->ts_native_thread_id == PM_NO_OFFSET && !t->native_id && w->tid_offset >= 0 && t->ident) {
+                uint32_t tid = (uint32_t)deref[i];
+                t->native_id = r[k++].ok && tid > 0 && tid < (1u << 30) ? tid : 0;
+            }
+        }
+    }
+    return (long)w->nthreads;
+}
+
+/* ---- frames -------------------------------------------------------------- */
+
+static int seen_before(pm_walker *w, uint64_t addr)
+{
+    size_t i = (size_t)((addr >> 3) * 0x9E3779B97F4A7C15ULL >> 51) & (SEEN_SLOTS - 1);
+    for (;; i = (i + 1) & (SEEN_SLOTS - 1)) {
+        if (w->seen_gen[i] != w->gen) {
+            w->seen_gen[i] = w->gen;
+            w->seen[i] = addr;
+            return 0;
+        }
+        if (w->seen[i] == addr)
+            return 1;
+    }
+}
+
+static int add_span(pm_walker *w, uint64_t lo, uint64_t hi)
+{
+    size_t n = (size_t)(hi - lo);
+    if (w->nspans == sizeof w->spans / sizeof w->spans[0] || w->copy_len + n > COPY_MAX)
+        return -1;
+    if (w->copy_len + n > w->copy_cap) {
+        size_t cap = w->copy_cap ? w->copy_cap : 65536;
+        while (cap < w->copy_len + n)
+            cap *= 2;
+        uint8_t *c = realloc(w->copy, cap);
+        if (!c)
+            return -1;
+        w->copy = c;
+        w->copy_cap = cap;
+    }
+    if (pm_space_read(w->space, lo, w->copy + w->copy_len, n) != 0)
+        return -1;
+    w->spans[w->nspans].lo = lo;
+    w->spans[w->nspans].hi = hi;
+    w->spans[w->nspans].off = w->copy_len;
+    w->nspans++;
+    w->copy_len += n;
+    return 0;
+}
+
+static const uint8_t *in_spans(pm_walker *w, uint64_t addr, size_t len)
+{
+    for (size_t i = 0; i < w->nspans; i++)
+        if (addr >= w->spans[i].lo && addr + len <= w->spans[i].hi)
+            return w->copy + w->spans[i].off + (addr - w->spans[i].lo);
+    return NULL;
+}
+
+/* Where the thread keeps its current frame pointer. */
+static uint64_t frame_slot(const pm_layout *L, const pm_tinfo *t)
+{
+    if (L->cframe_current_frame != PM_NO_OFFSET)
+        return t->cframe ? t->cframe + L->cframe_current_frame : 0;
+    return t->tstate + L->ts_frame;
+}
+
+#define TAIL 2048 /* room for frames pushed since the thread list was read */
+
+/* The walk's first read, one system call so that everything in it is as
+ * close to one moment as a copy can be: the thread's current frame pointer,
+ * (3.11+) its live data stack chunk, and every frame outside the chunk that
+ * the last walk met (frame objects before 3.11, generator and coroutine
+ * frames, C-stack entry frames).  *top receives the fresh current frame. */
+static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo, uint64_t *top)
+{
+    const pm_layout *L = w->L;
+    pm_region *r = w->regions;
+    size_t nr = 0;
+    *top = 0;
+    r[nr++] = (pm_region){frame_slot(L, t), top, 8, 0};
+    uint64_t lo = 0, hi = 0;
+    int chunk = L->frames_kind == PM_FRAMES_INTERP && t->chunk && t->stack_top > t->chunk;
+    int whole = 0;
+    if (chunk) {
+        lo = t->chunk;
+        hi = t->stack_top;
+        whole = hi - lo <= COPY_MAX; /* from the chunk's start: we get its header */
+        if (!whole)
+            lo = hi - COPY_MAX;
+        size_t need = (size_t)(hi - lo) + TAIL;
+        if (need > w->copy_cap) {
+            size_t cap = w->copy_cap ? w->copy_cap : 65536;
+            while (cap < need)
+                cap *= 2;
+            uint8_t *c = realloc(w->copy, cap);
+            if (!c)
+                return -1;
+            w->copy = c;
+            w->copy_cap = cap;
+        }
+        r[nr++] = (pm_region){lo, w->copy, (size_t)(hi - lo), 0};
+        /* May run past the chunk's end and fail alone: only a bonus. */
+        r[nr++] = (pm_region){hi, w->copy + (hi - lo), TAIL, 0};
+    }
+    size_t first = nr;
+    if (L->frames_kind == PM_FRAMES_OBJECTS)
+        w->spec_addr[w->nspec++] = t->frame;
+    for (size_t i = 0; i < memo->n && w->nspec < SPEC_MAX; i++) {
+        uint64_t a = memo->addrs[i];
+        if ((a >= lo && a < hi + TAIL) || (L->frames_kind == PM_FRAMES_OBJECTS && a == t->frame))
+            continue;
+        w->spec_addr[w->nspec++] = a;
+    }
+    for (size_t i = 0; i < w->nspec; i++)
+        r[nr++] = (pm_region){w->spec_addr[i], w->spec + i * FRAME_MAX, L->fr_read, 0};
+    pm_space_readv(w->space, r, nr);
+    w->copies++;
+    for (size_t i = first; i < nr; i++)
+        w->spec_ok[i - first] = (uint8_t)r[i].ok;
+    if (!r[0].ok)
+        return -1;
+    if (chunk) {
+        if (!r[1].ok)
+            return -1;
+        w->spans[0].lo = lo;
+        w->spans[0].hi = r[2].ok ? hi + TAIL : hi;
+        w->spans[0].off = 0;
+        w->nspans = 1;
+        w->copy_len = (size_t)(w->spans[0].hi - lo);
+        if (whole && L->chunk_data <= (size_t)(hi - lo))
+            w->next_chunk = rd64(w->copy, L->chunk_previous);
+    }
+    return 0;
+}
+
+/* Copies the next older data stack chunk (3.11+): its header says how many
+ * slots it used when the thread moved on to a newer chunk. */
+static int copy_older_chunk(pm_walker *w)
+{
+    const pm_layout *L = w->L;
+    uint64_t chunk = w->next_chunk;
+    w->next_chunk = 0;
+    uint8_t head[64];
+    if (!chunk || L->chunk_data > sizeof head || pm_space_read(w->space, chunk, head, L->chunk_data) != 0)
+        return -1;
+    uint64_t top = rd64(head, L->chunk_top);
+    uint64_t prev = rd64(head, L->chunk_previous);
+    if (top == 0 || top > COPY_MAX / 8)
+        return -1;
+    if (add_span(w, chunk + L->chunk_data, chunk + L->chunk_data + top * 8) != 0)
+        return -1;
+    w->copies++;
+    w->next_chunk = prev;
+    return 0;
+}
+
+/* Fetches the frames the previous walk found after `addr`, in one call. */
+static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
+{
+    const pm_layout *L = w->L;
+    size_t k = memo->n;
+    for (size_t i = 0; i < memo->n; i++)
+        if (memo->addrs[i] == addr) {
+            k = i;
+            break;
+        }
+    size_t n = 0;
+    w->spec_addr[n++] = addr;
+    for (size_t i = k + 1; i < memo->n && n < SPEC_MAX; i++)
+        if (!in_spans(w, memo->addrs[i], L->fr_read))
+            w->spec_addr[n++] = memo->addrs[i];
+    for (size_t i = 0; i < n; i++)
+        w->regions[i] = (pm_region){w->spec_addr[i], w->spec + i * FRAME_MAX, L->fr_read, 0};
+    pm_space_readv(w->space, w->regions, n);
+    w->copies++;
+    for (size_t i = 0; i < n; i++)
+        w->spec_ok[i] = (uint8_t)w->regions[i].ok;
+    w->nspec = n;
+    w->spec_cursor = 0;
+}
+
+static const uint8_t *from_spec(pm_walker *w, uint64_t addr, int *found)
+{
+    for (size_t i = w->spec_cursor; i < w->nspec; i++) {
+        if (w->spec_addr[i] == addr) {
+            w->spec_cursor = i + 1;
+            *found = 1;
+            return w->spec_ok[i] ? w->spec + i * FRAME_MAX : NULL;
+        }
+    }
+    *found = 0;
+    return NULL;
+}
+
+static const uint8_t *fetch_frame(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
+{
+    const pm_layout *L = w->L;
+    int found;
+    const uint8_t *p = in_spans(w, addr, L->fr_read);
+    if (p)
+        return p;
+    p = from_spec(w, addr, &found);
+    if (found)
+        return p;
+    while (w->next_chunk) {
+        if (copy_older_chunk(w) != 0)
+            break;
+        if ((p = in_spans(w, addr, L->fr_read)))
+            return p;
+    }
+    speculate(w, memo, addr);
+    return from_spec(w, addr, &found);
+}
+
+static int memo_push(pm_walk_memo *m, uint64_t addr)
+{
+    if (m->n == m->cap) {
+        size_t cap = m->cap ? m->cap * 2 : 64;
+        uint64_t *a = realloc(m->addrs, cap * sizeof *a);
+        if (!a)
+            return -1;
+        m->addrs = a;
+        m->cap = cap;
+    }
+    m->addrs[m->n++] = addr;
+    return 0;
+}
+
+/* Reads one frame's fields out of its copy. */
+static void parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_raw_frame *rf)
+{
+    rf->addr = addr;
+    rf->code = rd64(f, L->fr_code);
+    rf->owner = -1;
+    if (L->fr_owner != PM_NO_OFFSET)
+        rf->owner = (int)(signed char)f[L->fr_owner];
+    switch (L->lasti_kind) {
+    case PM_LASTI_BYTES: {
+        int32_t v;
+        memcpy(&v, f + L->fr_lasti, 4);
+        rf->lasti = v < 0 ? -1 : v / 2;
+        break;
+    }
+    case PM_LASTI_UNITS: {
+        int32_t v;
+        memcpy(&v, f + L->fr_lasti, 4);
+        rf->lasti = v < 0 ? -1 : v;
+        break;
+    }
+    default: {
+        /* A pointer into the code units stored inside the code object. */
+        uint64_t ip = rd64(f, L->fr_lasti);
+        uint64_t base = rf->code + L->co_code_adaptive;
+        if (ip >= base)
+            rf->lasti = (int64_t)((ip - base) / 2);
+        else if (ip + 2 == base)
+            rf->lasti = -1; /* 3.11/3.12: a frame that has not started */
+        else
+            rf->lasti = INT64_MIN; /* impossible: the resolver calls it torn */
+        break;
+    }
+    }
+}
+
+/* 3.9/3.10: a frame object on a live stack is executing (3.10: or
+ * unwinding an exception).  A finished one — a generator that returned, a
+ * frame kept for reuse — was read after the thread moved on. */
+static int executing(const pm_layout *L, const uint8_t *f)
+{
+    if (L->fr_state == PM_NO_OFFSET)
+        return 1;
+    signed char v = (signed char)f[L->fr_state];
+    if (L->version_hex < 0x030A0000)
+        return v == 1;   /* 3.9 f_executing */
+    return v == 0 || v == 2; /* 3.10 FRAME_EXECUTING, FRAME_UNWINDING */
+}
+
+static int still_there(pm_walker *w, const pm_tinfo *t, const pm_raw_frame *top)
+{
+    const pm_layout *L = w->L;
+    uint64_t cur = 0;
+    if (L->cframe_current_frame != PM_NO_OFFSET) {
+        if (pm_space_read(w->space, t->cframe + L->cframe_current_frame, &cur, 8) != 0)
+            return 0;
+    } else if (pm_space_read(w->space, t->tstate + L->ts_frame, &cur, 8) != 0) {
+        return 0;
+    }
+    if (cur != w->walk_top)
+        return 0;
+    pm_raw_frame now;
+    uint64_t back;
+    pm_tinfo moved = *t;
+    moved.frame = cur;
+    return pm_walker_top(w, &moved, &now, &back) == 0 && now.code == top->code && now.lasti == top->lasti;
+}
+
+int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
+                    size_t cap, size_t *depth, int *truncated)
+{
+    const pm_layout *L = w->L;
+    *depth = 0;
+    *truncated = 0;
+    w->nspans = 0;
+    w->copy_len = 0;
+    w->nspec = 0;
+    w->spec_cursor = 0;
+    w->next_chunk = 0;
+    w->copies = 0;
+    if (++w->gen == 0) {
+        memset(w->seen_gen, 0, SEEN_SLOTS * sizeof *w->seen_gen);
+        w->gen = 1;
+    }
+    if (!t->frame)
+        return 0;
+    uint64_t addr;
+    if (first_copy(w, t, memo, &addr) != 0)
+        return -1;
+    w->walk_top = addr;
+
+    /* Speculation reads the memo; build the new one separately. */
+    pm_walk_memo next = {0};
+    int rc = 0;
+    while (addr) {
+        if (*depth == cap) {
+            *truncated = 1;
+            break;
+        }
+        if (seen_before(w, addr)) {
+            rc = -1; /* a cycle: the chain was rewritten while we copied it */
+            break;
+        }
+        const uint8_t *f = fetch_frame(w, memo, addr);
+        if (!f) {
+            rc = -1;
+            break;
+        }
+        pm_raw_frame *rf = &out[*depth];
+        parse_frame(L, f, addr, rf);
+        if (L->owner_cstack >= 0 && rf->owner == L->owner_cstack) {
+            /* A C-stack entry/shim frame (3.12+): not Python code, skip it. */
+        } else if (rf->owner < -1 || rf->owner > 3 || !executing(L, f)) {
+            rc = -1;
+            break;
+        } else {
+            (*depth)++;
+        }
+        memo_push(&next, addr);
+        addr = rd64(f, L->fr_back);
+        /* A generator's frame has no caller only while it is suspended, and
+         * a suspended frame is on no stack: it was read after the thread
+         * moved on, so this walk mixes two moments. */
+        int generator = L->fr_gen != PM_NO_OFFSET ? rd64(f, L->fr_gen) != 0 : rf->owner == L->owner_generator;
+        if (!addr && generator) {
+            rc = -1;
+            break;
+        }
+    }
+    pm_memo_free(memo);
+    *memo = next;
+    /* Frames read by a later call than the first copy may belong to a later
+     * moment (a callee returned, its C stack or generator frame reused).
+     * The walk holds only if the thread is still in the frame, at the
+     * instruction, it was in at the start. */
+    if (rc == 0 && w->copies > 1 && *depth > 0 && !still_there(w, t, &out[0]))
+        rc = -1;
+    return rc;
+}
+
+int pm_walker_top(pm_walker *w, const pm_tinfo *t, pm_raw_frame *top, uint64_t *back)
+{
+    uint8_t f[FRAME_MAX];
+    if (!t->frame || pm_space_read(w->space, t->frame, f, w->L->fr_read) != 0)
+        return -1;
+    parse_frame(w->L, f, t->frame, top);
+    *back = rd64(f, w->L->fr_back);
+    return 0;
+}

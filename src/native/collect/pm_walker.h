@@ -1,0 +1,93 @@
+/* pm_walker.h — reads the interpreter's thread list and each thread's stack
+ * as raw frames (code object address + instruction index), through a
+ * pm_space, without the GIL.  Symbolising and validating code objects is the
+ * resolver's job (pm_resolve.h).  No Python.h.
+ */
+#ifndef PM_WALKER_H
+#define PM_WALKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pm_layout.h"
+#include "pm_space.h"
+
+#define PM_MAX_DEPTH 4096
+#define PM_MAX_THREADS 4096
+
+typedef struct {
+    uint64_t addr;    /* the frame's own address */
+    uint64_t code;    /* code object address */
+    int64_t lasti;    /* index of the current code unit; -1 when not started */
+    int owner;        /* 3.11+: frame owner enum; -1 before */
+} pm_raw_frame;
+
+typedef struct {
+    uint64_t tstate;
+    uint64_t ident;       /* thread_id (pthread_t) */
+    uint64_t native_id;   /* Linux tid, 0 when unknown */
+    uint64_t frame;       /* top frame, 0 when the thread runs no Python */
+    uint64_t chunk, stack_top; /* 3.11+: current data stack chunk and its top */
+    uint64_t cframe;      /* 3.11/3.12 */
+} pm_tinfo;
+
+/* What the last walk of one thread saw, so the next walk can fetch the frames
+ * it expects in one batched read instead of one read per frame. */
+typedef struct {
+    uint64_t *addrs;
+    size_t n, cap;
+} pm_walk_memo;
+
+typedef struct {
+    const pm_layout *L;
+    pm_space *space;
+    pm_tinfo *threads;         /* this tick's threads, list order */
+    size_t nthreads;
+    pm_tinfo *prev;            /* last tick's, for speculation and cached tids */
+    size_t nprev;
+    int gil_locked;
+    uint64_t gil_holder;
+    long tid_offset;           /* 3.9/3.10: offset of the tid in glibc's struct pthread, -1 unknown */
+    /* scratch */
+    uint8_t *tsbuf;
+    pm_region *regions;
+    uint8_t *copy;             /* copies of data stack chunks */
+    size_t copy_cap, copy_len;
+    struct { uint64_t lo, hi; size_t off; } spans[64];
+    size_t nspans;
+    uint64_t next_chunk;       /* the next older chunk not yet copied, 0 when none */
+    uint8_t *spec;             /* speculatively read frames */
+    uint64_t *spec_addr;
+    uint8_t *spec_ok;
+    size_t nspec, spec_cursor;
+    uint64_t *seen;            /* cycle detection, open addressing */
+    uint32_t *seen_gen;
+    uint32_t gen;
+    uint64_t torn_list;        /* thread lists that could not be read whole */
+    unsigned copies;           /* reads of stack memory made by the current walk */
+    uint64_t walk_top;         /* the current frame the walk started from */
+} pm_walker;
+
+int pm_walker_init(pm_walker *w, const pm_layout *L, pm_space *space);
+void pm_walker_free(pm_walker *w);
+void pm_memo_free(pm_walk_memo *m);
+
+/* Reads the thread list and the GIL state.  Returns the thread count, or -1
+ * when even the list head could not be read. */
+long pm_walker_threads(pm_walker *w);
+
+/* Walks one thread's stack, leaf first, into out[0..*depth).  Returns 0, or
+ * -1 when the stack is torn (changed under us or unreadable): nothing of it
+ * may be used.  *truncated is set when the stack is deeper than cap. */
+int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
+                    size_t cap, size_t *depth, int *truncated);
+
+/* Reads only the top frame of a thread (and its caller's address): enough
+ * to tell that a thread which barely ran is still where it was. */
+int pm_walker_top(pm_walker *w, const pm_tinfo *t, pm_raw_frame *top, uint64_t *back);
+
+/* Finds the tid's offset inside glibc's struct pthread by looking at the
+ * calling thread's own (live) descriptor. */
+long pm_tid_offset_find(uint64_t pthread_self_value, int tid);
+
+#endif

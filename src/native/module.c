@@ -1,0 +1,116 @@
+/* module.c — the pyrometer._native extension module: bindings only.  The
+ * types live in bind/; measuring is in collect/, the model in model/, the
+ * writers in output/. */
+#include "bind/pm_bind.h"
+
+#include "collect/pm_layout.h"
+#include "collect/pm_linetable.h"
+
+/* Test hook: this module's line map of a code object next to the
+ * interpreter's own answer for every code unit, so the decoders can be
+ * checked against CPython over a whole library. */
+static PyObject *linetable(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    if (!PyCode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "expected a code object");
+        return NULL;
+    }
+    PyCodeObject *co = (PyCodeObject *)arg;
+    pm_layout L;
+    if (pm_bind_layout(&L) != 0)
+        return NULL;
+#if PY_VERSION_HEX >= 0x030A0000
+    PyObject *table = PyObject_GetAttrString(arg, "co_linetable");
+#else
+    PyObject *table = PyObject_GetAttrString(arg, "co_lnotab");
+#endif
+    PyObject *code = table ? PyObject_GetAttrString(arg, "co_code") : NULL;
+    if (!code || !PyBytes_Check(table) || !PyBytes_Check(code)) {
+        Py_XDECREF(table);
+        Py_XDECREF(code);
+        return NULL;
+    }
+    size_t n = (size_t)PyBytes_GET_SIZE(code) / 2;
+    int32_t *lines = PyMem_Malloc((n ? n : 1) * sizeof *lines);
+    PyObject *mine = lines ? PyList_New((Py_ssize_t)n) : NULL, *ref = mine ? PyList_New((Py_ssize_t)n) : NULL;
+    if (ref) {
+        pm_linetable_build(L.lines_kind, (const uint8_t *)PyBytes_AS_STRING(table), (size_t)PyBytes_GET_SIZE(table),
+                           co->co_firstlineno, lines, n);
+        for (size_t i = 0; i < n; i++) {
+            PyList_SET_ITEM(mine, (Py_ssize_t)i, PyLong_FromLong(lines[i]));
+            PyList_SET_ITEM(ref, (Py_ssize_t)i, PyLong_FromLong(PyCode_Addr2Line(co, (int)(2 * i))));
+        }
+    }
+    PyMem_Free(lines);
+    Py_DECREF(table);
+    Py_DECREF(code);
+    if (!ref) {
+        Py_XDECREF(mine);
+        return lines ? NULL : PyErr_NoMemory();
+    }
+    return Py_BuildValue("(NN)", mine, ref);
+}
+
+static PyMethodDef module_methods[] = {
+    {"selfcheck", pm_bind_selfcheck, METH_NOARGS, "Checks the stack reader against the interpreter."},
+    {"supported", pm_bind_supported, METH_NOARGS, "(ok, reason) for this Python build."},
+    {"_stop_all", pm_bind_stop_all, METH_NOARGS, "Stops every sampler (run at exit)."},
+    {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
+    {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},
+    {"_linetable", linetable, METH_O, "Test hook: (decoded lines, interpreter's lines) per code unit."},
+    {NULL, NULL, 0, NULL},
+};
+
+/* Samplers left running stop before the interpreter is torn down (atexit),
+ * and pause around os.fork (register_at_fork). */
+static int register_hooks(PyObject *m)
+{
+    PyObject *atexit = PyImport_ImportModule("atexit");
+    PyObject *os = atexit ? PyImport_ImportModule("os") : NULL;
+    PyObject *stop_all = os ? PyObject_GetAttrString(m, "_stop_all") : NULL;
+    PyObject *before = stop_all ? PyObject_GetAttrString(m, "_fork_before") : NULL;
+    PyObject *parent = before ? PyObject_GetAttrString(m, "_fork_parent") : NULL;
+    PyObject *r1 = parent ? PyObject_CallMethod(atexit, "register", "O", stop_all) : NULL;
+    PyObject *kw = r1 ? Py_BuildValue("{sOsO}", "before", before, "after_in_parent", parent) : NULL;
+    PyObject *reg = kw ? PyObject_GetAttrString(os, "register_at_fork") : NULL;
+    PyObject *empty = reg ? PyTuple_New(0) : NULL;
+    PyObject *r2 = empty ? PyObject_Call(reg, empty, kw) : NULL;
+    int rc = r2 ? 0 : -1;
+    Py_XDECREF(r2);
+    Py_XDECREF(empty);
+    Py_XDECREF(reg);
+    Py_XDECREF(kw);
+    Py_XDECREF(r1);
+    Py_XDECREF(parent);
+    Py_XDECREF(before);
+    Py_XDECREF(stop_all);
+    Py_XDECREF(os);
+    Py_XDECREF(atexit);
+    return rc;
+}
+
+static struct PyModuleDef module_def = {
+    PyModuleDef_HEAD_INIT, "pyrometer._native", "pyrometer's C core.", -1, module_methods, NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void)
+{
+    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0)
+        return NULL;
+    PyObject *m = PyModule_Create(&module_def);
+    if (!m)
+        return NULL;
+    Py_INCREF(&pm_ProfileType);
+    Py_INCREF(&pm_SamplerType);
+    if (PyModule_AddObject(m, "Profile", (PyObject *)&pm_ProfileType) < 0 ||
+        PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    if (register_hooks(m) != 0) {
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}

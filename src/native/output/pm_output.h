@@ -1,0 +1,101 @@
+/* pm_output.h — writers (and the native reader) over the profile model.
+ * Plain C11, no Python.h.  Every writer reads only the model (pm_model.h) and
+ * appends bytes to a pm_buf; the caller decides where the bytes go
+ * (pm_file_write_atomic for files).
+ */
+#ifndef PM_OUTPUT_H
+#define PM_OUTPUT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../model/pm_model.h"
+
+/* ---- growable byte buffer ---------------------------------------------- */
+typedef struct {
+    char *data;
+    size_t len;
+    size_t cap;
+    int oom; /* set once an allocation failed; later appends are ignored */
+} pm_buf;
+
+void pm_buf_init(pm_buf *b);
+void pm_buf_free(pm_buf *b);
+void pm_buf_put(pm_buf *b, const void *s, size_t n);
+void pm_buf_puts(pm_buf *b, const char *s);
+void pm_buf_putc(pm_buf *b, char c);
+void pm_buf_printf(pm_buf *b, const char *fmt, ...);
+/* Room for n more bytes at b->data + b->len (the caller writes, then adds
+ * what it wrote to b->len); NULL once out of memory. */
+char *pm_buf_reserve(pm_buf *b, size_t n);
+/* Numbers in the same text whatever the C locale (writers run inside a
+ * host program that may have called setlocale).  Doubles are written with
+ * the fewest digits that read back to the same value; a non-finite double is
+ * written as nan, inf or -inf (JSON writers handle those themselves). */
+void pm_buf_put_i64(pm_buf *b, int64_t v);
+void pm_buf_put_u64(pm_buf *b, uint64_t v);
+void pm_buf_put_double(pm_buf *b, double v);
+
+/* ---- aggregated per-function figures (report, API stats, pstats) ------- */
+typedef struct {
+    pm_id frame;
+    int64_t self;   /* sum of self values of every node of this frame */
+    int64_t total;  /* inclusive, each sample counted once even under recursion */
+    int64_t samples_self;  /* same two figures for the "samples" metric */
+    int64_t samples_total;
+} pm_func_stat;
+
+/* Aggregates metric m per frame over one thread (or all when thread ==
+ * PM_NONE).  *out is malloc'd (NULL when the count is 0), sorted by self then
+ * total, descending (then frame id).  Every frame that has a node in scope is
+ * listed.  Returns the count, or -1 on OOM / invalid metric or thread. */
+long pm_func_stats(const pm_profile *p, int m, pm_id thread, pm_func_stat **out);
+
+/* ---- native file (.pyro): gzip'd JSON, lossless ------------------------ */
+/* The schema is documented at the top of pm_pyro.c. */
+/* 0, or -1 on OOM (out is then left as it was, unless it is out of memory). */
+int pm_write_pyro(const pm_profile *p, pm_buf *out);
+/* The reader refuses JSON that decompresses to more than this. */
+#define PM_PYRO_MAX_JSON ((size_t)1 << 30)
+/* Returns a new profile, or NULL with a one-line reason in err.  Accepts
+ * the gzip'd file or its plain JSON.  Every id and index is validated: any
+ * input, however hostile, gives a profile or an error, never a crash. */
+pm_profile *pm_read_pyro(const void *data, size_t len, char *err, size_t errlen);
+
+/* ---- collapsed stacks: "thread;outer;...;leaf COUNT\n" ----------------- */
+/* Weights are metric m (use the "samples" metric for the classic format).
+ * Frame labels are "name (file:line)"; with per_line the executing line is
+ * used and stacks split by line, otherwise the function's first line.
+ * Thread labels are the thread name ("thread <ident>" when unnamed), special
+ * frames are their bare name, native frames without a file are "[name]";
+ * ';' becomes ':' and CR/LF a space inside labels.  Stacks whose labels are
+ * equal are merged; lines come in order of first appearance. */
+int pm_write_collapsed(const pm_profile *p, int m, int per_line, pm_buf *out);
+
+/* ---- terminal report ----------------------------------------------------- */
+typedef struct {
+    int metric;              /* metric shown as time (wall or cpu column) */
+    double threshold_pct;    /* hide subtrees below this percent of their thread */
+    int show_all;            /* no collapsing of library frames, no threshold */
+    int color;               /* ANSI colours */
+    int top_n;               /* rows in the top-functions table */
+    int width;               /* terminal width used for truncating names (<= 0: none) */
+    const char *const *library_prefixes; /* files under these are library code */
+    size_t n_library_prefixes;
+} pm_report_opts;
+
+/* Defaults: first metric, 1% threshold, 20 rows, width 100, no colour, no
+ * library prefixes (files "" and "<frozen ..." still count as library). */
+void pm_report_opts_default(pm_report_opts *o);
+/* o NULL means the defaults.  0, or -1 on OOM / invalid metric. */
+int pm_write_report(const pm_profile *p, const pm_report_opts *o, pm_buf *out);
+
+/* ---- files ------------------------------------------------------------- */
+/* Writes to a temporary file beside `path`, then renames it into place, so a
+ * reader never sees half a file.  0, or -1 with a one-line reason in err
+ * ("cannot write PATH: REASON"); the temporary is removed on failure.  A
+ * symlink at `path` is replaced, not followed. */
+int pm_file_write_atomic(const char *path, const void *data, size_t len, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,75 @@
+"""Facts about the running interpreter that go into a profile: the version
+strings, the command line and the directories whose code counts as library
+code in the report."""
+import os
+import sys
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def pyrometer_version():
+    try:
+        from importlib.metadata import version
+
+        return version("pyrometer")
+    except Exception:  # not installed as a distribution (e.g. run from a tree)
+        return "0.1.0"
+
+
+def python_version():
+    return "%d.%d.%d" % sys.version_info[:3]
+
+
+def command_line(argv=None):
+    import shlex
+
+    argv = sys.argv if argv is None else argv
+    return " ".join(shlex.quote(str(a)) for a in argv)
+
+
+def library_prefixes():
+    """Directory prefixes (each ending in a separator) under which files are
+    library code: the standard library, site-packages (of the venv and of the
+    base installation, user site too), the lib directories of sys.prefix and
+    sys.base_prefix, the console scripts' directory, and pyrometer's own
+    package.  Both the path as Python
+    reports it and its realpath are listed, so symlinked installs match."""
+    import sysconfig
+
+    dirs = []
+    try:
+        paths = sysconfig.get_paths()
+    except Exception:
+        paths = {}
+    # "scripts" and the interpreter's directory hold console scripts such
+    # as pyrometer's own launcher (the bottom frame of a profiled program).
+    for key in ("stdlib", "platstdlib", "purelib", "platlib", "scripts"):
+        if paths.get(key):
+            dirs.append(paths[key])
+    if sys.executable:
+        dirs.append(os.path.dirname(sys.executable))
+    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
+        for lib in ("lib", "lib64"):
+            dirs.append(os.path.join(prefix, lib))
+    try:
+        import site
+
+        dirs.extend(site.getsitepackages())
+        user = site.getusersitepackages()
+        if isinstance(user, str):
+            dirs.append(user)
+    except Exception:
+        pass
+    dirs.append(_PACKAGE_DIR)
+
+    out = ["<frozen "]  # frozen stdlib modules (importlib, runpy on 3.11+)
+    seen = set(out)
+    for d in dirs:
+        if not d:
+            continue
+        for variant in (os.path.abspath(d), os.path.realpath(d)):
+            p = variant.rstrip(os.sep) + os.sep
+            if p not in seen:
+                seen.add(p)
+                out.append(p)
+    return tuple(out)

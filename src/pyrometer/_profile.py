@@ -1,0 +1,520 @@
+"""The public API: ``profile`` (a profiling session, context manager and
+decorator) and ``Profile`` (a collected profile: report, files, plain data).
+
+Everything heavy — sampling, aggregating, writing files — happens in the C
+extension ``pyrometer._native``; this module only validates arguments and
+turns the native tables into plain Python data."""
+import collections
+import functools
+import inspect
+import math
+import os
+import sys
+import tempfile
+import threading
+import time
+
+from . import _env, _threads
+
+ThreadInfo = collections.namedtuple("ThreadInfo", "ident native_id name")
+ThreadInfo.__doc__ = """A thread of a profile: Python ident, OS thread id (0 if unknown), name."""
+
+FORMATS = ("pyro", "collapsed", "text")
+MODES = ("wall", "cpu")
+MAX_RATE = 100000.0  # Hz; above this the sampler would only measure itself
+EXTENSIONS = {
+    ".pyro": "pyro",
+    ".collapsed": "collapsed",
+    ".folded": "collapsed",
+    ".txt": "text",
+}
+
+_REPORT_KEYS = ("metric", "show_all", "threshold", "color", "top", "width")
+
+
+def _native():
+    try:
+        from . import _native as mod
+    except ImportError as exc:
+        raise ImportError("pyrometer's C extension cannot be loaded: %s" % exc) from None
+    return mod
+
+
+# ---- argument checks shared with the command line ------------------------
+
+
+def check_rate(rate):
+    try:
+        value = float(rate)
+    except (TypeError, ValueError):
+        raise ValueError("rate must be a number of samples per second, not %r" % (rate,)) from None
+    if not math.isfinite(value) or value <= 0 or value > MAX_RATE:
+        raise ValueError("rate must be above 0 and at most %d Hz, not %s" % (MAX_RATE, rate))
+    return value
+
+
+def check_mode(mode):
+    if mode not in MODES:
+        raise ValueError("mode must be one of %s, not %r" % (", ".join(MODES), mode))
+    return mode
+
+
+def check_timeline(timeline):
+    if isinstance(timeline, bool) or not isinstance(timeline, int) or timeline < 0:
+        raise ValueError("timeline capacity must be an integer >= 0, not %r" % (timeline,))
+    return timeline
+
+
+def format_for_path(path, format=None):
+    """The output format for path: format when given, else from the file
+    extension (.pyro, .collapsed/.folded, .txt).  ValueError otherwise."""
+    if format is not None:
+        if format not in FORMATS:
+            raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
+        return format
+    ext = os.path.splitext(os.fspath(path))[1].lower()
+    try:
+        return EXTENSIONS[ext]
+    except KeyError:
+        raise ValueError(
+            "cannot tell the format of %r from its extension "
+            "(use .pyro, .collapsed, .folded or .txt, or give the format: %s)"
+            % (os.fspath(path), ", ".join(FORMATS))
+        ) from None
+
+
+def _write_atomic(path, data):
+    """Writes bytes beside path and renames them into place, like the native
+    writers do.  OSError("cannot write PATH: reason") on failure."""
+    directory = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
+    except OSError as exc:
+        raise OSError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except OSError as exc:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise OSError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+
+
+def _umask():
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def _is_tty(stream):
+    try:
+        return stream.isatty()
+    except Exception:
+        return False
+
+
+def default_color(stream):
+    """Colour only for a terminal, and never when NO_COLOR is set."""
+    return _is_tty(stream) and not os.environ.get("NO_COLOR")
+
+
+def default_width(stream):
+    if _is_tty(stream):
+        try:
+            return max(40, os.get_terminal_size(stream.fileno()).columns)
+        except (OSError, ValueError, AttributeError):
+            pass
+    try:
+        return max(40, int(os.environ["COLUMNS"]))
+    except (KeyError, ValueError):
+        return 100
+
+
+# ---- a collected profile ----------------------------------------------------
+
+
+class Profile:
+    """A collected profile.
+
+    Obtained from ``pyrometer.profile`` (once stopped) or ``pyrometer.load``.
+    Reading it while it is still being collected raises RuntimeError.
+
+    - ``meta``: dict of metadata (mode, rate_hz, duration_s, python, command, ...)
+    - ``threads``: list of ThreadInfo(ident, native_id, name)
+    - ``metrics``: dict metric name -> unit ("samples": "count", "wall": "nanoseconds", ...)
+    - ``stats``: per-function figures, see ``func_stats``
+    - ``stacks(metric)``: {ThreadInfo: {stack: weight}}
+    - ``report(...)``/``print(...)``: the text report
+    - ``write(path, format=None)``/``to_bytes(format)``: files
+    """
+
+    def __init__(self, native_profile=None):
+        if native_profile is None:
+            native_profile = _native().Profile()
+        self._p = native_profile
+        self._running = False
+
+    @classmethod
+    def from_bytes(cls, data):
+        """A Profile from the bytes of a .pyro file; ValueError on bad data."""
+        return cls(_native().Profile.from_pyro(bytes(data)))
+
+    @property
+    def native(self):
+        """The underlying ``pyrometer._native.Profile``."""
+        return self._p
+
+    def _data(self):
+        if self._running:
+            raise RuntimeError("the profile is still being collected; stop it first")
+        return self._p
+
+    # -- plain data ----------------------------------------------------------
+
+    @property
+    def meta(self):
+        return dict(self._data().meta)
+
+    @property
+    def threads(self):
+        return [ThreadInfo(int(t[0]), int(t[1]), t[2]) for t in self._data().threads()]
+
+    @property
+    def metrics(self):
+        return dict((m[0], m[1]) for m in self._data().metrics())
+
+    def _metric(self, metric):
+        """Resolves metric (None = the profile's time metric) to a name."""
+        names = [m[0] for m in self._data().metrics()]
+        if metric is None:
+            metric = "cpu" if self._data().meta.get("mode") == "cpu" else "wall"
+            if metric not in names:
+                metric = "samples" if "samples" in names else (names[0] if names else None)
+            return metric
+        if metric not in names:
+            raise ValueError(
+                "this profile has no metric %r (it has: %s)" % (metric, ", ".join(names) or "none")
+            )
+        return metric
+
+    def stacks(self, metric="samples"):
+        """Every stack with a non-zero weight, per thread.
+
+        Returns ``{ThreadInfo: {stack: weight}}`` where a stack is a tuple of
+        ``(function name, file, line)`` frames, outermost first, ``line``
+        being the line executing in that frame, and weight the stack's self
+        value of metric ("samples" by default; "wall"/"cpu" are nanoseconds).
+        A sample with no Python frame at all has the empty stack ``()``.
+        The outermost frames of a program run by ``pyrometer run`` are
+        pyrometer's own (the code that starts the program)."""
+        p = self._data()
+        metric = self._metric(metric)
+        threads = self.threads
+        out = collections.OrderedDict((t, {}) for t in threads)
+        if metric is None:
+            return out
+        values = p.values(metric)
+        nodes = p.nodes()
+        frames = p.frames()
+        for index, value in enumerate(values):
+            if not value:
+                continue
+            thread = nodes[index][3]
+            if thread is None or thread < 0 or thread >= len(threads):
+                continue  # the root: no thread, no stack
+            stack = []
+            n = index
+            while n >= 0:
+                parent, frame, line, _ = nodes[n]
+                if frame is None or frame < 0:
+                    break  # the thread's root
+                f = frames[frame]
+                stack.append((f[0], f[1], line))
+                n = parent
+            stack.reverse()
+            per_thread = out[threads[thread]]
+            key = tuple(stack)
+            per_thread[key] = per_thread.get(key, 0) + value
+        return out
+
+    def func_stats(self, metric=None):
+        """Per-function figures, sorted by self value (descending).
+
+        A list of dicts: function, file, line (first line of the function),
+        self, total (seconds for time metrics, else the metric's count),
+        self_percent, total_percent (of the whole profile), samples (samples
+        in which the function was on the stack), self_samples (samples in
+        which it was the innermost frame)."""
+        p = self._data()
+        metric = self._metric(metric)
+        if metric is None:
+            return []
+        unit = self.metrics.get(metric)
+        scale = 1e-9 if unit == "nanoseconds" else 1
+        grand = sum(p.values(metric))
+        out = []
+        for name, file, line, self_v, total_v, s_self, s_total in p.func_stats(metric):
+            out.append(
+                {
+                    "function": name,
+                    "file": file,
+                    "line": line,
+                    "self": self_v * scale,
+                    "total": total_v * scale,
+                    "self_percent": 100.0 * self_v / grand if grand else 0.0,
+                    "total_percent": 100.0 * total_v / grand if grand else 0.0,
+                    "samples": s_total,
+                    "self_samples": s_self,
+                }
+            )
+        return out
+
+    @property
+    def stats(self):
+        """``func_stats()`` for the profile's time metric (wall, or cpu in cpu mode)."""
+        return self.func_stats()
+
+    # -- reports and files ---------------------------------------------------
+
+    def report(self, *, metric=None, show_all=False, threshold=0.5, color=False, top=15, width=100):
+        """The text report (call tree and top functions) as a string."""
+        p = self._data()
+        return p.report(
+            metric=metric,
+            show_all=bool(show_all),
+            threshold=float(threshold),
+            color=bool(color),
+            top=int(top),
+            width=int(width),
+            library_prefixes=_env.library_prefixes(),
+        )
+
+    def print(self, file=None, *, color=None, width=None, **report_options):
+        """Prints the text report to file (default sys.stderr).  Colour and
+        width follow the file: colour only on a terminal (and not with
+        NO_COLOR), the terminal's width."""
+        if file is None:
+            file = sys.stderr
+        if color is None:
+            color = default_color(file)
+        if width is None:
+            width = default_width(file)
+        file.write(self.report(color=color, width=width, **report_options))
+        try:
+            file.flush()
+        except Exception:
+            pass
+
+    def to_bytes(self, format="pyro", *, metric=None, per_line=False, **report_options):
+        """The profile in a format: "pyro" (lossless native file), "collapsed"
+        (``thread;outer;...;leaf COUNT`` lines) or "text" (the report)."""
+        if format not in FORMATS:
+            raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
+        if format == "text":
+            return self.report(metric=metric, **report_options).encode("utf-8")
+        if report_options:
+            raise TypeError("unexpected options for %s: %s" % (format, ", ".join(sorted(report_options))))
+        return self._data().to_bytes(format, metric=metric, per_line=bool(per_line))
+
+    def write(self, path, format=None, *, metric=None, per_line=False, **report_options):
+        """Writes the profile to path, atomically.  format defaults from the
+        extension: .pyro -> pyro, .collapsed/.folded -> collapsed, .txt ->
+        text; any other extension needs an explicit format (ValueError).
+        OSError("cannot write PATH: reason") when the file cannot be written."""
+        path = os.fspath(path)
+        fmt = format_for_path(path, format)
+        if fmt == "text":
+            _write_atomic(path, self.to_bytes("text", metric=metric, **report_options))
+            return
+        if report_options:
+            raise TypeError("unexpected options for %s: %s" % (fmt, ", ".join(sorted(report_options))))
+        self._data().write(path, fmt, metric=metric, per_line=bool(per_line))
+
+    def __repr__(self):
+        if self._running:
+            return "<pyrometer profile (running)>"
+        try:
+            meta = self._p.meta
+            return "<pyrometer profile mode=%s samples=%s threads=%d>" % (
+                meta.get("mode", "?"),
+                int(meta.get("samples_taken", 0)),
+                len(self._p.threads()),
+            )
+        except Exception:
+            return "<pyrometer profile>"
+
+
+def load(path):
+    """Reads a .pyro file into a Profile.  OSError if it cannot be read,
+    ValueError if it is not a valid pyrometer file."""
+    path = os.fspath(path)
+    with open(path, "rb") as f:
+        data = f.read()
+    try:
+        return Profile.from_bytes(data)
+    except ValueError as exc:
+        raise ValueError("%s: %s" % (path, exc)) from None
+
+
+# ---- profiling sessions ---------------------------------------------------------
+
+
+class profile(Profile):
+    """Profiles a block of code or every call of a function.
+
+    As a context manager::
+
+        with pyrometer.profile(rate=1000, mode="wall", idle=True) as p:
+            work()
+        p.print()
+
+    As a decorator (``@pyrometer.profile`` or ``@pyrometer.profile(rate=...)``)
+    each call of the function is profiled; the profile of the latest finished
+    call is ``function.last_profile`` (None before the first call).  Calls
+    made while the same function is already being profiled in the same thread
+    (recursion) are not profiled separately.  For ``async def`` functions the
+    whole await is profiled.
+
+    rate      samples per second (0 < rate <= 100000)
+    mode      "wall": every thread, whatever it does; "cpu": only threads on
+              the CPU, weighted by CPU time
+    idle      in wall mode, also keep samples of threads that are off the CPU
+              (sleeping, waiting for I/O or locks)
+    timeline  capacity of the timeline in events (0 = no timeline)
+
+    ``start()``/``stop()`` may be called directly instead; a profile object
+    collects once.
+    """
+
+    def __new__(cls, func=None, **options):
+        if func is not None:
+            if not callable(func):
+                raise TypeError("pyrometer.profile(...) takes options as keywords; got %r" % (func,))
+            return _decorate(func, options)
+        return super().__new__(cls)
+
+    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000):
+        self._options = dict(
+            rate=check_rate(rate), mode=check_mode(mode), idle=bool(idle), timeline=check_timeline(timeline)
+        )
+        Profile.__init__(self)
+        self._sampler = None
+        self._recorder = None
+        self._state = "new"
+        self._pid = None
+
+    def __call__(self, func):
+        """``@pyrometer.profile(rate=...)``: decorates func."""
+        return _decorate(func, self._options)
+
+    @property
+    def running(self):
+        return self._state == "running"
+
+    def start(self, command=None):
+        """Starts sampling.  RuntimeError if the stack reader's self-check
+        fails or this Python is not supported; a profile starts only once."""
+        if self._state != "new":
+            raise RuntimeError("this profile was already started; create a new pyrometer.profile")
+        native = _native()
+        ok, reason = native.supported()
+        if not ok:
+            raise RuntimeError("pyrometer does not support this Python: %s" % reason)
+        p = self._p
+        p.set_meta("python", _env.python_version())
+        p.set_meta("command", command if command is not None else _env.command_line())
+        p.set_meta("pyrometer", _env.pyrometer_version())
+        o = self._options
+        sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"])
+        recorder = _threads.Recorder()
+        recorder.start()
+        p.set_meta("start_unix", time.time())
+        try:
+            sampler.start()
+        except BaseException:
+            recorder.stop()
+            raise
+        self._sampler = sampler
+        self._recorder = recorder
+        self._pid = os.getpid()
+        self._running = True
+        self._state = "running"
+        return self
+
+    def stop(self):
+        """Stops sampling and names the threads; idempotent."""
+        if self._state != "running":
+            return self
+        self._state = "stopped"
+        try:
+            if os.getpid() == self._pid:  # the sampler thread does not survive fork
+                self._sampler.stop()
+        finally:
+            self._running = False
+            self._recorder.stop()
+            self._name_threads()
+        return self
+
+    def _name_threads(self):
+        p = self._p
+        for t in p.threads():
+            name = self._recorder.name_of(t[0])
+            if name:
+                p.set_thread_name(t[0], name)
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
+
+    def __repr__(self):
+        if self._state == "new":
+            return "<pyrometer profile (not started)>"
+        return Profile.__repr__(self)
+
+
+def _decorate(func, options):
+    # Checks the options now, so that a typo fails at decoration time.
+    unknown = set(options) - {"rate", "mode", "idle", "timeline"}
+    if unknown:
+        raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))
+    template = profile(**options)
+    options = dict(template._options)
+
+    if inspect.iscoroutinefunction(func):
+
+        @functools.wraps(func)
+        async def async_wrapper(*args, **kwargs):
+            prof = profile(**options)
+            try:
+                with prof:
+                    return await func(*args, **kwargs)
+            finally:
+                async_wrapper.last_profile = prof
+
+        async_wrapper.last_profile = None
+        return async_wrapper
+
+    local = threading.local()
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        if getattr(local, "active", False):
+            return func(*args, **kwargs)
+        prof = profile(**options)
+        local.active = True
+        try:
+            with prof:
+                return func(*args, **kwargs)
+        finally:
+            local.active = False
+            wrapper.last_profile = prof
+
+    wrapper.last_profile = None
+    return wrapper

@@ -1,0 +1,676 @@
+"""The command line: ``pyrometer run [options] script.py|-m module [args...]``.
+
+The profiled program must not notice pyrometer: it gets the sys.argv, the
+``__main__`` module, sys.path[0], standard streams, exceptions, tracebacks and
+exit status it would get from ``python script.py`` / ``python -m module``.
+pyrometer's own problems are one line on stderr starting ``pyrometer:`` and a
+non-zero exit status (2 for bad usage), never a traceback; a profile that was
+collected is always written, whatever way the program ends (normal end,
+sys.exit, exception, Ctrl-C, SIGTERM without a handler of its own).
+
+Known limits (documented, not hidden): ``sys.orig_argv`` (3.10+) shows the
+real command line; a program that asks ``signal.getsignal(SIGTERM)`` sees
+pyrometer's handler; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
+end the process before the profile can be written.
+"""
+import os
+import sys
+
+from . import _env
+from ._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
+
+USAGE = """\
+usage: pyrometer run [options] script.py [args ...]
+       pyrometer run [options] -m module [args ...]
+       pyrometer --version
+"""
+
+HELP = (
+    USAGE
+    + """
+Runs a Python program under pyrometer's sampling profiler, then prints a report
+of where its time went (on stderr) or writes the profile to a file.
+
+options:
+  --rate HZ            samples per second (default 1000)
+  --mode wall|cpu      wall: every thread, running or waiting (default);
+                       cpu: only threads on the CPU, weighted by CPU time
+  --no-idle            wall mode: leave out samples of threads off the CPU
+  -o, --output FILE    write the profile to FILE instead of printing the report
+  --format FMT         pyro | collapsed | text (default: from FILE's extension:
+                       .pyro, .collapsed/.folded, .txt; the report without -o)
+  --show-all           report: every frame (no collapsing of library code, no
+                       threshold)
+  --threshold PCT      report: hide subtrees under PCT %% of their thread (0.5)
+  --top N              report: rows in the top-functions table (default 15)
+  --color, --no-color  report colours (default: only on a terminal)
+  --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
+  -h, --help           show this help and exit
+  --version            show pyrometer's version and exit
+
+The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
+status are what plain `python` would give it.
+""".replace("%%", "%")
+)
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+MAX_TIMELINE = 100000000
+
+_VALUE_OPTIONS = {
+    "--rate": "rate",
+    "--mode": "mode",
+    "-o": "output",
+    "--output": "output",
+    "--format": "format",
+    "--threshold": "threshold",
+    "--top": "top",
+    "--timeline-cap": "timeline",
+}
+_FLAG_OPTIONS = {
+    "--no-idle": ("idle", False),
+    "--show-all": ("show_all", True),
+    "--color": ("color", True),
+    "--colour": ("color", True),
+    "--no-color": ("color", False),
+    "--no-colour": ("color", False),
+}
+
+
+class UsageError(Exception):
+    """Bad command line: one line for the user, exit status 2."""
+
+
+class Failure(Exception):
+    """pyrometer cannot do its job: one line for the user, exit status 1
+    (or the status given)."""
+
+    def __init__(self, message, status=EXIT_FAILURE):
+        Exception.__init__(self, message)
+        self.status = status
+
+
+class Options:
+    def __init__(self):
+        self.rate = 1000.0
+        self.mode = "wall"
+        self.idle = True
+        self.output = None
+        self.output_path = None
+        self.format = None
+        self.show_all = False
+        self.threshold = 0.5
+        self.top = 15
+        self.color = None
+        self.timeline = 1000000
+        self.script = None
+        self.module = None
+        self.args = []
+
+
+def _say(message):
+    """One line on stderr, prefixed; never raises."""
+    try:
+        sys.stderr.write("pyrometer: %s\n" % message)
+        sys.stderr.flush()
+    except Exception:
+        try:
+            os.write(2, ("pyrometer: %s\n" % message).encode("utf-8", "replace"))
+        except Exception:
+            pass
+
+
+# ---- parsing ------------------------------------------------------------
+
+
+def _convert(dest, option, value):
+    if dest == "rate":
+        try:
+            rate = float(value)
+        except ValueError:
+            rate = None
+        if rate is None or not (0 < rate <= MAX_RATE):  # also rejects nan
+            raise UsageError(
+                "invalid %s %r: give samples per second, above 0 and at most %d" % (option, value, MAX_RATE)
+            )
+        return rate
+    if dest == "mode":
+        if value not in MODES:
+            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES)))
+        return value
+    if dest == "format":
+        if value not in FORMATS:
+            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(FORMATS)))
+        return value
+    if dest == "threshold":
+        try:
+            pct = float(value)
+        except ValueError:
+            pct = None
+        if pct is None or not (0 <= pct <= 100):
+            raise UsageError("invalid %s %r: give a percentage from 0 to 100" % (option, value))
+        return pct
+    if dest in ("top", "timeline"):
+        limit = MAX_TIMELINE if dest == "timeline" else 100000
+        try:
+            n = int(value, 10)
+        except ValueError:
+            n = None
+        if n is None or not (0 <= n <= limit):
+            raise UsageError("invalid %s %r: give a whole number from 0 to %d" % (option, value, limit))
+        return n
+    if dest == "output":
+        if not value:
+            raise UsageError("%s needs a file name" % option)
+        return value
+    raise AssertionError(dest)
+
+
+def parse(argv):
+    """Parses pyrometer's arguments.  Returns "help", "version" or an
+    Options; UsageError on bad input."""
+    if not argv:
+        raise UsageError("missing command; try 'pyrometer run script.py' or 'pyrometer --help'")
+    command = argv[0]
+    if command in ("-h", "--help", "help"):
+        return "help"
+    if command in ("-V", "--version", "version"):
+        return "version"
+    if command != "run":
+        if command.startswith("-"):
+            raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
+        raise UsageError("unknown command %r; try 'pyrometer run %s'" % (command, command))
+
+    o = Options()
+    i = 1
+    n = len(argv)
+    while i < n:
+        arg = argv[i]
+        if arg == "--":
+            i += 1
+            if i >= n:
+                break
+            o.script = argv[i]
+            o.args = argv[i + 1 :]
+            break
+        if arg in ("-h", "--help"):
+            return "help"
+        if arg == "-m" or (arg.startswith("-m") and not arg.startswith("--")):
+            name = arg[2:]
+            if not name:
+                if i + 1 >= n:
+                    raise UsageError("-m needs a module name")
+                name = argv[i + 1]
+                i += 1
+            o.module = name
+            o.args = argv[i + 1 :]
+            break
+        if arg == "-" :
+            raise UsageError("reading the program from stdin is not supported; give a script file")
+        if not arg.startswith("-"):
+            o.script = arg
+            o.args = argv[i + 1 :]
+            break
+        # an option
+        if arg.startswith("--") and "=" in arg:
+            option, value = arg.split("=", 1)
+            has_value = True
+        elif arg.startswith("-o") and len(arg) > 2:
+            option, value = "-o", arg[2:]
+            has_value = True
+        else:
+            option, value, has_value = arg, None, False
+        if option in _FLAG_OPTIONS:
+            if has_value:
+                raise UsageError("option %s takes no value" % option)
+            dest, flag = _FLAG_OPTIONS[option]
+            setattr(o, dest, flag)
+        elif option in _VALUE_OPTIONS:
+            if not has_value:
+                if i + 1 >= n:
+                    raise UsageError("option %s needs a value" % option)
+                i += 1
+                value = argv[i]
+            dest = _VALUE_OPTIONS[option]
+            setattr(o, dest, _convert(dest, option, value))
+        else:
+            raise UsageError("unknown option %r; try 'pyrometer run --help'" % option)
+        i += 1
+
+    if o.script is None and o.module is None:
+        raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
+    if o.output is None:
+        if o.format == "pyro":
+            raise UsageError("--format pyro needs an output file (-o FILE.pyro)")
+    else:
+        try:
+            o.format = format_for_path(o.output, o.format)
+        except ValueError:
+            raise UsageError(
+                "cannot tell the format of %r from its extension (use %s, or --format %s)"
+                % (o.output, ", ".join(sorted(EXTENSIONS)), "|".join(FORMATS))
+            ) from None
+    if o.idle is False and o.mode == "cpu":
+        pass  # cpu mode never keeps idle samples; --no-idle is harmless there
+    return o
+
+
+# ---- checks before running the program -------------------------------------
+
+
+def _check_output(path):
+    """Fails now, before the program runs, if path cannot be written: the
+    directory must exist and accept a new file (actually tried)."""
+    import tempfile
+
+    full = os.path.abspath(path)
+    if os.path.isdir(full):
+        raise Failure("cannot write %s: it is a directory" % path, EXIT_USAGE)
+    directory = os.path.dirname(full)
+    if not os.path.isdir(directory):
+        what = "does not exist" if not os.path.exists(directory) else "is not a directory"
+        raise Failure("cannot write %s: %s %s" % (path, directory, what), EXIT_USAGE)
+    try:
+        fd, probe = tempfile.mkstemp(dir=directory, prefix=".pyrometer-probe-")
+    except OSError as exc:
+        raise Failure("cannot write %s: %s" % (path, exc.strerror or exc), EXIT_USAGE) from None
+    os.close(fd)
+    try:
+        os.unlink(probe)
+    except OSError:
+        pass
+
+
+def _load_native():
+    try:
+        from . import _native
+    except ImportError as exc:
+        raise Failure("cannot load the C extension (pyrometer._native): %s" % exc) from None
+    try:
+        ok, reason = _native.supported()
+    except Exception as exc:
+        raise Failure("cannot check this Python: %s" % exc) from None
+    if not ok:
+        raise Failure("Python %s is not supported: %s" % (_env.python_version(), reason))
+    return _native
+
+
+class _ModuleError(Exception):
+    pass
+
+
+class _ProgramDidNotCompile(Exception):
+    def __init__(self, error):
+        Exception.__init__(self, str(error))
+        self.error = error
+
+
+def _prepare_program(o):
+    """Everything about the program that can fail before it runs: returns a
+    (kind, target, sys.argv, sys.path[0] or None) tuple."""
+    if o.module is not None:
+        import runpy
+
+        argv = ["-m"] + list(o.args)
+        path0 = os.getcwd()
+        saved_argv, saved_path = sys.argv[:], sys.path[:]
+        sys.argv[:] = argv
+        _set_path0(path0)
+        try:
+            # Imports the parent packages, as `python -m` does before running.
+            runpy._get_module_details(o.module, _ModuleError)
+        except _ModuleError as exc:
+            raise Failure(str(exc), EXIT_USAGE) from None
+        except Exception as exc:  # an odd finder or package failing oddly
+            raise Failure(
+                "cannot run module %r: %s: %s" % (o.module, type(exc).__name__, exc), EXIT_USAGE
+            ) from None
+        finally:
+            sys.argv[:], sys.path[:] = saved_argv, saved_path
+        return ("module", o.module, argv, path0)
+
+    script = o.script
+    full = _py_abspath(script)
+    argv = [script] + list(o.args)
+    path0 = os.path.dirname(os.path.realpath(script))
+    if os.path.isdir(full) or _is_zip(full):
+        if not _has_main(full):
+            raise Failure("can't find '__main__' module in %r" % full, EXIT_USAGE)
+        return ("main", full, argv, full)
+    import io
+
+    try:
+        with io.open_code(full) as f:
+            source = f.read()
+    except OSError as exc:
+        raise Failure(
+            "can't open file %r: [Errno %s] %s" % (full, exc.errno, exc.strerror or exc), EXIT_USAGE
+        ) from None
+    # Compiled now, so that a syntax error is reported before profiling
+    # starts, exactly as Python reports it (no traceback, exit status 1).
+    try:
+        code = compile(source, full, "exec", dont_inherit=True)
+    except (SyntaxError, ValueError) as exc:
+        raise _ProgramDidNotCompile(exc) from None
+    return ("script", code, argv, path0)
+
+
+def _py_abspath(path):
+    """The absolute path the way CPython makes __file__ of a script: joined
+    to the cwd, not normalised ("./x.py" -> "/cwd/./x.py")."""
+    if not path or path == ".":
+        return os.getcwd()
+    if os.path.isabs(path):
+        return path
+    return os.path.join(os.getcwd(), path)
+
+
+def _has_main(path):
+    if os.path.isdir(path):
+        return any(os.path.isfile(os.path.join(path, n)) for n in ("__main__.py", "__main__.pyc"))
+    try:
+        import zipfile
+
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+        return "__main__.py" in names or "__main__.pyc" in names
+    except Exception:
+        return False
+
+
+def _is_zip(path):
+    if not os.path.isfile(path):
+        return False
+    try:
+        import zipfile
+
+        return zipfile.is_zipfile(path)
+    except Exception:
+        return False
+
+
+def _set_path0(path0):
+    """sys.path[0] as `python` sets it for the program.  pyrometer's own
+    launcher got the same slot (its bin directory, or the cwd for -m), so it
+    is replaced; with -P / PYTHONSAFEPATH Python adds nothing, nor do we."""
+    if getattr(sys.flags, "safe_path", False):
+        return
+    if sys.path:
+        sys.path[0] = path0
+    else:
+        sys.path.insert(0, path0)
+
+
+def _fresh_main(file=None):
+    """A new __main__ module laid out like the one CPython gives a script."""
+    import builtins
+    import types
+
+    main = types.ModuleType("__main__")
+    d = main.__dict__
+    d["__annotations__"] = {}
+    d["__builtins__"] = builtins
+    if file is not None:
+        from importlib.machinery import SourceFileLoader
+
+        d["__loader__"] = SourceFileLoader("__main__", file)
+        d["__file__"] = file
+        d["__cached__"] = None
+    sys.modules["__main__"] = main
+    return main
+
+
+# ---- running the program -------------------------------------------------------
+# The frames of these three functions are where the program starts: the
+# traceback shown for an uncaught exception starts right below them.
+
+
+def _run_script(code, main):
+    exec(code, main.__dict__)
+    _wait_for_threads()
+
+
+def _run_module(name):
+    import runpy
+
+    runpy._run_module_as_main(name, alter_argv=True)
+    _wait_for_threads()
+
+
+def _run_main_of(path):
+    import runpy
+
+    runpy._run_module_as_main("__main__", alter_argv=False)
+    _wait_for_threads()
+
+
+_PROGRAM_CODES = (_run_script.__code__, _run_module.__code__, _run_main_of.__code__)
+
+
+def _wait_for_threads():
+    """Waits for the program's non-daemon threads, exactly as the interpreter
+    does right after the main module ends (threading._shutdown runs the
+    threading atexit hooks then joins them, and is idempotent), so that their
+    work is inside the profile."""
+    import threading
+
+    shutdown = getattr(threading, "_shutdown", None)
+    if shutdown is not None:
+        shutdown()
+
+
+def _strip_traceback(tb):
+    """The part of tb below pyrometer's frames (None if nothing is left)."""
+    t = tb
+    while t is not None:
+        if t.tb_frame.f_code in _PROGRAM_CODES:
+            return t.tb_next
+        t = t.tb_next
+    return tb  # the exception did not come from the program: keep it whole
+
+
+def _install_traceback_filter(exc):
+    """Makes the interpreter print exc as it would without pyrometer: the
+    program's sys.excepthook (whatever it is by then) gets the traceback
+    without pyrometer's frames."""
+    previous = sys.excepthook
+
+    def excepthook(etype, value, tb):
+        sys.excepthook = previous
+        if value is exc:
+            tb = _strip_traceback(tb)
+            try:
+                # The printers read the exception's own traceback first.
+                value.__traceback__ = tb
+            except Exception:
+                pass
+        previous(etype, value, tb)
+
+    sys.excepthook = excepthook
+
+
+class _Session:
+    """One profiled run: owns the profile and makes sure it is written exactly
+    once, whichever way the program ends."""
+
+    def __init__(self, options, native, command):
+        from ._profile import profile
+
+        self.o = options
+        self.native = native
+        self.command = command
+        self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
+        self.pid = os.getpid()
+        self.started_ok = False
+        self.finished = False
+        self.sigterm_installed = False
+
+    def start(self):
+        try:
+            self.prof.start(command=self.command)
+        except RuntimeError as exc:
+            # The native side runs its self-check here (the stack reader
+            # against sys._getframe()) and says what disagreed.
+            raise Failure("cannot start profiling: %s" % exc) from None
+        self.started_ok = True
+
+    # SIGTERM: if the program leaves SIGTERM alone, write the profile then
+    # die of SIGTERM as the program would have.
+    def install_sigterm(self):
+        import signal
+
+        try:
+            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+                signal.signal(signal.SIGTERM, self._on_sigterm)
+                self.sigterm_installed = True
+        except (ValueError, OSError, AttributeError):
+            pass  # not the main thread, or no SIGTERM on this platform
+
+    def _uninstall_sigterm(self):
+        import signal
+
+        if self.sigterm_installed:
+            self.sigterm_installed = False
+            try:
+                if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
+                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+            except Exception:
+                pass
+
+    def _on_sigterm(self, signum, frame):
+        import signal
+
+        if not self.finished and os.getpid() == self.pid:
+            self.finish()
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+        # Only reached if SIGTERM is blocked in this thread; it is pending and
+        # kills the process as soon as it is unblocked.  Be sure anyway.
+        import time
+
+        time.sleep(1)
+        os._exit(128 + signal.SIGTERM)
+
+    def finish(self):
+        """Stops the sampler and writes the profile; returns False if the
+        profile could not be written where asked.  Runs at most once."""
+        if self.finished:
+            return True
+        self.finished = True
+        self._uninstall_sigterm()
+        if os.getpid() != self.pid or not self.started_ok:
+            return True  # a forked child, or nothing was collected
+        try:
+            self.prof.stop()
+        except Exception as exc:
+            _say("stopping the sampler failed: %s" % exc)
+        return self._emit()
+
+    def _emit(self):
+        o = self.o
+        from ._profile import default_color, default_width
+
+        report = dict(show_all=o.show_all, threshold=o.threshold, top=o.top)
+        try:
+            if o.output is None:
+                stream = sys.stderr
+                if o.format == "collapsed":
+                    stream.write(self.prof.to_bytes("collapsed").decode("utf-8", "replace"))
+                    stream.flush()
+                else:
+                    color = default_color(stream) if o.color is None else o.color
+                    self.prof.print(stream, color=color, width=default_width(stream), **report)
+                return True
+            if o.format == "text":
+                color = bool(o.color)  # a file gets colours only when asked
+                self.prof.write(o.output_path, "text", color=color, width=100, **report)
+            else:
+                self.prof.write(o.output_path, o.format)
+            _say("wrote %s" % o.output)
+            return True
+        except Exception as exc:  # never lose the profile: save it elsewhere
+            reason = str(exc)
+            if not reason.startswith("cannot write"):
+                reason = "cannot write %s: %s" % (o.output or "the report", reason)
+            saved = self._save_fallback()
+            if saved:
+                reason += "; profile saved to %s" % saved
+            _say(reason)
+            return False
+
+    def _save_fallback(self):
+        import tempfile
+
+        try:
+            fd, path = tempfile.mkstemp(prefix="pyrometer-%d-" % os.getpid(), suffix=".pyro")
+            os.close(fd)
+            self.prof.write(path, "pyro")
+            return path
+        except Exception:
+            return None
+
+
+def _run(o, command):
+    native = _load_native()
+    if o.output is not None:
+        _check_output(o.output)
+        # The program may chdir; the file goes where the user meant.
+        o.output_path = os.path.abspath(o.output)
+    try:
+        kind, target, argv, path0 = _prepare_program(o)
+    except _ProgramDidNotCompile as exc:
+        error = exc.error.with_traceback(None)  # Python shows no frames for it
+        sys.excepthook(type(error), error, None)
+        return EXIT_FAILURE
+    session = _Session(o, native, command)
+    session.start()  # the self-check: Failure before anything changed
+
+    # From here on the process belongs to the program.
+    sys.argv[:] = argv
+    _set_path0(path0)
+    main = _fresh_main(target.co_filename if kind == "script" else None)
+    session.install_sigterm()
+    try:
+        if kind == "script":
+            _run_script(target, main)
+        elif kind == "module":
+            _run_module(target)
+        else:
+            _run_main_of(target)
+    except BaseException as exc:
+        session.finish()
+        if not isinstance(exc, SystemExit):
+            _install_traceback_filter(exc)
+        raise
+    if not session.finish():
+        return EXIT_FAILURE  # the program succeeded but its profile was not written
+    return 0
+
+
+def main(argv=None):
+    """Entry point of the ``pyrometer`` command and ``python -m pyrometer``.
+    Returns the exit status; the program's own SystemExit, exceptions and
+    KeyboardInterrupt propagate so the interpreter ends the process exactly
+    as it would have ended the program."""
+    if argv is None:
+        argv = sys.argv[1:]
+    command = _env.command_line(["pyrometer"] + list(argv))
+    try:
+        parsed = parse(list(argv))
+        if parsed == "help":
+            sys.stdout.write(HELP)
+            return 0
+        if parsed == "version":
+            sys.stdout.write("pyrometer %s\n" % _env.pyrometer_version())
+            return 0
+        return _run(parsed, command)
+    except UsageError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except Failure as exc:
+        _say(str(exc))
+        return exc.status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,129 @@
+"""Shared helpers: run programs under `python -m pyrometer run` and plainly,
+load the profiles they write, and look at their stacks."""
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TESTS = Path(__file__).resolve().parent
+PROGRAMS = TESTS / "programs"
+
+
+def program(name):
+    return str(PROGRAMS / name)
+
+
+def line_of(name, mark):
+    """The line number of the line marked ``# MARK: mark`` in a program."""
+    for number, text in enumerate((PROGRAMS / name).read_text().splitlines(), 1):
+        if text.rstrip().endswith("# MARK: " + mark):
+            return number
+    raise AssertionError("no line marked %r in %s" % (mark, name))
+
+
+def _env(extra=None):
+    env = dict(os.environ)
+    env.pop("PYTHONSTARTUP", None)
+    env.pop("PYTHONUNBUFFERED", None)  # keep buffering as in a normal run
+    env.pop("NO_COLOR", None)
+    if extra:
+        env.update(extra)
+    return env
+
+
+def pyrometer_cmd(*args):
+    return [sys.executable, "-m", "pyrometer"] + [str(a) for a in args]
+
+
+def run_pyrometer(*args, cwd=None, input=None, timeout=120, env=None):
+    """`python -m pyrometer ARGS`, captured as bytes."""
+    return subprocess.run(
+        pyrometer_cmd(*args),
+        cwd=str(cwd) if cwd else None,
+        input=input,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        env=_env(env),
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+def run_plain(*args, cwd=None, input=None, timeout=120, env=None):
+    """`python ARGS` without pyrometer, captured as bytes."""
+    return subprocess.run(
+        [sys.executable] + [str(a) for a in args],
+        cwd=str(cwd) if cwd else None,
+        input=input,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        timeout=timeout,
+        env=_env(env),
+        stdin=None if input is not None else subprocess.DEVNULL,
+    )
+
+
+def pyrometer_lines(stderr):
+    """pyrometer's own lines in a stderr (bytes or str)."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    return [line for line in stderr.splitlines() if line.startswith("pyrometer: ")]
+
+
+def without_pyrometer_lines(stderr):
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    return "".join(
+        line for line in stderr.splitlines(True) if not line.startswith("pyrometer: ")
+    )
+
+
+def profile_program(tmp_path, name, *prog_args, options=(), timeout=120, cwd=None, output="out.pyro"):
+    """Runs a program under pyrometer writing a .pyro file; returns
+    (completed process, loaded Profile).  Fails with the program's stderr if
+    anything went wrong."""
+    import pyrometer
+
+    out = tmp_path / output
+    proc = run_pyrometer(
+        "run", "-o", out, *options, program(name), *prog_args, cwd=cwd, timeout=timeout
+    )
+    assert proc.returncode == 0, proc.stderr.decode("utf-8", "replace")
+    assert pyrometer_lines(proc.stderr) == ["pyrometer: wrote %s" % out], proc.stderr
+    return proc, pyrometer.load(out)
+
+
+def names(stack):
+    return [frame[0] for frame in stack]
+
+
+def short(name):
+    """A function's bare name: 3.11+ reports qualified names (Class.method,
+    outer.<locals>.inner), older versions the bare code name."""
+    return name.rsplit(".", 1)[-1]
+
+
+def all_stacks(profile, metric="samples"):
+    """Every (thread, stack, weight) of a profile."""
+    for thread, stacks in profile.stacks(metric).items():
+        for stack, weight in stacks.items():
+            yield thread, stack, weight
+
+
+def contains_run(seq, run):
+    """Whether list seq contains the list run contiguously."""
+    n = len(run)
+    return any(seq[i : i + n] == run for i in range(len(seq) - n + 1))
+
+
+def weight_where(profile, predicate, metric="samples"):
+    return sum(w for t, s, w in all_stacks(profile, metric) if predicate(t, s))
+
+
+@pytest.fixture
+def native():
+    from pyrometer import _native
+
+    return _native

@@ -1,0 +1,76 @@
+"""Wall vs CPU time, and leaving idle samples out."""
+from conftest import all_stacks, names, profile_program, short
+
+
+def per_thread(p, metric):
+    """{thread name: total of metric} over the program's two worker threads."""
+    out = {}
+    for thread, stack, weight in all_stacks(p, metric):
+        out[thread.name] = out.get(thread.name, 0) + weight
+    return out
+
+
+def in_function(p, thread_name, function, metric):
+    inside = total = 0
+    for thread, stack, weight in all_stacks(p, metric):
+        if thread.name != thread_name:
+            continue
+        total += weight
+        if function in [short(n) for n in names(stack)]:
+            inside += weight
+    return inside, total
+
+
+def test_wall_mode_sees_the_sleeping_thread(tmp_path):
+    _, p = profile_program(tmp_path, "wall_cpu.py", "1.0", options=["--mode", "wall"])
+    assert p.meta["mode"] == "wall"
+    samples = per_thread(p, "samples")
+    # Both threads are sampled all along, sleeping or not: each gets a fair
+    # share of the main thread's samples (which only waits in join()).
+    assert samples.get("sleeper", 0) > 0.3 * samples["MainThread"], samples
+    assert samples.get("burner", 0) > 0.3 * samples["MainThread"], samples
+    inside, total = in_function(p, "sleeper", "doze", "samples")
+    assert inside >= 0.8 * total
+    # Wall time is attributed to the sleeper too.
+    wall = per_thread(p, "wall")
+    assert wall["sleeper"] > 0.3 * wall["burner"], wall
+
+
+def test_cpu_mode_ignores_the_sleeping_thread(tmp_path):
+    _, p = profile_program(tmp_path, "wall_cpu.py", "1.0", options=["--mode", "cpu"])
+    assert p.meta["mode"] == "cpu"
+    cpu = per_thread(p, "cpu")
+    samples = per_thread(p, "samples")
+    assert cpu.get("burner", 0) > 0, cpu
+    assert samples.get("burner", 0) > 0, samples
+    # The sleeper is on the CPU only for the instants it wakes up (50 times a
+    # second): nearly no CPU time...
+    assert cpu.get("sleeper", 0) <= 0.05 * cpu["burner"], cpu
+    assert cpu.get("MainThread", 0) <= 0.05 * cpu["burner"], cpu
+    # ...and few samples: a thread that ran at all since the previous tick
+    # counts as on the CPU for that tick, so each wake-up may cost a sample
+    # (about 50 a second), while the burner is on the CPU all the time.
+    assert samples.get("sleeper", 0) <= 0.25 * samples["burner"], samples
+    assert samples.get("MainThread", 0) <= 0.25 * samples["burner"], samples
+    # The burner's CPU time is in burn().
+    inside, total = in_function(p, "burner", "burn", "cpu")
+    assert inside >= 0.8 * total, (inside, total)
+
+
+def test_no_idle_drops_the_sleeping_thread(tmp_path):
+    _, idle = profile_program(tmp_path, "wall_cpu.py", "1.0", options=["--mode", "wall"], output="idle.pyro")
+    _, busy = profile_program(
+        tmp_path, "wall_cpu.py", "1.0", options=["--mode", "wall", "--no-idle"], output="noidle.pyro"
+    )
+    with_idle = per_thread(idle, "samples")
+    without = per_thread(busy, "samples")
+    assert without.get("burner", 0) > 0, without
+    # Only the sleeper's wake-ups can remain (see the cpu mode test); with
+    # idle samples it had about as many samples as the main thread.
+    assert without.get("sleeper", 0) <= 0.25 * without["burner"], without
+    assert without.get("MainThread", 0) <= 0.25 * without["burner"], without
+    assert with_idle["sleeper"] >= 0.5 * with_idle["MainThread"], with_idle
+    # ...while the busy thread keeps (nearly) all its samples.
+    assert without["burner"] >= 0.5 * with_idle["burner"], (with_idle, without)
+    inside, total = in_function(busy, "burner", "burn", "samples")
+    assert inside >= 0.8 * total, (inside, total)

@@ -1,0 +1,64 @@
+"""The start-up self-check: the native stack reader agrees with
+sys._getframe() on this Python, frame by frame, and says how deep it looked."""
+import sys
+
+
+def nested(n, fn):
+    if n == 0:
+        return fn()
+    return nested(n - 1, fn)
+
+
+def my_depth():
+    """The number of Python frames of the caller's stack."""
+    f = sys._getframe(1)
+    n = 0
+    while f is not None:
+        n += 1
+        f = f.f_back
+    return n
+
+
+def test_supported(native):
+    ok, reason = native.supported()
+    assert ok is True, reason
+    assert reason == ""
+
+
+def test_selfcheck_verifies_the_whole_stack(native):
+    here = my_depth()
+    assert native.selfcheck() == here
+
+
+def test_selfcheck_from_a_nested_call(native):
+    here = my_depth()
+    depth = nested(20, native.selfcheck)
+    assert isinstance(depth, int)
+    assert depth == here + 21  # nested(20) ... nested(0)
+
+
+def test_selfcheck_in_a_thread(native):
+    import threading
+
+    result = {}
+
+    def body():
+        result["expected"] = my_depth()
+        result["depth"] = native.selfcheck()
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert result["depth"] == result["expected"] > 0
+
+
+def test_sampler_start_runs_the_check(native):
+    p = native.Profile()
+    s = native.Sampler(p, rate=500.0)
+    s.start()
+    try:
+        assert s.running
+    finally:
+        s.stop()
+    assert not s.running
+    s.stop()  # idempotent
