@@ -112,16 +112,6 @@ def all_stacks(profile, metric="samples"):
             yield thread, stack, weight
 
 
-def contains_run(seq, run):
-    """Whether list seq contains the list run contiguously."""
-    n = len(run)
-    return any(seq[i : i + n] == run for i in range(len(seq) - n + 1))
-
-
-def weight_where(profile, predicate, metric="samples"):
-    return sum(w for t, s, w in all_stacks(profile, metric) if predicate(t, s))
-
-
 @pytest.fixture
 def native():
     from pyrometer import _native

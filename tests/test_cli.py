@@ -3,7 +3,6 @@ sys.path[0], streams, exceptions, tracebacks and exit status as plain
 python; and the profile is written however the program ends."""
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys

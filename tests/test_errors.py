@@ -1,14 +1,13 @@
 """pyrometer's own failures: one line on stderr starting "pyrometer: ", a
 non-zero status (2 for bad usage), never a traceback, and the program does
 not run."""
-import io
 import os
 import sys
 
 import pytest
 
 import pyrometer
-from conftest import PROGRAMS, program, pyrometer_lines, run_pyrometer
+from conftest import program, pyrometer_lines, run_pyrometer
 
 MARKER = program("marker.py")
 

@@ -205,7 +205,7 @@ def parse(argv):
             o.module = name
             o.args = argv[i + 1 :]
             break
-        if arg == "-" :
+        if arg == "-":
             raise UsageError("reading the program from stdin is not supported; give a script file")
         if not arg.startswith("-"):
             o.script = arg
@@ -250,8 +250,6 @@ def parse(argv):
                 "cannot tell the format of %r from its extension (use %s, or --format %s)"
                 % (o.output, ", ".join(sorted(EXTENSIONS)), "|".join(FORMATS))
             ) from None
-    if o.idle is False and o.mode == "cpu":
-        pass  # cpu mode never keeps idle samples; --no-idle is harmless there
     return o
 
 

@@ -15,7 +15,7 @@ def main(seconds):
     while time.perf_counter() < deadline:
         fib(18)  # MARK: call
         calls += 1
-    print("fib(18) =", fib(18))
+    print("fib(18) =", fib(18))  # MARK: final
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@
 
 #include <string.h>
 
+#include "output/pm_formats.h"
 #include "output/pm_output.h"
 
 #define LOCK(o) pthread_mutex_lock(&(o)->lock)
@@ -56,16 +57,15 @@ PyObject *pm_profile_wrap(pm_profile *p)
     return (PyObject *)self;
 }
 
-static PyObject *Profile_from_pyro(PyObject *cls, PyObject *arg)
+static PyObject *read_with(PyObject *arg, pm_profile *(*reader)(const void *, size_t, char *, size_t))
 {
-    (void)cls;
     Py_buffer view;
     if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) != 0)
         return NULL;
     char err[256] = "";
     pm_profile *p;
     Py_BEGIN_ALLOW_THREADS
-    p = pm_read_pyro(view.buf, (size_t)view.len, err, sizeof err);
+    p = reader(view.buf, (size_t)view.len, err, sizeof err);
     Py_END_ALLOW_THREADS
     PyBuffer_Release(&view);
     if (!p) {
@@ -73,6 +73,33 @@ static PyObject *Profile_from_pyro(PyObject *cls, PyObject *arg)
         return NULL;
     }
     return pm_profile_wrap(p);
+}
+
+static PyObject *Profile_from_pyro(PyObject *cls, PyObject *arg)
+{
+    (void)cls;
+    return read_with(arg, pm_read_pyro);
+}
+
+static PyObject *Profile_from_bytes(PyObject *cls, PyObject *arg)
+{
+    (void)cls;
+    return read_with(arg, pm_read_any);
+}
+
+static PyObject *formats(PyObject *cls, PyObject *noargs)
+{
+    (void)cls;
+    (void)noargs;
+    PyObject *out = PyList_New(0);
+    for (const pm_format *const *f = pm_formats(); out && *f; f++) {
+        PyObject *row = Py_BuildValue("(sssO)", (*f)->name, (*f)->extensions, (*f)->description,
+                                      (*f)->read ? Py_True : Py_False);
+        if (!row || PyList_Append(out, row) != 0)
+            Py_CLEAR(out);
+        Py_XDECREF(row);
+    }
+    return out;
 }
 
 /* The metric a report or a stat uses when none is named: the one the mode
@@ -105,37 +132,32 @@ static int metric_arg(const pm_profile *p, const char *name, const char *fallbac
     return m;
 }
 
-/* Serialises to one of the formats; fills buf. Returns 0 or -1 (exception set). */
+/* Serialises to one of the formats of output/pm_formats.c; fills buf.
+ * Returns 0 or -1 (exception set). */
 static int render(pm_ProfileObject *self, const char *format, const char *metric, int per_line, pm_buf *buf)
 {
+    const pm_format *f = pm_format_find(format);
+    if (!f) {
+        PyErr_Format(PyExc_ValueError, "unknown format '%s'", format);
+        return -1;
+    }
+    pm_format_opts o = {-1, per_line};
     pm_buf_init(buf);
     int rc;
     LOCK(self);
-    if (strcmp(format, "pyro") == 0) {
-        Py_BEGIN_ALLOW_THREADS
-        rc = pm_write_pyro(self->p, buf);
-        Py_END_ALLOW_THREADS
-    } else if (strcmp(format, "collapsed") == 0) {
-        int m = metric ? pm_metric_find(self->p, metric) : pm_metric_find(self->p, "samples");
-        if (m < 0 && !metric)
-            m = default_metric(self->p, "samples");
-        if (m < 0) {
-            UNLOCK(self);
-            PyErr_Format(PyExc_ValueError, "the profile has no metric named '%s'", metric ? metric : "samples");
-            return -1;
-        }
-        Py_BEGIN_ALLOW_THREADS
-        rc = pm_write_collapsed(self->p, m, per_line, buf);
-        Py_END_ALLOW_THREADS
-    } else {
+    if (metric && (o.metric = pm_metric_find(self->p, metric)) < 0) {
         UNLOCK(self);
-        PyErr_Format(PyExc_ValueError, "unknown format '%s' (expected pyro or collapsed)", format);
+        PyErr_Format(PyExc_ValueError, "the profile has no metric named '%s'", metric);
         return -1;
     }
+    Py_BEGIN_ALLOW_THREADS
+    rc = f->write(self->p, &o, buf);
+    Py_END_ALLOW_THREADS
     UNLOCK(self);
     if (rc != 0 || buf->oom) {
         pm_buf_free(buf);
-        PyErr_NoMemory();
+        PyErr_SetString(buf->oom ? PyExc_MemoryError : PyExc_ValueError,
+                        buf->oom ? "out of memory" : "the profile cannot be written in this format");
         return -1;
     }
     return 0;
@@ -330,17 +352,22 @@ static PyObject *Profile_set_meta(pm_ProfileObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
-static PyObject *Profile_set_thread_name(pm_ProfileObject *self, PyObject *args)
+static PyObject *Profile_set_thread_name(pm_ProfileObject *self, PyObject *args, PyObject *kw)
 {
-    unsigned long long ident;
+    static char *kwlist[] = {"ident", "name", "native_id", NULL};
+    unsigned long long ident, native_id = 0;
     const char *name;
     Py_ssize_t len;
-    if (!PyArg_ParseTuple(args, "Ks#:set_thread_name", &ident, &name, &len))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "Ks#|K:set_thread_name", kwlist, &ident, &name, &len, &native_id))
         return NULL;
     LOCK(self);
-    for (uint32_t i = 0; i < pm_thread_count(self->p); i++)
-        if (pm_thread_at(self->p, i)->ident == ident)
+    /* An ident can belong to several threads one after the other; the OS
+     * id, when given, names only the right one. */
+    for (uint32_t i = 0; i < pm_thread_count(self->p); i++) {
+        const pm_thread *t = pm_thread_at(self->p, i);
+        if (t->ident == ident && (!native_id || !t->native_id || t->native_id == native_id))
             pm_thread_set_name(self->p, i, name, (size_t)len);
+    }
     UNLOCK(self);
     Py_RETURN_NONE;
 }
@@ -487,12 +514,17 @@ static PyObject *Profile_counts(pm_ProfileObject *self, PyObject *noargs)
 
 static PyMethodDef Profile_methods[] = {
     {"from_pyro", (PyCFunction)Profile_from_pyro, METH_O | METH_STATIC, "Reads a .pyro file's bytes."},
+    {"from_bytes", (PyCFunction)Profile_from_bytes, METH_O | METH_STATIC,
+     "Reads a profile in any readable format, recognised by its content."},
+    {"formats", (PyCFunction)formats, METH_NOARGS | METH_STATIC,
+     "(name, extensions, description, readable) for every format."},
     {"to_bytes", (PyCFunction)(void (*)(void))Profile_to_bytes, METH_VARARGS | METH_KEYWORDS, "Serialises the profile."},
     {"write", (PyCFunction)(void (*)(void))Profile_write, METH_VARARGS | METH_KEYWORDS, "Writes a file atomically."},
     {"report", (PyCFunction)(void (*)(void))Profile_report, METH_VARARGS | METH_KEYWORDS, "The terminal report."},
     {"func_stats", (PyCFunction)(void (*)(void))Profile_func_stats, METH_VARARGS | METH_KEYWORDS, "Per-function figures."},
     {"set_meta", (PyCFunction)Profile_set_meta, METH_VARARGS, "Sets a metadata value."},
-    {"set_thread_name", (PyCFunction)Profile_set_thread_name, METH_VARARGS, "Names a thread."},
+    {"set_thread_name", (PyCFunction)(void (*)(void))Profile_set_thread_name, METH_VARARGS | METH_KEYWORDS,
+     "Names a thread: (ident, name, native_id=0)."},
     {"threads", (PyCFunction)Profile_threads, METH_NOARGS, "(ident, native_id, name, root) per thread."},
     {"metrics", (PyCFunction)Profile_metrics, METH_NOARGS, "(name, unit) per metric."},
     {"frames", (PyCFunction)Profile_frames, METH_NOARGS, "(name, file, line, kind) per frame."},

@@ -69,6 +69,7 @@ int pm_layout_fill(pm_layout *l, char *err, size_t errlen)
 
     l->ts_next = offsetof(PyThreadState, next);
     l->ts_thread_id = offsetof(PyThreadState, thread_id);
+    l->ts_interp = offsetof(PyThreadState, interp);
     l->gil_locked_size = sizeof(int);
 
 #if PY_VERSION_HEX < 0x030B0000
@@ -159,6 +160,7 @@ int pm_layout_fill(pm_layout *l, char *err, size_t errlen)
     ts = max_end(ts, l->ts_next + 8);
     ts = max_end(ts, l->ts_thread_id + 8);
     ts = max_end(ts, l->ts_frame + 8);
+    ts = max_end(ts, l->ts_interp + 8);
     if (l->ts_native_thread_id != PM_NO_OFFSET)
         ts = max_end(ts, l->ts_native_thread_id + 8);
     if (l->ts_datastack_chunk != PM_NO_OFFSET) {

@@ -44,6 +44,7 @@ typedef struct {
     /* PyThreadState */
     size_t ts_read;               /* bytes to copy: covers every field below */
     size_t ts_next, ts_thread_id, ts_native_thread_id; /* native id PM_NO_OFFSET before 3.11 */
+    size_t ts_interp;             /* its interpreter: tells a live state from freed memory */
     size_t ts_frame;              /* 3.9/3.10 frame; 3.11/3.12 cframe; 3.13 current_frame */
     size_t cframe_current_frame;  /* 3.11/3.12: offset in _PyCFrame; else PM_NO_OFFSET */
     size_t ts_datastack_chunk, ts_datastack_top; /* 3.11+; else PM_NO_OFFSET */

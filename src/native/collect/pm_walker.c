@@ -15,6 +15,7 @@
 #define SPEC_MAX 512                   /* frames fetched per speculative batch */
 #define FRAME_MAX 256                  /* bytes of a frame we ever read */
 #define COPY_MAX (4u << 20)            /* data stack bytes copied per walk */
+#define TAIL 2048                      /* room for frames pushed since the thread list was read */
 #define SEEN_SLOTS 8192                /* > 2 * PM_MAX_DEPTH */
 
 static uint64_t rd64(const uint8_t *b, size_t off)
@@ -33,13 +34,14 @@ int pm_walker_init(pm_walker *w, const pm_layout *L, pm_space *space)
     w->threads = calloc(PM_MAX_THREADS, sizeof *w->threads);
     w->prev = calloc(PM_MAX_THREADS, sizeof *w->prev);
     w->tsbuf = malloc((size_t)PM_MAX_THREADS * L->ts_read);
-    w->regions = malloc((PM_MAX_THREADS + 8) * sizeof *w->regions);
+    w->regions = malloc((PM_MAX_THREADS + 2 * SPEC_MAX + 8) * sizeof *w->regions);
     w->spec = malloc((size_t)SPEC_MAX * FRAME_MAX);
+    w->spec2 = malloc((size_t)SPEC_MAX * FRAME_MAX);
     w->spec_addr = malloc(SPEC_MAX * sizeof *w->spec_addr);
     w->spec_ok = malloc(SPEC_MAX);
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
     w->seen_gen = calloc(SEEN_SLOTS, sizeof *w->seen_gen);
-    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec_addr || !w->spec_ok ||
+    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec2 || !w->spec_addr || !w->spec_ok ||
         !w->seen || !w->seen_gen || L->fr_read > FRAME_MAX) {
         pm_walker_free(w);
         return -1;
@@ -54,7 +56,9 @@ void pm_walker_free(pm_walker *w)
     free(w->tsbuf);
     free(w->regions);
     free(w->copy);
+    free(w->copy2);
     free(w->spec);
+    free(w->spec2);
     free(w->spec_addr);
     free(w->spec_ok);
     free(w->seen);
@@ -154,6 +158,13 @@ long pm_walker_threads(pm_walker *w)
             w->torn_list++;
             break;
         }
+        /* A thread state freed while we walked the list is garbage: it no
+         * longer points at our interpreter.  The rest of the list is not
+         * to be trusted either. */
+        if (rd64(buf, L->ts_interp) != L->interp_addr) {
+            w->torn_list++;
+            break;
+        }
         pm_tinfo *t = &w->threads[w->nthreads++];
         parse_tstate(L, cur, buf, t);
         cur = rd64(buf, L->ts_next);
@@ -208,21 +219,15 @@ static int seen_before(pm_walker *w, uint64_t addr)
     }
 }
 
+static int reserve_copy(pm_walker *w, size_t need);
+
+/* Copies [lo, hi) after the first read (an older chunk): no second copy. */
 static int add_span(pm_walker *w, uint64_t lo, uint64_t hi)
 {
     size_t n = (size_t)(hi - lo);
-    if (w->nspans == sizeof w->spans / sizeof w->spans[0] || w->copy_len + n > COPY_MAX)
+    if (w->nspans == sizeof w->spans / sizeof w->spans[0] || w->copy_len + n > COPY_MAX + TAIL ||
+        reserve_copy(w, w->copy_len + n) != 0)
         return -1;
-    if (w->copy_len + n > w->copy_cap) {
-        size_t cap = w->copy_cap ? w->copy_cap : 65536;
-        while (cap < w->copy_len + n)
-            cap *= 2;
-        uint8_t *c = realloc(w->copy, cap);
-        if (!c)
-            return -1;
-        w->copy = c;
-        w->copy_cap = cap;
-    }
     if (pm_space_read(w->space, lo, w->copy + w->copy_len, n) != 0)
         return -1;
     w->spans[w->nspans].lo = lo;
@@ -236,8 +241,12 @@ static int add_span(pm_walker *w, uint64_t lo, uint64_t hi)
 static const uint8_t *in_spans(pm_walker *w, uint64_t addr, size_t len)
 {
     for (size_t i = 0; i < w->nspans; i++)
-        if (addr >= w->spans[i].lo && addr + len <= w->spans[i].hi)
-            return w->copy + w->spans[i].off + (addr - w->spans[i].lo);
+        if (addr >= w->spans[i].lo && addr <= w->spans[i].hi && len <= w->spans[i].hi - addr) {
+            size_t off = w->spans[i].off + (size_t)(addr - w->spans[i].lo);
+            if (i < w->nspans_batch && memcmp(w->copy + off, w->copy2 + off, len) != 0)
+                w->unstable = 1;
+            return w->copy + off;
+        }
     return NULL;
 }
 
@@ -249,20 +258,39 @@ static uint64_t frame_slot(const pm_layout *L, const pm_tinfo *t)
     return t->tstate + L->ts_frame;
 }
 
-#define TAIL 2048 /* room for frames pushed since the thread list was read */
 
-/* The walk's first read, one system call so that everything in it is as
- * close to one moment as a copy can be: the thread's current frame pointer,
- * (3.11+) its live data stack chunk, and every frame outside the chunk that
- * the last walk met (frame objects before 3.11, generator and coroutine
- * frames, C-stack entry frames).  *top receives the fresh current frame. */
+static int reserve_copy(pm_walker *w, size_t need)
+{
+    if (need <= w->copy_cap)
+        return 0;
+    size_t cap = w->copy_cap ? w->copy_cap : 65536;
+    while (cap < need)
+        cap *= 2;
+    uint8_t *c = realloc(w->copy, cap);
+    if (!c)
+        return -1;
+    w->copy = c;
+    uint8_t *c2 = realloc(w->copy2, cap);
+    if (!c2)
+        return -1;
+    w->copy2 = c2;
+    w->copy_cap = cap;
+    return 0;
+}
+
+/* The walk's first read: one system call holding the thread's live data
+ * stack chunk (3.11+) and every frame outside it that the last walk met
+ * (frame objects before 3.11, generator and coroutine frames, C-stack entry
+ * frames), then the thread's current frame pointer, then all of it a second
+ * time.  The walk starts from that pointer and uses the first copy; a frame
+ * whose two copies differ changed while we looked, so the walk is torn.
+ * Bracketing the pointer between two equal copies is what ties the frames
+ * to the moment the pointer was read. */
 static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo, uint64_t *top)
 {
     const pm_layout *L = w->L;
     pm_region *r = w->regions;
-    size_t nr = 0;
     *top = 0;
-    r[nr++] = (pm_region){frame_slot(L, t), top, 8, 0};
     uint64_t lo = 0, hi = 0;
     int chunk = L->frames_kind == PM_FRAMES_INTERP && t->chunk && t->stack_top > t->chunk;
     int whole = 0;
@@ -272,22 +300,9 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
         whole = hi - lo <= COPY_MAX; /* from the chunk's start: we get its header */
         if (!whole)
             lo = hi - COPY_MAX;
-        size_t need = (size_t)(hi - lo) + TAIL;
-        if (need > w->copy_cap) {
-            size_t cap = w->copy_cap ? w->copy_cap : 65536;
-            while (cap < need)
-                cap *= 2;
-            uint8_t *c = realloc(w->copy, cap);
-            if (!c)
-                return -1;
-            w->copy = c;
-            w->copy_cap = cap;
-        }
-        r[nr++] = (pm_region){lo, w->copy, (size_t)(hi - lo), 0};
-        /* May run past the chunk's end and fail alone: only a bonus. */
-        r[nr++] = (pm_region){hi, w->copy + (hi - lo), TAIL, 0};
+        if (reserve_copy(w, (size_t)(hi - lo) + TAIL) != 0)
+            return -1;
     }
-    size_t first = nr;
     if (L->frames_kind == PM_FRAMES_OBJECTS)
         w->spec_addr[w->nspec++] = t->frame;
     for (size_t i = 0; i < memo->n && w->nspec < SPEC_MAX; i++) {
@@ -296,21 +311,37 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
             continue;
         w->spec_addr[w->nspec++] = a;
     }
-    for (size_t i = 0; i < w->nspec; i++)
-        r[nr++] = (pm_region){w->spec_addr[i], w->spec + i * FRAME_MAX, L->fr_read, 0};
+    size_t nr = 0, per = (chunk ? 2 : 0) + w->nspec;
+    for (int pass = 0; pass < 2; pass++) {
+        uint8_t *copy = pass ? w->copy2 : w->copy, *spec = pass ? w->spec2 : w->spec;
+        if (chunk) {
+            r[nr++] = (pm_region){lo, copy, (size_t)(hi - lo), 0};
+            /* May run past the chunk's end and fail alone: only a bonus. */
+            r[nr++] = (pm_region){hi, copy + (hi - lo), TAIL, 0};
+        }
+        for (size_t i = 0; i < w->nspec; i++)
+            r[nr++] = (pm_region){w->spec_addr[i], spec + i * FRAME_MAX, L->fr_read, 0};
+        if (pass == 0)
+            r[nr++] = (pm_region){frame_slot(L, t), top, 8, 0};
+    }
     pm_space_readv(w->space, r, nr);
     w->copies++;
-    for (size_t i = first; i < nr; i++)
-        w->spec_ok[i - first] = (uint8_t)r[i].ok;
-    if (!r[0].ok)
+    const pm_region *r2 = r + per + 1;
+    for (size_t i = 0; i < w->nspec; i++) {
+        size_t k = (chunk ? 2 : 0) + i;
+        w->spec_ok[i] = (uint8_t)(r[k].ok && r2[k].ok);
+    }
+    w->nspec_batch = w->nspec;
+    if (!r[per].ok)
         return -1;
     if (chunk) {
-        if (!r[1].ok)
+        if (!r[0].ok || !r2[0].ok)
             return -1;
         w->spans[0].lo = lo;
-        w->spans[0].hi = r[2].ok ? hi + TAIL : hi;
+        w->spans[0].hi = r[1].ok && r2[1].ok ? hi + TAIL : hi;
         w->spans[0].off = 0;
         w->nspans = 1;
+        w->nspans_batch = 1;
         w->copy_len = (size_t)(w->spans[0].hi - lo);
         if (whole && L->chunk_data <= (size_t)(hi - lo))
             w->next_chunk = rd64(w->copy, L->chunk_previous);
@@ -361,6 +392,7 @@ static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
     for (size_t i = 0; i < n; i++)
         w->spec_ok[i] = (uint8_t)w->regions[i].ok;
     w->nspec = n;
+    w->nspec_batch = 0; /* no second copy of these */
     w->spec_cursor = 0;
 }
 
@@ -370,7 +402,11 @@ static const uint8_t *from_spec(pm_walker *w, uint64_t addr, int *found)
         if (w->spec_addr[i] == addr) {
             w->spec_cursor = i + 1;
             *found = 1;
-            return w->spec_ok[i] ? w->spec + i * FRAME_MAX : NULL;
+            if (!w->spec_ok[i])
+                return NULL;
+            if (i < w->nspec_batch && memcmp(w->spec + i * FRAME_MAX, w->spec2 + i * FRAME_MAX, w->L->fr_read) != 0)
+                w->unstable = 1;
+            return w->spec + i * FRAME_MAX;
         }
     }
     *found = 0;
@@ -491,6 +527,9 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     w->spec_cursor = 0;
     w->next_chunk = 0;
     w->copies = 0;
+    w->unstable = 0;
+    w->nspans_batch = 0;
+    w->nspec_batch = 0;
     if (++w->gen == 0) {
         memset(w->seen_gen, 0, SEEN_SLOTS * sizeof *w->seen_gen);
         w->gen = 1;
@@ -546,7 +585,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the
      * instruction, it was in at the start. */
-    if (rc == 0 && w->copies > 1 && *depth > 0 && !still_there(w, t, &out[0]))
+    if (rc == 0 && (w->unstable || (w->copies > 1 && *depth > 0 && !still_there(w, t, &out[0]))))
         rc = -1;
     return rc;
 }

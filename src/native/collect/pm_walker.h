@@ -51,12 +51,14 @@ typedef struct {
     /* scratch */
     uint8_t *tsbuf;
     pm_region *regions;
-    uint8_t *copy;             /* copies of data stack chunks */
+    uint8_t *copy, *copy2;     /* copies of data stack chunks (copy2: the second look) */
     size_t copy_cap, copy_len;
+    size_t nspans_batch, nspec_batch; /* how many spans / spec frames have a second copy */
+    int unstable;              /* a frame's two copies differed */
     struct { uint64_t lo, hi; size_t off; } spans[64];
     size_t nspans;
     uint64_t next_chunk;       /* the next older chunk not yet copied, 0 when none */
-    uint8_t *spec;             /* speculatively read frames */
+    uint8_t *spec, *spec2;     /* speculatively read frames, and their second copies */
     uint64_t *spec_addr;
     uint8_t *spec_ok;
     size_t nspec, spec_cursor;

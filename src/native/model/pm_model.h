@@ -139,7 +139,9 @@ int pm_metric_count(const pm_profile *p);
 const pm_metric *pm_metric_get(const pm_profile *p, int index);
 
 /* ---- threads ----------------------------------------------------------- */
-/* Finds or creates the thread with this ident; creates its root node. */
+/* Finds or creates the thread with this ident and OS thread id (0: unknown,
+ * matches any); creates its root node.  Idents are reused by CPython for new
+ * threads, OS ids tell such threads apart. */
 pm_id pm_thread_get(pm_profile *p, uint64_t ident, uint64_t native_id);
 /* 0, or -1 on OOM / invalid thread. */
 int pm_thread_set_name(pm_profile *p, pm_id thread, const char *name, size_t len);

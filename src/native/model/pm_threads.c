@@ -1,4 +1,7 @@
-/* pm_threads.c — the profile's threads, found by Python ident. */
+/* pm_threads.c — the profile's threads, found by Python ident and OS id.
+ * CPython hands an ended thread's ident to the next thread it starts, so the
+ * ident alone would merge unrelated threads; the OS thread id tells them
+ * apart (an id of 0 means unknown and matches any). */
 #include "pm_hash.h"
 #include "pm_internal.h"
 
@@ -11,11 +14,12 @@ pm_id pm_thread_get(pm_profile *p, uint64_t ident, uint64_t native_id)
             const pm_idslot *s = &p->thread_map.slots[i];
             if (s->id == PM_NONE)
                 break;
-            if (s->hash == h && p->threads[s->id].ident == ident) {
-                /* The native id may only become known later (e.g. a thread
-                 * seen first through the sampler, named later). */
-                if (p->threads[s->id].native_id == 0)
-                    p->threads[s->id].native_id = native_id;
+            pm_thread *th = &p->threads[s->id];
+            if (s->hash == h && th->ident == ident &&
+                (native_id == 0 || th->native_id == 0 || th->native_id == native_id)) {
+                /* The native id may only become known later. */
+                if (th->native_id == 0)
+                    th->native_id = native_id;
                 return s->id;
             }
         }
