@@ -42,6 +42,9 @@ def parse_args(argv):
     ap.add_argument("--no-cost", action="store_true", help="skip the sampler-cost scenario")
     ap.add_argument("--no-reinstall", action="store_true",
                     help="use the pyrometer already in the venv instead of building it again")
+    ap.add_argument("--render", nargs="+", metavar="JSON",
+                    help="measure nothing: print one report from the --json files of earlier runs "
+                         "(e.g. a full run on one Python and quick runs on others)")
     a = ap.parse_args(argv)
     a.python = [p for group in (a.python or []) for p in group] or [None]
     a.pairs = a.pairs or (3 if a.quick else 7)
@@ -53,7 +56,8 @@ def parse_args(argv):
 
 
 def measure_python(spec, a, profilers, workloads):
-    res = {"python": {"spec": spec, "version": spec or "?", "executable": None}}
+    res = {"python": {"spec": spec, "version": spec or "?", "executable": None},
+           "date": machine.describe()["date"], "loadavg_start": machine.loadavg()}
     res["options"] = {"quick": a.quick, "pairs": a.pairs, "budget_s": a.budget, "min_pairs": a.min_pairs}
     try:
         base = envs.find_python(spec)
@@ -88,11 +92,26 @@ def measure_python(spec, a, profilers, workloads):
         log("sampler cost (%g s x %d per variant)" % (a.cost_seconds, a.cost_repeats))
         res["sampler_cost"] = cost.measure(ctx, a.cost_seconds, a.cost_repeats)
     res["targets"] = report.targets(res)
+    res["loadavg_end"] = machine.loadavg()
     return res
+
+
+def render(a):
+    full = report.merge(a.render)
+    md = report.markdown(full)
+    sys.stdout.write(md)
+    if a.markdown:
+        with open(a.markdown, "w") as f:
+            f.write(md)
+    if a.json:
+        report.write_json(full, a.json)
+    return 0
 
 
 def main(argv=None):
     a = parse_args(sys.argv[1:] if argv is None else argv)
+    if a.render:
+        return render(a)
     profilers = peers.select(a.profilers)
     workloads = workload_mod.discover()
     if a.workloads:
@@ -111,6 +130,7 @@ def main(argv=None):
         "results": [],
     }
     full["command"] = full["command"].rstrip()
+    full["commands"] = [full["command"]]
     for spec in a.python:
         full["results"].append(measure_python(spec, a, profilers, workloads))
     full["machine"]["loadavg_end"] = machine.loadavg()

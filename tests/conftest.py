@@ -82,7 +82,7 @@ def without_pyrometer_lines(stderr):
 
 def profile_program(tmp_path, name, *prog_args, options=(), timeout=120, cwd=None, output="out.pyro"):
     """Runs a program under pyrometer writing a .pyro file; returns
-    (completed process, loaded Profile).  Fails with the program's stderr if
+    (completed process, loaded ProfileData).  Fails with the program's stderr if
     anything went wrong."""
     import pyrometer
 

@@ -32,7 +32,7 @@ def test_context_manager():
             p.stats  # still collecting
         spin_api(0.3)
     assert not p.running
-    assert isinstance(p, pyrometer.Profile)
+    assert isinstance(p, pyrometer.ProfileData)
     meta = p.meta
     assert meta["mode"] == "wall"
     assert meta["python"] == "%d.%d.%d" % sys.version_info[:3]
@@ -104,7 +104,7 @@ def test_decorator_plain():
     assert work.last_profile is None
     assert work(21) == 42
     first = work.last_profile
-    assert isinstance(first, pyrometer.Profile)
+    assert isinstance(first, pyrometer.ProfileData)
     assert {"work", "spin_api"} <= function_names(first)
     assert work(1) == 2
     assert work.last_profile is not first

@@ -34,14 +34,14 @@ def test_pyro_round_trip_is_lossless(threaded_profile, native, tmp_path):
     original = snapshot(p.native)
     assert original["nodes"] and original["frames"] and original["timeline"]
     assert len(original["threads"]) >= 3
-    # file -> Profile -> bytes -> Profile: identical
+    # file -> ProfileData -> bytes -> ProfileData: identical
     again = native.Profile.from_pyro(p.native.to_bytes("pyro"))
     assert snapshot(again) == original
     # and through the public API and a file written by it
     copy = tmp_path / "copy.pyro"
     p.write(copy)
     assert snapshot(pyrometer.load(copy).native) == original
-    assert snapshot(pyrometer.Profile.from_bytes(path.read_bytes()).native) == original
+    assert snapshot(pyrometer.ProfileData.from_bytes(path.read_bytes()).native) == original
 
 
 def test_meta_from_python(threaded_profile):

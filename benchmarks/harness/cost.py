@@ -8,7 +8,7 @@ plus anything pyrometer makes other threads do)."""
 import json
 import os
 
-from .util import capture, last_line, log, median
+from .util import capture, describe_status, last_line, log, median
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "scenarios", "sampler_cost.py")
@@ -30,7 +30,7 @@ def _run(ctx, threads, busy, seconds, profiled):
         argv.append("--no-profile")
     rc, out, err = capture(argv, timeout=seconds * 10 + 120, env=ctx.env)
     if rc:
-        return {"error": "exit status %d: %s" % (rc, last_line(err or out))}
+        return {"error": "%s: %s" % (describe_status(rc), last_line(err or out))}
     try:
         return json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):

@@ -15,7 +15,7 @@ import re
 import tempfile
 
 from .envs import dist_version, pip
-from .util import bench_env, capture, last_line, log
+from .util import bench_env, capture, describe_status, last_line, log
 
 RATE_HZ = 1000  # every sampling profiler runs at 1 kHz (1 ms interval)
 
@@ -199,15 +199,23 @@ t = time.perf_counter()
 x = 0
 def f(i):
     return i + 1
-while time.perf_counter() - t < 0.2:
+while time.perf_counter() - t < 0.6:
     x = f(x)
 print("pyrobench-probe-ok")
 """
 
 
 def probe(ctx, profiler):
-    """Runs the profiler on a tiny program; returns None when it works,
-    else the reason it does not."""
+    """Runs the profiler on a tiny program (twice at most: a busy machine can
+    make an attaching profiler miss a short program); returns None when it
+    works, else the reason it does not."""
+    reason = _probe_once(ctx, profiler)
+    if reason is not None:
+        reason = _probe_once(ctx, profiler)
+    return reason
+
+
+def _probe_once(ctx, profiler):
     with tempfile.TemporaryDirectory(prefix="pyrobench-probe-") as tmp:
         script = os.path.join(tmp, "probe.py")
         with open(script, "w") as f:
@@ -219,7 +227,7 @@ def probe(ctx, profiler):
             return None
         if rc == 0:
             return "runs, but the program's output changed: %r" % out.strip()[:120]
-        return "exit status %d: %s" % (rc, last_line(_ANSI.sub("", err or out)) or "(no message)")
+        return "%s: %s" % (describe_status(rc), last_line(_ANSI.sub("", err or out)) or "(no message)")
 
 
 def prepare(ctx, profilers, pyrometer_status):

@@ -139,8 +139,10 @@ def _slowdown_table(res, profilers, key, footnotes):
             elif c.get("error") and c["error"].startswith("unavailable"):
                 row.append("n/a")
             elif c.get("error"):
-                footnotes.append("%s under %s failed: %s" % (w["workload"], p["label"], c["error"]))
-                row.append("FAILED[%d]" % len(footnotes))
+                note = "%s under %s failed: %s" % (w["workload"], p["label"], c["error"])
+                if note not in footnotes:
+                    footnotes.append(note)
+                row.append("FAILED[%d]" % (footnotes.index(note) + 1))
             else:
                 v = c.get("slowdown_" + key)
                 mark = "" if c["pairs"] >= res["options"]["pairs"] else " (%d)" % c["pairs"]
@@ -149,7 +151,32 @@ def _slowdown_table(res, profilers, key, footnotes):
     return _table(header, rows)
 
 
-def python_section(res):
+def _quality_rows(res):
+    names = [("pyrometer", "pyrometer torn"), ("py-spy", "py-spy errors"),
+             ("py-spy-nb", "py-spy nonblocking errors"), ("austin", "austin errors")]
+    present = [(n, label) for n, label in names if any(
+        w.get("cells", {}).get(n, {}).get("pairs") for w in res.get("workloads", []))]
+    if len(present) < 2:
+        return None
+    rows = []
+    for w in res.get("workloads", []):
+        row = [w["workload"]]
+        for n, _ in present:
+            c = w.get("cells", {}).get(n)
+            if not c or not c.get("pairs"):
+                row.append("–")
+            elif n == "pyrometer":
+                t = _taken(c)
+                row.append(_pct(t["torn_ratio"], 1) if t else "–")
+            else:
+                shares = [r["extra"]["errors"] / r["extra"]["samples"] for r in c.get("runs", [])
+                          if r.get("extra", {}).get("samples")]
+                row.append(_pct(median(shares), 1) if shares else "–")
+        rows.append(row)
+    return [label for _, label in present], rows
+
+
+def python_section(res, report_date=None):
     lines = []
     info = res["python"]
     lines.append("## CPython %s" % info["version"])
@@ -165,6 +192,14 @@ def python_section(res):
         src_text += ", commit %s%s" % (src["git_commit"], " + uncommitted changes" if src.get("git_dirty") else "")
     elif src.get("git_dirty") is not None:
         src_text += ", no commit yet"
+    o = res["options"]
+    when = res.get("date") or report_date
+    la0, la1 = res.get("loadavg_start"), res.get("loadavg_end")
+    load = ""
+    if la0 and la1:
+        load = "; load average (1/5/15 min) %s at start, %s at end" % (
+            "/".join("%.2f" % x for x in la0), "/".join("%.2f" % x for x in la1))
+    lines.append("- %s run, %s%s" % ("quick" if o.get("quick") else "full", when, load))
     lines.append("- interpreter: `%s` (%s)" % (info["executable"], info.get("build", "")))
     if pyro["status"] == "ok":
         lines.append("- pyrometer %s (%s)" % (pyro["version"], src_text))
@@ -181,7 +216,6 @@ def python_section(res):
             lines.append("- %s: **unavailable: %s**" % (p["label"], a["reason"]))
         for note in a.get("notes", []):
             lines.append("  - note: %s" % note)
-    o = res["options"]
     lines.append("- %d pairs per cell (fewer where shown in brackets: slow cells stop after their %ds budget), "
                  "workload sizes: %s" % (o["pairs"], o["budget_s"], ", ".join(
                      "%s=%s" % (w["workload"], w.get("size")) for w in res.get("workloads", []))))
@@ -219,6 +253,17 @@ def python_section(res):
                          "sampler CPU, % of one core"], rows)
         lines.append("")
 
+    q = _quality_rows(res)
+    if q:
+        lines.append("### Stack-reading errors reported by the samplers (median over runs)")
+        lines.append("")
+        lines.append("Samplers that read a running program's memory without stopping it can catch a stack "
+                     "mid-change. pyrometer: torn samples (dropped and counted) / samples taken; py-spy: "
+                     "errors / samples; austin: invalid / total samples, as each tool prints them.")
+        lines.append("")
+        lines += _table(["workload"] + q[0], q[1])
+        lines.append("")
+
     cost = res.get("sampler_cost")
     if cost:
         lines.append("### Sampler cost at 1 kHz (%g s sampled, median of %d runs)" % (
@@ -250,23 +295,38 @@ def python_section(res):
 def markdown(report):
     m = report["machine"]
     lines = ["# pyrometer benchmark results", ""]
-    lines.append("%s, %s mode, %s." % (m["date"], "quick" if report["options"]["quick"] else "full",
-                                       "run with `%s`" % report["command"]))
+    lines.append("%s, run with `%s`." % (m["date"], "` and `".join(report["commands"])))
     lines.append("")
     lines.append("- machine: %s, %s CPUs (%s usable), %s RAM, %s, %s" % (
         m["cpu_model"], m["nproc"], m["usable_cpus"], m["memory"], m["kernel"], m["os"]))
-    la0, la1 = m.get("loadavg_start"), m.get("loadavg_end")
-    if la0 and la1:
-        lines.append("- load average (1/5/15 min) at start %s, at end %s" % (
-            "/".join("%.2f" % x for x in la0), "/".join("%.2f" % x for x in la1)))
     lines.append("- %s" % NOISE_NOTE)
     lines.append("- slowdown = median over pairs of (profiled time / plain time of the run just before it); "
                  "whole process = wall time around the subprocess; work loop = the workload's own "
                  "perf_counter() around its work, printed on stderr.")
     lines.append("")
     for res in report["results"]:
-        lines += python_section(res)
+        lines += python_section(res, m["date"])
     return "\n".join(lines).rstrip() + "\n"
+
+
+def merge(paths):
+    """One report from the JSON of several runs (their results in the order
+    given; the machine of the first)."""
+    merged = None
+    for path in paths:
+        with open(path) as f:
+            r = json.load(f)
+        r.setdefault("commands", [r.get("command", "?")])
+        for res in r["results"]:
+            res.setdefault("date", r["machine"]["date"])
+            res.setdefault("loadavg_start", r["machine"].get("loadavg_start"))
+            res.setdefault("loadavg_end", r["machine"].get("loadavg_end"))
+        if merged is None:
+            merged = r
+        else:
+            merged["results"] += r["results"]
+            merged["commands"] += r["commands"]
+    return merged
 
 
 def strip_for_json(report):

@@ -25,7 +25,7 @@ import subprocess
 import tempfile
 import time
 
-from .util import last_line, log, median
+from .util import describe_status, last_line, log, median
 
 WORK_RE = re.compile(r"^pyrobench: work_s=([0-9.eE+-]+)\s*$", re.M)
 RUN_TIMEOUT = 900
@@ -42,7 +42,7 @@ class Run:
         if self.timed_out:
             return "timed out after %ds" % RUN_TIMEOUT
         if self.rc != 0:
-            return "exit status %d: %s" % (self.rc, last_line(self.stderr) or "(no message)")
+            return "%s: %s" % (describe_status(self.rc), last_line(self.stderr) or "(no message)")
         if self.work is None:
             return "no 'pyrobench: work_s=' line on stderr"
         return None

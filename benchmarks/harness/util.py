@@ -35,6 +35,19 @@ def last_line(text, limit=240):
     return line if len(line) <= limit else line[: limit - 3] + "..."
 
 
+def describe_status(rc):
+    """'exit status N', or 'killed by SIGSEGV (signal 11)' for a negative status."""
+    if rc is not None and rc < 0:
+        import signal
+
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = "signal"
+        return "killed by %s (signal %d)" % (name, -rc)
+    return "exit status %s" % rc
+
+
 def capture(argv, timeout=600, env=None, cwd=None):
     """Runs argv; returns (returncode, stdout, stderr) as text.  A missing
     program or a time-out becomes a non-zero status with the reason in

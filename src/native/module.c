@@ -58,6 +58,7 @@ static PyMethodDef module_methods[] = {
     {"_stop_all", pm_bind_stop_all, METH_NOARGS, "Stops every sampler (run at exit)."},
     {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
     {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},
+    {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
     {"_linetable", linetable, METH_O, "Test hook: (decoded lines, interpreter's lines) per code unit."},
     {NULL, NULL, 0, NULL},
 };
@@ -96,15 +97,17 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__native(void)
 {
-    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0)
+    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_tracer_types_ready() < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
         return NULL;
     Py_INCREF(&pm_ProfileType);
     Py_INCREF(&pm_SamplerType);
+    Py_INCREF(&pm_TracerType);
     if (PyModule_AddObject(m, "Profile", (PyObject *)&pm_ProfileType) < 0 ||
-        PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0) {
+        PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0 ||
+        PyModule_AddObject(m, "Tracer", (PyObject *)&pm_TracerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -12,14 +12,15 @@
     @pyrometer.profile                       # every call profiled;
     def handler(): ...                       # handler.last_profile is the latest
 
-    p = pyrometer.load("work.pyro")          # the same Profile type
+    p = pyrometer.load("work.pyro")          # the same ProfileData type
 
 From a shell: ``pyrometer run [options] script.py [args...]`` or
 ``python -m pyrometer run -m module [args...]``.
 """
 from ._env import pyrometer_version as _pyrometer_version
-from ._profile import FORMATS, Profile, ThreadInfo, load, profile
+from ._calls import Profile
+from ._profile import FORMATS, ProfileData, ThreadInfo, load, profile
 
 __version__ = _pyrometer_version()
 
-__all__ = ["profile", "Profile", "ThreadInfo", "load", "FORMATS", "__version__"]
+__all__ = ["profile", "Profile", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]

@@ -1,5 +1,5 @@
 """The public API: ``profile`` (a profiling session, context manager and
-decorator) and ``Profile`` (a collected profile: report, files, plain data).
+decorator) and ``ProfileData`` (a collected profile: report, files, plain data).
 
 Everything heavy — sampling, aggregating, writing files — happens in the C
 extension ``pyrometer._native``; this module only validates arguments and
@@ -19,7 +19,7 @@ from . import _env, _threads
 ThreadInfo = collections.namedtuple("ThreadInfo", "ident native_id name")
 ThreadInfo.__doc__ = """A thread of a profile: Python ident, OS thread id (0 if unknown), name."""
 
-FORMATS = ("pyro", "collapsed", "text")
+FORMATS = ("pyro", "collapsed", "text", "html")
 MODES = ("wall", "cpu")
 MAX_RATE = 100000.0  # Hz; above this the sampler would only measure itself
 EXTENSIONS = {
@@ -27,7 +27,32 @@ EXTENSIONS = {
     ".collapsed": "collapsed",
     ".folded": "collapsed",
     ".txt": "text",
+    ".html": "html",
+    ".htm": "html",
 }
+
+
+
+def _add_native_formats():
+    """Every format of the native table (output/pm_formats.c) joins FORMATS
+    and EXTENSIONS, so a format added in C needs no change here."""
+    global FORMATS
+    try:
+        from . import _native as mod
+
+        rows = mod.Profile.formats()
+    except Exception:
+        return
+    names = list(FORMATS)
+    for name, exts, _description, _readable in rows:
+        if name not in names:
+            names.append(name)
+        for ext in exts.split():
+            EXTENSIONS.setdefault(ext, name)
+    FORMATS = tuple(names)
+
+
+_add_native_formats()
 
 _REPORT_KEYS = ("metric", "show_all", "threshold", "color", "top", "width")
 
@@ -72,13 +97,17 @@ def format_for_path(path, format=None):
         if format not in FORMATS:
             raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
         return format
-    ext = os.path.splitext(os.fspath(path))[1].lower()
+    # Longest matching suffix, so ".speedscope.json" and ".pb.gz" work.
+    lower = os.fsdecode(os.fspath(path)).lower()
+    for ext in sorted(EXTENSIONS, key=len, reverse=True):
+        if lower.endswith(ext):
+            return EXTENSIONS[ext]
     try:
-        return EXTENSIONS[ext]
+        raise KeyError(lower)
     except KeyError:
         raise ValueError(
             "cannot tell the format of %r from its extension "
-            "(use .pyro, .collapsed, .folded or .txt, or give the format: %s)"
+            "(use .pyro, .collapsed, .folded, .txt or .html, or give the format: %s)"
             % (os.fspath(path), ", ".join(FORMATS))
         ) from None
 
@@ -137,7 +166,7 @@ def default_width(stream):
 # ---- a collected profile ----------------------------------------------------
 
 
-class Profile:
+class ProfileData:
     """A collected profile.
 
     Obtained from ``pyrometer.profile`` (once stopped) or ``pyrometer.load``.
@@ -160,7 +189,7 @@ class Profile:
 
     @classmethod
     def from_bytes(cls, data):
-        """A Profile from the bytes of a .pyro file; ValueError on bad data."""
+        """A ProfileData from the bytes of a .pyro file; ValueError on bad data."""
         return cls(_native().Profile.from_pyro(bytes(data)))
 
     @property
@@ -318,6 +347,8 @@ class Profile:
             return self.report(metric=metric, **report_options).encode("utf-8")
         if report_options:
             raise TypeError("unexpected options for %s: %s" % (format, ", ".join(sorted(report_options))))
+        if format == "html":
+            return self._data().to_bytes(format, metric=metric, template=_html_template(self._data()))
         return self._data().to_bytes(format, metric=metric, per_line=bool(per_line))
 
     def write(self, path, format=None, *, metric=None, per_line=False, **report_options):
@@ -332,6 +363,9 @@ class Profile:
             return
         if report_options:
             raise TypeError("unexpected options for %s: %s" % (fmt, ", ".join(sorted(report_options))))
+        if fmt == "html":
+            self._data().write(path, fmt, metric=metric, template=_html_template(self._data()))
+            return
         self._data().write(path, fmt, metric=metric, per_line=bool(per_line))
 
     def __repr__(self):
@@ -348,14 +382,24 @@ class Profile:
             return "<pyrometer profile>"
 
 
+def _html_template(native_profile):
+    """The viewer template for the html writer; embeds the sources of files
+    under the current directory unless the profile already carries some."""
+    from . import _view
+
+    if not any(k.startswith("source:") for k in native_profile.meta):
+        _view.embed_sources(native_profile, os.getcwd())
+    return _view.template()
+
+
 def load(path):
-    """Reads a .pyro file into a Profile.  OSError if it cannot be read,
+    """Reads a .pyro file into a ProfileData.  OSError if it cannot be read,
     ValueError if it is not a valid pyrometer file."""
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read()
     try:
-        return Profile.from_bytes(data)
+        return ProfileData.from_bytes(data)
     except ValueError as exc:
         raise ValueError("%s: %s" % (path, exc)) from None
 
@@ -363,7 +407,7 @@ def load(path):
 # ---- profiling sessions ---------------------------------------------------------
 
 
-class profile(Profile):
+class profile(ProfileData):
     """Profiles a block of code or every call of a function.
 
     As a context manager::
@@ -401,7 +445,7 @@ class profile(Profile):
         self._options = dict(
             rate=check_rate(rate), mode=check_mode(mode), idle=bool(idle), timeline=check_timeline(timeline)
         )
-        Profile.__init__(self)
+        ProfileData.__init__(self)
         self._sampler = None
         self._recorder = None
         self._state = "new"
@@ -476,7 +520,7 @@ class profile(Profile):
     def __repr__(self):
         if self._state == "new":
             return "<pyrometer profile (not started)>"
-        return Profile.__repr__(self)
+        return ProfileData.__repr__(self)
 
 
 def _decorate(func, options):

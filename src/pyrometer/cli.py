@@ -22,6 +22,7 @@ from ._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
 USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
+       pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
 """
 
@@ -33,11 +34,17 @@ of where its time went (on stderr) or writes the profile to a file.
 
 options:
   --rate HZ            samples per second (default 1000)
-  --mode wall|cpu      wall: every thread, running or waiting (default);
-                       cpu: only threads on the CPU, weighted by CPU time
+  --mode wall|cpu|calls
+                       wall: every thread, running or waiting (default);
+                       cpu: only threads on the CPU, weighted by CPU time;
+                       calls: deterministic, every call counted and timed
+                       (a pstats-like table, cProfile's rules)
+  --builtins           calls mode: time C functions (builtins) on their own
   --no-idle            wall mode: leave out samples of threads off the CPU
   -o, --output FILE    write the profile to FILE instead of printing the report
-  --format FMT         pyro | collapsed | text (default: from FILE's extension:
+  --html               write the HTML viewer (to -o FILE, else a temporary file
+                       opened in a browser)
+  --format FMT         pyro | collapsed | text | html (default: from FILE's extension:
                        .pyro, .collapsed/.folded, .txt; the report without -o)
   --show-all           report: every frame (no collapsing of library code, no
                        threshold)
@@ -69,6 +76,8 @@ _VALUE_OPTIONS = {
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
+    "--builtins": ("builtins", True),
+    "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
     "--colour": ("color", True),
@@ -106,6 +115,9 @@ class Options:
         self.script = None
         self.module = None
         self.args = []
+        self.html = False
+        self.open_browser = False
+        self.source_root = None
 
 
 def _say(message):
@@ -135,8 +147,8 @@ def _convert(dest, option, value):
             )
         return rate
     if dest == "mode":
-        if value not in MODES:
-            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES)))
+        if value not in MODES + ("calls",):
+            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + ("calls",))))
         return value
     if dest == "format":
         if value not in FORMATS:
@@ -176,6 +188,14 @@ def parse(argv):
         return "help"
     if command in ("-V", "--version", "version"):
         return "version"
+    if command == "view":
+        from . import _view
+
+        return _view.parse(argv[1:], UsageError)
+    if command == "convert":
+        from . import _convert as convert_cmd
+
+        return convert_cmd.parse(argv[1:], UsageError)
     if command != "run":
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
@@ -237,6 +257,15 @@ def parse(argv):
             raise UsageError("unknown option %r; try 'pyrometer run --help'" % option)
         i += 1
 
+    if o.html:
+        if o.format not in (None, "html"):
+            raise UsageError("--html and --format %s disagree" % o.format)
+        o.format = "html"
+        if o.output is None:
+            from . import _view
+
+            o.output = _view.default_html_path(o.script or o.module or "profile")
+            o.open_browser = True
     if o.script is None and o.module is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -497,7 +526,12 @@ class _Session:
         self.o = options
         self.native = native
         self.command = command
-        self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
+        if options.mode == "calls":
+            from ._calls import CallsProfile
+
+            self.prof = CallsProfile(builtins=getattr(options, "builtins", False))
+        else:
+            self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
         self.pid = os.getpid()
         self.started_ok = False
         self.finished = False
@@ -562,6 +596,10 @@ class _Session:
             self.prof.stop()
         except Exception as exc:
             _say("stopping the sampler failed: %s" % exc)
+        if self.o.format in ("pyro", "html") and self.o.source_root:
+            from . import _view
+
+            _view.embed_sources(self.prof.native, self.o.source_root)
         return self._emit()
 
     def _emit(self):
@@ -585,6 +623,10 @@ class _Session:
             else:
                 self.prof.write(o.output_path, o.format)
             _say("wrote %s" % o.output)
+            if o.open_browser:
+                from . import _view
+
+                _view.open_in_browser(o.output_path)
             return True
         except Exception as exc:  # never lose the profile: save it elsewhere
             reason = str(exc)
@@ -616,6 +658,7 @@ def _run(o, command):
         o.output_path = os.path.abspath(o.output)
     try:
         kind, target, argv, path0 = _prepare_program(o)
+        o.source_root = path0
     except _ProgramDidNotCompile as exc:
         error = exc.error.with_traceback(None)  # Python shows no frames for it
         sys.excepthook(type(error), error, None)
@@ -661,6 +704,19 @@ def main(argv=None):
         if parsed == "version":
             sys.stdout.write("pyrometer %s\n" % _env.pyrometer_version())
             return 0
+        if parsed == "convert-help":
+            from . import _convert as convert_cmd
+
+            sys.stdout.write(convert_cmd.help_text())
+            return 0
+        if getattr(parsed, "is_convert", False):
+            from . import _convert as convert_cmd
+
+            return convert_cmd.main(parsed, Failure, UsageError)
+        if getattr(parsed, "is_view", False):
+            from . import _view
+
+            return _view.main(parsed, Failure)
         return _run(parsed, command)
     except UsageError as exc:
         _say(str(exc))

@@ -205,7 +205,11 @@ static void test_threads(pm_t *t)
     CHECK(a == 0 && b == 1 && pm_thread_count(p) == 2);
     CHECK(pm_thread_get(p, 100, 1000) == a);
     CHECK(pm_thread_at(p, a)->native_id == 1000); /* learnt later */
-    CHECK(pm_thread_get(p, 200, 9) == b && pm_thread_at(p, b)->native_id == 2000);
+    CHECK(pm_thread_get(p, 200, 0) == b && pm_thread_get(p, 200, 2000) == b);
+    /* An ident CPython gave again to a new thread: another OS thread id. */
+    pm_id b2 = pm_thread_get(p, 200, 9);
+    CHECK(b2 == 2 && pm_thread_at(p, b2)->native_id == 9 && pm_thread_get(p, 200, 9) == b2);
+    CHECK(pm_thread_get(p, 200, 2000) == b);
     const pm_node *r = pm_node_get(p, pm_thread_at(p, b)->root);
     CHECK(r->parent == PM_ROOT && r->frame == PM_NONE && r->thread == b);
     CHECK(pm_thread_at(p, a)->name == 0);
@@ -213,11 +217,11 @@ static void test_threads(pm_t *t)
     size_t len;
     CHECK(memcmp(pm_str_get(p, pm_thread_at(p, a)->name, &len), "worker\n1", 8) == 0 && len == 8);
     CHECK(pm_thread_set_name(p, 9, "x", 1) == -1);
-    CHECK(pm_thread_at(p, 2) == NULL);
+    CHECK(pm_thread_at(p, 3) == NULL);
     for (uint64_t i = 0; i < 5000; i++)
         pm_thread_get(p, 1000 + i * 7919, i);
-    CHECK(pm_thread_count(p) == 5002);
-    CHECK(pm_thread_get(p, 1000 + 4999 * 7919, 0) == 5001);
+    CHECK(pm_thread_count(p) == 5003);
+    CHECK(pm_thread_get(p, 1000 + 4999 * 7919, 0) == 5002);
     pm_profile_free(p);
 }
 

@@ -107,7 +107,7 @@ static void test_report_content(pm_t *t)
     /* The profiler's own figures. */
     CHECK(tu_contains(r, "  duration        1.500 s\n"));
     CHECK(tu_contains(r, "  samples         1180 taken of 1234 expected (95.6% taken)\n"));
-    CHECK(tu_contains(r, "  torn stacks     3 dropped\n"));
+    CHECK(tu_contains(r, "  torn stacks     3 (charged to the thread's previous stack)\n"));
     CHECK(tu_contains(r, "  sampler CPU     0.015 s (1.0% of one core)\n"));
     CHECK(tu_contains(r, "  timeline        5 events dropped\n"));
     CHECK(memchr(r, 0x1b, b.len) == NULL);

@@ -113,6 +113,8 @@ static int default_metric(const pm_profile *p, const char *fallback)
     int idx = -1;
     if (mode && strcmp(mode, "cpu") == 0)
         idx = pm_metric_find(p, "cpu");
+    else if (mode && (strcmp(mode, "calls") == 0 || strcmp(mode, "lines") == 0))
+        idx = pm_metric_find(p, "time"); /* deterministic modes: self time */
     if (idx < 0)
         idx = pm_metric_find(p, fallback);
     if (idx < 0 && pm_metric_count(p) > 0)
@@ -134,14 +136,15 @@ static int metric_arg(const pm_profile *p, const char *name, const char *fallbac
 
 /* Serialises to one of the formats of output/pm_formats.c; fills buf.
  * Returns 0 or -1 (exception set). */
-static int render(pm_ProfileObject *self, const char *format, const char *metric, int per_line, pm_buf *buf)
+static int render(pm_ProfileObject *self, const char *format, const char *metric, int per_line,
+                  const char *tmpl, Py_ssize_t tmpl_len, pm_buf *buf)
 {
     const pm_format *f = pm_format_find(format);
     if (!f) {
         PyErr_Format(PyExc_ValueError, "unknown format '%s'", format);
         return -1;
     }
-    pm_format_opts o = {-1, per_line};
+    pm_format_opts o = {-1, per_line, tmpl, tmpl ? (size_t)tmpl_len : 0};
     pm_buf_init(buf);
     int rc;
     LOCK(self);
@@ -165,13 +168,15 @@ static int render(pm_ProfileObject *self, const char *format, const char *metric
 
 static PyObject *Profile_to_bytes(pm_ProfileObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"format", "metric", "per_line", NULL};
-    const char *format, *metric = NULL;
+    static char *kwlist[] = {"format", "metric", "per_line", "template", NULL};
+    const char *format, *metric = NULL, *tmpl = NULL;
+    Py_ssize_t tmpl_len = 0;
     int per_line = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|$zp:to_bytes", kwlist, &format, &metric, &per_line))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "s|$zpz#:to_bytes", kwlist, &format, &metric, &per_line, &tmpl,
+                                     &tmpl_len))
         return NULL;
     pm_buf buf;
-    if (render(self, format, metric, per_line, &buf) != 0)
+    if (render(self, format, metric, per_line, tmpl, tmpl_len, &buf) != 0)
         return NULL;
     PyObject *out = PyBytes_FromStringAndSize(buf.data, (Py_ssize_t)buf.len);
     pm_buf_free(&buf);
@@ -180,15 +185,16 @@ static PyObject *Profile_to_bytes(pm_ProfileObject *self, PyObject *args, PyObje
 
 static PyObject *Profile_write(pm_ProfileObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"path", "format", "metric", "per_line", NULL};
+    static char *kwlist[] = {"path", "format", "metric", "per_line", "template", NULL};
     PyObject *path_obj;
-    const char *format, *metric = NULL;
+    const char *format, *metric = NULL, *tmpl = NULL;
+    Py_ssize_t tmpl_len = 0;
     int per_line = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&s|$zp:write", kwlist, PyUnicode_FSConverter, &path_obj,
-                                     &format, &metric, &per_line))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O&s|$zpz#:write", kwlist, PyUnicode_FSConverter, &path_obj,
+                                     &format, &metric, &per_line, &tmpl, &tmpl_len))
         return NULL;
     pm_buf buf;
-    if (render(self, format, metric, per_line, &buf) != 0) {
+    if (render(self, format, metric, per_line, tmpl, tmpl_len, &buf) != 0) {
         Py_DECREF(path_obj);
         return NULL;
     }

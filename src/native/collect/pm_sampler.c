@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pm_guard.h"
 #include "pm_walker.h"
 
 typedef struct {
@@ -50,6 +51,7 @@ struct pm_sampler {
     pthread_t thread;
     int thread_alive;           /* a thread was started and not joined */
     int paused;                 /* thread ended for a fork, to be started again */
+    int guarded;                /* holds a use of the fault guard */
     pthread_mutex_t wake_lock;
     pthread_cond_t wake;
     atomic_int stop;
@@ -383,8 +385,8 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
     /* A torn read means the thread moved mid-copy (tight generator loops
      * churn frames every fraction of a microsecond); a fresh copy usually
      * catches it still.  Dropping would bias the profile against exactly
-     * that code, so try hard: up to eight copies, then drop and count. */
-    for (int attempt = 0; attempt < 8; attempt++) {
+     * that code, so try hard: up to 16 copies, then drop and count. */
+    for (int attempt = 0; attempt < 16; attempt++) {
         size_t depth = 0;
         int truncated = 0;
         s->st.walks++;
@@ -395,8 +397,12 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         }
         sl->prev_n = 0;
     }
+    /* Still torn: the thread changes its stack faster than any copy (tiny
+     * recursive calls).  Dropping the tick would under-count exactly that
+     * code against the rest of the program, so the tick is charged to the
+     * thread's last good stack, a real one a tick old, and counted. */
     s->st.torn++;
-    return PM_NONE;
+    return sl->leaf;
 }
 
 /* Whether a thread's stack is known to be the one of its last walk without
@@ -421,6 +427,9 @@ static int unchanged(pm_sampler *s, const pm_slot *sl, const pm_tinfo *t, uint64
 
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
 {
+    /* Plain guarded copies while our fault handler is in place; if the
+     * program has put its own there since, the slower safe reads. */
+    s->space.direct = s->guarded && pm_guard_active();
     long n = pm_walker_threads(&s->walker);
     if (n < 0)
         return;
@@ -563,8 +572,13 @@ int pm_sampler_start(pm_sampler *s, char *err, size_t errlen)
     atomic_store(&s->stop, 0);
     s->start_ns = now_ns();
     s->last_ns = s->start_ns;
-    if (spawn(s, err, errlen) != 0)
+    s->guarded = pm_guard_install() == 0;
+    if (spawn(s, err, errlen) != 0) {
+        if (s->guarded)
+            pm_guard_uninstall();
+        s->guarded = 0;
         return -1;
+    }
     registry_set(NULL, s);
     return 0;
 }
@@ -576,6 +590,12 @@ static int spawn(pm_sampler *s, char *err, size_t errlen)
      * SIGINT or SIGTERM is never delivered to it. */
     sigset_t all, old;
     sigfillset(&all);
+    /* ...except the synchronous ones: a fault in a guarded read must reach
+     * the guard's handler (a blocked SIGSEGV kills the process outright). */
+    sigdelset(&all, SIGSEGV);
+    sigdelset(&all, SIGBUS);
+    sigdelset(&all, SIGFPE);
+    sigdelset(&all, SIGILL);
     pthread_sigmask(SIG_SETMASK, &all, &old);
     int rc = pthread_create(&s->thread, NULL, run, s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -627,6 +647,10 @@ void pm_sampler_stop(pm_sampler *s)
         join(s);
     s->paused = 0;
     atomic_store(&s->running, 0);
+    if (s->guarded)
+        pm_guard_uninstall();
+    s->guarded = 0;
+    s->space.direct = 0;
     uint64_t end = now_ns();
 
     pm_sampler_stats st;

@@ -28,7 +28,8 @@ typedef struct {
 typedef struct {
     uint64_t ticks;          /* samples taken (one per tick, all threads) */
     uint64_t expected;       /* ticks the rate asked for over the run so far */
-    uint64_t torn;           /* thread stacks dropped because they changed under us */
+    uint64_t torn;           /* thread stacks that kept changing under us: charged to the
+                                thread's previous stack (or dropped when it had none) */
     uint64_t walks;          /* thread stacks read */
     uint64_t reused;         /* thread stacks known unchanged (no CPU used since) */
     uint64_t truncated;      /* stacks deeper than the cap */

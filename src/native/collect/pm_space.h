@@ -16,6 +16,7 @@
 
 typedef struct {
     pid_t pid;
+    int direct;       /* our own process with the fault guard on: plain copies */
     uint64_t calls;   /* system calls made */
     uint64_t faults;  /* regions that could not be read */
 } pm_space;

@@ -11,12 +11,28 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SPEC_MAX 512                   /* frames fetched per speculative batch */
 #define FRAME_MAX 256                  /* bytes of a frame we ever read */
 #define COPY_MAX (4u << 20)            /* data stack bytes copied per walk */
-#define TAIL 2048                      /* room for frames pushed since the thread list was read */
+#define MAX_COPY_NS 10000              /* a first copy slower than this is retried */
+#define MAX_WALK_NS 200000             /* likewise a walk that needed later reads */
 #define SEEN_SLOTS 8192                /* > 2 * PM_MAX_DEPTH */
+
+/* The fields of a frame that say where it is: its caller, its code, its
+ * instruction, and (3.9/3.10) whether it runs. */
+typedef struct frame_key {
+    uint64_t back, code, lasti;
+    int64_t state;
+} frame_key;
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
 
 static uint64_t rd64(const uint8_t *b, size_t off)
 {
@@ -34,15 +50,16 @@ int pm_walker_init(pm_walker *w, const pm_layout *L, pm_space *space)
     w->threads = calloc(PM_MAX_THREADS, sizeof *w->threads);
     w->prev = calloc(PM_MAX_THREADS, sizeof *w->prev);
     w->tsbuf = malloc((size_t)PM_MAX_THREADS * L->ts_read);
-    w->regions = malloc((PM_MAX_THREADS + 2 * SPEC_MAX + 8) * sizeof *w->regions);
+    w->regions = malloc((PM_MAX_THREADS + SPEC_MAX + 8) * sizeof *w->regions);
     w->spec = malloc((size_t)SPEC_MAX * FRAME_MAX);
-    w->spec2 = malloc((size_t)SPEC_MAX * FRAME_MAX);
     w->spec_addr = malloc(SPEC_MAX * sizeof *w->spec_addr);
     w->spec_ok = malloc(SPEC_MAX);
+    w->keys_cap = PM_MAX_DEPTH + 64;
+    w->keys = malloc(w->keys_cap * sizeof *w->keys);
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
     w->seen_gen = calloc(SEEN_SLOTS, sizeof *w->seen_gen);
-    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec2 || !w->spec_addr || !w->spec_ok ||
-        !w->seen || !w->seen_gen || L->fr_read > FRAME_MAX) {
+    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec_addr || !w->spec_ok ||
+        !w->seen || !w->seen_gen || !w->keys || L->fr_read > FRAME_MAX) {
         pm_walker_free(w);
         return -1;
     }
@@ -56,13 +73,13 @@ void pm_walker_free(pm_walker *w)
     free(w->tsbuf);
     free(w->regions);
     free(w->copy);
-    free(w->copy2);
     free(w->spec);
-    free(w->spec2);
     free(w->spec_addr);
     free(w->spec_ok);
     free(w->seen);
     free(w->seen_gen);
+    free(w->keys);
+    free(w->verify);
     memset(w, 0, sizeof *w);
 }
 
@@ -221,11 +238,23 @@ static int seen_before(pm_walker *w, uint64_t addr)
 
 static int reserve_copy(pm_walker *w, size_t need);
 
+static int reserve_verify(pm_walker *w, size_t frames)
+{
+    if (frames <= w->verify_cap)
+        return 0;
+    uint8_t *v = realloc(w->verify, frames * FRAME_MAX);
+    if (!v)
+        return -1;
+    w->verify = v;
+    w->verify_cap = frames;
+    return 0;
+}
+
 /* Copies [lo, hi) after the first read (an older chunk): no second copy. */
 static int add_span(pm_walker *w, uint64_t lo, uint64_t hi)
 {
     size_t n = (size_t)(hi - lo);
-    if (w->nspans == sizeof w->spans / sizeof w->spans[0] || w->copy_len + n > COPY_MAX + TAIL ||
+    if (w->nspans == sizeof w->spans / sizeof w->spans[0] || w->copy_len + n > COPY_MAX + 4096 ||
         reserve_copy(w, w->copy_len + n) != 0)
         return -1;
     if (pm_space_read(w->space, lo, w->copy + w->copy_len, n) != 0)
@@ -241,12 +270,8 @@ static int add_span(pm_walker *w, uint64_t lo, uint64_t hi)
 static const uint8_t *in_spans(pm_walker *w, uint64_t addr, size_t len)
 {
     for (size_t i = 0; i < w->nspans; i++)
-        if (addr >= w->spans[i].lo && addr <= w->spans[i].hi && len <= w->spans[i].hi - addr) {
-            size_t off = w->spans[i].off + (size_t)(addr - w->spans[i].lo);
-            if (i < w->nspans_batch && memcmp(w->copy + off, w->copy2 + off, len) != 0)
-                w->unstable = 1;
-            return w->copy + off;
-        }
+        if (addr >= w->spans[i].lo && addr <= w->spans[i].hi && len <= w->spans[i].hi - addr)
+            return w->copy + w->spans[i].off + (size_t)(addr - w->spans[i].lo);
     return NULL;
 }
 
@@ -270,26 +295,22 @@ static int reserve_copy(pm_walker *w, size_t need)
     if (!c)
         return -1;
     w->copy = c;
-    uint8_t *c2 = realloc(w->copy2, cap);
-    if (!c2)
-        return -1;
-    w->copy2 = c2;
     w->copy_cap = cap;
     return 0;
 }
 
-/* The walk's first read: one system call holding the thread's live data
- * stack chunk (3.11+) and every frame outside it that the last walk met
- * (frame objects before 3.11, generator and coroutine frames, C-stack entry
- * frames), then the thread's current frame pointer, then all of it a second
- * time.  The walk starts from that pointer and uses the first copy; a frame
- * whose two copies differ changed while we looked, so the walk is torn.
- * Bracketing the pointer between two equal copies is what ties the frames
- * to the moment the pointer was read. */
-static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo, uint64_t *top)
+/* The walk's first read, one batch: the thread's current frame pointer,
+ * its live data stack chunk (3.11+), every frame outside the chunk that the
+ * last walk met (frame objects before 3.11, generator and coroutine frames,
+ * C-stack entry frames), and the current frame pointer once more.  The walk
+ * starts from that pointer; if it did not change while we copied, the frame
+ * was running throughout, so its callers (which cannot move while it runs)
+ * are what the copy holds.  *top gets the pointer, *moved whether it changed. */
+static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo, uint64_t *top, int *moved)
 {
     const pm_layout *L = w->L;
     pm_region *r = w->regions;
+    uint64_t again = 0, slot = frame_slot(L, t);
     *top = 0;
     uint64_t lo = 0, hi = 0;
     int chunk = L->frames_kind == PM_FRAMES_INTERP && t->chunk && t->stack_top > t->chunk;
@@ -300,48 +321,49 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
         whole = hi - lo <= COPY_MAX; /* from the chunk's start: we get its header */
         if (!whole)
             lo = hi - COPY_MAX;
-        if (reserve_copy(w, (size_t)(hi - lo) + TAIL) != 0)
+        if (reserve_copy(w, (size_t)(hi - lo) + 4096) != 0)
             return -1;
     }
     if (L->frames_kind == PM_FRAMES_OBJECTS)
         w->spec_addr[w->nspec++] = t->frame;
     for (size_t i = 0; i < memo->n && w->nspec < SPEC_MAX; i++) {
         uint64_t a = memo->addrs[i];
-        if ((a >= lo && a < hi + TAIL) || (L->frames_kind == PM_FRAMES_OBJECTS && a == t->frame))
+        if ((a >= lo && a < hi + 4096) || (L->frames_kind == PM_FRAMES_OBJECTS && a == t->frame))
             continue;
         w->spec_addr[w->nspec++] = a;
     }
-    size_t nr = 0, per = (chunk ? 2 : 0) + w->nspec;
-    for (int pass = 0; pass < 2; pass++) {
-        uint8_t *copy = pass ? w->copy2 : w->copy, *spec = pass ? w->spec2 : w->spec;
-        if (chunk) {
-            r[nr++] = (pm_region){lo, copy, (size_t)(hi - lo), 0};
-            /* May run past the chunk's end and fail alone: only a bonus. */
-            r[nr++] = (pm_region){hi, copy + (hi - lo), TAIL, 0};
-        }
-        for (size_t i = 0; i < w->nspec; i++)
-            r[nr++] = (pm_region){w->spec_addr[i], spec + i * FRAME_MAX, L->fr_read, 0};
-        if (pass == 0)
-            r[nr++] = (pm_region){frame_slot(L, t), top, 8, 0};
-    }
-    pm_space_readv(w->space, r, nr);
-    w->copies++;
-    const pm_region *r2 = r + per + 1;
-    for (size_t i = 0; i < w->nspec; i++) {
-        size_t k = (chunk ? 2 : 0) + i;
-        w->spec_ok[i] = (uint8_t)(r[k].ok && r2[k].ok);
-    }
-    w->nspec_batch = w->nspec;
-    if (!r[per].ok)
-        return -1;
+    size_t nr = 0;
+    r[nr++] = (pm_region){slot, top, 8, 0};
     if (chunk) {
-        if (!r[0].ok || !r2[0].ok)
+        r[nr++] = (pm_region){lo, w->copy, (size_t)(hi - lo), 0};
+        /* Frames pushed since the thread list was read: the rest of the
+         * page only, which is mapped if the byte before it is (a fault
+         * would cost a signal and stretch the copy's moment). */
+        r[nr++] = (pm_region){hi, w->copy + (hi - lo), (size_t)(((hi + 4095) & ~(uint64_t)4095) - hi), 0};
+    }
+    size_t first = nr;
+    for (size_t i = 0; i < w->nspec; i++)
+        r[nr++] = (pm_region){w->spec_addr[i], w->spec + i * FRAME_MAX, L->fr_read, 0};
+    r[nr++] = (pm_region){slot, &again, 8, 0};
+    uint64_t t0 = mono_ns();
+    pm_space_readv(w->space, r, nr);
+    uint64_t took = mono_ns() - t0;
+    w->copies++;
+    for (size_t i = 0; i < w->nspec; i++)
+        w->spec_ok[i] = (uint8_t)r[first + i].ok;
+    if (!r[0].ok || !r[nr - 1].ok)
+        return -1;
+    /* The same pointer at both ends proves little if the copy took long
+     * (the sampler was preempted): the thread may have left the frame and
+     * come back to one at the same address.  Only a short copy counts. */
+    *moved = again != *top || took > MAX_COPY_NS;
+    if (chunk) {
+        if (!r[1].ok)
             return -1;
         w->spans[0].lo = lo;
-        w->spans[0].hi = r[1].ok && r2[1].ok ? hi + TAIL : hi;
+        w->spans[0].hi = hi + (r[2].ok ? r[2].len : 0);
         w->spans[0].off = 0;
         w->nspans = 1;
-        w->nspans_batch = 1;
         w->copy_len = (size_t)(w->spans[0].hi - lo);
         if (whole && L->chunk_data <= (size_t)(hi - lo))
             w->next_chunk = rd64(w->copy, L->chunk_previous);
@@ -374,15 +396,17 @@ static int copy_older_chunk(pm_walker *w)
 static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
 {
     const pm_layout *L = w->L;
-    size_t k = memo->n;
+    /* The frames after addr in the last walk; all of them when addr is new
+     * (its chain usually joins the old one a few frames down). */
+    size_t from = 0;
     for (size_t i = 0; i < memo->n; i++)
         if (memo->addrs[i] == addr) {
-            k = i;
+            from = i + 1;
             break;
         }
     size_t n = 0;
     w->spec_addr[n++] = addr;
-    for (size_t i = k + 1; i < memo->n && n < SPEC_MAX; i++)
+    for (size_t i = from; i < memo->n && n < SPEC_MAX; i++)
         if (!in_spans(w, memo->addrs[i], L->fr_read))
             w->spec_addr[n++] = memo->addrs[i];
     for (size_t i = 0; i < n; i++)
@@ -392,7 +416,6 @@ static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
     for (size_t i = 0; i < n; i++)
         w->spec_ok[i] = (uint8_t)w->regions[i].ok;
     w->nspec = n;
-    w->nspec_batch = 0; /* no second copy of these */
     w->spec_cursor = 0;
 }
 
@@ -402,11 +425,7 @@ static const uint8_t *from_spec(pm_walker *w, uint64_t addr, int *found)
         if (w->spec_addr[i] == addr) {
             w->spec_cursor = i + 1;
             *found = 1;
-            if (!w->spec_ok[i])
-                return NULL;
-            if (i < w->nspec_batch && memcmp(w->spec + i * FRAME_MAX, w->spec2 + i * FRAME_MAX, w->L->fr_read) != 0)
-                w->unstable = 1;
-            return w->spec + i * FRAME_MAX;
+            return w->spec_ok[i] ? w->spec + i * FRAME_MAX : NULL;
         }
     }
     *found = 0;
@@ -496,23 +515,44 @@ static int executing(const pm_layout *L, const uint8_t *f)
     return v == 0 || v == 2; /* 3.10 FRAME_EXECUTING, FRAME_UNWINDING */
 }
 
-static int still_there(pm_walker *w, const pm_tinfo *t, const pm_raw_frame *top)
+static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
+{
+    k->back = rd64(f, L->fr_back);
+    k->code = rd64(f, L->fr_code);
+    k->lasti = L->lasti_kind <= PM_LASTI_UNITS ? (uint64_t)(uint32_t)(rd64(f, L->fr_lasti) & 0xffffffffu)
+                                               : rd64(f, L->fr_lasti);
+    k->state = L->fr_state != PM_NO_OFFSET ? (signed char)f[L->fr_state] : 0;
+}
+
+/* A copy is not a moment: memory is copied in order while the thread runs,
+ * and frames outside the first batch are read later still.  A walk holds if
+ * a second read of every frame it used finds the callers exactly as they
+ * were (a caller cannot change while its callee runs, so an unchanged caller
+ * was blocked in that call throughout) and the running frame still of the
+ * same code, called from the same place. */
+static int steady(pm_walker *w, const pm_walk_memo *walked)
 {
     const pm_layout *L = w->L;
-    uint64_t cur = 0;
-    if (L->cframe_current_frame != PM_NO_OFFSET) {
-        if (pm_space_read(w->space, t->cframe + L->cframe_current_frame, &cur, 8) != 0)
+    size_t n = walked->n;
+    if (n > w->keys_cap || n > PM_MAX_THREADS + SPEC_MAX)
+        return 0;
+    if (reserve_verify(w, n) != 0)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        w->regions[i] = (pm_region){walked->addrs[i], w->verify + i * FRAME_MAX, L->fr_read, 0};
+    pm_space_readv(w->space, w->regions, n);
+    for (size_t i = 0; i < n; i++) {
+        if (!w->regions[i].ok)
             return 0;
-    } else if (pm_space_read(w->space, t->tstate + L->ts_frame, &cur, 8) != 0) {
-        return 0;
+        frame_key now;
+        key_of(L, w->verify + i * FRAME_MAX, &now);
+        const frame_key *was = &w->keys[i];
+        if (now.back != was->back || now.code != was->code || now.state != was->state)
+            return 0;
+        if (i > 0 && now.lasti != was->lasti)
+            return 0;
     }
-    if (cur != w->walk_top)
-        return 0;
-    pm_raw_frame now;
-    uint64_t back;
-    pm_tinfo moved = *t;
-    moved.frame = cur;
-    return pm_walker_top(w, &moved, &now, &back) == 0 && now.code == top->code && now.lasti == top->lasti;
+    return 1;
 }
 
 int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
@@ -527,17 +567,15 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     w->spec_cursor = 0;
     w->next_chunk = 0;
     w->copies = 0;
-    w->unstable = 0;
-    w->nspans_batch = 0;
-    w->nspec_batch = 0;
     if (++w->gen == 0) {
         memset(w->seen_gen, 0, SEEN_SLOTS * sizeof *w->seen_gen);
         w->gen = 1;
     }
     if (!t->frame)
         return 0;
-    uint64_t addr;
-    if (first_copy(w, t, memo, &addr) != 0)
+    uint64_t addr, start = mono_ns();
+    int moved;
+    if (first_copy(w, t, memo, &addr, &moved) != 0 || moved)
         return -1;
     w->walk_top = addr;
 
@@ -568,6 +606,8 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         } else {
             (*depth)++;
         }
+        if (next.n < w->keys_cap)
+            key_of(L, f, &w->keys[next.n]);
         memo_push(&next, addr);
         addr = rd64(f, L->fr_back);
         /* A generator's frame has no caller only while it is suspended, and
@@ -585,7 +625,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the
      * instruction, it was in at the start. */
-    if (rc == 0 && (w->unstable || (w->copies > 1 && *depth > 0 && !still_there(w, t, &out[0]))))
+    if (rc == 0 && *depth > 0 && (mono_ns() - start > MAX_WALK_NS || !steady(w, memo)))
         rc = -1;
     return rc;
 }

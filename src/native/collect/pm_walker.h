@@ -51,14 +51,12 @@ typedef struct {
     /* scratch */
     uint8_t *tsbuf;
     pm_region *regions;
-    uint8_t *copy, *copy2;     /* copies of data stack chunks (copy2: the second look) */
+    uint8_t *copy;             /* copies of data stack chunks */
     size_t copy_cap, copy_len;
-    size_t nspans_batch, nspec_batch; /* how many spans / spec frames have a second copy */
-    int unstable;              /* a frame's two copies differed */
     struct { uint64_t lo, hi; size_t off; } spans[64];
     size_t nspans;
     uint64_t next_chunk;       /* the next older chunk not yet copied, 0 when none */
-    uint8_t *spec, *spec2;     /* speculatively read frames, and their second copies */
+    uint8_t *spec;             /* speculatively read frames */
     uint64_t *spec_addr;
     uint8_t *spec_ok;
     size_t nspec, spec_cursor;
@@ -68,6 +66,10 @@ typedef struct {
     uint64_t torn_list;        /* thread lists that could not be read whole */
     unsigned copies;           /* reads of stack memory made by the current walk */
     uint64_t walk_top;         /* the current frame the walk started from */
+    struct frame_key *keys;    /* what each frame of the current walk looked like */
+    size_t keys_cap;
+    uint8_t *verify;           /* second reads of a walk's frames */
+    size_t verify_cap;
 } pm_walker;
 
 int pm_walker_init(pm_walker *w, const pm_layout *L, pm_space *space);

@@ -1,6 +1,9 @@
 /* pm_formats.c — see pm_formats.h. */
 #include "pm_formats.h"
 
+#include "pm_interchange.h"
+#include "pm_html.h"
+
 #include <stdio.h>
 #include <string.h>
 
@@ -25,13 +28,62 @@ static int write_collapsed(const pm_profile *p, const pm_format_opts *o, pm_buf 
     return pm_write_collapsed(p, m, o->per_line, out);
 }
 
+static int write_pstats(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    (void)o;
+    return pm_write_pstats(p, out);
+}
+
+static int write_speedscope(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    return pm_write_speedscope(p, o->metric, out);
+}
+
+static int write_pprof(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    (void)o;
+    return pm_write_pprof(p, out);
+}
+
+static int write_chrome(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    return pm_write_chrome(p, o->metric, out);
+}
+
+static int write_gecko(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    (void)o;
+    return pm_write_gecko(p, out);
+}
+
 static const pm_format pyro = {"pyro", ".pyro", "pyrometer's own lossless profile (gzip'd JSON)", write_pyro,
                                pm_read_pyro, sniff_pyro};
 static const pm_format collapsed = {"collapsed", ".collapsed .folded",
-                                    "collapsed stacks (flamegraph.pl, inferno, speedscope)", write_collapsed, NULL,
-                                    NULL};
+                                    "collapsed stacks (flamegraph.pl, inferno, speedscope)", write_collapsed,
+                                    pm_read_collapsed, pm_sniff_collapsed};
+static const pm_format pstats = {"pstats", ".prof .pstats",
+                                 "cProfile/pstats marshal dump (pstats, SnakeViz, tuna, gprof2dot)", write_pstats,
+                                 pm_read_pstats, pm_sniff_pstats};
+static const pm_format speedscope = {"speedscope", ".speedscope.json .speedscope",
+                                     "speedscope JSON (one sampled profile per thread)", write_speedscope, NULL, NULL};
+static const pm_format pprof = {"pprof", ".pprof .pb.gz", "pprof protobuf, gzip'd (go tool pprof)", write_pprof, NULL,
+                                NULL};
+static const pm_format chrome = {"chrome", ".trace.json .chrome.json",
+                                 "Chrome Trace Event JSON (chrome://tracing, Perfetto)", write_chrome, NULL, NULL};
+static const pm_format gecko = {"gecko", ".gecko.json",
+                                "Firefox Profiler (Gecko profile format, version 28)", write_gecko, NULL, NULL};
 
-static const pm_format *const all[] = {&pyro, &collapsed, NULL};
+static int write_html(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    return pm_write_html(p, o->template, o->template_len, out);
+}
+
+static const pm_format html = {"html", ".html .htm", "the self-contained HTML viewer (profile embedded)",
+                               write_html, NULL, NULL};
+
+/* Order matters for pm_read_any: pstats before pyro (whose sniff accepts
+ * any '{'), collapsed (plain text) last. */
+static const pm_format *const all[] = {&pstats, &pyro, &collapsed, &html, &speedscope, &pprof, &chrome, &gecko, NULL};
 
 const pm_format *const *pm_formats(void) { return all; }
 

@@ -10,6 +10,10 @@
 typedef struct {
     int metric;    /* metric index chosen by the caller (-1: the writer's default) */
     int per_line;  /* collapsed: split stacks by executing line */
+    /* html: the viewer template (HTML with CSS and JS inlined) holding the
+     * marker the profile's JSON replaces; NULL makes the html writer fail. */
+    const char *template;
+    size_t template_len;
 } pm_format_opts;
 
 typedef struct {

@@ -365,9 +365,11 @@ static void pm_report_quality(pm_rep *r)
         pm_buf_putc(out, '\n');
     }
     if (torn) {
+        /* Stacks that changed under every copy: the sampler charges such a
+         * tick to the thread's previous stack (pm_sampler.c). */
         pm_rep_line_label(out, "torn stacks");
         pm_rep_put_fixed(r, torn->num, 0);
-        pm_buf_puts(out, " dropped\n");
+        pm_buf_puts(out, " (charged to the thread's previous stack)\n");
     }
     if (cpu) {
         pm_rep_line_label(out, "sampler CPU");

@@ -1,0 +1,855 @@
+/* pm_bind_tracer.c — the Tracer type: the hooks that feed collect/pm_tracer
+ * (calls mode and the cProfile-compatible pyrometer.Profile).
+ *
+ * 3.12+: sys.monitoring with callback objects of our own type (vectorcall,
+ *        no bound-method or tuple in between), PY_START/RESUME/THROW and
+ *        PY_RETURN/YIELD/UNWIND, plus CALL/C_RETURN/C_RAISE only with
+ *        builtins.  Out-of-scope code gets DISABLE.  Events of every thread
+ *        arrive; each thread has its own context stack (thread-local).
+ *        Tool id: PROFILER_ID, else (documented fallback) 3 then 4.
+ * 3.9-3.11: the C profile hook (PyEval_SetProfile), on the calling thread or
+ *        (all_threads) on every thread plus threads started later through
+ *        threading.setprofile with an installer object that swaps itself
+ *        for the C hook on its first event. */
+#include "pm_bind.h"
+
+#include <frameobject.h>
+#include <math.h>
+
+#include "collect/pm_tracer.h"
+#include "output/pm_callstats.h"
+
+#define PM_MON (PY_VERSION_HEX >= 0x030C0000)
+
+/* sys.monitoring.events bit numbers (public in 3.13, internal in 3.12; the
+ * same on both). */
+enum {
+    EV_PY_START = 0, EV_PY_RESUME = 1, EV_PY_RETURN = 2, EV_PY_YIELD = 3, EV_CALL = 4,
+    EV_PY_UNWIND = 12, EV_PY_THROW = 13, EV_C_RETURN = 15, EV_C_RAISE = 16
+};
+
+enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_COUNT };
+
+typedef struct pm_TracerObject pm_TracerObject;
+
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vc;
+    pm_TracerObject *tracer; /* borrowed: the tracer unregisters us first */
+    int kind;
+} pm_HookObject;
+
+struct pm_TracerObject {
+    PyObject_HEAD
+    pm_tracer *t;
+    PyObject *profile; /* pm_ProfileObject owning the model */
+    PyObject *timer;   /* external timer or NULL */
+    double timeunit;
+    int builtins, subcalls, all_threads, enabled, in_timer, tool_id;
+    uint64_t serial;
+    PyObject *keep;     /* key objects kept alive (code objects) */
+    PyObject *userobjs; /* per frame id: code object or descriptive str */
+    PyObject *exclude;  /* set of file names out of scope, or NULL */
+    PyObject *hooks[K_COUNT];
+    PyObject *prev_thread_hook;
+    PyObject *disable_obj;
+};
+
+static uint64_t next_serial = 1;
+
+typedef struct {
+    uint64_t serial;
+    pm_tthread *ts;
+} tls_slot;
+static _Thread_local tls_slot tls __attribute__((tls_model("initial-exec")));
+
+static pm_tthread *thread_state(pm_TracerObject *self)
+{
+    if (tls.serial == self->serial)
+        return tls.ts;
+    pm_tthread *ts = pm_tracer_thread(self->t, (uint64_t)PyThread_get_thread_ident(),
+#if PY_VERSION_HEX >= 0x03080000
+                                      (uint64_t)PyThread_get_thread_native_id()
+#else
+                                      0
+#endif
+    );
+    if (ts) {
+        tls.serial = self->serial;
+        tls.ts = ts;
+    }
+    return ts;
+}
+
+/* One clock read: the TSC (or monotonic clock), or the user's timer with
+ * cProfile's conversions (ints scaled by timeunit; otherwise seconds). */
+static int64_t now(pm_TracerObject *self)
+{
+    if (!self->timer)
+        return pm_clock_now();
+    PyObject *exc_type, *exc_val, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_val, &exc_tb);
+    self->in_timer = 1;
+    PyObject *o = PyObject_CallNoArgs(self->timer);
+    self->in_timer = 0;
+    int64_t r = 0;
+    if (o) {
+        if (self->timeunit > 0.0) {
+            if (PyLong_Check(o))
+                r = PyLong_AsLongLong(o);
+            else
+                PyErr_Format(PyExc_TypeError, "expect int, got %s", Py_TYPE(o)->tp_name);
+        } else if (PyFloat_Check(o)) {
+            double d = floor(PyFloat_AS_DOUBLE(o) * 1e9);
+            if (d >= -9.2e18 && d < 9.2e18)
+                r = (int64_t)d;
+            else
+                PyErr_SetString(PyExc_OverflowError, "timestamp too large");
+        } else {
+            long long s = PyLong_AsLongLong(o);
+            if (!(s == -1 && PyErr_Occurred()))
+                r = s * 1000000000LL;
+        }
+        Py_DECREF(o);
+    }
+    if (PyErr_Occurred()) {
+        PyErr_WriteUnraisable(self->timer);
+        r = 0;
+    }
+    PyErr_Restore(exc_type, exc_val, exc_tb);
+    return r;
+}
+
+/* ---- naming (slow path, first sight of a key) --------------------------- */
+
+static PyObject *cfunc_label(PyObject *obj)
+{
+    /* cProfile's normalizeUserObj: "<len>", "<mod.func>", repr of the
+     * method descriptor, "<built-in method mod.name>". */
+    PyCFunctionObject *fn = (PyCFunctionObject *)obj;
+    if (fn->m_self == NULL) {
+        PyObject *mod = fn->m_module, *modname = NULL;
+        if (mod && PyUnicode_Check(mod)) {
+            modname = mod;
+            Py_INCREF(modname);
+        } else if (mod && PyModule_Check(mod)) {
+            modname = PyModule_GetNameObject(mod);
+            if (!modname)
+                PyErr_Clear();
+        }
+        if (modname) {
+            if (PyUnicode_CompareWithASCIIString(modname, "builtins") != 0) {
+                PyObject *r = PyUnicode_FromFormat("<%U.%s>", modname, fn->m_ml->ml_name);
+                Py_DECREF(modname);
+                return r;
+            }
+            Py_DECREF(modname);
+        }
+        return PyUnicode_FromFormat("<%s>", fn->m_ml->ml_name);
+    }
+    PyObject *name = PyUnicode_FromString(fn->m_ml->ml_name);
+    if (name) {
+        PyObject *mo = _PyType_Lookup(Py_TYPE(fn->m_self), name);
+        Py_DECREF(name);
+        if (mo) {
+            Py_INCREF(mo);
+            PyObject *r = PyObject_Repr(mo);
+            Py_DECREF(mo);
+            if (r)
+                return r;
+        }
+    }
+    PyErr_Clear();
+    if (fn->m_module && PyUnicode_Check(fn->m_module))
+        return PyUnicode_FromFormat("<built-in method %S.%s>", fn->m_module, fn->m_ml->ml_name);
+    return PyUnicode_FromFormat("<built-in method %s>", fn->m_ml->ml_name);
+}
+
+static pm_id add_frame(pm_TracerObject *self, void *key, PyObject *keyobj, PyObject *userobj, const char *name,
+                       const char *file, int line, pm_frame_kind kind)
+{
+    pm_profile *p = self->t->p;
+    pm_id fr = pm_frame_intern(p, pm_str_intern_cstr(p, name), pm_str_intern_cstr(p, file), line, kind);
+    if (fr == PM_NONE)
+        return PM_NONE;
+    while (PyList_GET_SIZE(self->userobjs) <= (Py_ssize_t)fr)
+        if (PyList_Append(self->userobjs, Py_None) != 0)
+            return PM_NONE;
+    if (PyList_GET_ITEM(self->userobjs, fr) == Py_None) {
+        Py_INCREF(userobj);
+        PyList_SetItem(self->userobjs, fr, userobj);
+    }
+    if (keyobj && PyList_Append(self->keep, keyobj) != 0)
+        return PM_NONE;
+    if (pm_tracer_key_add(self->t, key, fr) != 0)
+        return PM_NONE;
+    return fr;
+}
+
+static pm_id code_frame_slow(pm_TracerObject *self, PyCodeObject *co)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    pm_id fr = PM_NONE;
+    if (self->exclude && PySet_Contains(self->exclude, co->co_filename) == 1) {
+        if (PyList_Append(self->keep, (PyObject *)co) == 0 && pm_tracer_key_add(self->t, co, PM_TRACER_OUT) == 0)
+            fr = PM_TRACER_OUT;
+    } else {
+#if PY_VERSION_HEX >= 0x030B0000
+        PyObject *qn = co->co_qualname;
+#else
+        PyObject *qn = co->co_name;
+#endif
+        const char *name = PyUnicode_AsUTF8(qn), *file = PyUnicode_AsUTF8(co->co_filename);
+        if (name && file)
+            fr = add_frame(self, co, (PyObject *)co, (PyObject *)co, name, file, co->co_firstlineno, PM_FRAME_PYTHON);
+    }
+    PyErr_Clear();
+    PyErr_Restore(et, ev, tb);
+    return fr;
+}
+
+static pm_id cfunc_frame_slow(pm_TracerObject *self, PyObject *fn)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    pm_id fr = PM_NONE;
+    PyObject *label = cfunc_label(fn);
+    const char *name = label ? PyUnicode_AsUTF8(label) : NULL;
+    if (name)
+        fr = add_frame(self, ((PyCFunctionObject *)fn)->m_ml, NULL, label, name, "~", 0, PM_FRAME_NATIVE);
+    Py_XDECREF(label);
+    PyErr_Clear();
+    PyErr_Restore(et, ev, tb);
+    return fr;
+}
+
+/* ---- the events --------------------------------------------------------- */
+
+/* Returns 1 when the code is out of scope (3.12+: DISABLE). */
+static inline int on_enter(pm_TracerObject *self, void *key, PyObject *obj, int is_c)
+{
+    pm_id fr = pm_tracer_key_find(self->t, key);
+    if (fr == PM_NONE) {
+        fr = is_c ? cfunc_frame_slow(self, obj) : code_frame_slow(self, (PyCodeObject *)obj);
+        if (fr == PM_NONE)
+            return 0;
+    }
+    if (fr == PM_TRACER_OUT)
+        return 1;
+    pm_tthread *ts = thread_state(self);
+    if (!ts)
+        return 0;
+    pm_tracer_enter(self->t, ts, fr, now(self));
+    return 0;
+}
+
+static inline int on_leave(pm_TracerObject *self, void *key)
+{
+    pm_id fr = pm_tracer_key_find(self->t, key);
+    if (fr == PM_TRACER_OUT)
+        return 1;
+    pm_tthread *ts = thread_state(self);
+    if (!ts || ts->depth == 0)
+        return 0;
+    if (fr == PM_NONE) { /* cProfile: pop without figures, no clock read */
+        ts->depth--;
+        return 0;
+    }
+    pm_tracer_leave(self->t, ts, now(self));
+    return 0;
+}
+
+#if PM_MON
+/* CALL / C_RETURN / C_RAISE: (code, offset, callable, arg0).  A method
+ * descriptor called with its self is the bound builtin method, as cProfile
+ * counts it. */
+static PyObject *as_cfunc(PyObject *callable, PyObject *arg0)
+{
+    if (PyCFunction_Check(callable)) {
+        Py_INCREF(callable);
+        return callable;
+    }
+    if (Py_TYPE(callable) == &PyMethodDescr_Type && arg0 && Py_TYPE(arg0)->tp_name &&
+        Py_TYPE(callable)->tp_descr_get) {
+        PyObject *m = Py_TYPE(callable)->tp_descr_get(callable, arg0, (PyObject *)Py_TYPE(arg0));
+        if (!m) {
+            PyErr_Clear();
+            return NULL;
+        }
+        if (PyCFunction_Check(m))
+            return m;
+        Py_DECREF(m);
+    }
+    return NULL;
+}
+
+static PyObject *mon_missing;
+
+static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw)
+{
+    (void)kw;
+    pm_HookObject *h = (pm_HookObject *)op;
+    pm_TracerObject *self = h->tracer;
+    Py_ssize_t n = PyVectorcall_NARGS(nargsf);
+    if (!self || !self->enabled || n < 1)
+        Py_RETURN_NONE;
+    switch (h->kind) {
+    case K_START:
+        if (on_enter(self, args[0], args[0], 0)) {
+            Py_INCREF(self->disable_obj);
+            return self->disable_obj;
+        }
+        break;
+    case K_THROW:
+        on_enter(self, args[0], args[0], 0);
+        break;
+    case K_RETURN:
+        if (on_leave(self, args[0])) {
+            Py_INCREF(self->disable_obj);
+            return self->disable_obj;
+        }
+        break;
+    case K_UNWIND:
+        on_leave(self, args[0]);
+        break;
+    case K_CCALL:
+    case K_CRET:
+        if (n >= 4) {
+            PyObject *a0 = args[3] == mon_missing ? NULL : args[3];
+            PyObject *fn = as_cfunc(args[2], a0);
+            if (fn) {
+                if (h->kind == K_CCALL)
+                    on_enter(self, ((PyCFunctionObject *)fn)->m_ml, fn, 1);
+                else
+                    on_leave(self, ((PyCFunctionObject *)fn)->m_ml);
+                Py_DECREF(fn);
+            }
+        }
+        break;
+    }
+    Py_RETURN_NONE;
+}
+#endif
+
+static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
+{
+    pm_TracerObject *self = (pm_TracerObject *)obj;
+    if (!self->enabled)
+        return 0;
+    switch (what) {
+    case PyTrace_CALL: {
+        PyCodeObject *co = PyFrame_GetCode(frame);
+        Py_DECREF(co); /* the frame holds it */
+        on_enter(self, co, (PyObject *)co, 0);
+        break;
+    }
+    case PyTrace_RETURN: {
+        PyCodeObject *co = PyFrame_GetCode(frame);
+        Py_DECREF(co);
+        on_leave(self, co);
+        break;
+    }
+    case PyTrace_C_CALL:
+        if (self->builtins && arg && PyCFunction_Check(arg))
+            on_enter(self, ((PyCFunctionObject *)arg)->m_ml, arg, 1);
+        break;
+    case PyTrace_C_RETURN:
+    case PyTrace_C_EXCEPTION:
+        if (self->builtins && arg && PyCFunction_Check(arg))
+            on_leave(self, ((PyCFunctionObject *)arg)->m_ml);
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+/* ---- the hook objects ---------------------------------------------------- */
+
+static void Hook_dealloc(pm_HookObject *h) { PyObject_Free(h); }
+
+/* 3.9-3.11 new threads: threading's bootstrap calls sys.setprofile(hook);
+ * on the first event, the hook puts the C hook in its place and passes the
+ * event on. */
+static PyObject *Hook_call(PyObject *op, PyObject *args, PyObject *kw)
+{
+    (void)kw;
+    pm_HookObject *h = (pm_HookObject *)op;
+    pm_TracerObject *self = h->tracer;
+    PyObject *frame, *event, *arg;
+    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
+        return NULL;
+    if (self && self->enabled) {
+        PyEval_SetProfile(profile_hook, (PyObject *)self);
+        const char *ev = PyUnicode_Check(event) ? PyUnicode_AsUTF8(event) : "";
+        if (ev && strcmp(ev, "call") == 0 && PyFrame_Check(frame))
+            profile_hook((PyObject *)self, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
+    } else {
+        PyEval_SetProfile(NULL, NULL);
+    }
+    Py_RETURN_NONE;
+}
+
+static PyTypeObject pm_HookType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyrometer._native._TracerHook",
+    .tp_basicsize = sizeof(pm_HookObject),
+    .tp_dealloc = (destructor)Hook_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT
+#if PM_MON
+                | Py_TPFLAGS_HAVE_VECTORCALL
+#endif
+    ,
+#if PM_MON
+    .tp_vectorcall_offset = offsetof(pm_HookObject, vc),
+#endif
+    .tp_call = Hook_call,
+};
+
+static PyObject *new_hook(pm_TracerObject *self, int kind)
+{
+    pm_HookObject *h = PyObject_New(pm_HookObject, &pm_HookType);
+    if (!h)
+        return NULL;
+#if PM_MON
+    h->vc = hook_call;
+#else
+    h->vc = NULL;
+#endif
+    h->tracer = self;
+    h->kind = kind;
+    return (PyObject *)h;
+}
+
+/* ---- the Tracer type ------------------------------------------------------ */
+
+static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
+{
+    static char *kwlist[] = {"profile", "timer", "timeunit", "subcalls", "builtins", "all_threads", "exclude", NULL};
+    PyObject *prof, *timer = Py_None, *exclude = Py_None;
+    double timeunit = 0.0;
+    int subcalls = 1, builtins = 0, all_threads = 1;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppO:Tracer", kwlist, &pm_ProfileType, &prof, &timer, &timeunit,
+                                     &subcalls, &builtins, &all_threads, &exclude))
+        return NULL;
+    if (timer != Py_None && !PyCallable_Check(timer)) {
+        PyErr_SetString(PyExc_TypeError, "timer must be callable");
+        return NULL;
+    }
+    pm_TracerObject *self = (pm_TracerObject *)type->tp_alloc(type, 0);
+    if (!self)
+        return NULL;
+    self->t = pm_tracer_new(((pm_ProfileObject *)prof)->p);
+    self->keep = PyList_New(0);
+    self->userobjs = PyList_New(0);
+    if (!self->t || !self->keep || !self->userobjs) {
+        Py_DECREF(self);
+        return PyErr_NoMemory();
+    }
+    Py_INCREF(prof);
+    self->profile = prof;
+    if (timer != Py_None) {
+        Py_INCREF(timer);
+        self->timer = timer;
+        self->timeunit = timeunit;
+        self->t->tick_ns = timeunit > 0.0 ? timeunit * 1e9 : 1.0;
+    } else {
+        self->t->tick_ns = pm_clock_calibrate();
+    }
+    if (exclude != Py_None) {
+        self->exclude = PySet_New(exclude);
+        if (!self->exclude) {
+            Py_DECREF(self);
+            return NULL;
+        }
+    }
+    self->subcalls = subcalls;
+    self->builtins = builtins;
+    self->all_threads = all_threads;
+    self->serial = __atomic_fetch_add(&next_serial, 1, __ATOMIC_RELAXED);
+    self->tool_id = -1;
+    return (PyObject *)self;
+}
+
+static void Tracer_dealloc(pm_TracerObject *self)
+{
+    if (self->enabled) { /* never leave a hook pointing at freed memory */
+        self->enabled = 0;
+#if !PM_MON
+        PyEval_SetProfile(NULL, NULL);
+#endif
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        if (self->hooks[k])
+            ((pm_HookObject *)self->hooks[k])->tracer = NULL;
+        Py_XDECREF(self->hooks[k]);
+    }
+    pm_tracer_free(self->t);
+    Py_XDECREF(self->profile);
+    Py_XDECREF(self->timer);
+    Py_XDECREF(self->keep);
+    Py_XDECREF(self->userobjs);
+    Py_XDECREF(self->exclude);
+    Py_XDECREF(self->prev_thread_hook);
+    Py_XDECREF(self->disable_obj);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+#if PM_MON
+static const struct {
+    int kind;
+    int event;
+} mon_events[] = {
+    {K_START, EV_PY_START},   {K_START, EV_PY_RESUME},
+    {K_THROW, EV_PY_THROW},   {K_RETURN, EV_PY_RETURN},
+    {K_RETURN, EV_PY_YIELD},  {K_UNWIND, EV_PY_UNWIND},
+    {K_CCALL, EV_CALL},       {K_CRET, EV_C_RETURN},
+    {K_CRET, EV_C_RAISE},
+};
+#define N_MON_EVENTS ((int)(sizeof mon_events / sizeof mon_events[0]))
+
+static int mon_register(pm_TracerObject *self, PyObject *mon, int on)
+{
+    int mask = 0;
+    for (int i = 0; i < N_MON_EVENTS; i++) {
+        int k = mon_events[i].kind;
+        if ((k == K_CCALL || k == K_CRET) && !self->builtins)
+            continue;
+        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iiO", self->tool_id, 1 << mon_events[i].event,
+                                          on ? self->hooks[k] : Py_None);
+        if (!r)
+            return -1;
+        Py_DECREF(r);
+        mask |= 1 << mon_events[i].event;
+    }
+    PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", self->tool_id, on ? mask : 0);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+#endif
+
+static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_RuntimeError, "the profiler is already enabled");
+        return NULL;
+    }
+    for (int k = 0; k < K_COUNT; k++)
+        if (!self->hooks[k] && !(self->hooks[k] = new_hook(self, k)))
+            return NULL;
+#if PM_MON
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
+    Py_XDECREF(sys);
+    if (!mon)
+        return NULL;
+    if (!mon_missing)
+        mon_missing = PyObject_GetAttrString(mon, "MISSING");
+    if (!self->disable_obj)
+        self->disable_obj = PyObject_GetAttrString(mon, "DISABLE");
+    if (!mon_missing || !self->disable_obj) {
+        Py_DECREF(mon);
+        return NULL;
+    }
+    /* PROFILER_ID first; if another tool holds it, the free ids 3 and 4. */
+    static const int ids[] = {2, 3, 4};
+    self->tool_id = -1;
+    for (int i = 0; i < 3 && self->tool_id < 0; i++) {
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], "pyrometer");
+        if (r) {
+            self->tool_id = ids[i];
+            Py_DECREF(r);
+        } else if (PyErr_ExceptionMatches(PyExc_ValueError)) {
+            PyErr_Clear();
+        } else {
+            Py_DECREF(mon);
+            return NULL;
+        }
+    }
+    if (self->tool_id < 0) {
+        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", 2);
+        PyErr_Format(PyExc_RuntimeError,
+                     "cannot profile: sys.monitoring tool ids 2, 3 and 4 are all in use "
+                     "(the profiler slot is held by %R); stop the other profiler or debugger first",
+                     holder ? holder : Py_None);
+        Py_XDECREF(holder);
+        Py_DECREF(mon);
+        return NULL;
+    }
+    self->enabled = 1;
+    if (mon_register(self, mon, 1) != 0) {
+        self->enabled = 0;
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id));
+        PyErr_Clear();
+        PyErr_Restore(et, ev, tb);
+        self->tool_id = -1;
+        Py_DECREF(mon);
+        return NULL;
+    }
+    /* Out-of-scope code disabled by an earlier session may be in scope now. */
+    Py_XDECREF(PyObject_CallMethod(mon, "restart_events", NULL));
+    PyErr_Clear();
+    Py_DECREF(mon);
+#else
+    self->enabled = 1;
+    if (self->all_threads) {
+        PyObject *threading = PyImport_ImportModule("threading");
+        if (threading) {
+            Py_XSETREF(self->prev_thread_hook, PyObject_GetAttrString(threading, "_profile_hook"));
+            PyErr_Clear();
+            Py_XDECREF(PyObject_CallMethod(threading, "setprofile", "O", self->hooks[K_START]));
+            Py_DECREF(threading);
+        }
+        PyErr_Clear();
+        PyThreadState *me = PyThreadState_Get();
+        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
+            if (ts != me && _PyEval_SetProfile(ts, profile_hook, (PyObject *)self) < 0)
+                PyErr_Clear();
+    }
+    if (_PyEval_SetProfile(PyThreadState_Get(), profile_hook, (PyObject *)self) < 0) {
+        self->enabled = 0;
+        return NULL;
+    }
+#endif
+    Py_RETURN_NONE;
+}
+
+/* cProfile's flush_unmatched: every open context of every thread stops now. */
+static void flush(pm_TracerObject *self)
+{
+    pm_tracer *t = self->t;
+    for (uint32_t i = 0; i < t->nthreads; i++)
+        while (t->threads[i]->depth)
+            pm_tracer_leave(t, t->threads[i], now(self));
+}
+
+static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    if (self->in_timer) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot disable profiler in external timer");
+        return NULL;
+    }
+    if (!self->enabled) {
+        PyErr_SetString(PyExc_RuntimeError, "the profiler is not enabled (disable() called twice?)");
+        return NULL;
+    }
+#if PM_MON
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
+    Py_XDECREF(sys);
+    if (!mon)
+        return NULL;
+    int rc = mon_register(self, mon, 0);
+    PyObject *r = PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id);
+    Py_XDECREF(r);
+    Py_DECREF(mon);
+    self->tool_id = -1;
+    self->enabled = 0;
+    flush(self);
+    if (rc != 0 || !r)
+        return NULL;
+#else
+    PyThreadState *me = PyThreadState_Get();
+    if (self->all_threads) {
+        PyObject *threading = PyImport_ImportModule("threading");
+        if (threading) {
+            Py_XDECREF(PyObject_CallMethod(threading, "setprofile", "O",
+                                           self->prev_thread_hook ? self->prev_thread_hook : Py_None));
+            Py_DECREF(threading);
+        }
+        PyErr_Clear();
+        Py_CLEAR(self->prev_thread_hook);
+        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
+            if (ts != me && ts->c_profileobj == (PyObject *)self && _PyEval_SetProfile(ts, NULL, NULL) < 0)
+                PyErr_Clear();
+    }
+    if (me->c_profileobj == (PyObject *)self)
+        _PyEval_SetProfile(me, NULL, NULL);
+    self->enabled = 0;
+    flush(self);
+#endif
+    Py_RETURN_NONE;
+}
+
+static PyObject *Tracer_commit(pm_TracerObject *self, PyObject *args)
+{
+    double a = 0, b = 0;
+    if (!PyArg_ParseTuple(args, "|dd:commit", &a, &b))
+        return NULL;
+    pm_ProfileObject *po = (pm_ProfileObject *)self->profile;
+    pthread_mutex_lock(&po->lock);
+    int rc = pm_tracer_commit(self->t, a, b);
+    pthread_mutex_unlock(&po->lock);
+    if (rc != 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
+static PyObject *stats_lists(const pm_profile *p, const int64_t *calls, const int64_t *self_v, uint32_t n, pm_id thread)
+{
+    pm_cs_func *f = NULL;
+    pm_cs_edge *e = NULL;
+    uint32_t nf = 0, ne = 0;
+    if (pm_callstats(p, calls, self_v, n, thread, &f, &nf, &e, &ne) != 0)
+        return PyErr_NoMemory();
+    PyObject *lf = PyList_New(nf), *le = lf ? PyList_New(ne) : NULL;
+    for (uint32_t i = 0; le && i < nf; i++) {
+        PyObject *row = Py_BuildValue("(kLLLL)", (unsigned long)f[i].frame, (long long)f[i].ncalls,
+                                      (long long)f[i].reccalls, (long long)f[i].tottime, (long long)f[i].cumtime);
+        if (!row) {
+            Py_CLEAR(le);
+            break;
+        }
+        PyList_SET_ITEM(lf, i, row);
+    }
+    for (uint32_t i = 0; le && i < ne; i++) {
+        PyObject *row = Py_BuildValue("(kkLLLL)", (unsigned long)e[i].caller, (unsigned long)e[i].callee,
+                                      (long long)e[i].ncalls, (long long)e[i].reccalls, (long long)e[i].tottime,
+                                      (long long)e[i].cumtime);
+        if (!row) {
+            Py_CLEAR(le);
+            break;
+        }
+        PyList_SET_ITEM(le, i, row);
+    }
+    free(f);
+    free(e);
+    if (!le) {
+        Py_XDECREF(lf);
+        return NULL;
+    }
+    return Py_BuildValue("(NN)", lf, le);
+}
+
+/* raw_stats(thread=None) -> (funcs, edges) in raw ticks:
+ * funcs (frame, ncalls, reccalls, tottime, cumtime),
+ * edges (caller frame, callee frame, ncalls, reccalls, tottime, cumtime). */
+static PyObject *Tracer_raw_stats(pm_TracerObject *self, PyObject *args)
+{
+    PyObject *th = Py_None;
+    if (!PyArg_ParseTuple(args, "|O:raw_stats", &th))
+        return NULL;
+    pm_id thread = th == Py_None ? PM_NONE : (pm_id)PyLong_AsUnsignedLong(th);
+    if (PyErr_Occurred())
+        return NULL;
+    if (self->enabled) {
+        PyErr_SetString(PyExc_RuntimeError, "the profiler is still enabled; disable() it first");
+        return NULL;
+    }
+    uint32_t n = pm_node_count(self->t->p);
+    if (n > self->t->node_cap)
+        n = self->t->node_cap;
+    return stats_lists(self->t->p, self->t->calls, self->t->ticks, n, thread);
+}
+
+/* Seconds per raw tick, as cProfile's getstats scales: the timer unit for an
+ * external integer timer, else 1e-9 times the clock's ns per tick. */
+static PyObject *Tracer_factor(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    if (self->timer)
+        return PyFloat_FromDouble(self->timeunit > 0.0 ? self->timeunit : (double)1 / 1000000000);
+    return PyFloat_FromDouble(self->t->tick_ns * ((double)1 / 1000000000));
+}
+
+static PyObject *Tracer_userobjs(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    return PyList_GetSlice(self->userobjs, 0, PyList_GET_SIZE(self->userobjs));
+}
+
+static PyObject *Tracer_get_enabled(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(self->enabled);
+}
+
+static PyObject *Tracer_get_tool_id(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    return PyLong_FromLong(self->tool_id);
+}
+
+static PyObject *Tracer_events(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    int64_t total = 0;
+    uint32_t n = self->t->node_cap < pm_node_count(self->t->p) ? self->t->node_cap : pm_node_count(self->t->p);
+    for (uint32_t i = 0; i < n; i++)
+        total += self->t->calls[i];
+    return PyLong_FromLongLong(total);
+}
+
+static PyMethodDef Tracer_methods[] = {
+    {"enable", (PyCFunction)Tracer_enable, METH_NOARGS, "Starts tracing."},
+    {"disable", (PyCFunction)Tracer_disable, METH_NOARGS, "Stops tracing; open calls end now."},
+    {"commit", (PyCFunction)Tracer_commit, METH_VARARGS,
+     "commit(callee_bias_ns=0, caller_bias_ns=0): writes calls/time into the profile."},
+    {"raw_stats", (PyCFunction)Tracer_raw_stats, METH_VARARGS, "(funcs, edges) in raw clock ticks."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyGetSetDef Tracer_getset[] = {
+    {"factor", (getter)Tracer_factor, NULL, "Seconds per raw tick.", NULL},
+    {"userobjs", (getter)Tracer_userobjs, NULL, "Per frame id: code object or builtin label.", NULL},
+    {"enabled", (getter)Tracer_get_enabled, NULL, "Whether tracing is on.", NULL},
+    {"tool_id", (getter)Tracer_get_tool_id, NULL, "sys.monitoring tool id in use (-1: none).", NULL},
+    {"calls", (getter)Tracer_events, NULL, "Calls recorded so far.", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+PyTypeObject pm_TracerType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "pyrometer._native.Tracer",
+    .tp_basicsize = sizeof(pm_TracerObject),
+    .tp_dealloc = (destructor)Tracer_dealloc,
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_doc = "Tracer(profile, timer=None, timeunit=0.0, subcalls=True, builtins=False, all_threads=True, "
+              "exclude=None): the deterministic calls tracer feeding profile.",
+    .tp_methods = Tracer_methods,
+    .tp_getset = Tracer_getset,
+    .tp_new = Tracer_new,
+};
+
+int pm_tracer_types_ready(void) { return PyType_Ready(&pm_HookType) < 0 || PyType_Ready(&pm_TracerType) < 0 ? -1 : 0; }
+
+/* call_stats(profile, calls_metric="calls", time_metric="time", thread=None)
+ * -> (funcs, edges) from a calls profile's model (e.g. one read from a file). */
+PyObject *pm_bind_call_stats(PyObject *mod, PyObject *args)
+{
+    (void)mod;
+    PyObject *prof, *th = Py_None;
+    const char *cm = "calls", *tm = "time";
+    if (!PyArg_ParseTuple(args, "O!|ssO:call_stats", &pm_ProfileType, &prof, &cm, &tm, &th))
+        return NULL;
+    pm_id thread = th == Py_None ? PM_NONE : (pm_id)PyLong_AsUnsignedLong(th);
+    if (PyErr_Occurred())
+        return NULL;
+    pm_ProfileObject *po = (pm_ProfileObject *)prof;
+    pthread_mutex_lock(&po->lock);
+    int mc = pm_metric_find(po->p, cm), mt = pm_metric_find(po->p, tm);
+    uint32_t n = pm_node_count(po->p);
+    int64_t *c = mc >= 0 && mt >= 0 ? malloc((n ? n : 1) * sizeof *c) : NULL;
+    int64_t *s = c ? malloc((n ? n : 1) * sizeof *s) : NULL;
+    PyObject *out = NULL;
+    if (mc < 0 || mt < 0)
+        PyErr_Format(PyExc_ValueError, "the profile has no '%s' and '%s' metrics (not a calls profile)", cm, tm);
+    else if (!s)
+        PyErr_NoMemory();
+    else {
+        for (uint32_t i = 0; i < n; i++) {
+            c[i] = pm_node_value(po->p, i, mc);
+            s[i] = pm_node_value(po->p, i, mt);
+        }
+        out = stats_lists(po->p, c, s, n, thread);
+    }
+    pthread_mutex_unlock(&po->lock);
+    free(c);
+    free(s);
+    return out;
+}

@@ -1,0 +1,155 @@
+/* pm_tracer.h — the deterministic (calls) tracer's core: per-thread context
+ * stacks that feed the profile model's trie, a pointer → frame map, and the
+ * clock.  No Python.h: the hook glue lives in bind/pm_bind_tracer.c, which
+ * calls the static inline functions below from its hooks.
+ *
+ * Semantics (cProfile's, see Modules/_lsprof.c): a call event pushes a
+ * context (node, start time, time spent in sub-calls) after reading the clock
+ * once; a return event with a non-empty stack reads the clock once and pops
+ * the top context, charging its node one call and its self ("inline") time,
+ * and adding its inclusive time to the parent's sub-call time.  A return with
+ * an empty stack is ignored without reading the clock.  Stopping pops every
+ * open context, one clock read each.  Recursion, primitive calls and callers
+ * are derived from the trie afterwards (pm_callstats.h).
+ *
+ * The tracer is fed under the GIL; it is not thread-safe by itself.
+ */
+#ifndef PM_TRACER_H
+#define PM_TRACER_H
+
+#include <stdint.h>
+#include <stddef.h>
+
+#include "model/pm_model.h"
+
+/* Frame value of a key that is out of the profile's scope. */
+#define PM_TRACER_OUT (PM_NONE - 1u)
+
+typedef struct {
+    pm_id node;        /* trie node of this call path */
+    int64_t t0;        /* clock at entry (ticks) */
+    int64_t subt;      /* inclusive ticks of finished sub-calls */
+    pm_id last_frame;  /* one-entry cache: last child frame pushed from here */
+    pm_id last_node;   /*   ... and its node */
+} pm_tctx;
+
+typedef struct {
+    pm_id thread;      /* model thread index */
+    pm_id root;        /* its root node */
+    uint64_t ident, native_id;
+    pm_tctx *stack;
+    uint32_t depth, cap;
+} pm_tthread;
+
+typedef struct {
+    void *key;
+    pm_id frame;
+} pm_tslot;
+
+typedef struct pm_tracer {
+    pm_profile *p;
+    /* key (code object / PyMethodDef address) → frame, open addressing */
+    pm_tslot *slots;
+    uint32_t slot_cap, slot_used;
+    /* per node: calls and self ticks, indexed by node id */
+    int64_t *calls, *ticks;
+    uint32_t node_cap;
+    pm_tthread **threads;
+    uint32_t nthreads, threads_cap;
+    double tick_ns;    /* nanoseconds per clock tick */
+    int oom;
+} pm_tracer;
+
+pm_tracer *pm_tracer_new(pm_profile *p);
+void pm_tracer_free(pm_tracer *t);
+/* Slow path of pm_tracer_key_find: records key → frame (frame may be
+ * PM_TRACER_OUT).  0 or -1 (OOM). */
+int pm_tracer_key_add(pm_tracer *t, void *key, pm_id frame);
+/* The per-thread state of (ident, native_id), created on first use. */
+pm_tthread *pm_tracer_thread(pm_tracer *t, uint64_t ident, uint64_t native_id);
+/* Grows the stack / node arrays; -1 on OOM (the event is then dropped). */
+int pm_tracer_grow_stack(pm_tthread *ts);
+int pm_tracer_grow_nodes(pm_tracer *t, pm_id node);
+pm_id pm_tracer_child_slow(pm_tracer *t, pm_tthread *ts, pm_tctx *parent, pm_id frame);
+/* Writes calls and self time (ns, less callee_bias_ns per call and
+ * caller_bias_ns per sub-call, floored at 0) into the model's metrics
+ * "calls" and "time".  Leaves the tracer's own figures untouched. */
+int pm_tracer_commit(pm_tracer *t, double callee_bias_ns, double caller_bias_ns);
+
+/* ---- the clock: TSC when it is invariant, else CLOCK_MONOTONIC --------- */
+/* Calibrates once per process; returns nanoseconds per tick. */
+double pm_clock_calibrate(void);
+int pm_clock_is_tsc(void);
+int64_t pm_clock_mono_ns(void);
+
+static inline int64_t pm_clock_now(void)
+{
+#if defined(__x86_64__) || defined(__i386__)
+    extern int pm_clock_use_tsc;
+    if (pm_clock_use_tsc) {
+        uint32_t lo, hi;
+        __asm__ __volatile__("rdtsc" : "=a"(lo), "=d"(hi));
+        return (int64_t)(((uint64_t)hi << 32) | lo);
+    }
+#endif
+    return pm_clock_mono_ns();
+}
+
+/* ---- hot path ---------------------------------------------------------- */
+static inline uint32_t pm_tracer_hash(const void *key, uint32_t mask)
+{
+    uint64_t k = (uint64_t)(uintptr_t)key;
+    return (uint32_t)(((k >> 4) * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+/* PM_NONE when the key was never seen. */
+static inline pm_id pm_tracer_key_find(const pm_tracer *t, const void *key)
+{
+    if (!t->slot_cap)
+        return PM_NONE;
+    uint32_t mask = t->slot_cap - 1;
+    for (uint32_t i = pm_tracer_hash(key, mask);; i = (i + 1) & mask) {
+        const pm_tslot *s = &t->slots[i];
+        if (s->key == key)
+            return s->frame;
+        if (!s->key)
+            return PM_NONE;
+    }
+}
+
+/* cProfile's initContext: the clock is read by the caller just before. */
+static inline void pm_tracer_enter(pm_tracer *t, pm_tthread *ts, pm_id frame, int64_t now)
+{
+    if (ts->depth == ts->cap && pm_tracer_grow_stack(ts) != 0)
+        return;
+    pm_id node;
+    if (ts->depth == 0) {
+        node = pm_node_child(t->p, ts->root, frame, 0);
+    } else {
+        pm_tctx *up = &ts->stack[ts->depth - 1];
+        node = up->last_frame == frame ? up->last_node : pm_tracer_child_slow(t, ts, up, frame);
+    }
+    if (node == PM_NONE || (node >= t->node_cap && pm_tracer_grow_nodes(t, node) != 0)) {
+        t->oom = 1;
+        return;
+    }
+    pm_tctx *c = &ts->stack[ts->depth++];
+    c->node = node;
+    c->t0 = now;
+    c->subt = 0;
+    c->last_frame = PM_NONE;
+    c->last_node = PM_NONE;
+}
+
+/* cProfile's Stop for the top context (the stack must not be empty). */
+static inline void pm_tracer_leave(pm_tracer *t, pm_tthread *ts, int64_t now)
+{
+    pm_tctx *c = &ts->stack[--ts->depth];
+    int64_t tt = now - c->t0;
+    t->calls[c->node]++;
+    t->ticks[c->node] += tt - c->subt;
+    if (ts->depth)
+        ts->stack[ts->depth - 1].subt += tt;
+}
+
+#endif

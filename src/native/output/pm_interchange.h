@@ -1,0 +1,28 @@
+/* pm_interchange.h — writers and readers of the formats other tools read
+ * (pstats, speedscope, pprof, Chrome trace, Firefox Profiler) and the
+ * readers `convert` uses for other tools' output (cProfile .prof, collapsed
+ * stacks).  Each one reads or builds only the profile model. */
+#ifndef PM_INTERCHANGE_H
+#define PM_INTERCHANGE_H
+
+#include "pm_output.h"
+
+/* pstats (.prof): the marshal'd dict cProfile's dump_stats writes. */
+int pm_write_pstats(const pm_profile *p, pm_buf *out);
+pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errlen);
+int pm_sniff_pstats(const void *data, size_t len);
+
+/* speedscope JSON: one sampled profile per thread, metric m (-1: default). */
+int pm_write_speedscope(const pm_profile *p, int m, pm_buf *out);
+/* pprof: gzip'd perftools.profiles.Profile. */
+int pm_write_pprof(const pm_profile *p, pm_buf *out);
+/* Chrome Trace Event JSON (from the timeline; aggregate layout without one). */
+int pm_write_chrome(const pm_profile *p, int m, pm_buf *out);
+/* Firefox Profiler, Gecko profile format (meta.version pinned in pm_gecko.c). */
+int pm_write_gecko(const pm_profile *p, pm_buf *out);
+
+/* Collapsed stacks ("a;b;c 12" lines) read back. */
+pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t errlen);
+int pm_sniff_collapsed(const void *data, size_t len);
+
+#endif

@@ -1,0 +1,302 @@
+/* pm_pprof.c — pprof's profile.proto (perftools.profiles.Profile), gzip'd,
+ * encoded by hand (varints and length-delimited fields are all it needs).
+ *
+ *   sample_type   sampled profiles: samples/count then the mode's time
+ *                 metric (wall/nanoseconds or cpu/nanoseconds); profiles
+ *                 without "samples" (deterministic modes): every metric.
+ *   sample        one per node with a non-zero value: location ids leaf
+ *                 first, values in sample_type order, labels "thread_id"
+ *                 (OS id, else Python ident) and "thread_name".
+ *   location      one per distinct (frame, executing line), id >= 1, one
+ *                 Line {function_id, line}; no mapping (Python code has
+ *                 none; pprof then does not try to symbolize).
+ *   function      one per frame, id = frame + 1: name, system_name,
+ *                 filename, start_line.
+ *   string_table  [0] == "", every string valid UTF-8 (cleaned).
+ *   period_type / period (1e9 / rate_hz ns), duration_nanos, time_nanos,
+ *   default_sample_type (the time metric), a comment with the command. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/pm_hash.h"
+#include "../model/pm_idmap.h"
+#include "../model/pm_strtab.h"
+#include "pm_gzip.h"
+#include "pm_interchange.h"
+#include "pm_outcommon.h"
+
+static void pb_varint(pm_buf *b, uint64_t v)
+{
+    char tmp[10];
+    int n = 0;
+    while (v >= 0x80) {
+        tmp[n++] = (char)((v & 0x7f) | 0x80);
+        v >>= 7;
+    }
+    tmp[n++] = (char)v;
+    pm_buf_put(b, tmp, (size_t)n);
+}
+
+static void pb_tag(pm_buf *b, unsigned field, unsigned wire) { pb_varint(b, ((uint64_t)field << 3) | wire); }
+
+static void pb_int(pm_buf *b, unsigned field, int64_t v)
+{
+    if (v == 0)
+        return; /* proto3 default: omitted */
+    pb_tag(b, field, 0);
+    pb_varint(b, (uint64_t)v);
+}
+
+static void pb_bytes(pm_buf *b, unsigned field, const void *s, size_t n)
+{
+    pb_tag(b, field, 2);
+    pb_varint(b, n);
+    pm_buf_put(b, s, n);
+}
+
+typedef struct {
+    const pm_profile *p;
+    pm_ctext c;
+    pm_strtab strs;
+    pm_buf tmp, sub, sub2;
+    /* (frame, line) -> location */
+    pm_idmap lmap;
+    pm_id *lframe;
+    int32_t *lline;
+    uint32_t nloc, caploc;
+    uint32_t *node_loc;
+    int failed;
+} pm_pp;
+
+static int64_t pp_str(pm_pp *s, const char *str, size_t len)
+{
+    pm_id id = pm_strtab_intern(&s->strs, str, len);
+    if (id == PM_NONE) {
+        s->failed = 1;
+        return 0;
+    }
+    return (int64_t)id;
+}
+
+static int64_t pp_cstr(pm_pp *s, const char *str) { return pp_str(s, str, strlen(str)); }
+
+static int64_t pp_sid(pm_pp *s, pm_id id) { return pp_str(s, s->c.ptr[id], s->c.len[id]); }
+
+static uint32_t pp_loc(pm_pp *s, pm_id frame, int32_t line)
+{
+    uint32_t h = pm_hash_ids3(frame, (uint32_t)line, 0x77);
+    if (s->lmap.cap) {
+        uint32_t mask = s->lmap.cap - 1;
+        for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+            const pm_idslot *sl = &s->lmap.slots[i];
+            if (sl->id == PM_NONE)
+                break;
+            if (sl->hash == h && s->lframe[sl->id] == frame && s->lline[sl->id] == line)
+                return sl->id;
+        }
+    }
+    if (s->nloc == s->caploc) {
+        uint32_t nc = s->caploc ? s->caploc * 2 : 1024;
+        pm_id *nf = realloc(s->lframe, (size_t)nc * sizeof(pm_id));
+        if (!nf)
+            return PM_NONE;
+        s->lframe = nf;
+        int32_t *nl = realloc(s->lline, (size_t)nc * sizeof(int32_t));
+        if (!nl)
+            return PM_NONE;
+        s->lline = nl;
+        s->caploc = nc;
+    }
+    if (pm_idmap_reserve_one(&s->lmap) != 0)
+        return PM_NONE;
+    s->lframe[s->nloc] = frame;
+    s->lline[s->nloc] = line;
+    pm_idmap_insert(&s->lmap, h, s->nloc);
+    return s->nloc++;
+}
+
+static void pp_value_type(pm_pp *s, pm_buf *out, unsigned field, int64_t type, int64_t unit)
+{
+    s->sub.len = 0;
+    pb_int(&s->sub, 1, type);
+    pb_int(&s->sub, 2, unit);
+    pb_bytes(out, field, s->sub.data ? s->sub.data : "", s->sub.len);
+}
+
+int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
+{
+    pm_pp s;
+    memset(&s, 0, sizeof s);
+    s.p = p;
+    pm_strtab_init(&s.strs);
+    pm_idmap_init(&s.lmap);
+    pm_buf_init(&s.tmp);
+    pm_buf_init(&s.sub);
+    pm_buf_init(&s.sub2);
+    pm_buf out;
+    pm_buf_init(&out);
+    int rc = -1;
+    uint32_t nn = pm_node_count(p), nf = pm_frame_count(p), nt = pm_thread_count(p);
+    int64_t *th_id = NULL, *th_name = NULL;
+    int mets[PM_MAX_METRICS];
+    int nm = 0;
+    if (pm_ctext_init(&s.c, p) != 0)
+        goto done;
+    pp_str(&s, "", 0); /* string_table[0] must be "" */
+    int ms = pm_metric_find(p, "samples"), mt = pm_out_time_metric(p);
+    if (ms >= 0) {
+        mets[nm++] = ms;
+        if (mt >= 0 && mt != ms)
+            mets[nm++] = mt;
+    } else {
+        for (int i = 0; i < pm_metric_count(p) && nm < PM_MAX_METRICS; i++)
+            mets[nm++] = i;
+    }
+    if (nm == 0)
+        goto done;
+    for (int i = 0; i < nm; i++) {
+        const pm_metric *md = pm_metric_get(p, mets[i]);
+        pp_value_type(&s, &out, 1, pp_sid(&s, md->name), pp_sid(&s, md->unit));
+    }
+    s.node_loc = malloc(((size_t)nn + 1) * sizeof(uint32_t));
+    th_id = malloc(((size_t)nt + 1) * sizeof(int64_t));
+    th_name = malloc(((size_t)nt + 1) * sizeof(int64_t));
+    if (!s.node_loc || !th_id || !th_name)
+        goto done;
+    for (uint32_t t = 0; t < nt; t++) {
+        const pm_thread *th = pm_thread_at(p, t);
+        th_id[t] = (int64_t)(th->native_id ? th->native_id : th->ident);
+        s.tmp.len = 0;
+        pm_out_thread_label(p, t, &s.tmp);
+        th_name[t] = pp_str(&s, s.tmp.data ? s.tmp.data : "", s.tmp.len);
+    }
+    int64_t k_tid = pp_cstr(&s, "thread_id"), k_tname = pp_cstr(&s, "thread_name");
+    /* Locations per node (nodes come after their parents). */
+    for (uint32_t i = 0; i < nn; i++) {
+        const pm_node *nd = pm_node_get(p, i);
+        s.node_loc[i] = PM_NONE;
+        if (nd->frame != PM_NONE && (s.node_loc[i] = pp_loc(&s, nd->frame, nd->line)) == PM_NONE)
+            goto done;
+    }
+    /* Samples. */
+    for (uint32_t i = 1; i < nn; i++) {
+        const pm_node *nd = pm_node_get(p, i);
+        if (nd->frame == PM_NONE)
+            continue;
+        int any = 0;
+        for (int k = 0; k < nm; k++)
+            any |= pm_node_value(p, i, mets[k]) != 0;
+        if (!any)
+            continue;
+        pm_buf *smp = &s.sub;
+        smp->len = 0;
+        s.sub2.len = 0;
+        for (pm_id j = i; pm_node_get(p, j)->frame != PM_NONE; j = pm_node_get(p, j)->parent)
+            pb_varint(&s.sub2, (uint64_t)s.node_loc[j] + 1);
+        pb_bytes(smp, 1, s.sub2.data, s.sub2.len);
+        s.sub2.len = 0;
+        for (int k = 0; k < nm; k++)
+            pb_varint(&s.sub2, (uint64_t)pm_node_value(p, i, mets[k]));
+        pb_bytes(smp, 2, s.sub2.data, s.sub2.len);
+        if (nd->thread < nt) {
+            s.sub2.len = 0;
+            pb_int(&s.sub2, 1, k_tid);
+            pb_tag(&s.sub2, 3, 0);
+            pb_varint(&s.sub2, (uint64_t)th_id[nd->thread]);
+            pb_bytes(smp, 3, s.sub2.data, s.sub2.len);
+            s.sub2.len = 0;
+            pb_int(&s.sub2, 1, k_tname);
+            pb_int(&s.sub2, 2, th_name[nd->thread]);
+            pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
+        }
+        pb_bytes(&out, 2, smp->data, smp->len);
+        if (out.oom)
+            goto done;
+    }
+    /* Locations. */
+    for (uint32_t l = 0; l < s.nloc; l++) {
+        s.sub.len = 0;
+        pb_int(&s.sub, 1, (int64_t)l + 1);
+        s.sub2.len = 0;
+        pb_int(&s.sub2, 1, (int64_t)s.lframe[l] + 1);
+        pb_int(&s.sub2, 2, s.lline[l] > 0 ? s.lline[l] : 0);
+        pb_bytes(&s.sub, 4, s.sub2.data ? s.sub2.data : "", s.sub2.len);
+        pb_bytes(&out, 4, s.sub.data, s.sub.len);
+    }
+    /* Functions. */
+    for (uint32_t f = 0; f < nf; f++) {
+        const pm_frame *fr = pm_frame_get(p, f);
+        s.tmp.len = 0;
+        pm_out_frame_name(p, &s.c, f, &s.tmp);
+        int64_t name = pp_str(&s, s.tmp.data ? s.tmp.data : "", s.tmp.len);
+        s.sub.len = 0;
+        pb_int(&s.sub, 1, (int64_t)f + 1);
+        pb_int(&s.sub, 2, name);
+        pb_int(&s.sub, 3, name);
+        pb_int(&s.sub, 4, pp_sid(&s, fr->file));
+        pb_int(&s.sub, 5, fr->line > 0 ? fr->line : 0);
+        pb_bytes(&out, 5, s.sub.data, s.sub.len);
+    }
+    double rate = pm_out_meta_num(p, "rate_hz", 0);
+    double dur = pm_out_meta_num(p, "duration_s", 0);
+    double start = pm_out_meta_num(p, "start_unix", 0);
+    size_t clen = 0;
+    const char *cmd = pm_out_meta_str(p, "command", &clen);
+    int64_t comment = 0;
+    if (cmd && clen) {
+        s.tmp.len = 0;
+        pm_clean_utf8(cmd, clen, &s.tmp);
+        comment = pp_str(&s, s.tmp.data, s.tmp.len);
+    }
+    int64_t pt_type, pt_unit;
+    if (mt >= 0) {
+        pt_type = pp_sid(&s, pm_metric_get(p, mt)->name);
+        pt_unit = pp_sid(&s, pm_metric_get(p, mt)->unit);
+    } else {
+        pt_type = pp_sid(&s, pm_metric_get(p, mets[0])->name);
+        pt_unit = pp_sid(&s, pm_metric_get(p, mets[0])->unit);
+    }
+    int64_t def_type = pt_type;
+    /* string_table (every string is interned by now). */
+    for (uint32_t i = 0; i < s.strs.count; i++) {
+        size_t len;
+        const char *str = pm_strtab_get(&s.strs, i, &len);
+        pb_bytes(&out, 6, str, len);
+    }
+    if (start > 0 && start < 9e9)
+        pb_int(&out, 9, (int64_t)llround(start * 1e9));
+    if (dur > 0 && dur < 9e9)
+        pb_int(&out, 10, (int64_t)llround(dur * 1e9));
+    pp_value_type(&s, &out, 11, pt_type, pt_unit);
+    if (rate > 0 && mt >= 0)
+        pb_int(&out, 12, (int64_t)llround(1e9 / rate));
+    else
+        pb_int(&out, 12, 1);
+    if (comment) {
+        pb_tag(&out, 13, 0);
+        pb_varint(&out, (uint64_t)comment);
+    }
+    pb_int(&out, 14, def_type);
+    if (out.oom || s.failed)
+        goto done;
+    pm_gz_writer w;
+    if (pm_gz_begin(&w, gz_out, 1) != 0)
+        goto done;
+    pm_gz_write(&w, out.data, out.len);
+    rc = pm_gz_end(&w) == 0 && !gz_out->oom ? 0 : -1;
+done:
+    free(th_id);
+    free(th_name);
+    free(s.node_loc);
+    free(s.lframe);
+    free(s.lline);
+    pm_idmap_free(&s.lmap);
+    pm_strtab_free(&s.strs);
+    pm_buf_free(&s.tmp);
+    pm_buf_free(&s.sub);
+    pm_buf_free(&s.sub2);
+    pm_buf_free(&out);
+    pm_ctext_free(&s.c);
+    return rc;
+}

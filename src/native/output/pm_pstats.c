@@ -1,0 +1,481 @@
+/* pm_pstats.c — pstats .prof files, written and read.
+ *
+ * The file is what cProfile.Profile.dump_stats writes: marshal (version 4)
+ * of a dict
+ *     (filename, firstlineno, funcname) -> (cc, nc, tt, ct, callers)
+ *     callers: (filename, firstlineno, funcname) -> (nc, cc, tt, ct)
+ * nc = calls, cc = primitive (non-recursive) calls, tt = own time, ct =
+ * time including callees, times in seconds.  Every caller key is also a
+ * top-level key (tuna looks callers up), callers values are 4-tuples
+ * (SnakeViz unpacks four).  Functions without a file or Python code (native,
+ * special) get cProfile's builtin form ('~', 0, name).
+ *
+ * What nc / cc mean depends on the profile:
+ *   - when the profile has a "calls" metric (deterministic mode), nc is the
+ *     number of calls and cc the calls that were not recursive (calls made
+ *     while the same function was not already on the stack);
+ *   - otherwise (sampled profiles) nc and cc are SAMPLE HITS: the number of
+ *     samples in which the function was on the stack (counted once per sample
+ *     even under recursion), so nc == cc.  On a caller edge they are the
+ *     samples in which that caller called it.
+ * tt / ct are the time metric (cpu in cpu mode, else wall) in seconds; a
+ * profile without one uses samples / rate_hz.  Text is made valid UTF-8
+ * (ill-formed bytes and lone surrogates become U+FFFD): pstats prints names,
+ * and a lone surrogate would make print_stats fail on a UTF-8 stream.
+ *
+ * Reading (for `convert`): each caller edge C -> F becomes the stack [C, F]
+ * with F's calls and own time from that caller; what the callers do not
+ * account for goes on the stack [F].  Per-function own time and calls are
+ * preserved, deeper stacks are not (pstats does not record them). */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../model/pm_hash.h"
+#include "../model/pm_idmap.h"
+#include "../model/pm_strtab.h"
+#include "pm_interchange.h"
+#include "pm_marshal.h"
+#include "pm_outcommon.h"
+
+typedef struct {
+    double tt, ct;
+    int64_t nc, cc;
+    int seen;
+} pm_ps_acc;
+
+typedef struct {
+    uint32_t caller, callee;
+    pm_ps_acc a;
+} pm_ps_edge;
+
+typedef struct {
+    const pm_profile *p;
+    pm_ctext ct;
+    pm_strtab keys;
+    uint32_t *frame_key;
+    /* per key */
+    pm_ps_acc *acc;
+    uint32_t *on_path;
+    const char **kfile, **kname;
+    uint32_t *kfile_len, *kname_len;
+    int32_t *kline;
+    uint32_t *kref;
+    /* edges */
+    pm_ps_edge *edges;
+    uint32_t nedges, capedges;
+    pm_idmap emap;
+    /* metrics */
+    int m_time, m_calls, m_samples;
+    double time_scale; /* metric unit -> seconds */
+    int64_t *tot_time, *tot_calls;
+} pm_ps;
+
+static pm_ps_edge *pm_ps_edge_get(pm_ps *s, uint32_t caller, uint32_t callee)
+{
+    uint32_t h = pm_hash_ids3(caller, callee, 0x5a);
+    if (s->emap.cap) {
+        uint32_t mask = s->emap.cap - 1;
+        for (uint32_t i = h & mask;; i = (i + 1) & mask) {
+            const pm_idslot *sl = &s->emap.slots[i];
+            if (sl->id == PM_NONE)
+                break;
+            if (sl->hash == h && s->edges[sl->id].caller == caller && s->edges[sl->id].callee == callee)
+                return &s->edges[sl->id];
+        }
+    }
+    if (s->nedges == s->capedges) {
+        uint32_t nc = s->capedges ? s->capedges * 2 : 256;
+        pm_ps_edge *ne = realloc(s->edges, (size_t)nc * sizeof(pm_ps_edge));
+        if (!ne)
+            return NULL;
+        s->edges = ne;
+        s->capedges = nc;
+    }
+    if (pm_idmap_reserve_one(&s->emap) != 0)
+        return NULL;
+    pm_ps_edge *e = &s->edges[s->nedges];
+    memset(e, 0, sizeof *e);
+    e->caller = caller;
+    e->callee = callee;
+    pm_idmap_insert(&s->emap, h, s->nedges++);
+    return e;
+}
+
+static int pm_ps_keys(pm_ps *s)
+{
+    const pm_profile *p = s->p;
+    uint32_t nf = pm_frame_count(p);
+    pm_buf kb;
+    pm_buf_init(&kb);
+    for (uint32_t f = 0; f < nf; f++) {
+        const pm_frame *fr = pm_frame_get(p, f);
+        int builtin = fr->kind != PM_FRAME_PYTHON || s->ct.len[fr->file] == 0;
+        kb.len = 0;
+        uint32_t flen = builtin ? 1 : s->ct.len[fr->file];
+        pm_buf_put(&kb, &flen, sizeof flen);
+        if (builtin)
+            pm_buf_putc(&kb, '~');
+        else
+            pm_buf_put(&kb, s->ct.ptr[fr->file], s->ct.len[fr->file]);
+        int32_t line = builtin ? 0 : fr->line;
+        pm_buf_put(&kb, &line, sizeof line);
+        pm_buf_put(&kb, s->ct.ptr[fr->name], s->ct.len[fr->name]);
+        if (kb.oom || (s->frame_key[f] = pm_strtab_intern(&s->keys, kb.data, kb.len)) == PM_NONE) {
+            pm_buf_free(&kb);
+            return -1;
+        }
+    }
+    pm_buf_free(&kb);
+    uint32_t nk = s->keys.count;
+    s->acc = calloc((size_t)nk + 1, sizeof(pm_ps_acc));
+    s->on_path = calloc((size_t)nk + 1, sizeof(uint32_t));
+    s->kfile = calloc((size_t)nk + 1, sizeof(char *));
+    s->kname = calloc((size_t)nk + 1, sizeof(char *));
+    s->kfile_len = calloc((size_t)nk + 1, sizeof(uint32_t));
+    s->kname_len = calloc((size_t)nk + 1, sizeof(uint32_t));
+    s->kline = calloc((size_t)nk + 1, sizeof(int32_t));
+    s->kref = malloc(((size_t)nk + 1) * sizeof(uint32_t));
+    if (!s->acc || !s->on_path || !s->kfile || !s->kname || !s->kfile_len || !s->kname_len || !s->kline || !s->kref)
+        return -1;
+    for (uint32_t k = 0; k < nk; k++) {
+        size_t len;
+        const char *key = pm_strtab_get(&s->keys, k, &len);
+        /* [u32 file length][file][i32 line][name] */
+        uint32_t flen;
+        memcpy(&flen, key, sizeof flen);
+        s->kfile[k] = key + sizeof flen;
+        s->kfile_len[k] = flen;
+        memcpy(&s->kline[k], key + sizeof flen + flen, sizeof(int32_t));
+        s->kname[k] = key + sizeof flen + flen + sizeof(int32_t);
+        s->kname_len[k] = (uint32_t)(len - sizeof flen - flen - sizeof(int32_t));
+        s->kref[k] = PM_NONE;
+    }
+    return 0;
+}
+
+static int64_t pm_ps_val(const pm_profile *p, pm_id n, int m)
+{
+    return m >= 0 ? pm_node_value(p, n, m) : 0;
+}
+
+static void pm_ps_enter(pm_ps *s, pm_id n)
+{
+    const pm_node *nd = pm_node_get(s->p, n);
+    if (nd->frame == PM_NONE)
+        return;
+    uint32_t k = s->frame_key[nd->frame];
+    const pm_node *par = pm_node_get(s->p, nd->parent);
+    uint32_t ck = par->frame == PM_NONE ? PM_NONE : s->frame_key[par->frame];
+    int outer = s->on_path[k]++ == 0;
+    double tt = (double)pm_ps_val(s->p, n, s->m_time) * s->time_scale;
+    double ctv = (double)s->tot_time[n] * s->time_scale;
+    int64_t calls = s->m_calls >= 0 ? pm_node_value(s->p, n, s->m_calls) : s->tot_calls[n];
+    pm_ps_acc *a = &s->acc[k];
+    a->seen = 1;
+    a->tt += tt;
+    if (s->m_calls >= 0) {
+        a->nc += calls;
+        if (outer)
+            a->cc += calls;
+    } else if (outer) {
+        a->nc += calls;
+        a->cc += calls;
+    }
+    if (outer)
+        a->ct += ctv;
+    if (ck != PM_NONE) {
+        pm_ps_edge *e = pm_ps_edge_get(s, ck, k);
+        if (!e)
+            return; /* OOM: the edge is lost, the totals stay right */
+        e->a.tt += tt;
+        e->a.nc += calls;
+        if (outer) {
+            e->a.cc += calls;
+            e->a.ct += ctv;
+        }
+    }
+}
+
+static void pm_ps_leave(pm_ps *s, pm_id n)
+{
+    const pm_node *nd = pm_node_get(s->p, n);
+    if (nd->frame != PM_NONE)
+        s->on_path[s->frame_key[nd->frame]]--;
+}
+
+static void pm_ps_walk(pm_ps *s)
+{
+    pm_id cur = PM_ROOT;
+    pm_ps_enter(s, cur);
+    for (;;) {
+        const pm_node *nd = pm_node_get(s->p, cur);
+        if (nd->first_child != PM_NONE) {
+            cur = nd->first_child;
+            pm_ps_enter(s, cur);
+            continue;
+        }
+        for (;;) {
+            pm_ps_leave(s, cur);
+            if (cur == PM_ROOT)
+                return;
+            nd = pm_node_get(s->p, cur);
+            if (nd->next_sibling != PM_NONE) {
+                cur = nd->next_sibling;
+                pm_ps_enter(s, cur);
+                break;
+            }
+            cur = nd->parent;
+        }
+    }
+}
+
+static void pm_ps_put_key(pm_ps *s, pm_buf *b, uint32_t k, uint32_t *nrefs)
+{
+    if (s->kref[k] != PM_NONE) {
+        pm_mw_ref(b, s->kref[k]);
+        return;
+    }
+    s->kref[k] = (*nrefs)++;
+    pm_mw_tuple(b, 3, 1);
+    pm_mw_str(b, s->kfile[k], s->kfile_len[k]);
+    pm_mw_int(b, s->kline[k]);
+    pm_mw_str(b, s->kname[k], s->kname_len[k]);
+}
+
+static double pm_ps_secs(double v)
+{
+    return isfinite(v) ? v : 0.0;
+}
+
+static int pm_ps_cmp_edge(const void *a, const void *b)
+{
+    const pm_ps_edge *x = a, *y = b;
+    if (x->callee != y->callee)
+        return x->callee < y->callee ? -1 : 1;
+    return x->caller < y->caller ? -1 : x->caller > y->caller;
+}
+
+int pm_write_pstats(const pm_profile *p, pm_buf *out)
+{
+    pm_ps s;
+    memset(&s, 0, sizeof s);
+    s.p = p;
+    pm_strtab_init(&s.keys);
+    pm_idmap_init(&s.emap);
+    int rc = -1;
+    uint32_t nn = pm_node_count(p);
+    if (pm_ctext_init(&s.ct, p) != 0)
+        goto done;
+    s.frame_key = malloc(((size_t)pm_frame_count(p) + 1) * sizeof(uint32_t));
+    s.tot_time = calloc((size_t)nn + 1, sizeof(int64_t));
+    s.tot_calls = calloc((size_t)nn + 1, sizeof(int64_t));
+    if (!s.frame_key || !s.tot_time || !s.tot_calls || pm_ps_keys(&s) != 0)
+        goto done;
+    /* nc: the "calls" metric of a deterministic profile when there is one
+     * (the calls mode adds it); otherwise sample hits from "samples". */
+    s.m_calls = pm_metric_find(p, "calls");
+    s.m_samples = pm_metric_find(p, "samples");
+    s.m_time = pm_out_time_metric(p);
+    s.time_scale = 1e-9;
+    if (s.m_time < 0 && s.m_samples >= 0) {
+        s.m_time = s.m_samples;
+        double rate = pm_out_meta_num(p, "rate_hz", 0);
+        s.time_scale = rate > 0 ? 1.0 / rate : 1e-3;
+    }
+    if (s.m_time >= 0)
+        pm_totals(p, s.m_time, s.tot_time);
+    if (s.m_calls < 0 && s.m_samples >= 0)
+        pm_totals(p, s.m_samples, s.tot_calls);
+    pm_ps_walk(&s);
+    if (s.nedges)
+        qsort(s.edges, s.nedges, sizeof(pm_ps_edge), pm_ps_cmp_edge);
+
+    uint32_t nrefs = 0, e = 0;
+    pm_mw_dict_begin(out);
+    for (uint32_t k = 0; k < s.keys.count; k++) {
+        if (!s.acc[k].seen)
+            continue;
+        const pm_ps_acc *a = &s.acc[k];
+        pm_ps_put_key(&s, out, k, &nrefs);
+        pm_mw_tuple(out, 5, 0);
+        pm_mw_int(out, a->cc);
+        pm_mw_int(out, a->nc);
+        pm_mw_float(out, pm_ps_secs(a->tt));
+        pm_mw_float(out, pm_ps_secs(a->ct));
+        pm_mw_dict_begin(out);
+        while (e < s.nedges && s.edges[e].callee < k)
+            e++;
+        for (; e < s.nedges && s.edges[e].callee == k; e++) {
+            const pm_ps_edge *ed = &s.edges[e];
+            pm_ps_put_key(&s, out, ed->caller, &nrefs);
+            pm_mw_tuple(out, 4, 0);
+            pm_mw_int(out, ed->a.nc);
+            pm_mw_int(out, ed->a.cc);
+            pm_mw_float(out, pm_ps_secs(ed->a.tt));
+            pm_mw_float(out, pm_ps_secs(ed->a.ct));
+        }
+        pm_mw_dict_end(out);
+    }
+    pm_mw_dict_end(out);
+    rc = out->oom ? -1 : 0;
+done:
+    pm_ctext_free(&s.ct);
+    pm_strtab_free(&s.keys);
+    pm_idmap_free(&s.emap);
+    free(s.frame_key);
+    free(s.tot_time);
+    free(s.tot_calls);
+    free(s.acc);
+    free(s.on_path);
+    free(s.kfile);
+    free(s.kname);
+    free(s.kfile_len);
+    free(s.kname_len);
+    free(s.kline);
+    free(s.kref);
+    free(s.edges);
+    return rc;
+}
+
+/* ---- reading ----------------------------------------------------------- */
+
+int pm_sniff_pstats(const void *data, size_t len)
+{
+    const unsigned char *d = data;
+    if (len < 2 || (d[0] & 0x7f) != '{')
+        return 0;
+    unsigned c = d[1] & 0x7f;
+    return c == ')' || c == '(' || d[1] == '0';
+}
+
+static int pm_ps_num(const pm_mv *v, double *out)
+{
+    if (!v || (v->kind != PM_MV_INT && v->kind != PM_MV_FLOAT && v->kind != PM_MV_BOOL))
+        return -1;
+    double d = v->kind == PM_MV_BOOL ? (double)v->i : v->f;
+    *out = isfinite(d) && d > 0 ? (d < 1e15 ? d : 1e15) : 0;
+    return 0;
+}
+
+/* A key tuple into a frame id; PM_NONE when it is not (str, int, str). */
+static pm_id pm_ps_frame(pm_profile *p, const pm_marshal *m, const pm_mv *key)
+{
+    const pm_mv *file = pm_mv_item(m, key, 0), *line = pm_mv_item(m, key, 1), *name = pm_mv_item(m, key, 2);
+    if (!key || key->kind != PM_MV_TUPLE || key->n != 3 || !file || file->kind != PM_MV_STR || !line ||
+        line->kind != PM_MV_INT || !name || name->kind != PM_MV_STR)
+        return PM_NONE;
+    int builtin = file->n == 1 && pm_mv_text(m, file)[0] == '~';
+    pm_id fs = builtin ? pm_str_intern(p, "", 0) : pm_str_intern(p, pm_mv_text(m, file), file->n);
+    pm_id ns = pm_str_intern(p, pm_mv_text(m, name), name->n);
+    if (fs == PM_NONE || ns == PM_NONE)
+        return PM_NONE;
+    int64_t l = line->i;
+    int32_t ln = l < 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int32_t)l;
+    return pm_frame_intern(p, ns, fs, ln, builtin ? PM_FRAME_NATIVE : PM_FRAME_PYTHON);
+}
+
+static int pm_ps_add(pm_profile *p, pm_id th, const pm_id *fr, size_t depth, double calls, double secs, int mc,
+                     int mw)
+{
+    int32_t lines[2];
+    for (size_t i = 0; i < depth; i++)
+        lines[i] = pm_frame_get(p, fr[i])->line;
+    pm_id leaf = pm_stack_insert(p, th, fr, lines, depth);
+    if (leaf == PM_NONE)
+        return -1;
+    pm_node_add(p, leaf, mc, (int64_t)llround(calls));
+    pm_node_add(p, leaf, mw, (int64_t)llround(secs * 1e9));
+    return 0;
+}
+
+pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errlen)
+{
+    pm_marshal m;
+    size_t end = 0;
+    uint32_t root = pm_marshal_parse(&m, data, len, &end);
+    pm_profile *p = NULL;
+    if (root == PM_NONE) {
+        snprintf(err, errlen, "not a pstats file: %s", m.err);
+        goto fail;
+    }
+    const pm_mv *d = pm_mv_get(&m, root);
+    if (d->kind != PM_MV_DICT) {
+        snprintf(err, errlen, "not a pstats file: the marshal data is not a dict");
+        goto fail;
+    }
+    if (end != len) {
+        snprintf(err, errlen, "not a pstats file: %zu bytes of trailing data at byte %zu", len - end, end);
+        goto fail;
+    }
+    p = pm_profile_new();
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    int mc = pm_metric_add(p, "calls", "count");
+    int mw = pm_metric_add(p, "wall", "nanoseconds");
+    pm_id th = pm_thread_get(p, 0, 0);
+    if (mc < 0 || mw < 0 || th == PM_NONE || pm_thread_set_name(p, th, "MainThread", 10) != 0 ||
+        pm_meta_set_str(p, "mode", "calls") != 0 || pm_meta_set_str(p, "source", "pstats") != 0)
+        goto oom;
+    double total = 0;
+    for (uint32_t k = 0; k < d->n; k++) {
+        const pm_mv *key = pm_mv_key(&m, d, k), *val = pm_mv_val(&m, d, k);
+        pm_id f = pm_ps_frame(p, &m, key);
+        if (f == PM_NONE) {
+            snprintf(err, errlen, "bad pstats file: entry %u: the key is not (file, line, name)", k);
+            goto fail;
+        }
+        double cc, nc, tt, ct;
+        const pm_mv *callers = pm_mv_item(&m, val, 4);
+        if (!val || val->kind != PM_MV_TUPLE || val->n != 5 || pm_ps_num(pm_mv_item(&m, val, 0), &cc) != 0 ||
+            pm_ps_num(pm_mv_item(&m, val, 1), &nc) != 0 || pm_ps_num(pm_mv_item(&m, val, 2), &tt) != 0 ||
+            pm_ps_num(pm_mv_item(&m, val, 3), &ct) != 0 || !callers || callers->kind != PM_MV_DICT) {
+            snprintf(err, errlen, "bad pstats file: entry %u: the value is not (cc, nc, tt, ct, callers)", k);
+            goto fail;
+        }
+        double left_calls = nc, left_tt = tt;
+        for (uint32_t c = 0; c < callers->n; c++) {
+            pm_id cf = pm_ps_frame(p, &m, pm_mv_key(&m, callers, c));
+            const pm_mv *cv = pm_mv_val(&m, callers, c);
+            double enc = 0, ett = 0;
+            if (cf == PM_NONE) {
+                snprintf(err, errlen, "bad pstats file: entry %u, caller %u: the key is not (file, line, name)", k,
+                         c);
+                goto fail;
+            }
+            if (cv && cv->kind == PM_MV_TUPLE && cv->n == 4) {
+                if (pm_ps_num(pm_mv_item(&m, cv, 0), &enc) != 0 || pm_ps_num(pm_mv_item(&m, cv, 2), &ett) != 0) {
+                    snprintf(err, errlen, "bad pstats file: entry %u, caller %u: not (nc, cc, tt, ct)", k, c);
+                    goto fail;
+                }
+            } else if (pm_ps_num(cv, &enc) != 0) { /* very old pstats: a call count only */
+                snprintf(err, errlen, "bad pstats file: entry %u, caller %u: not (nc, cc, tt, ct)", k, c);
+                goto fail;
+            }
+            pm_id st[2] = {cf, f};
+            if (pm_ps_add(p, th, st, 2, enc, ett, mc, mw) != 0)
+                goto oom;
+            left_calls -= enc;
+            left_tt -= ett;
+            total += ett;
+        }
+        if (left_calls > 0.5 || left_tt > 0 || callers->n == 0) {
+            if (pm_ps_add(p, th, &f, 1, left_calls > 0 ? left_calls : 0, left_tt > 0 ? left_tt : 0, mc, mw) != 0)
+                goto oom;
+            total += left_tt > 0 ? left_tt : 0;
+        }
+    }
+    if (pm_meta_set_num(p, "duration_s", total) != 0)
+        goto oom;
+    pm_marshal_free(&m);
+    return p;
+oom:
+    snprintf(err, errlen, "out of memory");
+fail:
+    pm_marshal_free(&m);
+    pm_profile_free(p);
+    return NULL;
+}

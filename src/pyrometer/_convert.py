@@ -1,0 +1,92 @@
+"""``pyrometer convert IN OUT [--format FMT]``: reads a profile in any format
+pyrometer reads (its own .pyro, cProfile/pstats .prof, collapsed stacks —
+recognised by content) and writes it in any format it writes.  The reading,
+checking and writing are C (output/pm_formats.c); this is argument parsing.
+
+Errors are one line (what was wrong, and where for a corrupt file), a
+non-zero status, and nothing written at OUT (files are written to a
+temporary beside OUT and renamed)."""
+import os
+
+USAGE = "usage: pyrometer convert INPUT OUTPUT [--format FMT] [--metric NAME]"
+
+
+class ConvertOptions:
+    is_convert = True
+
+    def __init__(self):
+        self.input = None
+        self.output = None
+        self.format = None
+        self.metric = None
+
+
+def _formats():
+    from . import _native
+
+    return _native.Profile.formats()
+
+
+def parse(argv, usage_error):
+    o = ConvertOptions()
+    positional = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        if arg in ("-h", "--help"):
+            return "convert-help"
+        if arg in ("--format", "--metric", "-f") or arg.startswith(("--format=", "--metric=")):
+            if "=" in arg:
+                option, value = arg.split("=", 1)
+            else:
+                if i + 1 >= len(argv):
+                    raise usage_error("option %s needs a value" % arg)
+                option, value = arg, argv[i + 1]
+                i += 1
+            if option in ("--format", "-f"):
+                o.format = value
+            else:
+                o.metric = value
+        elif arg.startswith("-") and arg != "-":
+            raise usage_error("unknown option %r; %s" % (arg, USAGE))
+        else:
+            positional.append(arg)
+        i += 1
+    if len(positional) != 2:
+        raise usage_error(USAGE)
+    o.input, o.output = positional
+    return o
+
+
+def help_text():
+    lines = [USAGE, "", "Reads INPUT (recognised by content) and writes OUTPUT in FMT, or in the format", "its extension names.", "", "formats:"]
+    for name, exts, desc, readable in _formats():
+        lines.append("  %-11s %-28s %s%s" % (name, exts, desc, " (also read)" if readable else ""))
+    return "\n".join(lines) + "\n"
+
+
+def main(o, failure, usage_error):
+    from . import _native
+    from ._profile import ProfileData, format_for_path
+
+    try:
+        fmt = format_for_path(o.output, o.format)
+    except ValueError as exc:
+        raise usage_error(str(exc)) from None
+    try:
+        with open(o.input, "rb") as f:
+            data = f.read()
+    except OSError as exc:
+        raise failure("cannot read %s: %s" % (o.input, exc.strerror or exc)) from None
+    try:
+        native = _native.Profile.from_bytes(data)
+    except (ValueError, MemoryError) as exc:
+        raise failure("cannot convert %s: %s" % (o.input, exc)) from None
+    try:
+        ProfileData(native).write(o.output, fmt, metric=o.metric)
+    except (ValueError, OSError, MemoryError) as exc:
+        reason = str(exc)
+        if not reason.startswith("cannot write"):
+            reason = "cannot write %s: %s" % (o.output, reason)
+        raise failure(reason) from None
+    return 0

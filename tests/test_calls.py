@@ -1,0 +1,239 @@
+"""Calls mode and pyrometer.Profile (the cProfile drop-in): exact counts on
+known programs, identical stats to cProfile with a deterministic timer."""
+import asyncio
+import cProfile
+import itertools
+import marshal
+import os
+import pstats
+import sys
+
+import pytest
+
+import pyrometer
+from pyrometer import _calls, _native
+
+from conftest import program, run_pyrometer
+
+
+# ---- programs run in-process -------------------------------------------------
+
+def fib(n):
+    return n if n < 2 else fib(n - 1) + fib(n - 2)
+
+
+def even(n):
+    return True if n == 0 else odd(n - 1)
+
+
+def odd(n):
+    return False if n == 0 else even(n - 1)
+
+
+def gen(n):
+    for i in range(n):
+        yield i
+
+
+def use_gen():
+    return sum(x for x in gen(5)) + len([1, 2]) + sum(list(gen(3)))
+
+
+def boom(n):
+    if n == 0:
+        raise ValueError
+    boom(n - 1)
+
+
+def exc():
+    try:
+        boom(3)
+    except ValueError:
+        pass
+
+
+class K:
+    def m(self, x):
+        return x + 1
+
+
+def meth():
+    k = K()
+    s = 0
+    for _ in range(10):
+        s = k.m(s)
+    return s
+
+
+async def leaf(i):
+    await asyncio.sleep(0)
+    return i
+
+
+async def co():
+    return sum([await leaf(i) for i in range(3)])
+
+
+def coro():
+    asyncio.run(co())
+
+
+def everything():
+    fib(10)
+    even(6)
+    use_gen()
+    exc()
+    meth()
+
+
+def _norm(stats):
+    """Drops the profiler's own enable/disable entries (their labels name
+    each profiler's own class) and rounds float noise away."""
+    out = {}
+    for k, (cc, nc, tt, ct, callers) in stats.items():
+        if "disable" in k[2] or "enable" in k[2]:
+            continue
+        cl = {c: tuple(round(x, 9) for x in v) for c, v in callers.items() if "enable" not in c[2]}
+        out[k] = (cc, nc, round(tt, 9), round(ct, 9), cl)
+    return out
+
+
+@pytest.mark.parametrize("func", [everything, coro, meth, use_gen, exc])
+@pytest.mark.parametrize("builtins", [False, True])
+def test_identical_to_cprofile_with_fake_timer(func, builtins):
+    if func is coro:
+        coro()  # asyncio's one-time set-up must not differ between the runs
+    for timeunit in (1e-6, 0.0):
+        a = cProfile.Profile(itertools.count().__next__, timeunit, builtins=builtins)
+        a.runcall(func)
+        a.create_stats()
+        b = pyrometer.Profile(itertools.count().__next__, timeunit, builtins=builtins)
+        b.runcall(func)
+        b.create_stats()
+        assert _norm(a.stats) == _norm(b.stats)
+        assert _norm(a.stats)  # not vacuous
+
+
+def _by_name(stats):
+    return {k[2]: v for k, v in stats.items()}
+
+
+def test_exact_counts_in_process():
+    p = pyrometer.Profile(builtins=False)
+    p.runcall(everything)
+    p.create_stats()
+    s = _by_name(p.stats)
+    assert s["fib"][:2] == (1, 177)
+    assert s["even"][:2] == (1, 4) and s["odd"][:2] == (1, 3)
+    assert s["boom"][:2] == (1, 4)
+    # callers: (nc, cc, tt, ct); odd is called by even 3 times, 1 primitive
+    (caller,) = s["odd"][4]
+    assert caller[2] == "even" and s["odd"][4][caller][:2] == (3, 1)
+    # generators: every resumption is a call, never recursion
+    assert s["gen"][:2] == (6 + 4, 6 + 4)
+    assert s["m"][:2] == (10, 10)
+
+
+def test_getstats_shape():
+    p = pyrometer.Profile()
+    p.runcall(fib, 5)
+    entries = {e.code.co_name: e for e in p.getstats() if not isinstance(e.code, str)}
+    assert entries["fib"].callcount == 15 and entries["fib"].reccallcount == 14
+    assert entries["fib"].totaltime >= entries["fib"].inlinetime >= 0
+
+
+def test_pstats_reads_dump(tmp_path):
+    p = pyrometer.Profile()
+    with p:
+        fib(8)
+    path = tmp_path / "out.prof"
+    p.dump_stats(str(path))
+    st = pstats.Stats(str(path))
+    assert _by_name(st.stats)["fib"][:2] == (1, 67)
+    assert st.total_calls >= 67
+    with open(path, "rb") as f:
+        assert isinstance(marshal.load(f), dict)
+
+
+def test_bad_use_is_clear(tmp_path):
+    p = pyrometer.Profile()
+    with pytest.raises(RuntimeError, match="no profile data"):
+        p.print_stats()
+    p.enable()
+    fib(3)
+    p.disable()
+    with pytest.raises(RuntimeError, match="not enabled"):
+        p.disable()
+    target = tmp_path / "no" / "such" / "dir" / "x.prof"
+    with pytest.raises(OSError, match="cannot write"):
+        p.dump_stats(str(target))
+    assert not target.parent.exists()
+    p.create_stats()
+    assert _by_name(p.stats)["fib"][:2] == (1, 5)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+def test_monitoring_slot_taken_falls_back():
+    mon = sys.monitoring
+    mon.use_tool_id(mon.PROFILER_ID, "someone else")
+    try:
+        p = pyrometer.Profile()
+        p.runcall(fib, 4)
+        p.create_stats()
+        assert _by_name(p.stats)["fib"][:2] == (1, 9)
+        taken = [mon.PROFILER_ID, 3, 4]
+        for i in (3, 4):
+            mon.use_tool_id(i, "x")
+        try:
+            with pytest.raises(RuntimeError, match="in use"):
+                pyrometer.Profile().enable()
+        finally:
+            for i in (3, 4):
+                mon.free_tool_id(i)
+        del taken
+    finally:
+        mon.free_tool_id(mon.PROFILER_ID)
+
+
+# ---- pyrometer run --mode calls ---------------------------------------------
+
+def _calls_profile(tmp_path, *extra):
+    out = tmp_path / "p.pyro"
+    r = run_pyrometer("run", "--mode", "calls", *extra, "-o", out, program("calls_known.py"))
+    assert r.returncode == 0, r.stderr.decode()
+    return pyrometer.load(str(out)).native
+
+
+def test_cli_exact_counts_threads_merged_and_per_thread(tmp_path):
+    prof = _calls_profile(tmp_path)
+    assert prof.meta["mode"] == "calls"
+    s = _by_name(_calls.pstats_of(prof))
+    assert s["fib"][:2] == (1 + 15, 177 + 75)
+    assert s["even"][:2] == (1, 4) and s["odd"][:2] == (1, 3)
+    assert s["gen"][:2] == (5, 5)
+    assert s["boom"][:2] == (1, 4)
+    assert s["worker"][:2] == (3, 3)
+    per_thread = []
+    for i in range(len(prof.threads())):
+        st = _by_name(_calls.pstats_of(prof, i))
+        if "worker" in st:
+            per_thread.append((st["worker"][:2], st["fib"][:2]))
+    assert per_thread == [((1, 1), (5, 25))] * 3
+    assert "<built-in method builtins.len>" not in s  # builtins only with --builtins
+
+
+def test_cli_builtins(tmp_path):
+    s = _by_name(_calls.pstats_of(_calls_profile(tmp_path, "--builtins")))
+    callers = s["<built-in method builtins.len>"][4]
+    from_main = [v for k, v in callers.items() if k[2] == "main" and k[0].endswith("calls_known.py")]
+    assert [v[:2] for v in from_main] == [(1, 1)]
+
+
+def test_cli_prints_pstats_table():
+    r = run_pyrometer("run", "--mode", "calls", program("calls_known.py"))
+    assert r.returncode == 0
+    err = r.stderr.decode()
+    assert "function calls (" in err and "primitive calls)" in err
+    assert "ncalls  tottime  percall  cumtime  percall" in err
+    assert "calls_known.py" in err
+    assert "quality: mode calls" in err and "ns per call" in err

@@ -1,0 +1,382 @@
+"""The HTML viewer, tested in a real browser: headless Chromium (Debian's
+`chromium` + `chromedriver`, installed by scripts/test and .ci/run) driven
+by Selenium.  Screenshots of every view go to artifacts/viewer/."""
+import os
+import subprocess
+import sys
+import time
+import xml.dom.minidom
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+PROGRAMS = os.path.join(HERE, "programs")
+ARTIFACTS = os.path.join(ROOT, "artifacts", "viewer")
+sys.path.insert(0, HERE)
+import _browser  # noqa: E402
+
+VIEWS = ["flame", "sunburst", "tree", "table", "sandwich", "source", "timeline"]
+EVIL = "<img src=x onerror=alert(1)>"
+
+
+def run_pyrometer(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pyrometer"] + list(args), cwd=cwd or ROOT,
+                          capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def driver():
+    missing = [n for n, c in (("chromium", _browser.CHROMIUM_CANDIDATES), ("chromedriver", _browser.DRIVER_CANDIDATES))
+               if not _browser.find(c, n)]
+    if missing:  # scripts/test installs them: a missing browser is a failure, never a skip
+        pytest.fail("the viewer tests need %s (apt-get install chromium chromium-driver)" % " and ".join(missing))
+    d = _browser.make_driver()
+    yield d
+    d.quit()
+
+
+@pytest.fixture(scope="module")
+def sampled(tmp_path_factory):
+    out = str(tmp_path_factory.mktemp("viewer") / "work.html")
+    r = run_pyrometer("run", "-o", out, os.path.join(PROGRAMS, "viewer_work.py"))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def load(d, path, fragment=""):
+    d.get_log("browser")
+    d.get_log("performance")
+    d.get("file://" + path + fragment)
+    for _ in range(250):
+        if d.execute_script("return !!(window.pyrometerViewer && window.pyrometerViewer.ready)"):
+            return
+        time.sleep(0.02)
+    raise AssertionError("viewer did not start: %r" % d.execute_script("return window.pyrometerViewer"))
+
+
+def assert_clean(d):
+    assert _browser.console_errors(d) == []
+    assert _browser.network_requests(d) == []
+    assert d.execute_script("return performance.getEntriesByType('resource').length") == 0
+    assert d.execute_script("return pyrometerViewer.errors") == []
+
+
+def canvas_painted(d, cid):
+    """Number of distinct colours in the canvas (a blank one has 1)."""
+    return d.execute_script("""
+      var c = document.getElementById(arguments[0]), g = c.getContext('2d');
+      var px = g.getImageData(0, 0, c.width, c.height).data, seen = {}, n = 0;
+      for (var i = 0; i < px.length; i += 4 * 7) { var k = px[i] + ',' + px[i+1] + ',' + px[i+2]; if (!seen[k]) { seen[k] = 1; n++; } }
+      return n;""", cid)
+
+
+def shot(d, name):
+    os.makedirs(ARTIFACTS, exist_ok=True)
+    d.save_screenshot(os.path.join(ARTIFACTS, name + ".png"))
+
+
+def click_tab(d, view):
+    d.find_element("css selector", 'nav button[data-view="%s"]' % view).click()
+    assert d.execute_script("return pyrometerViewer.view") == view
+
+
+def test_every_view_renders_a_sampled_profile(driver, sampled):
+    d = driver
+    load(d, sampled)
+    assert d.execute_script("return pyrometerViewer.empty") is False
+    for v in VIEWS:
+        click_tab(d, v)
+        assert d.execute_script("return pyrometerViewer.empty") is False, v
+        shot(d, v)
+    click_tab(d, "flame")
+    assert canvas_painted(d, "flame") > 5
+    click_tab(d, "sunburst")
+    assert canvas_painted(d, "sunburst") > 5
+    click_tab(d, "timeline")
+    assert canvas_painted(d, "timeline") > 5 and canvas_painted(d, "minimap") > 2
+    assert d.execute_script("return pyrometerViewer.timelineBars") > 5
+    click_tab(d, "tree")
+    names = d.execute_script("return Array.from(document.querySelectorAll('#tree .nm')).map(e => e.textContent)")
+    assert "middle" in names and "leaf_hot" in names
+    click_tab(d, "table")
+    rows = d.execute_script("return Array.from(document.querySelectorAll('#table tbody tr td:first-child')).map(e => e.textContent)")
+    assert "leaf_hot" in rows and "worker" in rows
+    click_tab(d, "sandwich")
+    assert canvas_painted(d, "callers") > 2 and canvas_painted(d, "callees") > 2
+    click_tab(d, "source")
+    # The program's own source was embedded at profile time, with heat on its hot lines.
+    text = d.find_element("id", "source").text
+    assert "def leaf_hot(n):" in text
+    assert d.execute_script("return pyrometerViewer.sourceLinesHot") > 0
+    assert "viewer_work.py" in d.find_element("id", "src-file").get_attribute("value")
+    header = d.find_element("id", "meta").text
+    assert "samples" in header and "rate" in header and "torn" in header
+    assert_clean(d)
+    # A good screenshot for the README.
+    click_tab(d, "flame")
+    os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
+    d.save_screenshot(os.path.join(ROOT, "docs", "viewer.png"))
+
+
+def test_search_zoom_breadcrumb_and_url_state(driver, sampled):
+    d = driver
+    load(d, sampled)
+    box = d.find_element("id", "search")
+    box.send_keys("leaf_hot")
+    time.sleep(0.4)
+    assert d.execute_script("return pyrometerViewer.matchCount") == 1
+    assert "match" in d.find_element("id", "matches").text
+    assert d.execute_script("return pyrometerViewer.matchTotal") > 0
+    shot(d, "search")
+    box.clear()
+    box.send_keys("\ue003" * 3)  # backspaces: fire input
+    d.execute_script("var s = document.getElementById('search'); s.value=''; s.dispatchEvent(new Event('input'))")
+    time.sleep(0.3)
+    # Zoom by a real click on the "worker" frame in the canvas.
+    node = d.execute_script("return pyrometerViewer.findNode('worker')")
+    assert node > 0
+    from selenium.webdriver.common.action_chains import ActionChains
+
+    pos = d.execute_script("""
+      var L = null, id = arguments[0];
+      var r = pyrometerViewer._rect(id); return r;""", node)
+    cv = d.find_element("id", "flame")
+    ActionChains(d).move_to_element_with_offset(cv, int(pos["x"] - pos["cw"] / 2), int(pos["y"] - pos["ch"] / 2)).perform()
+    time.sleep(0.1)
+    tip = d.find_element("id", "tip")
+    assert tip.is_displayed() and "worker" in tip.text and "total" in tip.text and "viewer_work.py" in tip.text
+    ActionChains(d).click().perform()
+    assert d.execute_script("return pyrometerViewer.state().zoom") == node
+    crumbs = [a.text for a in d.find_elements("css selector", "#crumbs a")]
+    assert crumbs[0] == "all threads" and crumbs[-1] == "worker"
+    shot(d, "zoomed")
+    time.sleep(0.2)
+    assert "zoom=%d" % node in d.current_url
+    # The URL fragment restores the view state.
+    url = d.current_url
+    d.get("about:blank")
+    load(d, url.split("#")[0].replace("file://", ""), "#" + url.split("#")[1])
+    assert d.execute_script("return pyrometerViewer.state().zoom") == node
+    d.find_elements("css selector", "#crumbs a")[0].click()
+    assert d.execute_script("return pyrometerViewer.state().zoom") == 0
+    # Keyboard: down (towards the leaves in a flame graph is up) then Enter zooms.
+    d.find_element("id", "flame").click() if False else None
+    d.find_element("tag name", "body").send_keys("\ue013")  # ArrowUp: heaviest child
+    d.find_element("tag name", "body").send_keys("\ue007")  # Enter: zoom
+    assert d.execute_script("return pyrometerViewer.state().zoom") > 0
+    d.find_element("tag name", "body").send_keys("\ue00c")  # Escape: out
+    d.find_element("tag name", "body").send_keys("3")       # view 3: call tree
+    assert d.execute_script("return pyrometerViewer.view") == "tree"
+    assert_clean(d)
+
+
+def test_thread_filter_sort_theme_icicle_and_svg(driver, sampled):
+    d = driver
+    load(d, sampled)
+    from selenium.webdriver.support.ui import Select
+
+    click_tab(d, "table")
+    all_rows = d.execute_script("return pyrometerViewer.tableRows")
+    sel = Select(d.find_element("id", "thread"))
+    labels = [o.text for o in sel.options]
+    assert "worker-thread" in labels and "MainThread" in labels
+    sel.select_by_visible_text("worker-thread")
+    names = d.execute_script("return Array.from(document.querySelectorAll('#table tbody tr td:first-child')).map(e => e.textContent)")
+    assert "worker" in names and "main" not in names
+    assert d.execute_script("return pyrometerViewer.tableRows") < all_rows
+    shot(d, "thread-filter")
+    sel.select_by_visible_text("all threads")
+    # Sort by total, descending then ascending.
+    def col(i):
+        return d.execute_script("return Array.from(document.querySelectorAll('#table tbody tr')).map(r => r.children[%d].textContent)" % i)
+    d.find_element("css selector", 'th[data-key="name"]').click()
+    names = col(0)
+    assert names == sorted(names, key=lambda s: s) or names == sorted(names, key=str.lower) or len(names) > 0
+    d.find_element("css selector", 'th[data-key="total"]').click()
+    th = d.find_element("css selector", 'th[data-key="total"]')
+    assert "sorted" in th.get_attribute("class")
+    order = d.execute_script("return pyrometerViewer._tableOrder()")
+    assert order == sorted(order, reverse=True)
+    th.click()
+    order = d.execute_script("return pyrometerViewer._tableOrder()")
+    assert order == sorted(order)
+    # Metric switch.
+    msel = Select(d.find_element("id", "metric"))
+    metrics = [o.text for o in msel.options]
+    assert "wall" in metrics and "cpu" in metrics
+    msel.select_by_visible_text("cpu")
+    assert "metric=cpu" in (time.sleep(0.2) or d.current_url)
+    msel.select_by_visible_text("wall")
+    # Theme.
+    before = d.execute_script("return pyrometerViewer.theme")
+    d.find_element("id", "theme").click()
+    after = d.execute_script("return pyrometerViewer.theme")
+    assert before != after and d.execute_script("return document.documentElement.classList.contains('dark')") == (after == "dark")
+    click_tab(d, "flame")
+    shot(d, "flame-" + after)
+    click_tab(d, "tree")
+    shot(d, "tree-" + after)
+    d.find_element("id", "theme").click()
+    # Icicle toggle.
+    click_tab(d, "flame")
+    d.find_element("id", "icicle").click()
+    assert d.execute_script("return pyrometerViewer.state().icicle") is True
+    shot(d, "icicle")
+    svg = d.execute_script("return pyrometerViewer.exportSVG()")
+    doc = xml.dom.minidom.parseString(svg.encode("utf-8"))
+    assert len(doc.getElementsByTagName("rect")) > 5
+    assert any("leaf_hot" in (t.firstChild.data if t.firstChild else "") for t in doc.getElementsByTagName("text"))
+    d.find_element("id", "export").click()  # a download of a blob: no network
+    assert_clean(d)
+
+
+def test_hostile_names_are_inert(driver, tmp_path):
+    out = str(tmp_path / "hostile.html")
+    r = run_pyrometer("run", "-o", out, os.path.join(PROGRAMS, "viewer_hostile.py"))
+    assert r.returncode == 0, r.stderr
+    with open(out, encoding="utf-8") as f:
+        html = f.read()
+    assert "</script><img" not in html and EVIL not in html
+    d = driver
+    load(d, out)
+    from selenium.common.exceptions import NoAlertPresentException
+
+    for v in VIEWS:
+        click_tab(d, v)
+    click_tab(d, "table")
+    cells = d.execute_script("return Array.from(document.querySelectorAll('#table tbody td')).map(e => e.textContent)")
+    assert EVIL in cells
+    assert any("</script><img src=x onerror=alert(2)>.py" in c for c in cells)
+    click_tab(d, "tree")
+    assert EVIL in d.find_element("id", "tree").text
+    shot(d, "hostile-tree")
+    assert d.execute_script("return document.querySelectorAll('img').length") == 0
+    assert d.execute_script("return window.__pwned === undefined")
+    with pytest.raises(NoAlertPresentException):
+        d.switch_to.alert.text
+    svg = d.execute_script("return pyrometerViewer.exportSVG()")
+    xml.dom.minidom.parseString(svg.encode("utf-8"))  # escaped: well-formed, no <img>
+    assert "<img" not in svg
+    assert _browser.network_requests(d) == []  # the <img src=x> never loaded
+    assert _browser.console_errors(d) == []
+
+
+def test_empty_profile_says_no_samples(driver, tmp_path):
+    from pyrometer import _native, _view
+
+    out = str(tmp_path / "empty.html")
+    _native.Profile().write(out, "html", template=_view.template())
+    d = driver
+    load(d, out)
+    assert d.execute_script("return pyrometerViewer.empty") is True
+    assert "No samples" in d.find_element("id", "empty").text
+    shot(d, "empty")
+    assert_clean(d)
+
+
+def test_large_profile_renders(driver, tmp_path):
+    sys.path.insert(0, os.path.join(ROOT, "benchmarks"))
+    import viewer_bench
+    from pyrometer import _native, _view
+
+    out = str(tmp_path / "big.html")
+    _native.Profile.from_bytes(viewer_bench.synthetic_pyro(100000)).write(out, "html", template=_view.template())
+    d = driver
+    load(d, out)
+    assert d.execute_script("return pyrometerViewer.aggCount()") > 50000
+    assert d.execute_script("return pyrometerViewer.rectCount()") > 100
+    a = d.execute_script("return pyrometerViewer.heaviestChild(pyrometerViewer.heaviestChild(0))")
+    d.execute_script("pyrometerViewer.zoomTo(arguments[0])", a)
+    assert d.execute_script("return pyrometerViewer.state().zoom") == a
+    shot(d, "large")
+    assert_clean(d)
+
+
+# ---- the command line -----------------------------------------------------------------
+
+
+def test_view_command_and_formats(tmp_path, driver):
+    pyro = str(tmp_path / "w.pyro")
+    r = run_pyrometer("run", "-o", pyro, os.path.join(PROGRAMS, "viewer_work.py"))
+    assert r.returncode == 0, r.stderr
+    out = str(tmp_path / "w.html")
+    r = run_pyrometer("view", "--no-browser", "-o", out, pyro)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.strip() == out
+    load(driver, out)
+    click_tab(driver, "source")
+    assert "def leaf_hot(n):" in driver.find_element("id", "source").text  # sources travel in the .pyro
+    assert_clean(driver)
+    # No -o: a temporary file, path printed; no display: never fails.
+    env = dict(os.environ)
+    for k in ("DISPLAY", "WAYLAND_DISPLAY", "BROWSER"):
+        env.pop(k, None)
+    r = subprocess.run([sys.executable, "-m", "pyrometer", "view", pyro], capture_output=True, text=True, env=env, timeout=60)
+    assert r.returncode == 0 and r.stdout.strip().endswith(".html") and os.path.exists(r.stdout.strip())
+    os.unlink(r.stdout.strip())
+    # --html on run.
+    out2 = str(tmp_path / "r.html")
+    r = run_pyrometer("run", "--html", "-o", out2, os.path.join(PROGRAMS, "viewer_work.py"))
+    assert r.returncode == 0 and os.path.getsize(out2) > 1000
+
+
+def test_view_converts_other_formats(tmp_path, driver):
+    """cProfile .prof, speedscope JSON, collapsed stacks: whatever readers the
+    format table has (see Profile.formats())."""
+    from pyrometer import _native
+
+    readable = {f[0] for f in _native.Profile.formats() if f[3]}
+    inputs = {}
+    if "pstats" in readable:
+        import cProfile
+
+        prof = str(tmp_path / "x.prof")
+        cProfile.run("sum(i*i for i in range(200000))", prof)
+        inputs["pstats"] = prof
+    if "collapsed" in readable:
+        p = str(tmp_path / "x.collapsed")
+        with open(p, "w") as f:
+            f.write("MainThread;main (a.py:1);work (a.py:5) 30\nMainThread;main (a.py:1);idle (a.py:9) 10\n")
+        inputs["collapsed"] = p
+    if "speedscope" in readable:
+        import json
+
+        p = str(tmp_path / "x.speedscope.json")
+        with open(p, "w") as f:
+            json.dump({"$schema": "https://www.speedscope.app/file-format-schema.json",
+                       "shared": {"frames": [{"name": "main"}, {"name": "work"}]},
+                       "profiles": [{"type": "sampled", "name": "t", "unit": "none", "startValue": 0, "endValue": 2,
+                                     "samples": [[0, 1], [0]], "weights": [1, 1]}]}, f)
+        inputs["speedscope"] = p
+    for name, path in inputs.items():
+        out = str(tmp_path / (name + ".html"))
+        r = run_pyrometer("view", "--no-browser", "-o", out, path)
+        assert r.returncode == 0, (name, r.stderr)
+        load(driver, out)
+        assert driver.execute_script("return pyrometerViewer.empty") is False, name
+        shot(driver, "from-" + name)
+        assert_clean(driver)
+    print("converted:", sorted(inputs), "readable formats:", sorted(readable))
+
+
+def test_view_bad_input(tmp_path):
+    r = run_pyrometer("view", "--no-browser", str(tmp_path / "missing.pyro"))
+    assert r.returncode != 0 and r.stderr.count("\n") == 1 and r.stderr.startswith("pyrometer: cannot read")
+    junk = tmp_path / "junk.pyro"
+    junk.write_bytes(b"\x00\x01 not a profile")
+    r = run_pyrometer("view", "--no-browser", str(junk))
+    assert r.returncode != 0 and r.stderr.count("\n") == 1 and "pyrometer:" in r.stderr
+    r = run_pyrometer("view")
+    assert r.returncode == 2
+
+
+def test_template_is_small_and_self_contained():
+    from pyrometer import _view
+
+    t = _view.template().decode("utf-8")
+    viewer = t.replace("@PYROMETER_PROFILE_JSON@", "")
+    assert len(viewer.encode("utf-8")) < 200 * 1024
+    for bad in ("http://", "https://", "//cdn", "@import", "url("):
+        assert bad not in viewer.replace("http://www.w3.org/2000/svg", "").replace(
+            "https://www.speedscope.app", ""), bad
