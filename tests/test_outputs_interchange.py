@@ -171,7 +171,60 @@ def test_speedscope_validates(prof):
         assert len(p["samples"]) == len(p["weights"])
         assert all(0 <= i < nf for s in p["samples"] for i in s)
     # deep recursion is there
-    assert max(len(s) for p in doc["profiles"] for s in p["samples"]) > 60
+    assert max(len(s) for p in doc["profiles"] for s in p["samples"]) > 150
+
+
+def _thread_totals(native, metric):
+    """{thread label: total of metric} via collapsed (first element = thread)."""
+    out = {}
+    for line in native.to_bytes("collapsed", metric=metric).decode("utf-8", "replace").splitlines():
+        if line:
+            stack, n = line.rsplit(" ", 1)
+            label = stack.split(";", 1)[0]
+            out[label] = out.get(label, 0) + int(n)
+    return out
+
+
+def test_speedscope_read_back_keeps_per_thread_totals(prof, pyro, tmp_path):
+    ss = tmp_path / "mix.speedscope.json"
+    run_cli("convert", pyro, str(ss))
+    back_path = tmp_path / "back.pyro"
+    run_cli("convert", str(ss), str(back_path))
+    with open(back_path, "rb") as f:
+        back = _native.Profile.from_bytes(f.read())
+    assert back.meta.get("source") == "speedscope"
+    assert "wall" in metric_names(back)
+    tm = time_metric(prof)
+    want, got = _thread_totals(prof, tm), _thread_totals(back, "wall")
+    assert len(prof.threads()) == len(back.threads()) >= 2
+    assert sorted(want.values()) == sorted(got.values())
+    assert sum(got.values()) == totals(prof, tm)
+    # Frames survive by name (the writer's display names).
+    names = {f[0] for f in back.frames()}
+    assert "rec" in names, sorted(names)[:20]
+
+
+def test_load_and_from_bytes_read_every_readable_format(prof, pyro, tmp_path):
+    import pyrometer
+    from pyrometer import ProfileData
+
+    base = pyrometer.load(pyro)
+    for name in ("x.prof", "x.speedscope.json", "x.collapsed", "x.pyro"):
+        path = tmp_path / name
+        run_cli("convert", pyro, str(path))
+        loaded = pyrometer.load(str(path))
+        assert isinstance(loaded, ProfileData)
+        with open(path, "rb") as f:
+            data = f.read()
+        again = ProfileData.from_bytes(data)
+        assert len(again.native.threads()) == len(loaded.native.threads()) >= 1, name
+        assert len(loaded.native.frames()) > 3, name
+    assert len(base.native.threads()) == len(prof.threads())
+    bad = tmp_path / "junk.bin"
+    bad.write_bytes(b"\x00\x01 not a profile")
+    with pytest.raises(ValueError) as e:
+        pyrometer.load(str(bad))
+    assert str(bad) in str(e.value) and "\n" not in str(e.value)
 
 
 # ---- pprof -------------------------------------------------------------------

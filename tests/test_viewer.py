@@ -322,42 +322,53 @@ def test_view_command_and_formats(tmp_path, driver):
 
 
 def test_view_converts_other_formats(tmp_path, driver):
-    """cProfile .prof, speedscope JSON, collapsed stacks: whatever readers the
-    format table has (see Profile.formats())."""
+    """cProfile .prof, speedscope JSON (sampled and evented), collapsed
+    stacks: each is read by `pyrometer view` and renders in the browser with
+    its own function names."""
+    import cProfile
+    import json
+
     from pyrometer import _native
 
     readable = {f[0] for f in _native.Profile.formats() if f[3]}
-    inputs = {}
-    if "pstats" in readable:
-        import cProfile
-
-        prof = str(tmp_path / "x.prof")
-        cProfile.run("sum(i*i for i in range(200000))", prof)
-        inputs["pstats"] = prof
-    if "collapsed" in readable:
-        p = str(tmp_path / "x.collapsed")
-        with open(p, "w") as f:
-            f.write("MainThread;main (a.py:1);work (a.py:5) 30\nMainThread;main (a.py:1);idle (a.py:9) 10\n")
-        inputs["collapsed"] = p
-    if "speedscope" in readable:
-        import json
-
-        p = str(tmp_path / "x.speedscope.json")
-        with open(p, "w") as f:
-            json.dump({"$schema": "https://www.speedscope.app/file-format-schema.json",
-                       "shared": {"frames": [{"name": "main"}, {"name": "work"}]},
-                       "profiles": [{"type": "sampled", "name": "t", "unit": "none", "startValue": 0, "endValue": 2,
-                                     "samples": [[0, 1], [0]], "weights": [1, 1]}]}, f)
-        inputs["speedscope"] = p
-    for name, path in inputs.items():
+    assert {"pstats", "collapsed", "speedscope"} <= readable, readable
+    inputs = {}  # name -> (path, function names the tree must show)
+    prof = str(tmp_path / "x.prof")
+    cProfile.run("sorted(str(i) for i in range(200000))", prof)
+    inputs["pstats"] = (prof, ["<genexpr>"])
+    p = str(tmp_path / "x.collapsed")
+    with open(p, "w") as f:
+        f.write("MainThread;main (a.py:1);work (a.py:5) 30\nMainThread;main (a.py:1);idle (a.py:9) 10\n")
+    inputs["collapsed"] = (p, ["main", "work", "idle"])
+    ss = {"$schema": "https://www.speedscope.app/file-format-schema.json",
+          "shared": {"frames": [{"name": "main", "file": "m.py", "line": 1}, {"name": "work", "file": "m.py", "line": 5},
+                                {"name": "ev_outer"}, {"name": "ev_inner"}]},
+          "profiles": [{"type": "sampled", "name": "t", "unit": "milliseconds", "startValue": 0, "endValue": 3,
+                        "samples": [[0, 1], [0]], "weights": [2, 1]},
+                       {"type": "evented", "name": "e", "unit": "microseconds", "startValue": 0, "endValue": 50,
+                        "events": [{"type": "O", "frame": 2, "at": 0}, {"type": "O", "frame": 3, "at": 10},
+                                   {"type": "C", "frame": 3, "at": 40}, {"type": "C", "frame": 2, "at": 50}]}]}
+    p = str(tmp_path / "x.speedscope.json")
+    with open(p, "w") as f:
+        json.dump(ss, f)
+    inputs["speedscope"] = (p, ["main", "work", "ev_outer", "ev_inner"])
+    for name, (path, want) in inputs.items():
         out = str(tmp_path / (name + ".html"))
         r = run_pyrometer("view", "--no-browser", "-o", out, path)
         assert r.returncode == 0, (name, r.stderr)
+        assert r.stdout.strip() == out
         load(driver, out)
         assert driver.execute_script("return pyrometerViewer.empty") is False, name
+        click_tab(driver, "flame")
+        assert canvas_painted(driver, "flame") > 2, name
+        assert driver.execute_script("return pyrometerViewer.rectCount()") >= len(want), name
+        for fn in want:
+            assert driver.execute_script("return pyrometerViewer.findNode(arguments[0])", fn) > 0, (name, fn)
+        click_tab(driver, "tree")
+        names = driver.execute_script("return Array.from(document.querySelectorAll('#tree .nm')).map(e => e.textContent)")
+        assert any(want[0] in n for n in names), (name, names[:20])
         shot(driver, "from-" + name)
         assert_clean(driver)
-    print("converted:", sorted(inputs), "readable formats:", sorted(readable))
 
 
 def test_view_bad_input(tmp_path):

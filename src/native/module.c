@@ -59,6 +59,7 @@ static PyMethodDef module_methods[] = {
     {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
     {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},
     {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
+    {"line_rows", pm_bind_line_rows, METH_VARARGS, "[(frame, line, hits, time_ns)] of a lines profile's model."},
     {"_linetable", linetable, METH_O, "Test hook: (decoded lines, interpreter's lines) per code unit."},
     {NULL, NULL, 0, NULL},
 };
@@ -97,7 +98,8 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__native(void)
 {
-    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_tracer_types_ready() < 0)
+    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_tracer_types_ready() < 0 ||
+        pm_lines_types_ready() < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -105,9 +107,11 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&pm_ProfileType);
     Py_INCREF(&pm_SamplerType);
     Py_INCREF(&pm_TracerType);
+    Py_INCREF(&pm_LineTracerType);
     if (PyModule_AddObject(m, "Profile", (PyObject *)&pm_ProfileType) < 0 ||
         PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0 ||
-        PyModule_AddObject(m, "Tracer", (PyObject *)&pm_TracerType) < 0) {
+        PyModule_AddObject(m, "Tracer", (PyObject *)&pm_TracerType) < 0 ||
+        PyModule_AddObject(m, "LineTracer", (PyObject *)&pm_LineTracerType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -19,8 +19,9 @@ From a shell: ``pyrometer run [options] script.py [args...]`` or
 """
 from ._env import pyrometer_version as _pyrometer_version
 from ._calls import Profile
+from ._lines import LineProfiler, lines
 from ._profile import FORMATS, ProfileData, ThreadInfo, load, profile
 
 __version__ = _pyrometer_version()
 
-__all__ = ["profile", "Profile", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]
+__all__ = ["profile", "Profile", "LineProfiler", "lines", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]

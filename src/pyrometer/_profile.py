@@ -189,8 +189,10 @@ class ProfileData:
 
     @classmethod
     def from_bytes(cls, data):
-        """A ProfileData from the bytes of a .pyro file; ValueError on bad data."""
-        return cls(_native().Profile.from_pyro(bytes(data)))
+        """A ProfileData from the bytes of any format pyrometer reads (.pyro,
+        cProfile/pstats .prof, speedscope JSON, collapsed stacks; recognised
+        by content); ValueError on bad data."""
+        return cls(_native().Profile.from_bytes(bytes(data)))
 
     @property
     def native(self):
@@ -393,8 +395,10 @@ def _html_template(native_profile):
 
 
 def load(path):
-    """Reads a .pyro file into a ProfileData.  OSError if it cannot be read,
-    ValueError if it is not a valid pyrometer file."""
+    """Reads a profile file in any format pyrometer reads (.pyro, cProfile
+    .prof, speedscope JSON, collapsed stacks; recognised by content) into a
+    ProfileData.  OSError if it cannot be read, ValueError if it is not a
+    valid profile."""
     path = os.fspath(path)
     with open(path, "rb") as f:
         data = f.read()

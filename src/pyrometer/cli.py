@@ -34,12 +34,18 @@ of where its time went (on stderr) or writes the profile to a file.
 
 options:
   --rate HZ            samples per second (default 1000)
-  --mode wall|cpu|calls
+  --mode wall|cpu|calls|lines
                        wall: every thread, running or waiting (default);
                        cpu: only threads on the CPU, weighted by CPU time;
                        calls: deterministic, every call counted and timed
-                       (a pstats-like table, cProfile's rules)
+                       (a pstats-like table, cProfile's rules);
+                       lines: deterministic, every line of the targets counted
+                       and timed (line_profiler's report)
   --builtins           calls mode: time C functions (builtins) on their own
+  --target PATTERN     lines mode: what to profile line by line (repeatable): a
+                       file or directory (globs allowed), a module (pkg.mod), or a
+                       function (pkg.mod:func, file.py:Class.meth, func); default:
+                       the files under the program's directory (not libraries)
   --no-idle            wall mode: leave out samples of threads off the CPU
   -o, --output FILE    write the profile to FILE instead of printing the report
   --html               write the HTML viewer (to -o FILE, else a temporary file
@@ -73,6 +79,7 @@ _VALUE_OPTIONS = {
     "--threshold": "threshold",
     "--top": "top",
     "--timeline-cap": "timeline",
+    "--target": "target",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
@@ -112,6 +119,7 @@ class Options:
         self.top = 15
         self.color = None
         self.timeline = 1000000
+        self.targets = []
         self.script = None
         self.module = None
         self.args = []
@@ -147,8 +155,10 @@ def _convert(dest, option, value):
             )
         return rate
     if dest == "mode":
-        if value not in MODES + ("calls",):
-            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + ("calls",))))
+        if value not in MODES + ("calls", "lines"):
+            raise UsageError(
+                "invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + ("calls", "lines")))
+            )
         return value
     if dest == "format":
         if value not in FORMATS:
@@ -171,6 +181,10 @@ def _convert(dest, option, value):
         if n is None or not (0 <= n <= limit):
             raise UsageError("invalid %s %r: give a whole number from 0 to %d" % (option, value, limit))
         return n
+    if dest == "target":
+        if not value:
+            raise UsageError("%s needs a pattern (a file, module or function)" % option)
+        return value
     if dest == "output":
         if not value:
             raise UsageError("%s needs a file name" % option)
@@ -252,7 +266,10 @@ def parse(argv):
                 i += 1
                 value = argv[i]
             dest = _VALUE_OPTIONS[option]
-            setattr(o, dest, _convert(dest, option, value))
+            if dest == "target":
+                o.targets.append(_convert(dest, option, value))
+            else:
+                setattr(o, dest, _convert(dest, option, value))
         else:
             raise UsageError("unknown option %r; try 'pyrometer run --help'" % option)
         i += 1
@@ -266,6 +283,8 @@ def parse(argv):
 
             o.output = _view.default_html_path(o.script or o.module or "profile")
             o.open_browser = True
+    if o.targets and o.mode != "lines":
+        raise UsageError("--target is for --mode lines")
     if o.script is None and o.module is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -530,6 +549,10 @@ class _Session:
             from ._calls import CallsProfile
 
             self.prof = CallsProfile(builtins=getattr(options, "builtins", False))
+        elif options.mode == "lines":
+            from ._lines import LinesProfile
+
+            self.prof = LinesProfile(targets=options.targets, root=options.source_root)
         else:
             self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
         self.pid = os.getpid()

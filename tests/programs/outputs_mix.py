@@ -1,5 +1,6 @@
 """A program for the output-format tests: two named threads (one with a
-hostile name), deep recursion, and functions with hostile names."""
+hostile name), deep recursion (150 frames, in both threads), and functions
+with hostile names."""
 import threading
 
 
@@ -28,7 +29,7 @@ fn.__code__ = fn.__code__.replace(co_name="we;ird \"name\"\n\u00e9", co_qualname
 
 def work():
     for _ in range(40):
-        rec(60)
+        rec(150)
         spin(20000)
         fn(20000)
 

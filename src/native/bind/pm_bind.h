@@ -22,6 +22,10 @@ extern PyTypeObject pm_TracerType;
 /* Readies the Tracer type and its hook type (0 or -1). */
 int pm_tracer_types_ready(void);
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
+extern PyTypeObject pm_LineTracerType;
+/* Readies the LineTracer type and its hook type (0 or -1). */
+int pm_lines_types_ready(void);
+PyObject *pm_bind_line_rows(PyObject *self, PyObject *args);
 
 /* Returns a new Profile object owning p (NULL and an exception on error). */
 PyObject *pm_profile_wrap(pm_profile *p);

@@ -282,6 +282,16 @@ static PyObject *Sampler_new(PyTypeObject *type, PyObject *args, PyObject *kw)
  * (Class.method, outer.<locals>.inner) is on the function.  At the end, one
  * pass over the GC heap finds the function of each code object sampled and
  * renames its frame. */
+/* "Class.name" or "outer.<locals>.name" qualifies "name"; a function whose
+ * code was swapped for one with another name (code.replace(co_name=...))
+ * keeps the code's own name, as 3.11+ would show it. */
+static int qualifies(PyObject *qualname, PyObject *name)
+{
+    Py_ssize_t q = PyUnicode_GetLength(qualname), n = PyUnicode_GetLength(name);
+    return q > n + 1 && PyUnicode_Tailmatch(qualname, name, q - n, q, 1) == 1 &&
+           PyUnicode_ReadChar(qualname, q - n - 1) == '.';
+}
+
 static void qualify_names(pin_ctx *c)
 {
     pm_codecache *cc = pm_sampler_codecache(c->sampler);
@@ -302,8 +312,7 @@ static void qualify_names(pin_ctx *c)
         PyObject *code = PyFunction_GET_CODE(o);
         PyObject *qn = ((PyFunctionObject *)o)->func_qualname;
         pm_code *e = pm_codecache_find(cc, (uint64_t)(uintptr_t)code);
-        if (!e || !qn || !PyUnicode_Check(qn) ||
-            PyUnicode_Compare(qn, ((PyCodeObject *)code)->co_name) == 0 ||
+        if (!e || !qn || !PyUnicode_Check(qn) || !qualifies(qn, ((PyCodeObject *)code)->co_name) ||
             !pm_codecache_still_valid(cc, &c->space, e))
             continue;
         Py_ssize_t len;

@@ -65,7 +65,8 @@ static const pm_format pstats = {"pstats", ".prof .pstats",
                                  "cProfile/pstats marshal dump (pstats, SnakeViz, tuna, gprof2dot)", write_pstats,
                                  pm_read_pstats, pm_sniff_pstats};
 static const pm_format speedscope = {"speedscope", ".speedscope.json .speedscope",
-                                     "speedscope JSON (one sampled profile per thread)", write_speedscope, NULL, NULL};
+                                     "speedscope JSON (one sampled profile per thread)", write_speedscope,
+                                     pm_read_speedscope, pm_sniff_speedscope};
 static const pm_format pprof = {"pprof", ".pprof .pb.gz", "pprof protobuf, gzip'd (go tool pprof)", write_pprof, NULL,
                                 NULL};
 static const pm_format chrome = {"chrome", ".trace.json .chrome.json",
@@ -81,9 +82,9 @@ static int write_html(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 static const pm_format html = {"html", ".html .htm", "the self-contained HTML viewer (profile embedded)",
                                write_html, NULL, NULL};
 
-/* Order matters for pm_read_any: pstats before pyro (whose sniff accepts
- * any '{'), collapsed (plain text) last. */
-static const pm_format *const all[] = {&pstats, &pyro, &collapsed, &html, &speedscope, &pprof, &chrome, &gecko, NULL};
+/* Order matters for pm_read_any: pstats and speedscope before pyro (whose
+ * sniff accepts any '{'), collapsed (plain text) last. */
+static const pm_format *const all[] = {&pstats, &speedscope, &pyro, &collapsed, &html, &pprof, &chrome, &gecko, NULL};
 
 const pm_format *const *pm_formats(void) { return all; }
 

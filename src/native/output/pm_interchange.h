@@ -14,6 +14,11 @@ int pm_sniff_pstats(const void *data, size_t len);
 
 /* speedscope JSON: one sampled profile per thread, metric m (-1: default). */
 int pm_write_speedscope(const pm_profile *p, int m, pm_buf *out);
+/* speedscope JSON read back: sampled and evented profiles, one thread each
+ * (see pm_speedscope_read.c); sniff: a JSON object whose "$schema" names
+ * speedscope. */
+pm_profile *pm_read_speedscope(const void *data, size_t len, char *err, size_t errlen);
+int pm_sniff_speedscope(const void *data, size_t len);
 /* pprof: gzip'd perftools.profiles.Profile. */
 int pm_write_pprof(const pm_profile *p, pm_buf *out);
 /* Chrome Trace Event JSON (from the timeline; aggregate layout without one). */

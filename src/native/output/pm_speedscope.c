@@ -91,9 +91,17 @@ int pm_write_speedscope(const pm_profile *p, int m, pm_buf *out)
     for (uint32_t t = 0; t < nt; t++) {
         if (t)
             pm_buf_putc(out, ',');
+        /* Saturating: values are arbitrary int64 (a hostile file, wrapped sums). */
         int64_t total = 0;
-        for (uint32_t k = start[t]; k < start[t + 1]; k++)
-            total += pm_node_value(p, order[k], m);
+        for (uint32_t k = start[t]; k < start[t + 1]; k++) {
+            int64_t v = pm_node_value(p, order[k], m);
+            if (v > 0 && total > INT64_MAX - v)
+                total = INT64_MAX;
+            else if (v < 0 && total < INT64_MIN - v)
+                total = INT64_MIN;
+            else
+                total += v;
+        }
         pm_buf_puts(out, "{\"type\":\"sampled\",\"name\":");
         tmp.len = 0;
         pm_out_thread_label(p, t, &tmp);

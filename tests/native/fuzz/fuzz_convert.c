@@ -1,5 +1,6 @@
 /* fuzz_convert.c — fuzz target for what `convert` reads: pm_read_any (pstats
- * marshal, .pyro, collapsed stacks), then every writer on what it accepts.
+ * marshal, speedscope JSON, .pyro, collapsed stacks), then every writer on
+ * what it accepts.
  *
  * With clang:  clang -g -O1 -fsanitize=fuzzer,address,undefined -DPM_LIBFUZZER \
  *                -I src/native src/native/model/\*.c src/native/output/\*.c \
@@ -50,8 +51,18 @@ static uint64_t rng(uint64_t *s)
     return *s;
 }
 
-/* Seeds: a pstats dump and collapsed text written from a small profile. */
-static void seeds(pm_buf *pst, pm_buf *col)
+/* An evented speedscope profile (the writer only makes sampled ones). */
+static const char evented_seed[] =
+    "{\"$schema\":\"https://www.speedscope.app/file-format-schema.json\",\"shared\":{\"frames\":"
+    "[{\"name\":\"a\",\"file\":\"x.py\",\"line\":1},{\"name\":\"[b]\"},{\"name\":\"<c>\\udcff\"}]},"
+    "\"profiles\":[{\"type\":\"evented\",\"name\":\"E\",\"unit\":\"microseconds\",\"startValue\":0,"
+    "\"endValue\":100,\"events\":[{\"type\":\"O\",\"frame\":0,\"at\":0},{\"type\":\"O\",\"frame\":1,\"at\":10},"
+    "{\"type\":\"C\",\"frame\":1,\"at\":30.5},{\"type\":\"O\",\"frame\":2,\"at\":60}]},"
+    "{\"type\":\"sampled\",\"unit\":\"seconds\",\"samples\":[[0,1],[2]],\"weights\":[1e-3,2]}]}";
+
+/* Seeds: a pstats dump, collapsed text and speedscope JSON written from a
+ * small profile. */
+static void seeds(pm_buf *pst, pm_buf *col, pm_buf *ss)
 {
     pm_profile *p = pm_profile_new();
     int m = pm_metric_add(p, "samples", "count");
@@ -69,6 +80,7 @@ static void seeds(pm_buf *pst, pm_buf *col)
     pm_format_opts o = {.metric = -1};
     pm_format_find("pstats")->write(p, &o, pst);
     pm_format_find("collapsed")->write(p, &o, col);
+    pm_format_find("speedscope")->write(p, &o, ss);
     pm_profile_free(p);
 }
 
@@ -76,14 +88,17 @@ int main(int argc, char **argv)
 {
     long iters = argc > 1 ? atol(argv[1]) : 100000;
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
-    pm_buf pst, col;
+    pm_buf pst, col, ss, ev;
     pm_buf_init(&pst);
     pm_buf_init(&col);
-    seeds(&pst, &col);
+    pm_buf_init(&ss);
+    pm_buf_init(&ev);
+    seeds(&pst, &col, &ss);
+    pm_buf_put(&ev, evented_seed, sizeof evented_seed - 1);
     uint8_t *buf = malloc(1 << 16);
     for (long i = 0; i < iters; i++) {
         size_t n;
-        int kind = (int)(rng(&seed) % 4);
+        int kind = (int)(rng(&seed) % 6);
         if (kind == 0) { /* random bytes, sometimes with a plausible first byte */
             n = rng(&seed) % 256;
             for (size_t k = 0; k < n; k++)
@@ -91,7 +106,7 @@ int main(int argc, char **argv)
             if (n && rng(&seed) % 2)
                 buf[0] = (uint8_t)("{\xfb" "a"[rng(&seed) % 3]);
         } else {
-            const pm_buf *src = kind == 3 ? &col : &pst;
+            const pm_buf *src = kind == 3 ? &col : kind == 4 ? &ss : kind == 5 ? &ev : &pst;
             n = src->len;
             memcpy(buf, src->data, n);
             int muts = 1 + (int)(rng(&seed) % 4);
@@ -101,7 +116,7 @@ int main(int argc, char **argv)
                 case 0: buf[at] = (uint8_t)rng(&seed); break;
                 case 1: n = at; break; /* truncate */
                 case 2: buf[at] ^= (uint8_t)(1u << (rng(&seed) % 8)); break;
-                default: buf[at] = (uint8_t)"0i()[{r;z \n"[rng(&seed) % 11]; break;
+                default: buf[at] = (uint8_t)"0i()[{r;z \n\"]}:,-9e."[rng(&seed) % 19]; break;
                 }
             }
         }
@@ -111,6 +126,8 @@ int main(int argc, char **argv)
     free(buf);
     pm_buf_free(&pst);
     pm_buf_free(&col);
+    pm_buf_free(&ss);
+    pm_buf_free(&ev);
     return 0;
 }
 #endif
