@@ -1,6 +1,6 @@
 """``pyrometer convert IN OUT [--format FMT]``: reads a profile in any format
-pyrometer reads (its own .pyro, cProfile/pstats .prof, collapsed stacks —
-recognised by content) and writes it in any format it writes.  The reading,
+pyrometer reads (its own .pyro, cProfile/pstats .prof, speedscope JSON,
+collapsed stacks — recognised by content) and writes it in any format it writes.  The reading,
 checking and writing are C (output/pm_formats.c); this is argument parsing.
 
 Errors are one line (what was wrong, and where for a corrupt file), a

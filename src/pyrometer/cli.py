@@ -22,6 +22,7 @@ from ._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
 USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
+       pyrometer convert INPUT OUTPUT [--format FMT]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
 """
@@ -50,8 +51,10 @@ options:
   -o, --output FILE    write the profile to FILE instead of printing the report
   --html               write the HTML viewer (to -o FILE, else a temporary file
                        opened in a browser)
-  --format FMT         pyro | collapsed | text | html (default: from FILE's extension:
-                       .pyro, .collapsed/.folded, .txt; the report without -o)
+  --format FMT         any format of `pyrometer convert --help`, or text (the
+                       report); default: from FILE's extension (.pyro, .prof,
+                       .speedscope.json, .pb.gz, .trace.json, .gecko.json,
+                       .collapsed, .html, .txt), the report without -o
   --show-all           report: every frame (no collapsing of library code, no
                        threshold)
   --threshold PCT      report: hide subtrees under PCT %% of their thread (0.5)

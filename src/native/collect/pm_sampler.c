@@ -382,11 +382,12 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
             s->new_threads[s->nnew++] = sl->thread;
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
-    /* A torn read means the thread moved mid-copy (tight generator loops
-     * churn frames every fraction of a microsecond); a fresh copy usually
-     * catches it still.  Dropping would bias the profile against exactly
-     * that code, so try hard: up to 16 copies, then drop and count. */
-    for (int attempt = 0; attempt < 16; attempt++) {
+    /* A torn read means the thread moved mid-copy (tight recursive or
+     * generator code churns frames every fraction of a microsecond); a fresh
+     * copy usually catches it still.  Up to 8 copies within 100 us, so a
+     * thread that never holds still cannot eat the sampler's budget. */
+    uint64_t start = now_ns();
+    for (int attempt = 0; attempt < 8 && (attempt == 0 || now_ns() - start < 100000); attempt++) {
         size_t depth = 0;
         int truncated = 0;
         s->st.walks++;

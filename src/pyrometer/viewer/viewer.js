@@ -207,8 +207,9 @@
   function hash(s) { var h = 2166136261; for (var i = 0; i < s.length; i++) { h ^= s.charCodeAt(i); h = Math.imul(h, 16777619); } return h >>> 0; }
   var colorCache = {};
   function frameColor(f) {
-    var k = f + (dark ? 'd' : 'l');
-    if (colorCache[k]) return colorCache[k];
+    // Keyed by number, one table per theme: no string built per rectangle.
+    var cc = colorCache[dark ? 'd' : 'l'] || (colorCache[dark ? 'd' : 'l'] = {}), k = f;
+    if (cc[k]) return cc[k];
     var h = hash(f >= 0 ? fName[f] : 'thread'), c, cat = f >= 0 ? fCat[f] : -1;
     var j = (h % 1000) / 1000, L = dark ? 0.72 : 1;
     if (cat === 0) c = 'hsl(' + (8 + j * 40) + ',' + (70 + j * 20) + '%,' + (58 * L + (dark ? 0 : 4)) + '%)';
@@ -216,19 +217,25 @@
     else if (cat === 2) c = 'hsl(' + (90 + j * 40) + ',35%,' + (60 * L) + '%)';
     else if (cat === 3) c = 'hsl(' + (265 + j * 25) + ',40%,' + (66 * L) + '%)';
     else c = dark ? '#555b63' : '#c5c9cf';
-    return (colorCache[k] = c);
+    return (cc[k] = c);
   }
 
   // ---- flame graph / icicle (canvas) -------------------------------------------------
   var ROW = 18;
   function setupCanvas(cv, w, h) {
     var dpr = window.devicePixelRatio || 1;
-    cv.width = Math.max(1, Math.floor(w * dpr)); cv.height = Math.max(1, Math.floor(h * dpr));
-    cv.style.width = w + 'px'; cv.style.height = h + 'px';
+    // Resizing reallocates the backing store even at the same size: only
+    // when it changes (callers paint the whole background anyway).
+    var W = Math.max(1, Math.floor(w * dpr)), H = Math.max(1, Math.floor(h * dpr));
+    if (cv.width !== W) cv.width = W;
+    if (cv.height !== H) cv.height = H;
+    if (cv.style.width !== w + 'px') cv.style.width = w + 'px';
+    if (cv.style.height !== h + 'px') cv.style.height = h + 'px';
     var g = cv.getContext('2d');
     g.setTransform(dpr, 0, 0, dpr, 0, 0);
     g.font = '12px system-ui,-apple-system,"Segoe UI",Roboto,sans-serif';
     g.textBaseline = 'middle';
+    g.textAlign = 'left';
     return g;
   }
   // Labels are cut by an average glyph width: measureText per label made
@@ -240,17 +247,28 @@
   }
   /* A generic flame chart over any tree: tr = {kids(a), tot(a), label(a), frame(a), root, ancestors: [...]}.
    * Returns the list of drawn rectangles (for hit tests and SVG export). */
-  function drawFlame(cv, scrollBox, tr, opt) {
-    var w = Math.max(200, scrollBox.clientWidth - 2);
-    var rootTot = tr.tot(tr.root);
+  // Layouts of the aggregated flame graph by (tree, root, width, metric):
+  // zooming back out (to the root, or up the breadcrumbs) reuses them.
+  var layoutCache = [];
+  function flameLayout(tr, w) {
+    var ck = tr.cacheKey, i;
+    if (ck) {
+      for (i = 0; i < layoutCache.length; i++) {
+        var e = layoutCache[i];
+        if (e.owner === ck.owner && e.key === ck.key + '|' + w) {
+          if (i) { layoutCache.splice(i, 1); layoutCache.unshift(e); }
+          return e;
+        }
+      }
+    }
     var minW = 0.35, rects = [];
     var anc = tr.ancestors || [];
-    // Layout pass.
-    var stack = [[tr.root, 0, w, anc.length]], maxRow = anc.length;
-    for (var i = 0; i < anc.length; i++) rects.push({ a: anc[i], x: 0, w: w, row: i, anc: true });
-    while (stack.length) {
-      var it = stack.pop(), a = it[0], x = it[1], ww = it[2], row = it[3];
-      rects.push({ a: a, x: x, w: ww, row: row });
+    // Layout pass: flat arrays as the stack (no array per node).
+    var sa = [tr.root], sx = [0], sw = [w], sr = [anc.length], maxRow = anc.length;
+    for (i = 0; i < anc.length; i++) rects.push({ a: anc[i], x: 0, w: w, row: i, anc: true, y: 0 });
+    while (sa.length) {
+      var a = sa.pop(), x = sx.pop(), ww = sw.pop(), row = sr.pop();
+      rects.push({ a: a, x: x, w: ww, row: row, anc: false, y: 0 });
       if (row > maxRow) maxRow = row;
       var t = tr.tot(a);
       if (t <= 0) continue;
@@ -258,10 +276,24 @@
       for (var k = 0; k < ks.length; k++) {
         var cw = ww * tr.tot(ks[k]) / t;
         if (cw < minW) break;  // children are sorted heaviest first
-        stack.push([ks[k], cx, cw, row + 1]);
+        sa.push(ks[k]); sx.push(cx); sw.push(cw); sr.push(row + 1);
         cx += cw;
       }
     }
+    var L = { rects: rects, maxRow: maxRow, byRow: null, owner: ck && ck.owner, key: ck && ck.key + '|' + w };
+    if (ck) { layoutCache.unshift(L); if (layoutCache.length > 8) layoutCache.pop(); }
+    return L;
+  }
+  function rowIndex(rects) {
+    var byRow = [];
+    for (var i = 0; i < rects.length; i++) { (byRow[rects[i].row] = byRow[rects[i].row] || []).push(rects[i]); }
+    byRow.forEach(function (l) { l.sort(function (p, q) { return p.x - q.x; }); });
+    return byRow;
+  }
+  function drawFlame(cv, scrollBox, tr, opt) {
+    var w = Math.max(200, scrollBox.clientWidth - 2);
+    var rootTot = tr.tot(tr.root);
+    var lay = flameLayout(tr, w), rects = lay.rects, maxRow = lay.maxRow, i;
     var rows = maxRow + 1, h = Math.max(rows * ROW + 4, opt.minHeight || 0);
     var g = setupCanvas(cv, w, h);
     var css = getComputedStyle(document.documentElement);
@@ -269,27 +301,46 @@
     var up = opt.flame;  // root at the bottom
     var hlc = css.getPropertyValue('--hl').trim(), selc = css.getPropertyValue('--sel').trim();
     var txt = dark ? '#101214' : '#1b1d20';
+    // Rectangles batched by colour: one path and one fill per colour (setting
+    // fillStyle per rectangle dominated redraws of large profiles).  Labels
+    // and the selection outline go on top in a second pass.
+    var batch = new Map(), r, fill, list;
     for (i = 0; i < rects.length; i++) {
-      var r = rects[i];
+      r = rects[i];
       r.y = up ? h - (r.row + 1) * ROW - 2 : r.row * ROW + 2;
-      var fr = tr.frame(r.a), m = tr.match(r.a);
-      g.fillStyle = r.anc ? (dark ? '#3a3f47' : '#dde1e6') : (matchFrame && !m ? (dark ? '#2c3036' : '#eceef1') : frameColor(fr));
-      if (m) g.fillStyle = hlc;
-      g.fillRect(r.x, r.y, Math.max(r.w - 0.5, 0.5), ROW - 1);
+      var m = tr.match(r.a);
+      fill = m ? hlc : r.anc ? (dark ? '#3a3f47' : '#dde1e6') : (matchFrame ? (dark ? '#2c3036' : '#eceef1') : frameColor(tr.frame(r.a)));
+      list = batch.get(fill);
+      if (!list) batch.set(fill, list = []);
+      list.push(r);
+    }
+    batch.forEach(function (l, color) {
+      g.fillStyle = color;
+      g.beginPath();
+      for (var j = 0; j < l.length; j++) { var q = l[j]; g.rect(q.x, q.y, Math.max(q.w - 0.5, 0.5), ROW - 1); }
+      g.fill();
+    });
+    var curFill = '';
+    for (i = 0; i < rects.length; i++) {
+      r = rects[i];
       if (r.w > 22) {
         var label = fitText(g, tr.label(r.a), r.w - 6);
-        if (label) { g.fillStyle = m ? '#fff' : (r.anc && dark ? '#e3e6ea' : txt); g.fillText(label, r.x + 3, r.y + ROW / 2); }
+        if (label) {
+          fill = tr.match(r.a) ? '#fff' : (r.anc && dark ? '#e3e6ea' : txt);
+          if (fill !== curFill) { g.fillStyle = fill; curFill = fill; }
+          g.fillText(label, r.x + 3, r.y + ROW / 2);
+        }
       }
       if (opt.selected === r.a) { g.strokeStyle = selc; g.lineWidth = 2; g.strokeRect(r.x + 1, r.y + 1, Math.max(r.w - 2, 1), ROW - 3); }
     }
-    // Index by row for hit tests.
-    var byRow = [];
-    for (i = 0; i < rects.length; i++) { (byRow[rects[i].row] = byRow[rects[i].row] || []).push(rects[i]); }
-    byRow.forEach(function (l) { l.sort(function (p, q) { return p.x - q.x; }); });
-    return { rects: rects, byRow: byRow, w: w, h: h, up: up, rootTot: rootTot, tr: tr };
+    // The row index for hit tests is built on the first hover (and kept
+    // with a cached layout).
+    return { rects: rects, lay: lay, w: w, h: h, up: up, rootTot: rootTot, tr: tr };
   }
   function hitFlame(L, x, y) {
     if (!L) return null;
+    if (!L.lay.byRow) L.lay.byRow = rowIndex(L.rects);
+    L.byRow = L.lay.byRow;
     var row = L.up ? Math.floor((L.h - 2 - y) / ROW) : Math.floor((y - 2) / ROW);
     var l = L.byRow[row];
     if (!l) return null;
@@ -304,7 +355,7 @@
     var anc = [];
     for (var p = A.parent[root]; p >= 0; p = A.parent[p]) anc.unshift(p);
     return {
-      root: root, ancestors: anc,
+      root: root, ancestors: anc, cacheKey: { owner: A, key: root + '|' + st.metric },
       kids: function (a) { return A.kids[a]; }, tot: aTotal, self: aSelfV,
       label: aLabel, frame: function (a) { return A.frame[a]; }, match: isMatch, where: aWhere
     };
