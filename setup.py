@@ -16,7 +16,7 @@ def sources():
     return out
 
 
-flags = ["-std=c11", "-Wall", "-Wextra", "-fvisibility=hidden"]
+flags = ["-std=c11", "-Wall", "-Wextra", "-Wpointer-arith", "-fvisibility=hidden"]
 if os.environ.get("PYROMETER_WERROR"):
     flags.append("-Werror")
 

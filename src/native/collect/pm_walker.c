@@ -16,7 +16,7 @@
 #define SPEC_MAX 512                   /* frames fetched per speculative batch */
 #define FRAME_MAX 256                  /* bytes of a frame we ever read */
 #define COPY_MAX (4u << 20)            /* data stack bytes copied per walk */
-#define MAX_COPY_NS 10000              /* a first copy slower than this is retried */
+#define MAX_COPY_NS 50000              /* a first batch slower than this (preempted) is retried */
 #define MAX_WALK_NS 200000             /* likewise a walk that needed later reads */
 #define SEEN_SLOTS 8192                /* > 2 * PM_MAX_DEPTH */
 
@@ -52,14 +52,16 @@ int pm_walker_init(pm_walker *w, const pm_layout *L, pm_space *space)
     w->tsbuf = malloc((size_t)PM_MAX_THREADS * L->ts_read);
     w->regions = malloc((PM_MAX_THREADS + SPEC_MAX + 8) * sizeof *w->regions);
     w->spec = malloc((size_t)SPEC_MAX * FRAME_MAX);
+    w->spec2 = malloc((size_t)SPEC_MAX * FRAME_MAX);
     w->spec_addr = malloc(SPEC_MAX * sizeof *w->spec_addr);
     w->spec_ok = malloc(SPEC_MAX);
     w->keys_cap = PM_MAX_DEPTH + 64;
     w->keys = malloc(w->keys_cap * sizeof *w->keys);
+    w->again = malloc(w->keys_cap * sizeof *w->again);
     w->seen = calloc(SEEN_SLOTS, sizeof *w->seen);
     w->seen_gen = calloc(SEEN_SLOTS, sizeof *w->seen_gen);
-    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec_addr || !w->spec_ok ||
-        !w->seen || !w->seen_gen || !w->keys || L->fr_read > FRAME_MAX) {
+    if (!w->threads || !w->prev || !w->tsbuf || !w->regions || !w->spec || !w->spec2 || !w->spec_addr || !w->spec_ok ||
+        !w->seen || !w->seen_gen || !w->keys || !w->again || L->fr_read > FRAME_MAX) {
         pm_walker_free(w);
         return -1;
     }
@@ -73,12 +75,15 @@ void pm_walker_free(pm_walker *w)
     free(w->tsbuf);
     free(w->regions);
     free(w->copy);
+    free(w->copy2);
     free(w->spec);
+    free(w->spec2);
     free(w->spec_addr);
     free(w->spec_ok);
     free(w->seen);
     free(w->seen_gen);
     free(w->keys);
+    free((void *)w->again);
     free(w->verify);
     memset(w, 0, sizeof *w);
 }
@@ -295,6 +300,10 @@ static int reserve_copy(pm_walker *w, size_t need)
     if (!c)
         return -1;
     w->copy = c;
+    uint8_t *c2 = realloc(w->copy2, cap);
+    if (!c2)
+        return -1;
+    w->copy2 = c2;
     w->copy_cap = cap;
     return 0;
 }
@@ -347,10 +356,20 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
     r[nr++] = (pm_region){slot, &again, 8, 0};
     uint64_t t0 = mono_ns();
     pm_space_readv(w->space, r, nr);
+    /* The second look, at once: the same memory again, for steady(). */
+    size_t n2 = nr - 2;
+    pm_region *r2 = r + nr;
+    for (size_t i = 0; i < n2; i++) {
+        r2[i] = r[1 + i];
+        r2[i].dst = (uint8_t *)(i < first - 1 ? w->copy2 + ((uint8_t *)r[1 + i].dst - w->copy)
+                                              : w->spec2 + ((uint8_t *)r[1 + i].dst - w->spec));
+    }
+    pm_space_readv(w->space, r2, n2);
     uint64_t took = mono_ns() - t0;
     w->copies++;
     for (size_t i = 0; i < w->nspec; i++)
-        w->spec_ok[i] = (uint8_t)r[first + i].ok;
+        w->spec_ok[i] = (uint8_t)(r[first + i].ok && r2[first - 1 + i].ok);
+    w->nspec_batch = w->nspec;
     if (!r[0].ok || !r[nr - 1].ok)
         return -1;
     /* The same pointer at both ends proves little if the copy took long
@@ -358,10 +377,10 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
      * come back to one at the same address.  Only a short copy counts. */
     *moved = again != *top || took > MAX_COPY_NS;
     if (chunk) {
-        if (!r[1].ok)
+        if (!r[1].ok || !r2[0].ok)
             return -1;
         w->spans[0].lo = lo;
-        w->spans[0].hi = hi + (r[2].ok ? r[2].len : 0);
+        w->spans[0].hi = hi + (r[2].ok && r2[1].ok ? r[2].len : 0);
         w->spans[0].off = 0;
         w->nspans = 1;
         w->copy_len = (size_t)(w->spans[0].hi - lo);
@@ -416,6 +435,7 @@ static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
     for (size_t i = 0; i < n; i++)
         w->spec_ok[i] = (uint8_t)w->regions[i].ok;
     w->nspec = n;
+    w->nspec_batch = 0; /* no second look at these: steady() reads them again */
     w->spec_cursor = 0;
 }
 
@@ -533,19 +553,32 @@ static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
 static int steady(pm_walker *w, const pm_walk_memo *walked)
 {
     const pm_layout *L = w->L;
-    size_t n = walked->n;
-    if (n > w->keys_cap || n > PM_MAX_THREADS + SPEC_MAX)
+    size_t n = walked->n, late = 0;
+    if (n > w->keys_cap || n > PM_MAX_THREADS + SPEC_MAX || reserve_verify(w, n) != 0)
         return 0;
-    if (reserve_verify(w, n) != 0)
-        return 0;
-    for (size_t i = 0; i < n; i++)
-        w->regions[i] = (pm_region){walked->addrs[i], w->verify + i * FRAME_MAX, L->fr_read, 0};
-    pm_space_readv(w->space, w->regions, n);
+    /* Frames of the first batch were looked at twice already; the rest
+     * (read later) are read again now. */
+    const uint8_t **again = w->again;
     for (size_t i = 0; i < n; i++) {
-        if (!w->regions[i].ok)
-            return 0;
+        uint64_t a = walked->addrs[i];
+        again[i] = NULL;
+        if (w->nspans > 0 && a >= w->spans[0].lo && a <= w->spans[0].hi && L->fr_read <= w->spans[0].hi - a)
+            again[i] = w->copy2 + (a - w->spans[0].lo);
+        for (size_t k = 0; !again[i] && k < w->nspec_batch; k++)
+            if (w->spec_addr[k] == a && w->spec_ok[k])
+                again[i] = w->spec2 + k * FRAME_MAX;
+        if (!again[i])
+            w->regions[late++] = (pm_region){a, w->verify + i * FRAME_MAX, L->fr_read, 0};
+    }
+    if (late) {
+        pm_space_readv(w->space, w->regions, late);
+        for (size_t k = 0; k < late; k++)
+            if (!w->regions[k].ok)
+                return 0;
+    }
+    for (size_t i = 0; i < n; i++) {
         frame_key now;
-        key_of(L, w->verify + i * FRAME_MAX, &now);
+        key_of(L, again[i] ? again[i] : w->verify + i * FRAME_MAX, &now);
         const frame_key *was = &w->keys[i];
         if (now.back != was->back || now.code != was->code || now.state != was->state)
             return 0;
@@ -567,6 +600,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     w->spec_cursor = 0;
     w->next_chunk = 0;
     w->copies = 0;
+    w->nspec_batch = 0;
     if (++w->gen == 0) {
         memset(w->seen_gen, 0, SEEN_SLOTS * sizeof *w->seen_gen);
         w->gen = 1;

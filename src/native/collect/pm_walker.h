@@ -51,12 +51,13 @@ typedef struct {
     /* scratch */
     uint8_t *tsbuf;
     pm_region *regions;
-    uint8_t *copy;             /* copies of data stack chunks */
+    uint8_t *copy, *copy2;     /* copies of data stack chunks (copy2: the second look) */
     size_t copy_cap, copy_len;
     struct { uint64_t lo, hi; size_t off; } spans[64];
     size_t nspans;
     uint64_t next_chunk;       /* the next older chunk not yet copied, 0 when none */
-    uint8_t *spec;             /* speculatively read frames */
+    uint8_t *spec, *spec2;     /* speculatively read frames (spec2: the second look) */
+    size_t nspec_batch;        /* how many of them have a second look */
     uint64_t *spec_addr;
     uint8_t *spec_ok;
     size_t nspec, spec_cursor;
@@ -68,7 +69,8 @@ typedef struct {
     uint64_t walk_top;         /* the current frame the walk started from */
     struct frame_key *keys;    /* what each frame of the current walk looked like */
     size_t keys_cap;
-    uint8_t *verify;           /* second reads of a walk's frames */
+    uint8_t *verify;           /* second reads of a walk's frames read late */
+    const uint8_t **again;     /* per walked frame: its second look */
     size_t verify_cap;
 } pm_walker;
 
