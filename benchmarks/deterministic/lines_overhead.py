@@ -12,7 +12,8 @@ target (the target is another, idle function in the same file): then 3.12+
 should cost nothing (line events only on target code objects).  The child
 times the workload itself, so start-up and report writing are not counted.
 Runs are interleaved (one of each variant per round); the ratio is of
-medians.  Usage: python lines_overhead.py [--rounds N] [--scale X]
+medians (and best-of ratios, less sensitive to a noisy machine).
+Usage: python lines_overhead.py [--rounds N] [--scale X] [--no-line-profiler]
 """
 import os
 import platform
@@ -53,7 +54,7 @@ def idle():
     return 0
 
 
-SIZES = {"tight": 7_000_000, "typical": 2_500_000}
+SIZES = {"tight": 10_000_000, "typical": 3_000_000}
 
 
 def child(work, variant, target, scale):
@@ -113,23 +114,26 @@ def main(argv):
     if argv and argv[0] == "--child":
         child(argv[1], argv[2], argv[3], float(argv[4]))
         return 0
-    rounds, scale = 5, 1.0
+    rounds, scale, skip_lp = 5, 1.0, False
     i = 0
     while i < len(argv):
         if argv[i] == "--rounds":
             rounds = int(argv[i + 1])
             i += 2
+        elif argv[i] == "--no-line-profiler":
+            skip_lp = True
+            i += 1
         elif argv[i] == "--scale":
             scale = float(argv[i + 1])
             i += 2
         else:
-            raise SystemExit("usage: lines_overhead.py [--rounds N] [--scale X]")
+            raise SystemExit("usage: lines_overhead.py [--rounds N] [--scale X] [--no-line-profiler]")
     variants = ["plain", "cli", "api"]
-    lp = has_line_profiler()
+    lp = not skip_lp and has_line_profiler()
     if lp:
         variants.append("line_profiler")
     print("python %s, %s; line_profiler: %s; %d rounds, medians"
-          % (platform.python_version(), platform.machine(), "installed" if lp else "unavailable (not installed)",
+          % (platform.python_version(), platform.machine(), "installed" if lp else ("skipped" if skip_lp else "unavailable (not installed)"),
              rounds))
     cases = [(w, t) for w in ("tight", "typical") for t in ("hot", "other")]
     times = {(w, t, v): [] for w, t in cases for v in variants}
@@ -144,11 +148,13 @@ def main(argv):
     print("%-9s %-18s %9s  %s" % ("workload", "hot code is", "plain s", "  ".join("%22s" % names[v] for v in variants[1:])))
     for w, t in cases:
         base = statistics.median(times[(w, "hot", "plain")])
+        best = min(times[(w, "hot", "plain")])
         cells = []
         for v in variants[1:]:
-            cells.append("%21.2fx" % (statistics.median(times[(w, t, v)]) / base))
+            cells.append("%8.2fx (best %5.2fx)" % (statistics.median(times[(w, t, v)]) / base,
+                                                min(times[(w, t, v)]) / best))
         print("%-9s %-18s %9.3f  %s" % (w, "the target" if t == "hot" else "not a target", base, "  ".join(cells)))
-    if not lp:
+    if not lp and not skip_lp:
         print("line_profiler: unavailable (pip install line_profiler to compare)")
     return 0
 
