@@ -113,10 +113,36 @@ def test_every_view_renders_a_sampled_profile(driver, sampled):
     header = d.find_element("id", "meta").text
     assert "samples" in header and "rate" in header and "torn" in header
     assert_clean(d)
-    # A good screenshot for the README.
+    # A candidate for the README's screenshot (docs/viewer.png is a copy).
     click_tab(d, "flame")
-    os.makedirs(os.path.join(ROOT, "docs"), exist_ok=True)
-    d.save_screenshot(os.path.join(ROOT, "docs", "viewer.png"))
+    shot(d, "readme")
+
+
+@pytest.mark.parametrize("mode", ["calls", "lines"])
+def test_every_view_renders_a_deterministic_profile(driver, tmp_path, mode):
+    out = str(tmp_path / (mode + ".html"))
+    r = run_pyrometer("run", "--mode", mode, "-o", out, os.path.join(PROGRAMS, "viewer_work.py"))
+    assert r.returncode == 0, r.stderr
+    d = driver
+    load(d, out)
+    assert d.execute_script("return pyrometerViewer.empty") is False
+    for v in VIEWS:
+        click_tab(d, v)
+        shot(d, mode + "-" + v)
+    click_tab(d, "flame")
+    assert canvas_painted(d, "flame") > 5
+    click_tab(d, "table")
+    rows = d.execute_script("return Array.from(document.querySelectorAll('#table tbody tr td:first-child')).map(e => e.textContent)")
+    assert "leaf_hot" in rows
+    if mode == "calls":
+        # The calls column holds real call counts, not samples.
+        header = d.execute_script("return Array.from(document.querySelectorAll('#table thead th')).map(e => e.textContent)")
+        assert any("calls" in h for h in header), header
+    else:
+        click_tab(d, "source")
+        assert "def leaf_hot(n):" in d.find_element("id", "source").text
+        assert d.execute_script("return pyrometerViewer.sourceLinesHot") > 0
+    assert_clean(d)
 
 
 def test_search_zoom_breadcrumb_and_url_state(driver, sampled):
