@@ -101,8 +101,10 @@ import pyrometer
 out = []
 for path in sys.argv[1:]:
     try:
+        # Scalars only, and no embedded source text ("source:FILE" keys).
         out.append({k: v for k, v in pyrometer.load(path).meta.items()
-                    if isinstance(v, (int, float, str, bool)) or v is None})
+                    if not k.startswith("source:") and (isinstance(v, (int, float, bool)) or v is None
+                                                        or (isinstance(v, str) and len(v) <= 500))})
     except Exception as exc:
         out.append({"error": "%s: %s" % (type(exc).__name__, exc)})
 print(json.dumps(out))

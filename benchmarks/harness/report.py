@@ -330,10 +330,11 @@ def merge(paths):
 
 
 def strip_for_json(report):
-    """The JSON keeps every number; only the programs' outputs are dropped."""
+    """The JSON keeps every number; the programs' outputs and any source
+    text a profile embeds are dropped."""
     def clean(o):
         if isinstance(o, dict):
-            return {k: clean(v) for k, v in o.items() if k != "reference_stdout"}
+            return {k: clean(v) for k, v in o.items() if k != "reference_stdout" and not k.startswith("source:")}
         if isinstance(o, list):
             return [clean(v) for v in o]
         return o
@@ -343,5 +344,5 @@ def strip_for_json(report):
 
 def write_json(report, path):
     with open(path, "w") as f:
-        json.dump(strip_for_json(report), f, indent=1, sort_keys=False)
+        json.dump(strip_for_json(report), f, separators=(",", ":"))
         f.write("\n")

@@ -17,11 +17,21 @@
 From a shell: ``pyrometer run [options] script.py [args...]`` or
 ``python -m pyrometer run -m module [args...]``.
 """
-from ._env import pyrometer_version as _pyrometer_version
-from ._calls import Profile
-from ._lines import LineProfiler, lines
 from ._profile import FORMATS, ProfileData, ThreadInfo, load, profile
+from ._version import __version__
 
-__version__ = _pyrometer_version()
+# The deterministic modes load on first use: every profiled program pays for
+# what `import pyrometer` imports before it starts.
+_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines"}
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        import importlib
+
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError("module 'pyrometer' has no attribute %r" % (name,))
 
 __all__ = ["profile", "Profile", "LineProfiler", "lines", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]

@@ -6,7 +6,6 @@ extension ``pyrometer._native``; this module only validates arguments and
 turns the native tables into plain Python data."""
 import collections
 import functools
-import inspect
 import math
 import os
 import sys
@@ -534,6 +533,8 @@ def _decorate(func, options):
         raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))
     template = profile(**options)
     options = dict(template._options)
+
+    import inspect  # here, not at import: it costs every profiled program's start-up
 
     if inspect.iscoroutinefunction(func):
 

@@ -115,6 +115,36 @@ static void test_report_content(pm_t *t)
     pm_profile_free(p);
 }
 
+/* A library run split by a branch: the lone library frame after the split
+ * folds too, a lone library frame under user code keeps its name. */
+static void test_report_split_library_run(pm_t *t)
+{
+    pm_profile *p = pm_profile_new();
+    int m = pm_metric_add(p, "wall", "nanoseconds");
+    pm_id a = tu_frame(p, "run", "/usr/lib/python3.11/runpy.py", 1, PM_FRAME_PYTHON);
+    pm_id b = tu_frame(p, "code", "/usr/lib/python3.11/runpy.py", 9, PM_FRAME_PYTHON);
+    pm_id c = tu_frame(p, "script", "/usr/lib/python3.11/runner.py", 5, PM_FRAME_PYTHON);
+    pm_id d = tu_frame(p, "setup", "/usr/lib/python3.11/runner.py", 20, PM_FRAME_PYTHON);
+    pm_id u = tu_frame(p, "main", "/app/main.py", 1, PM_FRAME_PYTHON);
+    pm_id l = tu_frame(p, "loads", "/usr/lib/python3.11/json/__init__.py", 300, PM_FRAME_PYTHON);
+    pm_id th = pm_thread_get(p, 1, 1);
+    pm_id s1[] = {a, b, c, u, l}, s2[] = {a, b, d};
+    pm_node_add(p, pm_stack_insert(p, th, s1, NULL, 5), m, 900000000);
+    pm_node_add(p, pm_stack_insert(p, th, s2, NULL, 3), m, 100000000);
+    pm_report_opts o;
+    opts(&o, m);
+    o.top_n = 0;
+    pm_buf b2;
+    pm_buf_init(&b2);
+    CHECK(pm_write_report(p, &o, &b2) == 0);
+    CHECK(tu_contains(b2.data, "[2 library frames: runpy]\n"));
+    CHECK(tu_contains(b2.data, "[1 library frame: runner]\n"));
+    CHECK(!tu_contains(b2.data, "script"));
+    CHECK(tu_contains(b2.data, "loads  /usr/lib/python3.11/json/__init__.py:300\n"));
+    pm_buf_free(&b2);
+    pm_profile_free(p);
+}
+
 static void test_report_show_all_and_counts(pm_t *t)
 {
     int ms, mw;
@@ -218,6 +248,7 @@ static void test_report_empty(pm_t *t)
 }
 
 const pm_test pm_tests_report[] = {
+    {"report/split_library_run", test_report_split_library_run},
     {"report/content", test_report_content},
     {"report/show_all_and_counts", test_report_show_all_and_counts},
     {"report/deep_and_wide", test_report_deep_and_wide},

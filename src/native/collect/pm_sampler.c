@@ -384,10 +384,10 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
     /* A torn read means the thread moved mid-copy (tight recursive or
      * generator code churns frames every fraction of a microsecond); a fresh
-     * copy usually catches it still.  Up to 8 copies within 100 us, so a
+     * copy usually catches it still.  Up to 8 copies within 50 us, so a
      * thread that never holds still cannot eat the sampler's budget. */
     uint64_t start = now_ns();
-    for (int attempt = 0; attempt < 8 && (attempt == 0 || now_ns() - start < 100000); attempt++) {
+    for (int attempt = 0; attempt < 8 && (attempt == 0 || s->walker.patient || now_ns() - start < 50000); attempt++) {
         size_t depth = 0;
         int truncated = 0;
         s->st.walks++;
@@ -702,7 +702,11 @@ int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lin
         memset(&sl, 0, sizeof sl);
         sl.thread = sl.leaf = sl.tl_leaf = PM_NONE;
         pthread_mutex_lock(s->model_lock);
+        /* The thread read is the caller, stopped in this function: a slow
+         * copy (a loaded machine) says nothing about its consistency. */
+        s->walker.patient = 1;
         pm_id leaf = walk_thread(s, &sl, t, 1);
+        s->walker.patient = 0;
         pm_id root = sl.thread == PM_NONE ? PM_NONE : pm_thread_at(s->model, sl.thread)->root;
         size_t k = 0;
         /* Read the stack back from the model: the path the sampler would

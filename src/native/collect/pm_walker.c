@@ -375,7 +375,7 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
     /* The same pointer at both ends proves little if the copy took long
      * (the sampler was preempted): the thread may have left the frame and
      * come back to one at the same address.  Only a short copy counts. */
-    *moved = again != *top || took > MAX_COPY_NS;
+    *moved = again != *top || (took > MAX_COPY_NS && !w->patient);
     if (chunk) {
         if (!r[1].ok || !r2[0].ok)
             return -1;
@@ -659,7 +659,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the
      * instruction, it was in at the start. */
-    if (rc == 0 && *depth > 0 && (mono_ns() - start > MAX_WALK_NS || !steady(w, memo)))
+    if (rc == 0 && *depth > 0 && ((mono_ns() - start > MAX_WALK_NS && !w->patient) || !steady(w, memo)))
         rc = -1;
     return rc;
 }

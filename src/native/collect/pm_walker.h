@@ -67,6 +67,7 @@ typedef struct {
     uint64_t torn_list;        /* thread lists that could not be read whole */
     unsigned copies;           /* reads of stack memory made by the current walk */
     uint64_t walk_top;         /* the current frame the walk started from */
+    int patient;               /* no time limits: the thread read is stopped (self-check) */
     struct frame_key *keys;    /* what each frame of the current walk looked like */
     size_t keys_cap;
     uint8_t *verify;           /* second reads of a walk's frames read late */

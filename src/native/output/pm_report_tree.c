@@ -12,8 +12,9 @@
  *     frame in the hidden subtrees); subtrees deeper than PM_REP_MAX_DEPTH
  *     likewise, so a 10,000-deep recursion prints a bounded report;
  *   - a run of two or more library frames, each the only visible child of
- *     the previous, becomes one "[N library frames: modA, modB]" line (a
- *     lone library frame keeps its name: collapsing it would hide more than
+ *     the previous, becomes one "[N library frames: modA, modB]" line, and so
+ *     does a lone library frame under library code (the rest of a run a branch
+ *     split); any other lone library frame keeps its name: collapsing it would hide more than
  *     it saves);
  *   - show_all disables hiding, collapsing and the depth limit;
  *   - subtrees whose total is zero carry nothing for this metric and are
@@ -452,7 +453,7 @@ static void pm_rt_group_line(pm_rt_draw *d, size_t used)
     pm_buf_init(&lab);
     pm_buf_putc(&lab, '[');
     pm_buf_put_u64(&lab, d->nchain);
-    pm_buf_puts(&lab, " library frames: ");
+    pm_buf_puts(&lab, d->nchain == 1 ? " library frame: " : " library frames: ");
     size_t shown = 0;
     for (size_t j = 0; j < d->nchain; j++) {
         const char *m;
@@ -512,6 +513,18 @@ static int pm_rt_push_level(pm_rt_draw *d, size_t begin, size_t prefix_len, int 
     return 0;
 }
 
+/* A lone library frame right under library code continues a run that a
+ * branch split (one caller, several callees): it folds like the rest of the
+ * run instead of standing out by name. */
+static int continues_library(const pm_rt_draw *d, pm_id node)
+{
+    const pm_rt *t = d->t;
+    if (d->r->o->show_all || t->frame[node] == PM_NONE || !t->lib[t->frame[node]])
+        return 0;
+    pm_id parent = t->parent[node];
+    return parent != PM_NONE && t->frame[parent] != PM_NONE && t->lib[t->frame[parent]];
+}
+
 static int pm_rt_draw_thread(pm_rt_draw *d, pm_id troot)
 {
     pm_rep *r = d->r;
@@ -545,7 +558,7 @@ static int pm_rt_draw_thread(pm_rt_draw *d, pm_id troot)
         }
         if (pm_rt_chain(d, it.node, depth) != 0)
             return -1;
-        if (d->nchain > 1)
+        if (d->nchain > 1 || continues_library(d, it.node))
             pm_rt_group_line(d, used);
         else
             pm_rt_node_line(d, it.node, used);
