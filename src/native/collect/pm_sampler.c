@@ -458,6 +458,10 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
                 s->st.reused++;
             } else {
                 leaf = walk_thread(s, sl, t, tickno);
+                /* Only frames not yet started (or C-stack shims): no
+                 * Python stack to charge, like a thread with no frame. */
+                if (leaf != PM_NONE && leaf == pm_thread_at(s->model, sl->thread)->root)
+                    leaf = PM_NONE;
                 sl->leaf = leaf;
                 sl->prev_frame = t->frame;
             }
