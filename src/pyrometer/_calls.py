@@ -345,52 +345,18 @@ def report(native_profile, sort="cumulative", top=30, stream=None):
 
 
 def _calls_profile_class():
-    from ._profile import ProfileData, _threads
+    from ._profile import DeterministicSession
 
-    class CallsProfile(ProfileData):
+    class CallsProfile(DeterministicSession):
         """A calls-mode profiling session with the interface of
         ``pyrometer.profile`` (start/stop, report, print, write)."""
 
         def __init__(self, *, builtins=False):
-            ProfileData.__init__(self)
+            DeterministicSession.__init__(self)
             self._builtins = bool(builtins)
-            self._session = None
-            self._recorder = None
 
-        def start(self, command=None):
-            if self._session is not None:
-                raise RuntimeError("this profile was already started")
-            p = self._p
-            p.set_meta("python", _env.python_version())
-            p.set_meta("command", command if command is not None else _env.command_line())
-            p.set_meta("pyrometer", _env.pyrometer_version())
-            self._session = CallsSession(p, builtins=self._builtins)
-            self._recorder = _threads.Recorder()
-            self._recorder.start()
-            self._running = True
-            self._session.start()
-            return self
-
-        def stop(self):
-            if not self._running:
-                return self
-            try:
-                self._session.stop()
-            finally:
-                self._running = False
-                self._recorder.stop()
-                for t in self._p.threads():
-                    name = self._recorder.name_of(t[0])
-                    if name:
-                        self._p.set_thread_name(t[0], name)
-            return self
-
-        def __enter__(self):
-            return self.start()
-
-        def __exit__(self, *exc):
-            self.stop()
-            return False
+        def _new_session(self):
+            return CallsSession(self._p, builtins=self._builtins)
 
         def pstats(self, thread=None):
             """{(file, line, name): (cc, nc, tottime, cumtime, callers)}."""

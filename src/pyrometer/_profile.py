@@ -507,11 +507,7 @@ class profile(ProfileData):
         return self
 
     def _name_threads(self):
-        p = self._p
-        for t in p.threads():
-            name = self._recorder.name_of(t[0])
-            if name:
-                p.set_thread_name(t[0], name)
+        name_threads(self._p, self._recorder)
 
     def __enter__(self):
         return self.start()
@@ -524,6 +520,60 @@ class profile(ProfileData):
         if self._state == "new":
             return "<pyrometer profile (not started)>"
         return ProfileData.__repr__(self)
+
+
+def name_threads(native_profile, recorder):
+    """Names the profile's threads from what the recorder saw."""
+    for t in native_profile.threads():
+        name = recorder.name_of(t[0])
+        if name:
+            native_profile.set_thread_name(t[0], name)
+
+
+class DeterministicSession(ProfileData):
+    """A deterministic (calls or lines) profiling session with the interface
+    of ``pyrometer.profile`` (start/stop, context manager, report, print,
+    write).  Subclasses say which collector runs: ``_new_session()``."""
+
+    def __init__(self):
+        ProfileData.__init__(self)
+        self._session = None
+        self._recorder = None
+
+    def _new_session(self):
+        raise NotImplementedError
+
+    def start(self, command=None):
+        if self._session is not None:
+            raise RuntimeError("this profile was already started")
+        p = self._p
+        p.set_meta("python", _env.python_version())
+        p.set_meta("command", command if command is not None else _env.command_line())
+        p.set_meta("pyrometer", _env.pyrometer_version())
+        self._session = self._new_session()
+        self._recorder = _threads.Recorder()
+        self._recorder.start()
+        self._running = True
+        self._session.start()
+        return self
+
+    def stop(self):
+        if not self._running:
+            return self
+        try:
+            self._session.stop()
+        finally:
+            self._running = False
+            self._recorder.stop()
+            name_threads(self._p, self._recorder)
+        return self
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
+        return False
 
 
 def _decorate(func, options):
