@@ -89,22 +89,34 @@ static pm_id pm_cr_frame(pm_profile *p, pm_span l)
     return pm_frame_intern(p, pm_str_intern(p, l.s, l.len), pm_str_intern(p, "", 0), 0, PM_FRAME_PYTHON);
 }
 
+/* The line at *pos, without its line break: [*b, *end), with *d where its
+ * trailing digits (the count) start; *pos moves past it.  1 for a stack
+ * line, 0 for an empty or comment line.  Both passes read lines this way. */
+static int cr_line(const char *s, size_t len, size_t *pos, size_t *b, size_t *end, size_t *d)
+{
+    size_t i = *pos, e = i;
+    while (e < len && s[e] != '\n')
+        e++;
+    *pos = e + 1;
+    *b = i;
+    *end = e > i && s[e - 1] == '\r' ? e - 1 : e;
+    if (*end == i || s[i] == '#')
+        return 0;
+    *d = *end;
+    while (*d > i && s[*d - 1] >= '0' && s[*d - 1] <= '9')
+        (*d)--;
+    return 1;
+}
+
 pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t errlen)
 {
     const char *s = data;
     /* Pass 1: check every line, decide whether the first element is a thread. */
     int first_is_frame = 0, other_is_frame = 0;
     size_t lines = 0;
-    for (size_t i = 0; i < len;) {
-        size_t e = i;
-        while (e < len && s[e] != '\n')
-            e++;
+    for (size_t pos = 0, i, end, d; pos < len;) {
         lines++;
-        size_t end = e > i && s[e - 1] == '\r' ? e - 1 : e;
-        if (end > i && s[i] != '#') {
-            size_t d = end;
-            while (d > i && s[d - 1] >= '0' && s[d - 1] <= '9')
-                d--;
+        if (cr_line(s, len, &pos, &i, &end, &d)) {
             if (d == end || d <= i + 1 || s[d - 1] != ' ' || end - d > 18) {
                 snprintf(err, errlen, "not collapsed stacks: line %zu does not end with ' COUNT'", lines);
                 return NULL;
@@ -125,7 +137,6 @@ pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t er
                 k = q + 1;
             }
         }
-        i = e + 1;
     }
     int thread_first = !first_is_frame && other_is_frame;
     pm_profile *p = pm_profile_new();
@@ -140,16 +151,9 @@ pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t er
     pm_id all = PM_NONE;
     uint64_t next_ident = 1;
     lines = 0;
-    for (size_t i = 0; i < len;) {
-        size_t e = i;
-        while (e < len && s[e] != '\n')
-            e++;
+    for (size_t pos = 0, i, end, d; pos < len;) {
         lines++;
-        size_t end = e > i && s[e - 1] == '\r' ? e - 1 : e;
-        if (end > i && s[i] != '#') {
-            size_t d = end;
-            while (d > i && s[d - 1] >= '0' && s[d - 1] <= '9')
-                d--;
+        if (cr_line(s, len, &pos, &i, &end, &d)) {
             int64_t w = 0;
             for (size_t k = d; k < end; k++)
                 w = w * 10 + (s[k] - '0');
@@ -209,7 +213,6 @@ pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t er
                 goto oom;
             pm_node_add(p, leaf, ms, w);
         }
-        i = e + 1;
     }
     free(frames);
     free(flines);
