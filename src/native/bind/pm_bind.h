@@ -43,4 +43,13 @@ int pm_bind_layout(void *layout_out);
 /* The tid offset in glibc's thread descriptor, for 3.9/3.10 (-1 unknown). */
 long pm_bind_tid_offset(void);
 
+/* sys.monitoring (3.12+), a new reference; NULL with an exception. */
+static inline PyObject *pm_bind_monitoring(void)
+{
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
+    Py_XDECREF(sys);
+    return mon;
+}
+
 #endif

@@ -497,9 +497,7 @@ static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
         if (!self->hooks[k] && !(self->hooks[k] = new_hook(self, k)))
             return NULL;
 #if PM_MON
-    PyObject *sys = PyImport_ImportModule("sys");
-    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
-    Py_XDECREF(sys);
+    PyObject *mon = pm_bind_monitoring();
     if (!mon)
         return NULL;
     if (!self->disable_obj && !(self->disable_obj = PyObject_GetAttrString(mon, "DISABLE"))) {

@@ -540,9 +540,7 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         if (!self->hooks[k] && !(self->hooks[k] = new_hook(self, k)))
             return NULL;
 #if PM_MON
-    PyObject *sys = PyImport_ImportModule("sys");
-    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
-    Py_XDECREF(sys);
+    PyObject *mon = pm_bind_monitoring();
     if (!mon)
         return NULL;
     if (!mon_missing)
@@ -639,9 +637,7 @@ static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
         return NULL;
     }
 #if PM_MON
-    PyObject *sys = PyImport_ImportModule("sys");
-    PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
-    Py_XDECREF(sys);
+    PyObject *mon = pm_bind_monitoring();
     if (!mon)
         return NULL;
     int rc = mon_register(self, mon, 0);
