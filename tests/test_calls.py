@@ -118,6 +118,87 @@ def _by_name(stats):
     return {k[2]: v for k, v in stats.items()}
 
 
+def _counts(stats):
+    """Calls, primitive calls and per-caller counts: what a profiler with its
+    own clock must still share with cProfile."""
+    return {k: (cc, nc, {c: v[:2] for c, v in callers.items() if "enable" not in c[2]})
+            for k, (cc, nc, tt, ct, callers) in _norm(stats).items()}
+
+
+@pytest.mark.parametrize("func", [everything, coro, meth, use_gen, exc])
+def test_own_clock_same_events_as_cprofile(func):
+    """With its own clock and Python functions only, pyrometer takes its
+    cheapest hook (3.9-3.11: the frame-evaluation hook; 3.12+:
+    sys.monitoring); the events it sees must be cProfile's."""
+    if func is coro:
+        coro()
+    a = cProfile.Profile(builtins=False)
+    a.runcall(func)
+    a.create_stats()
+    b = pyrometer.Profile(builtins=False)
+    b.runcall(func)
+    b.create_stats()
+    assert b._tracer.hook == ("monitoring" if sys.version_info >= (3, 12) else "eval")
+    assert _counts(a.stats) == _counts(b.stats)
+    assert _counts(a.stats)
+
+
+def test_hook_choice_and_second_session():
+    """A timer or builtins need the profile hook before 3.12; a second session
+    while the first holds the frame-evaluation hook falls back to it too, and
+    both count exactly."""
+    if sys.version_info >= (3, 12):
+        pytest.skip("one hook (sys.monitoring) on 3.12+")
+    assert _hook_of(pyrometer.Profile(builtins=True)) == "profile"
+    assert _hook_of(pyrometer.Profile(time_counter(), builtins=False)) == "profile"
+    outer, inner = pyrometer.Profile(builtins=False), pyrometer.Profile(builtins=False)
+    outer.enable()
+    inner.enable()
+    fib(6)
+    inner.disable()
+    fib(5)
+    outer.disable()
+    assert (outer._tracer.hook, inner._tracer.hook) == ("eval", "profile")
+    outer.create_stats()
+    inner.create_stats()
+    assert _by_name(inner.stats)["fib"][:2] == (1, 25)
+    assert _by_name(outer.stats)["fib"][:2] == (2, 25 + 15)
+
+
+def test_disable_inside_a_call_then_enable_again():
+    """Frames entered under one session and ending under the next must not
+    pop the new session's calls: the counts stay cProfile's."""
+    def run(prof):
+        def inner():
+            prof.disable()
+            prof.enable()
+            fib(4)
+
+        def outer():
+            inner()
+            return fib(3)
+
+        prof.enable()
+        outer()
+        prof.disable()
+        prof.create_stats()
+        return prof.stats
+
+    a, b = run(cProfile.Profile(builtins=False)), run(pyrometer.Profile(builtins=False))
+    assert _counts(a) == _counts(b)
+    assert _by_name(b)["fib"][:2] == (2, 9 + 5)
+
+
+def time_counter():
+    return itertools.count().__next__
+
+
+def _hook_of(prof):
+    prof.enable()
+    prof.disable()
+    return prof._tracer.hook
+
+
 def test_exact_counts_in_process():
     p = pyrometer.Profile(builtins=False)
     p.runcall(everything)

@@ -329,6 +329,7 @@ def test_non_target_code_not_traced():
     def probe():
         f = sys._getframe()
         seen["f_trace_lines"] = f.f_trace_lines
+        seen["gettrace"] = sys.gettrace()
         if MON:
             mon = sys.monitoring
             tool = lp._tracer.tool_id
@@ -351,9 +352,55 @@ def test_non_target_code_not_traced():
         assert not seen["global"] & (E.LINE | E.PY_START | E.PY_RETURN)
         assert sys.monitoring.get_tool(lp._tracer.tool_id if lp._tracer.tool_id >= 0 else 2) is None
     else:
-        assert seen["f_trace_lines"] is False
+        # outside the targets' extent the thread is not traced at all
+        assert lp._tracer.hook == "eval+trace"
+        assert seen["gettrace"] is None
     # nothing stays switched on after disable()
     assert sys.gettrace() is None
+
+
+def calls_fn(fn):
+    return fn()
+
+
+@pytest.mark.skipif(MON, reason="3.9-3.11: the trace hook")
+def test_callee_of_target_not_line_traced():
+    seen = {}
+
+    def probe():
+        seen["f_trace_lines"] = sys._getframe().f_trace_lines
+        seen["gettrace"] = sys.gettrace()
+        return 7
+
+    lp = pyrometer.LineProfiler(calls_fn)
+    lp.enable()
+    try:
+        assert calls_fn(probe) == 7
+    finally:
+        lp.disable()
+    assert seen["gettrace"] is lp._tracer  # inside a target's extent: traced
+    assert seen["f_trace_lines"] is False  # ...but a non-target frame has no line events
+    assert {name for (_, _, name) in lp.get_stats().timings} == {"calls_fn"}
+    assert sys.gettrace() is None
+
+
+def test_enable_inside_a_target_frame():
+    """A target frame that was running when tracing started still gets its
+    remaining lines."""
+    lp = pyrometer.LineProfiler()
+
+    def body(n):
+        lp.add_function(body)
+        lp.enable()
+        s = 0
+        for i in range(n):
+            s += i
+        lp.disable()
+        return s
+
+    assert body(4) == 6
+    rows = _lines_of(lp, body)
+    assert rows[4][0] == 5 and rows[5][0] == 4
 
 
 def test_selector_default_scope(tmp_path):

@@ -43,6 +43,21 @@ int pm_bind_layout(void *layout_out);
 /* The tid offset in glibc's thread descriptor, for 3.9/3.10 (-1 unknown). */
 long pm_bind_tid_offset(void);
 
+#if PY_VERSION_HEX < 0x030C0000
+/* The frame-evaluation hook (pm_bind_evalhook.c), 3.9-3.11.  enter runs
+ * before a Python frame is evaluated and returns a token (0: no leave
+ * wanted); leave gets that token once the evaluation has ended, unless the
+ * session was removed meanwhile.  Both leave the thread's exception state
+ * as they found it (a frame may start with an exception to throw in). */
+typedef long (*pm_eval_enter_fn)(void *ctx, PyThreadState *ts, PyCodeObject *co);
+typedef void (*pm_eval_leave_fn)(void *ctx, long token);
+/* 0 installed; 1 another frame-evaluation hook is in place (nothing done);
+ * -1 error with an exception set. */
+int pm_evalhook_install(pm_eval_enter_fn enter, pm_eval_leave_fn leave, void *ctx);
+/* Removes ctx's session (no-op when it is not the installed one). */
+void pm_evalhook_remove(void *ctx);
+#endif
+
 /* sys.monitoring (3.12+), a new reference; NULL with an exception. */
 static inline PyObject *pm_bind_monitoring(void)
 {

@@ -13,10 +13,17 @@
  *        a non-target code gets DISABLE on its first start and is never seen
  *        again.  PY_UNWIND and PY_THROW cannot be local: they are global and
  *        return at once for non-target code (they only fire on exceptions).
- * 3.9-3.11: the C trace hook (PyEval_SetTrace) on every thread, later threads
- *        through threading.settrace with an installer object that swaps
- *        itself for the C hook on its first event.  Non-target frames get
- *        f_trace_lines = 0 at their call event so they cause no line events. */
+ * 3.9-3.11: the C trace hook (PyEval_SetTrace), switched on for a thread
+ *        only while a target frame runs on it: the frame-evaluation hook
+ *        (pm_bind_evalhook.c) turns it on when a target frame starts on a
+ *        thread that is not traced, and off when that frame's evaluation
+ *        ends, so code outside the targets' extent runs untraced (tracing
+ *        slows all code 1.5-3x on these versions).  Non-target frames called
+ *        from targets get f_trace_lines = 0 at their call event so they
+ *        cause no line events.  When another frame-evaluation hook is in
+ *        place: the trace hook on every thread, later threads through
+ *        threading.settrace with an installer object that swaps itself for
+ *        the C hook on its first event. */
 #include "pm_bind.h"
 
 #include <frameobject.h>
@@ -56,6 +63,8 @@ struct pm_LineTracerObject {
     PyObject *disable_obj;
     PyObject *mon;      /* sys.monitoring while enabled (3.12+) */
     int all_threads, enabled, tool_id;
+    int gated;            /* 3.9-3.11: tracing is switched per target frame */
+    PyThreadState *owner; /* the enabling thread (the only one without all_threads) */
     uint64_t serial;
 };
 
@@ -136,6 +145,10 @@ static pm_id mark(pm_LineTracerObject *self, PyCodeObject *co, int is_target)
     return fr;
 }
 
+/* Set while `select` runs on this thread: its own frames are not asked about
+ * (the frame-evaluation hook would ask again, without end). */
+static _Thread_local int in_select;
+
 /* First sight of a code object during tracing: asks `select`.  Never leaves
  * an exception behind (the program must not see one). */
 static pm_id first_sight(pm_LineTracerObject *self, PyCodeObject *co)
@@ -144,7 +157,9 @@ static pm_id first_sight(pm_LineTracerObject *self, PyCodeObject *co)
     PyErr_Fetch(&et, &ev, &tb);
     int is_target = 0;
     if (self->select) {
+        in_select = 1;
         PyObject *r = PyObject_CallOneArg(self->select, (PyObject *)co);
+        in_select = 0;
         is_target = r ? PyObject_IsTrue(r) : -1;
         Py_XDECREF(r);
         if (is_target < 0) {
@@ -309,6 +324,59 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     }
     return 0;
 }
+
+/* ---- 3.9-3.11: tracing gated by the frame-evaluation hook ------------------------------ */
+
+static int set_trace(PyThreadState *tstate, pm_LineTracerObject *self)
+{
+    PyObject *et, *ev, *tb;
+    PyErr_Fetch(&et, &ev, &tb);
+    int rc = _PyEval_SetTrace(tstate, self ? trace_hook : NULL, (PyObject *)self);
+    if (rc < 0)
+        PyErr_WriteUnraisable((PyObject *)self);
+    PyErr_Restore(et, ev, tb);
+    return rc;
+}
+
+/* Token 1: this target frame switched tracing on for its thread. */
+static long gate_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
+{
+    pm_LineTracerObject *self = (pm_LineTracerObject *)ctx;
+    if (in_select || tstate->c_traceobj == (PyObject *)self || (!self->all_threads && tstate != self->owner))
+        return 0; /* already traced: the trace hook sees the nested frames */
+    pm_id fr = frame_of(self, co);
+    if (fr == PM_NONE || fr == PM_LINES_OUT)
+        return 0;
+    return set_trace(tstate, self) == 0;
+}
+
+static void gate_leave(void *ctx, long token)
+{
+    (void)token;
+    PyThreadState *tstate = PyThreadState_Get();
+    if (tstate->c_traceobj == (PyObject *)ctx)
+        set_trace(tstate, NULL);
+}
+
+/* enable() called inside target frames: they started untraced, so their
+ * thread is traced from now on (until disable()). */
+static int in_target_now(pm_LineTracerObject *self)
+{
+    PyFrameObject *f = PyEval_GetFrame();
+    Py_XINCREF(f);
+    int found = 0;
+    while (f && !found) {
+        PyCodeObject *co = PyFrame_GetCode(f);
+        pm_id fr = frame_of(self, co);
+        Py_DECREF(co);
+        found = fr != PM_NONE && fr != PM_LINES_OUT;
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+    Py_XDECREF(f);
+    return found;
+}
 #endif
 
 /* ---- the hook objects ------------------------------------------------------------ */
@@ -414,7 +482,12 @@ static void LT_dealloc(pm_LineTracerObject *self)
     if (self->enabled) { /* never leave a hook pointing at freed memory */
         self->enabled = 0;
 #if !PM_MON
-        PyEval_SetTrace(NULL, NULL);
+        if (self->gated)
+            pm_evalhook_remove(self);
+        PyThreadState *me = PyThreadState_Get();
+        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
+            if (ts->c_traceobj == (PyObject *)self)
+                set_trace(ts, NULL);
 #endif
     }
     for (int k = 0; k < K_COUNT; k++) {
@@ -543,6 +616,21 @@ static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
     Py_XDECREF(PyObject_CallMethod(mon, "restart_events", NULL));
     PyErr_Clear();
 #else
+    self->owner = PyThreadState_Get();
+    self->gated = 0;
+    int rc = pm_evalhook_install(gate_enter, gate_leave, self);
+    if (rc < 0)
+        return NULL;
+    if (rc == 0) {
+        self->gated = 1;
+        self->enabled = 1;
+        if (in_target_now(self) && _PyEval_SetTrace(self->owner, trace_hook, (PyObject *)self) < 0) {
+            self->enabled = 0;
+            pm_evalhook_remove(self);
+            return NULL;
+        }
+        Py_RETURN_NONE;
+    }
     self->enabled = 1;
     if (self->all_threads) {
         PyObject *threading = PyImport_ImportModule("threading");
@@ -585,7 +673,12 @@ static PyObject *LT_disable(pm_LineTracerObject *self, PyObject *noargs)
         return NULL;
 #else
     PyThreadState *me = PyThreadState_Get();
-    if (self->all_threads) {
+    if (self->gated) {
+        pm_evalhook_remove(self);
+        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
+            if (ts->c_traceobj == (PyObject *)self && _PyEval_SetTrace(ts, NULL, NULL) < 0)
+                PyErr_Clear();
+    } else if (self->all_threads) {
         PyObject *threading = PyImport_ImportModule("threading");
         if (threading) {
             Py_XDECREF(PyObject_CallMethod(threading, "settrace", "O",
@@ -697,7 +790,17 @@ static PyMethodDef LT_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *LT_hook(pm_LineTracerObject *self, void *c)
+{
+    (void)c;
+    return PyUnicode_FromString(PM_MON ? "monitoring" : self->gated ? "eval+trace" : "trace");
+}
+
 static PyGetSetDef LT_getset[] = {
+    {"hook", (getter)LT_hook, NULL,
+     "How events arrive: 'monitoring' (3.12+), 'eval+trace' (trace hook switched on per target frame by the "
+     "frame-evaluation hook) or 'trace' (trace hook on every thread).",
+     NULL},
     {"enabled", (getter)LT_get_enabled, NULL, "Whether tracing is on.", NULL},
     {"userobjs", (getter)LT_userobjs, NULL, "Per frame id: the code object (None for no target).", NULL},
     {"targets", (getter)LT_targets, NULL, "Target code objects seen so far.", NULL},

@@ -7,10 +7,14 @@
  *        builtins.  Out-of-scope code gets DISABLE.  Events of every thread
  *        arrive; each thread has its own context stack (thread-local).
  *        Tool id: PROFILER_ID, else (documented fallback) 3 then 4.
- * 3.9-3.11: the C profile hook (PyEval_SetProfile), on the calling thread or
- *        (all_threads) on every thread plus threads started later through
- *        threading.setprofile with an installer object that swaps itself
- *        for the C hook on its first event. */
+ * 3.9-3.11: Python functions only (no builtins, no user timer): the
+ *        frame-evaluation hook (pm_bind_evalhook.c), several times cheaper;
+ *        it sees every thread, so without all_threads the hook skips the
+ *        other threads.  Otherwise, or when another frame-evaluation hook
+ *        is in place: the C profile hook (PyEval_SetProfile), on the calling
+ *        thread or (all_threads) on every thread plus threads started later
+ *        through threading.setprofile with an installer object that swaps
+ *        itself for the C hook on its first event. */
 #include "pm_bind.h"
 
 #include <frameobject.h>
@@ -46,6 +50,8 @@ struct pm_TracerObject {
     PyObject *timer;   /* external timer or NULL */
     double timeunit;
     int builtins, subcalls, all_threads, enabled, in_timer, tool_id;
+    int evalhook;          /* 3.9-3.11: this session uses the frame-evaluation hook */
+    PyThreadState *owner;  /* the enabling thread (the only one without all_threads) */
     uint64_t serial;
     PyObject *keep;     /* key objects kept alive (code objects) */
     PyObject *userobjs; /* per frame id: code object or descriptive str */
@@ -365,6 +371,34 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
     return 0;
 }
 
+#if !PM_MON
+/* The frame-evaluation hook's events: the token is the depth after the push,
+ * so a leave that does not match the stack (after an OOM) pops nothing. */
+static long eval_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
+{
+    pm_TracerObject *self = (pm_TracerObject *)ctx;
+    if (!self->all_threads && tstate != self->owner)
+        return 0;
+    pm_id fr = pm_tracer_key_find(self->t, co);
+    if (fr == PM_NONE && (fr = code_frame_slow(self, co)) == PM_NONE)
+        return 0;
+    pm_tthread *ts = fr == PM_TRACER_OUT ? NULL : thread_state(self);
+    if (!ts)
+        return 0;
+    uint32_t before = ts->depth;
+    pm_tracer_enter(self->t, ts, fr, pm_clock_now());
+    return ts->depth > before ? (long)ts->depth : 0;
+}
+
+static void eval_leave(void *ctx, long token)
+{
+    pm_TracerObject *self = (pm_TracerObject *)ctx;
+    pm_tthread *ts = thread_state(self);
+    if (ts && ts->depth == (uint32_t)token)
+        pm_tracer_leave(self->t, ts, pm_clock_now());
+}
+#endif
+
 /* ---- the hook objects ---------------------------------------------------- */
 
 static void Hook_dealloc(pm_HookObject *h) { PyObject_Free(h); }
@@ -477,7 +511,10 @@ static void Tracer_dealloc(pm_TracerObject *self)
     if (self->enabled) { /* never leave a hook pointing at freed memory */
         self->enabled = 0;
 #if !PM_MON
-        PyEval_SetProfile(NULL, NULL);
+        if (self->evalhook)
+            pm_evalhook_remove(self);
+        else
+            PyEval_SetProfile(NULL, NULL);
 #endif
     }
     for (int k = 0; k < K_COUNT; k++) {
@@ -593,6 +630,18 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
     PyErr_Clear();
     Py_DECREF(mon);
 #else
+    self->owner = PyThreadState_Get();
+    self->evalhook = 0;
+    if (!self->builtins && !self->timer) {
+        int rc = pm_evalhook_install(eval_enter, eval_leave, self);
+        if (rc < 0)
+            return NULL;
+        if (rc == 0) {
+            self->evalhook = 1;
+            self->enabled = 1;
+            Py_RETURN_NONE;
+        }
+    }
     self->enabled = 1;
     if (self->all_threads) {
         PyObject *threading = PyImport_ImportModule("threading");
@@ -651,7 +700,9 @@ static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
         return NULL;
 #else
     PyThreadState *me = PyThreadState_Get();
-    if (self->all_threads) {
+    if (self->evalhook) {
+        pm_evalhook_remove(self);
+    } else if (self->all_threads) {
         PyObject *threading = PyImport_ImportModule("threading");
         if (threading) {
             Py_XDECREF(PyObject_CallMethod(threading, "setprofile", "O",
@@ -664,7 +715,7 @@ static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
             if (ts != me && ts->c_profileobj == (PyObject *)self && _PyEval_SetProfile(ts, NULL, NULL) < 0)
                 PyErr_Clear();
     }
-    if (me->c_profileobj == (PyObject *)self)
+    if (!self->evalhook && me->c_profileobj == (PyObject *)self)
         _PyEval_SetProfile(me, NULL, NULL);
     self->enabled = 0;
     flush(self);
@@ -790,7 +841,21 @@ static PyMethodDef Tracer_methods[] = {
     {NULL, NULL, 0, NULL},
 };
 
+static PyObject *Tracer_get_hook(pm_TracerObject *self, void *c)
+{
+    (void)c;
+#if PM_MON
+    (void)self;
+    return PyUnicode_FromString("monitoring");
+#else
+    return PyUnicode_FromString(self->evalhook ? "eval" : "profile");
+#endif
+}
+
 static PyGetSetDef Tracer_getset[] = {
+    {"hook", (getter)Tracer_get_hook, NULL,
+     "How events arrive: 'monitoring' (3.12+), 'eval' (frame-evaluation hook) or 'profile' (C profile hook).",
+     NULL},
     {"factor", (getter)Tracer_factor, NULL, "Seconds per raw tick.", NULL},
     {"userobjs", (getter)Tracer_userobjs, NULL, "Per frame id: code object or builtin label.", NULL},
     {"enabled", (getter)Tracer_get_enabled, NULL, "Whether tracing is on.", NULL},
