@@ -280,8 +280,11 @@ static int skip_lines(PyFrameObject *frame)
 
 static int frame_line(PyFrameObject *frame)
 {
-#if PY_VERSION_HEX < 0x030A0000
-    return frame->f_lineno; /* set by the eval loop right before a line event */
+#if PY_VERSION_HEX < 0x030B0000
+    /* Set by the eval loop for the trace call (3.10's PyFrame_GetLineNumber
+     * would decode the line table again: it trusts f_lineno only for frames
+     * with a Python-level f_trace). */
+    return frame->f_lineno ? frame->f_lineno : PyFrame_GetLineNumber(frame);
 #else
     return PyFrame_GetLineNumber(frame);
 #endif
