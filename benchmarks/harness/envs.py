@@ -117,6 +117,13 @@ def pip(python, *args, timeout=900):
     return capture([python, "-m", "pip", "--disable-pip-version-check", "--no-input"] + list(args), timeout=timeout)
 
 
+def pip_error(text):
+    """pip's own error line (pip prints unrelated warnings after it at
+    times), else the last line."""
+    errors = [l.strip() for l in text.splitlines() if l.startswith("ERROR:")]
+    return errors[0][:240] if errors else last_line(text)
+
+
 def dist_version(python, dist):
     """The installed version of a distribution in that interpreter, or None."""
     code = "import importlib.metadata as m, sys\ntry: print(m.version(sys.argv[1]))\nexcept Exception: pass"

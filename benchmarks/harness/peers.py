@@ -12,30 +12,42 @@ installed or does not run; it is never silently dropped.
 import json
 import os
 import re
+import shutil
 import tempfile
 
-from .envs import dist_version, pip
+from .envs import dist_version, pip, pip_error
 from .util import bench_env, capture, describe_status, last_line, log
 
 RATE_HZ = 1000  # every sampling profiler runs at 1 kHz (1 ms interval)
 
 
 class Ctx:
-    """Where a profiler runs: the venv's interpreter and bin directory."""
+    """Where a profiler runs: the interpreter and the directory of its
+    scripts (a benchmark venv's bin/, or, with --in-place, the directory of
+    the interpreter given, never resolved, so a venv's python stays in its
+    venv)."""
 
-    def __init__(self, python, venv):
+    def __init__(self, python, venv=None, in_place=False):
         self.python = python
         self.venv = venv
-        self.bin = os.path.join(venv, "bin")
+        self.in_place = in_place
+        self.bin = os.path.join(venv, "bin") if venv else os.path.dirname(python)
         self.env = bench_env(self.bin)
 
     def tool(self, name):
-        return os.path.join(self.bin, name)
+        """A console script: next to the interpreter, else on PATH (only
+        out-of-process samplers are run this way: they need not belong to
+        the measured interpreter)."""
+        path = os.path.join(self.bin, name)
+        if os.access(path, os.X_OK) or not self.in_place:
+            return path
+        return shutil.which(name) or path
 
 
 class Profiler:
     """name: the column key; label: the column title; kind: control,
-    sampling or deterministic; build(ctx, script, args, out) -> argv, where
+    sampling, deterministic or memory (the report groups the columns by it);
+    build(ctx, script, args, out) -> argv, where
     out is a path prefix for the profiler's output file; pip: PyPI specs to
     try in order (empty: nothing to install); dist: the distribution whose
     version is reported; parse_run(stdout, stderr) -> dict of per-run figures;
@@ -134,28 +146,41 @@ def _pyrometer_collect(ctx, paths):
 
 # ---- the table -----------------------------------------------------------------
 
+HERE = os.path.dirname(os.path.abspath(__file__))
+TRACEMALLOC_RUN = os.path.join(HERE, "tracemalloc_run.py")
+
+
 def _plain(ctx, script, args, out):
     return [ctx.python, script] + list(args)
+
+
+def _pyrometer(mode, ext):
+    def build(c, s, a, o):
+        argv = [c.python, "-m", "pyrometer", "run"]
+        if mode in ("wall", "cpu"):
+            argv += ["--rate", str(RATE_HZ)]
+        if mode != "wall":
+            argv += ["--mode", mode]
+        return argv + ["-o", o + ext, s] + a
+    return build
+
+
+def _scalene(*options):
+    # scalene 2.x: `scalene run [options] prog.py --- prog-args`.
+    return lambda c, s, a, o: [c.python, "-m", "scalene", "run"] + list(options) + ["-o", o + ".json", s, "---"] + a
 
 
 PROFILERS = [
     Profiler("aa", "plain (A/A)", "control", _plain,
              settings="the plain run again: the noise floor of this machine (ideal 1.00x)"),
-    Profiler("pyrometer", "pyrometer", "sampling",
-             lambda c, s, a, o: [c.python, "-m", "pyrometer", "run", "--rate", str(RATE_HZ), "-o", o + ".pyro", s] + a,
-             dist="pyrometer", settings="pyrometer run --rate 1000 -o out.pyro (wall mode)",
+
+    # ---- sampling: every one at 1 kHz (a 1 ms interval) ----
+    Profiler("pyrometer", "pyrometer wall", "sampling", _pyrometer("wall", ".pyro"),
+             dist="pyrometer", settings="pyrometer run --rate 1000 -o out.pyro (wall mode, the default)",
              collect=_pyrometer_collect, needs_pyrometer=True),
-    Profiler("pyrometer-cpu", "pyrometer cpu", "sampling",
-             lambda c, s, a, o: [c.python, "-m", "pyrometer", "run", "--rate", str(RATE_HZ), "--mode", "cpu",
-                                 "-o", o + ".pyro", s] + a,
-             dist="pyrometer", default=False, settings="pyrometer run --rate 1000 --mode cpu -o out.pyro",
+    Profiler("pyrometer-cpu", "pyrometer cpu", "sampling", _pyrometer("cpu", ".pyro"),
+             dist="pyrometer", settings="pyrometer run --rate 1000 --mode cpu -o out.pyro",
              collect=_pyrometer_collect, needs_pyrometer=True),
-    Profiler("cProfile", "cProfile", "deterministic",
-             lambda c, s, a, o: [c.python, "-m", "cProfile", "-o", o + ".prof", s] + a,
-             settings="python -m cProfile -o out.prof (standard library)"),
-    Profiler("yappi", "yappi", "deterministic",
-             lambda c, s, a, o: [c.python, "-m", "yappi", "-o", o + ".prof", "-f", "pstat", s] + a,
-             pip=["yappi"], dist="yappi", settings="python -m yappi -o out.prof -f pstat (default: CPU clock, all threads)"),
     Profiler("pyinstrument", "pyinstrument", "sampling",
              lambda c, s, a, o: [c.python, "-m", "pyinstrument", "-i", "0.001", "-r", "pyisession",
                                  "-o", o + ".pyisession", s] + a,
@@ -177,6 +202,53 @@ PROFILERS = [
              pip=["austin-dist", "austin-dist<4"], dist="austin-dist", parse_run=_austin_figures,
              settings="austin -i 1ms -o out.austin python ... (wall mode; austin-dist 4.x wheels need glibc 2.38, "
                       "so 3.x is used where 4.x does not run)"),
+    Profiler("scalene-cpu", "scalene --cpu-only", "sampling", _scalene("--cpu-only", "--cpu-sampling-rate", "0.001"),
+             pip=["scalene"], dist="scalene",
+             settings="python -m scalene run --cpu-only --cpu-sampling-rate 0.001 -o out.json prog.py --- args "
+                      "(signal-driven CPU sampling at 1 ms; its default is 10 ms)"),
+
+    # ---- deterministic: every call (or line) ----
+    Profiler("cProfile", "cProfile", "deterministic",
+             lambda c, s, a, o: [c.python, "-m", "cProfile", "-o", o + ".prof", s] + a,
+             settings="python -m cProfile -o out.prof (standard library)"),
+    Profiler("profile", "profile", "deterministic",
+             lambda c, s, a, o: [c.python, "-m", "profile", "-o", o + ".prof", s] + a,
+             settings="python -m profile -o out.prof (standard library, pure Python)"),
+    Profiler("yappi", "yappi", "deterministic",
+             lambda c, s, a, o: [c.python, "-m", "yappi", "-o", o + ".prof", "-f", "pstat", s] + a,
+             pip=["yappi"], dist="yappi", settings="python -m yappi -o out.prof -f pstat (default: CPU clock, all threads)"),
+    Profiler("pyrometer-calls", "pyrometer calls", "deterministic", _pyrometer("calls", ".prof"),
+             dist="pyrometer", settings="pyrometer run --mode calls -o out.prof (pstats file, like cProfile's)",
+             needs_pyrometer=True),
+    Profiler("pyrometer-lines", "pyrometer lines", "deterministic", _pyrometer("lines", ".pyro"),
+             dist="pyrometer", settings="pyrometer run --mode lines -o out.pyro (default targets: the files under "
+                                        "the program's directory, i.e. every line of the workload)",
+             needs_pyrometer=True),
+    Profiler("line_profiler", "line_profiler", "deterministic",
+             lambda c, s, a, o: [c.python, "-m", "kernprof", "-l", "-q", "-p", s, "-o", o + ".lprof", s] + a,
+             pip=["line_profiler"], dist="line_profiler",
+             settings="python -m kernprof -l -q -p prog.py -o out.lprof prog.py (-p prog.py: every function of the "
+                      "workload file is profiled line by line, nothing else; the same code as pyrometer lines)"),
+    Profiler("viztracer", "viztracer", "deterministic",
+             lambda c, s, a, o: [c.python, "-m", "viztracer", "--quiet", "-o", o + ".json", "--", s] + a,
+             pip=["viztracer"], dist="viztracer",
+             settings="python -m viztracer --quiet -o out.json -- prog.py (every call and return into its default "
+                      "ring buffer of 1M entries, written as JSON at exit)"),
+
+    # ---- memory ----
+    Profiler("memray", "memray", "memory",
+             lambda c, s, a, o: [c.python, "-m", "memray", "run", "-q", "-o", o + ".bin", s] + a,
+             pip=["memray"], dist="memray",
+             settings="python -m memray run -q -o out.bin (every allocation above pymalloc, Python stacks)"),
+    Profiler("tracemalloc", "tracemalloc", "memory",
+             lambda c, s, a, o: [c.python, "-X", "tracemalloc=1", TRACEMALLOC_RUN, o + ".snapshot", s] + a,
+             settings="python -X tracemalloc=1 harness/tracemalloc_run.py out.snapshot prog.py (standard library; "
+                      "1 frame per allocation from interpreter start; the wrapper runs the program as __main__ and "
+                      "dumps a snapshot at exit)"),
+    Profiler("scalene-mem", "scalene CPU+memory", "memory", _scalene("--memory"),
+             pip=["scalene"], dist="scalene",
+             settings="python -m scalene run --memory -o out.json prog.py --- args (CPU at its default 10 ms and "
+                      "sampled allocations, through its LD_PRELOAD allocator)"),
 ]
 
 BY_NAME = {p.name: p for p in PROFILERS}
@@ -244,6 +316,16 @@ def prepare(ctx, profilers, pyrometer_status):
             continue
         if prof.kind == "control":
             continue
+        if ctx.in_place:
+            # Nothing is installed: a peer runs if the interpreter has it.
+            installed = dist_version(ctx.python, prof.dist) if prof.dist else "stdlib"
+            reason = probe(ctx, prof)
+            if reason and prof.pip and not installed:
+                reason = "not installed in %s (--in-place installs nothing)" % ctx.python
+            info["version"] = installed
+            if reason:
+                info.update(status="unavailable", reason=reason)
+            continue
         if not prof.pip:
             info["version"] = dist_version(ctx.python, prof.dist) if prof.dist else "stdlib"
             reason = probe(ctx, prof)
@@ -263,7 +345,7 @@ def prepare(ctx, profilers, pyrometer_status):
             args = ["install", "--quiet"] + (["--force-reinstall"] if installed else []) + [spec]
             rc, out, err = pip(ctx.python, *args)
             if rc:
-                reason = "pip install %s failed: %s" % (spec, last_line(err or out))
+                reason = "pip install %s failed: %s" % (spec, pip_error(err or out))
                 info["notes"].append(reason)
                 continue
             installed = dist_version(ctx.python, prof.dist)

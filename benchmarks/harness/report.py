@@ -1,12 +1,25 @@
-"""The report: markdown tables, the targets (MET / MISSED with the measured
-number), and the raw numbers as JSON."""
+"""The report: the targets first (MET / MISSED with the measured number),
+then per Python the tables grouped by kind of profiler (sampling,
+deterministic, memory), and the raw numbers as JSON."""
 import json
 
 from .util import median
 
-TARGET_SLOWDOWN = 1.02
-TARGET_TAKEN = 0.99
-TARGET_SAMPLER_CPU = 0.05
+TARGET_SLOWDOWN = 1.01        # sampling, median of pairs, at 1 kHz
+TARGET_TAKEN = 0.99           # share of expected samples taken
+TARGET_SAMPLER_CPU = 0.05     # of one core, 10 threads x 50 frames
+TARGET_CALLS_SHARE = 1 / 3.0  # calls mode's added overhead / cProfile's
+TARGET_LINES = 2.0            # lines mode slowdown on its targets
+TARGET_ACCURACY_POINTS = 2.0  # max error per region, percentage points
+# Below this added overhead of cProfile (work loop), the calls-mode share is
+# noise divided by noise: such workloads are listed but not judged.
+CALLS_MIN_CPROFILE_ADDED = 0.10
+
+KINDS = [
+    ("sampling", "Sampling profilers"),
+    ("deterministic", "Deterministic profilers"),
+    ("memory", "Memory profilers"),
+]
 
 NOISE_NOTE = (
     "The machine is shared and noisy (2 cores; other jobs run on it): every figure is a median "
@@ -27,16 +40,36 @@ def _pct(v, digits=1):
     return ("%." + str(digits) + "f%%") % (100 * v) if v is not None else "–"
 
 
-# ---- targets ---------------------------------------------------------------------
+def _bytes(n):
+    if n is None:
+        return "–"
+    for unit, size in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if n >= size:
+            v = n / float(size)
+            return ("%.0f %s" if v >= 100 else "%.1f %s") % (v, unit)
+    return "%d B" % n
 
-def _pyro_cells(res):
+
+def _cell(res, workload, name):
+    """A usable cell (ran, no error) of one workload, else None."""
+    for w in res.get("workloads", []):
+        if w["workload"] == workload:
+            c = w.get("cells", {}).get(name)
+            if c and not c.get("error") and c.get("pairs"):
+                return c
+    return None
+
+
+def _cells(res, name):
     out = []
     for w in res.get("workloads", []):
-        c = w.get("cells", {}).get("pyrometer")
-        if c and not c.get("error") and c.get("pairs"):
+        c = _cell(res, w["workload"], name)
+        if c:
             out.append((w["workload"], c))
     return out
 
+
+# ---- targets ---------------------------------------------------------------------
 
 def _taken(cell):
     """Per workload: the median over runs of samples_taken/expected, the worst
@@ -48,6 +81,7 @@ def _taken(cell):
         "taken_ratio": median(m.get("taken_ratio") for m in metas),
         "taken_ratio_min": min((m["taken_ratio"] for m in metas if m.get("taken_ratio") is not None), default=None),
         "achieved_hz": median(m.get("achieved_hz") for m in metas),
+        "samples_taken": median(m.get("samples_taken") for m in metas),
         "torn": median(m.get("samples_torn") for m in metas),
         "torn_ratio": median(m.get("torn_ratio") for m in metas),
         "sampler_cpu_share": median(m.get("sampler_cpu_share") for m in metas),
@@ -56,60 +90,177 @@ def _taken(cell):
     }
 
 
-def targets(res):
+def _t(key, target, status, measured, short, value=None):
+    return {"key": key, "target": target, "status": status, "measured": measured, "short": short, "value": value}
+
+
+def _slowdown_targets(res):
     out = []
-    cells = _pyro_cells(res)
-    aa = [w["cells"]["aa"] for w in res.get("workloads", []) if w.get("cells", {}).get("aa", {}).get("pairs")]
+    aa = [c for _, c in _cells(res, "aa")]
     for key, what in (("wall", "whole process"), ("work", "work loop")):
-        vals = [(n, c["slowdown_" + key]) for n, c in cells if c.get("slowdown_" + key) is not None]
-        name = "median slowdown ≤ %.2f× at 1 kHz (%s)" % (TARGET_SLOWDOWN, what)
+        name = "sampling: median slowdown ≤ %.2f× at 1 kHz (pyrometer wall mode, %s)" % (TARGET_SLOWDOWN, what)
+        vals = [(n, c["slowdown_" + key]) for n, c in _cells(res, "pyrometer") if c.get("slowdown_" + key) is not None]
         if not vals:
-            out.append({"target": name, "status": "NOT MEASURED", "measured": "pyrometer did not run"})
+            out.append(_t("slowdown_" + key, name, "NOT MEASURED", "pyrometer did not run", "pyrometer did not run"))
             continue
         worst_n, worst = max(vals, key=lambda t: t[1])
-        noise = [c["slowdown_" + key] for c in aa if c.get("slowdown_" + key) is not None]
         text = "worst %s (%s), median over workloads %s; per workload: %s" % (
             _x3(worst), worst_n, _x3(median(v for _, v in vals)), ", ".join("%s %s" % (n, _x3(v)) for n, v in vals))
+        cpu = [(n, c["slowdown_" + key]) for n, c in _cells(res, "pyrometer-cpu") if c.get("slowdown_" + key)]
+        if cpu:
+            cn, cv = max(cpu, key=lambda t: t[1])
+            text += "; cpu mode: worst %s (%s)" % (_x3(cv), cn)
+        noise = [c["slowdown_" + key] for c in aa if c.get("slowdown_" + key) is not None]
         if noise:
             text += "; A/A control: %s to %s" % (_x3(min(noise)), _x3(max(noise)))
-        out.append({"target": name, "status": "MET" if worst <= TARGET_SLOWDOWN else "MISSED", "measured": text,
-                    "value": worst})
+        status = "MET" if worst <= TARGET_SLOWDOWN else "MISSED"
+        out.append(_t("slowdown_" + key, name, status, text, "worst %s (%s)" % (_x3(worst), worst_n), worst))
+    return out
 
+
+def _taken_target(res):
+    name = "≥ %d%% of expected samples taken" % round(TARGET_TAKEN * 100)
     rates = []
-    for n, c in cells:
+    for n, c in _cells(res, "pyrometer"):
         t = _taken(c)
         if t and t["taken_ratio"] is not None:
             rates.append((n, t["taken_ratio"], t["taken_ratio_min"]))
     for row in res.get("sampler_cost", []):
         if row.get("taken_ratio") is not None:
             rates.append(("sampler cost: " + row["variant"], row["taken_ratio"], None))
-    name = "≥ %d%% of expected samples taken" % round(TARGET_TAKEN * 100)
     if not rates:
-        out.append({"target": name, "status": "NOT MEASURED", "measured": "no pyrometer runs"})
-    else:
-        worst_n, worst, _ = min(rates, key=lambda t: t[1])
-        worst_run = min((r[2] for r in rates if r[2] is not None), default=None)
-        text = "lowest median %s (%s); per case: %s" % (
-            _pct(worst, 2), worst_n, ", ".join("%s %s" % (n, _pct(v, 2)) for n, v, _ in rates))
-        if worst_run is not None:
-            text += "; worst single workload run %s" % _pct(worst_run, 2)
-        out.append({"target": name, "status": "MET" if worst >= TARGET_TAKEN else "MISSED", "measured": text,
-                    "value": worst})
+        return _t("taken", name, "NOT MEASURED", "no pyrometer runs", "no pyrometer runs")
+    worst_n, worst, _ = min(rates, key=lambda t: t[1])
+    worst_run = min((r[2] for r in rates if r[2] is not None), default=None)
+    text = "lowest median %s (%s); per case: %s" % (
+        _pct(worst, 2), worst_n, ", ".join("%s %s" % (n, _pct(v, 2)) for n, v, _ in rates))
+    if worst_run is not None:
+        text += "; worst single workload run %s" % _pct(worst_run, 2)
+    return _t("taken", name, "MET" if worst >= TARGET_TAKEN else "MISSED", text,
+              "lowest %s (%s)" % (_pct(worst, 1), worst_n), worst)
 
+
+def _sampler_cpu_target(res):
     name = "sampler < %d%% of one core with 10 threads of 50-frame stacks" % round(TARGET_SAMPLER_CPU * 100)
     rows = [r for r in res.get("sampler_cost", []) if r.get("threads") == 10 and r.get("sampler_cpu_share") is not None]
     if not rows:
-        out.append({"target": name, "status": "NOT MEASURED", "measured": "the sampler-cost scenario did not run"})
-    else:
-        worst = max(rows, key=lambda r: r["sampler_cpu_share"])
-        floor = [r for r in res.get("sampler_cost", []) if r["variant"] == "floor" and r.get("sampler_cpu_share")]
-        text = "worst %s (%s); %s" % (_pct(worst["sampler_cpu_share"], 2), worst["variant"], ", ".join(
-            "%s %s" % (r["variant"], _pct(r["sampler_cpu_share"], 2)) for r in rows))
-        if floor:
-            text += "; floor (wake-ups alone) %s" % _pct(floor[0]["sampler_cpu_share"], 2)
-        out.append({"target": name, "status": "MET" if worst["sampler_cpu_share"] < TARGET_SAMPLER_CPU else "MISSED",
-                    "measured": text, "value": worst["sampler_cpu_share"]})
-    return out
+        return _t("sampler_cpu", name, "NOT MEASURED", "the sampler-cost scenario did not run", "scenario not run")
+    worst = max(rows, key=lambda r: r["sampler_cpu_share"])
+    floor = [r for r in res.get("sampler_cost", []) if r["variant"] == "floor" and r.get("sampler_cpu_share")]
+    text = "worst %s (%s); %s" % (_pct(worst["sampler_cpu_share"], 2), worst["variant"], ", ".join(
+        "%s %s" % (r["variant"], _pct(r["sampler_cpu_share"], 2)) for r in rows))
+    if floor:
+        text += "; floor (wake-ups alone) %s" % _pct(floor[0]["sampler_cpu_share"], 2)
+    return _t("sampler_cpu", name, "MET" if worst["sampler_cpu_share"] < TARGET_SAMPLER_CPU else "MISSED", text,
+              "worst %s" % _pct(worst["sampler_cpu_share"], 2), worst["sampler_cpu_share"])
+
+
+def calls_shares(res):
+    """Per workload: (workload, cProfile slowdown, pyrometer calls slowdown,
+    share of cProfile's added overhead or None, note), work loop, plus the
+    whole-process share."""
+    rows = []
+    for w in res.get("workloads", []):
+        n = w["workload"]
+        c, p = _cell(res, n, "cProfile"), _cell(res, n, "pyrometer-calls")
+        if not c or not p:
+            continue
+        row = {"workload": n}
+        for key in ("work", "wall"):
+            cv, pv = c.get("slowdown_" + key), p.get("slowdown_" + key)
+            row["cprofile_" + key], row["pyrometer_" + key] = cv, pv
+            ok = cv is not None and pv is not None and cv - 1 >= CALLS_MIN_CPROFILE_ADDED
+            row["share_" + key] = (pv - 1) / (cv - 1) if ok else None
+        rows.append(row)
+    return rows
+
+
+def _calls_target(res):
+    name = "calls mode ≤ 1/3 of cProfile's added overhead (work loop; (pyrometer calls − 1) / (cProfile − 1))"
+    rows = calls_shares(res)
+    judged = [r for r in rows if r["share_work"] is not None]
+    micro = [(r["case"], r["share"]) for r in (res.get("deterministic") or {}).get("calls_shares", [])
+             if r.get("share") is not None]
+    if micro:
+        # The micro-benchmarks (fib, method loop, call-free loop) and the
+        # suite's workloads are judged together: the worst of both.
+        cases = micro + [(r["workload"], r["share_work"]) for r in judged]
+        worst_n, worst = max(cases, key=lambda t: t[1])
+        text = "worst %.2f (%s); micro-benchmarks: %s; suite workloads (work loop): %s" % (
+            worst, worst_n, ", ".join("%s %.2f" % c for c in micro),
+            ", ".join("%s %.2f" % (r["workload"], r["share_work"]) for r in judged) or "none judged")
+        return _t("calls", name, "MET" if worst <= TARGET_CALLS_SHARE else "MISSED", text,
+                  "worst %.2f (%s)" % (worst, worst_n), worst)
+    if not judged:
+        why = "no workload where both ran" if not rows else \
+            "cProfile adds < %d%% on every workload measured" % round(CALLS_MIN_CPROFILE_ADDED * 100)
+        return _t("calls", name, "NOT MEASURED", why, why)
+    worst = max(judged, key=lambda r: r["share_work"])
+    text = "worst %.2f (%s); per workload: %s" % (worst["share_work"], worst["workload"], ", ".join(
+        "%s %s" % (r["workload"], "%.2f" % r["share_work"] if r["share_work"] is not None else "not judged")
+        for r in rows))
+    whole = [r["share_wall"] for r in rows if r["share_wall"] is not None]
+    if whole:
+        text += "; whole process: worst %.2f" % max(whole)
+    skipped = [r["workload"] for r in rows if r["share_work"] is None]
+    if skipped:
+        text += "; not judged (cProfile adds < %d%%): %s" % (round(CALLS_MIN_CPROFILE_ADDED * 100), ", ".join(skipped))
+    return _t("calls", name, "MET" if worst["share_work"] <= TARGET_CALLS_SHARE else "MISSED", text,
+              "worst %.2f (%s)" % (worst["share_work"], worst["workload"]), worst["share_work"])
+
+
+def _lines_target(res):
+    """From the deterministic micro-benchmarks when run.py was given their
+    results (res["deterministic"]["lines_on_target"]), else from the suite's
+    own pyrometer-lines cells, where every line of the workload is a target."""
+    name = "lines mode ≤ %.0f× on its targets" % TARGET_LINES
+    det = res.get("deterministic") or {}
+    rows = [(r["case"], r["slowdown"]) for r in det.get("lines_on_target", []) if r.get("slowdown") is not None]
+    source = "benchmarks/deterministic/lines_overhead.py"
+    if not rows:
+        rows = [(n, c["slowdown_work"]) for n, c in _cells(res, "pyrometer-lines") if c.get("slowdown_work")]
+        source = "the pyrometer lines cells of this run (work loop; every line of each workload is a target)"
+    if not rows:
+        return _t("lines", name, "NOT MEASURED", "neither the deterministic micro-benchmarks nor the pyrometer "
+                                                   "lines column ran", "not run")
+    worst_n, worst = max(rows, key=lambda t: t[1])
+    text = "worst %s (%s), from %s; per case: %s" % (_x(worst), worst_n, source, ", ".join(
+        "%s %s" % (n, _x(v)) for n, v in rows))
+    return _t("lines", name, "MET" if worst <= TARGET_LINES else "MISSED", text,
+              "worst %s (%s)" % (_x(worst), worst_n), worst)
+
+
+def accuracy_max_error(result):
+    """pyrometer's largest error per region, in percentage points, from the
+    accuracy package's result: its "max_error_points" (a number, or a dict
+    by profiler with a "pyrometer" entry)."""
+    if not isinstance(result, dict):
+        return None
+    v = result.get("max_error_points")
+    if isinstance(v, dict):
+        v = v.get("pyrometer")
+    return v if isinstance(v, (int, float)) else None
+
+
+def _accuracy_target(res):
+    name = "accuracy: ≤ %.0f percentage points max error per region" % TARGET_ACCURACY_POINTS
+    acc = res.get("accuracy") or {}
+    if acc.get("status") != "ok":
+        why = {"absent": "the accuracy package (benchmarks/accuracy/) is not there",
+               "disabled": "not run (--no-accuracy)",
+               "error": "the accuracy run failed: %s" % acc.get("reason")}.get(acc.get("status"), "not run")
+        return _t("accuracy", name, "NOT MEASURED", why, why)
+    v = accuracy_max_error(acc.get("result"))
+    if v is None:
+        return _t("accuracy", name, "NOT EVALUATED", "the accuracy result has no max_error_points; "
+                                                     "see the accuracy section", "see section")
+    return _t("accuracy", name, "MET" if v <= TARGET_ACCURACY_POINTS else "MISSED",
+              "max error %.2f points (the accuracy section has every region)" % v, "%.2f points" % v, v)
+
+
+def targets(res):
+    return (_slowdown_targets(res) + [_taken_target(res), _sampler_cpu_target(res), _calls_target(res),
+                                      _lines_target(res), _accuracy_target(res)])
 
 
 # ---- markdown --------------------------------------------------------------------------
@@ -122,48 +273,119 @@ def _table(header, rows, left=1):
     return lines
 
 
-def _slowdown_table(res, profilers, key, footnotes):
-    header = ["workload", "plain s"] + [p["label"] for p in profilers]
+def _note(footnotes, text):
+    if text not in footnotes:
+        footnotes.append(text)
+    return footnotes.index(text) + 1
+
+
+def _slowdown_cell(res, w, p, key, footnotes):
+    c = w["cells"].get(p["name"])
+    if c is None:
+        return "–"
+    if c.get("error") and c["error"].startswith("unavailable"):
+        return "n/a"
+    if c.get("error"):
+        return "FAILED[%d]" % _note(footnotes, "%s under %s failed: %s" % (w["workload"], p["label"], c["error"]))
+    v = c.get("slowdown_" + key)
+    if c.get("capped"):
+        n = _note(footnotes, "capped: a run stopped at the time limit (the cap × its plain run); the whole-process "
+                             "ratio is then a lower bound, the work loop counts when the program got to print it")
+        if key == "wall" and c.get("slowdown_wall_is_lower_bound"):
+            return "> %.0f×[%d]" % (v, n)
+        if v is None:
+            return "stopped[%d]" % n
+    mark = "" if c["pairs"] >= res["options"]["pairs"] else " (%d)" % c["pairs"]
+    return _x(v) + mark
+
+
+def _group_profilers(res, kind):
+    profs = [p for p in res["profilers"] if p["kind"] == kind]
+    if not profs:
+        return []
+    return [p for p in res["profilers"] if p["kind"] == "control"] + profs
+
+
+def _slowdown_table(res, profilers, key, footnotes, extra_columns=()):
+    header = ["workload", "plain s"] + [p["label"] for p in profilers] + [h for h, _ in extra_columns]
     rows = []
     for w in res.get("workloads", []):
         if w.get("error"):
-            rows.append([w["workload"], "FAILED: " + w["error"]] + [""] * len(profilers))
+            rows.append([w["workload"], "FAILED: " + w["error"]] + [""] * (len(header) - 2))
             continue
-        cells = w["cells"]
-        plain = median(c.get("plain_%s_s" % key) for c in cells.values() if c.get("pairs"))
-        row = [w["workload"], "%.2f" % plain if plain else "–"]
+        plain = median(c.get("plain_%s_s" % key) for c in w["cells"].values() if c.get("pairs"))
+        rows.append([w["workload"], "%.2f" % plain if plain else "–"]
+                    + [_slowdown_cell(res, w, p, key, footnotes) for p in profilers]
+                    + [text for _, text in extra_columns])
+    return _table(header, rows)
+
+
+def _resources_table(res, profilers, extra_columns=()):
+    header = (["workload", "plain peak RSS"] + [p["label"] for p in profilers if p["kind"] != "control"]
+              + [h for h, _ in extra_columns])
+    rows = []
+    for w in res.get("workloads", []):
+        if w.get("error"):
+            continue
+        plain = median(c.get("plain_peak_rss_kb") for c in w["cells"].values() if c.get("pairs"))
+        row = [w["workload"], _bytes(plain * 1024) if plain else "–"]
         for p in profilers:
-            c = cells.get(p["name"])
+            if p["kind"] == "control":
+                continue
+            c = w["cells"].get(p["name"])
             if c is None:
                 row.append("–")
             elif c.get("error") and c["error"].startswith("unavailable"):
                 row.append("n/a")
-            elif c.get("error"):
-                note = "%s under %s failed: %s" % (w["workload"], p["label"], c["error"])
-                if note not in footnotes:
-                    footnotes.append(note)
-                row.append("FAILED[%d]" % (footnotes.index(note) + 1))
+            elif c.get("error") or not c.get("pairs"):
+                row.append("FAILED")
+            elif c.get("peak_rss_ratio") is None:
+                row.append("stopped")
             else:
-                v = c.get("slowdown_" + key)
-                mark = "" if c["pairs"] >= res["options"]["pairs"] else " (%d)" % c["pairs"]
-                row.append(_x(v) + mark)
-        rows.append(row)
+                row.append("%s · %s" % (_x(c["peak_rss_ratio"]), _bytes(c.get("profile_bytes"))))
+        rows.append(row + [text for _, text in extra_columns])
     return _table(header, rows)
+
+
+def _group_section(res, kind, title, footnotes):
+    profilers = _group_profilers(res, kind)
+    if not profilers:
+        return []
+    # pyrometer has no memory mode yet: its column says so instead of a number.
+    extra = [("pyrometer", "not implemented yet")] if kind == "memory" else []
+    first = len(footnotes)
+    lines = ["### %s" % title, ""]
+    lines.append("Slowdown, whole process (× plain; median of per-pair ratios):")
+    lines.append("")
+    lines += _slowdown_table(res, profilers, "wall", footnotes, extra)
+    lines.append("")
+    lines.append("Slowdown, work loop only (the workload's own timer; no start-up, no profile writing):")
+    lines.append("")
+    lines += _slowdown_table(res, profilers, "work", footnotes, extra)
+    lines.append("")
+    lines.append("Peak RSS (× plain, median over pairs) · profile size (bytes written, median over runs):")
+    lines.append("")
+    lines += _resources_table(res, profilers, extra)
+    lines.append("")
+    if len(footnotes) > first:
+        for i in range(first, len(footnotes)):
+            lines.append("%d. %s" % (i + 1, footnotes[i]))
+        lines.append("")
+    return lines
 
 
 def _quality_rows(res):
     names = [("pyrometer", "pyrometer torn"), ("py-spy", "py-spy errors"),
              ("py-spy-nb", "py-spy nonblocking errors"), ("austin", "austin errors")]
-    present = [(n, label) for n, label in names if any(
-        w.get("cells", {}).get(n, {}).get("pairs") for w in res.get("workloads", []))]
+    present = [(n, label) for n, label in names if _cells(res, n)]
     if len(present) < 2:
         return None
     rows = []
     for w in res.get("workloads", []):
         row = [w["workload"]]
         for n, _ in present:
-            c = w.get("cells", {}).get(n)
-            if not c or not c.get("pairs"):
+            c = _cell(res, w["workload"], n)
+            if not c:
                 row.append("–")
             elif n == "pyrometer":
                 t = _taken(c)
@@ -176,68 +398,14 @@ def _quality_rows(res):
     return [label for _, label in present], rows
 
 
-def python_section(res, report_date=None):
+def _sampler_quality(res):
     lines = []
-    info = res["python"]
-    lines.append("## CPython %s" % info["version"])
-    lines.append("")
-    if res.get("error"):
-        lines.append("Not measured: %s" % res["error"])
-        lines.append("")
-        return lines
-    pyro = res["pyrometer"]
-    src = res.get("source", {})
-    src_text = "source sha256:%s" % src.get("source_sha256")
-    if src.get("git_commit"):
-        src_text += ", commit %s%s" % (src["git_commit"], " + uncommitted changes" if src.get("git_dirty") else "")
-    elif src.get("git_dirty") is not None:
-        src_text += ", no commit yet"
-    o = res["options"]
-    when = res.get("date") or report_date
-    la0, la1 = res.get("loadavg_start"), res.get("loadavg_end")
-    load = ""
-    if la0 and la1:
-        load = "; load average (1/5/15 min) %s at start, %s at end" % (
-            "/".join("%.2f" % x for x in la0), "/".join("%.2f" % x for x in la1))
-    lines.append("- %s run, %s%s" % ("quick" if o.get("quick") else "full", when, load))
-    lines.append("- interpreter: `%s` (%s)" % (info["executable"], info.get("build", "")))
-    if pyro["status"] == "ok":
-        lines.append("- pyrometer %s (%s)" % (pyro["version"], src_text))
-    else:
-        lines.append("- pyrometer: **unavailable: %s** (%s)" % (pyro["reason"], src_text))
-    profilers = res["profilers"]
-    for p in profilers:
-        if p["kind"] == "control" or p["name"] == "pyrometer":
+    for name in ("pyrometer", "pyrometer-cpu"):
+        cells = _cells(res, name)
+        if not cells:
             continue
-        a = res["availability"][p["name"]]
-        if a["status"] == "ok":
-            lines.append("- %s %s: `%s`" % (p["label"], a["version"] or "", p["settings"]))
-        else:
-            lines.append("- %s: **unavailable: %s**" % (p["label"], a["reason"]))
-        for note in a.get("notes", []):
-            lines.append("  - note: %s" % note)
-    lines.append("- %d pairs per cell (fewer where shown in brackets: slow cells stop after their %ds budget), "
-                 "workload sizes: %s" % (o["pairs"], o["budget_s"], ", ".join(
-                     "%s=%s" % (w["workload"], w.get("size")) for w in res.get("workloads", []))))
-    lines.append("")
-
-    footnotes = []
-    lines.append("### Slowdown, whole process (× plain; median of per-pair ratios)")
-    lines.append("")
-    lines += _slowdown_table(res, profilers, "wall", footnotes)
-    lines.append("")
-    lines.append("### Slowdown, work loop only (the workload's own timer; no start-up, no profile writing)")
-    lines.append("")
-    lines += _slowdown_table(res, profilers, "work", footnotes)
-    lines.append("")
-    if footnotes:
-        for i, f in enumerate(footnotes, 1):
-            lines.append("%d. %s" % (i, f))
-        lines.append("")
-
-    cells = _pyro_cells(res)
-    if cells:
-        lines.append("### pyrometer at 1 kHz, per workload (median over its profiled runs)")
+        mode = "wall" if name == "pyrometer" else "cpu"
+        lines.append("pyrometer %s mode at 1 kHz, per workload (median over its profiled runs):" % mode)
         lines.append("")
         rows = []
         for n, c in cells:
@@ -252,21 +420,18 @@ def python_section(res, report_date=None):
         lines += _table(["workload", "samples taken / expected", "worst run", "achieved Hz", "torn (share)",
                          "sampler CPU, % of one core"], rows)
         lines.append("")
-
     q = _quality_rows(res)
     if q:
-        lines.append("### Stack-reading errors reported by the samplers (median over runs)")
-        lines.append("")
-        lines.append("Samplers that read a running program's memory without stopping it can catch a stack "
-                     "mid-change. pyrometer: torn samples (dropped and counted) / samples taken; py-spy: "
-                     "errors / samples; austin: invalid / total samples, as each tool prints them.")
+        lines.append("Stack-reading errors reported by the samplers (median over runs). Samplers that read a "
+                     "running program's memory without stopping it can catch a stack mid-change. pyrometer: torn "
+                     "samples (dropped and counted) / samples taken; py-spy: errors / samples; austin: invalid / "
+                     "total samples, as each tool prints them.")
         lines.append("")
         lines += _table(["workload"] + q[0], q[1])
         lines.append("")
-
     cost = res.get("sampler_cost")
     if cost:
-        lines.append("### Sampler cost at 1 kHz (%g s sampled, median of %d runs)" % (
+        lines.append("Sampler cost at 1 kHz (%g s sampled, median of %d runs):" % (
             cost[0]["seconds"], max(r["repeats"] for r in cost)))
         lines.append("")
         rows = []
@@ -283,11 +448,198 @@ def python_section(res, report_date=None):
         lines += _table(["variant", "what", "sampler CPU, % of one core", "µs CPU per sample", "achieved Hz",
                          "taken / expected", "torn", "process CPU added"], rows, left=2)
         lines.append("")
+    return lines
+
+
+def _calls_section(res):
+    rows = calls_shares(res)
+    if not rows:
+        return []
+    lines = ["pyrometer calls mode against cProfile: share of cProfile's added overhead, (pyrometer − 1) / "
+             "(cProfile − 1), per workload (target ≤ 0.33; not judged where cProfile adds < %d%%):"
+             % round(CALLS_MIN_CPROFILE_ADDED * 100), ""]
+    table = []
+    for r in rows:
+        table.append([r["workload"], _x(r["cprofile_work"]), _x(r["pyrometer_work"]),
+                      "%.2f" % r["share_work"] if r["share_work"] is not None else "not judged",
+                      _x(r["cprofile_wall"]), _x(r["pyrometer_wall"]),
+                      "%.2f" % r["share_wall"] if r["share_wall"] is not None else "not judged"])
+    lines += _table(["workload", "cProfile (work loop)", "pyrometer calls (work loop)", "share",
+                     "cProfile (whole)", "pyrometer calls (whole)", "share (whole)"], table)
+    lines.append("")
+    return lines
+
+
+def _demote(markdown_text, top=4):
+    """Another report's markdown, its headings shifted so that its highest
+    level becomes `top` (under our "###" section)."""
+    lines = (markdown_text or "").rstrip().splitlines()
+    levels = [len(l) - len(l.lstrip("#")) for l in lines if l.startswith("#")]
+    shift = top - min(levels) if levels else 0
+    return ["#" * shift + l if l.startswith("#") else l for l in lines]
+
+
+def _deterministic_section(res):
+    """The results of benchmarks/deterministic/ (run.py's measure_deterministic)."""
+    det = res.get("deterministic")
+    if not det:
+        return []
+    lines = ["### Deterministic micro-benchmarks (benchmarks/deterministic/)", "",
+             "Each measurement a fresh process, the profiler enabled around the work only; %d interleaved "
+             "rounds, medians of per-round ratios to plain." % det.get("rounds", 0), ""]
+    if det.get("error"):
+        lines += ["**Failed**: %s" % det["error"], ""]
+    if det.get("markdown"):
+        lines += det["markdown"].rstrip().splitlines() + [""]
+    return lines
+
+
+def _accuracy_section(res):
+    acc = res.get("accuracy")
+    if not acc or acc.get("status") in (None, "absent", "disabled"):
+        return []
+    lines = ["### Accuracy (benchmarks/accuracy/)", ""]
+    if acc.get("status") == "error":
+        lines += ["Failed: %s" % acc.get("reason"), ""]
+    elif acc.get("markdown"):
+        lines += _demote(acc["markdown"]) + [""]
+    return lines
+
+
+def _run_facts(res, report_date):
+    info = res["python"]
+    lines = []
+    pyro = res["pyrometer"]
+    src = res.get("source", {})
+    src_text = "source sha256:%s" % src.get("source_sha256")
+    if src.get("git_commit"):
+        src_text += ", commit %s%s" % (src["git_commit"], " + uncommitted changes" if src.get("git_dirty") else "")
+    elif src.get("git_dirty") is not None:
+        src_text += ", no commit yet"
+    o = res["options"]
+    when = res.get("date") or report_date
+    la0, la1 = res.get("loadavg_start"), res.get("loadavg_end")
+    load = ""
+    if la0 and la1:
+        load = "; load average (1/5/15 min) %s at start, %s at end" % (
+            "/".join("%.2f" % x for x in la0), "/".join("%.2f" % x for x in la1))
+    mode = "quick run" if o.get("quick") else "full run"
+    if o.get("in_place"):
+        mode += " in place (no venv, nothing installed or built)"
+    lines.append("- %s, %s%s" % (mode, when, load))
+    lines.append("- interpreter: `%s` (%s)" % (info["executable"], info.get("build", "")))
+    if pyro.get("rebuilt") is False:
+        # Not built by this run: the hash is of the working tree, which may
+        # have changed since the installed build.
+        src_text = "installed earlier, not rebuilt; working tree: " + src_text
+    if pyro["status"] == "ok":
+        lines.append("- pyrometer %s (%s)" % (pyro["version"], src_text))
+    else:
+        lines.append("- pyrometer: **unavailable: %s** (%s)" % (pyro["reason"], src_text))
+    for p in res["profilers"]:
+        if p["kind"] == "control":
+            continue
+        a = res["availability"][p["name"]]
+        if a["status"] == "ok":
+            lines.append("- %s %s: `%s`" % (p["label"], a["version"] or "", p["settings"]))
+        else:
+            lines.append("- %s: **unavailable: %s**" % (p["label"], a["reason"]))
+        for note in a.get("notes", []):
+            lines.append("  - note: %s" % note)
+    lines.append("- %d pairs per cell (fewer where shown in brackets: a cell stops after its %gs budget), "
+                 "profiled runs capped at %g× their plain run; workload sizes: %s" % (
+                     o["pairs"], o["budget_s"], o.get("cap", 0), ", ".join(
+                         "%s=%s" % (w["workload"], w.get("size")) for w in res.get("workloads", []))))
+    lines.append("")
+    return lines
+
+
+def python_section(res, report_date=None):
+    info = res["python"]
+    lines = ["## CPython %s" % info["version"], ""]
+    if res.get("error"):
+        return lines + ["Not measured: %s" % res["error"], ""]
+    lines += _run_facts(res, report_date)
 
     lines.append("### Targets")
     lines.append("")
     for t in res.get("targets", []):
         lines.append("- **%s** %s: %s" % (t["status"], t["target"], t["measured"]))
+    lines.append("")
+
+    footnotes = []
+    for kind, title in KINDS:
+        lines += _group_section(res, kind, title, footnotes)
+        if kind == "sampling":
+            lines += _sampler_quality(res)
+        elif kind == "deterministic":
+            lines += _calls_section(res)
+            lines += _deterministic_section(res)
+    lines += _accuracy_section(res)
+    return lines
+
+
+def _title(res):
+    o = res.get("options", {})
+    return "%s (%s)" % (res["python"]["version"], "quick" if o.get("quick") else "full")
+
+
+def _summary(report):
+    """The targets of every Python measured, one column each."""
+    results = [r for r in report["results"] if not r.get("error")]
+    if not results:
+        return []
+    keys, names = [], {}
+    for r in results:
+        for t in r.get("targets", []):
+            k = t.get("key", t["target"])
+            if k not in names:
+                keys.append(k)
+                names[k] = t["target"]
+    rows = []
+    for k in keys:
+        row = [names[k]]
+        for r in results:
+            t = next((t for t in r.get("targets", []) if t.get("key", t["target"]) == k), None)
+            if t is None:
+                row.append("–")
+            else:
+                status = "**%s**" % t["status"] if t["status"] in ("MET", "MISSED") else t["status"]
+                row.append("%s: %s" % (status, t.get("short", "")) if t.get("short") else status)
+        rows.append(row)
+    lines = ["## Targets", ""]
+    lines += _table(["target"] + ["CPython %s" % _title(r) for r in results], rows, left=1 + len(results))
+    lines.append("")
+    lines.append("Details (every workload, the A/A noise range) are in each Python's section below.")
+    lines.append("")
+    return lines
+
+
+def _versions(report):
+    """Versions of everything, one column per Python."""
+    results = [r for r in report["results"] if not r.get("error")]
+    if not results:
+        return []
+    names, labels = [], {}
+    for r in results:
+        for p in r["profilers"]:
+            if p["kind"] != "control" and p["name"] not in labels and not p["name"].startswith("pyrometer"):
+                names.append(p["name"])
+                labels[p["name"]] = p["label"].split()[0]
+    rows = [["pyrometer"] + [r["pyrometer"]["version"] if r["pyrometer"]["status"] == "ok"
+                             else "unavailable" for r in results]]
+    seen = set()
+    for n in names:
+        if labels[n] in seen:  # py-spy / py-spy nonblocking, scalene twice: one row
+            continue
+        seen.add(labels[n])
+        row = [labels[n]]
+        for r in results:
+            a = r["availability"].get(n)
+            row.append("–" if a is None else (a["version"] or "") if a["status"] == "ok" else "unavailable")
+        rows.append(row)
+    lines = ["## Versions", ""]
+    lines += _table(["tool"] + ["CPython %s" % r["python"]["version"] for r in results], rows, left=1 + len(results))
     lines.append("")
     return lines
 
@@ -299,11 +651,16 @@ def markdown(report):
     lines.append("")
     lines.append("- machine: %s, %s CPUs (%s usable), %s RAM, %s, %s" % (
         m["cpu_model"], m["nproc"], m["usable_cpus"], m["memory"], m["kernel"], m["os"]))
+    lines.append("- harness: Python %s; what each number means: benchmarks/README.md" % report.get("harness_python", "?"))
+    if report.get("rss_method"):
+        lines.append("- peak RSS: %s" % report["rss_method"])
     lines.append("- %s" % NOISE_NOTE)
     lines.append("- slowdown = median over pairs of (profiled time / plain time of the run just before it); "
                  "whole process = wall time around the subprocess; work loop = the workload's own "
                  "perf_counter() around its work, printed on stderr.")
     lines.append("")
+    lines += _summary(report)
+    lines += _versions(report)
     for res in report["results"]:
         lines += python_section(res, m["date"])
     return "\n".join(lines).rstrip() + "\n"
@@ -321,6 +678,8 @@ def merge(paths):
             res.setdefault("date", r["machine"]["date"])
             res.setdefault("loadavg_start", r["machine"].get("loadavg_start"))
             res.setdefault("loadavg_end", r["machine"].get("loadavg_end"))
+            if not res.get("error"):
+                res["targets"] = targets(res)  # the targets of this version of the report
         if merged is None:
             merged = r
         else:

@@ -7,8 +7,9 @@ import os
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD_DIR = os.path.join(os.path.dirname(HERE), "workloads")
 
-# The five first, in this order; any other file after them, by name.
-PREFERRED_ORDER = ["call_heavy", "loop_numeric", "alloc_heavy", "recursive", "threads4"]
+# This order in the report; any other file after them, by name.
+PREFERRED_ORDER = ["call_heavy", "loop_numeric", "alloc_heavy", "recursive", "generators", "threads4",
+                   "io_threads", "c_code", "asyncio_tasks"]
 
 
 class Workload:

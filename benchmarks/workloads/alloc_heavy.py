@@ -8,8 +8,8 @@ import sys
 import time
 
 DESCRIPTION = "short-lived small objects, dicts, lists, strings; GC cycles"
-FULL_SIZE = 200
-QUICK_SIZE = 50
+FULL_SIZE = 150
+QUICK_SIZE = 45
 
 
 class Point:

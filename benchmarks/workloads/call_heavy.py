@@ -9,8 +9,8 @@ import sys
 import time
 
 DESCRIPTION = "OO scheduler: many small method calls, attribute access, polymorphism"
-FULL_SIZE = 800
-QUICK_SIZE = 200
+FULL_SIZE = 520
+QUICK_SIZE = 160
 
 
 class Message:

@@ -9,8 +9,8 @@ import sys
 import time
 
 DESCRIPTION = "n-body gravity: tight float loops, few calls"
-FULL_SIZE = 170
-QUICK_SIZE = 42
+FULL_SIZE = 165
+QUICK_SIZE = 50
 
 PI = 3.141592653589793
 SOLAR_MASS = 4 * PI * PI

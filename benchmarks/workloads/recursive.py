@@ -8,8 +8,8 @@ import sys
 import time
 
 DESCRIPTION = "naive fib and binary trees: deep, fast-changing stacks"
-FULL_SIZE = 720
-QUICK_SIZE = 180
+FULL_SIZE = 530
+QUICK_SIZE = 160
 
 
 def fib(n):

@@ -10,8 +10,8 @@ import threading
 import time
 
 DESCRIPTION = "4 CPU-bound threads contending for the GIL"
-FULL_SIZE = 450
-QUICK_SIZE = 110
+FULL_SIZE = 580
+QUICK_SIZE = 175
 THREADS = 4
 
 

@@ -528,10 +528,7 @@ static void *run(void *arg)
     uint64_t deadline = now_ns() + interval, tickno = s->st.ticks;
     pthread_mutex_lock(&s->wake_lock);
     while (!atomic_load(&s->stop)) {
-        /* ±5% jitter so a program with a period near ours is not aliased. */
-        int64_t jitter = (int64_t)(next_rand(s) % (interval / 10 + 1)) - (int64_t)(interval / 20);
-        uint64_t wake = deadline + (uint64_t)jitter;
-        struct timespec ts = {(time_t)(wake / 1000000000ull), (long)(wake % 1000000000ull)};
+        struct timespec ts = {(time_t)(deadline / 1000000000ull), (long)(deadline % 1000000000ull)};
         int rc = 0;
         while (!atomic_load(&s->stop) && rc != ETIMEDOUT)
             rc = pthread_cond_timedwait(&s->wake, &s->wake_lock, &ts);
@@ -544,7 +541,12 @@ static void *run(void *arg)
         pthread_mutex_lock(&s->stats_lock);
         s->st.ticks = tickno;
         pthread_mutex_unlock(&s->stats_lock);
-        deadline += interval;
+        /* The next interval is drawn from [0.5, 1.5] x the mean, so the
+         * wake-ups' phase against any periodic program drifts at random: on
+         * a fixed grid (even with a small jitter) a program whose period is
+         * a multiple of ours would be seen at the same point of its cycle
+         * every time (one part of its loop gets every sample). */
+        deadline += interval / 2 + next_rand(s) % (interval + 1);
         /* Fell behind (machine busy): skip the missed deadlines rather than
          * firing a burst of samples at once. */
         uint64_t after = now_ns();
