@@ -71,7 +71,7 @@ def find_python(spec):
         return sys.executable
     if os.sep in spec:
         if os.access(spec, os.X_OK):
-            return spec
+            return os.path.abspath(spec)  # the runs happen in other directories
         raise PythonNotFound("%s is not an executable" % spec)
     if re.fullmatch(r"\d+\.\d+", spec):
         found = _pyenv_candidates(spec)

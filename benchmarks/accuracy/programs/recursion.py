@@ -7,9 +7,8 @@ region (region_shallow).
 A sampler that truncates or drops deep stacks, or tears them while copying,
 loses region_deep's frame at the bottom of the stack and under-counts it.
 """
-import json
-import sys
-import time
+
+from _rounds import run
 
 DEPTH = 400
 K = 12
@@ -46,32 +45,4 @@ def region_shallow(n):
     return t
 
 
-def run_rounds(plan, rounds):
-    """Calls each region once per round with its share of the region's total
-    count, timing each call with the wall clock and this thread's CPU clock:
-    the program's own ground truth."""
-    wall = {f.__name__: 0.0 for f, _ in plan}
-    cpu = dict(wall)
-    check = 0
-    pc, tt = time.perf_counter, time.thread_time
-    for k in range(rounds):
-        for f, total in plan:
-            arg = total // rounds + (1 if k < total % rounds else 0)
-            w0, c0 = pc(), tt()
-            check += f(arg)
-            c1, w1 = tt(), pc()
-            wall[f.__name__] += w1 - w0
-            cpu[f.__name__] += c1 - c0
-    return wall, cpu, check
-
-
-def main():
-    p = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {"rounds": 20, "n": {}}
-    n = p["n"]
-    plan = [(region_deep, n.get("region_deep", 200)), (region_shallow, n.get("region_shallow", 200))]
-    wall, cpu, check = run_rounds(plan, p["rounds"])
-    print("checksum %d" % check)
-    sys.stderr.write("pyroacc: %s\n" % json.dumps({"wall": wall, "cpu": cpu}))
-
-
-main()
+run([(region_deep, 200), (region_shallow, 200)])

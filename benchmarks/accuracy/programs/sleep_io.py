@@ -9,11 +9,11 @@ time is region_cpu's.
 A wall-clock profile must show the sleeping and waiting; a CPU profile must
 not.
 """
-import json
 import socket
-import sys
 import threading
 import time
+
+from _rounds import run
 
 REPLY = 4096
 _SOCKS = socket.socketpair()
@@ -61,37 +61,8 @@ def region_io(n):
     return total
 
 
-def run_rounds(plan, rounds):
-    """Calls each region once per round with its share of the region's total
-    count, timing each call with the wall clock and this thread's CPU clock:
-    the program's own ground truth."""
-    wall = {f.__name__: 0.0 for f, _ in plan}
-    cpu = dict(wall)
-    check = 0
-    pc, tt = time.perf_counter, time.thread_time
-    for k in range(rounds):
-        for f, total in plan:
-            arg = total // rounds + (1 if k < total % rounds else 0)
-            w0, c0 = pc(), tt()
-            check += f(arg)
-            c1, w1 = tt(), pc()
-            wall[f.__name__] += w1 - w0
-            cpu[f.__name__] += c1 - c0
-    return wall, cpu, check
-
-
-def main():
-    p = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {"rounds": 20, "n": {}}
-    n = p["n"]
-    peer = threading.Thread(target=_peer, args=(_SOCKS[1],), name="peer", daemon=True)
-    peer.start()
-    plan = [(region_cpu, n.get("region_cpu", 600000)), (region_sleep, n.get("region_sleep", 160)),
-            (region_io, n.get("region_io", 160))]
-    wall, cpu, check = run_rounds(plan, p["rounds"])
-    _SOCKS[0].close()
-    peer.join()
-    print("checksum %d" % check)
-    sys.stderr.write("pyroacc: %s\n" % json.dumps({"wall": wall, "cpu": cpu}))
-
-
-main()
+peer = threading.Thread(target=_peer, args=(_SOCKS[1],), name="peer", daemon=True)
+peer.start()
+run([(region_cpu, 600000), (region_sleep, 160), (region_io, 160)])
+_SOCKS[0].close()
+peer.join()
