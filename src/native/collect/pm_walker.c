@@ -550,10 +550,11 @@ static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
  * were (a caller cannot change while its callee runs, so an unchanged caller
  * was blocked in that call throughout) and the running frame still of the
  * same code, called from the same place. */
-static int steady(pm_walker *w, const pm_walk_memo *walked)
+static int steady(pm_walker *w, const pm_walk_memo *walked, uint64_t slot)
 {
     const pm_layout *L = w->L;
     size_t n = walked->n, late = 0;
+    uint64_t top_now = 0;
     if (n > w->keys_cap || n > PM_MAX_THREADS + SPEC_MAX || reserve_verify(w, n) != 0)
         return 0;
     /* Frames of the first batch were looked at twice already; the rest
@@ -570,12 +571,17 @@ static int steady(pm_walker *w, const pm_walk_memo *walked)
         if (!again[i])
             w->regions[late++] = (pm_region){a, w->verify + i * FRAME_MAX, L->fr_read, 0};
     }
-    if (late) {
-        pm_space_readv(w->space, w->regions, late);
-        for (size_t k = 0; k < late; k++)
-            if (!w->regions[k].ok)
-                return 0;
-    }
+    /* The running frame must still be the walk's top after every frame was
+     * read: a caller read after its callee returned (a coroutine's frame,
+     * outside the stack chunk, read late) is unchanged since, so only this
+     * tells that the callee is gone and its frame stale. */
+    w->regions[late++] = (pm_region){slot, &top_now, sizeof top_now, 0};
+    pm_space_readv(w->space, w->regions, late);
+    for (size_t k = 0; k < late; k++)
+        if (!w->regions[k].ok)
+            return 0;
+    if (top_now != w->walk_top)
+        return 0;
     for (size_t i = 0; i < n; i++) {
         frame_key now;
         key_of(L, again[i] ? again[i] : w->verify + i * FRAME_MAX, &now);
@@ -659,7 +665,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the
      * instruction, it was in at the start. */
-    if (rc == 0 && *depth > 0 && ((mono_ns() - start > MAX_WALK_NS && !w->patient) || !steady(w, memo)))
+    if (rc == 0 && *depth > 0 && ((mono_ns() - start > MAX_WALK_NS && !w->patient) || !steady(w, memo, frame_slot(L, t))))
         rc = -1;
     return rc;
 }
