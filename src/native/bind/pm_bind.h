@@ -67,4 +67,23 @@ static inline PyObject *pm_bind_monitoring(void)
     return mon;
 }
 
+/* Claims the first free sys.monitoring tool id for name: PROFILER_ID (2),
+ * else the free ids 3 and 4.  The id; -1 when all three are taken (no
+ * exception); -2 on another error (exception set). */
+static inline int pm_bind_use_tool(PyObject *mon, const char *name)
+{
+    static const int ids[] = {2, 3, 4};
+    for (int i = 0; i < 3; i++) {
+        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], name);
+        if (r) {
+            Py_DECREF(r);
+            return ids[i];
+        }
+        if (!PyErr_ExceptionMatches(PyExc_ValueError))
+            return -2;
+        PyErr_Clear();
+    }
+    return -1;
+}
+
 #endif

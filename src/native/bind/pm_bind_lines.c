@@ -580,19 +580,11 @@ static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
         Py_DECREF(mon);
         return NULL;
     }
-    static const int ids[] = {2, 3, 4}; /* PROFILER_ID first, then the free ids */
-    self->tool_id = -1;
-    for (int i = 0; i < 3 && self->tool_id < 0; i++) {
-        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], "pyrometer-lines");
-        if (r) {
-            self->tool_id = ids[i];
-            Py_DECREF(r);
-        } else if (PyErr_ExceptionMatches(PyExc_ValueError)) {
-            PyErr_Clear();
-        } else {
-            Py_DECREF(mon);
-            return NULL;
-        }
+    self->tool_id = pm_bind_use_tool(mon, "pyrometer-lines");
+    if (self->tool_id == -2) {
+        self->tool_id = -1;
+        Py_DECREF(mon);
+        return NULL;
     }
     if (self->tool_id < 0) {
         PyErr_SetString(PyExc_RuntimeError, "cannot profile lines: sys.monitoring tool ids 2, 3 and 4 are all in use; "

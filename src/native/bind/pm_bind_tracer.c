@@ -588,20 +588,11 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         Py_DECREF(mon);
         return NULL;
     }
-    /* PROFILER_ID first; if another tool holds it, the free ids 3 and 4. */
-    static const int ids[] = {2, 3, 4};
-    self->tool_id = -1;
-    for (int i = 0; i < 3 && self->tool_id < 0; i++) {
-        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], "pyrometer");
-        if (r) {
-            self->tool_id = ids[i];
-            Py_DECREF(r);
-        } else if (PyErr_ExceptionMatches(PyExc_ValueError)) {
-            PyErr_Clear();
-        } else {
-            Py_DECREF(mon);
-            return NULL;
-        }
+    self->tool_id = pm_bind_use_tool(mon, "pyrometer");
+    if (self->tool_id == -2) {
+        self->tool_id = -1;
+        Py_DECREF(mon);
+        return NULL;
     }
     if (self->tool_id < 0) {
         PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", 2);
