@@ -137,7 +137,9 @@ def measure_deterministic(ctx, a):
     yappi and line_profiler on small programs, each run in a fresh process."""
     if a.no_deterministic:
         return None
-    sys.path.insert(0, os.path.join(BENCH_DIR, "deterministic"))
+    det_dir = os.path.join(BENCH_DIR, "deterministic")
+    if det_dir not in sys.path:  # once, though every Python asked for comes here
+        sys.path.insert(0, det_dir)
     import calls_overhead
     import lines_overhead
 
