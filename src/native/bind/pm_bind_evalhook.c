@@ -23,6 +23,9 @@
  * skips it (its call event is at the RESUME after the set-up): only the
  * resumptions of a generator are its calls.
  *
+ * With the hook, every Python call also takes C stack: deep recursion moves
+ * on to fresh stack segments (collect/pm_stack.c) rather than crash.
+ *
  * Frames already inside the hook when it is removed (or replaced by a new
  * session) finish without a leave: each entry remembers the generation it
  * was entered under. */
@@ -31,6 +34,7 @@
 #if PY_VERSION_HEX < 0x030C0000
 
 #include "collect/pm_layout.h"
+#include "collect/pm_stack.h"
 
 #if PY_VERSION_HEX >= 0x030B0000
 typedef struct _PyInterpreterFrame pm_eval_frame;
@@ -53,7 +57,7 @@ static int owner_generator; /* its value for a frame owned by a generator */
 #define GEN_FLAGS (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)
 #endif
 
-static PyObject *eval_hook(PyThreadState *ts, pm_eval_frame *f, int throwflag)
+static PyObject *eval_body(PyThreadState *ts, pm_eval_frame *f, int throwflag)
 {
     uint64_t gen = H.gen;
     long token = 0;
@@ -68,6 +72,30 @@ static PyObject *eval_hook(PyThreadState *ts, pm_eval_frame *f, int throwflag)
     if (token && H.gen == gen)
         H.leave(H.ctx, token);
     return r;
+}
+
+typedef struct {
+    PyThreadState *ts;
+    pm_eval_frame *f;
+    int throwflag;
+} eval_args;
+
+static void *eval_moved(void *p)
+{
+    eval_args *a = p;
+    return eval_body(a->ts, a->f, a->throwflag);
+}
+
+/* Every call passes a C frame through here, so a deep recursion that would
+ * need no C stack without the hook continues on a fresh segment once half
+ * of this one is used (pm_stack.h) instead of overflowing it. */
+static PyObject *eval_hook(PyThreadState *ts, pm_eval_frame *f, int throwflag)
+{
+    if (pm_stack_low()) {
+        eval_args a = {ts, f, throwflag};
+        return pm_stack_call(eval_moved, &a);
+    }
+    return eval_body(ts, f, throwflag);
 }
 
 int pm_evalhook_install(pm_eval_enter_fn enter, pm_eval_leave_fn leave, void *ctx)
