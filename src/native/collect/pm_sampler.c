@@ -426,6 +426,17 @@ static int unchanged(pm_sampler *s, const pm_slot *sl, const pm_tinfo *t, uint64
            back == sl->prev_raw[sl->prev_n - 2].addr;
 }
 
+/* CPU mode, a thread whose stack changed since the last tick: if it is off
+ * the CPU now (its CPU clock stood still while we walked it), it is blocked
+ * in what it runs now, and the CPU it used since the last tick was used
+ * before it blocked, in what it ran then.  Charging that CPU to the blocking
+ * call would give sleep() the tail of the work before it. */
+static int off_cpu_now(const pm_tinfo *t, uint64_t cpu_at_tick)
+{
+    uint64_t cpu;
+    return thread_cpu_ns(t->native_id, &cpu) == 0 && cpu == cpu_at_tick;
+}
+
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
 {
     /* Plain guarded copies while our fault handler is in place; if the
@@ -451,7 +462,7 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
             sl->prev_cpu = cpu;
             sl->have_cpu = 1;
         }
-        pm_id leaf = PM_NONE;
+        pm_id leaf = PM_NONE, before = sl->leaf;
         if (t->frame) {
             if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
                 leaf = sl->leaf;
@@ -477,13 +488,16 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         else if (!s->o.idle)
             keep = keep && !idle;
         if (keep) {
-            pm_node_add(s->model, leaf, s->m_samples, 1);
-            pm_node_add(s->model, leaf, s->m_wall, (int64_t)dt);
-            pm_node_add(s->model, leaf, s->m_cpu, (int64_t)dcpu);
+            pm_id at = leaf;
+            if (s->o.mode == PM_MODE_CPU && before != PM_NONE && before != leaf && off_cpu_now(t, cpu))
+                at = before;
+            pm_node_add(s->model, at, s->m_samples, 1);
+            pm_node_add(s->model, at, s->m_wall, (int64_t)dt);
+            pm_node_add(s->model, at, s->m_cpu, (int64_t)dcpu);
             if (idle)
-                pm_node_add(s->model, leaf, s->m_idle, 1);
+                pm_node_add(s->model, at, s->m_idle, 1);
             if (s->walker.gil_locked && s->walker.gil_holder == t->tstate)
-                pm_node_add(s->model, leaf, s->m_gil, 1);
+                pm_node_add(s->model, at, s->m_gil, 1);
         }
         pm_id tl = keep ? leaf : PM_NONE;
         if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {
