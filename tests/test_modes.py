@@ -80,10 +80,11 @@ def test_cpu_mode_charges_cpu_before_a_sleep_to_the_work(tmp_path):
     # Every 6 ms the thread works 3 ms, then sleeps 3 ms.  The tick that
     # finds it asleep also sees the CPU it used since the last tick, which
     # was used in work(), before it fell asleep: charged to rest(), that
-    # tail would be about a sixth of all CPU.
+    # tail would be about a sixth of all CPU.  (Ticks delayed by several ms
+    # on a loaded machine blur this, hence the margins.)
     _, p = profile_program(tmp_path, "work_then_sleep.py", "1.5", options=["--mode", "cpu"])
     in_work, total = in_function(p, "MainThread", "work", "cpu")
     in_rest, _ = in_function(p, "MainThread", "rest", "cpu")
     assert total > 0
-    assert in_rest <= 0.06 * total, (in_rest, in_work, total)
-    assert in_work >= 0.9 * total, (in_rest, in_work, total)
+    assert in_rest <= 0.1 * total, (in_rest, in_work, total)
+    assert in_work >= 0.85 * total, (in_rest, in_work, total)

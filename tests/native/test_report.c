@@ -112,6 +112,13 @@ static void test_report_content(pm_t *t)
     CHECK(tu_contains(r, "  timeline        5 events dropped\n"));
     CHECK(memchr(r, 0x1b, b.len) == NULL);
     pm_buf_free(&b);
+    /* Torn ticks charged below the part of the stack that held still. */
+    pm_meta_set_num(p, "samples_torn_partial", 2);
+    pm_buf_init(&b);
+    CHECK(pm_write_report(p, &o, &b) == 0);
+    CHECK(tu_contains(b.data, "  torn stacks     3 (2 as <changing> below the frames that held still, "
+                              "the rest charged to the thread's previous stack)\n"));
+    pm_buf_free(&b);
     pm_profile_free(p);
 }
 

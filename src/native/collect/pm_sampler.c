@@ -67,6 +67,7 @@ struct pm_sampler {
     size_t nnew;
 
     pm_raw_frame *raw, *raw_rev;
+    pm_raw_frame *stable_raw; /* in raw's allocation (walk_thread) */
     pm_id *path;
     uint64_t *verify;
 
@@ -179,7 +180,8 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
     s->model_lock = model_lock;
     s->o = *o;
     pm_space_init(&s->space, getpid());
-    s->raw = malloc(PM_MAX_DEPTH * sizeof *s->raw);
+    s->raw = malloc(2 * PM_MAX_DEPTH * sizeof *s->raw);
+    s->stable_raw = s->raw ? s->raw + PM_MAX_DEPTH : NULL;
     s->raw_rev = malloc(PM_MAX_DEPTH * sizeof *s->raw_rev);
     s->path = malloc(PM_MAX_DEPTH * sizeof *s->path);
     s->verify = malloc(PM_MAX_DEPTH * sizeof *s->verify);
@@ -318,7 +320,7 @@ static int keep_prev(pm_slot *sl, const pm_raw_frame *raw, const pm_id *path, si
  * impossible makes the whole stack torn (PM_NONE).  Caller holds the model
  * lock. */
 static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame *leaf_first, size_t n,
-                     int truncated, uint64_t tick)
+                     int truncated, int remember, uint64_t tick)
 {
     const pm_layout *L = &s->L;
     /* Outermost first from here on. */
@@ -364,16 +366,28 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
         }
         s->path[i] = node;
     }
-    if (!truncated) {
+    if (!truncated && remember) {
         memcpy(s->path, sl->prev_path, k * sizeof *s->path);
         keep_prev(sl, raw, s->path, n);
     }
     return node;
 }
 
-/* Walks and resolves one thread; returns the leaf node or PM_NONE (torn). */
-static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick)
+/* How many frames, counted from the root, a slot's last stack (outermost
+ * first) shares with a walk (leaf first). */
+static size_t common_root(const pm_raw_frame *last, size_t nl, const pm_raw_frame *b, size_t nb)
 {
+    size_t m = 0;
+    while (m < nl && m < nb && same_raw(&last[m], &b[nb - 1 - m]))
+        m++;
+    return m;
+}
+
+/* Walks and resolves one thread; returns the leaf node or PM_NONE (torn).
+ * *partial is set when the node is below a stable part only. */
+static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, int *partial)
+{
+    *partial = 0;
     if (sl->thread == PM_NONE) {
         sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
         if (sl->thread == PM_NONE)
@@ -385,24 +399,59 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
     /* A torn read means the thread moved mid-copy (tight recursive or
      * generator code churns frames every fraction of a microsecond); a fresh
      * copy usually catches it still.  Up to 8 copies within 50 us, so a
-     * thread that never holds still cannot eat the sampler's budget. */
+     * thread that never holds still cannot eat the sampler's budget; 4 once
+     * a walk found a stable part. */
     uint64_t start = now_ns();
-    for (int attempt = 0; attempt < 8 && (attempt == 0 || s->walker.patient || now_ns() - start < 50000); attempt++) {
+    size_t stable_n = 0, last_n = sl->prev_n;
+    for (int attempt = 0; attempt < (stable_n ? 4 : 8) &&
+                          (attempt == 0 || s->walker.patient || now_ns() - start < 50000);
+         attempt++) {
         size_t depth = 0;
         int truncated = 0;
         s->st.walks++;
-        if (pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated) == 0) {
-            pm_id leaf = resolve(s, sl, root, s->raw, depth, truncated, tick);
+        int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
+        if (rc == 0) {
+            pm_id leaf = resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
             if (leaf != PM_NONE)
                 return leaf;
+        } else if (rc == -2 && !truncated && s->walker.held <= depth) {
+            /* The frames, from the root, that a second look found unchanged
+             * and still on the stack held still: the thread was below them
+             * at both looks. */
+            size_t m = s->walker.held;
+            if (m > stable_n) {
+                memcpy(s->stable_raw, s->raw + (depth - m), m * sizeof *s->raw);
+                stable_n = m;
+            }
         }
         sl->prev_n = 0;
     }
+    s->st.torn++;
     /* Still torn: the thread changes its stack faster than any copy (tiny
      * recursive calls).  Dropping the tick would under-count exactly that
-     * code against the rest of the program, so the tick is charged to the
-     * thread's last good stack, a real one a tick old, and counted. */
-    s->st.torn++;
+     * code against the rest of the program.  The tick goes below the part
+     * of the stack that held still, marked as a stack that kept changing;
+     * without one, to the thread's last good stack, a real one a tick old. */
+    /* The last good stack runs through the whole stable part: the thread
+     * is still where it was then, as far as can be told, and that stack is
+     * the better guess for the frames that changed. */
+    if (stable_n && stable_n <= last_n &&
+        common_root(sl->prev_raw, last_n, s->stable_raw, stable_n) == stable_n && sl->leaf != PM_NONE)
+        stable_n = 0;
+    if (stable_n) {
+        /* not remembered: the slot's last stack stays its last good one */
+        pm_id node = resolve(s, sl, root, s->stable_raw, stable_n, 0, 0, tick);
+        if (node != PM_NONE) {
+            pm_id name = pm_str_intern_cstr(s->model, "<changing>");
+            node = pm_node_child(s->model, node, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
+        }
+        if (node != PM_NONE) {
+            s->st.torn_partial++;
+            *partial = 1;
+            return node;
+        }
+        sl->prev_n = 0;
+    }
     return sl->leaf;
 }
 
@@ -468,13 +517,18 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
                 leaf = sl->leaf;
                 s->st.reused++;
             } else {
-                leaf = walk_thread(s, sl, t, tickno);
+                int partial;
+                leaf = walk_thread(s, sl, t, tickno, &partial);
                 /* Only frames not yet started (or C-stack shims): no
                  * Python stack to charge, like a thread with no frame. */
                 if (leaf != PM_NONE && leaf == pm_thread_at(s->model, sl->thread)->root)
                     leaf = PM_NONE;
-                sl->leaf = leaf;
-                sl->prev_frame = t->frame;
+                /* A partial stack is no stack to reuse at the next tick
+                 * (prev_frame 0 forces a walk), and the last good one stays
+                 * the fallback for torn ticks. */
+                if (!partial)
+                    sl->leaf = leaf;
+                sl->prev_frame = partial ? 0 : t->frame;
             }
         } else {
             sl->leaf = PM_NONE;
@@ -684,6 +738,7 @@ void pm_sampler_stop(pm_sampler *s)
     pm_meta_set_num(s->model, "samples_expected", (double)st.expected);
     pm_meta_set_num(s->model, "samples_taken", (double)st.ticks);
     pm_meta_set_num(s->model, "samples_torn", (double)st.torn);
+    pm_meta_set_num(s->model, "samples_torn_partial", (double)st.torn_partial);
     pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
     pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
     pthread_mutex_unlock(s->model_lock);
@@ -725,7 +780,8 @@ int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lin
         /* The thread read is the caller, stopped in this function: a slow
          * copy (a loaded machine) says nothing about its consistency. */
         s->walker.patient = 1;
-        pm_id leaf = walk_thread(s, &sl, t, 1);
+        int partial;
+        pm_id leaf = walk_thread(s, &sl, t, 1, &partial);
         s->walker.patient = 0;
         pm_id root = sl.thread == PM_NONE ? PM_NONE : pm_thread_at(s->model, sl.thread)->root;
         size_t k = 0;

@@ -25,6 +25,7 @@
 typedef struct frame_key {
     uint64_t back, code, lasti;
     int64_t state;
+    int used; /* the frame is in the walk's output (not a shim, not skipped) */
 } frame_key;
 
 static uint64_t mono_ns(void)
@@ -550,11 +551,22 @@ static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
  * were (a caller cannot change while its callee runs, so an unchanged caller
  * was blocked in that call throughout) and the running frame still of the
  * same code, called from the same place. */
+static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint64_t *top_now);
+
 static int steady(pm_walker *w, const pm_walk_memo *walked, uint64_t slot)
+{
+    uint64_t top_now;
+    return held(w, walked, slot, &top_now) == walked->n && top_now == w->walk_top;
+}
+
+/* The second look behind steady(): how many of the walked frames, counted
+ * from the root, are exactly as they were; *top_now the thread's current
+ * frame then (0 if unreadable). */
+static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint64_t *top_now)
 {
     const pm_layout *L = w->L;
     size_t n = walked->n, late = 0;
-    uint64_t top_now = 0;
+    *top_now = 0;
     if (n > w->keys_cap || n > PM_MAX_THREADS + SPEC_MAX || reserve_verify(w, n) != 0)
         return 0;
     /* Frames of the first batch were looked at twice already; the rest
@@ -575,23 +587,24 @@ static int steady(pm_walker *w, const pm_walk_memo *walked, uint64_t slot)
      * read: a caller read after its callee returned (a coroutine's frame,
      * outside the stack chunk, read late) is unchanged since, so only this
      * tells that the callee is gone and its frame stale. */
-    w->regions[late++] = (pm_region){slot, &top_now, sizeof top_now, 0};
+    w->regions[late++] = (pm_region){slot, top_now, sizeof *top_now, 0};
     pm_space_readv(w->space, w->regions, late);
+    /* A frame that cannot be read again (its data stack chunk was freed:
+     * the thread returned below it) reads as zeros, which match nothing. */
     for (size_t k = 0; k < late; k++)
         if (!w->regions[k].ok)
-            return 0;
-    if (top_now != w->walk_top)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
+            memset(w->regions[k].dst, 0, w->regions[k].len);
+    size_t m = 0;
+    for (size_t i = n; i-- > 0; m++) {
         frame_key now;
         key_of(L, again[i] ? again[i] : w->verify + i * FRAME_MAX, &now);
         const frame_key *was = &w->keys[i];
         if (now.back != was->back || now.code != was->code || now.state != was->state)
-            return 0;
+            break;
         if (i > 0 && now.lasti != was->lasti)
-            return 0;
+            break;
     }
-    return 1;
+    return m;
 }
 
 int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
@@ -615,7 +628,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         return 0;
     uint64_t addr, start = mono_ns();
     int moved;
-    if (first_copy(w, t, memo, &addr, &moved) != 0 || moved)
+    if (first_copy(w, t, memo, &addr, &moved) != 0)
         return -1;
     w->walk_top = addr;
 
@@ -637,17 +650,28 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
             break;
         }
         pm_raw_frame *rf = &out[*depth];
+        int used = 0;
         parse_frame(L, f, addr, rf);
         if (L->owner_cstack >= 0 && rf->owner == L->owner_cstack) {
             /* A C-stack entry/shim frame (3.12+): not Python code, skip it. */
         } else if (rf->owner < -1 || rf->owner > 3 || !executing(L, f)) {
-            rc = -1;
-            break;
+            /* The thread moved: the frame it was in at the first look may
+             * have returned already.  Its caller link still leads to the
+             * stack (the caller of a returned frame, or of the frame that
+             * reused its memory); such a walk is only used for what a
+             * second one confirms. */
+            if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= 3)) {
+                rc = -1;
+                break;
+            }
         } else {
             (*depth)++;
+            used = 1;
         }
-        if (next.n < w->keys_cap)
+        if (next.n < w->keys_cap) {
             key_of(L, f, &w->keys[next.n]);
+            w->keys[next.n].used = used;
+        }
         memo_push(&next, addr);
         addr = rd64(f, L->fr_back);
         /* A generator's frame has no caller only while it is suspended, and
@@ -665,6 +689,25 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the
      * instruction, it was in at the start. */
+    /* The thread moved while the first batch was copied: no moment, but the
+     * frames near the root that a second look finds unchanged held still
+     * (w->held of the output's frames, counted from the root). */
+    w->held = 0;
+    if (rc == 0 && moved) {
+        uint64_t top_now;
+        size_t h = held(w, memo, frame_slot(L, t), &top_now);
+        for (size_t i = memo->n; i-- > memo->n - h && i < w->keys_cap;) {
+            /* A frame that returned keeps its bytes until they are reused,
+             * so a second look cannot tell it from a live one; in the data
+             * stack, the frames above the thread's current one are those. */
+            uint64_t a = memo->addrs[i];
+            if (L->frames_kind == PM_FRAMES_INTERP && w->nspans > 0 && a >= w->spans[0].lo &&
+                a <= w->spans[0].hi && top_now >= w->spans[0].lo && top_now <= w->spans[0].hi && a > top_now)
+                break;
+            w->held += (size_t)w->keys[i].used;
+        }
+        return -2;
+    }
     if (rc == 0 && *depth > 0 && ((mono_ns() - start > MAX_WALK_NS && !w->patient) || !steady(w, memo, frame_slot(L, t))))
         rc = -1;
     return rc;

@@ -67,6 +67,8 @@ typedef struct {
     uint64_t torn_list;        /* thread lists that could not be read whole */
     unsigned copies;           /* reads of stack memory made by the current walk */
     uint64_t walk_top;         /* the current frame the walk started from */
+    size_t held;               /* after a walk that returned -2: its frames, from the root,
+                                  that a second look found unchanged */
     int patient;               /* no time limits: the thread read is stopped (self-check) */
     struct frame_key *keys;    /* what each frame of the current walk looked like */
     size_t keys_cap;
@@ -85,7 +87,10 @@ long pm_walker_threads(pm_walker *w);
 
 /* Walks one thread's stack, leaf first, into out[0..*depth).  Returns 0, or
  * -1 when the stack is torn (changed under us or unreadable): nothing of it
- * may be used.  *truncated is set when the stack is deeper than cap. */
+ * may be used, or -2 when the thread moved while the walk read it: a chain
+ * was read, but its frames near the leaf may belong to different moments;
+ * only the w->held outermost ones, which a second look found unchanged, may
+ * be used.  *truncated is set when the stack is deeper than cap. */
 int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
                     size_t cap, size_t *depth, int *truncated);
 

@@ -27,6 +27,7 @@
  *   meta     "mode" (str: wall|cpu|...), "rate_hz", "duration_s", "start_unix",
  *            "python" (str), "command" (str), "pyrometer" (str version),
  *            "samples_expected", "samples_taken", "samples_torn",
+ *            "samples_torn_partial",
  *            "sampler_cpu_s" (the profiler's own CPU time).
  *
  * All ids are dense uint32 indexes; nothing is ever removed, so an id stays

@@ -333,6 +333,7 @@ static void pm_report_quality(pm_rep *r)
     const pm_meta *exp = pm_rep_meta_num(r, "samples_expected");
     const pm_meta *taken = pm_rep_meta_num(r, "samples_taken");
     const pm_meta *torn = pm_rep_meta_num(r, "samples_torn");
+    const pm_meta *partial = pm_rep_meta_num(r, "samples_torn_partial");
     const pm_meta *cpu = pm_rep_meta_num(r, "sampler_cpu_s");
     uint64_t tl_dropped = pm_timeline_dropped(r->p);
     if (!dur && !exp && !taken && !torn && !cpu && !tl_dropped)
@@ -366,10 +367,18 @@ static void pm_report_quality(pm_rep *r)
     }
     if (torn) {
         /* Stacks that changed under every copy: the sampler charges such a
-         * tick to the thread's previous stack (pm_sampler.c). */
+         * tick below the part that held still, else to the thread's
+         * previous stack (pm_sampler.c). */
         pm_rep_line_label(out, "torn stacks");
         pm_rep_put_fixed(r, torn->num, 0);
-        pm_buf_puts(out, " (charged to the thread's previous stack)\n");
+        if (partial && partial->num > 0) {
+            pm_buf_puts(out, " (");
+            pm_rep_put_fixed(r, partial->num, 0);
+            pm_buf_puts(out, " as <changing> below the frames that held still, the rest");
+            pm_buf_puts(out, " charged to the thread's previous stack)\n");
+        } else {
+            pm_buf_puts(out, " (charged to the thread's previous stack)\n");
+        }
     }
     if (cpu) {
         pm_rep_line_label(out, "sampler CPU");
