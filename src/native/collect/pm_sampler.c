@@ -430,11 +430,11 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
     /* Still torn: the thread changes its stack faster than any copy (tiny
      * recursive calls).  Dropping the tick would under-count exactly that
      * code against the rest of the program.  The tick goes below the part
-     * of the stack that held still, marked as a stack that kept changing;
-     * without one, to the thread's last good stack, a real one a tick old. */
-    /* The last good stack runs through the whole stable part: the thread
-     * is still where it was then, as far as can be told, and that stack is
-     * the better guess for the frames that changed. */
+     * of the stack that held still, marked as a stack that kept changing,
+     * unless the thread's last good stack (a real one, a tick old) runs
+     * through all of that part: then the thread is still where it was, as
+     * far as can be told, and that stack is the better guess for the rest.
+     * With no stable part, to the last good stack too. */
     if (stable_n && stable_n <= last_n &&
         common_root(sl->prev_raw, last_n, s->stable_raw, stable_n) == stable_n && sl->leaf != PM_NONE)
         stable_n = 0;
