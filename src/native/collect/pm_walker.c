@@ -377,6 +377,7 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
      * (the sampler was preempted): the thread may have left the frame and
      * come back to one at the same address.  Only a short copy counts. */
     *moved = again != *top || (took > MAX_COPY_NS && !w->patient);
+    w->top_after = again;
     if (chunk) {
         if (!r[1].ok || !r2[0].ok)
             return -1;
@@ -696,13 +697,19 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     if (rc == 0 && moved) {
         uint64_t top_now;
         size_t h = held(w, memo, frame_slot(L, t), &top_now);
+        /* A frame that returned keeps its bytes until they are reused, so a
+         * second look cannot tell it from a live one.  In the data stack
+         * (3.11+) the live frames of the copied chunk are those up to the
+         * thread's current frame between the two copies, or all of them when
+         * that frame lies just past the copy (the thread went deeper, and a
+         * frame it reused would differ in the second copy).  Elsewhere (an
+         * older chunk, or one far away), none is known to be live. */
+        uint64_t cur = w->top_after;
+        int chunked = L->frames_kind == PM_FRAMES_INTERP && w->nspans > 0;
+        int cur_in = chunked && cur >= w->spans[0].lo && cur <= w->spans[0].hi + 65536;
         for (size_t i = memo->n; i-- > memo->n - h && i < w->keys_cap;) {
-            /* A frame that returned keeps its bytes until they are reused,
-             * so a second look cannot tell it from a live one; in the data
-             * stack, the frames above the thread's current one are those. */
             uint64_t a = memo->addrs[i];
-            if (L->frames_kind == PM_FRAMES_INTERP && w->nspans > 0 && a >= w->spans[0].lo &&
-                a <= w->spans[0].hi && top_now >= w->spans[0].lo && top_now <= w->spans[0].hi && a > top_now)
+            if (chunked && a >= w->spans[0].lo && a <= w->spans[0].hi && (!cur_in || a > cur))
                 break;
             w->held += (size_t)w->keys[i].used;
         }

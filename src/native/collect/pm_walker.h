@@ -67,6 +67,7 @@ typedef struct {
     uint64_t torn_list;        /* thread lists that could not be read whole */
     unsigned copies;           /* reads of stack memory made by the current walk */
     uint64_t walk_top;         /* the current frame the walk started from */
+    uint64_t top_after;        /* the current frame between the first batch's two copies */
     size_t held;               /* after a walk that returned -2: its frames, from the root,
                                   that a second look found unchanged */
     int patient;               /* no time limits: the thread read is stopped (self-check) */
