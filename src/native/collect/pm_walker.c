@@ -686,10 +686,6 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     }
     pm_memo_free(memo);
     *memo = next;
-    /* Frames read by a later call than the first copy may belong to a later
-     * moment (a callee returned, its C stack or generator frame reused).
-     * The walk holds only if the thread is still in the frame, at the
-     * instruction, it was in at the start. */
     /* The thread moved while the first batch was copied: no moment, but the
      * frames near the root that a second look finds unchanged held still
      * (w->held of the output's frames, counted from the root). */
@@ -715,6 +711,10 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         }
         return -2;
     }
+    /* Frames read by a later call than the first copy may belong to a later
+     * moment (a callee returned, its C stack or generator frame reused).
+     * The walk holds only if the thread is still in the frame, at the
+     * instruction, it was in at the start. */
     if (rc == 0 && *depth > 0 && ((mono_ns() - start > MAX_WALK_NS && !w->patient) || !steady(w, memo, frame_slot(L, t))))
         rc = -1;
     return rc;
