@@ -54,18 +54,13 @@ typedef struct {
 } call;
 
 static __thread call *pending;
-static __thread char *spare; /* a segment's base, or NULL */
+/* the thread's spare segment (its base) is the key's value, so that the
+ * thread's exit unmaps it */
 static pthread_key_t spare_key;
 static pthread_once_t key_once = PTHREAD_ONCE_INIT;
 
 static void drop_spare(void *seg) { munmap(seg, SEG_SIZE); }
 static void make_key(void) { (void)pthread_key_create(&spare_key, drop_spare); }
-
-/* The floor leaves `keep` of [base, base + size) below it. */
-static char *floor_at(char *base, size_t keep)
-{
-    return base + keep;
-}
 
 /* First call on this thread: its stack's bounds. */
 static void init_floor(void)
@@ -79,7 +74,7 @@ static void init_floor(void)
             char *top = (char *)addr + size;
             if (size > OWN_MAX)
                 size = OWN_MAX;
-            fl = floor_at(top - size, size - size / 4);
+            fl = top - size / 4; /* three quarters stay below */
         }
         pthread_attr_destroy(&a);
     }
@@ -88,9 +83,8 @@ static void init_floor(void)
 
 static char *take_segment(void)
 {
-    char *seg = spare;
+    char *seg = pthread_getspecific(spare_key);
     if (seg) {
-        spare = NULL;
         pthread_setspecific(spare_key, NULL);
         return seg;
     }
@@ -105,16 +99,8 @@ static char *take_segment(void)
 
 static void give_back(char *seg)
 {
-    if (spare) {
+    if (pthread_getspecific(spare_key) || pthread_setspecific(spare_key, seg) != 0)
         munmap(seg, SEG_SIZE);
-        return;
-    }
-    spare = seg;
-    /* registered so that the thread's exit unmaps it */
-    if (pthread_setspecific(spare_key, seg) != 0) {
-        spare = NULL;
-        munmap(seg, SEG_SIZE);
-    }
 }
 
 static void trampoline(void)
@@ -154,7 +140,7 @@ void *pm_stack_call(void *(*fn)(void *), void *arg)
     makecontext(&there, trampoline, 0);
 
     char *saved_floor = pm_stack_floor;
-    pm_stack_floor = floor_at(seg, SEG_SIZE / 2);
+    pm_stack_floor = seg + SEG_SIZE / 2;
     pending = &c;
 #ifdef PM_ASAN
     void *fake = NULL;
