@@ -9,6 +9,7 @@
 #include "pm_sampler.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -16,6 +17,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
 
 #include "pm_guard.h"
 #include "pm_walker.h"
@@ -586,9 +589,37 @@ static uint64_t next_rand(pm_sampler *s)
     return s->rng;
 }
 
+/* The sampling thread asks the kernel for a short time slice (EEVDF, Linux
+ * 6.12+): a waking task whose slice is shorter than the running one's
+ * preempts it, so a tick is not held back for the rest of a busy thread's
+ * slice (several ms on a loaded machine, and a tick later than one interval
+ * is lost: 5-7% of them with 4 busy threads on 2 cores). It needs no
+ * privilege and does not change the thread's share of the CPU. Only a normal
+ * (SCHED_OTHER) thread asks, keeping its nice value; older kernels ignore or
+ * refuse the request and the sampler runs as before. */
+static void ask_short_slice(void)
+{
+#ifdef SYS_sched_setattr
+    struct {
+        uint32_t size, policy;
+        uint64_t flags;
+        int32_t nice;
+        uint32_t priority;
+        uint64_t runtime, deadline, period;
+    } attr = {.size = 48, .policy = SCHED_OTHER, .runtime = 100000 /* ns, the shortest allowed */};
+    if (sched_getscheduler(0) != SCHED_OTHER)
+        return;
+    errno = 0;
+    attr.nice = (int32_t)getpriority(PRIO_PROCESS, 0); /* on Linux: this thread's */
+    if (errno == 0)
+        (void)syscall(SYS_sched_setattr, 0, &attr, 0);
+#endif
+}
+
 static void *run(void *arg)
 {
     pm_sampler *s = arg;
+    ask_short_slice();
     uint64_t interval = (uint64_t)(1e9 / s->o.rate_hz);
     if (interval < 10000)
         interval = 10000;
@@ -678,6 +709,9 @@ static int spawn(pm_sampler *s, char *err, size_t errlen)
         snprintf(err, errlen, "cannot start the sampling thread: %s", strerror(rc));
         return -1;
     }
+    /* Named before start returns, so that top -H, /proc and debuggers tell
+     * it from the program's threads. */
+    (void)pthread_setname_np(s->thread, "pyrometer");
     s->thread_alive = 1;
     atomic_store(&s->running, 1);
     return 0;
