@@ -262,6 +262,24 @@ def test_threads_in_process():
     assert rows[2][0] == 4 * 101 and rows[3][0] == 400 and rows[5][0] == 200
 
 
+def test_threads_when_the_frame_evaluation_hook_is_taken():
+    """3.9-3.11: while another session holds the frame-evaluation hook, the
+    line tracer falls back to the trace hook on every thread, threads started
+    later included (through threading's hook); same exact hits, and
+    everything put back at disable()."""
+    if MON:
+        pytest.skip("sys.monitoring on 3.12+")
+    holder = pyrometer.Profile(builtins=False)
+    holder.enable()
+    try:
+        test_threads_in_process()
+        assert sys.gettrace() is None
+        assert threading._trace_hook is None
+    finally:
+        holder.disable()
+    assert holder._tracer.hook == "eval"
+
+
 # ---- the LineProfiler API -------------------------------------------------------------
 
 

@@ -98,8 +98,8 @@ static struct PyModuleDef module_def = {
 
 PyMODINIT_FUNC PyInit__native(void)
 {
-    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_tracer_types_ready() < 0 ||
-        pm_lines_types_ready() < 0)
+    if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_hook_type_ready() < 0 ||
+        PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_LineTracerType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)

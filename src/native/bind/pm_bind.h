@@ -18,13 +18,36 @@ typedef struct {
 
 extern PyTypeObject pm_ProfileType;
 extern PyTypeObject pm_SamplerType;
+/* A hook object (pm_bind_hooks.c): what the calls and lines tracers hand
+ * the interpreter.  3.12+: a sys.monitoring callback (vc).  3.9-3.11: the
+ * object threading gives a new thread, which puts cfunc in its place. */
+typedef struct {
+    PyObject_HEAD
+    vectorcallfunc vc;   /* 3.12+: the callback */
+    PyObject *owner;     /* the tracer, borrowed: it orphans its hooks before it goes */
+    const int *enabled;  /* the owner's flag: a new thread gets cfunc only while it is set */
+    int kind;            /* the owner's event family */
+    Py_tracefunc cfunc;  /* 3.9-3.11: the owner's C hook, installed ... */
+    int trace;           /* ... as the trace (1) or the profile (0) hook */
+} pm_HookObject;
+int pm_hook_type_ready(void);
+PyObject *pm_hook_new(PyObject *owner, const int *enabled, int kind, vectorcallfunc vc, Py_tracefunc cfunc,
+                      int trace);
+/* The owner is going away: the hook passes no more events to it. */
+void pm_hook_orphan(PyObject *hook);
+#if PY_VERSION_HEX < 0x030C0000
+/* The hook's cfunc on every other thread, and through threading's hook on
+ * threads started later; threading's previous hook is kept in *prev. */
+void pm_hooks_set_everywhere(PyObject *hook, PyObject **prev);
+/* The hook's cfunc off every thread that has it for its owner, the calling
+ * one included; with prev, threading's hook goes back to *prev (or None).
+ * The caller's exception state is left as it was. */
+void pm_hooks_clear(PyObject *hook, PyObject **prev);
+#endif
+
 extern PyTypeObject pm_TracerType;
-/* Readies the Tracer type and its hook type (0 or -1). */
-int pm_tracer_types_ready(void);
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
 extern PyTypeObject pm_LineTracerType;
-/* Readies the LineTracer type and its hook type (0 or -1). */
-int pm_lines_types_ready(void);
 PyObject *pm_bind_line_rows(PyObject *self, PyObject *args);
 
 /* Returns a new Profile object owning p (NULL and an exception on error). */

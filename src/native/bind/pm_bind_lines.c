@@ -22,8 +22,7 @@
  *        from targets get f_trace_lines = 0 at their call event so they
  *        cause no line events.  When another frame-evaluation hook is in
  *        place: the trace hook on every thread, later threads through
- *        threading.settrace with an installer object that swaps itself for
- *        the C hook on its first event. */
+ *        threading.settrace (pm_bind_hooks.c). */
 #include "pm_bind.h"
 
 #include <frameobject.h>
@@ -42,13 +41,6 @@ enum {
 enum { K_START, K_RETURN, K_UNWIND, K_LINE, K_COUNT };
 
 typedef struct pm_LineTracerObject pm_LineTracerObject;
-
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vc;
-    pm_LineTracerObject *tracer; /* borrowed: the tracer clears it first */
-    int kind;
-} pm_LHookObject;
 
 struct pm_LineTracerObject {
     PyObject_HEAD
@@ -214,8 +206,8 @@ static inline void on_leave(pm_LineTracerObject *self, PyCodeObject *co)
 static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw)
 {
     (void)kw;
-    pm_LHookObject *h = (pm_LHookObject *)op;
-    pm_LineTracerObject *self = h->tracer;
+    pm_HookObject *h = (pm_HookObject *)op;
+    pm_LineTracerObject *self = (pm_LineTracerObject *)h->owner;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     if (!self || !self->enabled || n < 2 || !PyCode_Check(args[0]))
         Py_RETURN_NONE;
@@ -382,65 +374,13 @@ static int in_target_now(pm_LineTracerObject *self)
 }
 #endif
 
-/* ---- the hook objects ------------------------------------------------------------ */
-
-static void LHook_dealloc(pm_LHookObject *h) { PyObject_Free(h); }
-
-/* 3.9-3.11 new threads: threading's bootstrap calls sys.settrace(hook); on
- * the first event the hook puts the C hook in its place and passes the
- * event on. */
-static PyObject *LHook_call(PyObject *op, PyObject *args, PyObject *kw)
-{
-    (void)kw;
-    pm_LHookObject *h = (pm_LHookObject *)op;
-    pm_LineTracerObject *self = h->tracer;
-    PyObject *frame, *event, *arg;
-    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
-        return NULL;
-#if !PM_MON
-    if (self && self->enabled) {
-        PyEval_SetTrace(trace_hook, (PyObject *)self);
-        const char *ev = PyUnicode_Check(event) ? PyUnicode_AsUTF8(event) : "";
-        if (ev && strcmp(ev, "call") == 0 && PyFrame_Check(frame))
-            trace_hook((PyObject *)self, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
-    } else {
-        PyEval_SetTrace(NULL, NULL);
-    }
-#else
-    (void)self;
-#endif
-    Py_RETURN_NONE;
-}
-
-static PyTypeObject pm_LHookType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyrometer._native._LineTracerHook",
-    .tp_basicsize = sizeof(pm_LHookObject),
-    .tp_dealloc = (destructor)LHook_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT
-#if PM_MON
-                | Py_TPFLAGS_HAVE_VECTORCALL
-#endif
-    ,
-#if PM_MON
-    .tp_vectorcall_offset = offsetof(pm_LHookObject, vc),
-#endif
-    .tp_call = LHook_call,
-};
-
 static PyObject *new_hook(pm_LineTracerObject *self, int kind)
 {
-    pm_LHookObject *h = PyObject_New(pm_LHookObject, &pm_LHookType);
-    if (!h)
-        return NULL;
 #if PM_MON
-    h->vc = hook_call;
+    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_call, NULL, 1);
 #else
-    h->vc = NULL;
+    return pm_hook_new((PyObject *)self, &self->enabled, kind, NULL, trace_hook, 1);
 #endif
-    h->tracer = self;
-    h->kind = kind;
-    return (PyObject *)h;
 }
 
 /* ---- the LineTracer type ------------------------------------------------------------ */
@@ -487,15 +427,11 @@ static void LT_dealloc(pm_LineTracerObject *self)
 #if !PM_MON
         if (self->gated)
             pm_evalhook_remove(self);
-        PyThreadState *me = PyThreadState_Get();
-        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
-            if (ts->c_traceobj == (PyObject *)self)
-                set_trace(ts, NULL);
+        pm_hooks_clear(self->hooks[K_START], self->all_threads && !self->gated ? &self->prev_thread_hook : NULL);
 #endif
     }
     for (int k = 0; k < K_COUNT; k++) {
-        if (self->hooks[k])
-            ((pm_LHookObject *)self->hooks[k])->tracer = NULL;
+        pm_hook_orphan(self->hooks[k]);
         Py_XDECREF(self->hooks[k]);
     }
     pm_lines_free(self->L);
@@ -627,20 +563,8 @@ static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
         Py_RETURN_NONE;
     }
     self->enabled = 1;
-    if (self->all_threads) {
-        PyObject *threading = PyImport_ImportModule("threading");
-        if (threading) {
-            Py_XSETREF(self->prev_thread_hook, PyObject_GetAttrString(threading, "_trace_hook"));
-            PyErr_Clear();
-            Py_XDECREF(PyObject_CallMethod(threading, "settrace", "O", self->hooks[K_START]));
-            Py_DECREF(threading);
-        }
-        PyErr_Clear();
-        PyThreadState *me = PyThreadState_Get();
-        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
-            if (ts != me && _PyEval_SetTrace(ts, trace_hook, (PyObject *)self) < 0)
-                PyErr_Clear();
-    }
+    if (self->all_threads)
+        pm_hooks_set_everywhere(self->hooks[K_START], &self->prev_thread_hook);
     if (_PyEval_SetTrace(PyThreadState_Get(), trace_hook, (PyObject *)self) < 0) {
         self->enabled = 0;
         return NULL;
@@ -667,27 +591,9 @@ static PyObject *LT_disable(pm_LineTracerObject *self, PyObject *noargs)
     if (rc != 0 || !r)
         return NULL;
 #else
-    PyThreadState *me = PyThreadState_Get();
-    if (self->gated) {
+    if (self->gated)
         pm_evalhook_remove(self);
-        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
-            if (ts->c_traceobj == (PyObject *)self && _PyEval_SetTrace(ts, NULL, NULL) < 0)
-                PyErr_Clear();
-    } else if (self->all_threads) {
-        PyObject *threading = PyImport_ImportModule("threading");
-        if (threading) {
-            Py_XDECREF(PyObject_CallMethod(threading, "settrace", "O",
-                                           self->prev_thread_hook ? self->prev_thread_hook : Py_None));
-            Py_DECREF(threading);
-        }
-        PyErr_Clear();
-        Py_CLEAR(self->prev_thread_hook);
-        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
-            if (ts != me && ts->c_traceobj == (PyObject *)self && _PyEval_SetTrace(ts, NULL, NULL) < 0)
-                PyErr_Clear();
-    }
-    if (me->c_traceobj == (PyObject *)self)
-        _PyEval_SetTrace(me, NULL, NULL);
+    pm_hooks_clear(self->hooks[K_START], self->all_threads && !self->gated ? &self->prev_thread_hook : NULL);
     self->enabled = 0;
     pm_lines_flush(self->L, pm_clock_now());
 #endif
@@ -816,10 +722,6 @@ PyTypeObject pm_LineTracerType = {
     .tp_new = LT_new,
 };
 
-int pm_lines_types_ready(void)
-{
-    return PyType_Ready(&pm_LHookType) < 0 || PyType_Ready(&pm_LineTracerType) < 0 ? -1 : 0;
-}
 
 /* line_rows(profile, thread=None) -> [(frame, line, hits, time_ns)] of a lines
  * profile's model, merged over threads, sorted by (frame, line). */

@@ -13,8 +13,7 @@
  *        other threads.  Otherwise, or when another frame-evaluation hook
  *        is in place: the C profile hook (PyEval_SetProfile), on the calling
  *        thread or (all_threads) on every thread plus threads started later
- *        through threading.setprofile with an installer object that swaps
- *        itself for the C hook on its first event. */
+ *        through threading.setprofile (pm_bind_hooks.c). */
 #include "pm_bind.h"
 
 #include <frameobject.h>
@@ -35,13 +34,6 @@ enum {
 enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_COUNT };
 
 typedef struct pm_TracerObject pm_TracerObject;
-
-typedef struct {
-    PyObject_HEAD
-    vectorcallfunc vc;
-    pm_TracerObject *tracer; /* borrowed: the tracer unregisters us first */
-    int kind;
-} pm_HookObject;
 
 struct pm_TracerObject {
     PyObject_HEAD
@@ -296,7 +288,7 @@ static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, P
 {
     (void)kw;
     pm_HookObject *h = (pm_HookObject *)op;
-    pm_TracerObject *self = h->tracer;
+    pm_TracerObject *self = (pm_TracerObject *)h->owner;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     if (!self || !self->enabled || n < 1)
         Py_RETURN_NONE;
@@ -336,8 +328,7 @@ static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, P
     }
     Py_RETURN_NONE;
 }
-#endif
-
+#else
 static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     pm_TracerObject *self = (pm_TracerObject *)obj;
@@ -371,7 +362,6 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
     return 0;
 }
 
-#if !PM_MON
 /* The frame-evaluation hook's events: the token is the depth after the push,
  * so a leave that does not match the stack (after an OOM) pops nothing. */
 static long eval_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
@@ -399,61 +389,13 @@ static void eval_leave(void *ctx, long token)
 }
 #endif
 
-/* ---- the hook objects ---------------------------------------------------- */
-
-static void Hook_dealloc(pm_HookObject *h) { PyObject_Free(h); }
-
-/* 3.9-3.11 new threads: threading's bootstrap calls sys.setprofile(hook);
- * on the first event, the hook puts the C hook in its place and passes the
- * event on. */
-static PyObject *Hook_call(PyObject *op, PyObject *args, PyObject *kw)
-{
-    (void)kw;
-    pm_HookObject *h = (pm_HookObject *)op;
-    pm_TracerObject *self = h->tracer;
-    PyObject *frame, *event, *arg;
-    if (!PyArg_ParseTuple(args, "OOO", &frame, &event, &arg))
-        return NULL;
-    if (self && self->enabled) {
-        PyEval_SetProfile(profile_hook, (PyObject *)self);
-        const char *ev = PyUnicode_Check(event) ? PyUnicode_AsUTF8(event) : "";
-        if (ev && strcmp(ev, "call") == 0 && PyFrame_Check(frame))
-            profile_hook((PyObject *)self, (PyFrameObject *)frame, PyTrace_CALL, Py_None);
-    } else {
-        PyEval_SetProfile(NULL, NULL);
-    }
-    Py_RETURN_NONE;
-}
-
-static PyTypeObject pm_HookType = {
-    PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "pyrometer._native._TracerHook",
-    .tp_basicsize = sizeof(pm_HookObject),
-    .tp_dealloc = (destructor)Hook_dealloc,
-    .tp_flags = Py_TPFLAGS_DEFAULT
-#if PM_MON
-                | Py_TPFLAGS_HAVE_VECTORCALL
-#endif
-    ,
-#if PM_MON
-    .tp_vectorcall_offset = offsetof(pm_HookObject, vc),
-#endif
-    .tp_call = Hook_call,
-};
-
 static PyObject *new_hook(pm_TracerObject *self, int kind)
 {
-    pm_HookObject *h = PyObject_New(pm_HookObject, &pm_HookType);
-    if (!h)
-        return NULL;
 #if PM_MON
-    h->vc = hook_call;
+    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_call, NULL, 0);
 #else
-    h->vc = NULL;
+    return pm_hook_new((PyObject *)self, &self->enabled, kind, NULL, profile_hook, 0);
 #endif
-    h->tracer = self;
-    h->kind = kind;
-    return (PyObject *)h;
 }
 
 /* ---- the Tracer type ------------------------------------------------------ */
@@ -514,12 +456,11 @@ static void Tracer_dealloc(pm_TracerObject *self)
         if (self->evalhook)
             pm_evalhook_remove(self);
         else
-            PyEval_SetProfile(NULL, NULL);
+            pm_hooks_clear(self->hooks[K_START], self->all_threads ? &self->prev_thread_hook : NULL);
 #endif
     }
     for (int k = 0; k < K_COUNT; k++) {
-        if (self->hooks[k])
-            ((pm_HookObject *)self->hooks[k])->tracer = NULL;
+        pm_hook_orphan(self->hooks[k]);
         Py_XDECREF(self->hooks[k]);
     }
     pm_tracer_free(self->t);
@@ -634,20 +575,8 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         }
     }
     self->enabled = 1;
-    if (self->all_threads) {
-        PyObject *threading = PyImport_ImportModule("threading");
-        if (threading) {
-            Py_XSETREF(self->prev_thread_hook, PyObject_GetAttrString(threading, "_profile_hook"));
-            PyErr_Clear();
-            Py_XDECREF(PyObject_CallMethod(threading, "setprofile", "O", self->hooks[K_START]));
-            Py_DECREF(threading);
-        }
-        PyErr_Clear();
-        PyThreadState *me = PyThreadState_Get();
-        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
-            if (ts != me && _PyEval_SetProfile(ts, profile_hook, (PyObject *)self) < 0)
-                PyErr_Clear();
-    }
+    if (self->all_threads)
+        pm_hooks_set_everywhere(self->hooks[K_START], &self->prev_thread_hook);
     if (_PyEval_SetProfile(PyThreadState_Get(), profile_hook, (PyObject *)self) < 0) {
         self->enabled = 0;
         return NULL;
@@ -690,24 +619,10 @@ static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
     if (rc != 0 || !r)
         return NULL;
 #else
-    PyThreadState *me = PyThreadState_Get();
-    if (self->evalhook) {
+    if (self->evalhook)
         pm_evalhook_remove(self);
-    } else if (self->all_threads) {
-        PyObject *threading = PyImport_ImportModule("threading");
-        if (threading) {
-            Py_XDECREF(PyObject_CallMethod(threading, "setprofile", "O",
-                                           self->prev_thread_hook ? self->prev_thread_hook : Py_None));
-            Py_DECREF(threading);
-        }
-        PyErr_Clear();
-        Py_CLEAR(self->prev_thread_hook);
-        for (PyThreadState *ts = PyInterpreterState_ThreadHead(me->interp); ts; ts = PyThreadState_Next(ts))
-            if (ts != me && ts->c_profileobj == (PyObject *)self && _PyEval_SetProfile(ts, NULL, NULL) < 0)
-                PyErr_Clear();
-    }
-    if (!self->evalhook && me->c_profileobj == (PyObject *)self)
-        _PyEval_SetProfile(me, NULL, NULL);
+    else
+        pm_hooks_clear(self->hooks[K_START], self->all_threads ? &self->prev_thread_hook : NULL);
     self->enabled = 0;
     flush(self);
 #endif
@@ -868,7 +783,6 @@ PyTypeObject pm_TracerType = {
     .tp_new = Tracer_new,
 };
 
-int pm_tracer_types_ready(void) { return PyType_Ready(&pm_HookType) < 0 || PyType_Ready(&pm_TracerType) < 0 ? -1 : 0; }
 
 /* call_stats(profile, calls_metric="calls", time_metric="time", thread=None)
  * -> (funcs, edges) from a calls profile's model (e.g. one read from a file). */
