@@ -31,6 +31,14 @@ typedef struct {
     int trace;           /* ... as the trace (1) or the profile (0) hook */
 } pm_HookObject;
 int pm_hook_type_ready(void);
+/* A vectorcall callback that is dispatch(op, args, nargsf, kind) with kind a
+ * constant: one per kind, so dispatch's switch folds away on hot events. */
+#define PM_HOOK_FN(name, dispatch, kind)                                                   \
+    static PyObject *name(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw) \
+    {                                                                                      \
+        (void)kw;                                                                          \
+        return dispatch(op, args, nargsf, kind);                                           \
+    }
 PyObject *pm_hook_new(PyObject *owner, const int *enabled, int kind, vectorcallfunc vc, Py_tracefunc cfunc,
                       int trace);
 /* The owner is going away: the hook passes no more events to it. */

@@ -195,24 +195,40 @@ static inline void on_line(pm_LineTracerObject *self, pm_id fr, PyCodeObject *co
     pm_lines_line(ts, line, pm_clock_now());
 }
 
-static inline void on_leave(pm_LineTracerObject *self, PyCodeObject *co)
+/* The code on top of the thread's activations: a target (only targets are
+ * pushed), so its events need no look-up. */
+static inline pm_lthread *running(pm_LineTracerObject *self, PyCodeObject *co)
 {
     pm_lthread *ts = thread_state(self);
-    if (ts && ts->depth && ts->stack[ts->depth - 1].key == co)
+    return ts && ts->depth && ts->stack[ts->depth - 1].key == co ? ts : NULL;
+}
+
+static inline void on_leave(pm_LineTracerObject *self, PyCodeObject *co)
+{
+    pm_lthread *ts = running(self, co);
+    if (ts)
         pm_lines_leave(ts, pm_clock_now());
 }
 
 #if PM_MON
-static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw)
+/* The line number of a LINE event: a small int, read without a call. */
+static inline long line_of(PyObject *o)
 {
-    (void)kw;
-    pm_HookObject *h = (pm_HookObject *)op;
-    pm_LineTracerObject *self = (pm_LineTracerObject *)h->owner;
+    if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o))
+        return (long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+    return PyLong_AsLong(o);
+}
+
+/* The callbacks' body: one callback per kind below (PM_HOOK_FN). */
+static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nargsf, int kind)
+{
+    pm_LineTracerObject *self = (pm_LineTracerObject *)((pm_HookObject *)op)->owner;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     if (!self || !self->enabled || n < 2 || !PyCode_Check(args[0]))
         Py_RETURN_NONE;
     PyCodeObject *co = (PyCodeObject *)args[0];
-    switch (h->kind) {
+    pm_lthread *ts;
+    switch (kind) {
     case K_START: { /* PY_START (global or local), PY_RESUME, PY_THROW */
         pm_id fr = frame_of(self, co);
         if (fr == PM_LINES_OUT) {
@@ -226,34 +242,43 @@ static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, P
         break;
     }
     case K_LINE: {
+        long line = line_of(args[1]);
+        if (line <= 0 || line > INT32_MAX) {
+            PyErr_Clear();
+            break;
+        }
+        if ((ts = running(self, co))) {
+            pm_lines_line(ts, (int)line, pm_clock_now());
+            break;
+        }
         pm_id fr = pm_lines_key_find(self->L, co);
         if (fr == PM_LINES_OUT || fr == PM_NONE) {
             Py_INCREF(self->disable_obj);
             return self->disable_obj;
         }
-        long line = PyLong_AsLong(args[1]);
-        if (line <= 0 || line > INT32_MAX) {
-            PyErr_Clear();
-            break;
-        }
         on_line(self, fr, co, (int)line);
         break;
     }
-    case K_RETURN: { /* PY_RETURN, PY_YIELD (local) */
-        pm_id fr = pm_lines_key_find(self->L, co);
-        if (fr == PM_LINES_OUT) {
+    case K_RETURN: /* PY_RETURN, PY_YIELD (local) */
+        if ((ts = running(self, co))) {
+            pm_lines_leave(ts, pm_clock_now());
+        } else if (pm_lines_key_find(self->L, co) == PM_LINES_OUT) {
             Py_INCREF(self->disable_obj);
             return self->disable_obj;
         }
-        on_leave(self, co);
         break;
-    }
     case K_UNWIND: /* global: any code */
         on_leave(self, co);
         break;
     }
     Py_RETURN_NONE;
 }
+
+PM_HOOK_FN(hook_start, dispatch, K_START)
+PM_HOOK_FN(hook_return, dispatch, K_RETURN)
+PM_HOOK_FN(hook_unwind, dispatch, K_UNWIND)
+PM_HOOK_FN(hook_line, dispatch, K_LINE)
+static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_return, hook_unwind, hook_line};
 #endif
 
 #if !PM_MON
@@ -302,6 +327,11 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
         break;
     }
     case PyTrace_LINE: {
+        pm_lthread *ts = running(self, co);
+        if (ts) {
+            pm_lines_line(ts, frame_line(frame), pm_clock_now());
+            break;
+        }
         pm_id fr = frame_of(self, co);
         if (fr == PM_LINES_OUT) {
             if (skip_lines(frame) != 0)
@@ -377,7 +407,7 @@ static int in_target_now(pm_LineTracerObject *self)
 static PyObject *new_hook(pm_LineTracerObject *self, int kind)
 {
 #if PM_MON
-    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_call, NULL, 1);
+    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_fns[kind], NULL, 1);
 #else
     return pm_hook_new((PyObject *)self, &self->enabled, kind, NULL, trace_hook, 1);
 #endif

@@ -227,6 +227,12 @@ static pm_id cfunc_frame_slow(pm_TracerObject *self, PyObject *fn)
 /* Returns 1 when the code is out of scope (3.12+: DISABLE). */
 static inline int on_enter(pm_TracerObject *self, void *key, PyObject *obj, int is_c)
 {
+    pm_tthread *ts = thread_state(self);
+    pm_id node = ts ? pm_tracer_cached(self->t, ts, key) : PM_NONE;
+    if (node != PM_NONE) { /* the usual case: no look-up */
+        pm_tracer_push(self->t, ts, key, node, now(self));
+        return 0;
+    }
     pm_id fr = pm_tracer_key_find(self->t, key);
     if (fr == PM_NONE) {
         fr = is_c ? cfunc_frame_slow(self, obj) : code_frame_slow(self, (PyCodeObject *)obj);
@@ -235,19 +241,22 @@ static inline int on_enter(pm_TracerObject *self, void *key, PyObject *obj, int 
     }
     if (fr == PM_TRACER_OUT)
         return 1;
-    pm_tthread *ts = thread_state(self);
     if (!ts)
         return 0;
-    pm_tracer_enter(self->t, ts, fr, now(self));
+    pm_tracer_enter(self->t, ts, key, fr, now(self));
     return 0;
 }
 
 static inline int on_leave(pm_TracerObject *self, void *key)
 {
+    pm_tthread *ts = thread_state(self);
+    if (ts && ts->depth && ts->stack[ts->depth - 1].key == key) { /* the usual case: no look-up */
+        pm_tracer_leave(self->t, ts, now(self));
+        return 0;
+    }
     pm_id fr = pm_tracer_key_find(self->t, key);
     if (fr == PM_TRACER_OUT)
         return 1;
-    pm_tthread *ts = thread_state(self);
     if (!ts || ts->depth == 0)
         return 0;
     if (fr == PM_NONE) { /* cProfile: pop without figures, no clock read */
@@ -284,15 +293,14 @@ static PyObject *as_cfunc(PyObject *callable, PyObject *arg0)
 
 static PyObject *mon_missing;
 
-static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, PyObject *kw)
+/* The callbacks' body: one callback per kind below (PM_HOOK_FN). */
+static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nargsf, int kind)
 {
-    (void)kw;
-    pm_HookObject *h = (pm_HookObject *)op;
-    pm_TracerObject *self = (pm_TracerObject *)h->owner;
+    pm_TracerObject *self = (pm_TracerObject *)((pm_HookObject *)op)->owner;
     Py_ssize_t n = PyVectorcall_NARGS(nargsf);
     if (!self || !self->enabled || n < 1)
         Py_RETURN_NONE;
-    switch (h->kind) {
+    switch (kind) {
     case K_START:
         if (on_enter(self, args[0], args[0], 0)) {
             Py_INCREF(self->disable_obj);
@@ -317,7 +325,7 @@ static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, P
             PyObject *a0 = args[3] == mon_missing ? NULL : args[3];
             PyObject *fn = as_cfunc(args[2], a0);
             if (fn) {
-                if (h->kind == K_CCALL)
+                if (kind == K_CCALL)
                     on_enter(self, ((PyCFunctionObject *)fn)->m_ml, fn, 1);
                 else
                     on_leave(self, ((PyCFunctionObject *)fn)->m_ml);
@@ -328,6 +336,14 @@ static PyObject *hook_call(PyObject *op, PyObject *const *args, size_t nargsf, P
     }
     Py_RETURN_NONE;
 }
+
+PM_HOOK_FN(hook_start, dispatch, K_START)
+PM_HOOK_FN(hook_throw, dispatch, K_THROW)
+PM_HOOK_FN(hook_return, dispatch, K_RETURN)
+PM_HOOK_FN(hook_unwind, dispatch, K_UNWIND)
+PM_HOOK_FN(hook_ccall, dispatch, K_CCALL)
+PM_HOOK_FN(hook_cret, dispatch, K_CRET)
+static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_throw, hook_return, hook_unwind, hook_ccall, hook_cret};
 #else
 static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -369,14 +385,21 @@ static long eval_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
     pm_TracerObject *self = (pm_TracerObject *)ctx;
     if (!self->all_threads && tstate != self->owner)
         return 0;
-    pm_id fr = pm_tracer_key_find(self->t, co);
-    if (fr == PM_NONE && (fr = code_frame_slow(self, co)) == PM_NONE)
-        return 0;
-    pm_tthread *ts = fr == PM_TRACER_OUT ? NULL : thread_state(self);
+    pm_tthread *ts = thread_state(self);
     if (!ts)
         return 0;
     uint32_t before = ts->depth;
-    pm_tracer_enter(self->t, ts, fr, pm_clock_now());
+    pm_id node = pm_tracer_cached(self->t, ts, co);
+    if (node != PM_NONE) {
+        pm_tracer_push(self->t, ts, co, node, pm_clock_now());
+    } else {
+        pm_id fr = pm_tracer_key_find(self->t, co);
+        if (fr == PM_NONE && (fr = code_frame_slow(self, co)) == PM_NONE)
+            return 0;
+        if (fr == PM_TRACER_OUT)
+            return 0;
+        pm_tracer_enter(self->t, ts, co, fr, pm_clock_now());
+    }
     return ts->depth > before ? (long)ts->depth : 0;
 }
 
@@ -392,7 +415,7 @@ static void eval_leave(void *ctx, long token)
 static PyObject *new_hook(pm_TracerObject *self, int kind)
 {
 #if PM_MON
-    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_call, NULL, 0);
+    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_fns[kind], NULL, 0);
 #else
     return pm_hook_new((PyObject *)self, &self->enabled, kind, NULL, profile_hook, 0);
 #endif

@@ -95,6 +95,7 @@ void pm_tracer_free(pm_tracer *t)
     free(t->slots);
     free(t->calls);
     free(t->ticks);
+    free(t->last);
     free(t);
 }
 
@@ -184,21 +185,26 @@ int pm_tracer_grow_nodes(pm_tracer *t, pm_id node)
     if (!nt)
         return -1;
     t->ticks = nt;
+    pm_tlast *nl = realloc(t->last, ncap * sizeof *nl);
+    if (!nl)
+        return -1;
+    t->last = nl;
     memset(t->calls + t->node_cap, 0, (ncap - t->node_cap) * sizeof *nc);
     memset(t->ticks + t->node_cap, 0, (ncap - t->node_cap) * sizeof *nt);
+    for (uint32_t i = t->node_cap; i < ncap; i++)
+        t->last[i] = (pm_tlast){NULL, PM_NONE};
     t->node_cap = ncap;
     return 0;
 }
 
-pm_id pm_tracer_child_slow(pm_tracer *t, pm_tthread *ts, pm_tctx *parent, pm_id frame)
+pm_id pm_tracer_child_slow(pm_tracer *t, pm_id node, const void *key, pm_id frame)
 {
-    (void)ts;
-    pm_id node = pm_node_child(t->p, parent->node, frame, 0);
-    if (node != PM_NONE) {
-        parent->last_frame = frame;
-        parent->last_node = node;
-    }
-    return node;
+    pm_id child = pm_node_child(t->p, node, frame, 0);
+    if (child == PM_NONE || (child >= t->node_cap && pm_tracer_grow_nodes(t, child) != 0))
+        return PM_NONE;
+    if (node < t->node_cap)
+        t->last[node] = (pm_tlast){key, child};
+    return child;
 }
 
 int pm_tracer_commit(pm_tracer *t, double callee_bias_ns, double caller_bias_ns)

@@ -26,12 +26,19 @@
 #define PM_TRACER_OUT (PM_NONE - 1u)
 
 typedef struct {
+    const void *key;   /* what entered (a return of the same key needs no look-up) */
     pm_id node;        /* trie node of this call path */
     int64_t t0;        /* clock at entry (ticks) */
     int64_t subt;      /* inclusive ticks of finished sub-calls */
-    pm_id last_frame;  /* one-entry cache: last child frame pushed from here */
-    pm_id last_node;   /*   ... and its node */
 } pm_tctx;
+
+/* One-entry cache per node: the key last entered from it and its child.
+ * Per node, not per open call, so it outlives the call: a recursion or a
+ * loop calling the same function finds its child with no look-up at all. */
+typedef struct {
+    const void *key;
+    pm_id child;
+} pm_tlast;
 
 typedef struct {
     pm_id thread;      /* model thread index */
@@ -53,6 +60,7 @@ typedef struct pm_tracer {
     uint32_t slot_cap, slot_used;
     /* per node: calls and self ticks, indexed by node id */
     int64_t *calls, *ticks;
+    pm_tlast *last;
     uint32_t node_cap;
     pm_tthread **threads;
     uint32_t nthreads, threads_cap;
@@ -70,7 +78,9 @@ pm_tthread *pm_tracer_thread(pm_tracer *t, uint64_t ident, uint64_t native_id);
 /* Grows the stack / node arrays; -1 on OOM (the event is then dropped). */
 int pm_tracer_grow_stack(pm_tthread *ts);
 int pm_tracer_grow_nodes(pm_tracer *t, pm_id node);
-pm_id pm_tracer_child_slow(pm_tracer *t, pm_tthread *ts, pm_tctx *parent, pm_id frame);
+/* The child of node for frame, found or added in the trie and remembered as
+ * node's last child, entered by key (PM_NONE: OOM). */
+pm_id pm_tracer_child_slow(pm_tracer *t, pm_id node, const void *key, pm_id frame);
 /* Writes calls and self time (ns, less callee_bias_ns per call and
  * caller_bias_ns per sub-call, floored at 0) into the model's metrics
  * "calls" and "time".  Leaves the tracer's own figures untouched. */
@@ -117,28 +127,40 @@ static inline pm_id pm_tracer_key_find(const pm_tracer *t, const void *key)
     }
 }
 
-/* cProfile's initContext: the clock is read by the caller just before. */
-static inline void pm_tracer_enter(pm_tracer *t, pm_tthread *ts, pm_id frame, int64_t now)
+/* The node a call of key from the top call goes to, when key is the last
+ * one entered from there; else PM_NONE (find key's frame, pm_tracer_enter). */
+static inline pm_id pm_tracer_cached(const pm_tracer *t, const pm_tthread *ts, const void *key)
 {
-    if (ts->depth == ts->cap && pm_tracer_grow_stack(ts) != 0)
-        return;
-    pm_id node;
-    if (ts->depth == 0) {
-        node = pm_node_child(t->p, ts->root, frame, 0);
-    } else {
-        pm_tctx *up = &ts->stack[ts->depth - 1];
-        node = up->last_frame == frame ? up->last_node : pm_tracer_child_slow(t, ts, up, frame);
-    }
-    if (node == PM_NONE || (node >= t->node_cap && pm_tracer_grow_nodes(t, node) != 0)) {
+    /* Every node on a stack is below node_cap (checked when pushed). */
+    pm_id up = ts->depth ? ts->stack[ts->depth - 1].node : ts->root;
+    return up < t->node_cap && t->last[up].key == key ? t->last[up].child : PM_NONE;
+}
+
+/* cProfile's initContext for a call of key to node (pm_tracer_cached); the
+ * clock is read by the caller just before. */
+static inline void pm_tracer_push(pm_tracer *t, pm_tthread *ts, const void *key, pm_id node, int64_t now)
+{
+    if (ts->depth == ts->cap && pm_tracer_grow_stack(ts) != 0) {
         t->oom = 1;
         return;
     }
     pm_tctx *c = &ts->stack[ts->depth++];
+    c->key = key;
     c->node = node;
     c->t0 = now;
     c->subt = 0;
-    c->last_frame = PM_NONE;
-    c->last_node = PM_NONE;
+}
+
+/* The same for key's frame (known, in scope) when the cache missed. */
+static inline void pm_tracer_enter(pm_tracer *t, pm_tthread *ts, const void *key, pm_id frame, int64_t now)
+{
+    pm_id up = ts->depth ? ts->stack[ts->depth - 1].node : ts->root;
+    pm_id node = pm_tracer_child_slow(t, up, key, frame);
+    if (node == PM_NONE) {
+        t->oom = 1;
+        return;
+    }
+    pm_tracer_push(t, ts, key, node, now);
 }
 
 /* cProfile's Stop for the top context (the stack must not be empty). */
