@@ -243,3 +243,16 @@ def test_output_written_where_asked_even_if_program_chdirs(tmp_path):
     assert proc.returncode == 0, proc.stderr
     assert out.exists() and not (work / "rel.pyro").exists()
     assert pyrometer_lines(proc.stderr) == ["pyrometer: wrote rel.pyro"]
+
+
+def test_command_line_is_quoted_as_shlex_quotes():
+    """The recorded command line reads back with shlex.split (quoted by
+    shlex's rule without importing it at start-up)."""
+    import shlex
+
+    from pyrometer import _env
+
+    argv = ["pyrometer", "run", "", "a b", "it's", "x$y", "é", "a/b.c:d=e,f@g%h+i-j", "tab\there", "new\nline"]
+    line = _env.command_line(argv)
+    assert line == " ".join(shlex.quote(a) for a in argv)
+    assert shlex.split(line) == argv

@@ -9,7 +9,6 @@ import functools
 import math
 import os
 import sys
-import tempfile
 import threading
 import time
 
@@ -114,6 +113,8 @@ def format_for_path(path, format=None):
 def _write_atomic(path, data):
     """Writes bytes beside path and renames them into place, like the native
     writers do.  OSError("cannot write PATH: reason") on failure."""
+    import tempfile  # here: its import costs more than the rest of start-up
+
     directory = os.path.dirname(os.path.abspath(path))
     try:
         fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")

@@ -310,8 +310,6 @@ def parse(argv):
 def _check_output(path):
     """Fails now, before the program runs, if path cannot be written: the
     directory must exist and accept a new file (actually tried)."""
-    import tempfile
-
     full = os.path.abspath(path)
     if os.path.isdir(full):
         raise Failure("cannot write %s: it is a directory" % path, EXIT_USAGE)
@@ -319,8 +317,10 @@ def _check_output(path):
     if not os.path.isdir(directory):
         what = "does not exist" if not os.path.exists(directory) else "is not a directory"
         raise Failure("cannot write %s: %s %s" % (path, directory, what), EXIT_USAGE)
+    # os.open, not tempfile (whose import costs more than the rest of start-up).
+    probe = os.path.join(directory, ".pyrometer-probe-%d-%s" % (os.getpid(), os.urandom(6).hex()))
     try:
-        fd, probe = tempfile.mkstemp(dir=directory, prefix=".pyrometer-probe-")
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except OSError as exc:
         raise Failure("cannot write %s: %s" % (path, exc.strerror or exc), EXIT_USAGE) from None
     os.close(fd)
@@ -428,12 +428,15 @@ def _has_main(path):
 
 
 def _is_zip(path):
+    """Whether Python would run path as a zip archive: its own test, the
+    zipimport hook (always loaded, unlike zipfile)."""
     if not os.path.isfile(path):
         return False
-    try:
-        import zipfile
+    import zipimport
 
-        return zipfile.is_zipfile(path)
+    try:
+        zipimport.zipimporter(path)
+        return True
     except Exception:
         return False
 
@@ -573,9 +576,10 @@ class _Session:
         self.started_ok = True
 
     # SIGTERM: if the program leaves SIGTERM alone, write the profile then
-    # die of SIGTERM as the program would have.
+    # die of SIGTERM as the program would have.  _signal is what signal wraps
+    # (the same handlers), without the enum import signal costs at start-up.
     def install_sigterm(self):
-        import signal
+        import _signal as signal
 
         try:
             if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
@@ -585,7 +589,7 @@ class _Session:
             pass  # not the main thread, or no SIGTERM on this platform
 
     def _uninstall_sigterm(self):
-        import signal
+        import _signal as signal
 
         if self.sigterm_installed:
             self.sigterm_installed = False
@@ -596,7 +600,7 @@ class _Session:
                 pass
 
     def _on_sigterm(self, signum, frame):
-        import signal
+        import _signal as signal
 
         if not self.finished and os.getpid() == self.pid:
             self.finish()
