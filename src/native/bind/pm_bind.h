@@ -26,7 +26,6 @@ typedef struct {
     vectorcallfunc vc;   /* 3.12+: the callback */
     PyObject *owner;     /* the tracer, borrowed: it orphans its hooks before it goes */
     const int *enabled;  /* the owner's flag: a new thread gets cfunc only while it is set */
-    int kind;            /* the owner's event family */
     Py_tracefunc cfunc;  /* 3.9-3.11: the owner's C hook, installed ... */
     int trace;           /* ... as the trace (1) or the profile (0) hook */
 } pm_HookObject;
@@ -39,8 +38,7 @@ int pm_hook_type_ready(void);
         (void)kw;                                                                          \
         return dispatch(op, args, nargsf, kind);                                           \
     }
-PyObject *pm_hook_new(PyObject *owner, const int *enabled, int kind, vectorcallfunc vc, Py_tracefunc cfunc,
-                      int trace);
+PyObject *pm_hook_new(PyObject *owner, const int *enabled, vectorcallfunc vc, Py_tracefunc cfunc, int trace);
 /* The owner is going away: the hook passes no more events to it. */
 void pm_hook_orphan(PyObject *hook);
 #if PY_VERSION_HEX < 0x030C0000

@@ -61,8 +61,7 @@ static PyTypeObject pm_HookType = {
 
 int pm_hook_type_ready(void) { return PyType_Ready(&pm_HookType); }
 
-PyObject *pm_hook_new(PyObject *owner, const int *enabled, int kind, vectorcallfunc vc, Py_tracefunc cfunc,
-                      int trace)
+PyObject *pm_hook_new(PyObject *owner, const int *enabled, vectorcallfunc vc, Py_tracefunc cfunc, int trace)
 {
     pm_HookObject *h = PyObject_New(pm_HookObject, &pm_HookType);
     if (!h)
@@ -70,7 +69,6 @@ PyObject *pm_hook_new(PyObject *owner, const int *enabled, int kind, vectorcallf
     h->vc = vc;
     h->owner = owner;
     h->enabled = enabled;
-    h->kind = kind;
     h->cfunc = cfunc;
     h->trace = trace;
     return (PyObject *)h;

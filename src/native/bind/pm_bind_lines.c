@@ -407,9 +407,10 @@ static int in_target_now(pm_LineTracerObject *self)
 static PyObject *new_hook(pm_LineTracerObject *self, int kind)
 {
 #if PM_MON
-    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_fns[kind], NULL, 1);
+    return pm_hook_new((PyObject *)self, &self->enabled, hook_fns[kind], NULL, 1);
 #else
-    return pm_hook_new((PyObject *)self, &self->enabled, kind, NULL, trace_hook, 1);
+    (void)kind; /* before 3.12 a hook only installs the C hook in new threads */
+    return pm_hook_new((PyObject *)self, &self->enabled, NULL, trace_hook, 1);
 #endif
 }
 

@@ -415,9 +415,10 @@ static void eval_leave(void *ctx, long token)
 static PyObject *new_hook(pm_TracerObject *self, int kind)
 {
 #if PM_MON
-    return pm_hook_new((PyObject *)self, &self->enabled, kind, hook_fns[kind], NULL, 0);
+    return pm_hook_new((PyObject *)self, &self->enabled, hook_fns[kind], NULL, 0);
 #else
-    return pm_hook_new((PyObject *)self, &self->enabled, kind, NULL, profile_hook, 0);
+    (void)kind; /* before 3.12 a hook only installs the C hook in new threads */
+    return pm_hook_new((PyObject *)self, &self->enabled, NULL, profile_hook, 0);
 #endif
 }
 
