@@ -1,4 +1,8 @@
 """Wall vs CPU time, and leaving idle samples out."""
+import os
+
+import pytest
+
 from conftest import all_stacks, names, profile_program, short
 
 
@@ -76,11 +80,28 @@ def test_no_idle_drops_the_sleeping_thread(tmp_path):
     assert inside >= 0.8 * total, (inside, total)
 
 
-def test_cpu_mode_charges_cpu_before_a_sleep_to_the_work(tmp_path):
+@pytest.fixture(params=["any_core", "one_core"])
+def cores(request):
+    """On one core the sampling thread preempts the program whenever it
+    ticks, so the thread it walks is often ready but not running."""
+    if request.param == "one_core":
+        before = os.sched_getaffinity(0)
+        os.sched_setaffinity(0, {min(before)})
+        try:
+            yield request.param
+        finally:
+            os.sched_setaffinity(0, before)
+    else:
+        yield request.param
+
+
+def test_cpu_mode_charges_cpu_before_a_sleep_to_the_work(tmp_path, cores):
     # Every 6 ms the thread works 3 ms, then sleeps 3 ms.  The tick that
     # finds it asleep also sees the CPU it used since the last tick, which
     # was used in work(), before it fell asleep: charged to rest(), that
-    # tail would be about a sixth of all CPU.  (Ticks delayed by several ms
+    # tail would be about a sixth of all CPU.  The tick that finds it back
+    # in work() charges the CPU since it woke to work(), even when the
+    # thread is not on the CPU at that moment.  (Ticks delayed by several ms
     # on a loaded machine blur this, hence the margins.)
     _, p = profile_program(tmp_path, "work_then_sleep.py", "1.5", options=["--mode", "cpu"])
     in_work, total = in_function(p, "MainThread", "work", "cpu")

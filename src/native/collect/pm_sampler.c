@@ -9,6 +9,7 @@
 #include "pm_sampler.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -478,15 +479,44 @@ static int unchanged(pm_sampler *s, const pm_slot *sl, const pm_tinfo *t, uint64
            back == sl->prev_raw[sl->prev_n - 2].addr;
 }
 
-/* CPU mode, a thread whose stack changed since the last tick: if it is off
- * the CPU now (its CPU clock stood still while we walked it), it is blocked
- * in what it runs now, and the CPU it used since the last tick was used
- * before it blocked, in what it ran then.  Charging that CPU to the blocking
- * call would give sleep() the tail of the work before it. */
-static int off_cpu_now(const pm_tinfo *t, uint64_t cpu_at_tick)
+/* Whether the kernel has thread tid waiting on something (sleeping, I/O,
+ * a lock) rather than running or ready to run: the state letter of
+ * /proc/TID/stat (any thread's tid works there, in any process).  -1 if it
+ * cannot be read. */
+static int thread_waiting(uint64_t tid)
+{
+    char path[48], buf[512];
+    snprintf(path, sizeof path, "/proc/%llu/stat", (unsigned long long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    /* "tid (comm) S ...": comm may hold spaces and parentheses. */
+    const char *end = strrchr(buf, ')');
+    if (!end || end[1] != ' ' || !end[2])
+        return -1;
+    return end[2] != 'R';
+}
+
+/* CPU mode, a thread whose stack changed since the last tick: if it is
+ * blocked now, it is blocked in what it runs now, and the CPU it used since
+ * the last tick was used before it blocked, in what it ran then.  Charging
+ * that CPU to the blocking call would give sleep() the tail of the work
+ * before it.  A CPU clock that stood still while we walked the thread is the
+ * cheap first test, but it also fits a thread that is ready and merely
+ * preempted — often by this sampling thread on the same core — and that
+ * thread's CPU belongs to what it runs now; the kernel's state tells the two
+ * apart. */
+static int blocked_now(const pm_tinfo *t, uint64_t cpu_at_tick)
 {
     uint64_t cpu;
-    return thread_cpu_ns(t->native_id, &cpu) == 0 && cpu == cpu_at_tick;
+    if (thread_cpu_ns(t->native_id, &cpu) != 0 || cpu != cpu_at_tick)
+        return 0;
+    return thread_waiting(t->native_id) != 0;
 }
 
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
@@ -546,7 +576,7 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
             keep = keep && !idle;
         if (keep) {
             pm_id at = leaf;
-            if (s->o.mode == PM_MODE_CPU && before != PM_NONE && before != leaf && off_cpu_now(t, cpu))
+            if (s->o.mode == PM_MODE_CPU && before != PM_NONE && before != leaf && blocked_now(t, cpu))
                 at = before;
             pm_node_add(s->model, at, s->m_samples, 1);
             pm_node_add(s->model, at, s->m_wall, (int64_t)dt);
