@@ -357,7 +357,7 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
     r[nr++] = (pm_region){slot, &again, 8, 0};
     uint64_t t0 = mono_ns();
     pm_space_readv(w->space, r, nr);
-    /* The second look, at once: the same memory again, for steady(). */
+    /* The second look, at once: the same memory again, for held(). */
     size_t n2 = nr - 2;
     pm_region *r2 = r + nr;
     for (size_t i = 0; i < n2; i++) {
@@ -437,7 +437,7 @@ static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
     for (size_t i = 0; i < n; i++)
         w->spec_ok[i] = (uint8_t)w->regions[i].ok;
     w->nspec = n;
-    w->nspec_batch = 0; /* no second look at these: steady() reads them again */
+    w->nspec_batch = 0; /* no second look at these: held() reads them again */
     w->spec_cursor = 0;
 }
 
@@ -551,18 +551,9 @@ static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
  * a second read of every frame it used finds the callers exactly as they
  * were (a caller cannot change while its callee runs, so an unchanged caller
  * was blocked in that call throughout) and the running frame still of the
- * same code, called from the same place. */
-static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint64_t *top_now);
-
-static int steady(pm_walker *w, const pm_walk_memo *walked, uint64_t slot)
-{
-    uint64_t top_now;
-    return held(w, walked, slot, &top_now) == walked->n && top_now == w->walk_top;
-}
-
-/* The second look behind steady(): how many of the walked frames, counted
- * from the root, are exactly as they were; *top_now the thread's current
- * frame then (0 if unreadable). */
+ * same code, called from the same place.  held() is that second look: how
+ * many of the walked frames, counted from the root, are exactly as they
+ * were; *top_now the thread's current frame then (0 if unreadable). */
 static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint64_t *top_now)
 {
     const pm_layout *L = w->L;
@@ -628,7 +619,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     if (!t->frame)
         return 0;
     uint64_t addr, start = mono_ns();
-    int moved;
+    int moved, gap = 0;
     if (first_copy(w, t, memo, &addr, &moved) != 0)
         return -1;
     w->walk_top = addr;
@@ -660,8 +651,14 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
              * have returned already.  Its caller link still leads to the
              * stack (the caller of a returned frame, or of the frame that
              * reused its memory); such a walk is only used for what a
-             * second one confirms. */
-            if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= 3)) {
+             * second one confirms.  A frame object (3.9/3.10) is marked as
+             * executing while it runs, so one that is not, anywhere in the
+             * chain, returned while we read its callees: the frames below
+             * it are still followed, and the part of them that a second
+             * look finds executing and unchanged is the stack. */
+            if (L->frames_kind == PM_FRAMES_OBJECTS && rf->owner == -1)
+                gap = 1;
+            else if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= 3)) {
                 rc = -1;
                 break;
             }
@@ -686,38 +683,42 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     }
     pm_memo_free(memo);
     *memo = next;
-    /* The thread moved while the first batch was copied: no moment, but the
-     * frames near the root that a second look finds unchanged held still
-     * (w->held of the output's frames, counted from the root). */
     w->held = 0;
-    if (rc == 0 && moved) {
-        uint64_t top_now;
-        size_t h = held(w, memo, frame_slot(L, t), &top_now);
-        /* A frame that returned keeps its bytes until they are reused, so a
-         * second look cannot tell it from a live one.  In the data stack
-         * (3.11+) the live frames of the copied chunk are those up to the
-         * thread's current frame between the two copies, or all of them when
-         * that frame lies just past the copy (the thread went deeper, and a
-         * frame it reused would differ in the second copy).  Elsewhere (an
-         * older chunk, or one far away), none is known to be live. */
-        uint64_t cur = w->top_after;
-        int chunked = L->frames_kind == PM_FRAMES_INTERP && w->nspans > 0;
-        int cur_in = chunked && cur >= w->spans[0].lo && cur <= w->spans[0].hi + 65536;
-        for (size_t i = memo->n; i-- > memo->n - h && i < w->keys_cap;) {
-            uint64_t a = memo->addrs[i];
-            if (chunked && a >= w->spans[0].lo && a <= w->spans[0].hi && (!cur_in || a > cur))
-                break;
-            w->held += (size_t)w->keys[i].used;
-        }
-        return -2;
-    }
+    if (rc != 0 || (*depth == 0 && !moved && !gap))
+        return rc;
     /* Frames read by a later call than the first copy may belong to a later
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the
-     * instruction, it was in at the start. */
-    if (rc == 0 && *depth > 0 && ((mono_ns() - start > MAX_WALK_NS && !w->patient) || !steady(w, memo, frame_slot(L, t))))
-        rc = -1;
-    return rc;
+     * instruction, it was in at the start; and the first copy caught a
+     * moment only if the thread did not move while it was taken. */
+    int slow = mono_ns() - start > MAX_WALK_NS && !w->patient;
+    uint64_t top_now;
+    size_t h = held(w, memo, frame_slot(L, t), &top_now);
+    if (!moved && !gap && !slow && h == memo->n && top_now == w->walk_top)
+        return 0;
+    /* Torn: no moment, but the frames near the root that the second look
+     * found unchanged held still (w->held of the output's frames, counted
+     * from the root).  A frame that returned keeps its bytes until they are
+     * reused, so a second look cannot tell it from a live one.  In the data
+     * stack (3.11+) the live frames of the copied chunk are those up to the
+     * thread's current frame between the two copies, or all of them when
+     * that frame lies just past the copy (the thread went deeper, and a
+     * frame it reused would differ in the second copy).  Elsewhere (an
+     * older chunk, or one far away), none is known to be live.  A frame
+     * object is live while it executes, so the part ends at the first one
+     * that did not. */
+    uint64_t cur = w->top_after;
+    int chunked = L->frames_kind == PM_FRAMES_INTERP && w->nspans > 0;
+    int cur_in = chunked && cur >= w->spans[0].lo && cur <= w->spans[0].hi + 65536;
+    for (size_t i = memo->n; i-- > memo->n - h && i < w->keys_cap;) {
+        uint64_t a = memo->addrs[i];
+        if (chunked && a >= w->spans[0].lo && a <= w->spans[0].hi && (!cur_in || a > cur))
+            break;
+        if (L->frames_kind == PM_FRAMES_OBJECTS && !w->keys[i].used)
+            break;
+        w->held += (size_t)w->keys[i].used;
+    }
+    return -2;
 }
 
 int pm_walker_top(pm_walker *w, const pm_tinfo *t, pm_raw_frame *top, uint64_t *back)

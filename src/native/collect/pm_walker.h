@@ -87,11 +87,12 @@ void pm_memo_free(pm_walk_memo *m);
 long pm_walker_threads(pm_walker *w);
 
 /* Walks one thread's stack, leaf first, into out[0..*depth).  Returns 0, or
- * -1 when the stack is torn (changed under us or unreadable): nothing of it
- * may be used, or -2 when the thread moved while the walk read it: a chain
- * was read, but its frames near the leaf may belong to different moments;
- * only the w->held outermost ones, which a second look found unchanged, may
- * be used.  *truncated is set when the stack is deeper than cap. */
+ * -1 when no chain could be read (unreadable, or broken by a change under
+ * us): nothing of it may be used, or -2 when the thread moved while the walk
+ * read it: a chain was read, but its frames near the leaf may belong to
+ * different moments; only the w->held outermost ones, which a second look
+ * found unchanged, may be used.  *truncated is set when the stack is deeper
+ * than cap. */
 int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
                     size_t cap, size_t *depth, int *truncated);
 
