@@ -178,4 +178,3 @@ def test_stacks_are_rooted_in_the_program(tmp_path):
             assert all(f[1] == path for f in rest), stack[start:]
     changing = sum(w for _, stack, w in all_stacks(p) if stack and stack[-1][0] == "<changing>")
     assert changing <= p.meta["samples_torn_partial"] <= p.meta["samples_torn"]
-
