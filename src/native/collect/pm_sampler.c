@@ -510,7 +510,7 @@ static int thread_waiting(uint64_t tid)
  * cheap first test, but it also fits a thread that is ready and merely
  * preempted — often by this sampling thread on the same core — and that
  * thread's CPU belongs to what it runs now; the kernel's state tells the two
- * apart. */
+ * apart (if it cannot be read, the clock alone decides). */
 static int blocked_now(const pm_tinfo *t, uint64_t cpu_at_tick)
 {
     uint64_t cpu;

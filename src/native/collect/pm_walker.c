@@ -619,7 +619,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     if (!t->frame)
         return 0;
     uint64_t addr, start = mono_ns();
-    int moved, gap = 0;
+    int moved;
     if (first_copy(w, t, memo, &addr, &moved) != 0)
         return -1;
     w->walk_top = addr;
@@ -653,11 +653,12 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
              * reused its memory); such a walk is only used for what a
              * second one confirms.  A frame object (3.9/3.10) is marked as
              * executing while it runs, so one that is not, anywhere in the
-             * chain, returned while we read its callees: the frames below
-             * it are still followed, and the part of them that a second
-             * look finds executing and unchanged is the stack. */
+             * chain, returned while we read its callees: the thread moved,
+             * the frames below it are still followed, and the part of them
+             * that a second look finds executing and unchanged is the
+             * stack. */
             if (L->frames_kind == PM_FRAMES_OBJECTS && rf->owner == -1)
-                gap = 1;
+                moved = 1;
             else if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= 3)) {
                 rc = -1;
                 break;
@@ -684,7 +685,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     pm_memo_free(memo);
     *memo = next;
     w->held = 0;
-    if (rc != 0 || (*depth == 0 && !moved && !gap))
+    if (rc != 0 || (*depth == 0 && !moved))
         return rc;
     /* Frames read by a later call than the first copy may belong to a later
      * moment (a callee returned, its C stack or generator frame reused).
@@ -694,7 +695,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     int slow = mono_ns() - start > MAX_WALK_NS && !w->patient;
     uint64_t top_now;
     size_t h = held(w, memo, frame_slot(L, t), &top_now);
-    if (!moved && !gap && !slow && h == memo->n && top_now == w->walk_top)
+    if (!moved && !slow && h == memo->n && top_now == w->walk_top)
         return 0;
     /* Torn: no moment, but the frames near the root that the second look
      * found unchanged held still (w->held of the output's frames, counted
