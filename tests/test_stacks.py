@@ -178,3 +178,20 @@ def test_stacks_are_rooted_in_the_program(tmp_path):
             assert all(f[1] == path for f in rest), stack[start:]
     changing = sum(w for _, stack, w in all_stacks(p) if stack and stack[-1][0] == "<changing>")
     assert changing <= p.meta["samples_torn_partial"] <= p.meta["samples_torn"]
+
+
+def test_deep_churning_stacks_keep_their_share(tmp_path):
+    # Deep stacks that change every microsecond are often caught mid-change:
+    # such ticks must still land in the region that was running (below the
+    # frames that held still), not in the last stack read whole, which for
+    # a deep region is often the other region's.
+    proc, p = profile_program(tmp_path, "deep_and_shallow.py", "1.5", options=["--rate", "1000"])
+    spent_deep, spent_shallow = map(float, proc.stdout.split())
+    truth = 100 * spent_deep / (spent_deep + spent_shallow)
+    deep = shallow = 0
+    for _, stack, weight in all_stacks(p, "wall"):
+        ns = names(stack)
+        deep += weight * ("deep" in ns)
+        shallow += weight * ("shallow" in ns)
+    share = 100 * deep / (deep + shallow)
+    assert abs(share - truth) <= 8, (share, truth)
