@@ -32,6 +32,7 @@ typedef struct {
     pm_id thread;            /* model thread, PM_NONE until first sample */
     pm_id leaf;              /* leaf of the last good walk, PM_NONE if none */
     pm_id last;              /* node the last tick charged (a partial stack too) */
+    int last_partial;        /* whether that node is below a <changing> marker */
     pm_id tl_leaf;           /* last leaf written to the timeline */
     int have_cpu;
     pm_walk_memo memo;
@@ -290,6 +291,7 @@ static pm_slot *slot_for(pm_sampler *s, const pm_tinfo *t)
     sl->thread = PM_NONE;
     sl->leaf = PM_NONE;
     sl->last = PM_NONE;
+    sl->last_partial = 0;
     sl->tl_leaf = PM_NONE;
     return sl;
 }
@@ -418,8 +420,10 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
         if (rc == 0) {
             pm_id leaf = resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
-            if (leaf != PM_NONE)
+            if (leaf != PM_NONE) {
+                sl->last_partial = 0;
                 return leaf;
+            }
         } else if (rc == -2 && !truncated && s->walker.held <= depth) {
             /* The frames, from the root, that a second look found unchanged
              * and still on the stack held still: the thread was below them
@@ -457,14 +461,21 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         }
         if (node != PM_NONE) {
             s->st.torn_partial++;
+            sl->last_partial = 1;
             *partial = 1;
             return node;
         }
         sl->prev_n = 0;
     }
-    pm_id guess = sl->last != PM_NONE ? sl->last : sl->leaf;
-    *partial = guess != sl->leaf;
-    return guess;
+    if (sl->last == PM_NONE) {
+        sl->last_partial = 0;
+        return sl->leaf;
+    }
+    /* the last tick's partial stack, charged again, counts as one again */
+    if (sl->last_partial)
+        s->st.torn_partial++;
+    *partial = sl->last != sl->leaf;
+    return sl->last;
 }
 
 /* Whether a thread's stack is known to be the one of its last walk without
@@ -556,6 +567,7 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         if (t->frame) {
             if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
                 leaf = sl->leaf;
+                sl->last_partial = 0;
                 s->st.reused++;
             } else {
                 int partial;

@@ -29,9 +29,10 @@ typedef struct {
     uint64_t ticks;          /* samples taken (one per tick, all threads) */
     uint64_t expected;       /* ticks the rate asked for over the run so far */
     uint64_t torn;           /* thread stacks that kept changing under us: charged below
-                                their stable part (torn_partial), else to the thread's
-                                previous stack (or dropped when it had none) */
-    uint64_t torn_partial;   /* torn stacks charged below the part that held still */
+                                their stable part (torn_partial), else to where the
+                                thread's last tick went (or dropped when nowhere) */
+    uint64_t torn_partial;   /* torn stacks charged below a part that held still (this
+                                tick's, or the last tick's when this one found none) */
     uint64_t walks;          /* thread stacks read */
     uint64_t reused;         /* thread stacks known unchanged (no CPU used since) */
     uint64_t truncated;      /* stacks deeper than the cap */
