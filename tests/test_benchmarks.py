@@ -120,3 +120,50 @@ def test_in_place_run_with_accuracy_smoke(tmp_path):
     assert "### Accuracy" in md
     accuracy = {t["key"]: t for t in res["targets"]}["accuracy"]
     assert accuracy["status"] in STATUSES - {"NOT MEASURED"}
+
+
+SUMMARY = BENCH / "summary.py"
+
+
+def run_summary(*args):
+    proc = subprocess.run([sys.executable, str(SUMMARY)] + [str(a) for a in args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, timeout=120)
+    return proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
+
+
+def test_readme_tables_are_the_committed_report():
+    # The README's benchmark tables are generated from the committed report:
+    # a new report without a regenerated README (or a hand edit) fails here.
+    code, text, err = run_summary(BENCH / "results" / "latest.json")
+    assert code == 0, err
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sys.path.insert(0, str(BENCH))
+    try:
+        import summary
+    finally:
+        sys.path.remove(str(BENCH))
+    block = readme.split(summary.BEGIN, 1)[1].split(summary.END, 1)[0]
+    assert block.strip() == text.strip()
+    report = json.loads((BENCH / "results" / "latest.json").read_text(encoding="utf-8"))
+    for res in report["results"]:
+        assert "CPython %s:" % res["python"]["version"] in text
+
+
+def test_summary_of_a_smoke_run(tmp_path):
+    report, _ = run_bench(tmp_path, "--no-accuracy", "--no-deterministic")
+    readme = tmp_path / "README.md"
+    sys.path.insert(0, str(BENCH))
+    try:
+        import summary
+    finally:
+        sys.path.remove(str(BENCH))
+    readme.write_text("before\n%s\nold\n%s\nafter\n" % (summary.BEGIN, summary.END), encoding="utf-8")
+    code, _, err = run_summary(tmp_path / "bench.json", "--readme", readme)
+    assert code == 0, err
+    text = readme.read_text(encoding="utf-8")
+    assert text.startswith("before\n") and text.endswith("after\n") and "\nold\n" not in text
+    row = [l for l in text.splitlines() if l.startswith("| %s |" % WORKLOAD)]
+    assert row and row[0].count("×") >= 2, text  # pyrometer's ratio and its A/A
+    assert "### Targets" in text and "CPython %s:" % report["results"][0]["python"]["version"] in text
+    code, _, err = run_summary(tmp_path / "missing.json")
+    assert code != 0 and err.startswith("benchmarks/summary.py: cannot read") and "Traceback" not in err

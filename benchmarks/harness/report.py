@@ -299,6 +299,20 @@ def _slowdown_cell(res, w, p, key, footnotes):
     return _x(v) + mark
 
 
+def _no_value(c, key):
+    """What a table shows for a cell without c[key]: absent, peer not
+    installed, failed, or stopped at the cap.  None when there is a value."""
+    if c is None:
+        return "–"
+    if (c.get("error") or "").startswith("unavailable"):
+        return "n/a"
+    if c.get("error") or not c.get("pairs"):
+        return "FAILED"
+    if c.get(key) is None:
+        return "stopped"
+    return None
+
+
 def _group_profilers(res, kind):
     profs = [p for p in res["profilers"] if p["kind"] == kind]
     if not profs:
@@ -333,16 +347,8 @@ def _resources_table(res, profilers, extra_columns=()):
             if p["kind"] == "control":
                 continue
             c = w["cells"].get(p["name"])
-            if c is None:
-                row.append("–")
-            elif c.get("error") and c["error"].startswith("unavailable"):
-                row.append("n/a")
-            elif c.get("error") or not c.get("pairs"):
-                row.append("FAILED")
-            elif c.get("peak_rss_ratio") is None:
-                row.append("stopped")
-            else:
-                row.append("%s · %s" % (_x(c["peak_rss_ratio"]), _bytes(c.get("profile_bytes"))))
+            row.append(_no_value(c, "peak_rss_ratio")
+                       or "%s · %s" % (_x(c["peak_rss_ratio"]), _bytes(c.get("profile_bytes"))))
         rows.append(row + [text for _, text in extra_columns])
     return _table(header, rows)
 
