@@ -158,7 +158,7 @@ def summary(rep, python=None):
         r.setdefault("targets", report.targets(r))
     pick = results[-1]
     if python:
-        found = [r for r in results if r["python"]["version"].startswith(python)]
+        found = [r for r in results if _short(r).split()[0] == python]
         if not found:
             raise SystemExit("benchmarks/summary.py: no CPython %s in the report" % python)
         pick = found[-1]
@@ -194,7 +194,10 @@ def main(argv=None):
         raise SystemExit("benchmarks/summary.py: cannot read %s: %s" % (a.json, e))
     text = summary(rep, a.python)
     if a.readme:
-        rewrite(a.readme, text)
+        try:
+            rewrite(a.readme, text)
+        except OSError as e:
+            raise SystemExit("benchmarks/summary.py: cannot rewrite %s: %s" % (a.readme, e))
     else:
         sys.stdout.write(text)
     return 0
