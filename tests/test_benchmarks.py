@@ -131,17 +131,22 @@ def run_summary(*args):
     return proc.returncode, proc.stdout.decode("utf-8"), proc.stderr.decode("utf-8")
 
 
+def import_summary():
+    sys.path.insert(0, str(BENCH))
+    try:
+        import summary
+    finally:
+        sys.path.remove(str(BENCH))
+    return summary
+
+
 def test_readme_tables_are_the_committed_report():
     # The README's benchmark tables are generated from the committed report:
     # a new report without a regenerated README (or a hand edit) fails here.
     code, text, err = run_summary(BENCH / "results" / "latest.json")
     assert code == 0, err
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
-    sys.path.insert(0, str(BENCH))
-    try:
-        import summary
-    finally:
-        sys.path.remove(str(BENCH))
+    summary = import_summary()
     block = readme.split(summary.BEGIN, 1)[1].split(summary.END, 1)[0]
     assert block.strip() == text.strip()
     report = json.loads((BENCH / "results" / "latest.json").read_text(encoding="utf-8"))
@@ -152,11 +157,7 @@ def test_readme_tables_are_the_committed_report():
 def test_summary_of_a_smoke_run(tmp_path):
     report, _ = run_bench(tmp_path, "--no-accuracy", "--no-deterministic")
     readme = tmp_path / "README.md"
-    sys.path.insert(0, str(BENCH))
-    try:
-        import summary
-    finally:
-        sys.path.remove(str(BENCH))
+    summary = import_summary()
     readme.write_text("before\n%s\nold\n%s\nafter\n" % (summary.BEGIN, summary.END), encoding="utf-8")
     code, _, err = run_summary(tmp_path / "bench.json", "--readme", readme)
     assert code == 0, err
