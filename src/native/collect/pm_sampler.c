@@ -31,8 +31,7 @@ typedef struct {
     uint64_t last_tick;      /* tick this slot was last seen */
     pm_id thread;            /* model thread, PM_NONE until first sample */
     pm_id leaf;              /* leaf of the last good walk, PM_NONE if none */
-    pm_id last;              /* node the last tick charged (a partial stack too) */
-    int last_partial;        /* whether that node is below a <changing> marker */
+    pm_id last;              /* node the last tick charged: leaf, or a partial stack */
     pm_id tl_leaf;           /* last leaf written to the timeline */
     int have_cpu;
     pm_walk_memo memo;
@@ -291,7 +290,6 @@ static pm_slot *slot_for(pm_sampler *s, const pm_tinfo *t)
     sl->thread = PM_NONE;
     sl->leaf = PM_NONE;
     sl->last = PM_NONE;
-    sl->last_partial = 0;
     sl->tl_leaf = PM_NONE;
     return sl;
 }
@@ -420,10 +418,8 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
         if (rc == 0) {
             pm_id leaf = resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
-            if (leaf != PM_NONE) {
-                sl->last_partial = 0;
+            if (leaf != PM_NONE)
                 return leaf;
-            }
         } else if (rc == -2 && !truncated && s->walker.held <= depth) {
             /* The frames, from the root, that a second look found unchanged
              * and still on the stack held still: the thread was below them
@@ -461,20 +457,18 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         }
         if (node != PM_NONE) {
             s->st.torn_partial++;
-            sl->last_partial = 1;
             *partial = 1;
             return node;
         }
         sl->prev_n = 0;
     }
-    if (sl->last == PM_NONE) {
-        sl->last_partial = 0;
+    if (sl->last == PM_NONE)
         return sl->leaf;
-    }
-    /* the last tick's partial stack, charged again, counts as one again */
-    if (sl->last_partial)
-        s->st.torn_partial++;
+    /* The last tick charged the last good stack or a partial one (a partial
+     * result never becomes the leaf); charged again, a partial one counts
+     * as partial again. */
     *partial = sl->last != sl->leaf;
+    s->st.torn_partial += (uint64_t)*partial;
     return sl->last;
 }
 
@@ -567,7 +561,6 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         if (t->frame) {
             if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
                 leaf = sl->leaf;
-                sl->last_partial = 0;
                 s->st.reused++;
             } else {
                 int partial;
