@@ -853,7 +853,7 @@ int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lin
             continue;
         pm_slot sl;
         memset(&sl, 0, sizeof sl);
-        sl.thread = sl.leaf = sl.tl_leaf = PM_NONE;
+        sl.thread = sl.leaf = sl.last = sl.tl_leaf = PM_NONE;
         pthread_mutex_lock(s->model_lock);
         /* The thread read is the caller, stopped in this function: a slow
          * copy (a loaded machine) says nothing about its consistency. */
