@@ -172,12 +172,7 @@ def test_stacks_are_rooted_in_the_program(tmp_path):
             assert mine[0][0] == "<module>"
             assert names(mine).count("<module>") == 1
             start = stack.index(mine[0])
-            # A tick whose stack kept changing while it was read ends in a
-            # <changing> marker below the frames that held still.
-            rest = stack[start:-1] if stack[-1][0] == "<changing>" else stack[start:]
-            assert all(f[1] == path for f in rest), stack[start:]
-    changing = sum(w for _, stack, w in all_stacks(p) if stack and stack[-1][0] == "<changing>")
-    assert changing <= p.meta["samples_torn_partial"] <= p.meta["samples_torn"]
+            assert all(f[1] == path for f in stack[start:]), stack[start:]
 
 
 def test_deep_churning_stacks_keep_their_share(tmp_path):

@@ -439,7 +439,7 @@ static PyObject *Sampler_stats(SamplerObject *self, PyObject *noargs)
     pm_sampler_get_stats(self->s, &st);
     return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsK}", "taken", (unsigned long long)st.ticks, "expected",
                          (unsigned long long)st.expected, "torn", (unsigned long long)st.torn,
-                         "torn_partial", (unsigned long long)st.torn_partial, "walks",
+                         "captured", (unsigned long long)st.captured, "walks",
                          (unsigned long long)st.walks, "reused", (unsigned long long)st.reused, "truncated",
                          (unsigned long long)st.truncated, "sampler_cpu_ns", (unsigned long long)st.cpu_ns,
                          "duration_ns", (unsigned long long)st.duration_ns, "reads", (unsigned long long)st.reads);

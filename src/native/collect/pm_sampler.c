@@ -21,6 +21,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include "pm_capture.h"
 #include "pm_guard.h"
 #include "pm_walker.h"
 
@@ -31,7 +32,6 @@ typedef struct {
     uint64_t last_tick;      /* tick this slot was last seen */
     pm_id thread;            /* model thread, PM_NONE until first sample */
     pm_id leaf;              /* leaf of the last good walk, PM_NONE if none */
-    pm_id last;              /* node the last tick charged: leaf, or a partial stack */
     pm_id tl_leaf;           /* last leaf written to the timeline */
     int have_cpu;
     pm_walk_memo memo;
@@ -47,6 +47,9 @@ struct pm_sampler {
     pm_layout L;
     pm_space space;
     pm_walker walker;
+    pm_capture capture;         /* the running thread copies its own stack */
+    int can_capture;            /* capture set up; checked each tick that its signal is still ours */
+    pm_space snapspace;         /* the walker's reader while it walks a capture */
     pm_codecache codes;
     pm_profile *model;
     pthread_mutex_t *model_lock;
@@ -72,7 +75,6 @@ struct pm_sampler {
     size_t nnew;
 
     pm_raw_frame *raw, *raw_rev;
-    pm_raw_frame *stable_raw; /* in raw's allocation (walk_thread) */
     pm_id *path;
     uint64_t *verify;
 
@@ -185,8 +187,7 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
     s->model_lock = model_lock;
     s->o = *o;
     pm_space_init(&s->space, getpid());
-    s->raw = malloc(2 * PM_MAX_DEPTH * sizeof *s->raw);
-    s->stable_raw = s->raw ? s->raw + PM_MAX_DEPTH : NULL;
+    s->raw = malloc(PM_MAX_DEPTH * sizeof *s->raw);
     s->raw_rev = malloc(PM_MAX_DEPTH * sizeof *s->raw_rev);
     s->path = malloc(PM_MAX_DEPTH * sizeof *s->path);
     s->verify = malloc(PM_MAX_DEPTH * sizeof *s->verify);
@@ -202,6 +203,10 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
+    /* Without a free real-time signal, every thread is read from outside
+     * (as before captures existed): more torn stacks, never wrong ones. */
+    s->can_capture = pm_capture_init(&s->capture, &s->L) == 0;
+    pm_space_init(&s->snapspace, getpid());
     pthread_mutex_init(&s->wake_lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -237,6 +242,7 @@ void pm_sampler_free(pm_sampler *s)
         slot_clear(&s->slots[i]);
     free(s->slots);
     pm_walker_free(&s->walker);
+    pm_capture_free(&s->capture);
     pm_codecache_free(&s->codes);
     free(s->raw);
     free(s->raw_rev);
@@ -289,7 +295,6 @@ static pm_slot *slot_for(pm_sampler *s, const pm_tinfo *t)
     sl->ident = t->ident;
     sl->thread = PM_NONE;
     sl->leaf = PM_NONE;
-    sl->last = PM_NONE;
     sl->tl_leaf = PM_NONE;
     return sl;
 }
@@ -379,21 +384,83 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
     return node;
 }
 
-/* How many frames, counted from the root, a slot's last stack (outermost
- * first) shares with a walk (leaf first). */
-static size_t common_root(const pm_raw_frame *last, size_t nl, const pm_raw_frame *b, size_t nb)
+/* Has the thread copy its own stack (pm_capture) and walks the copy with
+ * the same walker: the copy is one moment, so the walker's checks that a
+ * live read held still pass by construction, and what they still reject is
+ * a stack that is impossible in itself.  PM_NONE when no capture was had. */
+static pm_id walk_captured(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id root, uint64_t tick)
 {
-    size_t m = 0;
-    while (m < nl && m < nb && same_raw(&last[m], &b[nb - 1 - m]))
-        m++;
-    return m;
+    if (pm_capture_take(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct, 1000000) != 0)
+        return PM_NONE;
+    s->st.captured++;
+    pm_tinfo now = *t;
+    s->snapspace.snap = &s->capture.snap;
+    s->walker.space = &s->snapspace;
+    int patient = s->walker.patient;
+    s->walker.patient = 1; /* a copy has no timing to doubt */
+    s->walker.snapshot = 1;
+    size_t depth = 0;
+    int truncated = 0;
+    int rc = pm_walker_reread(&s->walker, &now);
+    if (rc == 0)
+        rc = pm_walker_stack(&s->walker, &now, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
+    s->walker.patient = patient;
+    s->walker.snapshot = 0;
+    s->walker.space = &s->space;
+    s->snapspace.snap = NULL;
+    s->st.walks++;
+    if (rc != 0)
+        return PM_NONE;
+    return resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
 }
 
-/* Walks and resolves one thread; returns the leaf node or PM_NONE (torn).
- * *partial is set when the node is below a stable part only. */
-static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, int *partial)
+/* Whether the thread is on a CPU right now: its CPU clock moved since the
+ * tick read it.  Only such a thread can change its stack while we read it,
+ * and only such a thread is sent the capture signal (one that sleeps or
+ * waits in a system call never is). */
+static int running_now(const pm_tinfo *t, uint64_t cpu_at_tick)
 {
-    *partial = 0;
+    uint64_t cpu;
+    return t->native_id && thread_cpu_ns(t->native_id, &cpu) == 0 && cpu != cpu_at_tick;
+}
+
+/* Whether the thread has certainly not run since the tick read its clock. */
+static int still_now(const pm_tinfo *t, uint64_t cpu_at_tick)
+{
+    uint64_t cpu;
+    return t->native_id && thread_cpu_ns(t->native_id, &cpu) == 0 && cpu == cpu_at_tick;
+}
+
+/* Reads a thread that is not running: if its CPU clock stood still from the
+ * tick's reading until after the walk, the thread did not run at all while
+ * it was read, and the read is a moment just as a capture is. */
+static pm_id walk_still(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id root, uint64_t tick,
+                        uint64_t cpu_at_tick)
+{
+    int patient = s->walker.patient;
+    s->walker.patient = 1;
+    s->walker.snapshot = 1;
+    size_t depth = 0;
+    int truncated = 0;
+    int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
+    s->walker.patient = patient;
+    s->walker.snapshot = 0;
+    s->st.walks++;
+    if (rc != 0 || !still_now(t, cpu_at_tick))
+        return PM_NONE;
+    return resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
+}
+
+/* Walks and resolves one thread; returns the leaf node, or PM_NONE when no
+ * true stack could be had (torn: counted, and the tick is not charged).
+ * A stack is read at one moment when the thread copies it itself (the GIL
+ * holder, the only thread that can change a Python stack, while it runs),
+ * or when the thread did not run while it was read (its CPU clock stood
+ * still).  Otherwise the walker's own checks decide, over a few reads, with
+ * one capture among them if the thread is running by then. */
+static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, int holder,
+                         uint64_t cpu_at_tick)
+{
     if (sl->thread == PM_NONE) {
         sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
         if (sl->thread == PM_NONE)
@@ -402,74 +469,43 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
             s->new_threads[s->nnew++] = sl->thread;
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
-    /* A torn read means the thread moved mid-copy (tight recursive or
-     * generator code churns frames every fraction of a microsecond); a fresh
-     * copy usually catches it still.  Up to 8 copies within 50 us, so a
-     * thread that never holds still cannot eat the sampler's budget; 4 once
-     * a walk found a stable part. */
+    int captured = 0;
+    if (!s->walker.patient) {
+        pm_id leaf = PM_NONE;
+        if (holder && s->can_capture && running_now(t, cpu_at_tick)) {
+            captured = 1;
+            leaf = walk_captured(s, sl, t, root, tick);
+        } else if (still_now(t, cpu_at_tick)) {
+            leaf = walk_still(s, sl, t, root, tick, cpu_at_tick);
+        }
+        if (leaf != PM_NONE)
+            return leaf;
+        sl->prev_n = 0;
+    }
+    /* Up to 8 reads within 50 us, so a thread that never holds still cannot
+     * eat the sampler's budget. */
     uint64_t start = now_ns();
-    size_t stable_n = 0, last_n = sl->prev_n;
-    for (int attempt = 0; attempt < (stable_n ? 4 : 8) &&
-                          (attempt == 0 || s->walker.patient || now_ns() - start < 50000);
+    for (int attempt = 0; attempt < 8 && (attempt == 0 || s->walker.patient || now_ns() - start < 50000);
          attempt++) {
         size_t depth = 0;
         int truncated = 0;
         s->st.walks++;
-        int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
-        if (rc == 0) {
+        if (pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated) == 0) {
             pm_id leaf = resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
             if (leaf != PM_NONE)
                 return leaf;
-        } else if (rc == -2 && !truncated && s->walker.held <= depth) {
-            /* The frames, from the root, that a second look found unchanged
-             * and still on the stack held still: the thread was below them
-             * at both looks. */
-            size_t m = s->walker.held;
-            if (m > stable_n) {
-                memcpy(s->stable_raw, s->raw + (depth - m), m * sizeof *s->raw);
-                stable_n = m;
-            }
         }
         sl->prev_n = 0;
+        if (!captured && s->can_capture && !s->walker.patient && running_now(t, cpu_at_tick)) {
+            captured = 1;
+            pm_id leaf = walk_captured(s, sl, t, root, tick);
+            if (leaf != PM_NONE)
+                return leaf;
+            sl->prev_n = 0;
+        }
     }
     s->st.torn++;
-    /* Still torn: the thread changes its stack faster than any copy (tiny
-     * recursive calls).  Dropping the tick would under-count exactly that
-     * code against the rest of the program.  The tick goes below the part
-     * of the stack that held still, marked as a stack that kept changing,
-     * unless the thread's last good stack (a real one, a tick old) runs
-     * through all of that part: then the thread is still where it was, as
-     * far as can be told, and that stack is the better guess for the rest.
-     * With no stable part, to where the last tick went: the last good
-     * stack, or the stable part a torn walk found then.  A thread deep in
-     * recursion seldom gives a whole stack, and its last whole one may be
-     * from another part of the program (the accuracy suite's recursion
-     * scenario lost a fifth of its deep region that way). */
-    if (stable_n && stable_n <= last_n &&
-        common_root(sl->prev_raw, last_n, s->stable_raw, stable_n) == stable_n && sl->leaf != PM_NONE)
-        stable_n = 0;
-    if (stable_n) {
-        /* not remembered: the slot's last stack stays its last good one */
-        pm_id node = resolve(s, sl, root, s->stable_raw, stable_n, 0, 0, tick);
-        if (node != PM_NONE) {
-            pm_id name = pm_str_intern_cstr(s->model, "<changing>");
-            node = pm_node_child(s->model, node, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
-        }
-        if (node != PM_NONE) {
-            s->st.torn_partial++;
-            *partial = 1;
-            return node;
-        }
-        sl->prev_n = 0;
-    }
-    if (sl->last == PM_NONE)
-        return sl->leaf;
-    /* The last tick charged the last good stack or a partial one (a partial
-     * result never becomes the leaf); charged again, a partial one counts
-     * as partial again. */
-    *partial = sl->last != sl->leaf;
-    s->st.torn_partial += (uint64_t)*partial;
-    return sl->last;
+    return PM_NONE;
 }
 
 /* Whether a thread's stack is known to be the one of its last walk without
@@ -537,6 +573,8 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
     /* Plain guarded copies while our fault handler is in place; if the
      * program has put its own there since, the slower safe reads. */
     s->space.direct = s->guarded && pm_guard_active();
+    if (s->can_capture && !pm_capture_usable(&s->capture))
+        s->can_capture = 0; /* the program took our signal: read from outside from now on */
     long n = pm_walker_threads(&s->walker);
     if (n < 0)
         return;
@@ -563,23 +601,20 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
                 leaf = sl->leaf;
                 s->st.reused++;
             } else {
-                int partial;
-                leaf = walk_thread(s, sl, t, tickno, &partial);
+                int holder = s->walker.gil_locked && s->walker.gil_holder == t->tstate;
+                leaf = walk_thread(s, sl, t, tickno, holder, cpu);
                 /* Only frames not yet started (or C-stack shims): no
                  * Python stack to charge, like a thread with no frame. */
                 if (leaf != PM_NONE && leaf == pm_thread_at(s->model, sl->thread)->root)
                     leaf = PM_NONE;
-                /* A partial stack is no stack to reuse at the next tick
-                 * (prev_frame 0 forces a walk), and the last good one stays
-                 * the fallback for torn ticks. */
-                if (!partial)
-                    sl->leaf = leaf;
-                sl->prev_frame = partial ? 0 : t->frame;
+                /* A torn tick leaves nothing to reuse (prev_frame 0 forces
+                 * a walk next time). */
+                sl->leaf = leaf;
+                sl->prev_frame = leaf != PM_NONE ? t->frame : 0;
             }
         } else {
             sl->leaf = PM_NONE;
         }
-        sl->last = leaf;
         /* Off-CPU for most of the interval counts as idle (sleeping, blocked
          * on I/O or waiting for the GIL). */
         int idle = have ? dcpu * 4 < dt : 0;
@@ -816,7 +851,7 @@ void pm_sampler_stop(pm_sampler *s)
     pm_meta_set_num(s->model, "samples_expected", (double)st.expected);
     pm_meta_set_num(s->model, "samples_taken", (double)st.ticks);
     pm_meta_set_num(s->model, "samples_torn", (double)st.torn);
-    pm_meta_set_num(s->model, "samples_torn_partial", (double)st.torn_partial);
+    pm_meta_set_num(s->model, "samples_captured", (double)st.captured);
     pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
     pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
     pthread_mutex_unlock(s->model_lock);
@@ -853,13 +888,13 @@ int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lin
             continue;
         pm_slot sl;
         memset(&sl, 0, sizeof sl);
-        sl.thread = sl.leaf = sl.last = sl.tl_leaf = PM_NONE;
+        sl.thread = sl.leaf = sl.tl_leaf = PM_NONE;
         pthread_mutex_lock(s->model_lock);
         /* The thread read is the caller, stopped in this function: a slow
          * copy (a loaded machine) says nothing about its consistency. */
         s->walker.patient = 1;
-        int partial;
-        pm_id leaf = walk_thread(s, &sl, t, 1, &partial);
+        /* Read from outside, the way a thread not holding the GIL is. */
+        pm_id leaf = walk_thread(s, &sl, t, 1, 0, 0);
         s->walker.patient = 0;
         pm_id root = sl.thread == PM_NONE ? PM_NONE : pm_thread_at(s->model, sl.thread)->root;
         size_t k = 0;

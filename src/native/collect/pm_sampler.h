@@ -28,11 +28,8 @@ typedef struct {
 typedef struct {
     uint64_t ticks;          /* samples taken (one per tick, all threads) */
     uint64_t expected;       /* ticks the rate asked for over the run so far */
-    uint64_t torn;           /* thread stacks that kept changing under us: charged below
-                                their stable part (torn_partial), else to where the
-                                thread's last tick went (or dropped when nowhere) */
-    uint64_t torn_partial;   /* torn stacks charged below a part that held still (this
-                                tick's, or the last tick's when this one found none) */
+    uint64_t torn;           /* thread stacks no read caught at one moment: not charged */
+    uint64_t captured;       /* thread stacks the running thread copied itself (pm_capture) */
     uint64_t walks;          /* thread stacks read */
     uint64_t reused;         /* thread stacks known unchanged (no CPU used since) */
     uint64_t truncated;      /* stacks deeper than the cap */

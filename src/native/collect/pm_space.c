@@ -3,6 +3,7 @@
 #include "pm_space.h"
 
 #include <errno.h>
+#include <string.h>
 #include <sys/uio.h>
 
 #include "pm_guard.h"
@@ -14,8 +15,28 @@ void pm_space_init(pm_space *s, pid_t pid)
 {
     s->pid = pid;
     s->direct = 0;
+    s->snap = NULL;
     s->calls = 0;
     s->faults = 0;
+}
+
+/* The snapshot region holding [addr, addr + len), by binary search. */
+static const uint8_t *snap_find(const pm_snapshot *sn, uint64_t addr, size_t len)
+{
+    size_t lo = 0, hi = sn->n;
+    while (lo < hi) { /* the first region starting after addr */
+        size_t mid = lo + (hi - lo) / 2;
+        if (sn->regions[mid].addr <= addr)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return NULL;
+    const pm_snap_region *r = &sn->regions[lo - 1];
+    if (addr - r->addr > r->len || len > r->len - (addr - r->addr))
+        return NULL;
+    return sn->data + r->off + (addr - r->addr);
 }
 
 int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len)
@@ -25,6 +46,15 @@ int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len)
     if (addr == 0) {
         s->faults++;
         return -1;
+    }
+    if (s->snap) {
+        const uint8_t *p = snap_find(s->snap, addr, len);
+        if (!p) {
+            s->faults++;
+            return -1;
+        }
+        memcpy(dst, p, len);
+        return 0;
     }
     if (s->direct) {
         if (pm_guard_copy(dst, (const void *)(uintptr_t)addr, len) == 0)
@@ -45,6 +75,14 @@ int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len)
 
 size_t pm_space_readv(pm_space *s, pm_region *r, size_t n)
 {
+    if (s->snap) {
+        size_t whole = 0;
+        for (size_t i = 0; i < n; i++) {
+            r[i].ok = pm_space_read(s, r[i].addr, r[i].dst, r[i].len) == 0;
+            whole += (size_t)r[i].ok;
+        }
+        return whole;
+    }
     if (s->direct) {
         /* One guarded pass over the whole batch keeps it as short as a
          * run of memcpy; only if something faults, region by region. */

@@ -14,9 +14,25 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* A copy of some regions of memory taken at one moment (pm_capture): a
+ * space can read from it instead of from the live process, so the walker
+ * reads a snapshot with the very code it reads live memory with. */
+typedef struct {
+    uint64_t addr;
+    uint32_t len, off; /* bytes, and where they are in the snapshot's data */
+} pm_snap_region;
+
+typedef struct {
+    const uint8_t *data;
+    const pm_snap_region *regions; /* sorted by addr, none overlapping */
+    size_t n;
+} pm_snapshot;
+
 typedef struct {
     pid_t pid;
     int direct;       /* our own process with the fault guard on: plain copies */
+    const pm_snapshot *snap; /* when set, reads come from it alone: what it
+                                lacks fails, as an unmapped page would */
     uint64_t calls;   /* system calls made */
     uint64_t faults;  /* regions that could not be read */
 } pm_space;

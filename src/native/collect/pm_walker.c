@@ -226,6 +226,27 @@ long pm_walker_threads(pm_walker *w)
     return (long)w->nthreads;
 }
 
+/* Reads one thread's state again through the walker's space (a snapshot,
+ * when the thread copied its own stack): its current frame and data stack
+ * as they were then.  The ids it had stay. */
+int pm_walker_reread(pm_walker *w, pm_tinfo *t)
+{
+    const pm_layout *L = w->L;
+    uint8_t buf[1024];
+    if (L->ts_read > sizeof buf || pm_space_read(w->space, t->tstate, buf, L->ts_read) != 0)
+        return -1;
+    pm_tinfo fresh;
+    parse_tstate(L, t->tstate, buf, &fresh);
+    if (fresh.ident != t->ident)
+        return -1;
+    if (L->cframe_current_frame != PM_NO_OFFSET && fresh.cframe &&
+        pm_space_read(w->space, fresh.cframe + L->cframe_current_frame, &fresh.frame, 8) != 0)
+        return -1;
+    fresh.native_id = t->native_id;
+    *t = fresh;
+    return 0;
+}
+
 /* ---- frames -------------------------------------------------------------- */
 
 static int seen_before(pm_walker *w, uint64_t addr)
@@ -646,6 +667,10 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         parse_frame(L, f, addr, rf);
         if (L->owner_cstack >= 0 && rf->owner == L->owner_cstack) {
             /* A C-stack entry/shim frame (3.12+): not Python code, skip it. */
+        } else if (w->snapshot && next.n == 0 && rf->owner == -1 && !executing(L, f)) {
+            /* A moment copied by the thread itself (pm_capture), 3.9/3.10:
+             * its top frame is not executing only while it is being entered
+             * or left, and the stack is its callers. */
         } else if (rf->owner < -1 || rf->owner > 3 || !executing(L, f)) {
             /* The thread moved: the frame it was in at the first look may
              * have returned already.  Its caller link still leads to the

@@ -71,6 +71,7 @@ typedef struct {
     size_t held;               /* after a walk that returned -2: its frames, from the root,
                                   that a second look found unchanged */
     int patient;               /* no time limits: the thread read is stopped (self-check) */
+    int snapshot;              /* the space is a copy the thread made at one moment (pm_capture) */
     struct frame_key *keys;    /* what each frame of the current walk looked like */
     size_t keys_cap;
     uint8_t *verify;           /* second reads of a walk's frames read late */
@@ -95,6 +96,10 @@ long pm_walker_threads(pm_walker *w);
  * than cap. */
 int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_frame *out,
                     size_t cap, size_t *depth, int *truncated);
+
+/* Reads the thread's state again through the walker's space (its frame and
+ * data stack fields); -1 if unreadable or no longer that thread. */
+int pm_walker_reread(pm_walker *w, pm_tinfo *t);
 
 /* Reads only the top frame of a thread (and its caller's address): enough
  * to tell that a thread which barely ran is still where it was. */

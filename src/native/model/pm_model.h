@@ -26,8 +26,9 @@
  *            Deterministic modes add their own ("calls", ...).
  *   meta     "mode" (str: wall|cpu|...), "rate_hz", "duration_s", "start_unix",
  *            "python" (str), "command" (str), "pyrometer" (str version),
- *            "samples_expected", "samples_taken", "samples_torn",
- *            "samples_torn_partial",
+ *            "samples_expected", "samples_taken", "samples_torn" (thread
+ *            stacks not read at one moment, not charged), "samples_captured"
+ *            (thread stacks the running thread copied itself),
  *            "sampler_cpu_s" (the profiler's own CPU time).
  *
  * All ids are dense uint32 indexes; nothing is ever removed, so an id stays

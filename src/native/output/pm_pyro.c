@@ -24,7 +24,7 @@
  *             strings "nan", "inf", "-inf" (JSON has no non-finite numbers).
  *             Well-known keys: mode, rate_hz, duration_s, start_unix, python,
  *             command, pyrometer, samples_expected, samples_taken,
- *             samples_torn, samples_torn_partial, sampler_cpu_s.
+ *             samples_torn, samples_captured, sampler_cpu_s.
  *   metrics   the metric columns; index = metric index (at most 8).  Units:
  *             "count", "nanoseconds" (others may appear).
  *   strings   the string table; index = string id; strings[0] is "".

@@ -333,7 +333,6 @@ static void pm_report_quality(pm_rep *r)
     const pm_meta *exp = pm_rep_meta_num(r, "samples_expected");
     const pm_meta *taken = pm_rep_meta_num(r, "samples_taken");
     const pm_meta *torn = pm_rep_meta_num(r, "samples_torn");
-    const pm_meta *partial = pm_rep_meta_num(r, "samples_torn_partial");
     const pm_meta *cpu = pm_rep_meta_num(r, "sampler_cpu_s");
     uint64_t tl_dropped = pm_timeline_dropped(r->p);
     if (!dur && !exp && !taken && !torn && !cpu && !tl_dropped)
@@ -366,18 +365,16 @@ static void pm_report_quality(pm_rep *r)
         pm_buf_putc(out, '\n');
     }
     if (torn) {
-        /* Stacks that changed under every copy: the sampler charges such a
-         * tick below the part that held still, else to the thread's
-         * previous stack (pm_sampler.c). */
+        /* Thread stacks no read caught at one moment: the sampler charges
+         * them to nothing rather than to a guess (pm_sampler.c). */
         pm_rep_line_label(out, "torn stacks");
         pm_rep_put_fixed(r, torn->num, 0);
-        if (partial && partial->num > 0) {
+        if (taken && taken->num > 0) {
             pm_buf_puts(out, " (");
-            pm_rep_put_fixed(r, partial->num, 0);
-            pm_buf_puts(out, " as <changing> below the frames that held still, the rest");
-            pm_buf_puts(out, " charged to the thread's previous stack)\n");
+            pm_rep_put_fixed(r, torn->num * 100.0 / taken->num, 2);
+            pm_buf_puts(out, "% of samples; not charged)\n");
         } else {
-            pm_buf_puts(out, " (charged to the thread's previous stack)\n");
+            pm_buf_puts(out, " (not charged)\n");
         }
     }
     if (cpu) {

@@ -859,10 +859,10 @@
       var exp = +META.samples_expected || 0, got = +META.samples_taken || 0;
       item('samples', got.toLocaleString('en') + (exp ? ' of ' + exp.toLocaleString('en') + ' expected (' + pct(got, exp) + ')' : ''), exp && got < exp * 0.9);
     }
-    if (META.samples_torn !== undefined) item('torn', META.samples_torn + (+META.samples_torn_partial > 0 ? ' (' + META.samples_torn_partial + ' as <changing> below the frames that held still)' : ''), +META.samples_torn > 0);
+    if (META.samples_torn !== undefined) item('torn', META.samples_torn + (META.samples_taken ? ' (' + pct(+META.samples_torn, +META.samples_taken) + ' of samples, not charged)' : ''), +META.samples_torn > 0);
     if (META.sampler_cpu_s !== undefined && META.duration_s) item('profiler cpu', fmtVal(META.sampler_cpu_s * 1e9, 'nanoseconds') + ' (' + pct(META.sampler_cpu_s, META.duration_s) + ' of run)');
     metaOrder.forEach(function (k) {
-      if (['mode', 'duration_s', 'rate_hz', 'start_unix', 'python', 'pyrometer', 'command', 'samples_taken', 'samples_expected', 'samples_torn', 'samples_torn_partial', 'sampler_cpu_s'].indexOf(k) < 0) item(k, META[k]);
+      if (['mode', 'duration_s', 'rate_hz', 'start_unix', 'python', 'pyrometer', 'command', 'samples_taken', 'samples_expected', 'samples_torn', 'samples_torn_partial', 'samples_captured', 'sampler_cpu_s'].indexOf(k) < 0) item(k, META[k]);
     });
     item('nodes', N.toLocaleString('en'));
     item('threads', THREADS.length);

@@ -1,0 +1,247 @@
+/* pm_capture.c — see pm_capture.h. */
+#include "pm_capture.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/syscall.h>
+
+#include "pm_walker.h"
+
+#define DATA_CAP (4u << 20)               /* bytes a capture may copy */
+#define REGIONS_CAP (PM_MAX_DEPTH + 64)   /* thread state, current frame slot, chunk, frames */
+
+#define SPIN_NS 10000                     /* wait this long for an answer before sleeping */
+
+enum { IDLE = 0, ASKED, BUSY, DONE };
+
+/* The request being served, for the handler; one capture at a time in the
+ * process (the lock), whichever sampler asks. */
+static _Atomic(pm_capture *) current;
+static pthread_mutex_t take_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_mutex_t install_lock = PTHREAD_MUTEX_INITIALIZER;
+static int signo; /* 0 until installed */
+
+static uint64_t rd64(const uint8_t *b, size_t off)
+{
+    uint64_t v;
+    memcpy(&v, b + off, 8);
+    return v;
+}
+
+static uint64_t mono_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+/* Copies [addr, addr + len) into the capture; its copy, or NULL. */
+static const uint8_t *grab(pm_capture *c, uint64_t addr, size_t len)
+{
+    if (c->nregions == c->capregions || len > c->cap - c->used || len > UINT32_MAX)
+        return NULL;
+    uint8_t *dst = c->data + c->used;
+    if (pm_space_read(&c->space, addr, dst, len) != 0)
+        return NULL;
+    c->regions[c->nregions++] = (pm_snap_region){addr, (uint32_t)len, (uint32_t)c->used};
+    c->used += (len + 7) & ~(size_t)7;
+    if (c->used > c->cap)
+        c->used = c->cap;
+    return dst;
+}
+
+/* On the interrupted thread: the thread state, where the current frame
+ * pointer is kept (3.11/3.12: the C frame), the used part of the live data
+ * stack chunk, and every frame of the chain outside that chunk (frame
+ * objects before 3.11; generator, coroutine and older-chunk frames after). */
+static void copy_self(pm_capture *c)
+{
+    const pm_layout *L = c->L;
+    const uint8_t *ts = grab(c, c->tstate, L->ts_read);
+    if (!ts) {
+        c->failed = 1;
+        return;
+    }
+    uint64_t frame;
+    if (L->cframe_current_frame != PM_NO_OFFSET) {
+        uint64_t cf = rd64(ts, L->ts_frame);
+        const uint8_t *slot = cf ? grab(c, cf + L->cframe_current_frame, 8) : NULL;
+        if (!slot) {
+            c->failed = cf != 0;
+            return;
+        }
+        frame = rd64(slot, 0);
+    } else {
+        frame = rd64(ts, L->ts_frame);
+    }
+    uint64_t lo = 0, hi = 0;
+    const uint8_t *chunk = NULL;
+    if (L->frames_kind == PM_FRAMES_INTERP) {
+        lo = rd64(ts, L->ts_datastack_chunk);
+        hi = rd64(ts, L->ts_datastack_top);
+        if (lo && hi > lo && hi - lo <= c->cap / 2)
+            chunk = grab(c, lo, (size_t)(hi - lo));
+        if (!chunk)
+            lo = hi = 0;
+    }
+    for (size_t depth = 0; frame && depth < PM_MAX_DEPTH + 32; depth++) {
+        const uint8_t *f;
+        if (chunk && frame >= lo && frame < hi && L->fr_read <= hi - frame)
+            f = chunk + (frame - lo);
+        else if (!(f = grab(c, frame, L->fr_read))) {
+            c->failed = 1;
+            return;
+        }
+        frame = rd64(f, L->fr_back);
+    }
+}
+
+static void on_signal(int sig, siginfo_t *si, void *uc)
+{
+    (void)sig;
+    (void)uc;
+    int saved = errno;
+    pm_capture *c = atomic_load(&current);
+    if (c && si->si_code == SI_TKILL && si->si_pid == c->pid && (pid_t)syscall(SYS_gettid) == c->tid) {
+        int want = ASKED;
+        if (atomic_compare_exchange_strong(&c->state, &want, BUSY)) {
+            copy_self(c);
+            atomic_store(&c->state, DONE);
+            syscall(SYS_futex, (int *)&c->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+        }
+    }
+    errno = saved;
+}
+
+/* A real-time signal that nobody handles, searched from the top (programs
+ * and libraries that use one usually take SIGRTMIN + k).  Kept for the life
+ * of the process once installed: a request that timed out may leave the
+ * signal pending on a thread that blocks it, and the default action of a
+ * real-time signal is to end the process. */
+static int install(void)
+{
+    pthread_mutex_lock(&install_lock);
+    if (!signo) {
+        for (int s = SIGRTMAX; s >= SIGRTMIN + 4 && !signo; s--) {
+            struct sigaction cur;
+            if (sigaction(s, NULL, &cur) != 0 || (cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)
+                continue;
+            struct sigaction sa;
+            memset(&sa, 0, sizeof sa);
+            sa.sa_sigaction = on_signal;
+            /* RESTART: a system call the signal lands in goes on, where the
+             * kernel can restart it.  ONSTACK: a thread with an alternate
+             * signal stack (faulthandler's) uses it. */
+            sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+            sigemptyset(&sa.sa_mask);
+            if (sigaction(s, &sa, NULL) == 0)
+                signo = s;
+        }
+    }
+    int rc = signo ? 0 : -1;
+    pthread_mutex_unlock(&install_lock);
+    return rc;
+}
+
+int pm_capture_init(pm_capture *c, const pm_layout *L)
+{
+    memset(c, 0, sizeof *c);
+    c->L = L;
+    c->pid = getpid();
+    pm_space_init(&c->space, c->pid);
+    c->cap = DATA_CAP;
+    c->capregions = REGIONS_CAP;
+    c->data = malloc(c->cap);
+    c->regions = malloc(c->capregions * sizeof *c->regions);
+    if (!c->data || !c->regions || install() != 0) {
+        pm_capture_free(c);
+        return -1;
+    }
+    return 0;
+}
+
+void pm_capture_free(pm_capture *c)
+{
+    free(c->data);
+    free(c->regions);
+    memset(c, 0, sizeof *c);
+}
+
+int pm_capture_usable(const pm_capture *c)
+{
+    struct sigaction cur;
+    return c->data && signo && sigaction(signo, NULL, &cur) == 0 && (cur.sa_flags & SA_SIGINFO) &&
+           cur.sa_sigaction == on_signal;
+}
+
+static int by_addr(const void *a, const void *b)
+{
+    uint64_t x = ((const pm_snap_region *)a)->addr, y = ((const pm_snap_region *)b)->addr;
+    return x < y ? -1 : x > y;
+}
+
+/* Waits while the state is `was`, up to `until` (CLOCK_MONOTONIC ns). */
+static void wait_while(pm_capture *c, int was, uint64_t until)
+{
+    uint64_t now = mono_ns();
+    if (now >= until)
+        return;
+    struct timespec rel = {(time_t)((until - now) / 1000000000ull), (long)((until - now) % 1000000000ull)};
+    syscall(SYS_futex, (int *)&c->state, FUTEX_WAIT_PRIVATE, was, &rel, NULL, 0);
+}
+
+int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns)
+{
+    if (!c->data || !signo)
+        return -1;
+    pthread_mutex_lock(&take_lock);
+    c->tid = tid;
+    c->tstate = tstate;
+    c->direct = direct;
+    c->space.direct = direct;
+    c->used = 0;
+    c->nregions = 0;
+    c->failed = 0;
+    atomic_store(&c->state, ASKED);
+    atomic_store(&current, c);
+    c->asked++;
+    int rc = -1;
+    if (syscall(SYS_tgkill, c->pid, tid, signo) == 0) {
+        /* A thread running on another core usually answers within a few
+         * microseconds: spin that long before sleeping (a futex wait and
+         * wake-up costs more than that). */
+        uint64_t t0 = mono_ns(), until = t0 + timeout_ns;
+        int st;
+        while ((st = atomic_load(&c->state)) != DONE && mono_ns() - t0 < SPIN_NS)
+            ;
+        while ((st = atomic_load(&c->state)) != DONE && mono_ns() < until)
+            wait_while(c, st, until);
+        if (st != DONE) {
+            int want = ASKED;
+            if (!atomic_compare_exchange_strong(&c->state, &want, IDLE)) {
+                /* The handler is copying: it ends soon, whatever preempted
+                 * it; its buffers are ours again only then. */
+                while ((st = atomic_load(&c->state)) != DONE)
+                    wait_while(c, st, mono_ns() + 1000000);
+            } else {
+                c->late++;
+            }
+        }
+        if (atomic_load(&c->state) == DONE && !c->failed) {
+            qsort(c->regions, c->nregions, sizeof *c->regions, by_addr);
+            c->snap = (pm_snapshot){c->data, c->regions, c->nregions};
+            c->answered++;
+            rc = 0;
+        }
+    }
+    atomic_store(&current, NULL);
+    atomic_store(&c->state, IDLE);
+    pthread_mutex_unlock(&take_lock);
+    return rc;
+}

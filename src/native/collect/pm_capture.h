@@ -1,0 +1,63 @@
+/* pm_capture.h — a running thread copies its own stack, on request.
+ *
+ * A thread that runs Python code changes its frame chain every fraction of
+ * a microsecond; a copy taken from another thread while it runs is not a
+ * moment (a torn stack), however it is checked afterwards.  But a thread
+ * interrupted by a signal is stopped at one instruction: its handler can copy
+ * the thread state, the used part of the data stack chunk and every frame
+ * outside it, and that copy is the stack at that instruction.  The sampler
+ * asks only the thread that holds the GIL, and only while its CPU clock is
+ * moving (it runs Python code, or C code that holds the GIL; no other thread
+ * can change a Python stack), so the signal never interrupts a thread that
+ * sleeps or waits in a system call; SA_RESTART covers the rest.
+ *
+ * The handler is async-signal-safe: it only copies memory (under the fault
+ * guard, or with process_vm_readv when the program replaced the guard's
+ * handler) into buffers allocated beforehand, and wakes the sampler with a
+ * futex.  No Python.h.
+ */
+#ifndef PM_CAPTURE_H
+#define PM_CAPTURE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "pm_layout.h"
+#include "pm_space.h"
+
+typedef struct {
+    const pm_layout *L;
+    /* The request: the handler takes it only in state ASKED, on thread tid. */
+    atomic_int state;
+    pid_t pid, tid;
+    uint64_t tstate;
+    int direct;                 /* copy with the fault guard (else process_vm_readv) */
+    pm_space space;             /* the handler's reader */
+    /* What the handler copied. */
+    uint8_t *data;
+    size_t used, cap;
+    pm_snap_region *regions;
+    size_t nregions, capregions;
+    int failed;                 /* something could not be read or did not fit */
+    pm_snapshot snap;           /* regions sorted, after a capture succeeded */
+    uint64_t asked, answered, late; /* counters: requests, captures, requests not answered in time */
+} pm_capture;
+
+/* Allocates the buffers and installs the signal handler (once per process,
+ * on a real-time signal nobody handles).  -1 when no such signal is free. */
+int pm_capture_init(pm_capture *c, const pm_layout *L);
+void pm_capture_free(pm_capture *c);
+
+/* Whether captures can be asked for: our handler is still the one on the
+ * signal (a program may have taken that signal since). */
+int pm_capture_usable(const pm_capture *c);
+
+/* Asks thread tid, whose thread state is at tstate, to copy its stack, and
+ * waits up to timeout_ns for it.  0: c->snap holds the stack at one moment;
+ * -1: no capture (the thread did not answer in time, or its stack did not
+ * fit). */
+int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns);
+
+#endif

@@ -1,0 +1,90 @@
+"""The sampler's stacks are true: read at one moment, never a pseudo-frame,
+and on code of tiny functions the split of time between them is the one the
+program really has."""
+import json
+import pstats
+import subprocess
+import sys
+
+from conftest import all_stacks, profile_program, run_pyrometer
+
+PSEUDO = ("<changing>", "<unknown>", "<truncated>", "<torn>")
+
+
+def leaf_split(profile):
+    """Samples of leaf_a and leaf_b as leaves called from mid()."""
+    a = b = 0
+    for _, stack, weight in all_stacks(profile):
+        ns = [f[0].rsplit(".", 1)[-1] for f in stack]
+        if len(ns) >= 2 and ns[-2] == "mid":
+            a += weight * (ns[-1] == "leaf_a")
+            b += weight * (ns[-1] == "leaf_b")
+    return a, b
+
+
+def test_tiny_functions_split_like_the_truth_and_no_pseudo_frame(tmp_path):
+    # Two threads of functions a few hundred nanoseconds long: a read from
+    # outside catches such stacks mid-change in a sixth to a half of the
+    # ticks.  CPU mode: time a thread spends waiting for the GIL is wall
+    # time of wherever it let the GIL go, which no unprofiled truth gives.
+    proc, p = profile_program(tmp_path, "tiny_calls.py", "2", options=["--rate", "4000", "--mode", "cpu"])
+    spent_a, spent_b = map(float, proc.stdout.split())
+    truth = 100 * spent_a / (spent_a + spent_b)
+    a, b = leaf_split(p)
+    assert a + b > 2000, (a, b)
+    share = 100 * a / (a + b)
+    assert abs(share - truth) <= 2, (share, truth, a, b)
+    taken = p.meta["samples_taken"]
+    assert p.meta["samples_torn"] <= 0.001 * taken, (p.meta["samples_torn"], taken)
+    for _, stack, _ in all_stacks(p):
+        assert not any(f[0] in PSEUDO for f in stack), stack
+
+
+def test_no_pseudo_frame_in_any_output(tmp_path):
+    _, p = profile_program(tmp_path, "tiny_calls.py", "0.6", options=["--rate", "2000"])
+    src = tmp_path / "out.pyro"
+    texts = {}
+    for fmt, name in (("collapsed", "o.collapsed"), ("speedscope", "o.speedscope.json"), ("html", "o.html"),
+                      ("chrome", "o.trace.json"), ("gecko", "o.gecko.json"), ("text", "o.txt")):
+        out = tmp_path / name
+        r = run_pyrometer("convert", src, out, "--format", fmt)
+        assert r.returncode == 0, r.stderr
+        texts[fmt] = out.read_text("utf-8")
+    json.loads(texts["speedscope"])
+    out = tmp_path / "o.prof"
+    r = run_pyrometer("convert", src, out, "--format", "pstats")
+    assert r.returncode == 0, r.stderr
+    stats = pstats.Stats(str(out))
+    texts["pstats"] = "\n".join(str(k) for k in stats.stats)
+    for fmt, text in texts.items():
+        for pseudo in PSEUDO:
+            assert pseudo not in text, (fmt, pseudo)
+    assert "leaf_b" in texts["collapsed"]
+
+
+def test_a_program_that_takes_every_free_realtime_signal_is_still_sampled(tmp_path):
+    # The capture signal is a real-time signal nobody handles; a program
+    # that handles them all leaves none, and the sampler reads every thread
+    # from outside, as before (the program's handlers stay its own).
+    prog = tmp_path / "rt.py"
+    prog.write_text(
+        "import signal, time\n"
+        "seen = []\n"
+        "for s in range(signal.SIGRTMIN, signal.SIGRTMAX + 1):\n"
+        "    signal.signal(s, lambda *a: seen.append(1))\n"
+        "def spin(n):\n"
+        "    return sum(i * i for i in range(n))\n"
+        "end = time.perf_counter() + 0.4\n"
+        "while time.perf_counter() < end:\n"
+        "    spin(1000)\n"
+        "print('handlers', len(seen), signal.getsignal(signal.SIGRTMAX).__name__)\n"
+    )
+    out = tmp_path / "rt.pyro"
+    plain = subprocess.run([sys.executable, str(prog)], capture_output=True, timeout=60)
+    r = run_pyrometer("run", "-o", out, prog)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout == b"handlers 0 <lambda>\n"
+    import pyrometer
+
+    p = pyrometer.load(out)
+    assert any(f[0].endswith("spin") for _, stack, _ in all_stacks(p) for f in stack)
