@@ -437,7 +437,9 @@ static PyObject *Sampler_stats(SamplerObject *self, PyObject *noargs)
     (void)noargs;
     pm_sampler_stats st;
     pm_sampler_get_stats(self->s, &st);
-    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsK}", "taken", (unsigned long long)st.ticks, "expected",
+    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsKsKsKsK}", "capture_wait_ns", (unsigned long long)st.capture_wait_ns,
+                         "capture_slept", (unsigned long long)st.capture_slept, "capture_late",
+                         (unsigned long long)st.capture_late, "taken", (unsigned long long)st.ticks, "expected",
                          (unsigned long long)st.expected, "torn", (unsigned long long)st.torn,
                          "captured", (unsigned long long)st.captured, "walks",
                          (unsigned long long)st.walks, "reused", (unsigned long long)st.reused, "truncated",

@@ -196,11 +196,12 @@ static void wait_while(pm_capture *c, int was, uint64_t until)
     syscall(SYS_futex, (int *)&c->state, FUTEX_WAIT_PRIVATE, was, &rel, NULL, 0);
 }
 
-int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns)
+int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct)
 {
-    if (!c->data || !signo)
+    /* Another sampler's request may be waiting for its answer: no waiting
+     * here, this thread is then read from outside. */
+    if (!c->data || !signo || c->pending || pthread_mutex_trylock(&take_lock) != 0)
         return -1;
-    pthread_mutex_lock(&take_lock);
     c->tid = tid;
     c->tstate = tstate;
     c->direct = direct;
@@ -211,37 +212,65 @@ int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint6
     atomic_store(&c->state, ASKED);
     atomic_store(&current, c);
     c->asked++;
+    if (syscall(SYS_tgkill, c->pid, tid, signo) != 0) {
+        atomic_store(&current, NULL);
+        atomic_store(&c->state, IDLE);
+        pthread_mutex_unlock(&take_lock);
+        return -1;
+    }
+    c->pending = 1;
+    return 0;
+}
+
+int pm_capture_wait(pm_capture *c, uint64_t timeout_ns)
+{
+    if (!c->pending)
+        return -1;
+    /* A thread running on another core usually answers within a few
+     * microseconds: spin that long before sleeping (a futex wait and
+     * wake-up costs more than that). */
+    uint64_t t0 = mono_ns(), until = t0 + timeout_ns;
+    int st;
+    while ((st = atomic_load(&c->state)) != DONE && mono_ns() - t0 < SPIN_NS && mono_ns() < until)
+        ;
+    if ((st = atomic_load(&c->state)) != DONE && mono_ns() < until)
+        c->slept++;
+    while ((st = atomic_load(&c->state)) != DONE && mono_ns() < until)
+        wait_while(c, st, until);
+    if (st != DONE) {
+        int want = ASKED;
+        if (!atomic_compare_exchange_strong(&c->state, &want, IDLE)) {
+            /* The handler is copying: it ends soon, whatever preempted
+             * it; its buffers are ours again only then. */
+            while ((st = atomic_load(&c->state)) != DONE)
+                wait_while(c, st, mono_ns() + 1000000);
+        } else {
+            c->late++;
+        }
+    }
+    c->wait_ns += mono_ns() - t0;
     int rc = -1;
-    if (syscall(SYS_tgkill, c->pid, tid, signo) == 0) {
-        /* A thread running on another core usually answers within a few
-         * microseconds: spin that long before sleeping (a futex wait and
-         * wake-up costs more than that). */
-        uint64_t t0 = mono_ns(), until = t0 + timeout_ns;
-        int st;
-        while ((st = atomic_load(&c->state)) != DONE && mono_ns() - t0 < SPIN_NS)
-            ;
-        while ((st = atomic_load(&c->state)) != DONE && mono_ns() < until)
-            wait_while(c, st, until);
-        if (st != DONE) {
-            int want = ASKED;
-            if (!atomic_compare_exchange_strong(&c->state, &want, IDLE)) {
-                /* The handler is copying: it ends soon, whatever preempted
-                 * it; its buffers are ours again only then. */
-                while ((st = atomic_load(&c->state)) != DONE)
-                    wait_while(c, st, mono_ns() + 1000000);
-            } else {
-                c->late++;
-            }
-        }
-        if (atomic_load(&c->state) == DONE && !c->failed) {
-            qsort(c->regions, c->nregions, sizeof *c->regions, by_addr);
-            c->snap = (pm_snapshot){c->data, c->regions, c->nregions};
-            c->answered++;
-            rc = 0;
-        }
+    if (atomic_load(&c->state) == DONE && !c->failed) {
+        qsort(c->regions, c->nregions, sizeof *c->regions, by_addr);
+        c->snap = (pm_snapshot){c->data, c->regions, c->nregions};
+        c->answered++;
+        rc = 0;
     }
     atomic_store(&current, NULL);
     atomic_store(&c->state, IDLE);
+    c->pending = 0;
     pthread_mutex_unlock(&take_lock);
     return rc;
+}
+
+int pm_capture_answered(pm_capture *c)
+{
+    return c->pending && atomic_load(&c->state) == DONE;
+}
+
+int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns)
+{
+    if (pm_capture_ask(c, tid, tstate, direct) != 0)
+        return -1;
+    return pm_capture_wait(c, timeout_ns);
 }

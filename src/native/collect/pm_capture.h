@@ -11,6 +11,12 @@
  * can change a Python stack), so the signal never interrupts a thread that
  * sleeps or waits in a system call; SA_RESTART covers the rest.
  *
+ * Between the signal's sending and its handler the thread runs no code of
+ * its own (a pending signal is taken on the way back to user mode), so the
+ * copy is the stack at the moment of the request, however late the handler
+ * runs (the thread preempted, its virtual CPU descheduled): the sampler
+ * never needs to wait for the answer.
+ *
  * The handler is async-signal-safe: it only copies memory (under the fault
  * guard, or with process_vm_readv when the program replaced the guard's
  * handler) into buffers allocated beforehand, and wakes the sampler with a
@@ -41,8 +47,10 @@ typedef struct {
     pm_snap_region *regions;
     size_t nregions, capregions;
     int failed;                 /* something could not be read or did not fit */
+    int pending;                /* asked, not yet waited for */
     pm_snapshot snap;           /* regions sorted, after a capture succeeded */
     uint64_t asked, answered, late; /* counters: requests, captures, requests not answered in time */
+    uint64_t wait_ns, slept;        /* time the asker waited for answers; waits that went to sleep */
 } pm_capture;
 
 /* Allocates the buffers and installs the signal handler (once per process,
@@ -54,10 +62,18 @@ void pm_capture_free(pm_capture *c);
  * signal (a program may have taken that signal since). */
 int pm_capture_usable(const pm_capture *c);
 
-/* Asks thread tid, whose thread state is at tstate, to copy its stack, and
- * waits up to timeout_ns for it.  0: c->snap holds the stack at one moment;
- * -1: no capture (the thread did not answer in time, or its stack did not
- * fit). */
+/* Asks thread tid, whose thread state is at tstate, to copy its stack: 0
+ * when the signal went out (then pm_capture_wait must follow, from the same
+ * thread, before anything else is asked), -1 when it could not. */
+int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct);
+/* Waits up to timeout_ns (counted from now) for the answer to the pending
+ * request, and ends it.  0: c->snap holds the stack at one moment; -1: no
+ * capture (the thread did not answer in time, or its stack did not fit). */
+int pm_capture_wait(pm_capture *c, uint64_t timeout_ns);
+/* Whether the pending request has its answer (pm_capture_wait then returns
+ * at once). */
+int pm_capture_answered(pm_capture *c);
+/* Both at once. */
 int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns);
 
 #endif

@@ -50,6 +50,16 @@ struct pm_sampler {
     pm_capture capture;         /* the running thread copies its own stack */
     int can_capture;            /* capture set up; checked each tick that its signal is still ours */
     pm_space snapspace;         /* the walker's reader while it walks a capture */
+    /* The GIL holder's sample of the last tick, waiting for the copy it was
+     * asked to make of its stack (taken up at the next tick, so the
+     * sampler never waits for the signal's delivery). */
+    struct {
+        int pending;
+        pm_tinfo t;
+        uint64_t now, dt, dcpu, cpu_at_ask;
+        uint64_t ticks;           /* ticks of that thread that wait for the answer */
+        uint64_t asked_ns;
+    } held_back;
     pm_codecache codes;
     pm_profile *model;
     pthread_mutex_t *model_lock;
@@ -384,13 +394,20 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
     return node;
 }
 
-/* Has the thread copy its own stack (pm_capture) and walks the copy with
- * the same walker: the copy is one moment, so the walker's checks that a
- * live read held still pass by construction, and what they still reject is
- * a stack that is impossible in itself.  PM_NONE when no capture was had. */
-static pm_id walk_captured(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id root, uint64_t tick)
+/* How long to wait for a thread to copy its stack: one that was running
+ * answers in microseconds unless it was preempted since, and then its stack
+ * holds still and is read from here. */
+#define CAPTURE_WAIT_NS 200000
+
+/* Waits for the copy the thread was asked to make of its own stack
+ * (pm_capture) and walks it with the same walker: the copy is one moment,
+ * so the walker's checks that a live read held still pass by construction,
+ * and what they still reject is a stack impossible in itself.  PM_NONE when
+ * no capture was had. */
+static pm_id walk_captured(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id root, uint64_t tick,
+                           uint64_t timeout_ns)
 {
-    if (pm_capture_take(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct, 1000000) != 0)
+    if (pm_capture_wait(&s->capture, timeout_ns) != 0)
         return PM_NONE;
     s->st.captured++;
     pm_tinfo now = *t;
@@ -418,10 +435,13 @@ static pm_id walk_captured(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id 
  * tick read it.  Only such a thread can change its stack while we read it,
  * and only such a thread is sent the capture signal (one that sleeps or
  * waits in a system call never is). */
-static int running_now(const pm_tinfo *t, uint64_t cpu_at_tick)
+static int running_now(const pm_tinfo *t, uint64_t cpu_at_tick, uint64_t *cpu_now)
 {
     uint64_t cpu;
-    return t->native_id && thread_cpu_ns(t->native_id, &cpu) == 0 && cpu != cpu_at_tick;
+    int moved = t->native_id && thread_cpu_ns(t->native_id, &cpu) == 0 && cpu != cpu_at_tick;
+    if (moved && cpu_now)
+        *cpu_now = cpu;
+    return moved;
 }
 
 /* Whether the thread has certainly not run since the tick read its clock. */
@@ -458,8 +478,7 @@ static pm_id walk_still(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id roo
  * or when the thread did not run while it was read (its CPU clock stood
  * still).  Otherwise the walker's own checks decide, over a few reads, with
  * one capture among them if the thread is running by then. */
-static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, int holder,
-                         uint64_t cpu_at_tick)
+static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, uint64_t cpu_at_tick)
 {
     if (sl->thread == PM_NONE) {
         sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
@@ -470,14 +489,8 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
     int captured = 0;
-    if (!s->walker.patient) {
-        pm_id leaf = PM_NONE;
-        if (holder && s->can_capture && running_now(t, cpu_at_tick)) {
-            captured = 1;
-            leaf = walk_captured(s, sl, t, root, tick);
-        } else if (still_now(t, cpu_at_tick)) {
-            leaf = walk_still(s, sl, t, root, tick, cpu_at_tick);
-        }
+    if (!s->walker.patient && still_now(t, cpu_at_tick)) {
+        pm_id leaf = walk_still(s, sl, t, root, tick, cpu_at_tick);
         if (leaf != PM_NONE)
             return leaf;
         sl->prev_n = 0;
@@ -496,9 +509,10 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
                 return leaf;
         }
         sl->prev_n = 0;
-        if (!captured && s->can_capture && !s->walker.patient && running_now(t, cpu_at_tick)) {
+        if (!captured && s->can_capture && !s->walker.patient && running_now(t, cpu_at_tick, NULL) &&
+            pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) == 0) {
             captured = 1;
-            pm_id leaf = walk_captured(s, sl, t, root, tick);
+            pm_id leaf = walk_captured(s, sl, t, root, tick, CAPTURE_WAIT_NS);
             if (leaf != PM_NONE)
                 return leaf;
             sl->prev_n = 0;
@@ -568,6 +582,189 @@ static int blocked_now(const pm_tinfo *t, uint64_t cpu_at_tick)
     return thread_waiting(t->native_id) != 0;
 }
 
+/* Charges one thread's sample at `leaf` (PM_NONE: nothing to charge) and
+ * keeps its timeline.  before: the thread's last stack, for the CPU-mode
+ * rule on threads that are blocked now (check_blocked). */
+static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm_id before, uint64_t now,
+                   uint64_t dt, int have, uint64_t dcpu, uint64_t cpu, int gil, int check_blocked)
+{
+    /* Off-CPU for most of the interval counts as idle (sleeping, blocked
+     * on I/O or waiting for the GIL). */
+    int idle = have ? dcpu * 4 < dt : 0;
+    int keep = leaf != PM_NONE;
+    if (s->o.mode == PM_MODE_CPU)
+        keep = keep && dcpu > 0;
+    else if (!s->o.idle)
+        keep = keep && !idle;
+    if (keep) {
+        pm_id at = leaf;
+        if (check_blocked && s->o.mode == PM_MODE_CPU && before != PM_NONE && before != leaf && blocked_now(t, cpu))
+            at = before;
+        pm_node_add(s->model, at, s->m_samples, 1);
+        pm_node_add(s->model, at, s->m_wall, (int64_t)dt);
+        pm_node_add(s->model, at, s->m_cpu, (int64_t)dcpu);
+        if (idle)
+            pm_node_add(s->model, at, s->m_idle, 1);
+        if (gil)
+            pm_node_add(s->model, at, s->m_gil, 1);
+    }
+    pm_id tl = keep ? leaf : PM_NONE;
+    if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {
+        pm_timeline_add(s->model, now - s->start_ns, sl->thread, tl);
+        sl->tl_leaf = tl;
+    }
+}
+
+/* A thread's walk is done: what to reuse at the next tick. */
+static pm_id settle(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf)
+{
+    /* Only frames not yet started (or C-stack shims): no Python stack to
+     * charge, like a thread with no frame. */
+    if (leaf != PM_NONE && leaf == pm_thread_at(s->model, sl->thread)->root)
+        leaf = PM_NONE;
+    /* A torn tick leaves nothing to reuse (prev_frame 0 forces a walk). */
+    sl->leaf = leaf;
+    sl->prev_frame = leaf != PM_NONE ? t->frame : 0;
+    return leaf;
+}
+
+/* The slot and CPU figures of a thread seen this tick.  *cpu is its CPU
+ * clock (read here unless have_cpu); returns the slot or NULL. */
+static pm_slot *see_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t dt, int have_cpu,
+                           uint64_t *cpu, int *have, uint64_t *dcpu)
+{
+    pm_slot *sl = slot_for(s, t);
+    if (!sl)
+        return NULL;
+    sl->last_tick = tickno;
+    sl->native_id = t->native_id;
+    *dcpu = 0;
+    *have = have_cpu || thread_cpu_ns(t->native_id, cpu) == 0;
+    if (*have) {
+        /* A thread seen for the first time: its CPU since the last tick
+         * is at most the interval. */
+        *dcpu = sl->have_cpu ? (*cpu > sl->prev_cpu ? *cpu - sl->prev_cpu : 0) : (*cpu < dt ? *cpu : dt);
+        sl->prev_cpu = *cpu;
+        sl->have_cpu = 1;
+    }
+    return sl;
+}
+
+/* Samples one thread that was not asked to copy its stack. */
+static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
+{
+    uint64_t cpu = 0, dcpu;
+    int have;
+    pm_slot *sl = see_thread(s, t, tickno, dt, 0, &cpu, &have, &dcpu);
+    if (!sl)
+        return;
+    pm_id leaf = PM_NONE, before = sl->leaf;
+    if (t->frame) {
+        if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
+            leaf = sl->leaf;
+            s->st.reused++;
+        } else {
+            leaf = settle(s, sl, t, walk_thread(s, sl, t, tickno, cpu));
+        }
+    } else {
+        sl->leaf = PM_NONE;
+    }
+    int gil = s->walker.gil_locked && s->walker.gil_holder == t->tstate;
+    charge(s, sl, t, leaf, before, now, dt, have, dcpu, cpu, gil, 1);
+}
+
+/* How long a thread may leave the capture signal unanswered (it blocks
+ * the signal, or it is not given a CPU) before its held-back ticks are
+ * counted as torn. */
+#define HELD_BACK_MAX_NS 100000000ull
+
+/* Takes up the ticks held back for the GIL holder that was asked to copy
+ * its own stack: once it answered, they are charged to the copy, the stack
+ * it had at the request (it ran none of its code between the signal and the
+ * handler).  While it has not answered it has run none of its code either,
+ * so its stack is still that one: this tick joins the held-back ones
+ * (returns 1; the thread is not sampled again).  After too long, or once the
+ * thread is gone, its clock decides: still since the request, it is read as
+ * it is; otherwise the ticks are torn. */
+static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now_t, uint64_t dt, int final)
+{
+    if (!s->held_back.pending)
+        return 0;
+    const pm_tinfo *t = &s->held_back.t;
+    pm_slot *sl = NULL;
+    for (size_t i = 0; i < s->nslots && !sl; i++)
+        if (s->slots[i].tstate == t->tstate && s->slots[i].ident == t->ident)
+            sl = &s->slots[i];
+    if (!pm_capture_answered(&s->capture) && !final && sl && now_t &&
+        now_ns() - s->held_back.asked_ns < HELD_BACK_MAX_NS) {
+        uint64_t cpu = 0, dcpu = 0;
+        int have;
+        see_thread(s, now_t, tickno, dt, 0, &cpu, &have, &dcpu);
+        s->held_back.ticks++;
+        s->held_back.dt += dt;
+        s->held_back.dcpu += dcpu;
+        return 1;
+    }
+    s->held_back.pending = 0;
+    if (!sl || sl->thread == PM_NONE) {
+        pm_capture_wait(&s->capture, 0);
+        return 0;
+    }
+    pm_id root = pm_thread_at(s->model, sl->thread)->root;
+    pm_id leaf = walk_captured(s, sl, t, root, tickno, 0);
+    if (leaf == PM_NONE) {
+        sl->prev_n = 0;
+        if (still_now(t, s->held_back.cpu_at_ask))
+            leaf = walk_still(s, sl, t, root, tickno, s->held_back.cpu_at_ask);
+        if (leaf == PM_NONE)
+            s->st.torn += s->held_back.ticks;
+    }
+    leaf = settle(s, sl, t, leaf);
+    /* One sample per tick held back, the interval and CPU they covered. */
+    for (uint64_t k = 0; k < s->held_back.ticks; k++)
+        charge(s, sl, t, leaf, PM_NONE, s->held_back.now, s->held_back.dt / s->held_back.ticks, 1,
+               s->held_back.dcpu / s->held_back.ticks, 0, 1, 0);
+    return 0;
+}
+
+/* The GIL holder, the one thread that can be changing its Python stack:
+ * if it is on a CPU (its clock moves between two reads), it is asked to copy
+ * its own stack, and its sample is held back until the next tick, by when
+ * the copy is long made.  Returns whether it was. */
+static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
+{
+    uint64_t cpu = 0, cpu_now = 0, dcpu;
+    int have;
+    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 ||
+        !running_now(t, cpu, &cpu_now) ||
+        pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
+        return 0;
+    pm_slot *sl = see_thread(s, t, tickno, dt, 1, &cpu, &have, &dcpu);
+    if (sl && sl->thread == PM_NONE) {
+        sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
+        if (sl->thread != PM_NONE && s->nnew < sizeof s->new_threads / sizeof s->new_threads[0])
+            s->new_threads[s->nnew++] = sl->thread;
+    }
+    if (!sl || sl->thread == PM_NONE) { /* out of memory: no sample */
+        pm_capture_wait(&s->capture, 0);
+        return 1;
+    }
+    s->held_back.pending = 1;
+    s->held_back.t = *t;
+    s->held_back.now = now;
+    s->held_back.dt = dt;
+    s->held_back.dcpu = dcpu;
+    s->held_back.ticks = 1;
+    s->held_back.asked_ns = now_ns();
+    /* The clock once the signal is pending: from here on the thread runs
+     * no code of its own before the handler, so a clock still at this
+     * value later means it has not run since. */
+    if (thread_cpu_ns(t->native_id, &cpu_now) != 0)
+        cpu_now = 0;
+    s->held_back.cpu_at_ask = cpu_now;
+    return 1;
+}
+
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
 {
     /* Plain guarded copies while our fault handler is in place; if the
@@ -575,71 +772,28 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
     s->space.direct = s->guarded && pm_guard_active();
     if (s->can_capture && !pm_capture_usable(&s->capture))
         s->can_capture = 0; /* the program took our signal: read from outside from now on */
-    long n = pm_walker_threads(&s->walker);
-    if (n < 0)
-        return;
     pthread_mutex_lock(s->model_lock);
+    long n = pm_walker_threads(&s->walker);
+    if (n < 0) {
+        pthread_mutex_unlock(s->model_lock);
+        return;
+    }
+    /* First what was held back (the timeline stays in time order). */
+    long waiting = -1;
+    if (s->held_back.pending) {
+        const pm_tinfo *t = NULL;
+        for (long i = 0; i < n && !t; i++)
+            if (s->walker.threads[i].tstate == s->held_back.t.tstate && s->walker.threads[i].ident == s->held_back.t.ident)
+                t = &s->walker.threads[(waiting = i)];
+        if (!take_up_held_back(s, tickno, t, dt, 0))
+            waiting = -1;
+    }
     for (long i = 0; i < n; i++) {
         const pm_tinfo *t = &s->walker.threads[i];
-        pm_slot *sl = slot_for(s, t);
-        if (!sl)
+        if (i == waiting)
             continue;
-        sl->last_tick = tickno;
-        sl->native_id = t->native_id;
-        uint64_t cpu = 0, dcpu = 0;
-        int have = thread_cpu_ns(t->native_id, &cpu) == 0;
-        if (have) {
-            /* A thread seen for the first time: its CPU since the last tick
-             * is at most the interval. */
-            dcpu = sl->have_cpu ? (cpu > sl->prev_cpu ? cpu - sl->prev_cpu : 0) : (cpu < dt ? cpu : dt);
-            sl->prev_cpu = cpu;
-            sl->have_cpu = 1;
-        }
-        pm_id leaf = PM_NONE, before = sl->leaf;
-        if (t->frame) {
-            if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
-                leaf = sl->leaf;
-                s->st.reused++;
-            } else {
-                int holder = s->walker.gil_locked && s->walker.gil_holder == t->tstate;
-                leaf = walk_thread(s, sl, t, tickno, holder, cpu);
-                /* Only frames not yet started (or C-stack shims): no
-                 * Python stack to charge, like a thread with no frame. */
-                if (leaf != PM_NONE && leaf == pm_thread_at(s->model, sl->thread)->root)
-                    leaf = PM_NONE;
-                /* A torn tick leaves nothing to reuse (prev_frame 0 forces
-                 * a walk next time). */
-                sl->leaf = leaf;
-                sl->prev_frame = leaf != PM_NONE ? t->frame : 0;
-            }
-        } else {
-            sl->leaf = PM_NONE;
-        }
-        /* Off-CPU for most of the interval counts as idle (sleeping, blocked
-         * on I/O or waiting for the GIL). */
-        int idle = have ? dcpu * 4 < dt : 0;
-        int keep = leaf != PM_NONE;
-        if (s->o.mode == PM_MODE_CPU)
-            keep = keep && dcpu > 0;
-        else if (!s->o.idle)
-            keep = keep && !idle;
-        if (keep) {
-            pm_id at = leaf;
-            if (s->o.mode == PM_MODE_CPU && before != PM_NONE && before != leaf && blocked_now(t, cpu))
-                at = before;
-            pm_node_add(s->model, at, s->m_samples, 1);
-            pm_node_add(s->model, at, s->m_wall, (int64_t)dt);
-            pm_node_add(s->model, at, s->m_cpu, (int64_t)dcpu);
-            if (idle)
-                pm_node_add(s->model, at, s->m_idle, 1);
-            if (s->walker.gil_locked && s->walker.gil_holder == t->tstate)
-                pm_node_add(s->model, at, s->m_gil, 1);
-        }
-        pm_id tl = keep ? leaf : PM_NONE;
-        if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {
-            pm_timeline_add(s->model, now - s->start_ns, sl->thread, tl);
-            sl->tl_leaf = tl;
-        }
+        if (!(s->walker.gil_locked && s->walker.gil_holder == t->tstate && hold_back(s, t, tickno, now, dt)))
+            sample_thread(s, t, tickno, now, dt);
     }
     /* Threads gone since the last tick: close their timeline, drop the slot. */
     for (size_t i = 0; i < s->nslots;) {
@@ -733,6 +887,10 @@ static void *run(void *arg)
         pthread_mutex_lock(&s->wake_lock);
     }
     pthread_mutex_unlock(&s->wake_lock);
+    /* A sample held back at the last tick is not lost at a stop or pause. */
+    pthread_mutex_lock(s->model_lock);
+    take_up_held_back(s, tickno, NULL, 0, 1);
+    pthread_mutex_unlock(s->model_lock);
     struct timespec c;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
     pthread_mutex_lock(&s->stats_lock);
@@ -874,6 +1032,9 @@ void pm_sampler_get_stats(pm_sampler *s, pm_sampler_stats *out)
             out->cpu_ns += (uint64_t)c.tv_sec * 1000000000ull + (uint64_t)c.tv_nsec;
     }
     out->reads = s->space.calls;
+    out->capture_wait_ns = s->capture.wait_ns; /* read racily: figures for a report */
+    out->capture_slept = s->capture.slept;
+    out->capture_late = s->capture.late;
 }
 
 int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lines, size_t cap,
@@ -894,7 +1055,7 @@ int pm_sampler_probe(pm_sampler *s, uint64_t tstate, pm_id *frames, int32_t *lin
          * copy (a loaded machine) says nothing about its consistency. */
         s->walker.patient = 1;
         /* Read from outside, the way a thread not holding the GIL is. */
-        pm_id leaf = walk_thread(s, &sl, t, 1, 0, 0);
+        pm_id leaf = walk_thread(s, &sl, t, 1, 0);
         s->walker.patient = 0;
         pm_id root = sl.thread == PM_NONE ? PM_NONE : pm_thread_at(s->model, sl.thread)->root;
         size_t k = 0;

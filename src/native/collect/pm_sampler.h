@@ -30,6 +30,7 @@ typedef struct {
     uint64_t expected;       /* ticks the rate asked for over the run so far */
     uint64_t torn;           /* thread stacks no read caught at one moment: not charged */
     uint64_t captured;       /* thread stacks the running thread copied itself (pm_capture) */
+    uint64_t capture_wait_ns, capture_slept, capture_late; /* waiting for captures (pm_capture) */
     uint64_t walks;          /* thread stacks read */
     uint64_t reused;         /* thread stacks known unchanged (no CPU used since) */
     uint64_t truncated;      /* stacks deeper than the cap */
