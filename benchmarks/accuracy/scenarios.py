@@ -83,6 +83,10 @@ SCENARIOS = [_bias(s) for s in (5, 25, 50, 75, 95)] + [
     Scenario("call_mix", "call_mix.py", {"region_call_heavy": 70, "region_call_free": 30},
              "70/30 between a call-heavy region (methods, constructors, closures) and a call-free loop",
              defaults={"region_call_heavy": 80000, "region_call_free": 1200000}),
+    Scenario("constructor", "constructor.py", {"region_construct": 60, "region_inline": 40},
+             "a loop that spends most of its time in a tiny constructor called per item (60%), and the same "
+             "work inline (40%)",
+             defaults={"region_construct": 400000, "region_inline": 900000}),
     Scenario("recursion", "recursion.py", {"region_deep": 60, "region_shallow": 40},
              "calls of the same small function as a 400-frame recursion (60%) and one frame deep (40%)",
              defaults={"region_deep": 200, "region_shallow": 200}),
