@@ -97,3 +97,28 @@ def test_a_program_that_takes_every_free_realtime_signal_is_still_sampled(tmp_pa
 
     p = pyrometer.load(out)
     assert any(f[0].endswith("spin") for _, stack, _ in all_stacks(p) for f in stack)
+
+
+def _split(profile):
+    out = {"python": 0, "zlib": 0}
+    for _, stack, weight in all_stacks(profile):
+        ns = [f[0] for f in stack]
+        if "python_work" in ns:
+            out["python"] += weight
+        elif "compress_work" in ns:
+            out["zlib"] += weight
+    total = sum(out.values())
+    assert total > 200, out
+    return {k: 100.0 * v / total for k, v in out.items()}
+
+
+def test_gil_mode_counts_only_the_thread_holding_the_gil(tmp_path):
+    # zlib compresses without the GIL: on the CPU as much as the Python
+    # thread beside it (CPU mode), but in GIL mode nearly absent.
+    _, cpu = profile_program(tmp_path, "gil_split.py", "1.2", options=["--mode", "cpu"], output="cpu.pyro")
+    _, gil = profile_program(tmp_path, "gil_split.py", "1.2", options=["--mode", "gil"], output="gil.pyro")
+    assert gil.meta["mode"] == "gil"
+    by_cpu, by_gil = _split(cpu), _split(gil)
+    assert by_cpu["zlib"] > 20, by_cpu
+    assert by_gil["zlib"] < 5, by_gil
+    assert by_gil["python"] > 90, by_gil

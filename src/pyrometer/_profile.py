@@ -18,7 +18,7 @@ ThreadInfo = collections.namedtuple("ThreadInfo", "ident native_id name")
 ThreadInfo.__doc__ = """A thread of a profile: Python ident, OS thread id (0 if unknown), name."""
 
 FORMATS = ("pyro", "collapsed", "text", "html")
-MODES = ("wall", "cpu")
+MODES = ("wall", "cpu", "gil")
 MAX_RATE = 100000.0  # Hz; above this the sampler would only measure itself
 EXTENSIONS = {
     ".pyro": "pyro",
@@ -429,7 +429,8 @@ class profile(ProfileData):
 
     rate      samples per second (0 < rate <= 100000)
     mode      "wall": every thread, whatever it does; "cpu": only threads on
-              the CPU, weighted by CPU time
+              the CPU, weighted by CPU time; "gil": only the thread holding
+              the GIL (C code that releases it is not counted)
     idle      in wall mode, also keep samples of threads that are off the CPU
               (sleeping, waiting for I/O or locks)
     timeline  capacity of the timeline in events (0 = no timeline)

@@ -35,9 +35,11 @@ of where its time went (on stderr) or writes the profile to a file.
 
 options:
   --rate HZ            samples per second (default 1000)
-  --mode wall|cpu|calls|lines
+  --mode wall|cpu|gil|calls|lines
                        wall: every thread, running or waiting (default);
                        cpu: only threads on the CPU, weighted by CPU time;
+                       gil: only the thread holding the GIL (C code that
+                       releases it, I/O and waits are not counted);
                        calls: deterministic, every call counted and timed
                        (a pstats-like table, cProfile's rules);
                        lines: deterministic, every line of the targets counted

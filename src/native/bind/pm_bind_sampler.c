@@ -236,8 +236,10 @@ static PyObject *Sampler_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     pm_sampler_opts o = {rate, PM_MODE_WALL, idle, timeline < 0 ? 0 : (size_t)timeline};
     if (strcmp(mode, "cpu") == 0)
         o.mode = PM_MODE_CPU;
+    else if (strcmp(mode, "gil") == 0)
+        o.mode = PM_MODE_GIL;
     else if (strcmp(mode, "wall") != 0) {
-        PyErr_Format(PyExc_ValueError, "unknown mode '%s' (expected wall or cpu)", mode);
+        PyErr_Format(PyExc_ValueError, "unknown mode '%s' (expected wall, cpu or gil)", mode);
         return NULL;
     }
     if (!(rate > 0) || rate > 100000) {

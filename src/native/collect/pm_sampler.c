@@ -594,6 +594,8 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
     int keep = leaf != PM_NONE;
     if (s->o.mode == PM_MODE_CPU)
         keep = keep && dcpu > 0;
+    else if (s->o.mode == PM_MODE_GIL)
+        keep = keep && gil;
     else if (!s->o.idle)
         keep = keep && !idle;
     if (keep) {
@@ -1003,7 +1005,7 @@ void pm_sampler_stop(pm_sampler *s)
     pm_sampler_get_stats(s, &st);
     st.duration_ns = end - s->start_ns;
     pthread_mutex_lock(s->model_lock);
-    pm_meta_set_str(s->model, "mode", s->o.mode == PM_MODE_CPU ? "cpu" : "wall");
+    pm_meta_set_str(s->model, "mode", s->o.mode == PM_MODE_CPU ? "cpu" : s->o.mode == PM_MODE_GIL ? "gil" : "wall");
     pm_meta_set_num(s->model, "rate_hz", s->o.rate_hz);
     pm_meta_set_num(s->model, "duration_s", (double)st.duration_ns / 1e9);
     pm_meta_set_num(s->model, "samples_expected", (double)st.expected);

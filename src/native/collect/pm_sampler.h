@@ -16,7 +16,9 @@
 #include "pm_codecache.h"
 #include "pm_layout.h"
 
-typedef enum { PM_MODE_WALL = 0, PM_MODE_CPU = 1 } pm_sampler_mode;
+/* wall: every thread, running or not; cpu: threads that used CPU, weighted
+ * by it; gil: only the thread holding the GIL (what Python code can run). */
+typedef enum { PM_MODE_WALL = 0, PM_MODE_CPU = 1, PM_MODE_GIL = 2 } pm_sampler_mode;
 
 typedef struct {
     double rate_hz;
