@@ -62,7 +62,8 @@ PyObject *pm_profile_wrap(pm_profile *p);
  * interpreter's own frames; returns the depth or -1 with RuntimeError set. */
 long pm_selfcheck_run(void);
 PyObject *pm_bind_selfcheck(PyObject *self, PyObject *noargs);
-PyObject *pm_bind_supported(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_supported(PyObject *self, PyObject *args);
+PyObject *pm_bind_layout_info(PyObject *self, PyObject *args);
 PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);

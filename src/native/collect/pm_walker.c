@@ -492,7 +492,7 @@ static int memo_push(pm_walk_memo *m, uint64_t addr)
 static void parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_raw_frame *rf)
 {
     rf->addr = addr;
-    rf->code = rd64(f, L->fr_code);
+    rf->code = rd64(f, L->fr_code) & L->fr_code_mask; /* 3.14+: drop the _PyStackRef tag bits */
     rf->owner = -1;
     if (L->fr_owner != PM_NO_OFFSET)
         rf->owner = (int)(signed char)f[L->fr_owner];
@@ -540,7 +540,7 @@ static int executing(const pm_layout *L, const uint8_t *f)
 static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
 {
     k->back = rd64(f, L->fr_back);
-    k->code = rd64(f, L->fr_code);
+    k->code = rd64(f, L->fr_code) & L->fr_code_mask; /* as parse_frame: the tag is not the code */
     k->lasti = L->lasti_kind <= PM_LASTI_UNITS ? (uint64_t)(uint32_t)(rd64(f, L->fr_lasti) & 0xffffffffu)
                                                : rd64(f, L->fr_lasti);
     k->state = L->fr_state != PM_NO_OFFSET ? (signed char)f[L->fr_state] : 0;
@@ -644,9 +644,11 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         pm_raw_frame *rf = &out[*depth];
         int used = 0;
         parse_frame(L, f, addr, rf);
-        if (L->owner_cstack >= 0 && rf->owner == L->owner_cstack) {
-            /* A C-stack entry/shim frame (3.12+): not Python code, skip it. */
-        } else if (rf->owner < -1 || rf->owner > 3 || !executing(L, f)) {
+        if (L->owner_shim >= 0 && rf->owner >= L->owner_shim && rf->owner <= L->owner_max) {
+            /* A C-stack entry/shim frame (3.12+; the layout says which
+             * owners those are: 3.14/3.15 renumbered them): not Python
+             * code, skip it. */
+        } else if (rf->owner < -1 || rf->owner > L->owner_max || !executing(L, f)) {
             /* The thread moved: the frame it was in at the first look may
              * have returned already.  Its caller link still leads to the
              * stack (the caller of a returned frame, or of the frame that
@@ -659,7 +661,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
              * stack. */
             if (L->frames_kind == PM_FRAMES_OBJECTS && rf->owner == -1)
                 moved = 1;
-            else if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= 3)) {
+            else if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= L->owner_max)) { /* max: layout's */
                 rc = -1;
                 break;
             }
