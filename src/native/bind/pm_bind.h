@@ -97,6 +97,28 @@ static inline PyObject *pm_bind_monitoring(void)
     return mon;
 }
 
+/* The bit of a sys.monitoring event, looked up by name in
+ * sys.monitoring.events: the numbers are not stable across versions (3.14
+ * inserted BRANCH_LEFT and BRANCH_RIGHT before STOP_ITERATION, moving
+ * PY_UNWIND, PY_THROW, C_RETURN and C_RAISE up by one), so they are asked
+ * for, never hard-coded.  0 with an exception set when there is none. */
+static inline int pm_bind_event(PyObject *mon, const char *name)
+{
+    PyObject *events = PyObject_GetAttrString(mon, "events");
+    PyObject *v = events ? PyObject_GetAttrString(events, name) : NULL;
+    long bit = v ? PyLong_AsLong(v) : 0;
+    Py_XDECREF(v);
+    Py_XDECREF(events);
+    if (bit == -1 && PyErr_Occurred())
+        return 0;
+    if (bit <= 0 || bit > (1L << 30) || (bit & (bit - 1))) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_RuntimeError, "sys.monitoring.events.%s is not a single event", name);
+        return 0;
+    }
+    return (int)bit;
+}
+
 /* Claims the first free sys.monitoring tool id for name: PROFILER_ID (2),
  * else the free ids 3 and 4.  The id; -1 when all three are taken (no
  * exception); -2 on another error (exception set). */
