@@ -336,10 +336,10 @@ def _load_native():
     except ImportError as exc:
         raise Failure("cannot load the C extension (pyrometer._native): %s" % exc) from None
     try:
-        ok, reason = _native.supported()
+        reason = _env.check_python(_native)
     except Exception as exc:
         raise Failure("cannot check this Python: %s" % exc) from None
-    if not ok:
+    if reason:
         raise Failure("Python %s is not supported: %s" % (_env.python_version(), reason))
     return _native
 
