@@ -460,14 +460,18 @@ def _fresh_main(file=None):
 
     main = types.ModuleType("__main__")
     d = main.__dict__
-    d["__annotations__"] = {}
+    if sys.version_info < (3, 14):
+        # CPython's __main__ starts with an empty __annotations__ up to 3.13;
+        # from 3.14 annotations are evaluated lazily and it has none.
+        d["__annotations__"] = {}
     d["__builtins__"] = builtins
     if file is not None:
         from importlib.machinery import SourceFileLoader
 
         d["__loader__"] = SourceFileLoader("__main__", file)
         d["__file__"] = file
-        d["__cached__"] = None
+        if sys.version_info < (3, 15):
+            d["__cached__"] = None  # 3.15 no longer sets it on __main__
     sys.modules["__main__"] = main
     return main
 
