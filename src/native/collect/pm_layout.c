@@ -142,6 +142,7 @@ static void check_debug_offsets(pm_layout *l, const _Py_DebugOffsets *d, PyInter
         {&l->str_length, d->unicode_object.length, d->unicode_object.size, "str length"},
         {&l->str_ascii_data, d->unicode_object.asciiobject_size, d->unicode_object.size + 1, "sizeof(PyASCIIObject)"},
 #if PY_VERSION_HEX >= 0x030F0000
+        {&l->ts_base_frame, d->thread_state.base_frame, d->thread_state.size, "PyThreadState.base_frame"},
         {&l->str_compact_data, d->unicode_object.compactunicodeobject_size, d->unicode_object.size + 1,
          "sizeof(PyCompactUnicodeObject)"},
 #endif
@@ -229,6 +230,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->frames_kind = PM_FRAMES_OBJECTS;
     l->interp_tstate_head = offsetof(PyInterpreterState, tstate_head);
     l->ts_native_thread_id = PM_NO_OFFSET;
+    l->ts_base_frame = PM_NO_OFFSET;
     l->ts_frame = offsetof(PyThreadState, frame);
     l->cframe_current_frame = PM_NO_OFFSET;
     l->ts_datastack_chunk = PM_NO_OFFSET;
@@ -271,6 +273,11 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->ts_native_thread_id = offsetof(PyThreadState, native_thread_id);
     l->ts_datastack_chunk = offsetof(PyThreadState, datastack_chunk);
     l->ts_datastack_top = offsetof(PyThreadState, datastack_top);
+#if PY_VERSION_HEX >= 0x030F0000
+    l->ts_base_frame = offsetof(PyThreadState, base_frame);
+#else
+    l->ts_base_frame = PM_NO_OFFSET;
+#endif
     l->chunk_data = offsetof(_PyStackChunk, data);
     l->chunk_previous = offsetof(_PyStackChunk, previous);
     l->chunk_top = offsetof(_PyStackChunk, top);
@@ -360,6 +367,8 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     ts = max_end(ts, l->ts_interp + 8);
     if (l->ts_native_thread_id != PM_NO_OFFSET)
         ts = max_end(ts, l->ts_native_thread_id + 8);
+    if (l->ts_base_frame != PM_NO_OFFSET)
+        ts = max_end(ts, l->ts_base_frame + 8);
     if (l->ts_datastack_chunk != PM_NO_OFFSET) {
         ts = max_end(ts, l->ts_datastack_chunk + 8);
         ts = max_end(ts, l->ts_datastack_top + 8);

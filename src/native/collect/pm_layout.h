@@ -49,6 +49,11 @@ typedef struct {
     size_t ts_frame;              /* 3.9/3.10 frame; 3.11/3.12 cframe; 3.13+ current_frame */
     size_t cframe_current_frame;  /* 3.11/3.12: offset in _PyCFrame; else PM_NO_OFFSET */
     size_t ts_datastack_chunk, ts_datastack_top; /* 3.11+; else PM_NO_OFFSET */
+    /* 3.15+: PyThreadState.base_frame, the sentinel frame at the bottom of
+     * every stack (owned by the interpreter).  A thread whose current frame
+     * is it runs no Python code: a state not yet bound to its thread, or one
+     * between calls into Python.  PM_NO_OFFSET before 3.15. */
+    size_t ts_base_frame;
 
     /* _PyStackChunk (3.11+) */
     size_t chunk_previous, chunk_top, chunk_data; /* top: slots used, valid once left */

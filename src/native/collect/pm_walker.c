@@ -125,6 +125,10 @@ static void parse_tstate(const pm_layout *L, uint64_t addr, const uint8_t *b, pm
             t->cframe = rd64(b, L->ts_frame);
         else
             t->frame = rd64(b, L->ts_frame);
+        /* 3.15+: at its base (sentinel) frame the thread runs no Python
+         * code (not yet started, or between calls): as with no frame. */
+        if (L->ts_base_frame != PM_NO_OFFSET && t->frame == rd64(b, L->ts_base_frame))
+            t->frame = 0;
     } else {
         t->frame = rd64(b, L->ts_frame);
     }
