@@ -114,6 +114,28 @@ def test_identical_to_cprofile_with_fake_timer(func, builtins):
         assert _norm(a.stats)  # not vacuous
 
 
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="before 3.14, enable() keeps the constructor's flags")
+@pytest.mark.parametrize("flags", [{}, {"builtins": False}, {"subcalls": False}, {"builtins": False, "subcalls": False}])
+def test_enable_sets_the_flags_as_cprofile_does(flags):
+    """From 3.14 on cProfile's enable(subcalls=True, builtins=True) applies
+    both flags on every call, over the constructor's; the drop-in too."""
+    a = cProfile.Profile(itertools.count().__next__, 1e-6, subcalls=False, builtins=False)
+    a.enable(**flags)
+    use_gen()
+    a.disable()
+    a.create_stats()
+    b = pyrometer.Profile(itertools.count().__next__, 1e-6, subcalls=False, builtins=False)
+    b.enable(**flags)
+    use_gen()
+    b.disable()
+    b.create_stats()
+    assert _norm(a.stats) == _norm(b.stats)
+    builtins_timed = any(k[0] == "~" for k in _norm(b.stats))
+    assert builtins_timed == flags.get("builtins", True)
+    callers_kept = any(v[4] for v in _norm(b.stats).values())
+    assert callers_kept == flags.get("subcalls", True)
+
+
 def _by_name(stats):
     return {k[2]: v for k, v in stats.items()}
 

@@ -143,6 +143,55 @@ def test_unsupported_python(monkeypatch, capsys):
         pyrometer.profile().start()
 
 
+# `pyrometer run` on an interpreter pretending the newest tested minor is the
+# one before it (what a CPython newer than pyrometer's newest looks like).
+_AS_NEWER = """
+import sys
+from pyrometer import _native, cli
+real = _native.supported
+_native.supported = lambda: real(sys.version_info[1] - 1)
+sys.exit(cli.main(sys.argv[1:]))
+"""
+
+
+def test_newer_python_warns_once_and_runs_or_refuses_in_one_line(tmp_path):
+    import subprocess
+
+    from conftest import _env
+
+    out = tmp_path / "p.pyro"
+    proc = subprocess.run(
+        [sys.executable, "-c", _AS_NEWER, "run", "-o", str(out), MARKER],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        env=_env(),
+        timeout=120,
+    )
+    err = proc.stderr.decode("utf-8", "replace")
+    minor = sys.version_info[1]
+    known = "3.9-3.%d" % (minor - 1)
+    if sys.version_info >= (3, 13):  # _Py_DebugOffsets to check the layout against
+        assert proc.returncode == 0, err
+        assert b"PROGRAM RAN" in proc.stdout
+        warnings = [line for line in err.splitlines() if line.startswith("pyrometer: warning:")]
+        assert warnings == [
+            "pyrometer: warning: Python 3.%d is newer than the versions pyrometer is tested on (%s); running with "
+            "its frame layout checked against the interpreter's _Py_DebugOffsets (%d fields, agree) and the stack "
+            "self-check" % (minor, known, pyrometer._native._layout()["debug_offsets_fields"])
+        ]
+        assert "Traceback" not in err
+        assert pyrometer.load(str(out)).meta["mode"] == "wall"
+    else:
+        err = check_one_line_error(proc, status=1)
+        assert err == (
+            "pyrometer: Python %d.%d.%d is not supported: it is newer than the versions pyrometer knows (%s) and its "
+            "frame layout could not be checked against the interpreter's _Py_DebugOffsets (there are none)\n"
+            % (sys.version_info[:3] + (known,))
+        )
+        assert not out.exists()
+
+
 def test_self_check_failure(monkeypatch, capsys):
     from pyrometer import _native
 

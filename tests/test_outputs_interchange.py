@@ -243,6 +243,12 @@ def test_pprof_go_tool(prof, tmp_path):
     raw = gzip.decompress(open(path, "rb").read())
     assert raw
     env = dict(os.environ, HOME=str(tmp_path), PPROF_TMPDIR=str(tmp_path))
+    # Go 1.24+ builds `go tool pprof` on first use and keeps it in the build
+    # cache, which lives under HOME: keep the real one, or every run (and the
+    # second call below) compiles pprof again (~1 min on 2 cores).
+    cache = subprocess.run([go, "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
+    if cache and "GOCACHE" not in env:
+        env["GOCACHE"] = cache
     r = subprocess.run([go, "tool", "pprof", "-raw", path], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert "samples/count" in r.stdout and "thread_name" in r.stdout

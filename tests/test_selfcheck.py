@@ -25,6 +25,27 @@ def test_supported(native):
     assert reason == ""
 
 
+def test_a_newer_version_runs_only_when_its_layout_is_checked(native):
+    """supported(newest) pretends the newest tested minor is the one before
+    this one: 3.13+ pass on their _Py_DebugOffsets and the self-check, with a
+    warning naming the versions known; older ones have no table to check
+    against and are refused, with a reason."""
+    minor = sys.version_info[1]
+    ok, message = native.supported(minor - 1)
+    known = "3.9-3.%d" % (minor - 1)
+    if sys.version_info >= (3, 13):
+        assert ok is True, message
+        assert message.startswith("Python 3.%d is newer than the versions pyrometer is tested on (%s); " % (minor, known))
+        assert "_Py_DebugOffsets" in message and "self-check" in message
+        assert "\n" not in message
+    else:
+        assert ok is False
+        assert message == (
+            "it is newer than the versions pyrometer knows (%s) and its frame layout could not be checked "
+            "against the interpreter's _Py_DebugOffsets (there are none)" % known
+        )
+
+
 def test_selfcheck_verifies_the_whole_stack(native):
     here = my_depth()
     assert native.selfcheck() == here

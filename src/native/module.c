@@ -54,7 +54,9 @@ static PyObject *linetable(PyObject *self, PyObject *arg)
 
 static PyMethodDef module_methods[] = {
     {"selfcheck", pm_bind_selfcheck, METH_NOARGS, "Checks the stack reader against the interpreter."},
-    {"supported", pm_bind_supported, METH_NOARGS, "(ok, reason) for this Python build."},
+    {"supported", pm_bind_supported, METH_VARARGS,
+     "supported(newest=15) -> (ok, message): ok False, why not; ok True with a message, a warning to show once."},
+    {"_layout", pm_bind_layout_info, METH_VARARGS, "Test hook: the frame layout and its _Py_DebugOffsets check."},
     {"_stop_all", pm_bind_stop_all, METH_NOARGS, "Stops every sampler (run at exit)."},
     {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
     {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},

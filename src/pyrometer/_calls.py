@@ -17,7 +17,9 @@ Semantics (the same as cProfile's):
   time while suspended is nobody's.  A generator resumed while its previous
   step is over is therefore never counted as recursion.
 - Builtins (C functions) are timed separately only with ``builtins=True``
-  (``--builtins``); otherwise their time is their caller's.
+  (``--builtins``); otherwise their time is their caller's.  As cProfile on
+  3.14+, ``pyrometer.Profile.enable(subcalls=True, builtins=True)`` sets both
+  flags there each time it is called (run/runcall/runctx included).
 - Threads: every thread has its own stack and its own part of the trie; the
   stats are per thread or merged.  On 3.12+ cProfile mixes the events of all
   threads into one stack (wrong callers and times); pyrometer does not.
@@ -37,6 +39,13 @@ import sys
 from . import _env
 
 _HERE = os.path.abspath(__file__)
+
+# cProfile's Profiler.enable(subcalls, builtins): before 3.14 an argument not
+# given keeps the constructor's setting; from 3.14 on both default to True and
+# are applied on every enable(), so the constructor's builtins=False and
+# subcalls=False last only until then.  The drop-in follows the running
+# version's cProfile.
+_ENABLE_SETS_FLAGS = sys.version_info >= (3, 14)
 
 profiler_entry = collections.namedtuple("profiler_entry", "code callcount reccallcount totaltime inlinetime calls")
 profiler_subentry = collections.namedtuple("profiler_subentry", "code callcount reccallcount totaltime inlinetime")
@@ -118,11 +127,24 @@ class Profile:
         self.disable = self._tracer.disable
 
     # -- cProfile's _lsprof.Profiler part
-    def enable(self, subcalls=None, builtins=None):
-        if subcalls is not None or builtins is not None:
-            raise TypeError("pyrometer.Profile takes subcalls/builtins in the constructor")
-        self._tracer.enable()
-        self._had_data = True
+    if _ENABLE_SETS_FLAGS:
+
+        def enable(self, subcalls=True, builtins=True):
+            # cProfile's enable() on 3.14+: both flags take enable()'s
+            # values (True unless given), whatever the constructor said, so
+            # Profile(builtins=False).runcall(f) times builtins there too.
+            self._tracer.builtins = bool(builtins)
+            self._subcalls = bool(subcalls)
+            self._tracer.enable()
+            self._had_data = True
+
+    else:
+
+        def enable(self, subcalls=None, builtins=None):
+            if subcalls is not None or builtins is not None:
+                raise TypeError("pyrometer.Profile takes subcalls/builtins in the constructor")
+            self._tracer.enable()
+            self._had_data = True
 
     def disable(self):
         self._tracer.disable()

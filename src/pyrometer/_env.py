@@ -19,6 +19,28 @@ def python_version():
     return "%d.%d.%d" % sys.version_info[:3]
 
 
+_warned = False
+
+
+def check_python(native):
+    """None when pyrometer can sample here, else why not (one line).  A
+    CPython newer than the newest tested runs only when the C core could
+    check its layout (_Py_DebugOffsets, the self-check); it then says so on
+    stderr, one line, once per process."""
+    global _warned
+    ok, message = native.supported()
+    if not ok:
+        return message
+    if message and not _warned:
+        _warned = True
+        try:
+            sys.stderr.write("pyrometer: warning: %s\n" % message)
+            sys.stderr.flush()
+        except Exception:
+            pass
+    return None
+
+
 # shlex.quote's rule, without shlex: its import (and re's) would be a
 # quarter of pyrometer's start-up.
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_@%+=:,./-")

@@ -470,8 +470,8 @@ class profile(ProfileData):
         if self._state != "new":
             raise RuntimeError("this profile was already started; create a new pyrometer.profile")
         native = _native()
-        ok, reason = native.supported()
-        if not ok:
+        reason = _env.check_python(native)
+        if reason:
             raise RuntimeError("pyrometer does not support this Python: %s" % reason)
         p = self._p
         p.set_meta("python", _env.python_version())

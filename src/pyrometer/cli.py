@@ -338,10 +338,10 @@ def _load_native():
     except ImportError as exc:
         raise Failure("cannot load the C extension (pyrometer._native): %s" % exc) from None
     try:
-        ok, reason = _native.supported()
+        reason = _env.check_python(_native)
     except Exception as exc:
         raise Failure("cannot check this Python: %s" % exc) from None
-    if not ok:
+    if reason:
         raise Failure("Python %s is not supported: %s" % (_env.python_version(), reason))
     return _native
 
@@ -462,14 +462,18 @@ def _fresh_main(file=None):
 
     main = types.ModuleType("__main__")
     d = main.__dict__
-    d["__annotations__"] = {}
+    if sys.version_info < (3, 14):
+        # CPython's __main__ starts with an empty __annotations__ up to 3.13;
+        # from 3.14 annotations are evaluated lazily and it has none.
+        d["__annotations__"] = {}
     d["__builtins__"] = builtins
     if file is not None:
         from importlib.machinery import SourceFileLoader
 
         d["__loader__"] = SourceFileLoader("__main__", file)
         d["__file__"] = file
-        d["__cached__"] = None
+        if sys.version_info < (3, 15):
+            d["__cached__"] = None  # 3.15 no longer sets it on __main__
     sys.modules["__main__"] = main
     return main
 

@@ -14,7 +14,7 @@ info = {
     "loader": type(__loader__).__name__,
     "spec": None if __spec__ is None else __spec__.name,
     "package": __package__,
-    "cached": globals()["__cached__"],
+    "cached": globals().get("__cached__", "<not set>"),  # 3.15 sets no __cached__ on __main__
     "doc": __doc__ is not None,
     "builtins_is_module": __builtins__ is builtins,
     "main_is_me": main.__dict__ is globals(),

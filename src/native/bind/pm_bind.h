@@ -62,7 +62,8 @@ PyObject *pm_profile_wrap(pm_profile *p);
  * interpreter's own frames; returns the depth or -1 with RuntimeError set. */
 long pm_selfcheck_run(void);
 PyObject *pm_bind_selfcheck(PyObject *self, PyObject *noargs);
-PyObject *pm_bind_supported(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_supported(PyObject *self, PyObject *args);
+PyObject *pm_bind_layout_info(PyObject *self, PyObject *args);
 PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);
@@ -94,6 +95,28 @@ static inline PyObject *pm_bind_monitoring(void)
     PyObject *mon = sys ? PyObject_GetAttrString(sys, "monitoring") : NULL;
     Py_XDECREF(sys);
     return mon;
+}
+
+/* The bit of a sys.monitoring event, looked up by name in
+ * sys.monitoring.events: the numbers are not stable across versions (3.14
+ * inserted BRANCH_LEFT and BRANCH_RIGHT before STOP_ITERATION, moving
+ * PY_UNWIND, PY_THROW, C_RETURN and C_RAISE up by one), so they are asked
+ * for, never hard-coded.  0 with an exception set when there is none. */
+static inline int pm_bind_event(PyObject *mon, const char *name)
+{
+    PyObject *events = PyObject_GetAttrString(mon, "events");
+    PyObject *v = events ? PyObject_GetAttrString(events, name) : NULL;
+    long bit = v ? PyLong_AsLong(v) : 0;
+    Py_XDECREF(v);
+    Py_XDECREF(events);
+    if (bit == -1 && PyErr_Occurred())
+        return 0;
+    if (bit <= 0 || bit > (1L << 30) || (bit & (bit - 1))) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_RuntimeError, "sys.monitoring.events.%s is not a single event", name);
+        return 0;
+    }
+    return (int)bit;
 }
 
 /* Claims the first free sys.monitoring tool id for name: PROFILER_ID (2),

@@ -32,12 +32,6 @@
 
 #define PM_MON (PY_VERSION_HEX >= 0x030C0000)
 
-enum {
-    EV_PY_START = 0, EV_PY_RESUME = 1, EV_PY_RETURN = 2, EV_PY_YIELD = 3, EV_LINE = 5,
-    EV_PY_UNWIND = 12, EV_PY_THROW = 13
-};
-#define LOCAL_EVENTS ((1 << EV_PY_START) | (1 << EV_PY_RESUME) | (1 << EV_PY_RETURN) | (1 << EV_PY_YIELD) | (1 << EV_LINE))
-
 enum { K_START, K_RETURN, K_UNWIND, K_LINE, K_COUNT };
 
 typedef struct pm_LineTracerObject pm_LineTracerObject;
@@ -55,6 +49,7 @@ struct pm_LineTracerObject {
     PyObject *disable_obj;
     PyObject *mon;      /* sys.monitoring while enabled (3.12+) */
     int all_threads, enabled, tool_id;
+    int local_events;     /* 3.12+: the events switched on for a target's code (bits by name) */
     int gated;            /* 3.9-3.11: tracing is switched per target frame */
     PyThreadState *owner; /* the enabling thread (the only one without all_threads) */
     uint64_t serial;
@@ -131,7 +126,7 @@ static pm_id mark(pm_LineTracerObject *self, PyCodeObject *co, int is_target)
         return PM_NONE;
     }
 #if PM_MON
-    if (is_target && self->enabled && set_local(self, (PyObject *)co, LOCAL_EVENTS) != 0)
+    if (is_target && self->enabled && set_local(self, (PyObject *)co, self->local_events) != 0)
         return PM_NONE;
 #endif
     return fr;
@@ -493,37 +488,49 @@ static PyObject *LT_add_code(pm_LineTracerObject *self, PyObject *code)
 }
 
 #if PM_MON
+/* By name: the numbers moved in 3.14 (pm_bind_event).  Local events are
+ * switched on for target code only; global ones everywhere. */
 static const struct {
-    int kind, event, global;
+    int kind;
+    const char *event;
+    int global;
 } mon_events[] = {
-    {K_START, EV_PY_START, 0}, {K_START, EV_PY_RESUME, 0}, {K_START, EV_PY_THROW, 1},
-    {K_RETURN, EV_PY_RETURN, 0}, {K_RETURN, EV_PY_YIELD, 0}, {K_UNWIND, EV_PY_UNWIND, 1},
-    {K_LINE, EV_LINE, 0},
+    {K_START, "PY_START", 0}, {K_START, "PY_RESUME", 0}, {K_START, "PY_THROW", 1},
+    {K_RETURN, "PY_RETURN", 0}, {K_RETURN, "PY_YIELD", 0}, {K_UNWIND, "PY_UNWIND", 1},
+    {K_LINE, "LINE", 0},
 };
 #define N_MON_EVENTS ((int)(sizeof mon_events / sizeof mon_events[0]))
 
 static int mon_register(pm_LineTracerObject *self, int on)
 {
     PyObject *mon = self->mon;
-    int mask = 0;
+    int mask = 0, local = 0, start = 0;
     for (int i = 0; i < N_MON_EVENTS; i++) {
-        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iiO", self->tool_id, 1 << mon_events[i].event,
+        int bit = pm_bind_event(mon, mon_events[i].event);
+        if (!bit)
+            return -1;
+        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iiO", self->tool_id, bit,
                                           on ? self->hooks[mon_events[i].kind] : Py_None);
         if (!r)
             return -1;
         Py_DECREF(r);
         if (mon_events[i].global)
-            mask |= 1 << mon_events[i].event;
+            mask |= bit;
+        else
+            local |= bit;
+        if (i == 0)
+            start = bit; /* PY_START */
     }
+    self->local_events = local;
     if (self->select)
-        mask |= 1 << EV_PY_START; /* discovers targets; DISABLE for the rest */
+        mask |= start; /* discovers targets; DISABLE for the rest */
     PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", self->tool_id, on ? mask : 0);
     if (!r)
         return -1;
     Py_DECREF(r);
     Py_ssize_t nt = PyList_GET_SIZE(self->targets);
     for (Py_ssize_t i = 0; i < nt; i++)
-        if (set_local(self, PyList_GET_ITEM(self->targets, i), on ? LOCAL_EVENTS : 0) != 0)
+        if (set_local(self, PyList_GET_ITEM(self->targets, i), on ? local : 0) != 0)
             return -1;
     return 0;
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "collect/pm_layout.h"
+#include "collect/pm_layout_py.h"
 #include "collect/pm_linetable.h"
 #include "collect/pm_sampler.h"
 #include "collect/pm_walker.h"
@@ -40,7 +41,7 @@ static PyObject *frame_name(PyCodeObject *co)
 
 long pm_selfcheck_run(void)
 {
-#if PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030E0000 || defined(Py_GIL_DISABLED)
+#if PY_VERSION_HEX < 0x03090000 || defined(Py_GIL_DISABLED)
     PyErr_SetString(PyExc_RuntimeError, "this Python build has no stack layout in pyrometer");
     return -1;
 #else
@@ -120,15 +121,101 @@ PyObject *pm_bind_selfcheck(PyObject *self, PyObject *noargs)
     return d < 0 ? NULL : PyLong_FromLong(d);
 }
 
-PyObject *pm_bind_supported(PyObject *self, PyObject *noargs)
+/* The versions pyrometer is tested on: 3.9 to this minor.  A newer CPython
+ * has layouts nobody has looked at; it runs only if its offsets could be
+ * checked against the interpreter's own _Py_DebugOffsets and the self-check
+ * then reads this very stack right. */
+#define PM_NEWEST_TESTED_MINOR 15
+
+static const char *debug_offsets_word(int state)
+{
+    switch (state) {
+    case PM_DEBUG_OFFSETS_AGREE:
+        return "agree";
+    case PM_DEBUG_OFFSETS_ADOPTED:
+        return "adopted";
+    case PM_DEBUG_OFFSETS_UNUSABLE:
+        return "unusable";
+    default:
+        return "none";
+    }
+}
+
+/* supported(newest=15) -> (ok, message).  ok False: message says why not.
+ * ok True with a message: a warning to show once (a version newer than the
+ * newest tested that passed the checks).  `newest` is for the tests, which
+ * pretend the running version is the newer one. */
+PyObject *pm_bind_supported(PyObject *self, PyObject *args)
 {
     (void)self;
-    (void)noargs;
+    int newest = PM_NEWEST_TESTED_MINOR;
+    if (!PyArg_ParseTuple(args, "|i:supported", &newest))
+        return NULL;
 #if defined(Py_GIL_DISABLED)
+    (void)newest;
     return Py_BuildValue("(Os)", Py_False, "free-threaded Python builds are not supported yet");
-#elif PY_VERSION_HEX < 0x03090000 || PY_VERSION_HEX >= 0x030E0000
-    return Py_BuildValue("(Os)", Py_False, "pyrometer supports CPython 3.9 to 3.13");
+#elif PY_VERSION_HEX < 0x03090000
+    (void)newest;
+    return Py_BuildValue("(Os)", Py_False, "pyrometer supports CPython 3.9 to 3.15");
 #else
-    return Py_BuildValue("(Os)", Py_True, "");
+    if (PY_MAJOR_VERSION == 3 && PY_MINOR_VERSION <= newest)
+        return Py_BuildValue("(Os)", Py_True, "");
+    char known[32];
+    snprintf(known, sizeof known, "3.9-3.%d", newest);
+    pm_layout L;
+    if (pm_bind_layout(&L) != 0)
+        return NULL;
+    if (L.debug_offsets != PM_DEBUG_OFFSETS_AGREE && L.debug_offsets != PM_DEBUG_OFFSETS_ADOPTED)
+        return Py_BuildValue(
+            "(ON)", Py_False,
+            PyUnicode_FromFormat("it is newer than the versions pyrometer knows (%s) and its frame layout could not "
+                                 "be checked against the interpreter's _Py_DebugOffsets (%s)",
+                                 known, L.debug_offsets_note[0] ? L.debug_offsets_note : "there are none"));
+    if (pm_selfcheck_run() < 0) {
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyObject *why = ev ? PyObject_Str(ev) : NULL;
+        Py_XDECREF(et);
+        Py_XDECREF(ev);
+        Py_XDECREF(tb);
+        if (!why)
+            return NULL;
+        return Py_BuildValue("(ON)", Py_False,
+                             PyUnicode_FromFormat("it is newer than the versions pyrometer knows (%s) and %U", known,
+                                                  why));
+    }
+    return Py_BuildValue("(ON)", Py_True,
+                         PyUnicode_FromFormat("Python %d.%d is newer than the versions pyrometer is tested on (%s); "
+                                              "running with its frame layout checked against the interpreter's "
+                                              "_Py_DebugOffsets (%d fields, %s) and the stack self-check",
+                                              PY_MAJOR_VERSION, PY_MINOR_VERSION, known, L.debug_offsets_fields,
+                                              debug_offsets_word(L.debug_offsets)));
 #endif
+}
+
+/* _layout(alter=0) -> dict: what the layout is and how it compares with the
+ * interpreter's _Py_DebugOffsets; alter (a PM_ALTER_* value) checks against
+ * an altered copy of them instead (tests). */
+PyObject *pm_bind_layout_info(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int alter = PM_ALTER_NONE;
+    if (!PyArg_ParseTuple(args, "|i:_layout", &alter))
+        return NULL;
+    pm_layout L;
+    char err[256] = "";
+    if (alter == PM_ALTER_NONE) {
+        if (pm_bind_layout(&L) != 0)
+            return NULL;
+    } else if (pm_layout_fill_altered(&L, alter, err, sizeof err) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, err);
+        return NULL;
+    }
+    return Py_BuildValue("{ss si si ss si si si sn sn sn sK sn}", "debug_offsets", debug_offsets_word(L.debug_offsets),
+                         "debug_offsets_fields", L.debug_offsets_fields, "debug_offsets_adopted",
+                         L.debug_offsets_adopted, "debug_offsets_note", L.debug_offsets_note, "owner_generator",
+                         L.owner_generator, "owner_shim", L.owner_shim, "owner_max", L.owner_max, "ts_frame",
+                         (Py_ssize_t)L.ts_frame, "fr_owner", (Py_ssize_t)L.fr_owner, "fr_read",
+                         (Py_ssize_t)L.fr_read, "fr_code_mask", (unsigned long long)L.fr_code_mask, "ts_read",
+                         (Py_ssize_t)L.ts_read);
 }

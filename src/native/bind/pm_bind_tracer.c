@@ -24,13 +24,6 @@
 
 #define PM_MON (PY_VERSION_HEX >= 0x030C0000)
 
-/* sys.monitoring.events bit numbers (public in 3.13, internal in 3.12; the
- * same on both). */
-enum {
-    EV_PY_START = 0, EV_PY_RESUME = 1, EV_PY_RETURN = 2, EV_PY_YIELD = 3, EV_CALL = 4,
-    EV_PY_UNWIND = 12, EV_PY_THROW = 13, EV_C_RETURN = 15, EV_C_RAISE = 16
-};
-
 enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_COUNT };
 
 typedef struct pm_TracerObject pm_TracerObject;
@@ -499,15 +492,16 @@ static void Tracer_dealloc(pm_TracerObject *self)
 }
 
 #if PM_MON
+/* The events cProfile listens to, by name (their numbers moved in 3.14). */
 static const struct {
     int kind;
-    int event;
+    const char *event;
 } mon_events[] = {
-    {K_START, EV_PY_START},   {K_START, EV_PY_RESUME},
-    {K_THROW, EV_PY_THROW},   {K_RETURN, EV_PY_RETURN},
-    {K_RETURN, EV_PY_YIELD},  {K_UNWIND, EV_PY_UNWIND},
-    {K_CCALL, EV_CALL},       {K_CRET, EV_C_RETURN},
-    {K_CRET, EV_C_RAISE},
+    {K_START, "PY_START"},   {K_START, "PY_RESUME"},
+    {K_THROW, "PY_THROW"},   {K_RETURN, "PY_RETURN"},
+    {K_RETURN, "PY_YIELD"},  {K_UNWIND, "PY_UNWIND"},
+    {K_CCALL, "CALL"},       {K_CRET, "C_RETURN"},
+    {K_CRET, "C_RAISE"},
 };
 #define N_MON_EVENTS ((int)(sizeof mon_events / sizeof mon_events[0]))
 
@@ -518,12 +512,15 @@ static int mon_register(pm_TracerObject *self, PyObject *mon, int on)
         int k = mon_events[i].kind;
         if ((k == K_CCALL || k == K_CRET) && !self->builtins)
             continue;
-        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iiO", self->tool_id, 1 << mon_events[i].event,
+        int bit = pm_bind_event(mon, mon_events[i].event);
+        if (!bit)
+            return -1;
+        PyObject *r = PyObject_CallMethod(mon, "register_callback", "iiO", self->tool_id, bit,
                                           on ? self->hooks[k] : Py_None);
         if (!r)
             return -1;
         Py_DECREF(r);
-        mask |= 1 << mon_events[i].event;
+        mask |= bit;
     }
     PyObject *r = PyObject_CallMethod(mon, "set_events", "ii", self->tool_id, on ? mask : 0);
     Py_XDECREF(r);
@@ -782,7 +779,34 @@ static PyObject *Tracer_get_hook(pm_TracerObject *self, void *c)
 #endif
 }
 
+static PyObject *Tracer_get_builtins(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    return PyBool_FromLong(self->builtins);
+}
+
+/* cProfile's enable() sets its builtins flag on 3.14+ (enable(subcalls=True,
+ * builtins=True) applies both each time), so the drop-in needs to change it
+ * between sessions; never while enabled, where the hooks follow it. */
+static int Tracer_set_builtins(pm_TracerObject *self, PyObject *v, void *c)
+{
+    (void)c;
+    int b = v ? PyObject_IsTrue(v) : -1;
+    if (!v)
+        PyErr_SetString(PyExc_AttributeError, "cannot delete builtins");
+    if (b < 0)
+        return -1;
+    if (self->enabled && b != self->builtins) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot change builtins while the profiler is enabled");
+        return -1;
+    }
+    self->builtins = b;
+    return 0;
+}
+
 static PyGetSetDef Tracer_getset[] = {
+    {"builtins", (getter)Tracer_get_builtins, (setter)Tracer_set_builtins,
+     "Whether C functions are timed on their own (settable while disabled).", NULL},
     {"hook", (getter)Tracer_get_hook, NULL,
      "How events arrive: 'monitoring' (3.12+), 'eval' (frame-evaluation hook) or 'profile' (C profile hook).",
      NULL},

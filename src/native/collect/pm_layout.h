@@ -1,9 +1,10 @@
 /* pm_layout.h — where things are in a CPython process.
  *
  * The walker is written once against this table of offsets; what differs
- * between 3.9, 3.10, 3.11, 3.12 and 3.13 lives only in pm_layout.c, which
- * takes every number from the running version's own (internal) headers, so a
- * layout can never be out of date for the interpreter it was built with.
+ * between 3.9 and 3.15 lives only in pm_layout.c, which takes every number
+ * from the running version's own (internal) headers, so a layout can never be
+ * out of date for the interpreter it was built with, and on 3.13+ checks them
+ * against the running interpreter's own _Py_DebugOffsets.
  * No Python.h here: a layout for another process can be filled from a table
  * or from _Py_DebugOffsets without changing the walker.
  */
@@ -23,7 +24,7 @@ typedef enum {
     PM_LASTI_BYTES = 1,     /* 3.9: int f_lasti, byte offset of the last instruction */
     PM_LASTI_UNITS = 2,     /* 3.10: int f_lasti, index of the last instruction */
     PM_LASTI_PREV_PTR = 3,  /* 3.11, 3.12: prev_instr, pointer to the last code unit run */
-    PM_LASTI_CUR_PTR = 4    /* 3.13: instr_ptr, pointer to the instruction running */
+    PM_LASTI_CUR_PTR = 4    /* 3.13+: instr_ptr, pointer to the instruction running */
 } pm_lasti_kind;
 
 typedef enum {
@@ -45,9 +46,14 @@ typedef struct {
     size_t ts_read;               /* bytes to copy: covers every field below */
     size_t ts_next, ts_thread_id, ts_native_thread_id; /* native id PM_NO_OFFSET before 3.11 */
     size_t ts_interp;             /* its interpreter: tells a live state from freed memory */
-    size_t ts_frame;              /* 3.9/3.10 frame; 3.11/3.12 cframe; 3.13 current_frame */
+    size_t ts_frame;              /* 3.9/3.10 frame; 3.11/3.12 cframe; 3.13+ current_frame */
     size_t cframe_current_frame;  /* 3.11/3.12: offset in _PyCFrame; else PM_NO_OFFSET */
     size_t ts_datastack_chunk, ts_datastack_top; /* 3.11+; else PM_NO_OFFSET */
+    /* 3.15+: PyThreadState.base_frame, the sentinel frame at the bottom of
+     * every stack (owned by the interpreter).  A thread whose current frame
+     * is it runs no Python code: a state not yet bound to its thread, or one
+     * between calls into Python.  PM_NO_OFFSET before 3.15. */
+    size_t ts_base_frame;
 
     /* _PyStackChunk (3.11+) */
     size_t chunk_previous, chunk_top, chunk_data; /* top: slots used, valid once left */
@@ -57,7 +63,15 @@ typedef struct {
     size_t fr_back, fr_code, fr_lasti, fr_owner; /* owner PM_NO_OFFSET before 3.11 */
     size_t fr_gen;                /* 3.9/3.10: the frame's generator, or PM_NO_OFFSET */
     size_t fr_state;              /* 3.9 f_executing, 3.10 f_state (one byte); PM_NO_OFFSET after */
-    int owner_generator, owner_cstack; /* enum values; -1 when absent */
+    /* The word at fr_code is a tagged _PyStackRef on 3.14+ (low bits say how
+     * the reference is owned); the code object's address is word & mask.
+     * All ones before 3.14. */
+    uint64_t fr_code_mask;
+    /* Frame owners (3.11+ enum _frameowner values; -1 when absent).  Owners
+     * from owner_shim to owner_max are not Python code (3.12/3.13 CSTACK;
+     * 3.14 INTERPRETER and CSTACK; 3.15 INTERPRETER, CSTACK is gone) and
+     * are skipped; an owner above owner_max is torn memory. */
+    int owner_generator, owner_shim, owner_max;
 
     /* PyCodeObject */
     uint64_t code_type;           /* &PyCode_Type */
@@ -79,6 +93,22 @@ typedef struct {
     uint64_t gil_addr;
     size_t gil_locked, gil_last_holder;
     size_t gil_locked_size;       /* 4 (int) */
+
+    /* 3.13+: how the offsets above compare with the running interpreter's
+     * _Py_DebugOffsets (the offsets CPython publishes for debuggers, which
+     * describe the binary actually running rather than the headers built
+     * against).  PM_DEBUG_OFFSETS_NONE before 3.13. */
+    int debug_offsets;
+    int debug_offsets_fields;     /* fields of this layout checked against them */
+    int debug_offsets_adopted;    /* of those, how many differed and were taken from them */
+    char debug_offsets_note[160]; /* the first difference, or why they could not be used */
 } pm_layout;
+
+enum {
+    PM_DEBUG_OFFSETS_NONE = 0,     /* before 3.13: nothing to check against */
+    PM_DEBUG_OFFSETS_AGREE = 1,    /* every field checked agrees with the headers */
+    PM_DEBUG_OFFSETS_ADOPTED = 2,  /* some differed; the running interpreter's were taken */
+    PM_DEBUG_OFFSETS_UNUSABLE = 3  /* missing cookie, another version, free-threaded */
+};
 
 #endif

@@ -125,6 +125,10 @@ static void parse_tstate(const pm_layout *L, uint64_t addr, const uint8_t *b, pm
             t->cframe = rd64(b, L->ts_frame);
         else
             t->frame = rd64(b, L->ts_frame);
+        /* 3.15+: at its base (sentinel) frame the thread runs no Python
+         * code (not yet started, or between calls): as with no frame. */
+        if (L->ts_base_frame != PM_NO_OFFSET && t->frame == rd64(b, L->ts_base_frame))
+            t->frame = 0;
     } else {
         t->frame = rd64(b, L->ts_frame);
     }
@@ -513,7 +517,7 @@ static int memo_push(pm_walk_memo *m, uint64_t addr)
 static void parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_raw_frame *rf)
 {
     rf->addr = addr;
-    rf->code = rd64(f, L->fr_code);
+    rf->code = rd64(f, L->fr_code) & L->fr_code_mask; /* 3.14+: drop the _PyStackRef tag bits */
     rf->owner = -1;
     if (L->fr_owner != PM_NO_OFFSET)
         rf->owner = (int)(signed char)f[L->fr_owner];
@@ -561,7 +565,7 @@ static int executing(const pm_layout *L, const uint8_t *f)
 static void key_of(const pm_layout *L, const uint8_t *f, frame_key *k)
 {
     k->back = rd64(f, L->fr_back);
-    k->code = rd64(f, L->fr_code);
+    k->code = rd64(f, L->fr_code) & L->fr_code_mask; /* as parse_frame: the tag is not the code */
     k->lasti = L->lasti_kind <= PM_LASTI_UNITS ? (uint64_t)(uint32_t)(rd64(f, L->fr_lasti) & 0xffffffffu)
                                                : rd64(f, L->fr_lasti);
     k->state = L->fr_state != PM_NO_OFFSET ? (signed char)f[L->fr_state] : 0;
@@ -665,13 +669,15 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         pm_raw_frame *rf = &out[*depth];
         int used = 0;
         parse_frame(L, f, addr, rf);
-        if (L->owner_cstack >= 0 && rf->owner == L->owner_cstack) {
-            /* A C-stack entry/shim frame (3.12+): not Python code, skip it. */
+        if (L->owner_shim >= 0 && rf->owner >= L->owner_shim && rf->owner <= L->owner_max) {
+            /* A C-stack entry/shim frame (3.12+; the layout says which
+             * owners those are: 3.14/3.15 renumbered them): not Python
+             * code, skip it. */
         } else if (w->snapshot && next.n == 0 && rf->owner == -1 && !executing(L, f)) {
             /* A moment copied by the thread itself (pm_capture), 3.9/3.10:
              * its top frame is not executing only while it is being entered
              * or left, and the stack is its callers. */
-        } else if (rf->owner < -1 || rf->owner > 3 || !executing(L, f)) {
+        } else if (rf->owner < -1 || rf->owner > L->owner_max || !executing(L, f)) {
             /* The thread moved: the frame it was in at the first look may
              * have returned already.  Its caller link still leads to the
              * stack (the caller of a returned frame, or of the frame that
@@ -684,7 +690,7 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
              * stack. */
             if (L->frames_kind == PM_FRAMES_OBJECTS && rf->owner == -1)
                 moved = 1;
-            else if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= 3)) {
+            else if (!(moved && *depth == 0 && rf->owner >= -1 && rf->owner <= L->owner_max)) { /* max: layout's */
                 rc = -1;
                 break;
             }
