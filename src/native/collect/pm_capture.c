@@ -90,7 +90,20 @@ static void copy_self(pm_capture *c)
         if (!chunk)
             lo = hi = 0;
     }
+    /* A chain that loops (the thread stopped while relinking a frame) is
+     * caught within twice its length (Brent): the walker rejects it. */
+    uint64_t mark = frame;
+    size_t power = 1, since = 0;
     for (size_t depth = 0; frame && depth < PM_MAX_DEPTH + 32; depth++) {
+        if (depth && frame == mark) {
+            c->failed = 1;
+            return;
+        }
+        if (++since == power) {
+            mark = frame;
+            power *= 2;
+            since = 0;
+        }
         const uint8_t *f;
         if (chunk && frame >= lo && frame < hi && L->fr_read <= hi - frame)
             f = chunk + (frame - lo);

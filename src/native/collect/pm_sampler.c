@@ -58,6 +58,7 @@ struct pm_sampler {
         pm_tinfo t;
         uint64_t now, dt, dcpu, cpu_at_ask;
         uint64_t ticks;           /* ticks of that thread that wait for the answer */
+        int retries;              /* copies asked again because one gave no stack */
         uint64_t asked_ns;
     } held_back;
     pm_codecache codes;
@@ -688,6 +689,18 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
  * (returns 1; the thread is not sampled again).  After too long, or once the
  * thread is gone, its clock decides: still since the request, it is read as
  * it is; otherwise the ticks are torn. */
+/* A tick of the thread whose sample is held back joins it. */
+static int join_held_back(pm_sampler *s, const pm_tinfo *now_t, uint64_t tickno, uint64_t dt)
+{
+    uint64_t cpu = 0, dcpu = 0;
+    int have;
+    see_thread(s, now_t, tickno, dt, 0, &cpu, &have, &dcpu);
+    s->held_back.ticks++;
+    s->held_back.dt += dt;
+    s->held_back.dcpu += dcpu;
+    return 1;
+}
+
 static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now_t, uint64_t dt, int final)
 {
     if (!s->held_back.pending)
@@ -697,16 +710,10 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     for (size_t i = 0; i < s->nslots && !sl; i++)
         if (s->slots[i].tstate == t->tstate && s->slots[i].ident == t->ident)
             sl = &s->slots[i];
-    if (!pm_capture_answered(&s->capture) && !final && sl && now_t &&
-        now_ns() - s->held_back.asked_ns < HELD_BACK_MAX_NS) {
-        uint64_t cpu = 0, dcpu = 0;
-        int have;
-        see_thread(s, now_t, tickno, dt, 0, &cpu, &have, &dcpu);
-        s->held_back.ticks++;
-        s->held_back.dt += dt;
-        s->held_back.dcpu += dcpu;
-        return 1;
-    }
+    int answered = pm_capture_answered(&s->capture);
+    int may_wait = !final && sl && now_t && now_ns() - s->held_back.asked_ns < HELD_BACK_MAX_NS;
+    if (!answered && may_wait)
+        return join_held_back(s, now_t, tickno, dt);
     s->held_back.pending = 0;
     if (!sl || sl->thread == PM_NONE) {
         pm_capture_wait(&s->capture, 0);
@@ -716,6 +723,22 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     pm_id leaf = walk_captured(s, sl, t, root, tickno, 0);
     if (leaf == PM_NONE) {
         sl->prev_n = 0;
+        /* A copy that gives no stack: the thread stopped in the middle of
+         * linking a frame (a chain that loops for an instant), or a code
+         * object in it died before the copy was read (a tick later).  The
+         * next moment of the same thread stands in for it: asked again, up
+         * to 3 times. */
+        uint64_t c0;
+        if (answered && may_wait && s->held_back.retries < 3 && thread_cpu_ns(now_t->native_id, &c0) == 0 &&
+            running_now(now_t, c0, NULL) &&
+            pm_capture_ask(&s->capture, (pid_t)now_t->native_id, now_t->tstate, s->space.direct) == 0) {
+            s->held_back.pending = 1;
+            s->held_back.retries++;
+            s->held_back.asked_ns = now_ns();
+            if (thread_cpu_ns(now_t->native_id, &s->held_back.cpu_at_ask) != 0)
+                s->held_back.cpu_at_ask = 0;
+            return join_held_back(s, now_t, tickno, dt);
+        }
         if (still_now(t, s->held_back.cpu_at_ask))
             leaf = walk_still(s, sl, t, root, tickno, s->held_back.cpu_at_ask);
         if (leaf == PM_NONE)
@@ -757,6 +780,7 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
     s->held_back.dt = dt;
     s->held_back.dcpu = dcpu;
     s->held_back.ticks = 1;
+    s->held_back.retries = 0;
     s->held_back.asked_ns = now_ns();
     /* The clock once the signal is pending: from here on the thread runs
      * no code of its own before the handler, so a clock still at this
