@@ -1,0 +1,59 @@
+"""The profiled program never notices pyrometer, and nothing is destroyed.
+
+Each case runs a program plainly and under ``pyrometer run`` in each mode and
+asserts the same stdout, stderr and exit status byte for byte (pyrometer's own
+``pyrometer:`` lines aside), and a profile written and readable.  Every
+subprocess has a timeout: a hang is a failure, not a stuck suite.  The slow
+cases are marked ``heavy`` (scripts/test runs them on one version only)."""
+import os
+import re
+import signal
+import stat
+import subprocess
+import sys
+import threading
+
+import pytest
+
+from conftest import PROGRAMS, _env, pyrometer_lines, run_plain, run_pyrometer, without_pyrometer_lines
+
+import pyrometer
+
+REL = PROGRAMS / "reliability"
+MODES = ("wall", "cpu", "calls", "lines")
+TIMEOUT = 120
+
+
+def rel(name):
+    return str(REL / name)
+
+
+def _normalise(stderr):
+    """stderr without pyrometer's lines, and with the pid in 3.12+'s fork
+    warning (the only text that differs from run to run) blanked."""
+    text = without_pyrometer_lines(stderr)
+    return re.sub(r"\(pid=\d+\)", "(pid=N)", text)
+
+
+def same_as_plain(tmp_path, args, mode="wall", output="out.pyro", options=(), timeout=TIMEOUT, cwd=None,
+                  env=None):
+    """Runs ``python ARGS`` and ``pyrometer run --mode MODE -o OUT ARGS``;
+    asserts the same stdout, stderr and exit status; returns (pyrometer's
+    completed process, the profile loaded back)."""
+    plain = run_plain(*args, timeout=timeout, cwd=cwd, env=env)
+    out = tmp_path / output
+    prof = run_pyrometer("run", "--mode", mode, "-o", out, *options, *args, timeout=timeout, cwd=cwd, env=env)
+    assert prof.stdout == plain.stdout
+    assert _normalise(prof.stderr) == _normalise(plain.stderr), prof.stderr.decode("utf-8", "replace")
+    assert prof.returncode == plain.returncode, prof.stderr
+    assert pyrometer_lines(prof.stderr) == ["pyrometer: wrote %s" % out], prof.stderr
+    return prof, pyrometer.load(out)
+
+
+# ---- os.fork on 3.12+: no "multi-threaded" DeprecationWarning of ours -------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fork_after_work_gives_no_warning(tmp_path, mode):
+    for _ in range(3):  # the thread count was read racily: more than one try
+        same_as_plain(tmp_path, [rel("fork_after_work.py")], mode=mode, env={"PYTHONWARNINGS": "always"})
