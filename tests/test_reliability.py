@@ -57,3 +57,39 @@ def same_as_plain(tmp_path, args, mode="wall", output="out.pyro", options=(), ti
 def test_fork_after_work_gives_no_warning(tmp_path, mode):
     for _ in range(3):  # the thread count was read racily: more than one try
         same_as_plain(tmp_path, [rel("fork_after_work.py")], mode=mode, env={"PYTHONWARNINGS": "always"})
+
+
+# ---- the program's own profilers and tracers: cProfile, coverage, tool ids ----------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cprofile_inside(tmp_path, mode):
+    same_as_plain(tmp_path, [rel("use_cprofile.py")], mode=mode)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_coverage_inside(tmp_path, mode):
+    pytest.importorskip("coverage")
+    same_as_plain(tmp_path, [rel("use_coverage.py")], mode=mode)
+
+
+# pyrometer's deterministic modes hold one sys.monitoring id (4, the first free
+# one it tries); every other id stays the program's.  Before 3.12 the program
+# uses sys.setprofile and sys.settrace instead, whatever the ids say.
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("ids", ["0", "1", "2", "3", "5", "0 1 2 3 5"])
+def test_program_claims_tool_ids(tmp_path, mode, ids):
+    same_as_plain(tmp_path, [rel("claim_tool.py")] + ids.split(), mode=mode)
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+@pytest.mark.parametrize("mode", ["calls", "lines"])
+def test_deterministic_modes_use_a_free_tool_id(tmp_path, mode):
+    probe = tmp_path / "probe.py"
+    probe.write_text("import sys\nm = sys.monitoring\nprint([m.get_tool(i) for i in range(6)])\n")
+    r, _ = same_as_plain(tmp_path, [probe], mode="wall")
+    assert r.stdout.decode() == "[None, None, None, None, None, None]\n"
+    r = run_pyrometer("run", "--mode", mode, "-o", tmp_path / "p.pyro", probe, timeout=TIMEOUT)
+    tools = eval(r.stdout.decode())
+    held = [i for i, name in enumerate(tools) if name is not None]
+    assert len(held) == 1 and held[0] not in (0, 1, 2), tools

@@ -96,13 +96,24 @@ static inline PyObject *pm_bind_monitoring(void)
     return mon;
 }
 
-/* Claims the first free sys.monitoring tool id for name: PROFILER_ID (2),
- * else the free ids 3 and 4.  The id; -1 when all three are taken (no
+/* Claims a free sys.monitoring tool id for name. Not PROFILER_ID first: the
+ * program's own cProfile (3.12+) takes it and fails if it is held, and
+ * DEBUGGER_ID / COVERAGE_ID belong to debuggers and coverage.py. The ids
+ * free by convention come first: 4, then 3 (the one a program hard-coding a
+ * "free" id most likely picks), then 5 (OPTIMIZER_ID, unused by CPython),
+ * and only then the named ones. The id; -1 when all are taken (no
  * exception); -2 on another error (exception set). */
 static inline int pm_bind_use_tool(PyObject *mon, const char *name)
 {
-    static const int ids[] = {2, 3, 4};
-    for (int i = 0; i < 3; i++) {
+    static const int ids[] = {4, 3, 5, 2, 1, 0};
+    for (int i = 0; i < (int)(sizeof ids / sizeof ids[0]); i++) {
+        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", ids[i]);
+        if (!holder)
+            return -2;
+        int taken = holder != Py_None;
+        Py_DECREF(holder);
+        if (taken)
+            continue;
         PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], name);
         if (r) {
             Py_DECREF(r);
