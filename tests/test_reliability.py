@@ -93,3 +93,36 @@ def test_deterministic_modes_use_a_free_tool_id(tmp_path, mode):
     tools = eval(r.stdout.decode())
     held = [i for i, name in enumerate(tools) if name is not None]
     assert len(held) == 1 and held[0] not in (0, 1, 2), tools
+
+
+# ---- SIGTERM: the program's handlers are its own; forked children die of it ------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_sigterm_handler_is_the_programs_own(tmp_path, mode):
+    r, _ = same_as_plain(tmp_path, [rel("show_sigterm.py")], mode=mode)
+    assert r.stdout.decode().splitlines()[0] == "parent %r" % signal.SIG_DFL
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_forked_child_dies_of_sigterm_while_blocked(tmp_path, mode):
+    r, _ = same_as_plain(tmp_path, [rel("fork_then_sigterm.py")], mode=mode, timeout=60)
+    assert r.stdout == b"child ended by signal 15\n"
+
+
+def _pool_case(tmp_path, mode, method, rounds):
+    r, p = same_as_plain(tmp_path, [rel("pool.py"), method, str(rounds)], mode=mode, timeout=90)
+    assert r.stdout == ("%s %d %d\n" % (method, rounds, 285 * rounds)).encode()
+    assert p.threads
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_fork_pool_shuts_down(tmp_path, mode):
+    _pool_case(tmp_path, mode, "fork", 20)
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("method", ["spawn", "forkserver"])
+def test_spawn_and_forkserver_pools(tmp_path, mode, method):
+    _pool_case(tmp_path, mode, method, 20)

@@ -9,8 +9,7 @@ collected is always written, whatever way the program ends (normal end,
 sys.exit, exception, Ctrl-C, SIGTERM without a handler of its own).
 
 Known limits (documented, not hidden): ``sys.orig_argv`` (3.10+) shows the
-real command line; a program that asks ``signal.getsignal(SIGTERM)`` sees
-pyrometer's handler; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
+real command line; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
 end the process before the profile can be written.
 """
 import os
@@ -564,7 +563,7 @@ class _Session:
         self.pid = os.getpid()
         self.started_ok = False
         self.finished = False
-        self.sigterm_installed = False
+        self.sigterm_proxy = None
 
     def start(self):
         try:
@@ -576,35 +575,65 @@ class _Session:
         self.started_ok = True
 
     # SIGTERM: if the program leaves SIGTERM alone, write the profile then
-    # die of SIGTERM as the program would have.  _signal is what signal wraps
-    # (the same handlers), without the enum import signal costs at start-up.
+    # die of SIGTERM as the program would have.  The SIGTERM handler is a C
+    # one below Python's signal module (pm_bind_signals.c): the program's
+    # signal.getsignal(SIGTERM) stays SIG_DFL, and a forked child (a
+    # multiprocessing worker) dies of SIGTERM at once, as without pyrometer,
+    # instead of inheriting a Python-level handler that a worker blocked in
+    # sem_wait never runs.  In this process the C handler forwards to
+    # Python's handler of a proxy signal (a real-time one the program leaves
+    # alone), whose Python callable is _on_sigterm.  _signal is what signal
+    # wraps, without the enum import signal costs at start-up.
     def install_sigterm(self):
         import _signal as signal
 
         try:
-            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, self._on_sigterm)
-                self.sigterm_installed = True
+            if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+                return
+            proxy = None
+            for candidate in range(signal.SIGRTMAX, signal.SIGRTMIN, -1):
+                if signal.getsignal(candidate) == signal.SIG_DFL:
+                    proxy = candidate
+                    break
+            if proxy is None:
+                return
+            signal.signal(proxy, self._on_sigterm)
+            if not self.native._sigterm_install(proxy):
+                signal.signal(proxy, signal.SIG_DFL)
+                return
+            self.sigterm_proxy = proxy
+            os.register_at_fork(after_in_child=self._forget_sigterm)
         except (ValueError, OSError, AttributeError):
-            pass  # not the main thread, or no SIGTERM on this platform
+            pass  # not the main thread, or no such signals on this platform
 
-    def _uninstall_sigterm(self):
-        import _signal as signal
+    def _forget_sigterm(self):
+        """In a forked child: no Python-level handler of ours survives (the C
+        one already lets SIGTERM kill the child)."""
+        proxy, self.sigterm_proxy = self.sigterm_proxy, None
+        if proxy is not None:
+            import _signal as signal
 
-        if self.sigterm_installed:
-            self.sigterm_installed = False
             try:
-                if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
-                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                if signal.getsignal(proxy) == self._on_sigterm:
+                    signal.signal(proxy, signal.SIG_DFL)
             except Exception:
                 pass
+
+    def _uninstall_sigterm(self):
+        if self.sigterm_proxy is None:
+            return
+        try:
+            self.native._sigterm_uninstall()
+        except Exception:
+            pass
+        self._forget_sigterm()
 
     def _on_sigterm(self, signum, frame):
         import _signal as signal
 
         if not self.finished and os.getpid() == self.pid:
             self.finish()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        self._uninstall_sigterm()
         os.kill(os.getpid(), signal.SIGTERM)
         # Only reached if SIGTERM is blocked in this thread; it is pending and
         # kills the process as soon as it is unblocked.  Be sure anyway.

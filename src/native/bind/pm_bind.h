@@ -64,6 +64,8 @@ long pm_selfcheck_run(void);
 PyObject *pm_bind_selfcheck(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_supported(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_sigterm_install(PyObject *self, PyObject *proxy);
+PyObject *pm_bind_sigterm_uninstall(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);
 /* Fills a layout (pm_layout) for this interpreter, with a RuntimeError when
