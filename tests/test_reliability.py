@@ -126,3 +126,111 @@ def test_fork_pool_shuts_down(tmp_path, mode):
 @pytest.mark.parametrize("method", ["spawn", "forkserver"])
 def test_spawn_and_forkserver_pools(tmp_path, mode, method):
     _pool_case(tmp_path, mode, method, 20)
+
+
+# ---- -o PATH never destroys what PATH is ------------------------------------------------
+
+
+def _reader(path, into):
+    with open(path, "rb") as f:
+        into.append(f.read())
+
+
+def _fifo_run(fifo, run):
+    """Runs run() while a thread reads the FIFO; returns (run's result, bytes)."""
+    got = []
+    t = threading.Thread(target=_reader, args=(fifo, got))
+    t.start()
+    try:
+        result = run()
+    finally:
+        t.join(60)
+    assert not t.is_alive()
+    return result, got[0]
+
+
+def test_output_to_a_symlink_writes_its_target(tmp_path):
+    target = tmp_path / "real" / "target.pyro"
+    target.parent.mkdir()
+    target.write_bytes(b"old")
+    link = tmp_path / "link.pyro"
+    link.symlink_to(target)
+    r = run_pyrometer("run", "-o", link, rel("busy.py"), timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert link.is_symlink() and os.readlink(str(link)) == str(target)
+    assert pyrometer.load(target).threads
+    # convert and view -o too; a dangling link names the file to create
+    dangling = tmp_path / "dangling.collapsed"
+    dangling.symlink_to(tmp_path / "made.collapsed")
+    r = run_pyrometer("convert", target, dangling, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert dangling.is_symlink() and pyrometer.load(tmp_path / "made.collapsed").threads
+    html_link = tmp_path / "v.html"
+    html_link.symlink_to(tmp_path / "real" / "v-target.html")
+    r = run_pyrometer("view", "--no-browser", "-o", html_link, target, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert html_link.is_symlink() and (tmp_path / "real" / "v-target.html").read_bytes().startswith(b"<!")
+
+
+@pytest.mark.parametrize("fmt", ["pyro", "collapsed", "pstats", "speedscope"])
+def test_output_to_a_fifo_streams(tmp_path, fmt):
+    fifo = tmp_path / "pipe"
+    os.mkfifo(str(fifo))
+    r, data = _fifo_run(fifo, lambda: run_pyrometer("run", "--format", fmt, "-o", fifo, rel("busy.py"),
+                                                    timeout=TIMEOUT))
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode)
+    assert pyrometer.ProfileData.from_bytes(data).threads
+    # convert streams into it as well
+    saved = tmp_path / "saved.pyro"
+    saved.write_bytes(data if fmt == "pyro" else pyrometer.ProfileData.from_bytes(data).to_bytes("pyro"))
+    r, data = _fifo_run(fifo, lambda: run_pyrometer("convert", saved, fifo, "--format", "collapsed",
+                                                    timeout=TIMEOUT))
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISFIFO(os.lstat(str(fifo)).st_mode)
+    assert pyrometer.ProfileData.from_bytes(data).threads
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod of a character device needs root")
+def test_output_to_a_device_node_streams_and_keeps_it(tmp_path):
+    null = tmp_path / "null"  # a private node (1, 3) = /dev/null's numbers, never /dev itself
+    os.mknod(str(null), 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    r = run_pyrometer("run", "-o", null, "--format", "pyro", rel("busy.py"), timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    assert stat.S_ISCHR(os.lstat(str(null)).st_mode)
+    full = tmp_path / "full"  # (1, 7): every write fails with ENOSPC
+    os.mknod(str(full), 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    r = run_pyrometer("run", "-o", full, "--format", "pyro", rel("busy.py"), timeout=TIMEOUT)
+    assert r.stdout == b"done\n"
+    assert r.returncode != 0
+    lines = pyrometer_lines(r.stderr)
+    assert len(lines) == 1 and "cannot write" in lines[0] and "full" in lines[0], r.stderr
+    assert stat.S_ISCHR(os.lstat(str(full)).st_mode)
+    r = run_pyrometer("convert", tmp_path / "nothing.pyro", null, "--format", "pyro", timeout=TIMEOUT)
+    assert r.returncode != 0 and stat.S_ISCHR(os.lstat(str(null)).st_mode)
+
+
+def test_output_to_stdout_streams_after_the_programs_output(tmp_path):
+    for dest in ("-", "/dev/stdout"):
+        r = run_pyrometer("run", "--format", "collapsed", "-o", dest, rel("busy.py"), timeout=TIMEOUT)
+        assert r.returncode == 0, r.stderr
+        first, rest = r.stdout.split(b"\n", 1)
+        assert first == b"done"
+        assert pyrometer.ProfileData.from_bytes(rest).threads
+
+
+def test_output_to_other_non_regular_files_is_one_line(tmp_path):
+    import socket
+
+    sock_path = tmp_path / "s"
+    s = socket.socket(socket.AF_UNIX)
+    s.bind(str(sock_path))
+    try:
+        for dest, what in ((tmp_path, "a directory"), (sock_path, "a socket")):
+            r = run_pyrometer("run", "-o", dest, "--format", "pyro", rel("busy.py"), timeout=TIMEOUT)
+            assert r.returncode == 2 and r.stdout == b""
+            assert pyrometer_lines(r.stderr) == ["pyrometer: cannot write %s: it is %s" % (dest, what)]
+            assert r.stderr.count(b"\n") == 1
+        assert stat.S_ISSOCK(os.lstat(str(sock_path)).st_mode)
+    finally:
+        s.close()

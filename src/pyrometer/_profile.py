@@ -111,32 +111,12 @@ def format_for_path(path, format=None):
 
 
 def _write_atomic(path, data):
-    """Writes bytes beside path and renames them into place, like the native
-    writers do.  OSError("cannot write PATH: reason") on failure."""
-    import tempfile  # here: its import costs more than the rest of start-up
-
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as exc:
-        raise OSError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise OSError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Writes bytes to path as the native writers do (output/pm_file.c):
+    a regular file is replaced atomically (a temporary renamed over it),
+    symlinks are followed, a FIFO or character device gets the bytes
+    streamed, "-" is standard output.  OSError("cannot write PATH: reason")
+    on failure."""
+    _native().write_file(os.fspath(path), bytes(data))
 
 
 def _is_tty(stream):

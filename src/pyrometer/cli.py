@@ -307,12 +307,36 @@ def parse(argv):
 
 
 def _check_output(path):
-    """Fails now, before the program runs, if path cannot be written: the
-    directory must exist and accept a new file (actually tried)."""
-    full = os.path.abspath(path)
-    if os.path.isdir(full):
-        raise Failure("cannot write %s: it is a directory" % path, EXIT_USAGE)
-    directory = os.path.dirname(full)
+    """Fails now, before the program runs, if path cannot be written.  What
+    path is decides how it will be written (output/pm_file.c): symlinks are
+    followed; "-", a FIFO or a character device get the bytes streamed (it
+    must be writable); a regular file or a new name is replaced atomically
+    (its directory must accept a new file: actually tried); anything else is
+    an error naming it."""
+    import stat
+
+    if path == "-":
+        return
+    # stat follows every link, the kernel's own too (/dev/stdout ->
+    # /proc/self/fd/1 -> "pipe:[N]"); realpath is for the rest, a dangling
+    # last link included.
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+            if not os.access(path, os.W_OK):
+                raise Failure("cannot write %s: permission denied" % path, EXIT_USAGE)
+            return
+        what = (
+            "a directory" if stat.S_ISDIR(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a block device" if stat.S_ISBLK(mode)
+            else "not a regular file, FIFO or character device"
+        )
+        raise Failure("cannot write %s: it is %s" % (path, what), EXIT_USAGE)
+    directory = os.path.dirname(os.path.realpath(os.path.abspath(path)))
     if not os.path.isdir(directory):
         what = "does not exist" if not os.path.exists(directory) else "is not a directory"
         raise Failure("cannot write %s: %s %s" % (path, directory, what), EXIT_USAGE)
@@ -676,6 +700,13 @@ class _Session:
                     color = default_color(stream) if o.color is None else o.color
                     self.prof.print(stream, color=color, width=default_width(stream), **report)
                 return True
+            # The program's buffered output goes first into a stream we share
+            # (-o -, /dev/stdout, a pipe): a file is written in one go below.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
             if o.format == "text":
                 color = bool(o.color)  # a file gets colours only when asked
                 self.prof.write(o.output_path, "text", color=color, width=100, **report)
@@ -714,7 +745,7 @@ def _run(o, command):
     if o.output is not None:
         _check_output(o.output)
         # The program may chdir; the file goes where the user meant.
-        o.output_path = os.path.abspath(o.output)
+        o.output_path = o.output if o.output == "-" else os.path.abspath(o.output)
     try:
         kind, target, argv, path0 = _prepare_program(o)
         o.source_root = path0
