@@ -234,3 +234,31 @@ def test_output_to_other_non_regular_files_is_one_line(tmp_path):
         assert stat.S_ISSOCK(os.lstat(str(sock_path)).st_mode)
     finally:
         s.close()
+
+
+# ---- an empty profile is a valid file of every format pyrometer reads back ---------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_empty_profile_reads_back_in_every_format(tmp_path, mode):
+    import json
+    import pstats
+
+    for ext in ("pyro", "collapsed", "prof", "speedscope.json", "pb.gz", "trace.json", "gecko.json", "html"):
+        r, _ = same_as_plain(tmp_path, [rel("empty.py")], mode=mode, output="e." + ext) if ext == "pyro" else (
+            None, None)
+        if ext != "pyro":
+            out = tmp_path / ("e." + ext)
+            r = run_pyrometer("run", "--mode", mode, "-o", out, rel("empty.py"), timeout=TIMEOUT)
+            assert r.returncode == 0 and r.stdout == b"", r.stderr
+            assert out.stat().st_size > 0, ext
+            if ext in ("collapsed", "prof", "speedscope.json"):
+                pyrometer.load(out)
+            if ext == "prof":
+                pstats.Stats(str(out))
+            if ext.endswith("json"):
+                json.loads(out.read_bytes())
+    # and the API's own empty profile
+    empty = pyrometer.ProfileData.from_bytes((tmp_path / "e.collapsed").read_bytes())
+    for fmt in ("pyro", "collapsed", "pstats", "speedscope"):
+        pyrometer.ProfileData.from_bytes(empty.to_bytes(fmt))
