@@ -262,3 +262,80 @@ def test_empty_profile_reads_back_in_every_format(tmp_path, mode):
     empty = pyrometer.ProfileData.from_bytes((tmp_path / "e.collapsed").read_bytes())
     for fmt in ("pyro", "collapsed", "pstats", "speedscope"):
         pyrometer.ProfileData.from_bytes(empty.to_bytes(fmt))
+
+
+# ---- the program's stacks start at the program --------------------------------------------
+
+_RUNNER = (b"_run_script", b"_run_module", b"_run_main_of", b"_wait_for_threads", b"pyrometer/cli.py",
+           b"pyrometer/__main__.py", b"_run_module_as_main", b"_run_code")
+_EXTS = ("pyro", "collapsed", "prof", "speedscope.json", "pb.gz", "trace.json", "gecko.json", "html")
+
+
+def _plain_bytes(path):
+    import gzip
+
+    data = path.read_bytes()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    if path.name.endswith(".html"):  # only the embedded profile, not the viewer's code
+        data = data[data.index(b'"frames"'):]
+    return data
+
+
+@pytest.mark.parametrize("mode", ["wall", "cpu", "calls", "lines"])
+@pytest.mark.parametrize("how", ["script", "module", "command"])
+def test_stacks_start_at_the_program(tmp_path, mode, how):
+    args = {
+        "script": [rel("spin_mod.py")],
+        "module": ["-m", "spin_mod"],
+        "command": ["-c", "import spin_mod; spin_mod.main()"],
+    }[how]
+    for ext in _EXTS:
+        out = tmp_path / ("p." + ext)
+        r = run_pyrometer("run", "--mode", mode, "-o", out, *args, cwd=REL, timeout=TIMEOUT)
+        assert r.returncode == 0 and r.stdout == b"spun\n", r.stderr
+        data = _plain_bytes(out)
+        for word in _RUNNER:
+            assert word not in data, (ext, word)
+    if mode == "lines":
+        return
+    p = pyrometer.load(tmp_path / "p.pyro")
+    main = [t for t in p.threads if t.name == "MainThread"][0]
+    stacks = [s for s in p.stacks("calls" if mode == "calls" else "samples")[main] if s]
+    assert stacks
+    top = "<string>" if how == "command" else rel("spin_mod.py")
+    for stack in stacks:
+        if stack[0][0] != "_shutdown":  # threading's, as the interpreter runs it at exit
+            assert stack[0][0] == "<module>" and stack[0][1] == top, stack[:3]
+    assert any(f[0].endswith("spin") for s in stacks for f in s)
+    # the report and the collapsed stacks (the thread, then the program's <module>)
+    for line in (tmp_path / "p.collapsed").read_text().splitlines():
+        frames = line.split(";")
+        if frames[0] == "MainThread" and not frames[1].startswith("_shutdown"):
+            assert frames[1].startswith("<module> (%s:" % top), line
+
+
+@pytest.mark.parametrize("mode", ["wall", "calls"])
+def test_stacks_start_at_the_program_in_the_report(tmp_path, mode):
+    out = tmp_path / "r.txt"
+    r = run_pyrometer("run", "--mode", mode, "--show-all", "-o", out, rel("spin_mod.py"), timeout=TIMEOUT)
+    assert r.returncode == 0, r.stderr
+    text = out.read_text()
+    assert "spin" in text
+    for word in _RUNNER:
+        assert word.decode() not in text
+
+
+@pytest.mark.parametrize("code", [
+    "import sys; print(sys.argv, repr(sys.path[0]), __name__, '__file__' in dir())",
+    "import spin_mod; spin_mod.main(); raise SystemExit(3)",
+    "def f():\n    raise ValueError('boom')\nf()",
+])
+def test_dash_c_is_python_dash_c(tmp_path, code):
+    same_as_plain(tmp_path, ["-c", code, "a", "b"], cwd=REL)
+
+
+def test_dash_c_syntax_error_is_pythons(tmp_path):
+    plain = run_plain("-c", "print(1\n", timeout=TIMEOUT)
+    prof = run_pyrometer("run", "-o", tmp_path / "p.pyro", "-c", "print(1\n", timeout=TIMEOUT)
+    assert (prof.returncode, prof.stdout, prof.stderr) == (plain.returncode, plain.stdout, plain.stderr)

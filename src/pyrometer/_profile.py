@@ -220,8 +220,8 @@ class ProfileData:
         being the line executing in that frame, and weight the stack's self
         value of metric ("samples" by default; "wall"/"cpu" are nanoseconds).
         A sample with no Python frame at all has the empty stack ``()``.
-        The outermost frames of a program run by ``pyrometer run`` are
-        pyrometer's own (the code that starts the program)."""
+        The stacks of a program run by ``pyrometer run`` start at the
+        program (its ``<module>``), as under plain ``python``."""
         p = self._data()
         metric = self._metric(metric)
         threads = self.threads

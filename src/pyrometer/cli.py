@@ -1,8 +1,10 @@
-"""The command line: ``pyrometer run [options] script.py|-m module [args...]``.
+"""The command line: ``pyrometer run [options] script.py|-m module|-c command [args...]``.
 
 The profiled program must not notice pyrometer: it gets the sys.argv, the
 ``__main__`` module, sys.path[0], standard streams, exceptions, tracebacks and
-exit status it would get from ``python script.py`` / ``python -m module``.
+exit status it would get from ``python script.py`` / ``python -m module`` /
+``python -c command``, and its stacks start at its own code (pyrometer's
+runner frames are taken out of the profile: Profile.reroot).
 pyrometer's own problems are one line on stderr starting ``pyrometer:`` and a
 non-zero exit status (2 for bad usage), never a traceback; a profile that was
 collected is always written, whatever way the program ends (normal end,
@@ -21,6 +23,7 @@ from ._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
 USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
+       pyrometer run [options] -c command [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
@@ -64,7 +67,8 @@ options:
   --version            show pyrometer's version and exit
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
-status are what plain `python` would give it.
+status are what plain `python` would give it, and its stacks start at its own
+code.
 """.replace("%%", "%")
 )
 
@@ -124,6 +128,7 @@ class Options:
         self.targets = []
         self.script = None
         self.module = None
+        self.command = None
         self.args = []
         self.html = False
         self.open_browser = False
@@ -241,6 +246,16 @@ def parse(argv):
             o.module = name
             o.args = argv[i + 1 :]
             break
+        if arg == "-c" or (arg.startswith("-c") and not arg.startswith("--")):
+            cmd = arg[2:]
+            if not cmd:
+                if i + 1 >= n:
+                    raise UsageError("-c needs a command")
+                cmd = argv[i + 1]
+                i += 1
+            o.command = cmd
+            o.args = argv[i + 1 :]
+            break
         if arg == "-":
             raise UsageError("reading the program from stdin is not supported; give a script file")
         if not arg.startswith("-"):
@@ -283,11 +298,11 @@ def parse(argv):
         if o.output is None:
             from . import _view
 
-            o.output = _view.default_html_path(o.script or o.module or "profile")
+            o.output = _view.default_html_path(o.script or o.module or "command")
             o.open_browser = True
     if o.targets and o.mode != "lines":
         raise UsageError("--target is for --mode lines")
-    if o.script is None and o.module is None:
+    if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
         if o.format == "pyro":
@@ -400,6 +415,15 @@ def _prepare_program(o):
         finally:
             sys.argv[:], sys.path[:] = saved_argv, saved_path
         return ("module", o.module, argv, path0)
+
+    if o.command is not None:
+        # As `python -c`: sys.argv[0] "-c", sys.path[0] "" (the cwd), code
+        # named "<string>", a __main__ with no __file__.
+        try:
+            code = compile(o.command + "\n", "<string>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            raise _ProgramDidNotCompile(exc) from None
+        return ("command", code, ["-c"] + list(o.args), "")
 
     script = o.script
     full = _py_abspath(script)
@@ -522,6 +546,61 @@ def _run_main_of(path):
 _PROGRAM_CODES = (_run_script.__code__, _run_module.__code__, _run_main_of.__code__)
 
 
+# Kinds of frames for Profile.reroot (model/pm_reroot.c).
+_CHAIN, _ENTRY, _RUNPY, _DROP, _RUNPY_EXEC, _PASS = 1, 2, 3, 4, 5, 6
+
+
+def _runner_frames(frame):
+    """{(file, first line): kind} of the frames that are pyrometer's runner,
+    not the program: every frame from the given one (in _run) up to the
+    thread's root (a console script, or runpy and pyrometer's __main__),
+    the calls that run the program, and runpy's functions.  The profile is
+    re-rooted below them, so the program's stacks start at the program."""
+    kinds = {}
+    while frame is not None:
+        code = frame.f_code
+        kinds[(code.co_filename, code.co_firstlineno)] = _CHAIN
+        frame = frame.f_back
+    for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, _ENTRY), (_run_module, _PASS),
+                       (_run_main_of, _PASS)):
+        code = func.__code__
+        kinds[(code.co_filename, code.co_firstlineno)] = kind
+    runpy = sys.modules.get("runpy")
+    if runpy is not None:
+        # The calls on the way to the program's code, and the rest of runpy
+        # (finding the module: work for the launcher, dropped whole).
+        on_the_way = ("_run_module_as_main", "_run_module_code", "run_module", "run_path")
+        for name, value in list(vars(runpy).items()):
+            code = getattr(value, "__code__", None)
+            if code is not None and code.co_filename == runpy._run_code.__code__.co_filename:
+                key = (code.co_filename, code.co_firstlineno)
+                if name == "_run_code":
+                    kinds[key] = _RUNPY_EXEC
+                elif name in on_the_way:
+                    kinds[key] = _RUNPY
+                else:
+                    kinds.setdefault(key, _DROP)
+        # runpy's own use of the import system (ModuleSpec.cached, ...) on
+        # the way to the program's code is not the program either.
+        for name in ("importlib._bootstrap", "importlib._bootstrap_external"):
+            for code in _codes_of(sys.modules.get(name)):
+                kinds.setdefault((code.co_filename, code.co_firstlineno), _DROP)
+    return kinds
+
+
+def _codes_of(module):
+    """The code objects of a module's functions, methods and properties."""
+    if module is None:
+        return
+    for value in list(vars(module).values()):
+        members = list(vars(value).values()) if isinstance(value, type) else [value]
+        for member in members:
+            for func in (member, getattr(member, "__func__", None), getattr(member, "fget", None)):
+                code = getattr(func, "__code__", None)
+                if code is not None:
+                    yield code
+
+
 def _wait_for_threads():
     """Waits for the program's non-daemon threads, exactly as the interpreter
     does right after the main module ends (threading._shutdown runs the
@@ -588,6 +667,8 @@ class _Session:
         self.started_ok = False
         self.finished = False
         self.sigterm_proxy = None
+        self.runner_frames = None
+        self.runner_thread = 0
 
     def start(self):
         try:
@@ -679,6 +760,12 @@ class _Session:
             self.prof.stop()
         except Exception as exc:
             _say("stopping the sampler failed: %s" % exc)
+        # Lines mode has no stacks to re-root (a node per target function).
+        if self.runner_frames and self.o.mode != "lines":
+            try:
+                self.prof.native.reroot(self.runner_frames, self.runner_thread)
+            except Exception as exc:  # the profile is still whole: write it
+                _say("cannot drop pyrometer's own frames: %s" % exc)
         if self.o.format in ("pyro", "html") and self.o.source_root:
             from . import _view
 
@@ -754,6 +841,10 @@ def _run(o, command):
         sys.excepthook(type(error), error, None)
         return EXIT_FAILURE
     session = _Session(o, native, command)
+    session.runner_frames = _runner_frames(sys._getframe())
+    import _thread
+
+    session.runner_thread = _thread.get_ident()
     session.start()  # the self-check: Failure before anything changed
 
     # From here on the process belongs to the program.
@@ -762,7 +853,7 @@ def _run(o, command):
     main = _fresh_main(target.co_filename if kind == "script" else None)
     session.install_sigterm()
     try:
-        if kind == "script":
+        if kind in ("script", "command"):
             _run_script(target, main)
         elif kind == "module":
             _run_module(target)

@@ -503,6 +503,47 @@ static PyObject *Profile_timeline(pm_ProfileObject *self, PyObject *noargs)
     return out;
 }
 
+/* reroot({(file, first line): kind}, runner thread ident=0): pm_profile_reroot with frames classed by
+ * the function they are (file and first line name it; the name differs
+ * between versions and collectors). */
+static PyObject *Profile_reroot(pm_ProfileObject *self, PyObject *args)
+{
+    PyObject *kinds;
+    unsigned long long runner = 0;
+    if (!PyArg_ParseTuple(args, "O!|K:reroot", &PyDict_Type, &kinds, &runner))
+        return NULL;
+    LOCK(self);
+    uint32_t n = pm_frame_count(self->p);
+    uint8_t *kind = calloc((size_t)n + 1, 1);
+    int err = kind == NULL;
+    for (uint32_t i = 0; !err && i < n; i++) {
+        const pm_frame *f = pm_frame_get(self->p, i);
+        PyObject *key = Py_BuildValue("(Ni)", str_of(self->p, f->file), (int)f->line);
+        PyObject *v = key ? PyDict_GetItemWithError(kinds, key) : NULL;
+        Py_XDECREF(key);
+        if (!v) {
+            err = PyErr_Occurred() != NULL;
+            continue;
+        }
+        long k = PyLong_AsLong(v);
+        if (k < PM_REROOT_KEEP || k > PM_REROOT_PASS) {
+            if (!PyErr_Occurred())
+                PyErr_SetString(PyExc_ValueError, "reroot(): a kind is 0 to 6");
+            err = 1;
+            continue;
+        }
+        kind[i] = (uint8_t)k;
+    }
+    int rc = err ? 0 : pm_profile_reroot(self->p, kind, (uint64_t)runner);
+    UNLOCK(self);
+    free(kind);
+    if (err)
+        return kind ? NULL : PyErr_NoMemory();
+    if (rc != 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyObject *Profile_counts(pm_ProfileObject *self, PyObject *noargs)
 {
     (void)noargs;
@@ -538,6 +579,8 @@ static PyMethodDef Profile_methods[] = {
     {"values", (PyCFunction)Profile_values, METH_VARARGS, "Self values of a metric per node."},
     {"timeline", (PyCFunction)Profile_timeline, METH_NOARGS, "(t_ns, thread, node) events."},
     {"counts", (PyCFunction)Profile_counts, METH_NOARGS, "Sizes of the model."},
+    {"reroot", (PyCFunction)Profile_reroot, METH_VARARGS,
+     "Drops a launcher's frames from the top of every thread's stacks: {(file, first line): kind}."},
     {NULL, NULL, 0, NULL},
 };
 
