@@ -339,3 +339,59 @@ def test_dash_c_syntax_error_is_pythons(tmp_path):
     plain = run_plain("-c", "print(1\n", timeout=TIMEOUT)
     prof = run_pyrometer("run", "-o", tmp_path / "p.pyro", "-c", "print(1\n", timeout=TIMEOUT)
     assert (prof.returncode, prof.stdout, prof.stderr) == (plain.returncode, plain.stdout, plain.stderr)
+
+
+# ---- deep recursion: runs as without pyrometer; the API's views stay linear ---------------
+
+
+def _deep_case(tmp_path, mode):
+    import pstats
+
+    r, p = same_as_plain(tmp_path, [rel("recurse.py"), "15000"], mode=mode, timeout=180)
+    assert r.stdout == b"15000\n"
+    metric = {"calls": "calls", "lines": "hits"}.get(mode, "samples")
+    stacks = p.stacks(metric)  # was past 4 GB for a calls profile: one tuple per stack
+    main = [t for t in p.threads if t.name == "MainThread"][0]
+    if not stacks[main]:
+        # The sampler may see no whole stack of a recursion this deep and
+        # fast (its torn reads are another matter): the views must still work.
+        assert mode in ("wall", "cpu")
+        stacks[main][()] = 0
+    deepest = max(stacks[main], key=len)
+    if mode == "calls":
+        assert len(deepest) > 10000
+        assert deepest[0][0] == "<module>" and deepest[-1][0].endswith("down")
+    # a Stack is its tuple: equal, same hash, usable as the key
+    as_tuple = tuple(deepest)
+    assert deepest == as_tuple and hash(deepest) == hash(as_tuple)
+    assert stacks[main][as_tuple] == stacks[main][deepest]
+    assert list(deepest[:2]) == list(as_tuple[:2]) and deepest[-1:] == as_tuple[-1:]
+    p.func_stats(metric)
+    p.report(show_all=True)
+    again = pyrometer.ProfileData.from_bytes(p.to_bytes("pyro"))
+    assert sum(sum(s.values()) for s in again.stacks(metric).values()) == sum(
+        sum(s.values()) for s in stacks.values())
+    prof = tmp_path / "deep.prof"
+    p.write(prof)
+    names = [k[2] for k in pstats.Stats(str(prof)).stats]
+    assert mode != "calls" or any(n.endswith("down") for n in names)
+
+
+def test_deep_recursion_calls_mode_and_its_api_views(tmp_path):
+    _deep_case(tmp_path, "calls")
+
+
+@pytest.mark.heavy
+@pytest.mark.parametrize("mode", ["wall", "cpu", "lines"])
+def test_deep_recursion_other_modes_and_their_api_views(tmp_path, mode):
+    _deep_case(tmp_path, mode)
+
+
+def test_stack_hashes_as_its_tuple():
+    from pyrometer._profile import _tuple_hash_final, _tuple_hash_step, _XXPRIME_5
+
+    for items in [(), ("a",), (("f", "x.py", 3), ("g", "x.py", 0)), tuple(range(50)), (-1, -2, 2 ** 70)]:
+        acc = _XXPRIME_5
+        for item in items:
+            acc = _tuple_hash_step(acc, hash(item))
+        assert _tuple_hash_final(acc, len(items)) == hash(items)

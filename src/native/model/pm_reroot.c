@@ -23,7 +23,9 @@
  * A thread whose top frame is none of these (every thread the program
  * starts) is left as it is, except the launcher's own thread: a tracer
  * started inside the launcher (calls mode) sees its later calls as top-level
- * ones, which are not the program's either. Values of dropped nodes (the
+ * ones, which are not the program's either; a marker at the top (the
+ * sampler's "<truncated>" above the innermost frames of a stack too deep to
+ * keep whole) stays: what is below it is the program's. Values of dropped nodes (the
  * launcher's own
  * time) go; nodes reaching the same (parent, frame, line) merge. */
 #include <stdlib.h>
@@ -170,7 +172,8 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
             else if (k == PM_REROOT_PASS)
                 st[i] = ST_PASS;
             else if (p->nodes[n->parent].frame != PM_NONE ||
-                     (n->thread < p->thread_count && p->threads[n->thread].ident == runner_ident))
+                     (n->thread < p->thread_count && p->threads[n->thread].ident == runner_ident &&
+                      p->frames[n->frame].kind != PM_FRAME_SPECIAL))
                 st[i] = ST_GONE; /* the launcher's own work */
             else
                 st[i] = ST_KEEP; /* a thread the launcher does not run on */
