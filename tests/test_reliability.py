@@ -395,3 +395,26 @@ def test_stack_hashes_as_its_tuple():
         for item in items:
             acc = _tuple_hash_step(acc, hash(item))
         assert _tuple_hash_final(acc, len(items)) == hash(items)
+
+
+# ---- thousands of short-lived threads (idents reused): registering them is linear ----------
+
+
+def _threads_case(tmp_path, mode):
+    r, p = same_as_plain(tmp_path, [rel("many_threads.py"), "10000"], mode=mode, timeout=300)
+    assert r.stdout == b"10000\n"
+    names = [t.name for t in p.threads]
+    # one model thread per OS thread that ran the target (idents are reused)
+    assert len(p.threads) > 1000 and len(set((t.ident, t.native_id) for t in p.threads)) == len(p.threads)
+    assert all(n for n in names)
+    assert any(f[0].endswith("work") for s in p.stacks("calls" if mode == "calls" else "hits").values()
+               for st in s for f in st) or mode == "lines"
+
+
+def test_ten_thousand_threads_calls_mode(tmp_path):
+    _threads_case(tmp_path, "calls")
+
+
+@pytest.mark.heavy
+def test_ten_thousand_threads_lines_mode(tmp_path):
+    _threads_case(tmp_path, "lines")

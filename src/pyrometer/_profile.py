@@ -645,10 +645,12 @@ class profile(ProfileData):
 
 def name_threads(native_profile, recorder):
     """Names the profile's threads from what the recorder saw."""
+    names = {}
     for t in native_profile.threads():
-        name = recorder.name_of(t[0])
-        if name:
-            native_profile.set_thread_name(t[0], name)
+        ident = t[0]
+        if ident not in names:
+            names[ident] = recorder.name_of(ident)
+    native_profile.set_thread_names(dict((i, n) for i, n in names.items() if n))
 
 
 class DeterministicSession(ProfileData):

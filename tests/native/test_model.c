@@ -441,7 +441,29 @@ static void test_reroot(pm_t *t)
     pm_profile_free(p);
 }
 
+/* Threads sharing an ident (CPython reuses an ended thread's ident): each
+ * (ident, OS id) is its own thread, found again by both; an unknown OS id
+ * finds the ident's latest thread; an OS id learnt later re-keys it. */
+static void test_threads_reused_idents(pm_t *t)
+{
+    pm_profile *p = pm_profile_new();
+    enum { N = 20000, IDENTS = 7 };
+    for (uint64_t i = 0; i < N; i++)
+        CHECK(pm_thread_get(p, 100 + i % IDENTS, 5000 + i) == (pm_id)i);
+    CHECK(pm_thread_count(p) == N);
+    for (uint64_t i = 0; i < N; i += 997)
+        CHECK(pm_thread_get(p, 100 + i % IDENTS, 5000 + i) == (pm_id)i);
+    CHECK(pm_thread_get(p, 100, 0) == (pm_id)(N - 1 - (N - 1) % IDENTS)); /* the latest of ident 100 */
+    pm_id late = pm_thread_get(p, 999, 0);
+    CHECK(late == N && pm_thread_at(p, late)->native_id == 0);
+    CHECK(pm_thread_get(p, 999, 77) == late && pm_thread_at(p, late)->native_id == 77);
+    CHECK(pm_thread_get(p, 999, 77) == late && pm_thread_get(p, 999, 78) == N + 1);
+    CHECK(pm_thread_count(p) == N + 2);
+    pm_profile_free(p);
+}
+
 const pm_test pm_tests_model[] = {
+    {"model/threads_reused_idents", test_threads_reused_idents},
     {"model/reroot", test_reroot},
     {"model/frame_rename", test_frame_rename},
     {"model/string_interning", test_string_interning},
