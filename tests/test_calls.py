@@ -284,13 +284,14 @@ def test_monitoring_slot_taken_falls_back():
         p.runcall(fib, 4)
         p.create_stats()
         assert _by_name(p.stats)["fib"][:2] == (1, 9)
-        for i in (3, 4):  # with the fallback ids taken too, enabling fails clearly
+        taken = [i for i in range(6) if mon.get_tool(i) is None]
+        for i in taken:  # with every id taken, enabling fails clearly
             mon.use_tool_id(i, "x")
         try:
             with pytest.raises(RuntimeError, match="in use"):
                 pyrometer.Profile().enable()
         finally:
-            for i in (3, 4):
+            for i in taken:
                 mon.free_tool_id(i)
     finally:
         mon.free_tool_id(mon.PROFILER_ID)

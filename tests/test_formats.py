@@ -141,12 +141,13 @@ def test_report_options_from_the_command_line(tmp_path):
         proc = run_pyrometer("run", "-o", out, *options, program("hotline.py"), "0.3")
         assert proc.returncode == 0, proc.stderr
         reports[name] = out.read_text(encoding="utf-8")
-    # pyrometer's own frames under the program (and runpy's) are library
-    # code: folded away in the call tree by default, shown with --show-all.
+    # The program's stacks start at the program: pyrometer's runner frames
+    # are not in the profile at all, even with --show-all.
     # (--top 0: no table of top functions, which lists every function.)
     assert "hot" in reports["default"] and "hot" in reports["all"]
+    assert "<module>" in reports["all"]
     assert "_run_script" not in reports["default"]
-    assert "_run_script" in reports["all"]
+    assert "_run_script" not in reports["all"]
 
 
 def test_timeline_capacity(tmp_path):

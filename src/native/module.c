@@ -5,6 +5,7 @@
 
 #include "collect/pm_layout.h"
 #include "collect/pm_linetable.h"
+#include "output/pm_output.h"
 
 /* Test hook: this module's line map of a code object next to the
  * interpreter's own answer for every code unit, so the decoders can be
@@ -52,6 +53,31 @@ static PyObject *linetable(PyObject *self, PyObject *arg)
     return Py_BuildValue("(NN)", mine, ref);
 }
 
+/* write_file(path, data): data written to path the way every writer does it
+ * (output/pm_file.c: atomic for a regular file, streamed into a FIFO or
+ * device, symlinks followed); OSError("cannot write PATH: reason"). */
+static PyObject *write_file(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *path_obj;
+    Py_buffer data;
+    if (!PyArg_ParseTuple(args, "O&y*", PyUnicode_FSConverter, &path_obj, &data))
+        return NULL;
+    char err[512] = "";
+    int rc;
+    const char *path = PyBytes_AS_STRING(path_obj);
+    Py_BEGIN_ALLOW_THREADS
+    rc = pm_file_write_atomic(path, data.buf, (size_t)data.len, err, sizeof err);
+    Py_END_ALLOW_THREADS
+    PyBuffer_Release(&data);
+    Py_DECREF(path_obj);
+    if (rc != 0) {
+        PyErr_SetString(PyExc_OSError, err);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef module_methods[] = {
     {"selfcheck", pm_bind_selfcheck, METH_NOARGS, "Checks the stack reader against the interpreter."},
     {"supported", pm_bind_supported, METH_VARARGS,
@@ -60,8 +86,12 @@ static PyMethodDef module_methods[] = {
     {"_stop_all", pm_bind_stop_all, METH_NOARGS, "Stops every sampler (run at exit)."},
     {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
     {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},
+    {"_sigterm_install", pm_bind_sigterm_install, METH_O,
+     "Takes SIGTERM (at SIG_DFL) below Python, forwarding to Python's handler of the proxy signal."},
+    {"_sigterm_uninstall", pm_bind_sigterm_uninstall, METH_NOARGS, "SIGTERM back to SIG_DFL if still ours."},
     {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
     {"line_rows", pm_bind_line_rows, METH_VARARGS, "[(frame, line, hits, time_ns)] of a lines profile's model."},
+    {"write_file", write_file, METH_VARARGS, "Writes bytes to a path as the profile writers do."},
     {"_linetable", linetable, METH_O, "Test hook: (decoded lines, interpreter's lines) per code unit."},
     {NULL, NULL, 0, NULL},
 };

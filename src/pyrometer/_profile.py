@@ -111,32 +111,12 @@ def format_for_path(path, format=None):
 
 
 def _write_atomic(path, data):
-    """Writes bytes beside path and renames them into place, like the native
-    writers do.  OSError("cannot write PATH: reason") on failure."""
-    import tempfile  # here: its import costs more than the rest of start-up
-
-    directory = os.path.dirname(os.path.abspath(path))
-    try:
-        fd, tmp = tempfile.mkstemp(dir=directory, prefix="." + os.path.basename(path) + ".", suffix=".tmp")
-    except OSError as exc:
-        raise OSError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except OSError as exc:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise OSError("cannot write %s: %s" % (path, exc.strerror or exc)) from None
-
-
-def _umask():
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    """Writes bytes to path as the native writers do (output/pm_file.c):
+    a regular file is replaced atomically (a temporary renamed over it),
+    symlinks are followed, a FIFO or character device gets the bytes
+    streamed, "-" is standard output.  OSError("cannot write PATH: reason")
+    on failure."""
+    _native().write_file(os.fspath(path), bytes(data))
 
 
 def _is_tty(stream):
@@ -164,6 +144,156 @@ def default_width(stream):
 
 
 # ---- a collected profile ----------------------------------------------------
+
+
+# The hash of a tuple (CPython 3.8+, 64-bit: xxHash's round over the items'
+# hashes, then the length), computed one item at a time from the outermost
+# frame, so that a stack can hash as the tuple of its frames without being one.
+_XXPRIME_1 = 11400714785074694791
+_XXPRIME_2 = 14029467366897019727
+_XXPRIME_5 = 2870177450012600261
+_MASK = (1 << 64) - 1
+
+
+def _tuple_hash_step(acc, item_hash):
+    acc = (acc + (item_hash & _MASK) * _XXPRIME_2) & _MASK
+    acc = ((acc << 31) | (acc >> 33)) & _MASK
+    return (acc * _XXPRIME_1) & _MASK
+
+
+def _tuple_hash_final(acc, length):
+    acc = (acc + (length ^ (_XXPRIME_5 ^ 3527539))) & _MASK
+    if acc == _MASK:
+        return 1546275796
+    return acc - (1 << 64) if acc >> 63 else acc
+
+
+class _StackView:
+    """The stacks of a profile's trie without building them: node i's stack
+    is a Stack that knows its node, its depth and its tuple hash (each one
+    step from its parent's), so that stacks() is linear in the number of
+    nodes however deep they go (a 15,000-deep recursion has 15,000 stacks of
+    up to 15,000 frames: as tuples, 10^8 references)."""
+
+    __slots__ = ("nodes", "parent", "frame_of", "depth", "acc", "frames", "_tuples")
+
+    def __init__(self, nodes, frames):
+        self.nodes = nodes
+        self.frames = frames
+        self._tuples = {}
+        n = len(nodes)
+        self.parent = [-1] * n
+        self.frame_of = [None] * n  # the (name, file, line) tuple of each node
+        self.depth = [0] * n
+        self.acc = [_XXPRIME_5] * n
+        tuples = self._tuples
+        for i, (parent, frame, line, _) in enumerate(nodes):
+            if frame is None or frame < 0 or parent is None:
+                continue  # the root and thread roots: empty stacks
+            key = (frame, line)
+            ft = tuples.get(key)
+            if ft is None:
+                f = frames[frame]
+                ft = tuples[key] = (f[0], f[1], line)
+            self.frame_of[i] = ft
+            self.parent[i] = parent
+            self.depth[i] = self.depth[parent] + 1
+            self.acc[i] = _tuple_hash_step(self.acc[parent], hash(ft))
+
+    def thread_of(self, index):
+        return self.nodes[index][3]
+
+    def stack(self, index):
+        return Stack(self, index)
+
+    def frames_of(self, index):
+        out = []
+        n = index
+        frame_of, parent = self.frame_of, self.parent
+        while n >= 0 and frame_of[n] is not None:
+            out.append(frame_of[n])
+            n = parent[n]
+        out.reverse()
+        return tuple(out)
+
+
+class Stack:
+    """A stack of ``(function name, file, line)`` frames, outermost first:
+    behaves as the tuple of its frames (equal to it, the same hash, indexing,
+    slicing, iteration, ``+``), built on demand from the profile's trie."""
+
+    __slots__ = ("_view", "_node", "_hash")
+
+    def __init__(self, view, node):
+        self._view = view
+        self._node = node
+        self._hash = _tuple_hash_final(view.acc[node], view.depth[node])
+
+    def _tuple(self):
+        return self._view.frames_of(self._node)
+
+    def __hash__(self):
+        return self._hash
+
+    def __eq__(self, other):
+        if isinstance(other, Stack):
+            if other._view is self._view:
+                return other._node == self._node
+            return other._hash == self._hash and other._tuple() == self._tuple()
+        if isinstance(other, tuple):
+            return len(other) == len(self) and hash(other) == self._hash and other == self._tuple()
+        return NotImplemented
+
+    def __ne__(self, other):
+        eq = self.__eq__(other)
+        return eq if eq is NotImplemented else not eq
+
+    def __len__(self):
+        return self._view.depth[self._node]
+
+    def __bool__(self):
+        return self._view.depth[self._node] > 0
+
+    def __iter__(self):
+        return iter(self._tuple())
+
+    def __reversed__(self):
+        return reversed(self._tuple())
+
+    def __getitem__(self, index):
+        if isinstance(index, int) and index in (-1, len(self) - 1) and len(self):
+            return self._view.frame_of[self._node]  # the leaf, without the walk
+        return self._tuple()[index]
+
+    def __contains__(self, item):
+        return item in self._tuple()
+
+    def __add__(self, other):
+        return self._tuple() + tuple(other)
+
+    def __radd__(self, other):
+        return tuple(other) + self._tuple()
+
+    def __lt__(self, other):
+        return self._tuple() < tuple(other)
+
+    def __le__(self, other):
+        return self._tuple() <= tuple(other)
+
+    def __gt__(self, other):
+        return self._tuple() > tuple(other)
+
+    def __ge__(self, other):
+        return self._tuple() >= tuple(other)
+
+    def index(self, *args):
+        return self._tuple().index(*args)
+
+    def count(self, item):
+        return self._tuple().count(item)
+
+    def __repr__(self):
+        return repr(self._tuple())
 
 
 class ProfileData:
@@ -235,13 +365,14 @@ class ProfileData:
     def stacks(self, metric="samples"):
         """Every stack with a non-zero weight, per thread.
 
-        Returns ``{ThreadInfo: {stack: weight}}`` where a stack is a tuple of
+        Returns ``{ThreadInfo: {stack: weight}}`` where a stack is a Stack:
+        it behaves as (and is equal to, and hashes as) the tuple of its
         ``(function name, file, line)`` frames, outermost first, ``line``
         being the line executing in that frame, and weight the stack's self
         value of metric ("samples" by default; "wall"/"cpu" are nanoseconds).
         A sample with no Python frame at all has the empty stack ``()``.
-        The outermost frames of a program run by ``pyrometer run`` are
-        pyrometer's own (the code that starts the program)."""
+        The stacks of a program run by ``pyrometer run`` start at the
+        program (its ``<module>``), as under plain ``python``."""
         p = self._data()
         metric = self._metric(metric)
         threads = self.threads
@@ -249,26 +380,15 @@ class ProfileData:
         if metric is None:
             return out
         values = p.values(metric)
-        nodes = p.nodes()
-        frames = p.frames()
+        view = _StackView(p.nodes(), p.frames())
         for index, value in enumerate(values):
             if not value:
                 continue
-            thread = nodes[index][3]
+            thread = view.thread_of(index)
             if thread is None or thread < 0 or thread >= len(threads):
                 continue  # the root: no thread, no stack
-            stack = []
-            n = index
-            while n >= 0:
-                parent, frame, line, _ = nodes[n]
-                if frame is None or frame < 0:
-                    break  # the thread's root
-                f = frames[frame]
-                stack.append((f[0], f[1], line))
-                n = parent
-            stack.reverse()
             per_thread = out[threads[thread]]
-            key = tuple(stack)
+            key = view.stack(index)
             per_thread[key] = per_thread.get(key, 0) + value
         return out
 
@@ -526,10 +646,12 @@ class profile(ProfileData):
 
 def name_threads(native_profile, recorder):
     """Names the profile's threads from what the recorder saw."""
+    names = {}
     for t in native_profile.threads():
-        name = recorder.name_of(t[0])
-        if name:
-            native_profile.set_thread_name(t[0], name)
+        ident = t[0]
+        if ident not in names:
+            names[ident] = recorder.name_of(ident)
+    native_profile.set_thread_names(dict((i, n) for i, n in names.items() if n))
 
 
 class DeterministicSession(ProfileData):

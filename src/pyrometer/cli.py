@@ -1,16 +1,17 @@
-"""The command line: ``pyrometer run [options] script.py|-m module [args...]``.
+"""The command line: ``pyrometer run [options] script.py|-m module|-c command [args...]``.
 
 The profiled program must not notice pyrometer: it gets the sys.argv, the
 ``__main__`` module, sys.path[0], standard streams, exceptions, tracebacks and
-exit status it would get from ``python script.py`` / ``python -m module``.
+exit status it would get from ``python script.py`` / ``python -m module`` /
+``python -c command``, and its stacks start at its own code (pyrometer's
+runner frames are taken out of the profile: Profile.reroot).
 pyrometer's own problems are one line on stderr starting ``pyrometer:`` and a
 non-zero exit status (2 for bad usage), never a traceback; a profile that was
 collected is always written, whatever way the program ends (normal end,
 sys.exit, exception, Ctrl-C, SIGTERM without a handler of its own).
 
 Known limits (documented, not hidden): ``sys.orig_argv`` (3.10+) shows the
-real command line; a program that asks ``signal.getsignal(SIGTERM)`` sees
-pyrometer's handler; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
+real command line; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
 end the process before the profile can be written.
 """
 import os
@@ -22,6 +23,7 @@ from ._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
 USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
+       pyrometer run [options] -c command [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
@@ -67,7 +69,8 @@ options:
   --version            show pyrometer's version and exit
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
-status are what plain `python` would give it.
+status are what plain `python` would give it, and its stacks start at its own
+code.
 """.replace("%%", "%")
 )
 
@@ -127,6 +130,7 @@ class Options:
         self.targets = []
         self.script = None
         self.module = None
+        self.command = None
         self.args = []
         self.html = False
         self.open_browser = False
@@ -244,6 +248,16 @@ def parse(argv):
             o.module = name
             o.args = argv[i + 1 :]
             break
+        if arg == "-c" or (arg.startswith("-c") and not arg.startswith("--")):
+            cmd = arg[2:]
+            if not cmd:
+                if i + 1 >= n:
+                    raise UsageError("-c needs a command")
+                cmd = argv[i + 1]
+                i += 1
+            o.command = cmd
+            o.args = argv[i + 1 :]
+            break
         if arg == "-":
             raise UsageError("reading the program from stdin is not supported; give a script file")
         if not arg.startswith("-"):
@@ -286,11 +300,11 @@ def parse(argv):
         if o.output is None:
             from . import _view
 
-            o.output = _view.default_html_path(o.script or o.module or "profile")
+            o.output = _view.default_html_path(o.script or o.module or "command")
             o.open_browser = True
     if o.targets and o.mode != "lines":
         raise UsageError("--target is for --mode lines")
-    if o.script is None and o.module is None:
+    if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
         if o.format == "pyro":
@@ -310,12 +324,36 @@ def parse(argv):
 
 
 def _check_output(path):
-    """Fails now, before the program runs, if path cannot be written: the
-    directory must exist and accept a new file (actually tried)."""
-    full = os.path.abspath(path)
-    if os.path.isdir(full):
-        raise Failure("cannot write %s: it is a directory" % path, EXIT_USAGE)
-    directory = os.path.dirname(full)
+    """Fails now, before the program runs, if path cannot be written.  What
+    path is decides how it will be written (output/pm_file.c): symlinks are
+    followed; "-", a FIFO or a character device get the bytes streamed (it
+    must be writable); a regular file or a new name is replaced atomically
+    (its directory must accept a new file: actually tried); anything else is
+    an error naming it."""
+    import stat
+
+    if path == "-":
+        return
+    # stat follows every link, the kernel's own too (/dev/stdout ->
+    # /proc/self/fd/1 -> "pipe:[N]"); realpath is for the rest, a dangling
+    # last link included.
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        mode = None
+    if mode is not None and not stat.S_ISREG(mode):
+        if stat.S_ISFIFO(mode) or stat.S_ISCHR(mode):
+            if not os.access(path, os.W_OK):
+                raise Failure("cannot write %s: permission denied" % path, EXIT_USAGE)
+            return
+        what = (
+            "a directory" if stat.S_ISDIR(mode)
+            else "a socket" if stat.S_ISSOCK(mode)
+            else "a block device" if stat.S_ISBLK(mode)
+            else "not a regular file, FIFO or character device"
+        )
+        raise Failure("cannot write %s: it is %s" % (path, what), EXIT_USAGE)
+    directory = os.path.dirname(os.path.realpath(os.path.abspath(path)))
     if not os.path.isdir(directory):
         what = "does not exist" if not os.path.exists(directory) else "is not a directory"
         raise Failure("cannot write %s: %s %s" % (path, directory, what), EXIT_USAGE)
@@ -379,6 +417,15 @@ def _prepare_program(o):
         finally:
             sys.argv[:], sys.path[:] = saved_argv, saved_path
         return ("module", o.module, argv, path0)
+
+    if o.command is not None:
+        # As `python -c`: sys.argv[0] "-c", sys.path[0] "" (the cwd), code
+        # named "<string>", a __main__ with no __file__.
+        try:
+            code = compile(o.command + "\n", "<string>", "exec", dont_inherit=True)
+        except (SyntaxError, ValueError) as exc:
+            raise _ProgramDidNotCompile(exc) from None
+        return ("command", code, ["-c"] + list(o.args), "")
 
     script = o.script
     full = _py_abspath(script)
@@ -505,6 +552,61 @@ def _run_main_of(path):
 _PROGRAM_CODES = (_run_script.__code__, _run_module.__code__, _run_main_of.__code__)
 
 
+# Kinds of frames for Profile.reroot (model/pm_reroot.c).
+_CHAIN, _ENTRY, _RUNPY, _DROP, _RUNPY_EXEC, _PASS = 1, 2, 3, 4, 5, 6
+
+
+def _runner_frames(frame):
+    """{(file, first line): kind} of the frames that are pyrometer's runner,
+    not the program: every frame from the given one (in _run) up to the
+    thread's root (a console script, or runpy and pyrometer's __main__),
+    the calls that run the program, and runpy's functions.  The profile is
+    re-rooted below them, so the program's stacks start at the program."""
+    kinds = {}
+    while frame is not None:
+        code = frame.f_code
+        kinds[(code.co_filename, code.co_firstlineno)] = _CHAIN
+        frame = frame.f_back
+    for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, _ENTRY), (_run_module, _PASS),
+                       (_run_main_of, _PASS)):
+        code = func.__code__
+        kinds[(code.co_filename, code.co_firstlineno)] = kind
+    runpy = sys.modules.get("runpy")
+    if runpy is not None:
+        # The calls on the way to the program's code, and the rest of runpy
+        # (finding the module: work for the launcher, dropped whole).
+        on_the_way = ("_run_module_as_main", "_run_module_code", "run_module", "run_path")
+        for name, value in list(vars(runpy).items()):
+            code = getattr(value, "__code__", None)
+            if code is not None and code.co_filename == runpy._run_code.__code__.co_filename:
+                key = (code.co_filename, code.co_firstlineno)
+                if name == "_run_code":
+                    kinds[key] = _RUNPY_EXEC
+                elif name in on_the_way:
+                    kinds[key] = _RUNPY
+                else:
+                    kinds.setdefault(key, _DROP)
+        # runpy's own use of the import system (ModuleSpec.cached, ...) on
+        # the way to the program's code is not the program either.
+        for name in ("importlib._bootstrap", "importlib._bootstrap_external"):
+            for code in _codes_of(sys.modules.get(name)):
+                kinds.setdefault((code.co_filename, code.co_firstlineno), _DROP)
+    return kinds
+
+
+def _codes_of(module):
+    """The code objects of a module's functions, methods and properties."""
+    if module is None:
+        return
+    for value in list(vars(module).values()):
+        members = list(vars(value).values()) if isinstance(value, type) else [value]
+        for member in members:
+            for func in (member, getattr(member, "__func__", None), getattr(member, "fget", None)):
+                code = getattr(func, "__code__", None)
+                if code is not None:
+                    yield code
+
+
 def _wait_for_threads():
     """Waits for the program's non-daemon threads, exactly as the interpreter
     does right after the main module ends (threading._shutdown runs the
@@ -570,7 +672,9 @@ class _Session:
         self.pid = os.getpid()
         self.started_ok = False
         self.finished = False
-        self.sigterm_installed = False
+        self.sigterm_proxy = None
+        self.runner_frames = None
+        self.runner_thread = 0
 
     def start(self):
         try:
@@ -582,35 +686,65 @@ class _Session:
         self.started_ok = True
 
     # SIGTERM: if the program leaves SIGTERM alone, write the profile then
-    # die of SIGTERM as the program would have.  _signal is what signal wraps
-    # (the same handlers), without the enum import signal costs at start-up.
+    # die of SIGTERM as the program would have.  The SIGTERM handler is a C
+    # one below Python's signal module (pm_bind_signals.c): the program's
+    # signal.getsignal(SIGTERM) stays SIG_DFL, and a forked child (a
+    # multiprocessing worker) dies of SIGTERM at once, as without pyrometer,
+    # instead of inheriting a Python-level handler that a worker blocked in
+    # sem_wait never runs.  In this process the C handler forwards to
+    # Python's handler of a proxy signal (a real-time one the program leaves
+    # alone), whose Python callable is _on_sigterm.  _signal is what signal
+    # wraps, without the enum import signal costs at start-up.
     def install_sigterm(self):
         import _signal as signal
 
         try:
-            if signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
-                signal.signal(signal.SIGTERM, self._on_sigterm)
-                self.sigterm_installed = True
+            if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
+                return
+            proxy = None
+            for candidate in range(signal.SIGRTMAX, signal.SIGRTMIN, -1):
+                if signal.getsignal(candidate) == signal.SIG_DFL:
+                    proxy = candidate
+                    break
+            if proxy is None:
+                return
+            signal.signal(proxy, self._on_sigterm)
+            if not self.native._sigterm_install(proxy):
+                signal.signal(proxy, signal.SIG_DFL)
+                return
+            self.sigterm_proxy = proxy
+            os.register_at_fork(after_in_child=self._forget_sigterm)
         except (ValueError, OSError, AttributeError):
-            pass  # not the main thread, or no SIGTERM on this platform
+            pass  # not the main thread, or no such signals on this platform
 
-    def _uninstall_sigterm(self):
-        import _signal as signal
+    def _forget_sigterm(self):
+        """In a forked child: no Python-level handler of ours survives (the C
+        one already lets SIGTERM kill the child)."""
+        proxy, self.sigterm_proxy = self.sigterm_proxy, None
+        if proxy is not None:
+            import _signal as signal
 
-        if self.sigterm_installed:
-            self.sigterm_installed = False
             try:
-                if signal.getsignal(signal.SIGTERM) == self._on_sigterm:
-                    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                if signal.getsignal(proxy) == self._on_sigterm:
+                    signal.signal(proxy, signal.SIG_DFL)
             except Exception:
                 pass
+
+    def _uninstall_sigterm(self):
+        if self.sigterm_proxy is None:
+            return
+        try:
+            self.native._sigterm_uninstall()
+        except Exception:
+            pass
+        self._forget_sigterm()
 
     def _on_sigterm(self, signum, frame):
         import _signal as signal
 
         if not self.finished and os.getpid() == self.pid:
             self.finish()
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        self._uninstall_sigterm()
         os.kill(os.getpid(), signal.SIGTERM)
         # Only reached if SIGTERM is blocked in this thread; it is pending and
         # kills the process as soon as it is unblocked.  Be sure anyway.
@@ -632,6 +766,12 @@ class _Session:
             self.prof.stop()
         except Exception as exc:
             _say("stopping the sampler failed: %s" % exc)
+        # Lines mode has no stacks to re-root (a node per target function).
+        if self.runner_frames and self.o.mode != "lines":
+            try:
+                self.prof.native.reroot(self.runner_frames, self.runner_thread)
+            except Exception as exc:  # the profile is still whole: write it
+                _say("cannot drop pyrometer's own frames: %s" % exc)
         if self.o.format in ("pyro", "html") and self.o.source_root:
             from . import _view
 
@@ -653,6 +793,13 @@ class _Session:
                     color = default_color(stream) if o.color is None else o.color
                     self.prof.print(stream, color=color, width=default_width(stream), **report)
                 return True
+            # The program's buffered output goes first into a stream we share
+            # (-o -, /dev/stdout, a pipe): a file is written in one go below.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
             if o.format == "text":
                 color = bool(o.color)  # a file gets colours only when asked
                 self.prof.write(o.output_path, "text", color=color, width=100, **report)
@@ -691,7 +838,7 @@ def _run(o, command):
     if o.output is not None:
         _check_output(o.output)
         # The program may chdir; the file goes where the user meant.
-        o.output_path = os.path.abspath(o.output)
+        o.output_path = o.output if o.output == "-" else os.path.abspath(o.output)
     try:
         kind, target, argv, path0 = _prepare_program(o)
         o.source_root = path0
@@ -700,6 +847,10 @@ def _run(o, command):
         sys.excepthook(type(error), error, None)
         return EXIT_FAILURE
     session = _Session(o, native, command)
+    session.runner_frames = _runner_frames(sys._getframe())
+    import _thread
+
+    session.runner_thread = _thread.get_ident()
     session.start()  # the self-check: Failure before anything changed
 
     # From here on the process belongs to the program.
@@ -708,7 +859,7 @@ def _run(o, command):
     main = _fresh_main(target.co_filename if kind == "script" else None)
     session.install_sigterm()
     try:
-        if kind == "script":
+        if kind in ("script", "command"):
             _run_script(target, main)
         elif kind == "module":
             _run_module(target)

@@ -386,7 +386,85 @@ static void test_frame_rename(pm_t *t)
     pm_profile_free(p);
 }
 
+/* Re-rooting: the launcher's frames go from the top of the runner thread's
+ * stacks, the program's stacks start at the program, other threads stay,
+ * values of dropped nodes go, merged paths add up, unused frames and
+ * strings leave the tables, timeline events follow their nodes. */
+static pm_id rr_frame(pm_profile *p, const char *name)
+{
+    return pm_frame_intern(p, pm_str_intern_cstr(p, name), pm_str_intern_cstr(p, "f.py"), 1, PM_FRAME_PYTHON);
+}
+
+static void test_reroot(pm_t *t)
+{
+    pm_profile *p = pm_profile_new();
+    int m = pm_metric_add(p, "samples", "count");
+    pm_timeline_enable(p, 16);
+    pm_id launcher = rr_frame(p, "launcher"), run = rr_frame(p, "run_script"), own = rr_frame(p, "setup"),
+          prog = rr_frame(p, "<module>"), work = rr_frame(p, "work"), boot = rr_frame(p, "bootstrap");
+    pm_id main_t = pm_thread_get(p, 1, 0), other = pm_thread_get(p, 2, 0);
+    pm_id s1[] = {launcher, run, prog, work};
+    pm_id s2[] = {launcher, own};
+    pm_id s3[] = {launcher};
+    pm_id s4[] = {boot, work};
+    pm_id s5[] = {own}; /* a top-level call of the launcher (a tracer started inside it) */
+    pm_id leaf = pm_stack_insert(p, main_t, s1, NULL, 4);
+    pm_node_add(p, leaf, m, 5);
+    pm_node_add(p, pm_stack_insert(p, main_t, s1, NULL, 3), m, 2);
+    pm_node_add(p, pm_stack_insert(p, main_t, s2, NULL, 2), m, 7);
+    pm_node_add(p, pm_stack_insert(p, main_t, s3, NULL, 1), m, 9);
+    pm_node_add(p, pm_stack_insert(p, other, s4, NULL, 2), m, 3);
+    pm_node_add(p, pm_stack_insert(p, main_t, s5, NULL, 1), m, 4);
+    pm_timeline_add(p, 1, main_t, leaf);
+    uint8_t kind[16] = {0};
+    kind[launcher] = PM_REROOT_CHAIN;
+    kind[run] = PM_REROOT_ENTRY;
+    kind[own] = PM_REROOT_DROP;
+    CHECK(pm_profile_reroot(p, kind, 1) == 0);
+    /* main: <module> (2) -> work (5) only; other: bootstrap -> work (3) */
+    int64_t total = 0;
+    for (uint32_t i = 0; i < pm_node_count(p); i++)
+        total += pm_node_value(p, i, m);
+    CHECK(total == 10);
+    CHECK(pm_frame_count(p) == 3); /* <module>, work, bootstrap */
+    const pm_thread *th = pm_thread_at(p, main_t);
+    const pm_node *top = pm_node_get(p, pm_node_get(p, th->root)->first_child);
+    CHECK(top && top->next_sibling == PM_NONE);
+    CHECK(top && strcmp(pm_str_get(p, pm_frame_get(p, top->frame)->name, NULL), "<module>") == 0);
+    for (uint32_t i = 0; i < pm_str_count(p); i++)
+        CHECK(strcmp(pm_str_get(p, i, NULL), "launcher") != 0);
+    size_t nev = 0;
+    const pm_event *ev = pm_timeline_events(p, &nev);
+    CHECK(nev == 1 && pm_node_value(p, ev[0].node, m) == 5);
+    const pm_node *o = pm_node_get(p, pm_node_get(p, pm_thread_at(p, other)->root)->first_child);
+    CHECK(o && strcmp(pm_str_get(p, pm_frame_get(p, o->frame)->name, NULL), "bootstrap") == 0);
+    pm_profile_free(p);
+}
+
+/* Threads sharing an ident (CPython reuses an ended thread's ident): each
+ * (ident, OS id) is its own thread, found again by both; an unknown OS id
+ * finds the ident's latest thread; an OS id learnt later re-keys it. */
+static void test_threads_reused_idents(pm_t *t)
+{
+    pm_profile *p = pm_profile_new();
+    enum { N = 20000, IDENTS = 7 };
+    for (uint64_t i = 0; i < N; i++)
+        CHECK(pm_thread_get(p, 100 + i % IDENTS, 5000 + i) == (pm_id)i);
+    CHECK(pm_thread_count(p) == N);
+    for (uint64_t i = 0; i < N; i += 997)
+        CHECK(pm_thread_get(p, 100 + i % IDENTS, 5000 + i) == (pm_id)i);
+    CHECK(pm_thread_get(p, 100, 0) == (pm_id)(N - 1 - (N - 1) % IDENTS)); /* the latest of ident 100 */
+    pm_id late = pm_thread_get(p, 999, 0);
+    CHECK(late == N && pm_thread_at(p, late)->native_id == 0);
+    CHECK(pm_thread_get(p, 999, 77) == late && pm_thread_at(p, late)->native_id == 77);
+    CHECK(pm_thread_get(p, 999, 77) == late && pm_thread_get(p, 999, 78) == N + 1);
+    CHECK(pm_thread_count(p) == N + 2);
+    pm_profile_free(p);
+}
+
 const pm_test pm_tests_model[] = {
+    {"model/threads_reused_idents", test_threads_reused_idents},
+    {"model/reroot", test_reroot},
     {"model/frame_rename", test_frame_rename},
     {"model/string_interning", test_string_interning},
     {"model/frame_interning", test_frame_interning},

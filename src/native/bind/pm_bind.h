@@ -65,6 +65,8 @@ PyObject *pm_bind_selfcheck(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_supported(PyObject *self, PyObject *args);
 PyObject *pm_bind_layout_info(PyObject *self, PyObject *args);
 PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_sigterm_install(PyObject *self, PyObject *proxy);
+PyObject *pm_bind_sigterm_uninstall(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);
 /* Fills a layout (pm_layout) for this interpreter, with a RuntimeError when
@@ -119,13 +121,24 @@ static inline int pm_bind_event(PyObject *mon, const char *name)
     return (int)bit;
 }
 
-/* Claims the first free sys.monitoring tool id for name: PROFILER_ID (2),
- * else the free ids 3 and 4.  The id; -1 when all three are taken (no
+/* Claims a free sys.monitoring tool id for name. Not PROFILER_ID first: the
+ * program's own cProfile (3.12+) takes it and fails if it is held, and
+ * DEBUGGER_ID / COVERAGE_ID belong to debuggers and coverage.py. The ids
+ * free by convention come first: 4, then 3 (the one a program hard-coding a
+ * "free" id most likely picks), then 5 (OPTIMIZER_ID, unused by CPython),
+ * and only then the named ones. The id; -1 when all are taken (no
  * exception); -2 on another error (exception set). */
 static inline int pm_bind_use_tool(PyObject *mon, const char *name)
 {
-    static const int ids[] = {2, 3, 4};
-    for (int i = 0; i < 3; i++) {
+    static const int ids[] = {4, 3, 5, 2, 1, 0};
+    for (int i = 0; i < (int)(sizeof ids / sizeof ids[0]); i++) {
+        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", ids[i]);
+        if (!holder)
+            return -2;
+        int taken = holder != Py_None;
+        Py_DECREF(holder);
+        if (taken)
+            continue;
         PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], name);
         if (r) {
             Py_DECREF(r);

@@ -364,6 +364,8 @@ static long gate_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
     pm_LineTracerObject *self = (pm_LineTracerObject *)ctx;
     if (in_select || tstate->c_traceobj == (PyObject *)self || (!self->all_threads && tstate != self->owner))
         return 0; /* already traced: the trace hook sees the nested frames */
+    if (tstate->c_tracefunc)
+        return 0; /* the program traces this thread (sys.settrace, coverage): its tracer stays */
     pm_id fr = frame_of(self, co);
     if (fr == PM_NONE || fr == PM_LINES_OUT)
         return 0;
@@ -561,7 +563,7 @@ static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
         return NULL;
     }
     if (self->tool_id < 0) {
-        PyErr_SetString(PyExc_RuntimeError, "cannot profile lines: sys.monitoring tool ids 2, 3 and 4 are all in use; "
+        PyErr_SetString(PyExc_RuntimeError, "cannot profile lines: every sys.monitoring tool id is in use; "
                                             "stop the other profiler or debugger first");
         Py_DECREF(mon);
         return NULL;

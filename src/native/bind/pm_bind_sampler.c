@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "collect/pm_layout.h"
@@ -382,17 +383,141 @@ static PyObject *for_each_live(void (*fn)(pm_sampler *))
     Py_RETURN_NONE;
 }
 
+#if PY_VERSION_HEX >= 0x030C0000
+/* The frame that called os.fork and the instruction it was at: while that
+ * frame is still on the stack at that instruction, os.fork has not returned
+ * (Python hooks registered after ours run in between, and run pending calls). */
+static PyFrameObject *fork_caller;
+static int fork_caller_lasti;
+
+#endif
+
+/* The process's thread count as the kernel gives it (/proc/self/stat, field
+ * 20): what 3.12+ counts for its fork warning. -1 when unreadable. */
+static long os_thread_count(void)
+{
+    char buf[1024];
+    FILE *f = fopen("/proc/self/stat", "re");
+    if (!f)
+        return -1;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = 0;
+    const char *p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p)
+        return -1;
+    long v = -1;
+    /* after ")": state is field 3, num_threads field 20 */
+    for (int field = 2; field < 20 && p; field++)
+        p = strchr(p + 1, ' ');
+    if (p && sscanf(p + 1, "%ld", &v) != 1)
+        v = -1;
+    return v;
+}
+
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs)
 {
     (void)self;
     (void)noargs;
-    return for_each_live(pm_sampler_pause);
+    long before = -1;
+    int running = 0;
+    for (size_t i = 0; i < sizeof state.live / sizeof state.live[0]; i++)
+        if (state.live[i] && state.live[i]->alive && pm_sampler_running(state.live[i]->sampler))
+            running = 1;
+    if (running)
+        before = os_thread_count();
+#if PY_VERSION_HEX >= 0x030C0000
+    Py_CLEAR(fork_caller);
+    fork_caller = PyEval_GetFrame(); /* the caller of os.fork (ours has no frame) */
+    if (fork_caller) {
+        Py_INCREF(fork_caller);
+        fork_caller_lasti = PyFrame_GetLasti(fork_caller);
+    }
+#endif
+    PyObject *r = for_each_live(pm_sampler_pause);
+    /* pthread_join returns when the kernel clears the thread's tid, a moment
+     * before the thread leaves the thread group: the count read by the
+     * fork warning can still include it. Wait (briefly, bounded) until it
+     * has gone. */
+    for (int tries = 0; before > 1 && tries < 400 && os_thread_count() >= before; tries++) {
+        struct timespec ts = {0, 50000};
+        nanosleep(&ts, NULL);
+    }
+    return r;
 }
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* Whether the calling thread is the main thread, as threading knows it
+ * (3.12 exports no C call for it). Without threading imported there is no
+ * other Python thread to fork from, so yes. */
+static int on_main_thread(void)
+{
+    PyObject *name = PyUnicode_FromString("threading");
+    PyObject *threading = name ? PyImport_GetModule(name) : NULL;
+    Py_XDECREF(name);
+    if (!threading) {
+        PyErr_Clear();
+        return 1;
+    }
+    PyObject *main = PyObject_CallMethod(threading, "main_thread", NULL);
+    PyObject *ident = main ? PyObject_GetAttrString(main, "ident") : NULL;
+    int yes = 1;
+    if (ident && PyLong_Check(ident))
+        yes = PyLong_AsUnsignedLong(ident) == PyThread_get_thread_ident();
+    if (PyErr_Occurred())
+        PyErr_Clear();
+    Py_XDECREF(ident);
+    Py_XDECREF(main);
+    Py_DECREF(threading);
+    return yes;
+}
+
+static int still_in_fork(void)
+{
+    if (!fork_caller)
+        return 0;
+    PyFrameObject *f = PyEval_GetFrame();
+    Py_XINCREF(f);
+    while (f) {
+        if (f == fork_caller) {
+            int same = PyFrame_GetLasti(f) == fork_caller_lasti;
+            Py_DECREF(f);
+            return same;
+        }
+        PyFrameObject *back = PyFrame_GetBack(f);
+        Py_DECREF(f);
+        f = back;
+    }
+    return 0;
+}
+
+static int resume_pending(void *arg)
+{
+    (void)arg;
+    if (still_in_fork() && Py_AddPendingCall(resume_pending, NULL) == 0)
+        return 0; /* again at the next check, once os.fork has returned */
+    Py_CLEAR(fork_caller);
+    PyObject *r = for_each_live(pm_sampler_resume);
+    Py_XDECREF(r);
+    return 0;
+}
+#endif
 
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs)
 {
     (void)self;
     (void)noargs;
+#if PY_VERSION_HEX >= 0x030C0000
+    /* 3.13 counts the process's threads (/proc/self/stat) for its "is
+     * multi-threaded" DeprecationWarning after the after_in_parent hooks have
+     * run, so a sampling thread started here is counted. Resume it from a
+     * pending call instead: it runs on the main thread once os.fork has
+     * returned. Only when the fork comes from the main thread: a fork from any
+     * other thread is from a process with two threads of its own, warned
+     * about anyway, and the main thread may not run bytecode for a while. */
+    if (on_main_thread() && Py_AddPendingCall(resume_pending, NULL) == 0)
+        Py_RETURN_NONE;
+#endif
     return for_each_live(pm_sampler_resume);
 }
 

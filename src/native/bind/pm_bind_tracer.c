@@ -6,7 +6,7 @@
  *        PY_RETURN/YIELD/UNWIND, plus CALL/C_RETURN/C_RAISE only with
  *        builtins.  Out-of-scope code gets DISABLE.  Events of every thread
  *        arrive; each thread has its own context stack (thread-local).
- *        Tool id: PROFILER_ID, else (documented fallback) 3 then 4.
+ *        Tool id: a free one, not PROFILER_ID first (pm_bind_use_tool).
  * 3.9-3.11: Python functions only (no builtins, no user timer): the
  *        frame-evaluation hook (pm_bind_evalhook.c), several times cheaper;
  *        it sees every thread, so without all_threads the hook skips the
@@ -557,12 +557,8 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         return NULL;
     }
     if (self->tool_id < 0) {
-        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", 2);
-        PyErr_Format(PyExc_RuntimeError,
-                     "cannot profile: sys.monitoring tool ids 2, 3 and 4 are all in use "
-                     "(the profiler slot is held by %R); stop the other profiler or debugger first",
-                     holder ? holder : Py_None);
-        Py_XDECREF(holder);
+        PyErr_SetString(PyExc_RuntimeError, "cannot profile: every sys.monitoring tool id is in use; "
+                                            "stop the other profiler or debugger first");
         Py_DECREF(mon);
         return NULL;
     }

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "model/pm_hash.h"
+
 pm_lines *pm_lines_new(pm_profile *p, double tick_ns)
 {
     pm_lines *L = calloc(1, sizeof *L);
@@ -41,6 +43,7 @@ void pm_lines_free(pm_lines *L)
         free(ts);
     }
     free(L->threads);
+    pm_idmap_free(&L->thread_index);
     free(L->slots);
     free(L);
 }
@@ -81,11 +84,18 @@ int pm_lines_key_add(pm_lines *L, const void *key, pm_id frame)
 
 pm_lthread *pm_lines_thread(pm_lines *L, uint64_t ident, uint64_t native_id)
 {
-    for (uint32_t i = 0; i < L->nthreads; i++) {
-        pm_lthread *ts = L->threads[i];
-        if (ts->ident == ident && ts->native_id == native_id)
-            return ts;
+    uint32_t h = pm_hash_u64(ident ^ (native_id * 0x9E3779B97F4A7C15ull));
+    if (L->thread_index.cap) {
+        uint32_t mask = L->thread_index.cap - 1;
+        for (uint32_t i = h & mask; L->thread_index.slots[i].id != PM_NONE; i = (i + 1) & mask) {
+            const pm_idslot *sl = &L->thread_index.slots[i];
+            pm_lthread *ts = L->threads[sl->id];
+            if (sl->hash == h && ts->ident == ident && ts->native_id == native_id)
+                return ts;
+        }
     }
+    if (pm_idmap_reserve_one(&L->thread_index) != 0)
+        return NULL;
     if (L->nthreads == L->threads_cap) {
         uint32_t ncap = L->threads_cap ? L->threads_cap * 2 : 8;
         pm_lthread **nt = realloc(L->threads, ncap * sizeof *nt);
@@ -99,6 +109,7 @@ pm_lthread *pm_lines_thread(pm_lines *L, uint64_t ident, uint64_t native_id)
         return NULL;
     ts->ident = ident;
     ts->native_id = native_id;
+    pm_idmap_insert(&L->thread_index, h, L->nthreads);
     L->threads[L->nthreads++] = ts;
     return ts;
 }

@@ -26,6 +26,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "model/pm_idmap.h"
 #include "model/pm_model.h"
 
 /* Frame value of a code object that is not a target. */
@@ -72,6 +73,7 @@ typedef struct {
     uint32_t slot_cap, slot_used;
     pm_lthread **threads;
     uint32_t nthreads, threads_cap;
+    pm_idmap thread_index; /* (ident, OS id) -> index in threads: a scan made N threads cost O(N^2) */
     double tick_ns;
     int oom;
 } pm_lines;

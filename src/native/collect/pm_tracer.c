@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "model/pm_hash.h"
 #include <time.h>
 
 int pm_clock_use_tsc = 0;
@@ -92,6 +94,7 @@ void pm_tracer_free(pm_tracer *t)
         free(t->threads[i]);
     }
     free(t->threads);
+    pm_idmap_free(&t->thread_index);
     free(t->slots);
     free(t->calls);
     free(t->ticks);
@@ -135,11 +138,18 @@ int pm_tracer_key_add(pm_tracer *t, void *key, pm_id frame)
 
 pm_tthread *pm_tracer_thread(pm_tracer *t, uint64_t ident, uint64_t native_id)
 {
-    for (uint32_t i = 0; i < t->nthreads; i++) {
-        pm_tthread *ts = t->threads[i];
-        if (ts->ident == ident && ts->native_id == native_id)
-            return ts;
+    uint32_t h = pm_hash_u64(ident ^ (native_id * 0x9E3779B97F4A7C15ull));
+    if (t->thread_index.cap) {
+        uint32_t mask = t->thread_index.cap - 1;
+        for (uint32_t i = h & mask; t->thread_index.slots[i].id != PM_NONE; i = (i + 1) & mask) {
+            const pm_idslot *sl = &t->thread_index.slots[i];
+            pm_tthread *ts = t->threads[sl->id];
+            if (sl->hash == h && ts->ident == ident && ts->native_id == native_id)
+                return ts;
+        }
     }
+    if (pm_idmap_reserve_one(&t->thread_index) != 0)
+        return NULL;
     if (t->nthreads == t->threads_cap) {
         uint32_t ncap = t->threads_cap ? t->threads_cap * 2 : 8;
         pm_tthread **nt = realloc(t->threads, ncap * sizeof *nt);
@@ -157,6 +167,7 @@ pm_tthread *pm_tracer_thread(pm_tracer *t, uint64_t ident, uint64_t native_id)
     ts->root = mt->root;
     ts->ident = ident;
     ts->native_id = native_id;
+    pm_idmap_insert(&t->thread_index, h, t->nthreads);
     t->threads[t->nthreads++] = ts;
     return ts;
 }

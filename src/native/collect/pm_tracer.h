@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <stddef.h>
 
+#include "model/pm_idmap.h"
 #include "model/pm_model.h"
 
 /* Frame value of a key that is out of the profile's scope. */
@@ -64,6 +65,7 @@ typedef struct pm_tracer {
     uint32_t node_cap;
     pm_tthread **threads;
     uint32_t nthreads, threads_cap;
+    pm_idmap thread_index; /* (ident, OS id) -> index in threads: a scan made N threads cost O(N^2) */
     double tick_ns;    /* nanoseconds per clock tick */
     int oom;
 } pm_tracer;

@@ -33,7 +33,8 @@ struct pm_profile {
     pm_thread *threads;
     uint32_t thread_count;
     uint32_t thread_cap;
-    pm_idmap thread_map;     /* ident -> thread index */
+    pm_idmap thread_map;     /* (ident, OS id) -> thread index */
+    pm_idmap ident_map;      /* ident -> its latest thread (pm_threads.c) */
 
     pm_event *events;
     size_t event_count;

@@ -170,6 +170,21 @@ pm_id pm_stack_insert(pm_profile *p, pm_id thread, const pm_id *frames, const in
  * reverse pass suffices.  An invalid metric gives zeros. */
 void pm_totals(const pm_profile *p, int m, int64_t *out);
 
+/* Re-roots every thread's stacks below a launcher's frames (pm_reroot.c):
+ * kind[f] (pm_frame_count long) classes each frame; runner_ident is the
+ * thread the launcher runs on (its top-level calls go). Node ids change; thread
+ * roots and timeline events follow. 0, or -1 on OOM (the profile unchanged). */
+enum {
+    PM_REROOT_KEEP = 0,       /* the program's, or anyone's */
+    PM_REROOT_CHAIN = 1,      /* the launcher above the program */
+    PM_REROOT_ENTRY = 2,      /* runs the program's code: its callees are the program */
+    PM_REROOT_RUNPY = 3,      /* runpy on the way: CHAIN above ENTRY, PASS below */
+    PM_REROOT_DROP = 4,       /* the launcher's work: gone with its callees */
+    PM_REROOT_RUNPY_EXEC = 5, /* runpy's _run_code: CHAIN above ENTRY, ENTRY below */
+    PM_REROOT_PASS = 6,       /* on the way to an ENTRY call; nothing else it calls stays */
+};
+int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident);
+
 /* ---- timeline ---------------------------------------------------------- */
 /* Enables the timeline with room for `capacity` events (0 disables). */
 int pm_timeline_enable(pm_profile *p, size_t capacity);

@@ -32,6 +32,7 @@ pm_profile *pm_profile_new(void)
     pm_idmap_init(&p->frame_map);
     pm_idmap_init(&p->child_map);
     pm_idmap_init(&p->thread_map);
+    pm_idmap_init(&p->ident_map);
     /* String 0 is "" and node 0 is the root, so that id 0 always exists
      * and a zeroed field is a valid reference. */
     if (pm_strtab_intern(&p->strings, "", 0) != 0 || pm_trie_reserve_one(p) != 0) {
@@ -51,6 +52,7 @@ void pm_profile_free(pm_profile *p)
     pm_trie_free(p);
     free(p->threads);
     pm_idmap_free(&p->thread_map);
+    pm_idmap_free(&p->ident_map);
     pm_timeline_free(p);
     free(p->meta);
     free(p);
@@ -59,6 +61,6 @@ void pm_profile_free(pm_profile *p)
 size_t pm_profile_memory(const pm_profile *p)
 {
     return sizeof(*p) + pm_strtab_memory(&p->strings) + pm_frames_memory(p) + pm_trie_memory(p) +
-           (size_t)p->thread_cap * sizeof(pm_thread) + pm_idmap_memory(&p->thread_map) +
+           (size_t)p->thread_cap * sizeof(pm_thread) + pm_idmap_memory(&p->thread_map) + pm_idmap_memory(&p->ident_map) +
            pm_timeline_memory(p) + (size_t)p->meta_cap * sizeof(pm_meta);
 }

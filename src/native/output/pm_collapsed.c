@@ -289,8 +289,14 @@ int pm_write_collapsed(const pm_profile *p, int m, int per_line, pm_buf *out)
     c.frame_label = malloc(((size_t)pm_frame_count(p) + 1) * sizeof(pm_id));
     pm_id *map = malloc((size_t)n * sizeof(pm_id));
     int rc = -1;
+    size_t before = out->len;
     if (c.mn && c.weight && c.frame_label && map && pm_cl_build(&c, m, map) == 0)
         rc = pm_cl_print(&c, out);
+    /* No stack at all: a comment line, not 0 bytes, so the file reads back
+     * as collapsed stacks (the reader skips '#' lines; an empty file could
+     * be anything). */
+    if (rc == 0 && out->len == before)
+        pm_buf_puts(out, "# collapsed stacks: the profile has no samples\n");
     free(map);
     free(c.mn);
     free(c.weight);

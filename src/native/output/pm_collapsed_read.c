@@ -60,6 +60,8 @@ int pm_sniff_collapsed(const void *data, size_t len)
         else
             i++;
     }
+    if (i == len) /* comment lines only: an empty profile (pm_collapsed.c writes one) */
+        return i > 0 && s[0] == '#';
     size_t e = i;
     while (e < len && s[e] != '\n')
         e++;

@@ -39,6 +39,10 @@
 #include "pm_marshal.h"
 #include "pm_outcommon.h"
 
+/* The one entry of a profile with no calls (see pm_write_pstats). */
+#define PM_PS_EMPTY_FILE "~"
+#define PM_PS_EMPTY_NAME "<no calls>"
+
 typedef struct {
     double tt, ct;
     int64_t nc, cc;
@@ -292,11 +296,12 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
     if (s.nedges)
         qsort(s.edges, s.nedges, sizeof(pm_ps_edge), pm_ps_cmp_edge);
 
-    uint32_t nrefs = 0, e = 0;
+    uint32_t nrefs = 0, e = 0, written = 0;
     pm_mw_dict_begin(out);
     for (uint32_t k = 0; k < s.keys.count; k++) {
         if (!s.acc[k].seen)
             continue;
+        written++;
         const pm_ps_acc *a = &s.acc[k];
         pm_ps_put_key(&s, out, k, &nrefs);
         pm_mw_tuple(out, 5, 0);
@@ -316,6 +321,22 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
             pm_mw_float(out, pm_ps_secs(ed->a.tt));
             pm_mw_float(out, pm_ps_secs(ed->a.ct));
         }
+        pm_mw_dict_end(out);
+    }
+    if (!written) {
+        /* pstats.Stats refuses an empty dict ("Cannot create or construct"),
+         * so a profile with no calls gets one entry that ran never, as
+         * cProfile's always has its own disable(); our reader drops it. */
+        pm_mw_tuple(out, 3, 0);
+        pm_mw_str(out, PM_PS_EMPTY_FILE, strlen(PM_PS_EMPTY_FILE));
+        pm_mw_int(out, 0);
+        pm_mw_str(out, PM_PS_EMPTY_NAME, strlen(PM_PS_EMPTY_NAME));
+        pm_mw_tuple(out, 5, 0);
+        pm_mw_int(out, 0);
+        pm_mw_int(out, 0);
+        pm_mw_float(out, 0.0);
+        pm_mw_float(out, 0.0);
+        pm_mw_dict_begin(out);
         pm_mw_dict_end(out);
     }
     pm_mw_dict_end(out);
@@ -390,6 +411,15 @@ static int pm_ps_add(pm_profile *p, pm_id th, const pm_id *fr, size_t depth, dou
     return 0;
 }
 
+static int pm_ps_is_empty_mark(const pm_profile *p, pm_id f)
+{
+    const pm_frame *fr = pm_frame_get(p, f);
+    size_t nl, fl;
+    const char *name = pm_str_get(p, fr->name, &nl), *file = pm_str_get(p, fr->file, &fl);
+    return fr->line == 0 && nl == strlen(PM_PS_EMPTY_NAME) && memcmp(name, PM_PS_EMPTY_NAME, nl) == 0 &&
+           fl == strlen(PM_PS_EMPTY_FILE) && memcmp(file, PM_PS_EMPTY_FILE, fl) == 0;
+}
+
 pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errlen)
 {
     pm_marshal m;
@@ -436,6 +466,8 @@ pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errle
             snprintf(err, errlen, "bad pstats file: entry %u: the value is not (cc, nc, tt, ct, callers)", k);
             goto fail;
         }
+        if (cc == 0 && nc == 0 && callers->n == 0 && pm_ps_is_empty_mark(p, f))
+            continue; /* the mark of a profile with no calls: no node */
         double left_calls = nc, left_tt = tt;
         for (uint32_t c = 0; c < callers->n; c++) {
             pm_id cf = pm_ps_frame(p, &m, pm_mv_key(&m, callers, c));

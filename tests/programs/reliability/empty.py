@@ -1,0 +1,1 @@
+"""Does nothing: a profile with no samples."""
