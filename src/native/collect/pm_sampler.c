@@ -681,14 +681,6 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
  * counted as torn. */
 #define HELD_BACK_MAX_NS 100000000ull
 
-/* Takes up the ticks held back for the GIL holder that was asked to copy
- * its own stack: once it answered, they are charged to the copy, the stack
- * it had at the request (it ran none of its code between the signal and the
- * handler).  While it has not answered it has run none of its code either,
- * so its stack is still that one: this tick joins the held-back ones
- * (returns 1; the thread is not sampled again).  After too long, or once the
- * thread is gone, its clock decides: still since the request, it is read as
- * it is; otherwise the ticks are torn. */
 /* A tick of the thread whose sample is held back joins it. */
 static int join_held_back(pm_sampler *s, const pm_tinfo *now_t, uint64_t tickno, uint64_t dt)
 {
@@ -701,6 +693,14 @@ static int join_held_back(pm_sampler *s, const pm_tinfo *now_t, uint64_t tickno,
     return 1;
 }
 
+/* Takes up the ticks held back for the GIL holder that was asked to copy
+ * its own stack: once it answered, they are charged to the copy, the stack
+ * it had at the request (it ran none of its code between the signal and the
+ * handler).  While it has not answered it has run none of its code either,
+ * so its stack is still that one: this tick joins the held-back ones
+ * (returns 1; the thread is not sampled again).  After too long, or once the
+ * thread is gone, its clock decides: still since the request, it is read as
+ * it is; otherwise the ticks are torn. */
 static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now_t, uint64_t dt, int final)
 {
     if (!s->held_back.pending)
