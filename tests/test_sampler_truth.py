@@ -122,3 +122,42 @@ def test_gil_mode_counts_only_the_thread_holding_the_gil(tmp_path):
     assert by_cpu["zlib"] > 20, by_cpu
     assert by_gil["zlib"] < 5, by_gil
     assert by_gil["python"] > 90, by_gil
+
+
+def test_samples_taken_while_the_collector_runs_are_marked(tmp_path):
+    # Half the time in gc.collect() over a large object graph, half in
+    # plain Python: the "gc" figure is about half of the GIL-holding
+    # samples, and it falls under the function that collects.
+    prog = tmp_path / "gc_half.py"
+    prog.write_text(
+        "import gc, time\n"
+        "keep = [[{} for _ in range(10)] for _ in range(20000)]\n"
+        "def collecting(end):\n"
+        "    while time.perf_counter() < end:\n"
+        "        gc.collect()\n"
+        "def computing(end):\n"
+        "    x = 0\n"
+        "    while time.perf_counter() < end:\n"
+        "        x = (x * 31 + 7) & 0xFFFF\n"
+        "for _ in range(4):\n"
+        "    collecting(time.perf_counter() + 0.15)\n"
+        "    computing(time.perf_counter() + 0.15)\n"
+    )
+    out = tmp_path / "gc.pyro"
+    r = run_pyrometer("run", "-o", out, prog)
+    assert r.returncode == 0, r.stderr
+    import pyrometer
+
+    p = pyrometer.load(out)
+    gc_in = {"collecting": 0, "computing": 0}
+    for _, stack, weight in all_stacks(p, "gc"):
+        for name in gc_in:
+            if any(f[0] == name for f in stack):
+                gc_in[name] += weight
+    held = sum(w for _, _, w in all_stacks(p, "gil"))
+    share = 100.0 * sum(gc_in.values()) / held
+    assert 25 <= share <= 75, (share, gc_in, held)
+    assert gc_in["computing"] <= 0.02 * held, gc_in
+    r = run_pyrometer("convert", out, tmp_path / "gc.txt", "--format", "text")
+    assert r.returncode == 0, r.stderr
+    assert "GIL held " in (tmp_path / "gc.txt").read_text() and ", in GC " in (tmp_path / "gc.txt").read_text()

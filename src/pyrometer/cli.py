@@ -702,8 +702,10 @@ class _Session:
             if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:
                 return
             proxy = None
+            # Python's table says SIG_DFL for a signal handled below it (the
+            # sampler's capture signal): the kernel has the last word.
             for candidate in range(signal.SIGRTMAX, signal.SIGRTMIN, -1):
-                if signal.getsignal(candidate) == signal.SIG_DFL:
+                if signal.getsignal(candidate) == signal.SIG_DFL and self.native._signal_free(candidate):
                     proxy = candidate
                     break
             if proxy is None:

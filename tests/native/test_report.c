@@ -239,6 +239,30 @@ static void test_report_deep_and_wide(pm_t *t)
     pm_profile_free(p);
 }
 
+/* The sampler's per-sample figures: the share of a thread's samples taken
+ * while it held the GIL, and while the garbage collector ran. */
+static void test_report_gil_and_gc(pm_t *t)
+{
+    int ms, mw;
+    pm_profile *p = report_profile(&ms, &mw);
+    int mg = pm_metric_add(p, "gil", "count"), mc = pm_metric_add(p, "gc", "count");
+    pm_id mod = tu_frame(p, "<module>", "/app/main.py", 1, PM_FRAME_PYTHON);
+    pm_id leaf = pm_stack_insert(p, 0, &mod, (int32_t[]){5}, 1);
+    pm_node_add(p, leaf, mg, 181); /* of MainThread's 905 samples */
+    pm_node_add(p, leaf, mc, 9);
+    pm_report_opts o;
+    opts(&o, mw);
+    pm_buf b;
+    pm_buf_init(&b);
+    CHECK(pm_write_report(p, &o, &b) == 0);
+    CHECK(tu_contains(b.data, "Thread MainThread  0.905 s  (ident 1, native id 11)  GIL held 20.0% of samples, "
+                              "in GC 1.0%\n"));
+    /* A thread that never held it says so; no GC part then. */
+    CHECK(tu_contains(b.data, "(ident 2)  GIL held 0.0% of samples\n"));
+    pm_buf_free(&b);
+    pm_profile_free(p);
+}
+
 static void test_report_empty(pm_t *t)
 {
     pm_profile *p = pm_profile_new();
@@ -259,5 +283,6 @@ const pm_test pm_tests_report[] = {
     {"report/show_all_and_counts", test_report_show_all_and_counts},
     {"report/deep_and_wide", test_report_deep_and_wide},
     {"report/empty", test_report_empty},
+    {"report/gil_and_gc", test_report_gil_and_gc},
     {NULL, NULL},
 };

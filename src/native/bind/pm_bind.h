@@ -66,6 +66,7 @@ PyObject *pm_bind_supported(PyObject *self, PyObject *args);
 PyObject *pm_bind_layout_info(PyObject *self, PyObject *args);
 PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_sigterm_install(PyObject *self, PyObject *proxy);
+PyObject *pm_bind_signal_free(PyObject *self, PyObject *signo);
 PyObject *pm_bind_sigterm_uninstall(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);

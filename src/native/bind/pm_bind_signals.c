@@ -101,3 +101,19 @@ PyObject *pm_bind_sigterm_uninstall(PyObject *self, PyObject *noargs)
     }
     Py_RETURN_FALSE;
 }
+
+/* _signal_free(signo) -> bool: the kernel has the signal at its default
+ * action, with no handler at all.  Python's own table cannot tell: a
+ * handler installed below it (the sampler's capture signal) reads as
+ * SIG_DFL there. */
+PyObject *pm_bind_signal_free(PyObject *self, PyObject *arg)
+{
+    (void)self;
+    long signo = PyLong_AsLong(arg);
+    if (signo == -1 && PyErr_Occurred())
+        return NULL;
+    struct sigaction cur;
+    if (signo <= 0 || signo >= NSIG || sigaction((int)signo, NULL, &cur) != 0)
+        Py_RETURN_FALSE;
+    return PyBool_FromLong(!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL);
+}

@@ -215,6 +215,12 @@ int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct)
      * here, this thread is then read from outside. */
     if (!c->data || !signo || c->pending || pthread_mutex_trylock(&take_lock) != 0)
         return -1;
+    /* Checked at the last moment: a program that took the signal since must
+     * not get ours (one system call; the window left is microseconds). */
+    if (!pm_capture_usable(c)) {
+        pthread_mutex_unlock(&take_lock);
+        return -1;
+    }
     c->tid = tid;
     c->tstate = tstate;
     c->direct = direct;

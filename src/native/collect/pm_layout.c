@@ -204,6 +204,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->version_hex = PY_VERSION_HEX;
     PyInterpreterState *interp = PyInterpreterState_Main();
     l->interp_addr = (uint64_t)(uintptr_t)interp;
+    l->gc_collecting_addr = (uint64_t)(uintptr_t)&interp->gc.collecting;
 
     l->ob_refcnt = offsetof(PyObject, ob_refcnt);
     l->ob_type = offsetof(PyObject, ob_type);

@@ -94,6 +94,10 @@ typedef struct {
     size_t gil_locked, gil_last_holder;
     size_t gil_locked_size;       /* 4 (int) */
 
+    /* The main interpreter's gc.collecting (an int, every version): the
+     * garbage collector runs, in the thread that holds the GIL. */
+    uint64_t gc_collecting_addr;
+
     /* 3.13+: how the offsets above compare with the running interpreter's
      * _Py_DebugOffsets (the offsets CPython publishes for debuggers, which
      * describe the binary actually running rather than the headers built

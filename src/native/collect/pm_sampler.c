@@ -48,7 +48,7 @@ struct pm_sampler {
     pm_space space;
     pm_walker walker;
     pm_capture capture;         /* the running thread copies its own stack */
-    int can_capture;            /* capture set up; checked each tick that its signal is still ours */
+    int can_capture;            /* capture set up (each request checks its signal is still ours) */
     pm_space snapspace;         /* the walker's reader while it walks a capture */
     /* The GIL holder's sample of the last tick, waiting for the copy it was
      * asked to make of its stack (taken up at the next tick, so the
@@ -58,6 +58,7 @@ struct pm_sampler {
         pm_tinfo t;
         uint64_t now, dt, dcpu, cpu_at_ask;
         uint64_t ticks;           /* ticks of that thread that wait for the answer */
+        int flags;                /* HELD_GIL, IN_GC at the request */
         int retries;              /* copies asked again because one gave no stack */
         uint64_t asked_ns;
     } held_back;
@@ -65,7 +66,7 @@ struct pm_sampler {
     pm_profile *model;
     pthread_mutex_t *model_lock;
     pm_sampler_opts o;
-    int m_samples, m_wall, m_cpu, m_idle, m_gil;
+    int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
 
     pthread_t thread;
     int thread_alive;           /* a thread was started and not joined */
@@ -233,10 +234,11 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
     s->m_cpu = pm_metric_add(model, "cpu", "nanoseconds");
     s->m_idle = pm_metric_add(model, "idle", "count");
     s->m_gil = pm_metric_add(model, "gil", "count");
+    s->m_gc = pm_metric_add(model, "gc", "count");
     if (o->timeline_cap)
         pm_timeline_enable(model, o->timeline_cap);
     pthread_mutex_unlock(model_lock);
-    if (s->m_samples < 0 || s->m_wall < 0 || s->m_cpu < 0 || s->m_idle < 0 || s->m_gil < 0) {
+    if (s->m_samples < 0 || s->m_wall < 0 || s->m_cpu < 0 || s->m_idle < 0 || s->m_gil < 0 || s->m_gc < 0) {
         snprintf(err, errlen, "the profile has no room for the sampler's metrics");
         pm_sampler_free(s);
         return NULL;
@@ -583,11 +585,21 @@ static int blocked_now(const pm_tinfo *t, uint64_t cpu_at_tick)
     return thread_waiting(t->native_id) != 0;
 }
 
+/* What a sample of a thread was doing besides its stack. */
+enum { HELD_GIL = 1, IN_GC = 2 };
+
+static int sample_flags(const pm_sampler *s, const pm_tinfo *t)
+{
+    int gil = s->walker.gil_locked && s->walker.gil_holder == t->tstate;
+    /* The collector runs in the thread that holds the GIL. */
+    return (gil ? HELD_GIL : 0) | (gil && s->walker.gc_collecting ? IN_GC : 0);
+}
+
 /* Charges one thread's sample at `leaf` (PM_NONE: nothing to charge) and
  * keeps its timeline.  before: the thread's last stack, for the CPU-mode
  * rule on threads that are blocked now (check_blocked). */
 static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm_id before, uint64_t now,
-                   uint64_t dt, int have, uint64_t dcpu, uint64_t cpu, int gil, int check_blocked)
+                   uint64_t dt, int have, uint64_t dcpu, uint64_t cpu, int flags, int check_blocked)
 {
     /* Off-CPU for most of the interval counts as idle (sleeping, blocked
      * on I/O or waiting for the GIL). */
@@ -596,7 +608,7 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
     if (s->o.mode == PM_MODE_CPU)
         keep = keep && dcpu > 0;
     else if (s->o.mode == PM_MODE_GIL)
-        keep = keep && gil;
+        keep = keep && (flags & HELD_GIL);
     else if (!s->o.idle)
         keep = keep && !idle;
     if (keep) {
@@ -608,8 +620,10 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
         pm_node_add(s->model, at, s->m_cpu, (int64_t)dcpu);
         if (idle)
             pm_node_add(s->model, at, s->m_idle, 1);
-        if (gil)
+        if (flags & HELD_GIL)
             pm_node_add(s->model, at, s->m_gil, 1);
+        if (flags & IN_GC)
+            pm_node_add(s->model, at, s->m_gc, 1);
     }
     pm_id tl = keep ? leaf : PM_NONE;
     if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {
@@ -672,8 +686,7 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
     } else {
         sl->leaf = PM_NONE;
     }
-    int gil = s->walker.gil_locked && s->walker.gil_holder == t->tstate;
-    charge(s, sl, t, leaf, before, now, dt, have, dcpu, cpu, gil, 1);
+    charge(s, sl, t, leaf, before, now, dt, have, dcpu, cpu, sample_flags(s, t), 1);
 }
 
 /* How long a thread may leave the capture signal unanswered (it blocks
@@ -748,7 +761,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     /* One sample per tick held back, the interval and CPU they covered. */
     for (uint64_t k = 0; k < s->held_back.ticks; k++)
         charge(s, sl, t, leaf, PM_NONE, s->held_back.now, s->held_back.dt / s->held_back.ticks, 1,
-               s->held_back.dcpu / s->held_back.ticks, 0, 1, 0);
+               s->held_back.dcpu / s->held_back.ticks, 0, s->held_back.flags, 0);
     return 0;
 }
 
@@ -780,6 +793,7 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
     s->held_back.dt = dt;
     s->held_back.dcpu = dcpu;
     s->held_back.ticks = 1;
+    s->held_back.flags = sample_flags(s, t);
     s->held_back.retries = 0;
     s->held_back.asked_ns = now_ns();
     /* The clock once the signal is pending: from here on the thread runs
@@ -796,8 +810,7 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
     /* Plain guarded copies while our fault handler is in place; if the
      * program has put its own there since, the slower safe reads. */
     s->space.direct = s->guarded && pm_guard_active();
-    if (s->can_capture && !pm_capture_usable(&s->capture))
-        s->can_capture = 0; /* the program took our signal: read from outside from now on */
+
     pthread_mutex_lock(s->model_lock);
     long n = pm_walker_threads(&s->walker);
     if (n < 0) {

@@ -145,12 +145,14 @@ long pm_walker_threads(pm_walker *w)
     w->nthreads = 0;
 
     uint64_t head = 0, holder = 0;
-    int locked = 0;
+    int locked = 0, collecting = 0;
     size_t nr = 0;
     pm_region *r = w->regions;
     r[nr++] = (pm_region){L->interp_addr + L->interp_tstate_head, &head, 8, 0};
     r[nr++] = (pm_region){L->gil_addr + L->gil_locked, &locked, L->gil_locked_size, 0};
     r[nr++] = (pm_region){L->gil_addr + L->gil_last_holder, &holder, 8, 0};
+    r[nr++] = (pm_region){L->gc_collecting_addr, &collecting, sizeof collecting, 0};
+    size_t first_ts = nr;
     for (size_t i = 0; i < w->nprev; i++)
         r[nr++] = (pm_region){w->prev[i].tstate, w->tsbuf + i * L->ts_read, L->ts_read, 0};
     pm_space_readv(w->space, r, nr);
@@ -158,6 +160,7 @@ long pm_walker_threads(pm_walker *w)
         return -1;
     w->gil_locked = r[1].ok && r[2].ok && locked;
     w->gil_holder = r[2].ok ? holder : 0;
+    w->gc_collecting = r[3].ok && collecting;
 
     uint8_t one[1024];
     uint64_t cur = head;
@@ -165,7 +168,7 @@ long pm_walker_threads(pm_walker *w)
         const uint8_t *buf = NULL;
         for (size_t i = 0; i < w->nprev; i++) {
             if (w->prev[i].tstate == cur) {
-                if (r[3 + i].ok)
+                if (r[first_ts + i].ok)
                     buf = w->tsbuf + i * L->ts_read;
                 break;
             }

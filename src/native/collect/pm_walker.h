@@ -47,6 +47,7 @@ typedef struct {
     size_t nprev;
     int gil_locked;
     uint64_t gil_holder;
+    int gc_collecting;         /* the garbage collector runs (in the GIL holder) */
     long tid_offset;           /* 3.9/3.10: offset of the tid in glibc's struct pthread, -1 unknown */
     /* scratch */
     uint8_t *tsbuf;

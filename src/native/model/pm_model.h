@@ -22,7 +22,9 @@
  * Conventions every collector and writer shares:
  *   metrics  "samples" (count), "wall" (nanoseconds), "cpu" (nanoseconds),
  *            "idle" (count: samples taken while the thread was off-CPU),
- *            "gil" (count: samples taken while the thread held the GIL).
+ *            "gil" (count: samples taken while the thread held the GIL),
+ *            "gc" (count: samples taken while it held the GIL and the
+ *            garbage collector ran).
  *            Deterministic modes add their own ("calls", ...).
  *   meta     "mode" (str: wall|cpu|...), "rate_hz", "duration_s", "start_unix",
  *            "python" (str), "command" (str), "pyrometer" (str version),

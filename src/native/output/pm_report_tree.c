@@ -65,6 +65,7 @@ typedef struct {
     pm_rep *r;
     pm_rt *t;
     int64_t thread_total;
+    int64_t *states;         /* per thread: samples, those holding the GIL, those in the GC; or NULL */
     pm_rt_item *items;
     size_t nitems, items_cap;
     pm_rt_level *levels;
@@ -599,7 +600,43 @@ static void pm_rt_heading(pm_rt_draw *d, pm_id thread)
         pm_buf_puts(r->out, ", native id ");
         pm_buf_put_u64(r->out, th->native_id);
     }
-    pm_buf_puts(r->out, ")\n");
+    pm_buf_putc(r->out, ')');
+    const int64_t *st = d->states ? d->states + 3 * (size_t)thread : NULL;
+    if (st && st[0] > 0) {
+        /* What the sampler saw the thread do besides its stack. */
+        pm_buf_puts(r->out, "  GIL held ");
+        pm_buf_put(r->out, buf, pm_rep_fmt_pct(st[1], st[0], buf));
+        pm_buf_puts(r->out, " of samples");
+        if (st[2] > 0) {
+            pm_buf_puts(r->out, ", in GC ");
+            pm_buf_put(r->out, buf, pm_rep_fmt_pct(st[2], st[0], buf));
+        }
+    }
+    pm_buf_putc(r->out, '\n');
+}
+
+/* Per thread, in one pass over the nodes: its samples, and those taken
+ * while it held the GIL and while the garbage collector ran.  NULL when the
+ * profile has no such figures (a deterministic or foreign profile). */
+static int64_t *pm_rt_thread_states(const pm_profile *p, uint32_t nt)
+{
+    int ms = pm_metric_find(p, "samples"), mg = pm_metric_find(p, "gil"), mc = pm_metric_find(p, "gc");
+    if (ms < 0 || mg < 0)
+        return NULL;
+    int64_t *st = calloc((size_t)nt * 3 + 3, sizeof *st);
+    if (!st)
+        return NULL;
+    uint32_t n = pm_node_count(p);
+    for (pm_id i = 0; i < n; i++) {
+        pm_id th = pm_node_get(p, i)->thread;
+        if (th >= nt)
+            continue;
+        st[3 * (size_t)th] += pm_node_value(p, i, ms);
+        st[3 * (size_t)th + 1] += pm_node_value(p, i, mg);
+        if (mc >= 0)
+            st[3 * (size_t)th + 2] += pm_node_value(p, i, mc);
+    }
+    return st;
 }
 
 typedef struct {
@@ -637,6 +674,7 @@ int pm_report_trees(pm_rep *r)
         order[i].total = t.total[t.thread_rnode[i]];
     }
     qsort(order, nt, sizeof *order, pm_rt_thread_cmp);
+    d.states = pm_rt_thread_states(r->p, nt);
     int any = 0;
     for (uint32_t i = 0; i < nt; i++) {
         if (order[i].total == 0)
@@ -652,6 +690,7 @@ int pm_report_trees(pm_rep *r)
     rc = 0;
 done:
     free(order);
+    free(d.states);
     free(d.items);
     free(d.levels);
     free(d.chain);
