@@ -423,6 +423,16 @@ def _prepare_program(o):
             code = compile(o.command + "\n", "<string>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             raise _ProgramDidNotCompile(exc) from None
+        # 3.13+ registers the command's source so that tracebacks show its
+        # lines (what python -c does, through the same private hook).
+        import linecache
+
+        register = getattr(linecache, "_register_code", None)
+        if register is not None:
+            # 3.13.0 keys the entry by the file name; later versions by the
+            # code object, looked up through _getline_from_code.
+            key = code if hasattr(linecache, "_getline_from_code") else "<string>"
+            register(key, o.command, "<string>")
         return ("command", code, ["-c"] + list(o.args), "")
 
     script = o.script
