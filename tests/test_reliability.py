@@ -266,7 +266,7 @@ def test_empty_profile_reads_back_in_every_format(tmp_path, mode):
 
 # ---- the program's stacks start at the program --------------------------------------------
 
-_RUNNER = (b"_run_script", b"_run_module", b"_run_main_of", b"_wait_for_threads", b"pyrometer/cli.py",
+_RUNNER = (b"_run_script", b"_run_module", b"_run_main_of", b"_wait_for_threads", b"pyrometer/cli",
            b"pyrometer/__main__.py", b"_run_module_as_main", b"_run_code")
 _EXTS = ("pyro", "collapsed", "prof", "speedscope.json", "pb.gz", "trace.json", "gecko.json", "html")
 

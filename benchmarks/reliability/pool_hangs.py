@@ -34,10 +34,9 @@ def one_run(python, mode, method, rounds, timeout, out):
         os.killpg(proc.pid, signal.SIGKILL)  # the run's own process group: it and its workers
         proc.communicate()
         return "hang"
-    if proc.returncode != 0:
-        return "failed"
-    if mode != "plain" and not os.path.exists(out):
-        return "failed"
+    if proc.returncode != 0 or (mode != "plain" and not os.path.exists(out)):
+        lines = err.decode("utf-8", "replace").strip().splitlines()
+        return "failed: status %d, %s" % (proc.returncode, lines[-1] if lines else "no stderr")
     return "ok"
 
 
@@ -59,14 +58,21 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as tmp:
         for mode in a.modes:
             counts = {"ok": 0, "hang": 0, "failed": 0}
+            first_failure = None
             start = time.monotonic()
             for i in range(a.runs):
                 out = os.path.join(tmp, "%s-%d.pyro" % (mode, i))
-                counts[one_run(a.python, mode, a.method, a.rounds, a.timeout, out)] += 1
+                result = one_run(a.python, mode, a.method, a.rounds, a.timeout, out)
+                if result.startswith("failed"):
+                    first_failure = first_failure or result
+                    result = "failed"
+                counts[result] += 1
             total_hangs += counts["hang"]
             total_runs += a.runs
             print("%-6s hangs %3d/%d  failed %d  (%.0f s)"
                   % (mode, counts["hang"], a.runs, counts["failed"], time.monotonic() - start), flush=True)
+            if first_failure:
+                print("       first failure: %s" % first_failure, flush=True)
     print("total hangs %d/%d" % (total_hangs, total_runs))
     return 1 if total_hangs else 0
 

@@ -1,81 +1,13 @@
-"""The command line: ``pyrometer run [options] script.py|-m module|-c command [args...]``.
-
-The profiled program must not notice pyrometer: it gets the sys.argv, the
-``__main__`` module, sys.path[0], standard streams, exceptions, tracebacks and
-exit status it would get from ``python script.py`` / ``python -m module`` /
-``python -c command``, and its stacks start at its own code (pyrometer's
-runner frames are taken out of the profile: Profile.reroot).
-pyrometer's own problems are one line on stderr starting ``pyrometer:`` and a
-non-zero exit status (2 for bad usage), never a traceback; a profile that was
-collected is always written, whatever way the program ends (normal end,
-sys.exit, exception, Ctrl-C, SIGTERM without a handler of its own).
-
-Known limits (documented, not hidden): ``sys.orig_argv`` (3.10+) shows the
-real command line; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
-end the process before the profile can be written.
-"""
+"""``pyrometer run``: runs a program under a profiler of any mode and writes its
+profile.  What the program must not notice, and the known limits, are in the
+package's docstring (cli/__init__.py)."""
 import os
 import sys
 
-from . import _env
-from ._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
+from .. import _env
+from .._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
+from . import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, _say
 
-USAGE = """\
-usage: pyrometer run [options] script.py [args ...]
-       pyrometer run [options] -m module [args ...]
-       pyrometer run [options] -c command [args ...]
-       pyrometer convert INPUT OUTPUT [--format FMT]
-       pyrometer view [--no-browser] [-o OUT.html] FILE
-       pyrometer --version
-"""
-
-HELP = (
-    USAGE
-    + """
-Runs a Python program under pyrometer's sampling profiler, then prints a report
-of where its time went (on stderr) or writes the profile to a file.
-
-options:
-  --rate HZ            samples per second (default 1000)
-  --mode wall|cpu|gil|calls|lines
-                       wall: every thread, running or waiting (default);
-                       cpu: only threads on the CPU, weighted by CPU time;
-                       gil: only the thread holding the GIL (C code that
-                       releases it, I/O and waits are not counted);
-                       calls: deterministic, every call counted and timed
-                       (a pstats-like table, cProfile's rules);
-                       lines: deterministic, every line of the targets counted
-                       and timed (line_profiler's report)
-  --builtins           calls mode: time C functions (builtins) on their own
-  --target PATTERN     lines mode: what to profile line by line (repeatable): a
-                       file or directory (globs allowed), a module (pkg.mod), or a
-                       function (pkg.mod:func, file.py:Class.meth, func); default:
-                       the files under the program's directory (not libraries)
-  --no-idle            wall mode: leave out samples of threads off the CPU
-  -o, --output FILE    write the profile to FILE instead of printing the report
-  --html               write the HTML viewer (to -o FILE, else a temporary file
-                       opened in a browser)
-  --format FMT         any format of `pyrometer convert --help`, or text (the
-                       report); default: from FILE's extension (.pyro, .prof,
-                       .speedscope.json, .pb.gz, .trace.json, .gecko.json,
-                       .collapsed, .html, .txt), the report without -o
-  --show-all           report: every frame (no collapsing of library code, no
-                       threshold)
-  --threshold PCT      report: hide subtrees under PCT %% of their thread (0.5)
-  --top N              report: rows in the top-functions table (default 15)
-  --color, --no-color  report colours (default: only on a terminal)
-  --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
-  -h, --help           show this help and exit
-  --version            show pyrometer's version and exit
-
-The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
-status are what plain `python` would give it, and its stacks start at its own
-code.
-""".replace("%%", "%")
-)
-
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
 MAX_TIMELINE = 100000000
 
 _VALUE_OPTIONS = {
@@ -101,19 +33,6 @@ _FLAG_OPTIONS = {
 }
 
 
-class UsageError(Exception):
-    """Bad command line: one line for the user, exit status 2."""
-
-
-class Failure(Exception):
-    """pyrometer cannot do its job: one line for the user, exit status 1
-    (or the status given)."""
-
-    def __init__(self, message, status=EXIT_FAILURE):
-        Exception.__init__(self, message)
-        self.status = status
-
-
 class Options:
     def __init__(self):
         self.rate = 1000.0
@@ -135,18 +54,6 @@ class Options:
         self.html = False
         self.open_browser = False
         self.source_root = None
-
-
-def _say(message):
-    """One line on stderr, prefixed; never raises."""
-    try:
-        sys.stderr.write("pyrometer: %s\n" % message)
-        sys.stderr.flush()
-    except Exception:
-        try:
-            os.write(2, ("pyrometer: %s\n" % message).encode("utf-8", "replace"))
-        except Exception:
-            pass
 
 
 # ---- parsing ------------------------------------------------------------
@@ -202,30 +109,10 @@ def _convert(dest, option, value):
 
 
 def parse(argv):
-    """Parses pyrometer's arguments.  Returns "help", "version" or an
-    Options; UsageError on bad input."""
-    if not argv:
-        raise UsageError("missing command; try 'pyrometer run script.py' or 'pyrometer --help'")
-    command = argv[0]
-    if command in ("-h", "--help", "help"):
-        return "help"
-    if command in ("-V", "--version", "version"):
-        return "version"
-    if command == "view":
-        from . import _view
-
-        return _view.parse(argv[1:], UsageError)
-    if command == "convert":
-        from . import _convert as convert_cmd
-
-        return convert_cmd.parse(argv[1:], UsageError)
-    if command != "run":
-        if command.startswith("-"):
-            raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
-        raise UsageError("unknown command %r; try 'pyrometer run %s'" % (command, command))
-
+    """Parses the arguments after ``run``.  Returns "help" or an Options;
+    UsageError on bad input."""
     o = Options()
-    i = 1
+    i = 0
     n = len(argv)
     while i < n:
         arg = argv[i]
@@ -298,7 +185,7 @@ def parse(argv):
             raise UsageError("--html and --format %s disagree" % o.format)
         o.format = "html"
         if o.output is None:
-            from . import _view
+            from .. import _view
 
             o.output = _view.default_html_path(o.script or o.module or "command")
             o.open_browser = True
@@ -372,7 +259,7 @@ def _check_output(path):
 
 def _load_native():
     try:
-        from . import _native
+        from .. import _native
     except ImportError as exc:
         raise Failure("cannot load the C extension (pyrometer._native): %s" % exc) from None
     try:
@@ -425,6 +312,16 @@ def _prepare_program(o):
             code = compile(o.command + "\n", "<string>", "exec", dont_inherit=True)
         except (SyntaxError, ValueError) as exc:
             raise _ProgramDidNotCompile(exc) from None
+        # 3.13+ registers the command's source so that tracebacks show its
+        # lines (what python -c does, through the same private hook).
+        import linecache
+
+        register = getattr(linecache, "_register_code", None)
+        if register is not None:
+            # 3.13.0 keys the entry by the file name; later versions by the
+            # code object, looked up through _getline_from_code.
+            key = code if hasattr(linecache, "_getline_from_code") else "<string>"
+            register(key, o.command, "<string>")
         return ("command", code, ["-c"] + list(o.args), "")
 
     script = o.script
@@ -654,17 +551,17 @@ class _Session:
     once, whichever way the program ends."""
 
     def __init__(self, options, native, command):
-        from ._profile import profile
+        from .._profile import profile
 
         self.o = options
         self.native = native
         self.command = command
         if options.mode == "calls":
-            from ._calls import CallsProfile
+            from .._calls import CallsProfile
 
             self.prof = CallsProfile(builtins=getattr(options, "builtins", False))
         elif options.mode == "lines":
-            from ._lines import LinesProfile
+            from .._lines import LinesProfile
 
             self.prof = LinesProfile(targets=options.targets, root=options.source_root)
         else:
@@ -775,14 +672,14 @@ class _Session:
             except Exception as exc:  # the profile is still whole: write it
                 _say("cannot drop pyrometer's own frames: %s" % exc)
         if self.o.format in ("pyro", "html") and self.o.source_root:
-            from . import _view
+            from .. import _view
 
             _view.embed_sources(self.prof.native, self.o.source_root)
         return self._emit()
 
     def _emit(self):
         o = self.o
-        from ._profile import default_color, default_width
+        from .._profile import default_color, default_width
 
         report = dict(show_all=o.show_all, threshold=o.threshold, top=o.top)
         try:
@@ -809,7 +706,7 @@ class _Session:
                 self.prof.write(o.output_path, o.format)
             _say("wrote %s" % o.output)
             if o.open_browser:
-                from . import _view
+                from .. import _view
 
                 _view.open_in_browser(o.output_path)
             return True
@@ -835,7 +732,7 @@ class _Session:
             return None
 
 
-def _run(o, command):
+def run(o, command):
     native = _load_native()
     if o.output is not None:
         _check_output(o.output)
@@ -877,43 +774,3 @@ def _run(o, command):
     return 0
 
 
-def main(argv=None):
-    """Entry point of the ``pyrometer`` command and ``python -m pyrometer``.
-    Returns the exit status; the program's own SystemExit, exceptions and
-    KeyboardInterrupt propagate so the interpreter ends the process exactly
-    as it would have ended the program."""
-    if argv is None:
-        argv = sys.argv[1:]
-    command = _env.command_line(["pyrometer"] + list(argv))
-    try:
-        parsed = parse(list(argv))
-        if parsed == "help":
-            sys.stdout.write(HELP)
-            return 0
-        if parsed == "version":
-            sys.stdout.write("pyrometer %s\n" % _env.pyrometer_version())
-            return 0
-        if parsed == "convert-help":
-            from . import _convert as convert_cmd
-
-            sys.stdout.write(convert_cmd.help_text())
-            return 0
-        if getattr(parsed, "is_convert", False):
-            from . import _convert as convert_cmd
-
-            return convert_cmd.main(parsed, Failure, UsageError)
-        if getattr(parsed, "is_view", False):
-            from . import _view
-
-            return _view.main(parsed, Failure)
-        return _run(parsed, command)
-    except UsageError as exc:
-        _say(str(exc))
-        return EXIT_USAGE
-    except Failure as exc:
-        _say(str(exc))
-        return exc.status
-
-
-if __name__ == "__main__":
-    sys.exit(main())

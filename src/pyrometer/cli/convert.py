@@ -22,7 +22,7 @@ class ConvertOptions:
 
 
 def _formats():
-    from . import _native
+    from .. import _native
 
     return _native.Profile.formats()
 
@@ -66,8 +66,8 @@ def help_text():
 
 
 def main(o, failure, usage_error):
-    from . import _native
-    from ._profile import ProfileData, format_for_path
+    from .. import _native
+    from .._profile import ProfileData, format_for_path
 
     try:
         fmt = format_for_path(o.output, o.format)

@@ -1,0 +1,177 @@
+"""The command line, one module per command: ``run`` (cli/run.py), ``convert``
+(cli/convert.py), ``view`` (cli/view.py); this file dispatches and holds what
+they share (usage, the two kinds of error, the one-line messages).
+
+``pyrometer run [options] script.py|-m module|-c command [args...]``:
+
+The profiled program must not notice pyrometer: it gets the sys.argv, the
+``__main__`` module, sys.path[0], standard streams, exceptions, tracebacks and
+exit status it would get from ``python script.py`` / ``python -m module`` /
+``python -c command``, and its stacks start at its own code (pyrometer's
+runner frames are taken out of the profile: Profile.reroot).
+pyrometer's own problems are one line on stderr starting ``pyrometer:`` and a
+non-zero exit status (2 for bad usage), never a traceback; a profile that was
+collected is always written, whatever way the program ends (normal end,
+sys.exit, exception, Ctrl-C, SIGTERM without a handler of its own).
+
+Known limits (documented, not hidden): ``sys.orig_argv`` (3.10+) shows the
+real command line; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
+end the process before the profile can be written.
+"""
+import os
+import sys
+
+from .. import _env
+
+USAGE = """\
+usage: pyrometer run [options] script.py [args ...]
+       pyrometer run [options] -m module [args ...]
+       pyrometer run [options] -c command [args ...]
+       pyrometer convert INPUT OUTPUT [--format FMT]
+       pyrometer view [--no-browser] [-o OUT.html] FILE
+       pyrometer --version
+"""
+
+HELP = (
+    USAGE
+    + """
+Runs a Python program under pyrometer's sampling profiler, then prints a report
+of where its time went (on stderr) or writes the profile to a file.
+
+options:
+  --rate HZ            samples per second (default 1000)
+  --mode wall|cpu|gil|calls|lines
+                       wall: every thread, running or waiting (default);
+                       cpu: only threads on the CPU, weighted by CPU time;
+                       gil: only the thread holding the GIL (C code that
+                       releases it, I/O and waits are not counted);
+                       calls: deterministic, every call counted and timed
+                       (a pstats-like table, cProfile's rules);
+                       lines: deterministic, every line of the targets counted
+                       and timed (line_profiler's report)
+  --builtins           calls mode: time C functions (builtins) on their own
+  --target PATTERN     lines mode: what to profile line by line (repeatable): a
+                       file or directory (globs allowed), a module (pkg.mod), or a
+                       function (pkg.mod:func, file.py:Class.meth, func); default:
+                       the files under the program's directory (not libraries)
+  --no-idle            wall mode: leave out samples of threads off the CPU
+  -o, --output FILE    write the profile to FILE instead of printing the report
+  --html               write the HTML viewer (to -o FILE, else a temporary file
+                       opened in a browser)
+  --format FMT         any format of `pyrometer convert --help`, or text (the
+                       report); default: from FILE's extension (.pyro, .prof,
+                       .speedscope.json, .pb.gz, .trace.json, .gecko.json,
+                       .collapsed, .html, .txt), the report without -o
+  --show-all           report: every frame (no collapsing of library code, no
+                       threshold)
+  --threshold PCT      report: hide subtrees under PCT %% of their thread (0.5)
+  --top N              report: rows in the top-functions table (default 15)
+  --color, --no-color  report colours (default: only on a terminal)
+  --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
+  -h, --help           show this help and exit
+  --version            show pyrometer's version and exit
+
+The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
+status are what plain `python` would give it, and its stacks start at its own
+code.
+""".replace("%%", "%")
+)
+
+EXIT_USAGE = 2
+EXIT_FAILURE = 1
+
+
+class UsageError(Exception):
+    """Bad command line: one line for the user, exit status 2."""
+
+
+class Failure(Exception):
+    """pyrometer cannot do its job: one line for the user, exit status 1
+    (or the status given)."""
+
+    def __init__(self, message, status=EXIT_FAILURE):
+        Exception.__init__(self, message)
+        self.status = status
+
+
+def _say(message):
+    """One line on stderr, prefixed; never raises."""
+    try:
+        sys.stderr.write("pyrometer: %s\n" % message)
+        sys.stderr.flush()
+    except Exception:
+        try:
+            os.write(2, ("pyrometer: %s\n" % message).encode("utf-8", "replace"))
+        except Exception:
+            pass
+
+
+def parse(argv):
+    """Parses pyrometer's arguments.  Returns "help", "version",
+    "convert-help" or the options of a command; UsageError on bad input."""
+    if not argv:
+        raise UsageError("missing command; try 'pyrometer run script.py' or 'pyrometer --help'")
+    command = argv[0]
+    if command in ("-h", "--help", "help"):
+        return "help"
+    if command in ("-V", "--version", "version"):
+        return "version"
+    if command == "view":
+        from . import view
+
+        return view.parse(argv[1:], UsageError)
+    if command == "convert":
+        from . import convert
+
+        return convert.parse(argv[1:], UsageError)
+    if command != "run":
+        if command.startswith("-"):
+            raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
+        raise UsageError("unknown command %r; try 'pyrometer run %s'" % (command, command))
+    from . import run
+
+    return run.parse(argv[1:])
+
+
+def main(argv=None):
+    """Entry point of the ``pyrometer`` command and ``python -m pyrometer``.
+    Returns the exit status; the program's own SystemExit, exceptions and
+    KeyboardInterrupt propagate so the interpreter ends the process exactly
+    as it would have ended the program."""
+    if argv is None:
+        argv = sys.argv[1:]
+    command = _env.command_line(["pyrometer"] + list(argv))
+    try:
+        parsed = parse(list(argv))
+        if parsed == "help":
+            sys.stdout.write(HELP)
+            return 0
+        if parsed == "version":
+            sys.stdout.write("pyrometer %s\n" % _env.pyrometer_version())
+            return 0
+        if parsed == "convert-help":
+            from . import convert
+
+            sys.stdout.write(convert.help_text())
+            return 0
+        if getattr(parsed, "is_convert", False):
+            from . import convert
+
+            return convert.main(parsed, Failure, UsageError)
+        if getattr(parsed, "is_view", False):
+            from . import view
+
+            return view.main(parsed, Failure)
+        from . import run
+
+        return run.run(parsed, command)
+    except UsageError as exc:
+        _say(str(exc))
+        return EXIT_USAGE
+    except Failure as exc:
+        _say(str(exc))
+        return exc.status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
