@@ -119,7 +119,15 @@ static int read_header(const pm_layout *L, pm_space *space, uint64_t addr, heade
 /* A live object has a plausible reference count; freed memory holds an
  * allocator's free-list pointer there (or zero).  Immortal objects of 3.12+
  * sit just under 2^32. */
-static int plausible(const header *h) { return h->refcnt >= 1 && h->refcnt < (1ULL << 40); }
+/* A live object's reference count.  3.14+ keeps flags in its top 16 bits
+ * (statically allocated immortal objects, such as the code object of the
+ * shim frame under every __init__ a class call runs), so only the count
+ * below them is judged. */
+static int plausible(const header *h)
+{
+    uint64_t count = h->refcnt & ((1ULL << 48) - 1);
+    return count >= 1 && count < (1ULL << 40);
+}
 
 static int matches(const pm_code *e, const header *h)
 {
