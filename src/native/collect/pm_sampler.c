@@ -714,7 +714,8 @@ static int join_held_back(pm_sampler *s, const pm_tinfo *now_t, uint64_t tickno,
  * (returns 1; the thread is not sampled again).  After too long, or once the
  * thread is gone, its clock decides: still since the request, it is read as
  * it is; otherwise the ticks are torn. */
-static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now_t, uint64_t dt, int final)
+static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now_t, uint64_t dt, int final,
+                             int join)
 {
     if (!s->held_back.pending)
         return 0;
@@ -726,7 +727,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     int answered = pm_capture_answered(&s->capture);
     int may_wait = !final && sl && now_t && now_ns() - s->held_back.asked_ns < HELD_BACK_MAX_NS;
     if (!answered && may_wait)
-        return join_held_back(s, now_t, tickno, dt);
+        return join ? join_held_back(s, now_t, tickno, dt) : 1;
     s->held_back.pending = 0;
     if (!sl || sl->thread == PM_NONE) {
         pm_capture_wait(&s->capture, 0);
@@ -750,7 +751,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
             s->held_back.asked_ns = now_ns();
             if (thread_cpu_ns(now_t->native_id, &s->held_back.cpu_at_ask) != 0)
                 s->held_back.cpu_at_ask = 0;
-            return join_held_back(s, now_t, tickno, dt);
+            return join ? join_held_back(s, now_t, tickno, dt) : 1;
         }
         if (still_now(t, s->held_back.cpu_at_ask))
             leaf = walk_still(s, sl, t, root, tickno, s->held_back.cpu_at_ask);
@@ -824,16 +825,25 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         for (long i = 0; i < n && !t; i++)
             if (s->walker.threads[i].tstate == s->held_back.t.tstate && s->walker.threads[i].ident == s->held_back.t.ident)
                 t = &s->walker.threads[(waiting = i)];
-        if (!take_up_held_back(s, tickno, t, dt, 0))
+        if (!take_up_held_back(s, tickno, t, dt, 0, 1))
             waiting = -1;
     }
+    long asked = -1;
     for (long i = 0; i < n; i++) {
         const pm_tinfo *t = &s->walker.threads[i];
         if (i == waiting)
             continue;
-        if (!(s->walker.gil_locked && s->walker.gil_holder == t->tstate && hold_back(s, t, tickno, now, dt)))
+        if (s->walker.gil_locked && s->walker.gil_holder == t->tstate && hold_back(s, t, tickno, now, dt))
+            asked = i;
+        else
             sample_thread(s, t, tickno, now, dt);
     }
+    /* Most answers arrive while the other threads are sampled: taken up at
+     * once, the copy is read before a code object in it can go away (a
+     * module's code is freed as soon as its import ends).  The rest wait
+     * for the next tick. */
+    if (asked >= 0 && pm_capture_answered(&s->capture))
+        take_up_held_back(s, tickno, &s->walker.threads[asked], dt, 0, 0);
     /* Threads gone since the last tick: close their timeline, drop the slot. */
     for (size_t i = 0; i < s->nslots;) {
         pm_slot *sl = &s->slots[i];
@@ -928,7 +938,7 @@ static void *run(void *arg)
     pthread_mutex_unlock(&s->wake_lock);
     /* A sample held back at the last tick is not lost at a stop or pause. */
     pthread_mutex_lock(s->model_lock);
-    take_up_held_back(s, tickno, NULL, 0, 1);
+    take_up_held_back(s, tickno, NULL, 0, 1, 0);
     pthread_mutex_unlock(s->model_lock);
     struct timespec c;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
