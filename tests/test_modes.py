@@ -74,8 +74,12 @@ def test_no_idle_drops_the_sleeping_thread(tmp_path):
     assert without.get("sleeper", 0) <= 0.25 * without["burner"], without
     assert without.get("MainThread", 0) <= 0.25 * without["burner"], without
     assert with_idle["sleeper"] >= 0.5 * with_idle["MainThread"], with_idle
-    # ...while the busy thread keeps (nearly) all its samples.
-    assert without["burner"] >= 0.5 * with_idle["burner"], (with_idle, without)
+    # ...while the busy thread keeps (nearly) all its samples: all those
+    # where it was on the CPU, which on a machine busy with other work is
+    # less than all of them (the first run's idle figure says how many).
+    on_cpu = with_idle["burner"] - per_thread(idle, "idle").get("burner", 0)
+    assert on_cpu >= 0.2 * with_idle["burner"], ("the machine left the busy thread no CPU", with_idle)
+    assert without["burner"] >= 0.5 * on_cpu, (with_idle, on_cpu, without)
     inside, total = in_function(busy, "burner", "burn", "samples")
     assert inside >= 0.8 * total, (inside, total)
 
