@@ -69,6 +69,25 @@ def read_collapsed(ctx, path, regions):
     return values, {"weight_total": total}
 
 
+def read_tachyon(ctx, path, regions):
+    """CPython 3.15's sampler (--collapsed): 'tid:N;file:function:line;...
+    count' per line."""
+    values = dict.fromkeys(regions, 0.0)
+    total = 0.0
+    with open(path, encoding="utf-8", errors="replace") as f:
+        for line in f:
+            stack, _, count = line.rstrip("\n").rpartition(" ")
+            try:
+                w = float(count)
+            except ValueError:
+                continue
+            total += w
+            names = {fr.rsplit(":", 2)[1] for fr in stack.split(";") if fr.count(":") >= 2}
+            for name in names & values.keys():
+                values[name] += w
+    return values, {"weight_total": total}
+
+
 _PYRO_READER = r"""
 import json, sys
 import pyrometer
@@ -317,6 +336,12 @@ ADAPTERS = [
     Adapter("py-spy-nb", "py-spy nonblocking", "sampling", "wall", ".txt", _pyspy("--nonblocking", "--idle"),
             read_collapsed, ("tool", "py-spy"), "py-spy",
             "py-spy record -r 1000 -f raw --nonblocking --idle (no pause, wall time, like pyrometer)"),
+    Adapter("tachyon", "profiling.sampling", "sampling", "wall", ".txt",
+            lambda c, s, a, o: [c.python, "-m", "profiling.sampling", "run", "-a", "-r", "1khz", "--collapsed",
+                                "-o", o, s] + a,
+            read_tachyon, ("module", "profiling.sampling"), None,
+            "python -m profiling.sampling run -a -r 1khz --collapsed (3.15+: CPython's own sampler, every "
+            "thread, wall time)"),
     Adapter("austin", "austin", "sampling", "wall", ".austin",
             lambda c, s, a, o: [c.tool("austin"), "-i", "1ms", "-o", o, c.python, s] + a,
             read_austin, ("tool", "austin"), "austin-dist", "austin -i 1ms -o out.austin (wall time, "
@@ -356,7 +381,10 @@ import importlib.metadata as md, importlib.util, json, os, sys
 out = {}
 for name, kind, what, dist in json.loads(sys.argv[1]):
     if kind == "module":
-        ok = importlib.util.find_spec(what) is not None
+        try:  # a dotted name whose parent is missing raises
+            ok = importlib.util.find_spec(what) is not None
+        except ImportError:
+            ok = False
         why = None if ok else "module %s is not installed in this venv" % what
     else:
         path = os.path.join(os.path.dirname(sys.executable), what)
