@@ -96,6 +96,26 @@ def _austin_figures(stdout, stderr):
     return out
 
 
+def _tachyon_figures(stdout, stderr):
+    """CPython 3.15's sampler: 'Captured N samples in T seconds' and 'Error
+    rate: X' (percent) after the run."""
+    text = stdout + stderr
+    out = {}
+    m = re.search(r"Captured (\d+) samples in ([0-9.]+) seconds", text)
+    if m:
+        out["samples"], out["duration_s"] = int(m.group(1)), float(m.group(2))
+    m = re.search(r"Error rate: ([0-9.]+)", text)
+    if m and "samples" in out:
+        out["errors"] = round(float(m.group(1)) * out["samples"] / 100.0)
+    return out
+
+
+def _tachyon_stdout(text):
+    """Its summary follows the program's output on stdout."""
+    return re.sub(r"^(Captured \d+ samples|Sample rate:|Error rate:|Collapsed stack output written).*\n?", "",
+                  text, flags=re.M)
+
+
 def _pyspy_stdout(text):
     """py-spy prints its own messages on the program's stdout: a first line
     and a blank line before the program starts, a blank line and its closing
@@ -196,6 +216,12 @@ PROFILERS = [
                                  "-o", o + ".txt", "--", c.python, s] + a,
              pip=["py-spy"], dist="py-spy", parse_run=_pyspy_figures, clean_stdout=_pyspy_stdout,
              settings="py-spy record --nonblocking -r 1000 -f raw -o out.txt -- python ..."),
+    Profiler("tachyon", "profiling.sampling", "sampling",
+             lambda c, s, a, o: [c.python, "-m", "profiling.sampling", "run", "-a", "-r", "1khz", "--collapsed",
+                                 "-o", o + ".txt", s] + a,
+             default=False, parse_run=_tachyon_figures, clean_stdout=_tachyon_stdout,
+             settings="python -m profiling.sampling run -a -r 1khz --collapsed (CPython 3.15+'s own sampler, "
+                      "every thread, wall mode; run it only there)"),
     Profiler("austin", "austin", "sampling",
              lambda c, s, a, o: [c.tool("austin"), "-i", "1ms", "-o", o + ".austin", c.python, s] + a,
              # 4.x wheels need glibc 2.38; 3.x wheels are manylinux2010.

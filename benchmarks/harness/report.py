@@ -382,7 +382,8 @@ def _group_section(res, kind, title, footnotes):
 
 def _quality_rows(res):
     names = [("pyrometer", "pyrometer torn"), ("py-spy", "py-spy errors"),
-             ("py-spy-nb", "py-spy nonblocking errors"), ("austin", "austin errors")]
+             ("py-spy-nb", "py-spy nonblocking errors"), ("austin", "austin errors"),
+             ("tachyon", "profiling.sampling errors")]
     present = [(n, label) for n, label in names if _cells(res, n)]
     if len(present) < 2:
         return None
@@ -430,8 +431,8 @@ def _sampler_quality(res):
     if q:
         lines.append("Stack-reading errors reported by the samplers (median over runs). Samplers that read a "
                      "running program's memory without stopping it can catch a stack mid-change. pyrometer: torn "
-                     "samples (dropped and counted) / samples taken; py-spy: errors / samples; austin: invalid / "
-                     "total samples, as each tool prints them.")
+                     "samples (not charged, counted) / samples taken; py-spy: errors / samples; austin: invalid / "
+                     "total samples; profiling.sampling: its error rate, as each tool prints them.")
         lines.append("")
         lines += _table(["workload"] + q[0], q[1])
         lines.append("")
