@@ -111,9 +111,10 @@ def _tachyon_figures(stdout, stderr):
 
 
 def _tachyon_stdout(text):
-    """Its summary follows the program's output on stdout."""
-    return re.sub(r"^(Captured \d+ samples|Sample rate:|Error rate:|Collapsed stack output written).*\n?", "",
-                  text, flags=re.M)
+    """Its summary (and any warning after it) follows the program's output
+    on stdout, from the 'Captured N samples' line on."""
+    m = re.search(r"^Captured \d+ samples in ", text, flags=re.M)
+    return text[: m.start()] if m else text
 
 
 def _pyspy_stdout(text):
