@@ -387,9 +387,17 @@ def _quality_rows(res):
     present = [(n, label) for n, label in names if _cells(res, n)]
     if len(present) < 2:
         return None
+    # Samplers that say how long they sampled: the share of the samples their
+    # rate asked for that they took, beside pyrometer's own (its table above).
+    taken = [n for n, _ in present if n == "tachyon"]
     rows = []
     for w in res.get("workloads", []):
         row = [w["workload"]]
+        for n in taken:
+            c = _cell(res, w["workload"], n)
+            ratios = [r["extra"]["samples"] / (r["extra"]["duration_s"] * 1000.0) for r in (c or {}).get("runs", [])
+                      if r.get("extra", {}).get("samples") and r["extra"].get("duration_s")]
+            row.append(_pct(median(ratios), 1) if ratios else "–")
         for n, _ in present:
             c = _cell(res, w["workload"], n)
             if not c:
@@ -402,7 +410,7 @@ def _quality_rows(res):
                           if r.get("extra", {}).get("samples")]
                 row.append(_pct(median(shares), 1) if shares else "–")
         rows.append(row)
-    return [label for _, label in present], rows
+    return ["profiling.sampling samples taken"] * len(taken) + [label for _, label in present], rows
 
 
 def _sampler_quality(res):
