@@ -125,24 +125,15 @@ def parse(argv):
             break
         if arg in ("-h", "--help"):
             return "help"
-        if arg == "-m" or (arg.startswith("-m") and not arg.startswith("--")):
-            name = arg[2:]
-            if not name:
+        if arg[:2] in ("-m", "-c") and not arg.startswith("--"):
+            # -m MODULE / -c COMMAND, joined (-mpkg) or apart, as python takes them
+            value = arg[2:]
+            if not value:
                 if i + 1 >= n:
-                    raise UsageError("-m needs a module name")
-                name = argv[i + 1]
+                    raise UsageError("-m needs a module name" if arg == "-m" else "-c needs a command")
+                value = argv[i + 1]
                 i += 1
-            o.module = name
-            o.args = argv[i + 1 :]
-            break
-        if arg == "-c" or (arg.startswith("-c") and not arg.startswith("--")):
-            cmd = arg[2:]
-            if not cmd:
-                if i + 1 >= n:
-                    raise UsageError("-c needs a command")
-                cmd = argv[i + 1]
-                i += 1
-            o.command = cmd
+            setattr(o, "module" if arg[1] == "m" else "command", value)
             o.args = argv[i + 1 :]
             break
         if arg == "-":
