@@ -230,7 +230,6 @@ int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct)
     c->failed = 0;
     atomic_store(&c->state, ASKED);
     atomic_store(&current, c);
-    c->asked++;
     if (syscall(SYS_tgkill, c->pid, tid, signo) != 0) {
         atomic_store(&current, NULL);
         atomic_store(&c->state, IDLE);
@@ -272,7 +271,6 @@ int pm_capture_wait(pm_capture *c, uint64_t timeout_ns)
     if (atomic_load(&c->state) == DONE && !c->failed) {
         qsort(c->regions, c->nregions, sizeof *c->regions, by_addr);
         c->snap = (pm_snapshot){c->data, c->regions, c->nregions};
-        c->answered++;
         rc = 0;
     }
     atomic_store(&current, NULL);
@@ -285,11 +283,4 @@ int pm_capture_wait(pm_capture *c, uint64_t timeout_ns)
 int pm_capture_answered(pm_capture *c)
 {
     return c->pending && atomic_load(&c->state) == DONE;
-}
-
-int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns)
-{
-    if (pm_capture_ask(c, tid, tstate, direct) != 0)
-        return -1;
-    return pm_capture_wait(c, timeout_ns);
 }

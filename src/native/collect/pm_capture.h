@@ -49,7 +49,7 @@ typedef struct {
     int failed;                 /* something could not be read or did not fit */
     int pending;                /* asked, not yet waited for */
     pm_snapshot snap;           /* regions sorted, after a capture succeeded */
-    uint64_t asked, answered, late; /* counters: requests, captures, requests not answered in time */
+    uint64_t late;                  /* requests not answered in time */
     uint64_t wait_ns, slept;        /* time the asker waited for answers; waits that went to sleep */
 } pm_capture;
 
@@ -73,7 +73,5 @@ int pm_capture_wait(pm_capture *c, uint64_t timeout_ns);
 /* Whether the pending request has its answer (pm_capture_wait then returns
  * at once). */
 int pm_capture_answered(pm_capture *c);
-/* Both at once. */
-int pm_capture_take(pm_capture *c, pid_t tid, uint64_t tstate, int direct, uint64_t timeout_ns);
 
 #endif
