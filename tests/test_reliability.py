@@ -74,25 +74,33 @@ def test_coverage_inside(tmp_path, mode):
 
 
 # pyrometer's deterministic modes hold one sys.monitoring id (4, the first free
-# one it tries); every other id stays the program's.  Before 3.12 the program
-# uses sys.setprofile and sys.settrace instead, whatever the ids say.
+# one it tries) but the program sees every id free and may claim any, ours
+# included: pyrometer then moves to another free id (with none free it waits
+# for one).  Before 3.12 the program uses sys.setprofile and sys.settrace
+# instead, whatever the ids say.
 @pytest.mark.parametrize("mode", MODES)
-@pytest.mark.parametrize("ids", ["0", "1", "2", "3", "5", "0 1 2 3 5"])
+@pytest.mark.parametrize("ids", ["0", "1", "2", "3", "4", "5", "3 4", "0 1 2 3 5", "0 1 2 3 4 5"])
 def test_program_claims_tool_ids(tmp_path, mode, ids):
     same_as_plain(tmp_path, [rel("claim_tool.py")] + ids.split(), mode=mode)
 
 
 @pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
+@pytest.mark.parametrize("ids", ["4", "3 4", "5 4 3"])
+def test_calls_counted_exactly_after_the_program_takes_our_tool_id(tmp_path, ids):
+    _, prof = same_as_plain(tmp_path, [rel("claim_tool.py")] + ids.split(), mode="calls")
+    from pyrometer import _calls
+    work = [v for k, v in _calls.pstats_of(prof.native).items() if k[2].endswith("work")]
+    assert [w[:2] for w in work] == [(1, 465)]  # work(12): 465 calls, 1 primitive
+
+
+@pytest.mark.skipif(sys.version_info < (3, 12), reason="sys.monitoring")
 @pytest.mark.parametrize("mode", ["calls", "lines"])
-def test_deterministic_modes_use_a_free_tool_id(tmp_path, mode):
+def test_deterministic_modes_leave_every_tool_id_free_to_see(tmp_path, mode):
     probe = tmp_path / "probe.py"
-    probe.write_text("import sys\nm = sys.monitoring\nprint([m.get_tool(i) for i in range(6)])\n")
-    r, _ = same_as_plain(tmp_path, [probe], mode="wall")
-    assert r.stdout.decode() == "[None, None, None, None, None, None]\n"
-    r = run_pyrometer("run", "--mode", mode, "-o", tmp_path / "p.pyro", probe, timeout=TIMEOUT)
-    tools = eval(r.stdout.decode())
-    held = [i for i, name in enumerate(tools) if name is not None]
-    assert len(held) == 1 and held[0] not in (0, 1, 2), tools
+    probe.write_text("import sys\nm = sys.monitoring\nprint([m.get_tool(i) for i in range(6)])\n"
+                     "m.free_tool_id(4)\nprint(m.get_tool(4))\n")
+    r, _ = same_as_plain(tmp_path, [probe], mode=mode)
+    assert r.stdout.decode() == "[None, None, None, None, None, None]\nNone\n"
 
 
 # ---- SIGTERM: the program's handlers are its own; forked children die of it ------------

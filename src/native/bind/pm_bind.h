@@ -122,34 +122,15 @@ static inline int pm_bind_event(PyObject *mon, const char *name)
     return (int)bit;
 }
 
-/* Claims a free sys.monitoring tool id for name. Not PROFILER_ID first: the
- * program's own cProfile (3.12+) takes it and fails if it is held, and
- * DEBUGGER_ID / COVERAGE_ID belong to debuggers and coverage.py. The ids
- * free by convention come first: 4, then 3 (the one a program hard-coding a
- * "free" id most likely picks), then 5 (OPTIMIZER_ID, unused by CPython),
- * and only then the named ones. The id; -1 when all are taken (no
- * exception); -2 on another error (exception set). */
-static inline int pm_bind_use_tool(PyObject *mon, const char *name)
-{
-    static const int ids[] = {4, 3, 5, 2, 1, 0};
-    for (int i = 0; i < (int)(sizeof ids / sizeof ids[0]); i++) {
-        PyObject *holder = PyObject_CallMethod(mon, "get_tool", "i", ids[i]);
-        if (!holder)
-            return -2;
-        int taken = holder != Py_None;
-        Py_DECREF(holder);
-        if (taken)
-            continue;
-        PyObject *r = PyObject_CallMethod(mon, "use_tool_id", "is", ids[i], name);
-        if (r) {
-            Py_DECREF(r);
-            return ids[i];
-        }
-        if (!PyErr_ExceptionMatches(PyExc_ValueError))
-            return -2;
-        PyErr_Clear();
-    }
-    return -1;
-}
+/* pm_bind_toolid.c (3.12+).  A tracer moves its callbacks and events from
+ * its tool id to new_id (-1: it listens to nothing, parked); 0 or -1 with an
+ * exception. */
+typedef int (*pm_tool_move_fn)(PyObject *owner, int new_id);
+/* Claims a free sys.monitoring tool id for name, on owner's behalf: when the
+ * program asks for it, owner is moved (pm_bind_toolid.c says how).  The id;
+ * -1 when all are taken (no exception); -2 on another error (exception set). */
+int pm_toolid_claim(PyObject *mon, const char *name, PyObject *owner, pm_tool_move_fn move);
+/* Frees whatever id owner holds; the caller's exception state is kept. */
+void pm_toolid_release(PyObject *mon, PyObject *owner);
 
 #endif

@@ -448,11 +448,25 @@ static PyObject *LT_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
+#if PM_MON
+static int mon_register(pm_LineTracerObject *self, int on);
+#endif
+
 static void LT_dealloc(pm_LineTracerObject *self)
 {
     if (self->enabled) { /* never leave a hook pointing at freed memory */
         self->enabled = 0;
-#if !PM_MON
+#if PM_MON
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        if (self->mon) {
+            if (self->tool_id >= 0)
+                mon_register(self, 0);
+            pm_toolid_release(self->mon, (PyObject *)self);
+        }
+        PyErr_Clear();
+        PyErr_Restore(et, ev, tb);
+#else
         if (self->gated)
             pm_evalhook_remove(self);
         pm_hooks_clear(self->hooks[K_START], self->all_threads && !self->gated ? &self->prev_thread_hook : NULL);
@@ -538,6 +552,16 @@ static int mon_register(pm_LineTracerObject *self, int on)
 }
 #endif
 
+/* pm_tool_move_fn: the program claimed our id (pm_bind_toolid.c). */
+static int mon_move(PyObject *op, int new_id)
+{
+    pm_LineTracerObject *self = (pm_LineTracerObject *)op;
+    if (self->tool_id >= 0 && mon_register(self, 0) != 0)
+        PyErr_Clear(); /* the old id is freed next whatever it says */
+    self->tool_id = new_id;
+    return new_id >= 0 ? mon_register(self, 1) : 0;
+}
+
 static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
 {
     (void)noargs;
@@ -556,27 +580,26 @@ static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
         Py_DECREF(mon);
         return NULL;
     }
-    self->tool_id = pm_bind_use_tool(mon, "pyrometer-lines");
+    self->mon = mon;
+    self->tool_id = pm_toolid_claim(mon, "pyrometer-lines", (PyObject *)self, mon_move);
     if (self->tool_id == -2) {
         self->tool_id = -1;
-        Py_DECREF(mon);
+        Py_CLEAR(self->mon);
         return NULL;
     }
     if (self->tool_id < 0) {
         PyErr_SetString(PyExc_RuntimeError, "cannot profile lines: every sys.monitoring tool id is in use; "
                                             "stop the other profiler or debugger first");
-        Py_DECREF(mon);
+        Py_CLEAR(self->mon);
         return NULL;
     }
-    self->mon = mon;
     self->enabled = 1;
     if (mon_register(self, 1) != 0) {
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
         mon_register(self, 0);
         PyErr_Clear();
-        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id));
-        PyErr_Clear();
+        pm_toolid_release(mon, (PyObject *)self);
         PyErr_Restore(et, ev, tb);
         self->enabled = 0;
         self->tool_id = -1;
@@ -621,14 +644,13 @@ static PyObject *LT_disable(pm_LineTracerObject *self, PyObject *noargs)
         return NULL;
     }
 #if PM_MON
-    int rc = mon_register(self, 0);
-    PyObject *r = PyObject_CallMethod(self->mon, "free_tool_id", "i", self->tool_id);
-    Py_XDECREF(r);
+    int rc = self->tool_id >= 0 ? mon_register(self, 0) : 0; /* < 0: parked */
+    pm_toolid_release(self->mon, (PyObject *)self);
     self->tool_id = -1;
     self->enabled = 0;
     Py_CLEAR(self->mon);
     pm_lines_flush(self->L, pm_clock_now());
-    if (rc != 0 || !r)
+    if (rc != 0)
         return NULL;
 #else
     if (self->gated)

@@ -465,11 +465,27 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
     return (PyObject *)self;
 }
 
+#if PM_MON
+static int mon_register(pm_TracerObject *self, PyObject *mon, int on);
+#endif
+
 static void Tracer_dealloc(pm_TracerObject *self)
 {
     if (self->enabled) { /* never leave a hook pointing at freed memory */
         self->enabled = 0;
-#if !PM_MON
+#if PM_MON
+        PyObject *et, *ev, *tb;
+        PyErr_Fetch(&et, &ev, &tb);
+        PyObject *mon = pm_bind_monitoring();
+        if (mon) {
+            if (self->tool_id >= 0)
+                mon_register(self, mon, 0);
+            pm_toolid_release(mon, (PyObject *)self);
+            Py_DECREF(mon);
+        }
+        PyErr_Clear();
+        PyErr_Restore(et, ev, tb);
+#else
         if (self->evalhook)
             pm_evalhook_remove(self);
         else
@@ -528,6 +544,21 @@ static int mon_register(pm_TracerObject *self, PyObject *mon, int on)
 }
 #endif
 
+/* pm_tool_move_fn: the program claimed our id (pm_bind_toolid.c). */
+static int mon_move(PyObject *op, int new_id)
+{
+    pm_TracerObject *self = (pm_TracerObject *)op;
+    PyObject *mon = pm_bind_monitoring();
+    if (!mon)
+        return -1;
+    if (self->tool_id >= 0 && mon_register(self, mon, 0) != 0)
+        PyErr_Clear(); /* the old id is freed next whatever it says */
+    self->tool_id = new_id;
+    int rc = new_id >= 0 ? mon_register(self, mon, 1) : 0;
+    Py_DECREF(mon);
+    return rc;
+}
+
 static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
 {
     (void)noargs;
@@ -550,7 +581,7 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         Py_DECREF(mon);
         return NULL;
     }
-    self->tool_id = pm_bind_use_tool(mon, "pyrometer");
+    self->tool_id = pm_toolid_claim(mon, "pyrometer", (PyObject *)self, mon_move);
     if (self->tool_id == -2) {
         self->tool_id = -1;
         Py_DECREF(mon);
@@ -567,8 +598,7 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         self->enabled = 0;
         PyObject *et, *ev, *tb;
         PyErr_Fetch(&et, &ev, &tb);
-        Py_XDECREF(PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id));
-        PyErr_Clear();
+        pm_toolid_release(mon, (PyObject *)self);
         PyErr_Restore(et, ev, tb);
         self->tool_id = -1;
         Py_DECREF(mon);
@@ -626,14 +656,13 @@ static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
     PyObject *mon = pm_bind_monitoring();
     if (!mon)
         return NULL;
-    int rc = mon_register(self, mon, 0);
-    PyObject *r = PyObject_CallMethod(mon, "free_tool_id", "i", self->tool_id);
-    Py_XDECREF(r);
+    int rc = self->tool_id >= 0 ? mon_register(self, mon, 0) : 0; /* < 0: parked */
+    pm_toolid_release(mon, (PyObject *)self);
     Py_DECREF(mon);
     self->tool_id = -1;
     self->enabled = 0;
     flush(self);
-    if (rc != 0 || !r)
+    if (rc != 0)
         return NULL;
 #else
     if (self->evalhook)
