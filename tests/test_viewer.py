@@ -118,6 +118,34 @@ def test_every_view_renders_a_sampled_profile(driver, sampled):
     shot(d, "readme")
 
 
+def test_header_gives_each_threads_gil_and_gc_shares(driver, tmp_path):
+    # A pure-Python thread beside one compressing with zlib (which releases
+    # the GIL): the header gives each thread's share of samples holding the
+    # GIL, the figures the model's "gil" and "samples" metrics hold.
+    import pyrometer
+    pyro, out = str(tmp_path / "gil.pyro"), str(tmp_path / "gil.html")
+    r = run_pyrometer("run", "--mode", "cpu", "-o", pyro, os.path.join(PROGRAMS, "gil_split.py"), "0.8")
+    assert r.returncode == 0, r.stderr
+    assert run_pyrometer("view", "--no-browser", "-o", out, pyro).returncode == 0
+    prof = pyrometer.load(pyro)
+    want = {}
+    for t in prof.threads:
+        samples = sum(prof.stacks("samples")[t].values())
+        if samples:
+            want[t.name] = 100.0 * sum(prof.stacks("gil")[t].values()) / samples
+    assert len(want) == 2, want
+    load(driver, out)
+    spans = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#meta span')).map(e => e.textContent)")
+    gil = [s for s in spans if s.startswith("GIL held ")]
+    assert len(gil) == 1, spans
+    shown = {name: float(v) for name, v in (part.rsplit(" ", 1) for part in gil[0][len("GIL held "):].rstrip("%").split("%, "))}
+    assert shown.keys() == want.keys(), (shown, want)
+    for name in want:
+        assert abs(shown[name] - want[name]) < 0.1, (shown, want)
+    assert_clean(driver)
+
+
 @pytest.mark.parametrize("mode", ["calls", "lines"])
 def test_every_view_renders_a_deterministic_profile(driver, tmp_path, mode):
     out = str(tmp_path / (mode + ".html"))

@@ -866,6 +866,31 @@
     });
     item('nodes', N.toLocaleString('en'));
     item('threads', THREADS.length);
+    var shares = threadStateShares();
+    if (shares.gil) item('GIL held', shares.gil);
+    if (shares.gc) item('in GC', shares.gc);
+  }
+  // Per thread, the share of its samples taken while it held the GIL and
+  // while it ran the garbage collector (metrics "gil" and "gc" of the
+  // sampler), as the terminal report's thread headings give them.
+  function threadStateShares() {
+    var names = METRICS.map(function (m) { return m.name; });
+    var iS = names.indexOf('samples'), iG = names.indexOf('gil'), iC = names.indexOf('gc');
+    if (iS < 0 || iG < 0) return {};
+    var nt = THREADS.length, smp = new Float64Array(nt), gil = new Float64Array(nt), gc = new Float64Array(nt);
+    for (var i = 0; i < N; i++) {
+      var t = nThread[i];
+      if (t < 0 || t >= nt) continue;
+      smp[t] += +METRICS[iS].vals[i] || 0;
+      gil[t] += +METRICS[iG].vals[i] || 0;
+      if (iC >= 0) gc[t] += +METRICS[iC].vals[i] || 0;
+    }
+    var list = function (v) {
+      var parts = [];
+      for (var t = 0; t < nt; t++) if (smp[t] > 0 && (v !== gc || v[t] > 0)) parts.push(threadLabel(t) + ' ' + pct(v[t], smp[t]));
+      return parts.join(', ');
+    };
+    return { gil: list(gil), gc: list(gc) };
   }
   function fillControls() {
     var ms = $('metric'); ms.textContent = '';
