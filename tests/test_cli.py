@@ -176,10 +176,17 @@ def test_python_dash_m_pyrometer_is_the_pyrometer_command(tmp_path):
     assert outs[0][0] == 1
 
 
+def _default_sigint():
+    # A shell without job control starts background commands with SIGINT
+    # ignored, and an ignored SIGINT is inherited: Python then never turns
+    # it into KeyboardInterrupt.  The program starts as from a terminal.
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _start(cmd, cwd):
     proc = subprocess.Popen(
         cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=_env(), cwd=str(cwd),
-        stdin=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL, preexec_fn=_default_sigint,
     )
     line = proc.stdout.readline()
     assert line == b"ready\n", (line, proc.stderr.read() if proc.poll() is not None else b"")
