@@ -389,7 +389,7 @@ def test_view_converts_other_formats(tmp_path, driver):
     inputs = {}  # name -> (path, function names the tree must show)
     prof = str(tmp_path / "x.prof")
     cProfile.run("sorted(str(i) for i in range(200000))", prof)
-    inputs["pstats"] = (prof, ["<genexpr>"])
+    inputs["pstats"] = (prof, ["<genexpr>", "<built-in method builtins.sorted>"])
     p = str(tmp_path / "x.collapsed")
     with open(p, "w") as f:
         f.write("MainThread;main (a.py:1);work (a.py:5) 30\nMainThread;main (a.py:1);idle (a.py:9) 10\n")
@@ -420,7 +420,9 @@ def test_view_converts_other_formats(tmp_path, driver):
             assert driver.execute_script("return pyrometerViewer.findNode(arguments[0])", fn) > 0, (name, fn)
         click_tab(driver, "tree")
         names = driver.execute_script("return Array.from(document.querySelectorAll('#tree .nm')).map(e => e.textContent)")
-        assert any(want[0] in n for n in names), (name, names[:20])
+        # The heaviest path opens; which of two equally heavy roots comes
+        # first (cProfile's exec and <module>) is a tie the clock decides.
+        assert any(w in n for n in names for w in want), (name, names[:20])
         shot(driver, "from-" + name)
         assert_clean(driver)
 
