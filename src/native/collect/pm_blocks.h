@@ -1,0 +1,64 @@
+/* pm_blocks.h — the table of sampled blocks of the allocation collector:
+ * block address → what the sample charged (node, weights, sequence number).
+ *
+ * Every free and realloc of the program asks whether its block was sampled,
+ * so the question must usually be answered without a lock and without
+ * touching the table: a small array of counters indexed by a hash of the
+ * address (a counting filter, read with relaxed atomic loads) says "surely
+ * not" for almost every block.  Only a hit takes the collector's lock and
+ * probes the table (open addressing, linear probing, deletion by backward
+ * shift so no tombstones pile up).  The table holds about live heap / rate
+ * entries (a few thousand at the default rate): it stays in cache, and it
+ * shrinks again when samples die.  No Python.h.
+ *
+ * Not thread-safe except pm_blocks_maybe: the caller holds its lock for the
+ * rest. */
+#ifndef PM_BLOCKS_H
+#define PM_BLOCKS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PM_BLOCKS_FILTER_BITS 15
+
+typedef struct {
+    uintptr_t ptr;      /* 0 = empty slot */
+    uint32_t node;      /* trie node charged */
+    uint32_t pad;
+    int64_t wbytes;     /* bytes this sample stands for (the Poisson estimate) */
+    int64_t wcount;     /* allocations it stands for, fixed point (PM_COUNT_ONE) */
+    uint64_t seq;       /* sample number, tells blocks from before a checkpoint */
+} pm_block;
+
+typedef struct {
+    pm_block *slots;
+    size_t cap;         /* power of two, 0 when nothing was ever inserted */
+    size_t n;
+    _Atomic unsigned char filter[1u << PM_BLOCKS_FILTER_BITS];
+} pm_blocks;
+
+void pm_blocks_init(pm_blocks *t);
+void pm_blocks_free(pm_blocks *t);
+
+static inline size_t pm_blocks_filter_index(uintptr_t ptr)
+{
+    uint64_t x = (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(x >> (64 - PM_BLOCKS_FILTER_BITS));
+}
+
+/* Lock-free: 0 when ptr is surely not in the table.  A block is inserted
+ * before the program sees its address, so any free of it comes after. */
+static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
+{
+    return atomic_load_explicit(&t->filter[pm_blocks_filter_index(ptr)], memory_order_relaxed) != 0;
+}
+
+/* 0, or -1 on OOM (the block is then simply not tracked). */
+int pm_blocks_insert(pm_blocks *t, const pm_block *b);
+/* Removes ptr's entry into *out; 1 found, 0 not there. */
+int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out);
+/* Forgets every entry (the filter too). */
+void pm_blocks_clear(pm_blocks *t);
+
+#endif
