@@ -504,10 +504,12 @@ int pm_alloc_finish(pm_alloc *a)
     a->last_point_ns = 0;
     add_point(a, t);
 
-    int m_ab = pm_metric_add(p, "alloc_bytes", "bytes"), m_ac = pm_metric_add(p, "alloc_count", "count");
-    int m_lb = pm_metric_add(p, "live_bytes", "bytes"), m_lc = pm_metric_add(p, "live_count", "count");
-    int m_pb = pm_metric_add(p, "peak_bytes", "bytes"), m_pc = pm_metric_add(p, "peak_count", "count");
-    int m_kb = pm_metric_add(p, "leak_bytes", "bytes"), m_kc = pm_metric_add(p, "leak_count", "count");
+    /* Go's heap profile names (pprof knows them: -sample_index=inuse_space),
+     * in Go's order, then the peak and leak views. */
+    int m_ac = pm_metric_add(p, "alloc_objects", "count"), m_ab = pm_metric_add(p, "alloc_space", "bytes");
+    int m_lc = pm_metric_add(p, "inuse_objects", "count"), m_lb = pm_metric_add(p, "inuse_space", "bytes");
+    int m_pb = pm_metric_add(p, "peak_space", "bytes"), m_pc = pm_metric_add(p, "peak_objects", "count");
+    int m_kb = pm_metric_add(p, "leak_space", "bytes"), m_kc = pm_metric_add(p, "leak_objects", "count");
     int rc = (m_ab < 0 || m_ac < 0 || m_lb < 0 || m_lc < 0 || m_pb < 0 || m_pc < 0 || m_kb < 0 || m_kc < 0) ? -1 : 0;
     if (rc == 0) {
         uint32_t n = a->ncap < pm_node_count(p) ? a->ncap : pm_node_count(p);

@@ -131,7 +131,11 @@ void pm_alloc_checkpoint(pm_alloc *a);
 size_t pm_alloc_take_pins(pm_alloc *a, uint64_t *addrs, size_t max);
 void pm_alloc_pinned(pm_alloc *a, uint64_t addr, int ok);
 
-/* Writes the metrics, meta and timeline into the model; 0 or -1 (OOM). */
+/* Writes the metrics, meta and timeline into the model; 0 or -1 (OOM).
+ * Metrics (self values per node): alloc_objects, alloc_space (everything
+ * sampled), inuse_objects, inuse_space (live at the end), peak_space,
+ * peak_objects (live at the peak of the heap estimate), leak_space,
+ * leak_objects (sampled after the last checkpoint and live at the end). */
 int pm_alloc_finish(pm_alloc *a);
 
 /* Resident set size of this process in bytes (/proc/self/statm), -1. */
