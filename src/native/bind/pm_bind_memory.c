@@ -6,9 +6,10 @@
  * tracemalloc's), so whatever was there keeps working below.  An allocation
  * costs one thread-local subtraction and compare unless a sample point
  * falls in it; a free asks a lock-free filter whether the block might be
- * sampled.  Nested calls (pymalloc handing a large block to the RAW domain,
- * the debug hooks calling theirs) pass straight through: the outer call is
- * the one the program made.
+ * sampled.  A block the MEM/OBJ allocator hands on to the RAW domain
+ * (pymalloc does above 512 bytes; measured at start, never assumed) is
+ * counted by the RAW hook only, so nothing is counted twice and the
+ * common path needs no re-entrancy flag.
  *
  * The hooks stay installed until stop, and are removed only if they are
  * still the domain's allocator: when the program started tracemalloc on top
@@ -28,6 +29,8 @@ static struct {
     PyMemAllocatorEx ours[NDOMAINS];
     int installed[NDOMAINS];
     _Atomic(pm_alloc *) active;      /* the collecting session, NULL: pass through */
+    _Atomic uint64_t gen;            /* its generation, 0 when none */
+    size_t fwd[NDOMAINS];            /* MEM/OBJ blocks above this size go on to RAW */
     PyObject **pinned;               /* strong references to code objects seen */
     size_t npinned, cappinned;
     int atfork;
@@ -77,79 +80,80 @@ static void unpin_all(void)
 
 /* ---- the hooks ------------------------------------------------------------ */
 
-static inline void sample_slow(pm_alloc *a, void *ptr, size_t size, int gil)
+/* A sample point fell in a block: the stack is read and the block recorded. */
+static void sample_slow(pm_alloc *a, void *ptr, size_t size, int gil)
 {
-    pm_alloc_tls *me = &pm_alloc_me;
-    me->busy = 1;
     PyThreadState *ts = PyGILState_GetThisThreadState();
     pm_alloc_slow(a, (uintptr_t)ptr, size, (uint64_t)(uintptr_t)ts, (uint64_t)PyThread_get_thread_ident());
     if ((gil || PyGILState_Check()) && a->codes.nqueue)
         drain_pins(a);
-    me->busy = 0;
 }
 
-/* The whole fast path: one subtraction, one compare. */
-static inline void count(void *ptr, size_t size, int gil)
+/* The countdown crossed zero, or belongs to another session. */
+static void counted_slow(void *ptr, size_t size, int gil)
 {
     pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);
-    if (!a)
+    if (!a || !atomic_load_explicit(&st.gen, memory_order_relaxed)) {
+        /* No session: a countdown that never runs out, and a generation
+         * (0) that matches while none runs and no session's (from 1). */
+        pm_alloc_me.gen = 0;
+        pm_alloc_me.left = INT64_MAX / 2;
         return;
-    pm_alloc_tls *me = &pm_alloc_me;
-    me->left -= (int64_t)size;
-    if (__builtin_expect(me->left > 0 && me->gen == a->gen, 1))
-        return;
-    sample_slow(a, ptr, size, gil);
+    }
+    if (ptr)
+        sample_slow(a, ptr, size, gil);
 }
 
-static inline void forget(void *ptr)
-{
-    pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);
-    if (a && ptr && pm_blocks_maybe(&a->blocks, (uintptr_t)ptr))
-        pm_alloc_freed(a, (uintptr_t)ptr);
-}
+/* The whole fast path: one subtraction and two compares.  A MEM/OBJ block
+ * larger than fwd[d] is one the allocator below passes on to the RAW domain
+ * (pymalloc does above 512 bytes): the RAW hook counts it, once. */
+#define COUNTDOWN(size) \
+    ((pm_alloc_me.left -= (int64_t)(size)) <= 0 || pm_alloc_me.gen != atomic_load_explicit(&st.gen, memory_order_relaxed))
 
-#define HOOKS(D, GIL)                                                                  \
+/* The slow paths are functions of their own (noinline) so that the fast
+ * path saves no register and ends in a tail call to the allocator below. */
+#define HOOKS(D, I, GIL)                                                               \
+    static __attribute__((noinline)) void *malloc_slow_##D(PyMemAllocatorEx *prev, size_t size) \
+    {                                                                                  \
+        void *ptr = prev->malloc(prev->ctx, size);                                     \
+        counted_slow(ptr, size, GIL);                                                  \
+        return ptr;                                                                    \
+    }                                                                                  \
     static void *malloc_##D(void *ctx, size_t size)                                    \
     {                                                                                  \
         PyMemAllocatorEx *prev = ctx;                                                  \
-        pm_alloc_tls *me = &pm_alloc_me;                                               \
-        if (me->busy)                                                                  \
-            return prev->malloc(prev->ctx, size);                                      \
-        me->busy = 1;                                                                  \
-        void *ptr = prev->malloc(prev->ctx, size);                                     \
-        me->busy = 0;                                                                  \
-        if (ptr)                                                                       \
-            count(ptr, size, GIL);                                                     \
+        if (I == 0 && __builtin_expect(pm_alloc_me.probe, 0))                          \
+            pm_alloc_me.probe_seen = size;                                             \
+        if (size <= st.fwd[I] && __builtin_expect(COUNTDOWN(size), 0))                 \
+            return malloc_slow_##D(prev, size);                                        \
+        return prev->malloc(prev->ctx, size);                                          \
+    }                                                                                  \
+    static __attribute__((noinline)) void *calloc_slow_##D(PyMemAllocatorEx *prev, size_t nelem, \
+                                                           size_t elsize)              \
+    {                                                                                  \
+        void *ptr = prev->calloc(prev->ctx, nelem, elsize);                            \
+        counted_slow(ptr, nelem * elsize, GIL);                                        \
         return ptr;                                                                    \
     }                                                                                  \
     static void *calloc_##D(void *ctx, size_t nelem, size_t elsize)                    \
     {                                                                                  \
         PyMemAllocatorEx *prev = ctx;                                                  \
-        pm_alloc_tls *me = &pm_alloc_me;                                               \
-        if (me->busy)                                                                  \
-            return prev->calloc(prev->ctx, nelem, elsize);                             \
-        me->busy = 1;                                                                  \
-        void *ptr = prev->calloc(prev->ctx, nelem, elsize);                            \
-        me->busy = 0;                                                                  \
-        if (ptr)                                                                       \
-            count(ptr, nelem * elsize, GIL); /* no overflow: calloc checked it */      \
-        return ptr;                                                                    \
+        size_t size = elsize && nelem > SIZE_MAX / elsize ? SIZE_MAX : nelem * elsize; \
+        if (I == 0 && __builtin_expect(pm_alloc_me.probe, 0))                          \
+            pm_alloc_me.probe_seen = size;                                             \
+        if (size <= st.fwd[I] && size != SIZE_MAX && __builtin_expect(COUNTDOWN(size), 0)) \
+            return calloc_slow_##D(prev, nelem, elsize);                               \
+        return prev->calloc(prev->ctx, nelem, elsize);                                 \
     }                                                                                  \
-    static void *realloc_##D(void *ctx, void *old, size_t size)                        \
+    static __attribute__((noinline)) void *realloc_slow_##D(PyMemAllocatorEx *prev, pm_alloc *a, \
+                                                            void *old, size_t size)    \
     {                                                                                  \
-        PyMemAllocatorEx *prev = ctx;                                                  \
-        pm_alloc_tls *me = &pm_alloc_me;                                               \
-        if (me->busy)                                                                  \
-            return prev->realloc(prev->ctx, old, size);                                \
-        pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);          \
         pm_block was;                                                                  \
         /* Out of the table before the old block is released, so that     \
          * another thread given its address cannot be confused with it. */             \
-        int had = a && old && pm_blocks_maybe(&a->blocks, (uintptr_t)old) &&           \
+        int had = old && pm_blocks_maybe(&a->blocks, (uintptr_t)old) &&                \
                   pm_alloc_take(a, (uintptr_t)old, &was);                              \
-        me->busy = 1;                                                                  \
         void *ptr = prev->realloc(prev->ctx, old, size);                               \
-        me->busy = 0;                                                                  \
         if (!ptr) { /* failed: the old block is still there, and still sampled */      \
             if (had)                                                                   \
                 pm_alloc_restore(a, &was);                                             \
@@ -160,27 +164,64 @@ static inline void forget(void *ptr)
             pm_alloc_release(a, &was);                                                 \
             pthread_mutex_unlock(&a->lock);                                            \
         }                                                                              \
-        count(ptr, size, GIL);                                                         \
+        if (size <= st.fwd[I] && COUNTDOWN(size))                                      \
+            counted_slow(ptr, size, GIL);                                              \
         return ptr;                                                                    \
+    }                                                                                  \
+    static void *realloc_##D(void *ctx, void *old, size_t size)                        \
+    {                                                                                  \
+        PyMemAllocatorEx *prev = ctx;                                                  \
+        pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);          \
+        if (I == 0 && __builtin_expect(pm_alloc_me.probe, 0))                          \
+            pm_alloc_me.probe_seen = size;                                             \
+        if (a)                                                                         \
+            return realloc_slow_##D(prev, a, old, size);                               \
+        return prev->realloc(prev->ctx, old, size);                                    \
+    }                                                                                  \
+    static __attribute__((noinline)) void free_slow_##D(PyMemAllocatorEx *prev, pm_alloc *a, void *ptr) \
+    {                                                                                  \
+        pm_alloc_freed(a, (uintptr_t)ptr);                                             \
+        prev->free(prev->ctx, ptr);                                                    \
     }                                                                                  \
     static void free_##D(void *ctx, void *ptr)                                         \
     {                                                                                  \
         PyMemAllocatorEx *prev = ctx;                                                  \
-        pm_alloc_tls *me = &pm_alloc_me;                                               \
-        if (me->busy) {                                                                \
-            prev->free(prev->ctx, ptr);                                                \
-            return;                                                                    \
-        }                                                                              \
-        forget(ptr);                                                                   \
-        me->busy = 1;                                                                  \
+        pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);          \
+        if (a && ptr && __builtin_expect(pm_blocks_maybe(&a->blocks, (uintptr_t)ptr), 0)) \
+            return free_slow_##D(prev, a, ptr);                                        \
         prev->free(prev->ctx, ptr);                                                    \
-        me->busy = 0;                                                                  \
     }
 
 /* RAW calls may come from a thread without the GIL; MEM and OBJ hold it. */
-HOOKS(raw, 0)
-HOOKS(mem, 1)
-HOOKS(obj, 1)
+HOOKS(raw, 0, 0)
+HOOKS(mem, 1, 1)
+HOOKS(obj, 2, 1)
+
+/* Above which size the allocator below domain d hands blocks to the RAW
+ * domain: asked of it, not assumed (PYTHONMALLOC=malloc hands nothing on,
+ * the debug hooks add their own header).  Our RAW hook must be on top. */
+static size_t probe_forwarding(int d)
+{
+    PyMemAllocatorEx *prev = &st.prev[d];
+    size_t lo = 1, hi = (size_t)1 << 20, found = 0;
+    pm_alloc_me.probe = 1;
+    while (lo <= hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        pm_alloc_me.probe_seen = 0;
+        void *p = prev->malloc(prev->ctx, mid);
+        size_t seen = pm_alloc_me.probe_seen;
+        if (p)
+            prev->free(prev->ctx, p);
+        if (seen >= mid) {
+            found = mid;
+            hi = mid - 1;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    pm_alloc_me.probe = 0;
+    return found ? found - 1 : SIZE_MAX;
+}
 
 static void fill_ours(void)
 {
@@ -213,6 +254,9 @@ static void install(void)
         PyMem_SetAllocator(domains[d], &st.ours[d]);
         st.installed[d] = 1;
     }
+    st.fwd[0] = SIZE_MAX;
+    st.fwd[1] = probe_forwarding(1);
+    st.fwd[2] = probe_forwarding(2);
 }
 
 static void uninstall(void)
@@ -246,6 +290,7 @@ static void fork_child(void)
     if (fork_locked)
         pthread_mutex_unlock(&fork_locked->lock);
     fork_locked = NULL;
+    atomic_store(&st.gen, 0);
     atomic_store(&st.active, NULL);
 }
 
@@ -309,6 +354,7 @@ static PyObject *memory_start(MemoryObject *self, PyObject *noargs)
     self->state = 1;
     install();
     atomic_store(&st.active, self->a);
+    atomic_store(&st.gen, self->a->gen); /* after active: a thread that sees the new gen finds the session */
     Py_RETURN_NONE;
 }
 
@@ -319,6 +365,7 @@ static PyObject *memory_stop(MemoryObject *self, PyObject *noargs)
         Py_RETURN_NONE;
     self->state = 2;
     if (atomic_load(&st.active) == self->a) {
+        atomic_store(&st.gen, 0);
         atomic_store(&st.active, NULL);
         uninstall();
     }

@@ -47,7 +47,8 @@ typedef struct {
     uint64_t gen;       /* session the countdown belongs to */
     uint64_t rng;       /* xorshift state */
     uint64_t tid;       /* OS thread id, 0 until first needed */
-    int busy;           /* inside a hook: nested allocations pass through */
+    size_t probe_seen;  /* start-up probe: the size the RAW hook last saw */
+    int probe;          /* start-up probe running on this thread */
 } pm_alloc_tls;
 
 extern _Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec")));
