@@ -23,11 +23,12 @@ MB = 1024 * 1024
 
 
 def site_total(prof, metric, func):
-    """Bytes of metric in stacks whose innermost frame is func."""
+    """Bytes of metric in stacks that pass through func (before 3.12 a list
+    comprehension is a function of its own, below it)."""
     total = 0
     for per_thread in prof.stacks(metric).values():
         for stack, value in per_thread.items():
-            if stack and stack[-1][0].endswith(func):
+            if any(frame[0].endswith(func) for frame in stack):
                 total += value
     return total
 
@@ -72,7 +73,7 @@ def test_default_rate_large_blocks():
     with pyrometer.profile(mode="memory") as p:
         kept = [bytearray(2 * MB) for _ in range(100)]
     truth = held(kept)
-    live = site_total(p, "inuse_space", "<module>") + site_total(p, "inuse_space", "test_default_rate_large_blocks")
+    live = site_total(p, "inuse_space", "test_default_rate_large_blocks")
     assert abs(live - truth) / truth < 0.10, (live, truth)
     del kept
 
@@ -288,7 +289,7 @@ def test_run_mode_memory(tmp_path):
     data = pyrometer.load(str(out))
     assert data.meta["memory_rate"] == 16384
     stacks = [s for per in data.stacks("inuse_space").values() for s in per]
-    assert any(s[0][0] == "<module>" and s[-1][0].endswith("keep") for s in stacks)
+    assert any(s[0][0] == "<module>" and s[1][0] == "keep" for s in stacks)
     report = run_pyrometer("run", "--mode", "memory", "--memory-view", "leaks", script)
     text = report.stderr.decode()
     assert "peak" in text and "Leaks (leak_space)" in text and "keep" in text
