@@ -106,9 +106,13 @@ pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err
     a->raw_code = malloc(PM_MAX_DEPTH * sizeof *a->raw_code);
     a->raw_lasti = malloc(PM_MAX_DEPTH * sizeof *a->raw_lasti);
     a->raw_owner = malloc(PM_MAX_DEPTH * sizeof *a->raw_owner);
-    a->frames = malloc((PM_MAX_DEPTH + 1) * sizeof *a->frames);
-    a->lines = malloc((PM_MAX_DEPTH + 1) * sizeof *a->lines);
-    if (!a->raw_code || !a->raw_lasti || !a->raw_owner || !a->frames || !a->lines ||
+    a->memo_code = malloc(PM_MAX_DEPTH * sizeof *a->memo_code);
+    a->memo_lasti = malloc(PM_MAX_DEPTH * sizeof *a->memo_lasti);
+    a->memo_pinned = malloc(PM_MAX_DEPTH * sizeof *a->memo_pinned);
+    a->memo_at = malloc((PM_MAX_DEPTH + 1) * sizeof *a->memo_at);
+    a->memo_thread = PM_NONE;
+    if (!a->raw_code || !a->raw_lasti || !a->raw_owner || !a->memo_code || !a->memo_lasti || !a->memo_pinned ||
+        !a->memo_at ||
         pm_codecache_init(&a->codes, &a->L, &a->space) != 0) {
         snprintf(err, errlen, "out of memory");
         pm_alloc_free(a);
@@ -143,8 +147,10 @@ void pm_alloc_free(pm_alloc *a)
     free(a->raw_code);
     free(a->raw_lasti);
     free(a->raw_owner);
-    free(a->frames);
-    free(a->lines);
+    free(a->memo_code);
+    free(a->memo_lasti);
+    free(a->memo_pinned);
+    free(a->memo_at);
     pthread_mutex_destroy(&a->lock);
     free(a);
 }
@@ -330,34 +336,59 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
 {
     const pm_layout *L = &a->L;
     pm_profile *p = a->p;
-    size_t depth = 0;
-    if (trunc) {
-        if (a->truncated_frame == PM_NONE)
-            a->truncated_frame = pm_frame_intern(p, pm_str_intern_cstr(p, "<truncated>"), 0, 0, PM_FRAME_SPECIAL);
-        if (a->truncated_frame != PM_NONE) {
-            a->frames[depth] = a->truncated_frame;
-            a->lines[depth++] = 0;
-        }
+    size_t j = 0;
+    int same = a->memo_thread == thread && a->memo_trunc == trunc;
+    if (same)
+        while (j < n && j < a->memo_n && a->memo_pinned[j] && a->memo_code[j] == a->raw_code[n - 1 - j] &&
+               a->memo_lasti[j] == a->raw_lasti[n - 1 - j])
+            j++;
+    if (trunc)
         a->truncated++;
+    pm_id node;
+    if (same) {
+        node = a->memo_at[j];
+    } else {
+        const pm_thread *th = pm_thread_at(p, thread);
+        node = th ? th->root : PM_NONE;
+        if (trunc && node != PM_NONE) {
+            if (a->truncated_frame == PM_NONE)
+                a->truncated_frame = pm_frame_intern(p, pm_str_intern_cstr(p, "<truncated>"), 0, 0, PM_FRAME_SPECIAL);
+            node = pm_node_child(p, node, a->truncated_frame, 0);
+        }
+        if (node == PM_NONE)
+            return PM_NONE;
+        a->memo_thread = thread;
+        a->memo_trunc = trunc;
+        a->memo_at[0] = node;
     }
-    for (size_t i = n; i-- > 0;) {
+    for (size_t k = j; k < n; k++) {
+        size_t i = n - 1 - k; /* raw frames are leaf first */
+        a->memo_code[k] = a->raw_code[i];
+        a->memo_lasti[k] = a->raw_lasti[i];
+        a->memo_pinned[k] = 0;
         int not_code = 0;
         pm_code *e = pm_codecache_get(&a->codes, p, a->raw_code[i], a->tick, &not_code);
         if (!e) {
             a->frames_skipped++;
-            continue;
+        } else {
+            a->memo_pinned[k] = (uint8_t)atomic_load(&e->trusted);
+            int64_t lasti = a->raw_lasti[i];
+            /* 3.11+: a frame before its first traceable instruction is still
+             * being set up (its arguments copied in): not running yet. */
+            if (!(L->frames_kind == PM_FRAMES_INTERP && a->raw_owner[i] != L->owner_generator && lasti >= 0 &&
+                  lasti < e->firsttraceable)) {
+                int32_t line = lasti >= 0 && lasti < (int64_t)e->n_units ? e->lines[lasti] : e->firstlineno;
+                node = pm_node_child(p, node, e->frame, line < 0 ? 0 : line);
+                if (node == PM_NONE) {
+                    a->memo_thread = PM_NONE;
+                    return PM_NONE;
+                }
+            }
         }
-        int64_t lasti = a->raw_lasti[i];
-        /* 3.11+: a frame before its first traceable instruction is still
-         * being set up (its arguments copied in): not running yet. */
-        if (L->frames_kind == PM_FRAMES_INTERP && a->raw_owner[i] != L->owner_generator && lasti >= 0 &&
-            lasti < e->firsttraceable)
-            continue;
-        int32_t line = lasti >= 0 && lasti < (int64_t)e->n_units ? e->lines[lasti] : e->firstlineno;
-        a->frames[depth] = e->frame;
-        a->lines[depth++] = line < 0 ? 0 : line;
+        a->memo_at[k + 1] = node;
     }
-    return pm_stack_insert(p, thread, a->frames, a->lines, depth);
+    a->memo_n = n;
+    return node;
 }
 
 /* ---- events --------------------------------------------------------------- */
@@ -382,8 +413,12 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     pm_alloc_tls *me = &pm_alloc_me;
     if (!me->tid)
         me->tid = (uint64_t)gettid();
-    uint64_t t = now_ns();
     pthread_mutex_lock(&a->lock);
+    /* Every allocation is a sample in exact mode: the clock (for the peak's
+     * time and the timeline) is read once per 64 of them. */
+    uint64_t t = a->last_t;
+    if (!a->exact || (a->clock_skip++ & 63) == 0)
+        t = a->last_t = now_ns();
     a->tick++;
     pm_id thread = pm_thread_get(a->p, ident, me->tid);
     pm_id node = PM_NONE;
@@ -392,20 +427,23 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
         size_t n = walk(a, tstate, &trunc);
         node = resolve(a, thread, n, trunc);
     }
-    if (node == PM_NONE || grow_nodes(a, node + 1) != 0) {
+    if (node == PM_NONE || node >= PM_BLOCK_NEW || grow_nodes(a, node + 1) != 0) {
         a->samples_lost++;
         pthread_mutex_unlock(&a->lock);
         return;
     }
     double wb = a->exact ? (double)size : (double)size / prob;
     double wc = a->exact ? PM_COUNT_ONE : PM_COUNT_ONE / prob;
-    pm_block b = {ptr, node, 0, (int64_t)llround(wb), (int64_t)llround(wc), ++a->seq};
+    if (wc > UINT32_MAX)
+        wc = UINT32_MAX;
+    pm_block b = {ptr, (int64_t)llround(wb), node | PM_BLOCK_NEW, (uint32_t)llround(wc)};
+    a->seq++;
     if (pm_blocks_insert(&a->blocks, &b) != 0) {
         a->samples_lost++;
         pthread_mutex_unlock(&a->lock);
         return;
     }
-    charge(a, node, b.wbytes, b.wcount, +1);
+    charge(a, node, b.wbytes, (int64_t)b.wcount, +1);
     if (a->live_total > a->peak_total) {
         a->peak_total = a->live_total;
         a->peak_t_ns = t - a->t0_ns;
@@ -442,8 +480,8 @@ void pm_alloc_release(pm_alloc *a, const pm_block *b)
     /* Lock held.  About to fall from a high never copied: copy it now. */
     if (a->peak_pending)
         snapshot(a);
-    if (b->node < a->ncap)
-        charge(a, b->node, b->wbytes, b->wcount, -1);
+    if (PM_BLOCK_NODE(b) < a->ncap)
+        charge(a, PM_BLOCK_NODE(b), b->wbytes, (int64_t)b->wcount, -1);
 }
 
 void pm_alloc_freed(pm_alloc *a, uintptr_t ptr)
@@ -473,7 +511,7 @@ void pm_alloc_restore(pm_alloc *a, const pm_block *b)
 void pm_alloc_checkpoint(pm_alloc *a)
 {
     pthread_mutex_lock(&a->lock);
-    a->baseline_seq = a->seq;
+    pm_blocks_age(&a->blocks);
     pthread_mutex_unlock(&a->lock);
 }
 
@@ -525,10 +563,10 @@ int pm_alloc_finish(pm_alloc *a)
         int64_t leak_total = 0;
         for (size_t i = 0; i < a->blocks.cap; i++) {
             const pm_block *b = &a->blocks.slots[i];
-            if (!b->ptr || b->seq <= a->baseline_seq)
+            if (!b->ptr || !(b->node & PM_BLOCK_NEW))
                 continue;
-            pm_node_add(p, b->node, m_kb, b->wbytes);
-            pm_node_add(p, b->node, m_kc, counts(b->wcount));
+            pm_node_add(p, PM_BLOCK_NODE(b), m_kb, b->wbytes);
+            pm_node_add(p, PM_BLOCK_NODE(b), m_kc, counts((int64_t)b->wcount));
             leak_total += b->wbytes;
         }
         pm_meta_set_str(p, "mode", "memory");

@@ -72,7 +72,6 @@ typedef struct pm_alloc {
 
     pm_blocks blocks;
     uint64_t seq;               /* samples taken */
-    uint64_t baseline_seq;      /* leaks are samples after this one */
     uint64_t tick;              /* code cache verification epoch */
 
     /* per node (indexed by trie node id), grown as nodes appear */
@@ -102,8 +101,19 @@ typedef struct pm_alloc {
     uint64_t *raw_code;
     int64_t *raw_lasti;
     int *raw_owner;
-    pm_id *frames;
-    int32_t *lines;
+    /* The last stack resolved, outermost frame first: the next sample
+     * re-resolves only the frames below the part that did not change
+     * (usually just the leaf).  A frame is reused only if its code object
+     * was pinned then, so its address cannot have been reused since. */
+    pm_id memo_thread;
+    int memo_trunc;
+    size_t memo_n;
+    uint64_t *memo_code;
+    int64_t *memo_lasti;
+    uint8_t *memo_pinned;
+    pm_id *memo_at;             /* node after the k outermost frames, k = 0..memo_n */
+    uint32_t clock_skip;        /* exact mode reads the clock once per 64 samples */
+    uint64_t last_t;
 } pm_alloc;
 
 /* NULL with a message in err on failure. */

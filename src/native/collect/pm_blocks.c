@@ -6,13 +6,12 @@
 
 #define PM_BLOCKS_MIN_CAP 256u
 
+/* Fibonacci hashing: the high bits of the product, so that addresses that
+ * differ only above their alignment still spread over the whole table. */
 static inline size_t slot_of(uintptr_t ptr, size_t mask)
 {
-    uint64_t x = (uint64_t)ptr;
-    x ^= x >> 33;
-    x *= 0xff51afd7ed558ccdULL;
-    x ^= x >> 29;
-    return (size_t)x & mask;
+    uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)((x >> 24) ^ (x >> 40)) & mask;
 }
 
 void pm_blocks_init(pm_blocks *t)
@@ -72,7 +71,7 @@ int pm_blocks_insert(pm_blocks *t, const pm_block *b)
 {
     if (!b->ptr)
         return -1;
-    if ((t->n + 1) * 2 > t->cap && resize(t, t->cap ? t->cap * 2 : PM_BLOCKS_MIN_CAP) != 0)
+    if ((t->n + 1) * 4 > t->cap * 3 && resize(t, t->cap ? t->cap * 2 : PM_BLOCKS_MIN_CAP) != 0)
         return -1;
     size_t mask = t->cap - 1, i = slot_of(b->ptr, mask);
     while (t->slots[i].ptr) {
@@ -117,6 +116,12 @@ int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
     if (t->cap > PM_BLOCKS_MIN_CAP && t->n * 8 < t->cap)
         resize(t, t->cap / 2);
     return 1;
+}
+
+void pm_blocks_age(pm_blocks *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        t->slots[i].node &= ~PM_BLOCK_NEW;
 }
 
 void pm_blocks_clear(pm_blocks *t)

@@ -1,5 +1,6 @@
 /* pm_blocks.h — the table of sampled blocks of the allocation collector:
- * block address → what the sample charged (node, weights, sequence number).
+ * block address → what the sample charged (node, weights, whether it is
+ * newer than the last checkpoint).
  *
  * Every free and realloc of the program asks whether its block was sampled,
  * so the question must usually be answered without a lock and without
@@ -22,14 +23,17 @@
 
 #define PM_BLOCKS_FILTER_BITS 15
 
+/* 24 bytes: in exact mode there is one per live block, and the table's
+ * size decides how often a free misses the cache. */
 typedef struct {
     uintptr_t ptr;      /* 0 = empty slot */
-    uint32_t node;      /* trie node charged */
-    uint32_t pad;
     int64_t wbytes;     /* bytes this sample stands for (the Poisson estimate) */
-    int64_t wcount;     /* allocations it stands for, fixed point (PM_COUNT_ONE) */
-    uint64_t seq;       /* sample number, tells blocks from before a checkpoint */
+    uint32_t node;      /* trie node charged; PM_BLOCK_NEW: sampled since the last checkpoint */
+    uint32_t wcount;    /* allocations it stands for, fixed point (PM_COUNT_ONE) */
 } pm_block;
+
+#define PM_BLOCK_NEW 0x80000000u
+#define PM_BLOCK_NODE(b) ((b)->node & ~PM_BLOCK_NEW)
 
 typedef struct {
     pm_block *slots;
@@ -58,6 +62,8 @@ static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
 int pm_blocks_insert(pm_blocks *t, const pm_block *b);
 /* Removes ptr's entry into *out; 1 found, 0 not there. */
 int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out);
+/* Clears PM_BLOCK_NEW on every entry (a checkpoint). */
+void pm_blocks_age(pm_blocks *t);
 /* Forgets every entry (the filter too). */
 void pm_blocks_clear(pm_blocks *t);
 
