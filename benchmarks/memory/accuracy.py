@@ -5,7 +5,7 @@ and against what the program holds (sys.getsizeof of the objects kept).
 
     python benchmarks/memory/accuracy.py [--runs N] [--rate BYTES]
 
-The program keeps four sites alive (50, 100 and 200 MB of small and medium
+The program keeps four sites alive (about 50, 100 and 175 MB of small and medium
 objects, and 100 MB of 1 MB buffers) and holds a 50 MB transient at its peak
 before freeing it.  Each run is one profile; the table gives, per site, the
 mean and worst relative error of the sampled live bytes over the runs, and
@@ -20,7 +20,7 @@ MB = 1024 * 1024
 
 
 def small_50():
-    return [("s%d" % i) * 4 for i in range(50 * MB // 120)]
+    return [("s%d" % i) * 4 for i in range(50 * MB // 72)]
 
 
 def medium_100():

@@ -30,6 +30,7 @@ static struct {
     int installed[NDOMAINS];
     _Atomic(pm_alloc *) active;      /* the collecting session, NULL: pass through */
     _Atomic uint64_t gen;            /* its generation, 0 when none */
+    _Atomic size_t big;              /* its pm_alloc.big, SIZE_MAX when none */
     size_t fwd[NDOMAINS];            /* MEM/OBJ blocks above this size go on to RAW */
     PyObject **pinned;               /* strong references to code objects seen */
     size_t npinned, cappinned;
@@ -107,8 +108,10 @@ static void counted_slow(void *ptr, size_t size, int gil)
 /* The whole fast path: one subtraction and two compares.  A MEM/OBJ block
  * larger than fwd[d] is one the allocator below passes on to the RAW domain
  * (pymalloc does above 512 bytes): the RAW hook counts it, once. */
-#define COUNTDOWN(size) \
-    ((pm_alloc_me.left -= (int64_t)(size)) <= 0 || pm_alloc_me.gen != atomic_load_explicit(&st.gen, memory_order_relaxed))
+#define COUNTDOWN(size)                                                        \
+    ((size) >= atomic_load_explicit(&st.big, memory_order_relaxed) ||          \
+     (pm_alloc_me.left -= (int64_t)(size)) <= 0 ||                             \
+     pm_alloc_me.gen != atomic_load_explicit(&st.gen, memory_order_relaxed))
 
 /* The slow paths are functions of their own (noinline) so that the fast
  * path saves no register and ends in a tail call to the allocator below. */
@@ -240,6 +243,8 @@ static int is_ours(int d)
 static void install(void)
 {
     fill_ours();
+    if (!atomic_load(&st.active))
+        atomic_store(&st.big, SIZE_MAX); /* 0 before the first session: all would go the slow way */
     for (int d = 0; d < NDOMAINS; d++) {
         if (st.installed[d] && is_ours(d))
             continue;
@@ -291,6 +296,7 @@ static void fork_child(void)
         pthread_mutex_unlock(&fork_locked->lock);
     fork_locked = NULL;
     atomic_store(&st.gen, 0);
+    atomic_store(&st.big, SIZE_MAX);
     atomic_store(&st.active, NULL);
 }
 
@@ -354,6 +360,7 @@ static PyObject *memory_start(MemoryObject *self, PyObject *noargs)
     self->state = 1;
     install();
     atomic_store(&st.active, self->a);
+    atomic_store(&st.big, self->a->big);
     atomic_store(&st.gen, self->a->gen); /* after active: a thread that sees the new gen finds the session */
     Py_RETURN_NONE;
 }
@@ -366,6 +373,7 @@ static PyObject *memory_stop(MemoryObject *self, PyObject *noargs)
     self->state = 2;
     if (atomic_load(&st.active) == self->a) {
         atomic_store(&st.gen, 0);
+        atomic_store(&st.big, SIZE_MAX);
         atomic_store(&st.active, NULL);
         uninstall();
     }

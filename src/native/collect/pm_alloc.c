@@ -100,6 +100,7 @@ pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err
     a->L = *L;
     a->rate = rate;
     a->exact = rate <= 1.0;
+    a->big = a->exact ? 1 : (size_t)rate;
     pthread_mutex_init(&a->lock, NULL);
     pm_blocks_init(&a->blocks);
     pm_space_init(&a->space, getpid());
@@ -432,8 +433,8 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
         pthread_mutex_unlock(&a->lock);
         return;
     }
-    double wb = a->exact ? (double)size : (double)size / prob;
-    double wc = a->exact ? PM_COUNT_ONE : PM_COUNT_ONE / prob;
+    double wb = prob >= 1.0 ? (double)size : (double)size / prob;
+    double wc = prob >= 1.0 ? PM_COUNT_ONE : PM_COUNT_ONE / prob;
     if (wc > UINT32_MAX)
         wc = UINT32_MAX;
     pm_block b = {ptr, (int64_t)llround(wb), node | PM_BLOCK_NEW, (uint32_t)llround(wc)};
@@ -456,6 +457,11 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
 void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident)
 {
     pm_alloc_tls *me = &pm_alloc_me;
+    if (size >= a->big) { /* recorded whole, and the countdown left alone */
+        if (ptr)
+            record(a, ptr, size, 1.0, tstate, ident);
+        return;
+    }
     if (me->gen != a->gen) {
         /* First allocation of this thread in this session: its countdown
          * starts now, and this block is the first to meet it. */

@@ -11,7 +11,10 @@
  * probability P = 1 - exp(-s/rate), and stands for s/P bytes and 1/P
  * allocations: unbiased estimates whatever the mix of sizes.  rate 1 samples
  * every allocation with weight s (exact).  After a sample the gap is drawn
- * afresh (the process is memoryless).
+ * afresh (the process is memoryless).  Blocks of `rate` bytes or more are
+ * all recorded with their own size, outside the countdown: there are at
+ * most as many of them as samples, and their sites (buffers, arrays) come
+ * out exact instead of within a few percent.
  *
  * Live and peak.  The live estimate is the sum of the weights of sampled
  * blocks not yet freed (pm_blocks).  Per node the collector keeps live
@@ -68,6 +71,7 @@ typedef struct pm_alloc {
     double rate;
     uint64_t gen;
     int exact;          /* rate 1: every allocation, weight = size */
+    size_t big;         /* blocks of at least this size are all recorded, weight = size */
     int guarded;
 
     pm_blocks blocks;
