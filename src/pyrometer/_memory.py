@@ -124,6 +124,28 @@ def report(data, metric=None, top=15, **options):
     return head + tree + "\n" + "\n".join(tail)
 
 
+_running = []
+
+
+def _stop_at_exit():
+    """A session left running stops before the interpreter finalizes: the
+    hooks must not read the stacks of thread states being torn down."""
+    for prof in list(_running):
+        try:
+            prof.stop()
+        except Exception:
+            pass
+
+
+def _at_exit(prof):
+    if not _running and not getattr(_at_exit, "registered", False):
+        import atexit
+
+        atexit.register(_stop_at_exit)
+        _at_exit.registered = True
+    _running.append(prof)
+
+
 class MemoryProfile(profile):
     """``pyrometer.profile(mode="memory", memory_rate=524288, memory_view="peak")``:
     samples allocations (every PyMem domain) once per ``memory_rate`` bytes
@@ -173,6 +195,7 @@ class MemoryProfile(profile):
         self._pid = os.getpid()
         self._running = True
         self._state = "running"
+        _at_exit(self)
         return self
 
     def checkpoint(self):
@@ -185,6 +208,8 @@ class MemoryProfile(profile):
         if self._state != "running":
             return self
         self._state = "stopped"
+        if self in _running:
+            _running.remove(self)
         try:
             if os.getpid() == self._pid:  # a forked child has no session
                 self._sampler.stop()
