@@ -64,6 +64,12 @@ def test_known_sizes_live_and_peak():
     assert abs(meta["memory_peak_bytes"] - (truth + freed)) / (truth + freed) < 0.10
     assert 0 <= meta["memory_peak_s"] <= meta["duration_s"]
     assert meta["memory_rss_max"] >= truth  # RSS holds at least the heap kept
+    points = p.timeline
+    assert len(points) >= 2
+    assert [t for t, _, _ in points] == sorted(t for t, _, _ in points)
+    assert points[-1][1] == meta["memory_live_bytes"]  # the last point is the end
+    assert max(h for _, h, _ in points) <= meta["memory_peak_bytes"]
+    assert all(rss > 0 for _, _, rss in points)
     del kept
 
 

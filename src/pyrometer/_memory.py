@@ -54,6 +54,18 @@ def view_metric(meta):
     return VIEWS.get(meta.get("memory_view"), "peak_space")
 
 
+def timeline(data):
+    """[(seconds, heap estimate in bytes, RSS in bytes or -1)] of a memory
+    profile (ProfileData): a point every few milliseconds of allocation,
+    the last one at the end."""
+    text = data.meta.get("memory_timeline", "")
+    points = []
+    for item in text.split(";") if text else ():
+        t, heap, rss = item.split()
+        points.append((float(t), int(heap), int(rss)))
+    return points
+
+
 def _size(n):
     n = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -197,6 +209,11 @@ class MemoryProfile(profile):
         self._state = "running"
         _at_exit(self)
         return self
+
+    @property
+    def timeline(self):
+        """[(seconds, heap estimate, RSS)]: see pyrometer._memory.timeline."""
+        return timeline(self)
 
     def checkpoint(self):
         """Leaks are counted from now on: what is allocated after this call

@@ -40,7 +40,7 @@ static void test_random_against_array(pm_t *t)
             /* 16-byte aligned, clustered like an allocator's pools */
             live[i] = (uintptr_t)0x7f0000000000ULL + (uintptr_t)i * 48 + ((next(&seed) & 3) << 40);
             pm_block b = {live[i], (int64_t)i * 16, (uint32_t)i | PM_BLOCK_NEW, 1024};
-            CHECK(pm_blocks_insert(&tb, &b) == 0);
+            CHECK(pm_blocks_insert(&tb, &b, NULL) == 0);
             count++;
         }
         CHECK(tb.n == count);
@@ -69,11 +69,11 @@ static void test_age_and_clear(pm_t *t)
     pm_blocks_init(&tb);
     for (uintptr_t p = 16; p <= 16 * 100; p += 16) {
         pm_block b = {p, 1, 7 | PM_BLOCK_NEW, 1};
-        CHECK(pm_blocks_insert(&tb, &b) == 0);
+        CHECK(pm_blocks_insert(&tb, &b, NULL) == 0);
     }
     pm_blocks_age(&tb);
     pm_block b = {16 * 101, 1, 7 | PM_BLOCK_NEW, 1};
-    CHECK(pm_blocks_insert(&tb, &b) == 0);
+    CHECK(pm_blocks_insert(&tb, &b, NULL) == 0);
     size_t fresh = 0, old = 0;
     for (size_t i = 0; i < tb.cap; i++) {
         if (!tb.slots[i].ptr)
@@ -86,8 +86,9 @@ static void test_age_and_clear(pm_t *t)
     }
     CHECK(fresh == 1 && old == 100);
     /* The same address again (freed behind the table's back): replaced, not doubled. */
-    pm_block again = {16, 5, 9, 1};
-    CHECK(pm_blocks_insert(&tb, &again) == 0);
+    pm_block again = {16, 5, 9, 1}, was;
+    CHECK(pm_blocks_insert(&tb, &again, &was) == 1);
+    CHECK(was.ptr == 16 && was.wbytes == 1 && PM_BLOCK_NODE(&was) == 7);
     CHECK(tb.n == 101);
     pm_block out;
     CHECK(pm_blocks_remove(&tb, 16, &out) == 1 && out.wbytes == 5 && out.node == 9);

@@ -439,11 +439,15 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
         wc = UINT32_MAX;
     pm_block b = {ptr, (int64_t)llround(wb), node | PM_BLOCK_NEW, (uint32_t)llround(wc)};
     a->seq++;
-    if (pm_blocks_insert(&a->blocks, &b) != 0) {
+    pm_block stale;
+    int rc = pm_blocks_insert(&a->blocks, &b, &stale);
+    if (rc < 0) {
         a->samples_lost++;
         pthread_mutex_unlock(&a->lock);
         return;
     }
+    if (rc == 1) /* its previous block was freed where no hook saw it */
+        pm_alloc_release(a, &stale);
     charge(a, node, b.wbytes, (int64_t)b.wcount, +1);
     if (a->live_total > a->peak_total) {
         a->peak_total = a->live_total;
@@ -510,7 +514,9 @@ int pm_alloc_take(pm_alloc *a, uintptr_t ptr, pm_block *out)
 void pm_alloc_restore(pm_alloc *a, const pm_block *b)
 {
     pthread_mutex_lock(&a->lock);
-    pm_blocks_insert(&a->blocks, b);
+    pm_block stale;
+    if (pm_blocks_insert(&a->blocks, b, &stale) == 1)
+        pm_alloc_release(a, &stale);
     pthread_mutex_unlock(&a->lock);
 }
 

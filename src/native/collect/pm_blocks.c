@@ -67,7 +67,7 @@ static void filter_dec(pm_blocks *t, uintptr_t ptr)
         atomic_store_explicit(c, (unsigned char)(v - 1), memory_order_relaxed);
 }
 
-int pm_blocks_insert(pm_blocks *t, const pm_block *b)
+int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old)
 {
     if (!b->ptr)
         return -1;
@@ -76,8 +76,10 @@ int pm_blocks_insert(pm_blocks *t, const pm_block *b)
     size_t mask = t->cap - 1, i = slot_of(b->ptr, mask);
     while (t->slots[i].ptr) {
         if (t->slots[i].ptr == b->ptr) { /* a block freed behind our back: the newer wins */
+            if (old)
+                *old = t->slots[i];
             t->slots[i] = *b;
-            return 0;
+            return 1;
         }
         i = (i + 1) & mask;
     }

@@ -58,8 +58,10 @@ static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
     return atomic_load_explicit(&t->filter[pm_blocks_filter_index(ptr)], memory_order_relaxed) != 0;
 }
 
-/* 0, or -1 on OOM (the block is then simply not tracked). */
-int pm_blocks_insert(pm_blocks *t, const pm_block *b);
+/* 0; 1 when ptr was there already (its block was freed without the table
+ * being told): the old entry is replaced and copied to *old (if not NULL);
+ * -1 on OOM (the block is then simply not tracked). */
+int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old);
 /* Removes ptr's entry into *out; 1 found, 0 not there. */
 int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out);
 /* Clears PM_BLOCK_NEW on every entry (a checkpoint). */
