@@ -123,6 +123,7 @@ pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err
     a->snap_gen = 1;
     a->peak_rss = -1;
     a->rss_max = -1;
+    a->rss_last = -1;
     a->truncated_frame = PM_NONE;
     return a;
 }
@@ -216,17 +217,16 @@ static void mark_dirty(pm_alloc *a, uint32_t node)
     a->dirty[a->ndirty++] = node;
 }
 
+/* RSS, read at most once a millisecond (lock held). */
 static int64_t rss_now(pm_alloc *a, uint64_t t)
 {
-    static _Thread_local uint64_t last_t;
-    static _Thread_local int64_t last_v = -1;
-    if (last_v < 0 || t - last_t >= PM_ALLOC_RSS_EVERY_NS) {
-        last_v = pm_alloc_rss();
-        last_t = t;
+    if (a->rss_last < 0 || t - a->rss_last_t >= PM_ALLOC_RSS_EVERY_NS) {
+        a->rss_last = pm_alloc_rss();
+        a->rss_last_t = t;
     }
-    if (last_v > a->rss_max)
-        a->rss_max = last_v;
-    return last_v;
+    if (a->rss_last > a->rss_max)
+        a->rss_max = a->rss_last;
+    return a->rss_last;
 }
 
 /* The live view at the high just reached becomes the peak view. */
@@ -246,7 +246,7 @@ static void snapshot(pm_alloc *a)
     a->snap_gen++;
     a->snap_total = a->live_total;
     a->peak_pending = 0;
-    a->peak_rss = rss_now(a, now_ns());
+    a->peak_rss = rss_now(a, a->last_t); /* the time of the latest sample: no clock read */
 }
 
 static void add_point(pm_alloc *a, uint64_t t)
@@ -421,7 +421,16 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     if (!a->exact || (a->clock_skip++ & 63) == 0)
         t = a->last_t = now_ns();
     a->tick++;
-    pm_id thread = pm_thread_get(a->p, ident, me->tid);
+    /* The table slot this block goes to is fetched while the stack is read:
+     * in exact mode the table outgrows the caches. */
+    pm_blocks_prefetch(&a->blocks, ptr);
+    pm_id thread = a->memo_thread;
+    if (ident != a->memo_ident || me->tid != a->memo_tid || thread == PM_NONE) {
+        thread = pm_thread_get(a->p, ident, me->tid);
+        a->memo_ident = ident;
+        a->memo_tid = me->tid;
+        a->memo_thread = PM_NONE; /* another thread: its stack is not the memo's */
+    }
     pm_id node = PM_NONE;
     if (thread != PM_NONE) {
         int trunc = 0;

@@ -110,6 +110,9 @@ typedef struct pm_alloc {
      * (usually just the leaf).  A frame is reused only if its code object
      * was pinned then, so its address cannot have been reused since. */
     pm_id memo_thread;
+    uint64_t memo_ident, memo_tid; /* the thread memo_thread is */
+    int64_t rss_last;
+    uint64_t rss_last_t;
     int memo_trunc;
     size_t memo_n;
     uint64_t *memo_code;

@@ -7,7 +7,8 @@
 #define PM_BLOCKS_MIN_CAP 256u
 
 /* Fibonacci hashing: the high bits of the product, so that addresses that
- * differ only above their alignment still spread over the whole table. */
+ * differ only above their alignment still spread over the whole table.
+ * pm_blocks_prefetch (pm_blocks.h) computes the same. */
 static inline size_t slot_of(uintptr_t ptr, size_t mask)
 {
     uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;

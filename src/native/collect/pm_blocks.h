@@ -58,6 +58,15 @@ static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
     return atomic_load_explicit(&t->filter[pm_blocks_filter_index(ptr)], memory_order_relaxed) != 0;
 }
 
+/* Starts fetching the slot where ptr's probe begins. */
+static inline void pm_blocks_prefetch(const pm_blocks *t, uintptr_t ptr)
+{
+    if (t->cap) {
+        uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
+        __builtin_prefetch(&t->slots[(size_t)((x >> 24) ^ (x >> 40)) & (t->cap - 1)], 1);
+    }
+}
+
 /* 0; 1 when ptr was there already (its block was freed without the table
  * being told): the old entry is replaced and copied to *old (if not NULL);
  * -1 on OOM (the block is then simply not tracked). */
