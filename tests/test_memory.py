@@ -376,3 +376,16 @@ def test_under_other_allocators(tmp_path, allocator):
     proc = run_plain(script, env={"PYTHONMALLOC": allocator})
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith(b"True"), proc.stdout
+
+
+class Holder:
+    def fill(self):
+        return [bytearray(1000) for _ in range(2000)]
+
+
+def test_qualified_names():
+    with pyrometer.profile(mode="memory", memory_rate=1) as p:
+        kept = Holder().fill()
+    names = {f[0] for per in p.stacks("inuse_space").values() for s in per for f in s}
+    assert "Holder.fill" in names, sorted(names)
+    del kept
