@@ -39,10 +39,13 @@ static struct {
 
 /* ---- pins: code objects kept alive so their address means them ---------- */
 
+/* Under the GIL only, and under the collector's lock: a thread sampling a
+ * RAW allocation without the GIL may be growing the code cache meanwhile. */
 static void drain_pins(pm_alloc *a)
 {
     uint64_t addrs[64];
     size_t n;
+    pthread_mutex_lock(&a->lock);
     while ((n = pm_alloc_take_pins(a, addrs, 64)) > 0) {
         for (size_t i = 0; i < n; i++) {
             pm_code *e = pm_codecache_find(&a->codes, addrs[i]);
@@ -66,6 +69,7 @@ static void drain_pins(pm_alloc *a)
             pm_alloc_pinned(a, addrs[i], ok);
         }
     }
+    pthread_mutex_unlock(&a->lock);
 }
 
 static void unpin_all(void)
@@ -86,7 +90,10 @@ static void sample_slow(pm_alloc *a, void *ptr, size_t size, int gil)
 {
     PyThreadState *ts = PyGILState_GetThisThreadState();
     pm_alloc_slow(a, (uintptr_t)ptr, size, (uint64_t)(uintptr_t)ts, (uint64_t)PyThread_get_thread_ident());
-    if ((gil || PyGILState_Check()) && a->codes.nqueue)
+    /* A RAW call may come without the GIL (and PyGILState_Check says 1
+     * whenever its checks are off): code objects first seen there are
+     * pinned at the next MEM/OBJ sample, and verified meanwhile. */
+    if (gil && a->codes.nqueue)
         drain_pins(a);
 }
 

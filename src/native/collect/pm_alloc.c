@@ -415,6 +415,10 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     if (!me->tid)
         me->tid = (uint64_t)gettid();
     pthread_mutex_lock(&a->lock);
+    if (a->finished) { /* a thread that found the session just before it stopped */
+        pthread_mutex_unlock(&a->lock);
+        return;
+    }
     /* Every allocation is a sample in exact mode: the clock (for the peak's
      * time and the timeline) is read once per 64 of them. */
     uint64_t t = a->last_t;
@@ -507,7 +511,7 @@ void pm_alloc_freed(pm_alloc *a, uintptr_t ptr)
 {
     pm_block b;
     pthread_mutex_lock(&a->lock);
-    if (pm_blocks_remove(&a->blocks, ptr, &b))
+    if (!a->finished && pm_blocks_remove(&a->blocks, ptr, &b))
         pm_alloc_release(a, &b);
     pthread_mutex_unlock(&a->lock);
 }
@@ -557,6 +561,7 @@ int pm_alloc_finish(pm_alloc *a)
 {
     pm_profile *p = a->p;
     pthread_mutex_lock(&a->lock);
+    a->finished = 1;
     if (a->peak_pending)
         snapshot(a);
     uint64_t t = now_ns();

@@ -73,6 +73,7 @@ typedef struct pm_alloc {
     int exact;          /* rate 1: every allocation, weight = size */
     size_t big;         /* blocks of at least this size are all recorded, weight = size */
     int guarded;
+    int finished;       /* pm_alloc_finish ran: the model is Python's now */
 
     pm_blocks blocks;
     uint64_t seq;               /* samples taken */
