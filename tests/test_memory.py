@@ -389,3 +389,35 @@ def test_qualified_names():
     names = {f[0] for per in p.stacks("inuse_space").values() for s in per for f in s}
     assert "Holder.fill" in names, sorted(names)
     del kept
+
+
+def compress_worker(data, out):
+    import bz2
+    import lzma
+    import zlib
+
+    for i in range(8):
+        out.append(lzma.compress(data[: 10000 + i * 100]))
+        out.append(zlib.compress(data, 9))
+        out.append(bz2.compress(data[:50000]))
+
+
+@pytest.mark.parametrize("rate", [1, 4096])
+def test_threads_allocating_without_the_gil(rate):
+    # The compressors allocate through PyMem_RawMalloc, partly with the GIL
+    # released, while the main thread allocates with it.
+    data = os.urandom(200000)
+    outs = [[] for _ in range(3)]
+    with pyrometer.profile(mode="memory", memory_rate=rate) as p:
+        threads = [threading.Thread(target=compress_worker, args=(data, out)) for out in outs]
+        for t in threads:
+            t.start()
+        kept = [bytearray(1000) for _ in range(5000)]
+        for t in threads:
+            t.join()
+    m = p.meta
+    assert m["memory_samples_lost"] == 0 and m["memory_frames_skipped"] == 0
+    assert len(p.threads) == 4
+    assert site_total(p, "alloc_space", "compress_worker") > 0
+    assert site_total(p, "inuse_space", "test_threads_allocating_without_the_gil") >= (held(kept) if rate == 1 else 0)
+    del kept
