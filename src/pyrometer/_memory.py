@@ -74,7 +74,7 @@ def _size(n):
         n /= 1024
 
 
-def _where(stack, limit=4):
+def _where(stack, limit=3):
     frames = list(stack)[::-1][:limit]
     text = " <- ".join("%s (%s:%d)" % (f[0], os.path.basename(f[1]), f[2]) for f in frames)
     if len(stack) > limit:
@@ -130,8 +130,10 @@ def report(data, metric=None, top=15, **options):
         tail.append("%s (%s)" % (title, m))
         if not rows:
             tail.append("  none")
+        width = max(40, int(options.get("width") or 100))
         for value, stack in rows:
-            tail.append("  %10s  %s" % (_size(value), _where(stack)))
+            row = "  %10s  %s" % (_size(value), _where(stack))
+            tail.append(row if len(row) <= width else row[: width - 1] + "\u2026")
         tail.append("")
     return head + tree + "\n" + "\n".join(tail)
 
