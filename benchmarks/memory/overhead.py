@@ -4,6 +4,7 @@ default rate and at --memory-rate 1 (every allocation), tracemalloc and
 memray (when importable), on allocation-heavy code.
 
     python benchmarks/memory/overhead.py [--rounds N] [--size N]
+    python benchmarks/memory/overhead.py --workloads [--full] [--rounds N]
 
 Two measurements, both as ratios to plain runs interleaved with them (the
 order shuffled every round; the machine is noisy, so only ratios of
@@ -15,7 +16,9 @@ interleaved runs mean anything):
 2. whole processes: benchmarks/workloads/alloc_heavy.py under each tool,
    the child's CPU time (user + system, from wait4), start-up included.
 
-Prints a markdown table per measurement: min and median ratio per tool."""
+Prints a markdown table per measurement: min and median ratio per tool.
+--workloads instead runs every workload of benchmarks/workloads plain and
+under the default rate, and gives the geomean of the median ratios."""
 import argparse
 import os
 import random
@@ -131,6 +134,42 @@ def processes(rounds, size):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def every_workload(rounds, full):
+    """pyrometer's default rate against plain on every workload of
+    benchmarks/workloads (whole processes, child CPU), and the geomean."""
+    import glob
+    import math
+    import re
+
+    py = sys.executable
+    tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
+    rows = []
+    try:
+        for path in sorted(glob.glob(os.path.join(os.path.dirname(WORKLOAD), "*.py"))):
+            text = open(path).read()
+            m = re.search(r"^%s = (\d+)" % ("FULL_SIZE" if full else "QUICK_SIZE"), text, re.M)
+            if not m:
+                continue
+            size = m.group(1)
+            out = os.path.join(tmp, "w.pyro")
+            modes = {
+                "plain": lambda: _child_cpu([py, path, size]),
+                "pyrometer": lambda: _child_cpu([py, "-m", "pyrometer", "run", "--mode", "memory", "-o", out, path, size]),
+            }
+            times = _interleave(modes, rounds)
+            plain, prof = sorted(times["plain"]), sorted(times["pyrometer"])
+            rows.append((os.path.basename(path)[:-3], plain[len(plain) // 2], prof[len(prof) // 2] / plain[len(plain) // 2]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    lines = ["### Every workload, whole processes: pyrometer --mode memory (default rate) / plain, median child CPU",
+             "", "| workload | plain s | ratio |", "|---|---|---|"]
+    for name, base, ratio in rows:
+        lines.append("| %s | %.3f | %.2fx |" % (name, base, ratio))
+    geo = math.exp(sum(math.log(r) for _, _, r in rows) / len(rows)) if rows else float("nan")
+    lines.append("| **geomean** | | **%.2fx** |" % geo)
+    return "\n".join(lines) + "\n"
+
+
 def table(title, times):
     base = sorted(times["plain"])
     lines = ["### " + title, "", "| tool | min ratio | median ratio | plain min s |", "|---|---|---|---|"]
@@ -146,8 +185,14 @@ def main(argv=None):
     ap.add_argument("--rounds", type=int, default=7)
     ap.add_argument("--size", type=int, default=45, help="alloc_heavy.py SIZE for the process runs")
     ap.add_argument("--skip-processes", action="store_true")
+    ap.add_argument("--workloads", action="store_true",
+                    help="only: the default rate on every workload (quick sizes), and the geomean")
+    ap.add_argument("--full", action="store_true", help="with --workloads: full sizes")
     a = ap.parse_args(argv)
     print("Python %s\n" % sys.version.split()[0])
+    if a.workloads:
+        print(every_workload(a.rounds, a.full))
+        return
     print(table("In one process: 100k dicts kept + 100k temporaries (CPU time of the work)", in_process(a.rounds)))
     if not a.skip_processes:
         print(table("Whole processes: workloads/alloc_heavy.py %d (child CPU time)" % a.size,
