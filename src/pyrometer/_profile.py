@@ -352,6 +352,11 @@ class ProfileData:
         """Resolves metric (None = the profile's time metric) to a name."""
         names = [m[0] for m in self._data().metrics()]
         if metric is None:
+            if self._is_memory():
+                from ._memory import view_metric
+
+                metric = view_metric(self._data().meta)
+                return metric if metric in names else (names[0] if names else None)
             metric = "cpu" if self._data().meta.get("mode") == "cpu" else "wall"
             if metric not in names:
                 metric = "samples" if "samples" in names else (names[0] if names else None)
@@ -361,6 +366,21 @@ class ProfileData:
                 "this profile has no metric %r (it has: %s)" % (metric, ", ".join(names) or "none")
             )
         return metric
+
+    def _is_memory(self):
+        return self._data().meta.get("mode") == "memory"
+
+    def _format_metric(self, fmt, metric):
+        """A memory profile has no time: pstats is refused, and the other
+        formats get its chosen view unless a metric is named."""
+        if not self._is_memory():
+            return metric
+        if fmt == "pstats":
+            raise ValueError(
+                "a memory profile cannot be written as pstats (it holds bytes, not call times); "
+                "use pyro, pprof, speedscope, collapsed, text or html"
+            )
+        return self._metric(metric)
 
     def stacks(self, metric="samples"):
         """Every stack with a non-zero weight, per thread.
@@ -433,6 +453,15 @@ class ProfileData:
 
     def report(self, *, metric=None, show_all=False, threshold=0.5, color=False, top=15, width=100):
         """The text report (call tree and top functions) as a string."""
+        if self._is_memory():
+            from . import _memory
+
+            return _memory.report(self, metric=metric, show_all=show_all, threshold=threshold, color=color,
+                                  top=top, width=width)
+        return self._tree_report(metric=metric, show_all=show_all, threshold=threshold, color=color, top=top,
+                                 width=width)
+
+    def _tree_report(self, *, metric=None, show_all=False, threshold=0.5, color=False, top=15, width=100):
         p = self._data()
         return p.report(
             metric=metric,
@@ -465,6 +494,7 @@ class ProfileData:
         (``thread;outer;...;leaf COUNT`` lines) or "text" (the report)."""
         if format not in FORMATS:
             raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
+        metric = self._format_metric(format, metric)
         if format == "text":
             return self.report(metric=metric, **report_options).encode("utf-8")
         if report_options:
@@ -480,6 +510,7 @@ class ProfileData:
         OSError("cannot write PATH: reason") when the file cannot be written."""
         path = os.fspath(path)
         fmt = format_for_path(path, format)
+        metric = self._format_metric(fmt, metric)
         if fmt == "text":
             _write_atomic(path, self.to_bytes("text", metric=metric, **report_options))
             return
@@ -550,7 +581,9 @@ class profile(ProfileData):
     rate      samples per second (0 < rate <= 100000)
     mode      "wall": every thread, whatever it does; "cpu": only threads on
               the CPU, weighted by CPU time; "gil": only the thread holding
-              the GIL (C code that releases it is not counted)
+              the GIL (C code that releases it is not counted); "memory":
+              allocations instead of time (see pyrometer._memory.MemoryProfile:
+              memory_rate bytes between samples, memory_view, checkpoint())
     idle      in wall mode, also keep samples of threads that are off the CPU
               (sleeping, waiting for I/O or locks)
     timeline  capacity of the timeline in events (0 = no timeline)
@@ -564,6 +597,10 @@ class profile(ProfileData):
             if not callable(func):
                 raise TypeError("pyrometer.profile(...) takes options as keywords; got %r" % (func,))
             return _decorate(func, options)
+        if cls is profile and options.get("mode") == "memory":
+            from ._memory import MemoryProfile
+
+            return super().__new__(MemoryProfile)
         return super().__new__(cls)
 
     def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000):
@@ -702,7 +739,9 @@ class DeterministicSession(ProfileData):
 
 def _decorate(func, options):
     # Checks the options now, so that a typo fails at decoration time.
-    unknown = set(options) - {"rate", "mode", "idle", "timeline"}
+    memory = options.get("mode") == "memory"
+    allowed = {"mode", "memory_rate", "memory_view"} if memory else {"rate", "mode", "idle", "timeline"}
+    unknown = set(options) - allowed
     if unknown:
         raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))
     template = profile(**options)

@@ -51,6 +51,7 @@ void pm_hooks_set_everywhere(PyObject *hook, PyObject **prev);
 void pm_hooks_clear(PyObject *hook, PyObject **prev);
 #endif
 
+extern PyTypeObject pm_MemoryType;
 extern PyTypeObject pm_TracerType;
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
 extern PyTypeObject pm_LineTracerType;

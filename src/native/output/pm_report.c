@@ -29,6 +29,21 @@ void pm_report_opts_default(pm_report_opts *o)
 
 size_t pm_rep_fmt_value(const pm_rep *r, int64_t v, char *buf)
 {
+    if (r->bytes) {
+        static const char suffix[] = "KMGTPE";
+        double mag = v < 0 ? -(double)v : (double)v;
+        if (mag < 1024)
+            return pm_num_fmt_i64(buf, v);
+        int k = -1;
+        while (mag >= 1024 && k < 5) {
+            mag /= 1024;
+            k++;
+        }
+        size_t n = pm_rep_fmt_fixed(v < 0 ? -mag : mag, 1, buf);
+        buf[n++] = suffix[k];
+        buf[n] = '\0';
+        return n;
+    }
     if (!r->seconds)
         return pm_num_fmt_i64(buf, v);
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
@@ -408,6 +423,7 @@ int pm_write_report(const pm_profile *p, const pm_report_opts *o, pm_buf *out)
     size_t ulen;
     const char *unit = pm_str_get(p, pm_metric_get(p, o->metric)->unit, &ulen);
     r.seconds = ulen == 11 && memcmp(unit, "nanoseconds", 11) == 0;
+    r.bytes = ulen == 5 && memcmp(unit, "bytes", 5) == 0;
 
     int64_t *tot = malloc((size_t)pm_node_count(p) * sizeof(int64_t));
     if (!tot)

@@ -22,9 +22,11 @@ typedef struct {
     pm_buf *out;
     int m;         /* the report metric */
     int seconds;   /* the metric is in nanoseconds: show seconds */
+    int bytes;     /* the metric is in bytes: show K/M/G (powers of 1024) */
 } pm_rep;
 
-/* A metric value as shown: seconds with 3 decimals, or an integer count. */
+/* A metric value as shown: seconds with 3 decimals, bytes with a K/M/G
+ * suffix, or an integer count. */
 size_t pm_rep_fmt_value(const pm_rep *r, int64_t v, char *buf);
 /* v as a percentage of whole, one decimal ("45.6%"); "-" when whole is 0. */
 size_t pm_rep_fmt_pct(int64_t v, int64_t whole, char *buf);

@@ -40,7 +40,7 @@ of where its time went (on stderr) or writes the profile to a file.
 
 options:
   --rate HZ            samples per second (default 1000)
-  --mode wall|cpu|gil|calls|lines
+  --mode wall|cpu|gil|calls|lines|memory
                        wall: every thread, running or waiting (default);
                        cpu: only threads on the CPU, weighted by CPU time;
                        gil: only the thread holding the GIL (C code that
@@ -48,7 +48,13 @@ options:
                        calls: deterministic, every call counted and timed
                        (a pstats-like table, cProfile's rules);
                        lines: deterministic, every line of the targets counted
-                       and timed (line_profiler's report)
+                       and timed (line_profiler's report);
+                       memory: allocations (every PyMem domain) sampled by
+                       bytes; peak, top allocating stacks and leaks
+  --memory-rate BYTES  memory mode: mean bytes between samples (default
+                       524288; 1 = every allocation)
+  --memory-view peak|live|allocated|leaks
+                       memory mode: the tree shown and written (default peak)
   --builtins           calls mode: time C functions (builtins) on their own
   --target PATTERN     lines mode: what to profile line by line (repeatable): a
                        file or directory (globs allowed), a module (pkg.mod), or a

@@ -20,6 +20,8 @@ _VALUE_OPTIONS = {
     "--top": "top",
     "--timeline-cap": "timeline",
     "--target": "target",
+    "--memory-rate": "memory_rate",
+    "--memory-view": "memory_view",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
@@ -54,6 +56,8 @@ class Options:
         self.html = False
         self.open_browser = False
         self.source_root = None
+        self.memory_rate = None
+        self.memory_view = None
 
 
 # ---- parsing ------------------------------------------------------------
@@ -71,11 +75,18 @@ def _convert(dest, option, value):
             )
         return rate
     if dest == "mode":
-        if value not in MODES + ("calls", "lines"):
+        if value not in MODES + ("calls", "lines", "memory"):
             raise UsageError(
-                "invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + ("calls", "lines")))
+                "invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + ("calls", "lines", "memory")))
             )
         return value
+    if dest in ("memory_rate", "memory_view"):
+        from .. import _memory
+
+        try:
+            return _memory.check_memory_rate(value) if dest == "memory_rate" else _memory.check_memory_view(value)
+        except ValueError as exc:
+            raise UsageError("invalid %s %r: %s" % (option, value, exc)) from None
     if dest == "format":
         if value not in FORMATS:
             raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(FORMATS)))
@@ -182,6 +193,8 @@ def parse(argv):
             o.open_browser = True
     if o.targets and o.mode != "lines":
         raise UsageError("--target is for --mode lines")
+    if o.mode != "memory" and (o.memory_rate is not None or o.memory_view is not None):
+        raise UsageError("%s is for --mode memory" % ("--memory-rate" if o.memory_rate is not None else "--memory-view"))
     if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -195,6 +208,9 @@ def parse(argv):
                 "cannot tell the format of %r from its extension (use %s, or --format %s)"
                 % (o.output, ", ".join(sorted(EXTENSIONS)), "|".join(FORMATS))
             ) from None
+    if o.mode == "memory" and o.format == "pstats":
+        raise UsageError("a memory profile cannot be written as pstats (it holds bytes, not call times); "
+                         "use pyro, pprof, speedscope, collapsed, text or html")
     return o
 
 
@@ -555,6 +571,11 @@ class _Session:
             from .._lines import LinesProfile
 
             self.prof = LinesProfile(targets=options.targets, root=options.source_root)
+        elif options.mode == "memory":
+            from .._memory import DEFAULT_RATE
+
+            self.prof = profile(mode="memory", memory_rate=options.memory_rate or DEFAULT_RATE,
+                                memory_view=options.memory_view or "peak")
         else:
             self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
         self.pid = os.getpid()

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Memory profilers' overhead side by side: pyrometer's memory mode at its
+default rate and at --memory-rate 1 (every allocation), tracemalloc and
+memray (when importable), on allocation-heavy code.
+
+    python benchmarks/memory/overhead.py [--rounds N] [--size N]
+    python benchmarks/memory/overhead.py --workloads [--full] [--rounds N]
+
+Two measurements, both as ratios to plain runs interleaved with them (the
+order shuffled every round; the machine is noisy, so only ratios of
+interleaved runs mean anything):
+
+1. in one process: the research's microbenchmark (100k dicts kept, 100k
+   temporaries; ~1.9 M allocations), timed with process CPU time around the
+   work alone, profilers started and stopped around each timed run;
+2. whole processes: benchmarks/workloads/alloc_heavy.py under each tool,
+   the child's CPU time (user + system, from wait4), start-up included.
+
+Prints a markdown table per measurement: min and median ratio per tool.
+--workloads instead runs every workload of benchmarks/workloads plain and
+under the default rate, and gives the geomean of the median ratios."""
+import argparse
+import os
+import random
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+WORKLOAD = os.path.join(os.path.dirname(HERE), "workloads", "alloc_heavy.py")
+
+
+def work(n=100000):
+    out = []
+    for i in range(n):
+        out.append({"id": i, "name": "item%d" % i, "tags": [str(i), str(i + 1)]})
+    s = 0
+    for i in range(n):
+        t = ("x%d" % i, [i, i])
+        s += len(t[0])
+    return out
+
+
+def in_process(rounds):
+    import tracemalloc
+
+    import pyrometer
+
+    def plain():
+        t = time.process_time()
+        r = work()
+        return time.process_time() - t, r
+
+    def memory(rate):
+        def run():
+            with pyrometer.profile(mode="memory", memory_rate=rate):
+                t = time.process_time()
+                r = work()
+                dt = time.process_time() - t
+            return dt, r
+        return run
+
+    def traced():
+        tracemalloc.start(1)
+        t = time.process_time()
+        r = work()
+        dt = time.process_time() - t
+        tracemalloc.stop()
+        return dt, r
+
+    modes = {
+        "plain": plain,
+        "pyrometer (default, 512 KiB)": memory(512 * 1024),
+        "pyrometer --memory-rate 1": memory(1),
+        "tracemalloc start(1)": traced,
+    }
+    return _interleave(modes, rounds)
+
+
+def _interleave(modes, rounds):
+    times = {name: [] for name in modes}
+    names = list(modes)
+    for _ in range(rounds):
+        random.shuffle(names)
+        for name in names:
+            dt, r = modes[name]()
+            del r
+            times[name].append(dt)
+    return times
+
+
+def _child_cpu(cmd):
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = os.waitstatus_to_exitcode(status) if hasattr(os, "waitstatus_to_exitcode") else status
+    if proc.returncode != 0:
+        raise RuntimeError("%s failed (%s)" % (" ".join(cmd), proc.returncode))
+    return usage.ru_utime + usage.ru_stime, None
+
+
+def processes(rounds, size):
+    py = sys.executable
+    tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
+    modes = {
+        "plain": lambda: _child_cpu([py, WORKLOAD, str(size)]),
+        "pyrometer (default, 512 KiB)": lambda: _child_cpu(
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "-o", os.path.join(tmp, "a.pyro"), WORKLOAD, str(size)]),
+        "pyrometer --memory-rate 1": lambda: _child_cpu(
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "--memory-rate", "1", "-o", os.path.join(tmp, "b.pyro"),
+             WORKLOAD, str(size)]),
+        "tracemalloc (-X tracemalloc=1)": lambda: _child_cpu([py, "-X", "tracemalloc=1", WORKLOAD, str(size)]),
+    }
+    if subprocess.run([py, "-c", "import memray"], stderr=subprocess.DEVNULL).returncode == 0:
+        out = os.path.join(tmp, "m.bin")
+
+        def memray_run():
+            if os.path.exists(out):
+                os.unlink(out)
+            return _child_cpu([py, "-m", "memray", "run", "-q", "-o", out, WORKLOAD, str(size)])
+
+        def memray_py():
+            if os.path.exists(out):
+                os.unlink(out)
+            return _child_cpu([py, "-m", "memray", "run", "-q", "--trace-python-allocators", "-o", out,
+                               WORKLOAD, str(size)])
+
+        modes["memray run"] = memray_run
+        modes["memray --trace-python-allocators"] = memray_py
+    try:
+        return _interleave(modes, rounds)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def every_workload(rounds, full):
+    """pyrometer's default rate against plain on every workload of
+    benchmarks/workloads (whole processes, child CPU), and the geomean."""
+    import glob
+    import math
+    import re
+
+    py = sys.executable
+    tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
+    rows = []
+    try:
+        for path in sorted(glob.glob(os.path.join(os.path.dirname(WORKLOAD), "*.py"))):
+            text = open(path).read()
+            m = re.search(r"^%s = (\d+)" % ("FULL_SIZE" if full else "QUICK_SIZE"), text, re.M)
+            if not m:
+                continue
+            size = m.group(1)
+            out = os.path.join(tmp, "w.pyro")
+            modes = {
+                "plain": lambda: _child_cpu([py, path, size]),
+                "pyrometer": lambda: _child_cpu([py, "-m", "pyrometer", "run", "--mode", "memory", "-o", out, path, size]),
+            }
+            times = _interleave(modes, rounds)
+            plain, prof = sorted(times["plain"]), sorted(times["pyrometer"])
+            rows.append((os.path.basename(path)[:-3], plain[len(plain) // 2], prof[len(prof) // 2] / plain[len(plain) // 2]))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    lines = ["### Every workload, whole processes: pyrometer --mode memory (default rate) / plain, median child CPU",
+             "", "| workload | plain s | ratio |", "|---|---|---|"]
+    for name, base, ratio in rows:
+        lines.append("| %s | %.3f | %.2fx |" % (name, base, ratio))
+    geo = math.exp(sum(math.log(r) for _, _, r in rows) / len(rows)) if rows else float("nan")
+    lines.append("| **geomean** | | **%.2fx** |" % geo)
+    return "\n".join(lines) + "\n"
+
+
+def table(title, times):
+    base = sorted(times["plain"])
+    lines = ["### " + title, "", "| tool | min ratio | median ratio | plain min s |", "|---|---|---|---|"]
+    for name, ts in times.items():
+        ts = sorted(ts)
+        lines.append("| %s | %.2fx | %.2fx | %.3f |" % (
+            name, ts[0] / base[0], ts[len(ts) // 2] / base[len(base) // 2], base[0]))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--rounds", type=int, default=7)
+    ap.add_argument("--size", type=int, default=45, help="alloc_heavy.py SIZE for the process runs")
+    ap.add_argument("--skip-processes", action="store_true")
+    ap.add_argument("--workloads", action="store_true",
+                    help="only: the default rate on every workload (quick sizes), and the geomean")
+    ap.add_argument("--full", action="store_true", help="with --workloads: full sizes")
+    a = ap.parse_args(argv)
+    print("Python %s\n" % sys.version.split()[0])
+    if a.workloads:
+        print(every_workload(a.rounds, a.full))
+        return
+    print(table("In one process: 100k dicts kept + 100k temporaries (CPU time of the work)", in_process(a.rounds)))
+    if not a.skip_processes:
+        print(table("Whole processes: workloads/alloc_heavy.py %d (child CPU time)" % a.size,
+                    processes(a.rounds, a.size)))
+
+
+if __name__ == "__main__":
+    main()

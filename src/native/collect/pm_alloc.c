@@ -1,0 +1,630 @@
+/* pm_alloc.c — the allocation collector's core (see pm_alloc.h). */
+#include "pm_alloc.h"
+
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "pm_guard.h"
+#include "pm_walker.h"
+
+_Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec")));
+
+#define PM_ALLOC_POINTS_MAX 4096
+#define PM_ALLOC_POINT_FIRST_NS 5000000ull /* 5 ms; doubles each time the timeline fills */
+#define PM_ALLOC_RSS_EVERY_NS 1000000ull   /* /proc/self/statm at most once a millisecond */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static inline uint64_t rd64(uint64_t addr)
+{
+    uint64_t v;
+    memcpy(&v, (const void *)(uintptr_t)addr, 8);
+    return v;
+}
+
+static inline int32_t rd32(uint64_t addr)
+{
+    int32_t v;
+    memcpy(&v, (const void *)(uintptr_t)addr, 4);
+    return v;
+}
+
+int64_t pm_alloc_rss(void)
+{
+    /* open/read/close, not stdio: no allocation, so it is safe inside a hook. */
+    int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[128];
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    char *sp = strchr(buf, ' ');
+    if (!sp)
+        return -1;
+    long long pages = strtoll(sp + 1, NULL, 10);
+    long psz = sysconf(_SC_PAGESIZE);
+    return pages >= 0 && psz > 0 ? (int64_t)pages * psz : -1;
+}
+
+/* ---- random gaps ---------------------------------------------------------- */
+
+static uint64_t rng_next(pm_alloc_tls *me)
+{
+    if (!me->rng)
+        me->rng = (uint64_t)(uintptr_t)me ^ now_ns() ^ 0x9e3779b97f4a7c15ull;
+    uint64_t x = me->rng;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    me->rng = x;
+    return x * 0x2545f4914f6cdd1dull;
+}
+
+/* An exponential gap of mean rate bytes, at least 1. */
+static int64_t draw(const pm_alloc *a, pm_alloc_tls *me)
+{
+    if (a->exact)
+        return 0;
+    double u = ((double)(rng_next(me) >> 11) + 1.0) * (1.0 / 9007199254740992.0); /* (0, 1] */
+    double g = -log(u) * a->rate;
+    if (g < 1)
+        return 1;
+    if (g > 4e18)
+        return (int64_t)4e18;
+    return (int64_t)g;
+}
+
+/* ---- lifetime ------------------------------------------------------------- */
+
+pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err, size_t errlen)
+{
+    pm_alloc *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->p = p;
+    a->L = *L;
+    a->rate = rate;
+    a->exact = rate <= 1.0;
+    a->big = a->exact ? 1 : (size_t)rate;
+    pthread_mutex_init(&a->lock, NULL);
+    pm_blocks_init(&a->blocks);
+    pm_space_init(&a->space, getpid());
+    a->raw_code = malloc(PM_MAX_DEPTH * sizeof *a->raw_code);
+    a->raw_lasti = malloc(PM_MAX_DEPTH * sizeof *a->raw_lasti);
+    a->raw_owner = malloc(PM_MAX_DEPTH * sizeof *a->raw_owner);
+    a->memo_code = malloc(PM_MAX_DEPTH * sizeof *a->memo_code);
+    a->memo_lasti = malloc(PM_MAX_DEPTH * sizeof *a->memo_lasti);
+    a->memo_pinned = malloc(PM_MAX_DEPTH * sizeof *a->memo_pinned);
+    a->memo_at = malloc((PM_MAX_DEPTH + 1) * sizeof *a->memo_at);
+    a->memo_thread = PM_NONE;
+    if (!a->raw_code || !a->raw_lasti || !a->raw_owner || !a->memo_code || !a->memo_lasti || !a->memo_pinned ||
+        !a->memo_at ||
+        pm_codecache_init(&a->codes, &a->L, &a->space) != 0) {
+        snprintf(err, errlen, "out of memory");
+        pm_alloc_free(a);
+        return NULL;
+    }
+    a->codes.L = &a->L; /* the copy in a, which outlives the caller's */
+    a->snap_gen = 1;
+    a->peak_rss = -1;
+    a->rss_max = -1;
+    a->rss_last = -1;
+    a->truncated_frame = PM_NONE;
+    return a;
+}
+
+void pm_alloc_free(pm_alloc *a)
+{
+    if (!a)
+        return;
+    if (a->guarded)
+        pm_guard_uninstall();
+    if (a->codes.slots)
+        pm_codecache_free(&a->codes);
+    pm_blocks_free(&a->blocks);
+    free(a->alloc_b);
+    free(a->alloc_c);
+    free(a->live_b);
+    free(a->live_c);
+    free(a->peak_b);
+    free(a->peak_c);
+    free(a->stamp);
+    free(a->dirty);
+    free(a->points);
+    free(a->raw_code);
+    free(a->raw_lasti);
+    free(a->raw_owner);
+    free(a->memo_code);
+    free(a->memo_lasti);
+    free(a->memo_pinned);
+    free(a->memo_at);
+    pthread_mutex_destroy(&a->lock);
+    free(a);
+}
+
+void pm_alloc_start(pm_alloc *a)
+{
+    static uint64_t generation;
+    a->gen = __atomic_add_fetch(&generation, 1, __ATOMIC_RELAXED);
+    if (!a->guarded)
+        a->guarded = pm_guard_install() == 0;
+    /* Code objects are read with plain copies under the fault guard; without
+     * it, through process_vm_readv (slower, never a crash). */
+    a->space.direct = a->guarded && pm_guard_active();
+    a->t0_ns = now_ns();
+    a->point_every_ns = PM_ALLOC_POINT_FIRST_NS;
+    a->last_point_ns = 0;
+}
+
+/* ---- per-node columns ----------------------------------------------------- */
+
+static int grow_nodes(pm_alloc *a, uint32_t need)
+{
+    if (need <= a->ncap)
+        return 0;
+    uint32_t cap = a->ncap ? a->ncap : 1024;
+    while (cap < need)
+        cap *= 2;
+    int64_t **cols[] = {&a->alloc_b, &a->alloc_c, &a->live_b, &a->live_c, &a->peak_b, &a->peak_c};
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        int64_t *n = realloc(*cols[i], (size_t)cap * sizeof **cols[i]);
+        if (!n)
+            return -1;
+        memset(n + a->ncap, 0, (size_t)(cap - a->ncap) * sizeof *n);
+        *cols[i] = n;
+    }
+    uint64_t *st = realloc(a->stamp, (size_t)cap * sizeof *st);
+    if (!st)
+        return -1;
+    memset(st + a->ncap, 0, (size_t)(cap - a->ncap) * sizeof *st);
+    a->stamp = st;
+    a->ncap = cap;
+    return 0;
+}
+
+static void mark_dirty(pm_alloc *a, uint32_t node)
+{
+    if (a->stamp[node] == a->snap_gen)
+        return;
+    if (a->ndirty == a->dirty_cap) {
+        uint32_t cap = a->dirty_cap ? a->dirty_cap * 2 : 256;
+        uint32_t *d = realloc(a->dirty, (size_t)cap * sizeof *d);
+        if (!d) { /* cannot track it: copy everything at the next snapshot */
+            a->ndirty = UINT32_MAX;
+            return;
+        }
+        a->dirty = d;
+        a->dirty_cap = cap;
+    }
+    if (a->ndirty == UINT32_MAX)
+        return;
+    a->stamp[node] = a->snap_gen;
+    a->dirty[a->ndirty++] = node;
+}
+
+/* RSS, read at most once a millisecond (lock held). */
+static int64_t rss_now(pm_alloc *a, uint64_t t)
+{
+    if (a->rss_last < 0 || t - a->rss_last_t >= PM_ALLOC_RSS_EVERY_NS) {
+        a->rss_last = pm_alloc_rss();
+        a->rss_last_t = t;
+    }
+    if (a->rss_last > a->rss_max)
+        a->rss_max = a->rss_last;
+    return a->rss_last;
+}
+
+/* The live view at the high just reached becomes the peak view. */
+static void snapshot(pm_alloc *a)
+{
+    if (a->ndirty == UINT32_MAX) {
+        memcpy(a->peak_b, a->live_b, (size_t)a->ncap * sizeof *a->peak_b);
+        memcpy(a->peak_c, a->live_c, (size_t)a->ncap * sizeof *a->peak_c);
+    } else {
+        for (uint32_t i = 0; i < a->ndirty; i++) {
+            uint32_t n = a->dirty[i];
+            a->peak_b[n] = a->live_b[n];
+            a->peak_c[n] = a->live_c[n];
+        }
+    }
+    a->ndirty = 0;
+    a->snap_gen++;
+    a->snap_total = a->live_total;
+    a->peak_pending = 0;
+    a->peak_rss = rss_now(a, a->last_t); /* the time of the latest sample: no clock read */
+}
+
+static void add_point(pm_alloc *a, uint64_t t)
+{
+    if (a->last_point_ns && t - a->last_point_ns < a->point_every_ns)
+        return;
+    if (a->npoints == PM_ALLOC_POINTS_MAX) {
+        /* Full: keep every other point and halve the resolution. */
+        for (size_t i = 0; i < a->npoints / 2; i++)
+            a->points[i] = a->points[2 * i + 1];
+        a->npoints /= 2;
+        a->point_every_ns *= 2;
+    }
+    if (a->npoints == a->points_cap) {
+        size_t cap = a->points_cap ? a->points_cap * 2 : 256;
+        pm_alloc_point *np = realloc(a->points, cap * sizeof *np);
+        if (!np)
+            return;
+        a->points = np;
+        a->points_cap = cap;
+    }
+    a->last_point_ns = t;
+    a->points[a->npoints++] = (pm_alloc_point){t - a->t0_ns, a->live_total, rss_now(a, t)};
+}
+
+/* ---- the stack of the allocating thread ----------------------------------- */
+
+/* The thread's frames, leaf first, as (code, instruction index, owner);
+ * returns the depth; *trunc when deeper than PM_MAX_DEPTH (the leaf-most
+ * frames are kept).  Only this thread changes its frames, and it is in the
+ * middle of an allocation, so they hold still while they are read. */
+static size_t walk(pm_alloc *a, uint64_t tstate, int *trunc)
+{
+    const pm_layout *L = &a->L;
+    uint64_t f;
+    *trunc = 0;
+    if (!tstate)
+        return 0;
+    if (L->frames_kind == PM_FRAMES_INTERP && L->cframe_current_frame != PM_NO_OFFSET) {
+        uint64_t cf = rd64(tstate + L->ts_frame);
+        f = cf ? rd64(cf + L->cframe_current_frame) : 0;
+    } else {
+        f = rd64(tstate + L->ts_frame);
+    }
+    if (L->ts_base_frame != PM_NO_OFFSET && f == rd64(tstate + L->ts_base_frame))
+        f = 0;
+    size_t n = 0;
+    while (f) {
+        int owner = L->fr_owner != PM_NO_OFFSET ? (int)*(const signed char *)(uintptr_t)(f + L->fr_owner) : -1;
+        uint64_t back = rd64(f + L->fr_back);
+        if (!(L->owner_shim >= 0 && owner >= L->owner_shim && owner <= L->owner_max)) {
+            if (n == PM_MAX_DEPTH) {
+                *trunc = 1;
+                break;
+            }
+            uint64_t code = rd64(f + L->fr_code) & L->fr_code_mask;
+            int64_t lasti;
+            switch (L->lasti_kind) {
+            case PM_LASTI_BYTES: {
+                int32_t v = rd32(f + L->fr_lasti);
+                lasti = v < 0 ? -1 : v / 2;
+                break;
+            }
+            case PM_LASTI_UNITS: {
+                int32_t v = rd32(f + L->fr_lasti);
+                lasti = v < 0 ? -1 : v;
+                break;
+            }
+            default: {
+                uint64_t ip = rd64(f + L->fr_lasti), base = code + L->co_code_adaptive;
+                lasti = ip >= base ? (int64_t)((ip - base) / 2) : -1;
+                break;
+            }
+            }
+            a->raw_code[n] = code;
+            a->raw_lasti[n] = lasti;
+            a->raw_owner[n] = owner;
+            n++;
+        }
+        f = back;
+    }
+    return n;
+}
+
+/* The trie node of the stack just walked (outermost frame first), under the
+ * thread's root.  PM_NONE when the model is out of memory. */
+static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
+{
+    const pm_layout *L = &a->L;
+    pm_profile *p = a->p;
+    size_t j = 0;
+    int same = a->memo_thread == thread && a->memo_trunc == trunc;
+    if (same)
+        while (j < n && j < a->memo_n && a->memo_pinned[j] && a->memo_code[j] == a->raw_code[n - 1 - j] &&
+               a->memo_lasti[j] == a->raw_lasti[n - 1 - j])
+            j++;
+    if (trunc)
+        a->truncated++;
+    pm_id node;
+    if (same) {
+        node = a->memo_at[j];
+    } else {
+        const pm_thread *th = pm_thread_at(p, thread);
+        node = th ? th->root : PM_NONE;
+        if (trunc && node != PM_NONE) {
+            if (a->truncated_frame == PM_NONE)
+                a->truncated_frame = pm_frame_intern(p, pm_str_intern_cstr(p, "<truncated>"), 0, 0, PM_FRAME_SPECIAL);
+            node = pm_node_child(p, node, a->truncated_frame, 0);
+        }
+        if (node == PM_NONE)
+            return PM_NONE;
+        a->memo_thread = thread;
+        a->memo_trunc = trunc;
+        a->memo_at[0] = node;
+    }
+    for (size_t k = j; k < n; k++) {
+        size_t i = n - 1 - k; /* raw frames are leaf first */
+        a->memo_code[k] = a->raw_code[i];
+        a->memo_lasti[k] = a->raw_lasti[i];
+        a->memo_pinned[k] = 0;
+        int not_code = 0;
+        pm_code *e = pm_codecache_get(&a->codes, p, a->raw_code[i], a->tick, &not_code);
+        if (!e) {
+            a->frames_skipped++;
+        } else {
+            a->memo_pinned[k] = (uint8_t)atomic_load(&e->trusted);
+            int64_t lasti = a->raw_lasti[i];
+            /* 3.11+: a frame before its first traceable instruction is still
+             * being set up (its arguments copied in): not running yet. */
+            if (!(L->frames_kind == PM_FRAMES_INTERP && a->raw_owner[i] != L->owner_generator && lasti >= 0 &&
+                  lasti < e->firsttraceable)) {
+                int32_t line = lasti >= 0 && lasti < (int64_t)e->n_units ? e->lines[lasti] : e->firstlineno;
+                node = pm_node_child(p, node, e->frame, line < 0 ? 0 : line);
+                if (node == PM_NONE) {
+                    a->memo_thread = PM_NONE;
+                    return PM_NONE;
+                }
+            }
+        }
+        a->memo_at[k + 1] = node;
+    }
+    a->memo_n = n;
+    return node;
+}
+
+/* ---- events --------------------------------------------------------------- */
+
+static void charge(pm_alloc *a, pm_id node, int64_t wb, int64_t wc, int sign)
+{
+    if (sign > 0) {
+        a->alloc_b[node] += wb;
+        a->alloc_c[node] += wc;
+        a->alloc_total += wb;
+        a->alloc_count += wc;
+    }
+    a->live_b[node] += sign * wb;
+    a->live_c[node] += sign * wc;
+    a->live_total += sign * wb;
+    a->live_count += sign * wc;
+    mark_dirty(a, node);
+}
+
+static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_t tstate, uint64_t ident)
+{
+    pm_alloc_tls *me = &pm_alloc_me;
+    if (!me->tid)
+        me->tid = (uint64_t)gettid();
+    pthread_mutex_lock(&a->lock);
+    if (a->finished) { /* a thread that found the session just before it stopped */
+        pthread_mutex_unlock(&a->lock);
+        return;
+    }
+    /* Every allocation is a sample in exact mode: the clock (for the peak's
+     * time and the timeline) is read once per 64 of them. */
+    uint64_t t = a->last_t;
+    if (!a->exact || (a->clock_skip++ & 63) == 0)
+        t = a->last_t = now_ns();
+    a->tick++;
+    /* The table slot this block goes to is fetched while the stack is read:
+     * in exact mode the table outgrows the caches. */
+    pm_blocks_prefetch(&a->blocks, ptr);
+    pm_id thread = a->memo_thread;
+    if (ident != a->memo_ident || me->tid != a->memo_tid || thread == PM_NONE) {
+        thread = pm_thread_get(a->p, ident, me->tid);
+        a->memo_ident = ident;
+        a->memo_tid = me->tid;
+        a->memo_thread = PM_NONE; /* another thread: its stack is not the memo's */
+    }
+    pm_id node = PM_NONE;
+    if (thread != PM_NONE) {
+        int trunc = 0;
+        size_t n = walk(a, tstate, &trunc);
+        node = resolve(a, thread, n, trunc);
+    }
+    if (node == PM_NONE || node >= PM_BLOCK_NEW || grow_nodes(a, node + 1) != 0) {
+        a->samples_lost++;
+        pthread_mutex_unlock(&a->lock);
+        return;
+    }
+    double wb = prob >= 1.0 ? (double)size : (double)size / prob;
+    double wc = prob >= 1.0 ? PM_COUNT_ONE : PM_COUNT_ONE / prob;
+    if (wc > UINT32_MAX)
+        wc = UINT32_MAX;
+    pm_block b = {ptr, (int64_t)llround(wb), node | PM_BLOCK_NEW, (uint32_t)llround(wc)};
+    a->seq++;
+    pm_block stale;
+    int rc = pm_blocks_insert(&a->blocks, &b, &stale);
+    if (rc < 0) {
+        a->samples_lost++;
+        pthread_mutex_unlock(&a->lock);
+        return;
+    }
+    if (rc == 1) /* its previous block was freed where no hook saw it */
+        pm_alloc_release(a, &stale);
+    charge(a, node, b.wbytes, (int64_t)b.wcount, +1);
+    if (a->live_total > a->peak_total) {
+        a->peak_total = a->live_total;
+        a->peak_t_ns = t - a->t0_ns;
+        a->peak_pending = 1;
+    }
+    add_point(a, t);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident)
+{
+    pm_alloc_tls *me = &pm_alloc_me;
+    if (size >= a->big) { /* recorded whole, and the countdown left alone */
+        if (ptr)
+            record(a, ptr, size, 1.0, tstate, ident);
+        return;
+    }
+    if (me->gen != a->gen) {
+        /* First allocation of this thread in this session: its countdown
+         * starts now, and this block is the first to meet it. */
+        me->gen = a->gen;
+        me->left = draw(a, me) - (int64_t)size;
+        if (me->left > 0)
+            return;
+    }
+    me->left = draw(a, me);
+    if (!ptr || size == 0)
+        return;
+    /* A point fell inside the block.  With memoryless gaps a block of s
+     * bytes meets one with probability 1 - exp(-s/rate). */
+    double prob = a->exact ? 1.0 : -expm1(-(double)size / a->rate);
+    if (!(prob > 0))
+        return;
+    record(a, ptr, size, prob, tstate, ident);
+}
+
+void pm_alloc_release(pm_alloc *a, const pm_block *b)
+{
+    /* Lock held.  About to fall from a high never copied: copy it now. */
+    if (a->peak_pending)
+        snapshot(a);
+    if (PM_BLOCK_NODE(b) < a->ncap)
+        charge(a, PM_BLOCK_NODE(b), b->wbytes, (int64_t)b->wcount, -1);
+}
+
+void pm_alloc_freed(pm_alloc *a, uintptr_t ptr)
+{
+    pm_block b;
+    pthread_mutex_lock(&a->lock);
+    if (!a->finished && pm_blocks_remove(&a->blocks, ptr, &b))
+        pm_alloc_release(a, &b);
+    pthread_mutex_unlock(&a->lock);
+}
+
+int pm_alloc_take(pm_alloc *a, uintptr_t ptr, pm_block *out)
+{
+    pthread_mutex_lock(&a->lock);
+    int found = pm_blocks_remove(&a->blocks, ptr, out);
+    pthread_mutex_unlock(&a->lock);
+    return found;
+}
+
+void pm_alloc_restore(pm_alloc *a, const pm_block *b)
+{
+    pthread_mutex_lock(&a->lock);
+    pm_block stale;
+    if (pm_blocks_insert(&a->blocks, b, &stale) == 1)
+        pm_alloc_release(a, &stale);
+    pthread_mutex_unlock(&a->lock);
+}
+
+void pm_alloc_checkpoint(pm_alloc *a)
+{
+    pthread_mutex_lock(&a->lock);
+    pm_blocks_age(&a->blocks);
+    pthread_mutex_unlock(&a->lock);
+}
+
+size_t pm_alloc_take_pins(pm_alloc *a, uint64_t *addrs, size_t max)
+{
+    return pm_codecache_take_pins(&a->codes, addrs, max);
+}
+
+void pm_alloc_pinned(pm_alloc *a, uint64_t addr, int ok)
+{
+    pm_codecache_pinned(&a->codes, addr, ok);
+}
+
+/* ---- into the model --------------------------------------------------------- */
+
+static int64_t counts(int64_t fixed)
+{
+    return (fixed + PM_COUNT_ONE / 2) / PM_COUNT_ONE;
+}
+
+int pm_alloc_finish(pm_alloc *a)
+{
+    pm_profile *p = a->p;
+    pthread_mutex_lock(&a->lock);
+    a->finished = 1;
+    if (a->peak_pending)
+        snapshot(a);
+    uint64_t t = now_ns();
+    a->last_point_ns = 0;
+    add_point(a, t);
+
+    /* Go's heap profile names (pprof knows them: -sample_index=inuse_space),
+     * in Go's order, then the peak and leak views. */
+    int m_ac = pm_metric_add(p, "alloc_objects", "count"), m_ab = pm_metric_add(p, "alloc_space", "bytes");
+    int m_lc = pm_metric_add(p, "inuse_objects", "count"), m_lb = pm_metric_add(p, "inuse_space", "bytes");
+    int m_pb = pm_metric_add(p, "peak_space", "bytes"), m_pc = pm_metric_add(p, "peak_objects", "count");
+    int m_kb = pm_metric_add(p, "leak_space", "bytes"), m_kc = pm_metric_add(p, "leak_objects", "count");
+    int rc = (m_ab < 0 || m_ac < 0 || m_lb < 0 || m_lc < 0 || m_pb < 0 || m_pc < 0 || m_kb < 0 || m_kc < 0) ? -1 : 0;
+    if (rc == 0) {
+        uint32_t n = a->ncap < pm_node_count(p) ? a->ncap : pm_node_count(p);
+        for (uint32_t i = 0; i < n; i++) {
+            pm_node_add(p, i, m_ab, a->alloc_b[i]);
+            pm_node_add(p, i, m_ac, counts(a->alloc_c[i]));
+            pm_node_add(p, i, m_lb, a->live_b[i]);
+            pm_node_add(p, i, m_lc, counts(a->live_c[i]));
+            pm_node_add(p, i, m_pb, a->peak_b[i]);
+            pm_node_add(p, i, m_pc, counts(a->peak_c[i]));
+        }
+        /* Leaks: what was sampled after the baseline and is still live. */
+        int64_t leak_total = 0;
+        for (size_t i = 0; i < a->blocks.cap; i++) {
+            const pm_block *b = &a->blocks.slots[i];
+            if (!b->ptr || !(b->node & PM_BLOCK_NEW))
+                continue;
+            pm_node_add(p, PM_BLOCK_NODE(b), m_kb, b->wbytes);
+            pm_node_add(p, PM_BLOCK_NODE(b), m_kc, counts((int64_t)b->wcount));
+            leak_total += b->wbytes;
+        }
+        pm_meta_set_str(p, "mode", "memory");
+        pm_meta_set_num(p, "memory_rate", a->rate);
+        pm_meta_set_num(p, "memory_samples", (double)a->seq);
+        pm_meta_set_num(p, "memory_samples_lost", (double)a->samples_lost);
+        pm_meta_set_num(p, "memory_frames_skipped", (double)a->frames_skipped);
+        pm_meta_set_num(p, "memory_stacks_truncated", (double)a->truncated);
+        pm_meta_set_num(p, "memory_allocated_bytes", (double)a->alloc_total);
+        pm_meta_set_num(p, "memory_allocated_count", (double)counts(a->alloc_count));
+        pm_meta_set_num(p, "memory_live_bytes", (double)a->live_total);
+        pm_meta_set_num(p, "memory_leak_bytes", (double)leak_total);
+        pm_meta_set_num(p, "memory_peak_bytes", (double)a->peak_total);
+        pm_meta_set_num(p, "memory_peak_s", (double)a->peak_t_ns / 1e9);
+        pm_meta_set_num(p, "memory_peak_rss", (double)a->peak_rss);
+        pm_meta_set_num(p, "memory_rss_max", (double)a->rss_max);
+        pm_meta_set_num(p, "duration_s", (double)(t - a->t0_ns) / 1e9);
+        /* The timeline of (seconds, heap estimate, RSS) as text: meta is what
+         * every format carries through losslessly. */
+        size_t cap = a->npoints * 64 + 1;
+        char *s = malloc(cap);
+        if (s) {
+            size_t len = 0;
+            s[0] = 0;
+            for (size_t i = 0; i < a->npoints && len + 64 < cap; i++)
+                len += (size_t)snprintf(s + len, cap - len, "%s%.6f %lld %lld", i ? ";" : "",
+                                        (double)a->points[i].t_ns / 1e9, (long long)a->points[i].heap,
+                                        (long long)a->points[i].rss);
+            pm_meta_set_str(p, "memory_timeline", s);
+            free(s);
+        }
+    }
+    pthread_mutex_unlock(&a->lock);
+    return rc;
+}

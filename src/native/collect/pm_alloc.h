@@ -1,0 +1,163 @@
+/* pm_alloc.h — the allocation collector's core: byte-weighted Poisson
+ * sampling of allocations, the stack of each sample, live / peak / leak
+ * accounting per trie node, and a timeline of the heap estimate and RSS.
+ * No Python.h: the allocator hooks live in bind/pm_bind_memory.c and call
+ * the functions below.
+ *
+ * Sampling.  Sample points fall on the stream of allocated bytes as a
+ * Poisson process of mean gap `rate` bytes: each thread keeps the bytes left
+ * to its next point (pm_alloc_tls.left); an allocation subtracts its size and
+ * is sampled when that crosses zero.  A block of s bytes is then sampled with
+ * probability P = 1 - exp(-s/rate), and stands for s/P bytes and 1/P
+ * allocations: unbiased estimates whatever the mix of sizes.  rate 1 samples
+ * every allocation with weight s (exact).  After a sample the gap is drawn
+ * afresh (the process is memoryless).  Blocks of `rate` bytes or more are
+ * all recorded with their own size, outside the countdown: there are at
+ * most as many of them as samples, and their sites (buffers, arrays) come
+ * out exact instead of within a few percent.
+ *
+ * Live and peak.  The live estimate is the sum of the weights of sampled
+ * blocks not yet freed (pm_blocks).  Per node the collector keeps live
+ * bytes/count; when a free is about to lower the estimate from a new high,
+ * the nodes that changed since the last snapshot are copied to the peak
+ * columns (a dirty list: cost proportional to what changed, never to the
+ * trie), so the peak view is the live view at the highest point reached.
+ *
+ * Locking: one mutex guards everything below except the thread-local fast
+ * path and pm_blocks_maybe.  MEM/OBJ allocations hold the GIL; RAW ones may
+ * not, hence the mutex.  The stack is read from the allocating thread's own
+ * frames, which only that thread changes. */
+#ifndef PM_ALLOC_H
+#define PM_ALLOC_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/pm_model.h"
+#include "pm_blocks.h"
+#include "pm_codecache.h"
+#include "pm_layout.h"
+#include "pm_space.h"
+
+/* Fixed point of the allocation-count weights (1/P is rarely whole). */
+#define PM_COUNT_ONE 1024
+
+/* The thread-local state of the fast path.  initial-exec: a dlopen'd
+ * extension would otherwise pay a __tls_get_addr call per allocation. */
+typedef struct {
+    int64_t left;       /* bytes to the next sample point */
+    uint64_t gen;       /* session the countdown belongs to */
+    uint64_t rng;       /* xorshift state */
+    uint64_t tid;       /* OS thread id, 0 until first needed */
+    size_t probe_seen;  /* start-up probe: the size the RAW hook last saw */
+    int probe;          /* start-up probe running on this thread */
+} pm_alloc_tls;
+
+extern _Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec")));
+
+typedef struct {
+    uint64_t t_ns;
+    int64_t heap;       /* live estimate, bytes */
+    int64_t rss;        /* bytes, -1 unknown */
+} pm_alloc_point;
+
+typedef struct pm_alloc {
+    pm_profile *p;
+    pm_layout L;
+    pm_space space;
+    pm_codecache codes;
+    pthread_mutex_t lock;
+    double rate;
+    uint64_t gen;
+    int exact;          /* rate 1: every allocation, weight = size */
+    size_t big;         /* blocks of at least this size are all recorded, weight = size */
+    int guarded;
+    int finished;       /* pm_alloc_finish ran: the model is Python's now */
+
+    pm_blocks blocks;
+    uint64_t seq;               /* samples taken */
+    uint64_t tick;              /* code cache verification epoch */
+
+    /* per node (indexed by trie node id), grown as nodes appear */
+    int64_t *alloc_b, *alloc_c, *live_b, *live_c, *peak_b, *peak_c;
+    uint64_t *stamp;            /* snapshot generation that last saw the node change */
+    uint32_t ncap;
+    uint32_t *dirty;            /* nodes changed since the last snapshot */
+    uint32_t ndirty, dirty_cap;
+    uint64_t snap_gen;
+
+    int64_t live_total, live_count, peak_total, snap_total;
+    int64_t alloc_total, alloc_count;
+    uint64_t peak_t_ns;
+    int64_t peak_rss, rss_max;
+    int peak_pending;           /* the high has not been copied yet */
+
+    pm_alloc_point *points;
+    size_t npoints, points_cap;
+    uint64_t point_every_ns, last_point_ns;
+
+    uint64_t t0_ns;
+    uint64_t samples_lost;      /* samples that could not be stored */
+    uint64_t frames_skipped;    /* frames whose code object could not be read */
+    uint64_t truncated;         /* stacks deeper than PM_MAX_DEPTH */
+    pm_id truncated_frame;
+    /* scratch for a walk */
+    uint64_t *raw_code;
+    int64_t *raw_lasti;
+    int *raw_owner;
+    /* The last stack resolved, outermost frame first: the next sample
+     * re-resolves only the frames below the part that did not change
+     * (usually just the leaf).  A frame is reused only if its code object
+     * was pinned then, so its address cannot have been reused since. */
+    pm_id memo_thread;
+    uint64_t memo_ident, memo_tid; /* the thread memo_thread is */
+    int64_t rss_last;
+    uint64_t rss_last_t;
+    int memo_trunc;
+    size_t memo_n;
+    uint64_t *memo_code;
+    int64_t *memo_lasti;
+    uint8_t *memo_pinned;
+    pm_id *memo_at;             /* node after the k outermost frames, k = 0..memo_n */
+    uint32_t clock_skip;        /* exact mode reads the clock once per 64 samples */
+    uint64_t last_t;
+} pm_alloc;
+
+/* NULL with a message in err on failure. */
+pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err, size_t errlen);
+void pm_alloc_free(pm_alloc *a);
+void pm_alloc_start(pm_alloc *a);
+
+/* The slow path of an allocation of size bytes at ptr (the fast path found
+ * its countdown crossed zero, or stale): decides whether the block is
+ * sampled and, if so, reads the stack of the thread whose state is at
+ * tstate (0: none) and records it.  Runs on the allocating thread. */
+void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident);
+
+/* ptr is being freed (pm_blocks_maybe said it may be sampled). */
+void pm_alloc_freed(pm_alloc *a, uintptr_t ptr);
+/* realloc: the old block's entry, removed (1), or 0; pm_alloc_restore puts
+ * it back when the realloc failed. */
+int pm_alloc_take(pm_alloc *a, uintptr_t ptr, pm_block *out);
+void pm_alloc_restore(pm_alloc *a, const pm_block *b);
+/* A freed block's weights leave the live figures (after pm_alloc_take). */
+void pm_alloc_release(pm_alloc *a, const pm_block *b);
+
+/* Leaks are counted from here on. */
+void pm_alloc_checkpoint(pm_alloc *a);
+/* Code objects waiting for a strong reference (see pm_codecache). */
+size_t pm_alloc_take_pins(pm_alloc *a, uint64_t *addrs, size_t max);
+void pm_alloc_pinned(pm_alloc *a, uint64_t addr, int ok);
+
+/* Writes the metrics, meta and timeline into the model; 0 or -1 (OOM).
+ * Metrics (self values per node): alloc_objects, alloc_space (everything
+ * sampled), inuse_objects, inuse_space (live at the end), peak_space,
+ * peak_objects (live at the peak of the heap estimate), leak_space,
+ * leak_objects (sampled after the last checkpoint and live at the end). */
+int pm_alloc_finish(pm_alloc *a);
+
+/* Resident set size of this process in bytes (/proc/self/statm), -1. */
+int64_t pm_alloc_rss(void);
+
+#endif

@@ -1,0 +1,135 @@
+/* pm_blocks.c — the sampled-block table (see pm_blocks.h). */
+#include "pm_blocks.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PM_BLOCKS_MIN_CAP 256u
+
+/* Fibonacci hashing: the high bits of the product, so that addresses that
+ * differ only above their alignment still spread over the whole table.
+ * pm_blocks_prefetch (pm_blocks.h) computes the same. */
+static inline size_t slot_of(uintptr_t ptr, size_t mask)
+{
+    uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)((x >> 24) ^ (x >> 40)) & mask;
+}
+
+void pm_blocks_init(pm_blocks *t)
+{
+    t->slots = NULL;
+    t->cap = t->n = 0;
+    for (size_t i = 0; i < (1u << PM_BLOCKS_FILTER_BITS); i++)
+        atomic_init(&t->filter[i], 0);
+}
+
+void pm_blocks_free(pm_blocks *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->n = 0;
+}
+
+static void put(pm_block *slots, size_t mask, const pm_block *b)
+{
+    size_t i = slot_of(b->ptr, mask);
+    while (slots[i].ptr)
+        i = (i + 1) & mask;
+    slots[i] = *b;
+}
+
+static int resize(pm_blocks *t, size_t cap)
+{
+    pm_block *ns = calloc(cap, sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].ptr)
+            put(ns, cap - 1, &t->slots[i]);
+    free(t->slots);
+    t->slots = ns;
+    t->cap = cap;
+    return 0;
+}
+
+static void filter_inc(pm_blocks *t, uintptr_t ptr)
+{
+    _Atomic unsigned char *c = &t->filter[pm_blocks_filter_index(ptr)];
+    unsigned char v = atomic_load_explicit(c, memory_order_relaxed);
+    if (v < 255) /* saturated counters stay: a false "maybe" costs a probe, never a miss */
+        atomic_store_explicit(c, (unsigned char)(v + 1), memory_order_relaxed);
+}
+
+static void filter_dec(pm_blocks *t, uintptr_t ptr)
+{
+    _Atomic unsigned char *c = &t->filter[pm_blocks_filter_index(ptr)];
+    unsigned char v = atomic_load_explicit(c, memory_order_relaxed);
+    if (v > 0 && v < 255)
+        atomic_store_explicit(c, (unsigned char)(v - 1), memory_order_relaxed);
+}
+
+int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old)
+{
+    if (!b->ptr)
+        return -1;
+    if ((t->n + 1) * 4 > t->cap * 3 && resize(t, t->cap ? t->cap * 2 : PM_BLOCKS_MIN_CAP) != 0)
+        return -1;
+    size_t mask = t->cap - 1, i = slot_of(b->ptr, mask);
+    while (t->slots[i].ptr) {
+        if (t->slots[i].ptr == b->ptr) { /* a block freed behind our back: the newer wins */
+            if (old)
+                *old = t->slots[i];
+            t->slots[i] = *b;
+            return 1;
+        }
+        i = (i + 1) & mask;
+    }
+    t->slots[i] = *b;
+    t->n++;
+    filter_inc(t, b->ptr);
+    return 0;
+}
+
+int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
+{
+    if (!t->n || !ptr)
+        return 0;
+    size_t mask = t->cap - 1, i = slot_of(ptr, mask);
+    while (t->slots[i].ptr != ptr) {
+        if (!t->slots[i].ptr)
+            return 0;
+        i = (i + 1) & mask;
+    }
+    if (out)
+        *out = t->slots[i];
+    /* Backward-shift deletion: move later members of the run into the hole
+     * when their home slot allows it, so probes never meet a tombstone. */
+    size_t hole = i;
+    for (size_t j = (i + 1) & mask; t->slots[j].ptr; j = (j + 1) & mask) {
+        size_t home = slot_of(t->slots[j].ptr, mask);
+        if (((j - home) & mask) >= ((j - hole) & mask)) {
+            t->slots[hole] = t->slots[j];
+            hole = j;
+        }
+    }
+    t->slots[hole].ptr = 0;
+    t->n--;
+    filter_dec(t, ptr);
+    /* Keep the table small and hot once most samples are gone. */
+    if (t->cap > PM_BLOCKS_MIN_CAP && t->n * 8 < t->cap)
+        resize(t, t->cap / 2);
+    return 1;
+}
+
+void pm_blocks_age(pm_blocks *t)
+{
+    for (size_t i = 0; i < t->cap; i++)
+        t->slots[i].node &= ~PM_BLOCK_NEW;
+}
+
+void pm_blocks_clear(pm_blocks *t)
+{
+    pm_blocks_free(t);
+    for (size_t i = 0; i < (1u << PM_BLOCKS_FILTER_BITS); i++)
+        atomic_store_explicit(&t->filter[i], 0, memory_order_relaxed);
+}

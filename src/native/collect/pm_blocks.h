@@ -1,0 +1,81 @@
+/* pm_blocks.h — the table of sampled blocks of the allocation collector:
+ * block address → what the sample charged (node, weights, whether it is
+ * newer than the last checkpoint).
+ *
+ * Every free and realloc of the program asks whether its block was sampled,
+ * so the question must usually be answered without a lock and without
+ * touching the table: a small array of counters indexed by a hash of the
+ * address (a counting filter, read with relaxed atomic loads) says "surely
+ * not" for almost every block.  Only a hit takes the collector's lock and
+ * probes the table (open addressing, linear probing, deletion by backward
+ * shift so no tombstones pile up).  The table holds about live heap / rate
+ * entries (a few thousand at the default rate): it stays in cache, and it
+ * shrinks again when samples die.  No Python.h.
+ *
+ * Not thread-safe except pm_blocks_maybe: the caller holds its lock for the
+ * rest. */
+#ifndef PM_BLOCKS_H
+#define PM_BLOCKS_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PM_BLOCKS_FILTER_BITS 15
+
+/* 24 bytes: in exact mode there is one per live block, and the table's
+ * size decides how often a free misses the cache. */
+typedef struct {
+    uintptr_t ptr;      /* 0 = empty slot */
+    int64_t wbytes;     /* bytes this sample stands for (the Poisson estimate) */
+    uint32_t node;      /* trie node charged; PM_BLOCK_NEW: sampled since the last checkpoint */
+    uint32_t wcount;    /* allocations it stands for, fixed point (PM_COUNT_ONE) */
+} pm_block;
+
+#define PM_BLOCK_NEW 0x80000000u
+#define PM_BLOCK_NODE(b) ((b)->node & ~PM_BLOCK_NEW)
+
+typedef struct {
+    pm_block *slots;
+    size_t cap;         /* power of two, 0 when nothing was ever inserted */
+    size_t n;
+    _Atomic unsigned char filter[1u << PM_BLOCKS_FILTER_BITS];
+} pm_blocks;
+
+void pm_blocks_init(pm_blocks *t);
+void pm_blocks_free(pm_blocks *t);
+
+static inline size_t pm_blocks_filter_index(uintptr_t ptr)
+{
+    uint64_t x = (uint64_t)ptr * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(x >> (64 - PM_BLOCKS_FILTER_BITS));
+}
+
+/* Lock-free: 0 when ptr is surely not in the table.  A block is inserted
+ * before the program sees its address, so any free of it comes after. */
+static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
+{
+    return atomic_load_explicit(&t->filter[pm_blocks_filter_index(ptr)], memory_order_relaxed) != 0;
+}
+
+/* Starts fetching the slot where ptr's probe begins. */
+static inline void pm_blocks_prefetch(const pm_blocks *t, uintptr_t ptr)
+{
+    if (t->cap) {
+        uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
+        __builtin_prefetch(&t->slots[(size_t)((x >> 24) ^ (x >> 40)) & (t->cap - 1)], 1);
+    }
+}
+
+/* 0; 1 when ptr was there already (its block was freed without the table
+ * being told): the old entry is replaced and copied to *old (if not NULL);
+ * -1 on OOM (the block is then simply not tracked). */
+int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old);
+/* Removes ptr's entry into *out; 1 found, 0 not there. */
+int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out);
+/* Clears PM_BLOCK_NEW on every entry (a checkpoint). */
+void pm_blocks_age(pm_blocks *t);
+/* Forgets every entry (the filter too). */
+void pm_blocks_clear(pm_blocks *t);
+
+#endif
