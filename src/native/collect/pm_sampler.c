@@ -23,6 +23,7 @@
 
 #include "pm_capture.h"
 #include "pm_guard.h"
+#include "pm_strread.h"
 #include "pm_walker.h"
 
 typedef struct {
@@ -66,6 +67,13 @@ struct pm_sampler {
     pm_profile *model;
     pthread_mutex_t *model_lock;
     pm_sampler_opts o;
+    /* --async: the layout, the reader, a slot with no memory of a previous
+     * walk for resolving task chains, and their frames leaf first. */
+    int async_on;
+    pm_async_layout async_L;
+    pm_async_reader areader;
+    pm_slot aslot;
+    pm_raw_frame *araw;
     int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
 
     pthread_t thread;
@@ -257,6 +265,9 @@ void pm_sampler_free(pm_sampler *s)
     pm_walker_free(&s->walker);
     pm_capture_free(&s->capture);
     pm_codecache_free(&s->codes);
+    if (s->async_on)
+        pm_async_reader_free(&s->areader);
+    free(s->araw);
     free(s->raw);
     free(s->raw_rev);
     free(s->path);
@@ -271,6 +282,22 @@ void pm_sampler_set_notify(pm_sampler *s, pm_sampler_notify fn, void *ctx)
 {
     s->notify = fn;
     s->notify_ctx = ctx;
+}
+
+int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A)
+{
+    if (s->thread_alive || s->async_on)
+        return -1;
+    s->async_L = *A;
+    s->araw = malloc(PM_MAX_DEPTH * sizeof *s->araw);
+    if (!s->araw || pm_async_reader_init(&s->areader, &s->async_L, &s->L, &s->space) != 0) {
+        free(s->araw);
+        s->araw = NULL;
+        return -1;
+    }
+    s->aslot.thread = s->aslot.leaf = s->aslot.tl_leaf = PM_NONE;
+    s->async_on = 1;
+    return 0;
 }
 
 void pm_sampler_set_tid_offset(pm_sampler *s, long off) { s->walker.tid_offset = off; }
@@ -667,6 +694,100 @@ static pm_slot *see_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, ui
     return sl;
 }
 
+/* --async, wall mode: a thread waiting in an asyncio loop (its stack holds
+ * BaseEventLoop._run_once, or asyncio.run when the loop is not Python) is
+ * charged as the loop's pending tasks instead: each task that no other task
+ * waits for gets the tick, as the stack of its await chain under the chains
+ * of the tasks that wait for it (each under a `task NAME` level, `task`
+ * for asyncio's numbered default names), all below
+ * the loop's frame.  Read only while the thread's CPU clock stands still,
+ * before and after: the loop's thread is the one that changes its tasks,
+ * and it did not run.  A task that runs (blocked in a call of its own)
+ * keeps the thread's real stack, which is charged too.  Returns whether
+ * the tick was charged (the caller charges the real stack otherwise). */
+static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, uint64_t tickno,
+                        uint64_t now, uint64_t dt, uint64_t dcpu, uint64_t cpu)
+{
+    const pm_async_layout *A = &s->async_L;
+    if (s->o.mode != PM_MODE_WALL || !s->o.idle)
+        return 0;
+    size_t at = 0;
+    int found = 0;
+    uint64_t loop = 0;
+    for (size_t i = sl->prev_n; i-- > 0 && !found;) {
+        uint64_t c = sl->prev_raw[i].code;
+        if (c == A->run_once_code) {
+            /* _run_once(self): its first local is the loop. */
+            if (pm_space_read(&s->space, sl->prev_raw[i].addr + A->fr_localsplus, &loop, 8) != 0)
+                return 0;
+            at = i;
+            found = 1;
+        } else if (c && (c == A->runner_codes[0] || c == A->runner_codes[1])) {
+            at = i;
+            found = 1;
+        }
+    }
+    if (!found)
+        return 0;
+    if (!still_now(t, cpu)) {
+        s->st.async_running++;
+        return 0;
+    }
+    pm_async_reader *r = &s->areader;
+    long n = pm_async_read(r, loop);
+    if (n < 0 || !still_now(t, cpu)) {
+        s->st.async_torn++;
+        return 0;
+    }
+    s->st.async_read++;
+    pm_id base = sl->prev_path[at];
+    int idle = dcpu * 4 < dt, charged = 0;
+    char name[PM_STR_MAX_UTF8 + 8];
+    pm_id empty = pm_str_intern(s->model, "", 0);
+    for (long i = 0; i < n; i++) {
+        if (r->tasks[i].waited_on)
+            continue;
+        int chain[64], k = 0;
+        for (int j = (int)i; j >= 0 && k < 64; j = r->tasks[j].parent)
+            chain[k++] = j;
+        pm_id node = base;
+        while (k-- > 0 && node != PM_NONE) {
+            const pm_async_task *tk = &r->tasks[chain[k]];
+            size_t len = 0;
+            memcpy(name, "task ", 5);
+            if (pm_async_task_name(r, tk, name + 5, sizeof name - 5, &len) != 0) {
+                node = PM_NONE;
+                break;
+            }
+            pm_id label = pm_frame_intern(s->model, pm_str_intern(s->model, name, len ? len + 5 : 4), empty, 0,
+                                          PM_FRAME_NATIVE);
+            node = label == PM_NONE ? PM_NONE : pm_node_child(s->model, node, label, 0);
+            if (node == PM_NONE)
+                break;
+            for (uint32_t q = 0; q < tk->n; q++)
+                s->araw[q] = r->frames[tk->first + tk->n - 1 - q];
+            node = resolve(s, &s->aslot, node, s->araw, tk->n, 0, 0, tickno);
+        }
+        if (node == PM_NONE)
+            continue;
+        pm_node_add(s->model, node, s->m_samples, 1);
+        pm_node_add(s->model, node, s->m_wall, (int64_t)dt);
+        if (idle)
+            pm_node_add(s->model, node, s->m_idle, 1);
+        if (!charged++ && !r->running && s->o.timeline_cap && node != sl->tl_leaf) {
+            pm_timeline_add(s->model, now - s->start_ns, sl->thread, node);
+            sl->tl_leaf = node;
+        }
+    }
+    if (!charged || r->running)
+        return 0;
+    /* The CPU the thread used since the last tick was not the waiting
+     * tasks': it stays on the thread's own stack. */
+    if (dcpu)
+        pm_node_add(s->model, leaf, s->m_cpu, (int64_t)dcpu);
+    return 1;
+}
+
 /* Samples one thread that was not asked to copy its stack. */
 static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
 {
@@ -686,6 +807,8 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
     } else {
         sl->leaf = PM_NONE;
     }
+    if (s->async_on && leaf != PM_NONE && have && async_charge(s, sl, t, leaf, tickno, now, dt, dcpu, cpu))
+        return;
     charge(s, sl, t, leaf, before, now, dt, have, dcpu, cpu, sample_flags(s, t), 1);
 }
 
@@ -1061,6 +1184,11 @@ void pm_sampler_stop(pm_sampler *s)
     pm_meta_set_num(s->model, "samples_captured", (double)st.captured);
     pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
     pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
+    if (s->async_on) {
+        pm_meta_set_num(s->model, "async_ticks_read", (double)st.async_read);
+        pm_meta_set_num(s->model, "async_ticks_running", (double)st.async_running);
+        pm_meta_set_num(s->model, "async_ticks_torn", (double)st.async_torn);
+    }
     pthread_mutex_unlock(s->model_lock);
 }
 
