@@ -120,3 +120,17 @@ def test_api_option(tmp_path):
     ]
     # Two tasks napping at once: twice the wall time of one nap.
     assert abs(sum(naps) / 1e9 - 0.4) < 0.1, naps
+
+
+def test_uvloop(tmp_path):
+    pytest.importorskip("uvloop")
+    proc, p = profile_program(tmp_path, "async_uvloop.py", options=["--async"])
+    assert proc.stdout == b"uvloop done\n"
+    walls = {}
+    for _, stack, weight in all_stacks(p, "wall"):
+        n = [short(x) for x in names(stack)]
+        if n[-3:-1] in (["task", "short"], ["task", "long"]) and "main" in n:
+            walls[n[-2]] = walls.get(n[-2], 0) + weight
+    assert set(walls) == {"short", "long"}, walls
+    assert abs(100.0 * walls["short"] / (walls["short"] + walls["long"]) - 25) <= 3, walls
+    no_pseudo_frames(p)
