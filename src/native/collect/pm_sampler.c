@@ -694,6 +694,27 @@ static pm_slot *see_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, ui
     return sl;
 }
 
+/* Whether the thread's last stack runs an asyncio loop: the index of the
+ * innermost loop frame and the loop (0 when its run is not Python). */
+static int loop_frame(pm_sampler *s, const pm_slot *sl, size_t *at, uint64_t *loop)
+{
+    const pm_async_layout *A = &s->async_L;
+    *loop = 0;
+    for (size_t i = sl->prev_n; i-- > 0;) {
+        uint64_t c = sl->prev_raw[i].code;
+        if (c == A->run_once_code) {
+            *at = i;
+            /* _run_once(self): its first local is the loop. */
+            return pm_space_read(&s->space, sl->prev_raw[i].addr + A->fr_localsplus, loop, 8) == 0;
+        }
+        if (c && (c == A->runner_codes[0] || c == A->runner_codes[1])) {
+            *at = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
 /* --async, wall mode: a thread waiting in an asyncio loop (its stack holds
  * BaseEventLoop._run_once, or asyncio.run when the loop is not Python) is
  * charged as the loop's pending tasks instead: each task that no other task
@@ -708,26 +729,11 @@ static pm_slot *see_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, ui
 static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, uint64_t tickno,
                         uint64_t now, uint64_t dt, uint64_t dcpu, uint64_t cpu)
 {
-    const pm_async_layout *A = &s->async_L;
     if (s->o.mode != PM_MODE_WALL || !s->o.idle)
         return 0;
     size_t at = 0;
-    int found = 0;
     uint64_t loop = 0;
-    for (size_t i = sl->prev_n; i-- > 0 && !found;) {
-        uint64_t c = sl->prev_raw[i].code;
-        if (c == A->run_once_code) {
-            /* _run_once(self): its first local is the loop. */
-            if (pm_space_read(&s->space, sl->prev_raw[i].addr + A->fr_localsplus, &loop, 8) != 0)
-                return 0;
-            at = i;
-            found = 1;
-        } else if (c && (c == A->runner_codes[0] || c == A->runner_codes[1])) {
-            at = i;
-            found = 1;
-        }
-    }
-    if (!found)
+    if (!loop_frame(s, sl, &at, &loop))
         return 0;
     if (!still_now(t, cpu)) {
         s->st.async_running++;
@@ -882,6 +888,13 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
             s->st.torn += s->held_back.ticks;
     }
     leaf = settle(s, sl, t, leaf);
+    /* --async: a loop's thread that runs Python code changes its tasks as
+     * we would read them; its waiting tasks are not shown for these ticks
+     * (counted). */
+    size_t at;
+    uint64_t loop;
+    if (s->async_on && leaf != PM_NONE && s->o.mode == PM_MODE_WALL && s->o.idle && loop_frame(s, sl, &at, &loop))
+        s->st.async_running += s->held_back.ticks;
     /* One sample per tick held back, the interval and CPU they covered. */
     for (uint64_t k = 0; k < s->held_back.ticks; k++)
         charge(s, sl, t, leaf, PM_NONE, s->held_back.now, s->held_back.dt / s->held_back.ticks, 1,
