@@ -15,6 +15,7 @@
 #include "pm_strread.h"
 
 #define SET_MAX_ENTRIES 65536
+#define INDEX_SLOTS (4 * PM_ASYNC_MAX_TASKS) /* at most; a power of two */
 
 static int rd(pm_async_reader *r, uint64_t addr, uint64_t *v)
 {
@@ -35,13 +36,24 @@ int pm_async_reader_init(pm_async_reader *r, const pm_async_layout *A, const pm_
     r->A = A;
     r->L = L;
     r->space = space;
+    size_t offs[] = {A->fut_state, A->fut_loop, A->task_coro, A->task_name, A->fut_callback0, A->fut_callbacks};
+    for (size_t i = 0; i < sizeof offs / sizeof offs[0]; i++)
+        if (offs[i] + 8 > r->task_read)
+            r->task_read = offs[i] + 8;
     r->tasks = calloc(PM_ASYNC_MAX_TASKS, sizeof *r->tasks);
-    return r->tasks ? 0 : -1;
+    r->index = calloc(INDEX_SLOTS, sizeof *r->index);
+    if (!r->tasks || !r->index) {
+        pm_async_reader_free(r);
+        return -1;
+    }
+    return 0;
 }
 
 void pm_async_reader_free(pm_async_reader *r)
 {
     free(r->tasks);
+    free(r->index);
+    free(r->lindex);
     free(r->frames);
     free(r->locals);
     free(r->table);
@@ -63,12 +75,41 @@ static int grow(void **p, size_t *cap, size_t need, size_t elem)
     return 0;
 }
 
+static size_t slot_of(uint64_t addr, size_t mask) { return (size_t)((addr >> 4) * 0x9E3779B97F4A7C15ull >> 40) & mask; }
+
+/* The index of the task at addr, -1 when none (a hash: with thousands of
+ * tasks a scan per look-up would cost milliseconds per tick). */
 static int known(const pm_async_reader *r, uint64_t addr)
 {
-    for (size_t i = 0; i < r->ntasks; i++)
-        if (r->tasks[i].addr == addr)
-            return (int)i;
-    return -1;
+    for (size_t h = slot_of(addr, r->imask);; h = (h + 1) & r->imask) {
+        int32_t v = r->index[h];
+        if (!v)
+            return -1;
+        if (r->tasks[v - 1].addr == addr)
+            return v - 1;
+    }
+}
+
+/* Indexes the tasks read, dropping any listed twice (a task moves from the
+ * eager set to the scheduled one as it first waits). */
+static void index_rebuild(pm_async_reader *r)
+{
+    size_t cap = 64;
+    while (cap < 2 * r->ntasks)
+        cap *= 2;
+    r->imask = cap - 1;
+    memset(r->index, 0, cap * sizeof *r->index);
+    size_t k = 0;
+    for (size_t i = 0; i < r->ntasks; i++) {
+        size_t h = slot_of(r->tasks[i].addr, r->imask);
+        while (r->index[h] && r->tasks[r->index[h] - 1].addr != r->tasks[i].addr)
+            h = (h + 1) & r->imask;
+        if (r->index[h])
+            continue;
+        r->tasks[k] = r->tasks[i];
+        r->index[h] = (int32_t)++k;
+    }
+    r->ntasks = k;
 }
 
 /* Adds the tasks listed in one set (entries are weak references when weak). */
@@ -92,7 +133,7 @@ static int read_set(pm_async_reader *r, uint64_t set, int weak)
             continue;
         /* The set's dummy (a deleted entry) and dead references (None) have
          * other types. */
-        if (type_of(r, obj) != A->task_type || known(r, obj) >= 0)
+        if (type_of(r, obj) != A->task_type)
             continue;
         pm_async_task *t = &r->tasks[r->ntasks++];
         memset(t, 0, sizeof *t);
@@ -142,12 +183,20 @@ static int read_task(pm_async_reader *r, pm_async_task *t, uint64_t loop)
     const pm_layout *L = r->L;
     int32_t state;
     uint64_t coro;
-    if (pm_space_read(r->space, t->addr + A->fut_state, &state, 4) != 0 || state != 0)
+    uint8_t head[512];
+    /* One copy of the task's fields. */
+    if (r->task_read > sizeof head || pm_space_read(r->space, t->addr, head, r->task_read) != 0)
+        return -1;
+    memcpy(&state, head + A->fut_state, 4);
+    if (state != 0)
         return -1; /* done or cancelled */
-    if (rd(r, t->addr + A->fut_loop, &t->loop) != 0 || (loop && t->loop != loop))
+    memcpy(&t->loop, head + A->fut_loop, 8);
+    if (loop && t->loop != loop)
         return -1;
-    if (rd(r, t->addr + A->task_coro, &coro) != 0 || rd(r, t->addr + A->task_name, &t->name) != 0)
-        return -1;
+    memcpy(&coro, head + A->task_coro, 8);
+    memcpy(&t->name, head + A->task_name, 8);
+    memcpy(&t->cb0, head + A->fut_callback0, 8);
+    memcpy(&t->cbs, head + A->fut_callbacks, 8);
     t->first = (uint32_t)r->nframes;
     t->lfirst = (uint32_t)r->nlocals;
     uint8_t buf[512];
@@ -224,6 +273,8 @@ static uint64_t woken(pm_async_reader *r, uint64_t cb)
 /* What one done-callback leads to: the task it wakes; a bound method's
  * object; a closure's cell contents, and the task a future among them wakes
  * (gather's callback holds the outer future, which wakes the parent). */
+static void follow_closure(pm_async_reader *r, pm_async_task *t, uint64_t cb);
+
 static void follow_callback(pm_async_reader *r, pm_async_task *t, uint64_t cb)
 {
     const pm_async_layout *A = r->A;
@@ -236,6 +287,24 @@ static void follow_callback(pm_async_reader *r, pm_async_task *t, uint64_t cb)
         if (rd(r, cb + A->method_self, &v) == 0)
             add_waker(t, v);
     } else if (type == A->function_type) {
+        if (cb == r->fn_last) {
+            for (int i = 0; i < r->fn_n; i++)
+                add_waker(t, r->fn_wakers[i]);
+            return;
+        }
+        int before = t->nwakers;
+        follow_closure(r, t, cb);
+        r->fn_last = cb;
+        r->fn_n = t->nwakers - before;
+        memcpy(r->fn_wakers, t->wakers + before, (size_t)r->fn_n * sizeof *r->fn_wakers);
+    }
+}
+
+/* A closure's cell contents that are futures, and the task each wakes. */
+static void follow_closure(pm_async_reader *r, pm_async_task *t, uint64_t cb)
+{
+    const pm_async_layout *A = r->A;
+    {
         uint64_t clo, n;
         if (rd(r, cb + A->func_closure, &clo) != 0 || !clo || type_of(r, clo) != A->tuple_type ||
             rd(r, clo + r->L->ob_size, &n) != 0)
@@ -258,10 +327,10 @@ static void follow_callback(pm_async_reader *r, pm_async_task *t, uint64_t cb)
 static void read_wakers(pm_async_reader *r, pm_async_task *t)
 {
     const pm_async_layout *A = r->A;
-    uint64_t cb0, list, n, items;
-    if (rd(r, t->addr + A->fut_callback0, &cb0) == 0 && cb0)
-        follow_callback(r, t, cb0);
-    if (rd(r, t->addr + A->fut_callbacks, &list) != 0 || !list || type_of(r, list) != A->list_type ||
+    uint64_t list = t->cbs, n, items;
+    if (t->cb0)
+        follow_callback(r, t, t->cb0);
+    if (!list || type_of(r, list) != A->list_type ||
         rd(r, list + A->list_size, &n) != 0 || rd(r, list + A->list_items, &items) != 0)
         return;
     for (uint64_t i = 0; i < n && i < 4; i++) {
@@ -273,14 +342,52 @@ static void read_wakers(pm_async_reader *r, pm_async_task *t)
     }
 }
 
-/* Whether p's chain holds obj in a local: a frame that keeps what it waits
- * for (wait_for's inner task, a TaskGroup's `self` in __aexit__). */
-static int holds(const pm_async_reader *r, const pm_async_task *p, uint64_t obj)
+/* Which task's chain holds obj in a local (a frame that keeps what it waits
+ * for: wait_for's inner task, a TaskGroup's `self` in __aexit__), -1 when
+ * none: a hash of every chain's locals, built once per read. */
+static int lhash(uint64_t v, size_t cap) { return (int)((size_t)((v >> 3) * 0x9E3779B97F4A7C15ull >> 32) & (cap - 1)); }
+
+static int build_locals(pm_async_reader *r)
 {
-    for (uint32_t i = 0; i < p->ln; i++)
-        if (r->locals[p->lfirst + i] == obj)
-            return 1;
+    size_t need = 64;
+    while (need < 2 * r->nlocals)
+        need *= 2;
+    if (need > r->lcap) {
+        void *n = realloc(r->lindex, need * sizeof *r->lindex);
+        if (!n)
+            return -1;
+        r->lindex = n;
+        r->lcap = need;
+    }
+    memset(r->lindex, 0, r->lcap * sizeof *r->lindex);
+    for (size_t t = 0; t < r->ntasks; t++) {
+        const pm_async_task *p = &r->tasks[t];
+        for (uint32_t i = 0; i < p->ln; i++) {
+            uint64_t v = r->locals[p->lfirst + i];
+            if (!v)
+                continue;
+            size_t h = (size_t)lhash(v, r->lcap);
+            while (r->lindex[h].value && r->lindex[h].value != v)
+                h = (h + 1) & (r->lcap - 1);
+            if (!r->lindex[h].value) {
+                r->lindex[h].value = v;
+                r->lindex[h].task = (int32_t)t;
+            }
+        }
+    }
     return 0;
+}
+
+static int holder(const pm_async_reader *r, uint64_t v)
+{
+    if (!v)
+        return -1;
+    for (size_t h = (size_t)lhash(v, r->lcap);; h = (h + 1) & (r->lcap - 1)) {
+        if (!r->lindex[h].value)
+            return -1;
+        if (r->lindex[h].value == v)
+            return r->lindex[h].task;
+    }
 }
 
 static int ancestor(const pm_async_reader *r, int maybe, int of)
@@ -295,6 +402,7 @@ long pm_async_read(pm_async_reader *r, uint64_t loop)
 {
     const pm_async_layout *A = r->A;
     r->ntasks = r->nframes = r->nlocals = r->running = 0;
+    r->fn_last = 0;
     if (!A->ready)
         return -1;
     for (size_t i = 0; i < A->nsets; i++)
@@ -308,11 +416,13 @@ long pm_async_read(pm_async_reader *r, uint64_t loop)
             r->tasks[k++] = t;
     }
     r->ntasks = k;
+    index_rebuild(r);
     for (size_t i = 0; i < r->ntasks; i++)
         read_wakers(r, &r->tasks[i]);
     /* Who waits for whom: a wake-up callback names the waiting task; other
      * objects a callback leads to (or the task itself) name it when one of
      * its chain's frames holds them. */
+    int orphans = 0;
     for (size_t c = 0; c < r->ntasks; c++) {
         pm_async_task *t = &r->tasks[c];
         for (int w = 0; w < t->nwakers && t->parent < 0; w++) {
@@ -320,18 +430,20 @@ long pm_async_read(pm_async_reader *r, uint64_t loop)
             if (p >= 0 && p != (int)c && !ancestor(r, p, (int)c))
                 t->parent = p;
         }
-        for (size_t p = 0; p < r->ntasks && t->parent < 0; p++) {
-            if (p == c || ancestor(r, (int)p, (int)c))
-                continue;
-            int h = holds(r, &r->tasks[p], t->addr);
-            for (int w = 0; w < t->nwakers && !h; w++)
-                h = holds(r, &r->tasks[p], t->wakers[w]);
-            if (h)
-                t->parent = (int)p;
-        }
-        if (t->parent >= 0)
-            r->tasks[t->parent].waited_on = 1;
+        orphans += t->parent < 0;
     }
+    if (orphans && build_locals(r) == 0)
+        for (size_t c = 0; c < r->ntasks; c++) {
+            pm_async_task *t = &r->tasks[c];
+            for (int w = -1; w < t->nwakers && t->parent < 0; w++) {
+                int p = holder(r, w < 0 ? t->addr : t->wakers[w]);
+                if (p >= 0 && p != (int)c && !ancestor(r, p, (int)c))
+                    t->parent = p;
+            }
+        }
+    for (size_t c = 0; c < r->ntasks; c++)
+        if (r->tasks[c].parent >= 0)
+            r->tasks[r->tasks[c].parent].waited_on = 1;
     return (long)r->ntasks;
 }
 

@@ -75,6 +75,7 @@ typedef struct {
     int waited_on;              /* another task waits for this one */
     uint32_t first, n;          /* its frames in the reader's frame array */
     uint32_t lfirst, ln;        /* the chain's locals in the reader's array */
+    uint64_t cb0, cbs;          /* its first done-callback and its list of the others */
     uint64_t wakers[8];         /* objects its done-callbacks lead to */
     int nwakers;
 } pm_async_task;
@@ -92,6 +93,15 @@ typedef struct {
     size_t nlocals, caplocals;
     uint8_t *table;             /* a set's table */
     size_t captable;
+    int32_t *index;             /* task address -> index + 1, open addressing */
+    size_t imask;
+    size_t task_read;           /* bytes of a task holding every field read */
+    /* The last closure followed and what it led to: gather's children
+     * share one done-callback. */
+    uint64_t fn_last, fn_wakers[8];
+    int fn_n;
+    struct pm_async_local { uint64_t value; int32_t task; } *lindex; /* local -> a task holding it */
+    size_t lcap;
 } pm_async_reader;
 
 int pm_async_reader_init(pm_async_reader *r, const pm_async_layout *A, const pm_layout *L, pm_space *space);

@@ -74,6 +74,15 @@ struct pm_sampler {
     pm_async_reader areader;
     pm_slot aslot;
     pm_raw_frame *araw;
+    /* The last read's leaves, kept while the loop's thread has not run
+     * since (its CPU clock at the read): its tasks cannot have changed. */
+    struct {
+        int valid, running;
+        uint64_t tstate, ident, cpu;
+        pm_id base;
+        pm_id *leaves;
+        size_t n, cap;
+    } alast;
     int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
 
     pthread_t thread;
@@ -268,6 +277,7 @@ void pm_sampler_free(pm_sampler *s)
     if (s->async_on)
         pm_async_reader_free(&s->areader);
     free(s->araw);
+    free(s->alast.leaves);
     free(s->raw);
     free(s->raw_rev);
     free(s->path);
@@ -735,57 +745,82 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
     uint64_t loop = 0;
     if (!loop_frame(s, sl, &at, &loop))
         return 0;
-    if (!still_now(t, cpu)) {
-        s->st.async_running++;
-        return 0;
-    }
-    pm_async_reader *r = &s->areader;
-    long n = pm_async_read(r, loop);
-    if (n < 0 || !still_now(t, cpu)) {
-        s->st.async_torn++;
-        return 0;
+    pm_id base = sl->prev_path[at];
+    int idle = dcpu * 4 < dt;
+    if (!(s->alast.valid && s->alast.tstate == t->tstate && s->alast.ident == t->ident && s->alast.cpu == cpu &&
+          s->alast.base == base)) {
+        s->alast.valid = 0;
+        if (!still_now(t, cpu)) {
+            s->st.async_running++;
+            return 0;
+        }
+        pm_async_reader *r = &s->areader;
+        long n = pm_async_read(r, loop);
+        if (n < 0 || !still_now(t, cpu)) {
+            s->st.async_torn++;
+            return 0;
+        }
+        if ((size_t)n > s->alast.cap) {
+            pm_id *l = realloc(s->alast.leaves, (size_t)n * sizeof *l);
+            if (!l)
+                return 0;
+            s->alast.leaves = l;
+            s->alast.cap = (size_t)n;
+        }
+        s->alast.n = 0;
+        char name[PM_STR_MAX_UTF8 + 8];
+        pm_id empty = pm_str_intern(s->model, "", 0), unnamed = PM_NONE;
+        for (long i = 0; i < n; i++) {
+            if (r->tasks[i].waited_on)
+                continue;
+            int chain[64], k = 0;
+            for (int j = (int)i; j >= 0 && k < 64; j = r->tasks[j].parent)
+                chain[k++] = j;
+            pm_id node = base;
+            while (k-- > 0 && node != PM_NONE) {
+                const pm_async_task *tk = &r->tasks[chain[k]];
+                size_t len = 0;
+                memcpy(name, "task ", 5);
+                if (pm_async_task_name(r, tk, name + 5, sizeof name - 5, &len) != 0) {
+                    node = PM_NONE;
+                    break;
+                }
+                pm_id label = len ? PM_NONE : unnamed;
+                if (label == PM_NONE)
+                    label = pm_frame_intern(s->model, pm_str_intern(s->model, name, len ? len + 5 : 4), empty, 0,
+                                            PM_FRAME_NATIVE);
+                if (!len)
+                    unnamed = label;
+                node = label == PM_NONE ? PM_NONE : pm_node_child(s->model, node, label, 0);
+                if (node == PM_NONE)
+                    break;
+                for (uint32_t q = 0; q < tk->n; q++)
+                    s->araw[q] = r->frames[tk->first + tk->n - 1 - q];
+                node = resolve(s, &s->aslot, node, s->araw, tk->n, 0, 0, tickno);
+            }
+            if (node != PM_NONE)
+                s->alast.leaves[s->alast.n++] = node;
+        }
+        s->alast.valid = 1;
+        s->alast.running = r->running > 0;
+        s->alast.tstate = t->tstate;
+        s->alast.ident = t->ident;
+        s->alast.cpu = cpu;
+        s->alast.base = base;
     }
     s->st.async_read++;
-    pm_id base = sl->prev_path[at];
-    int idle = dcpu * 4 < dt, charged = 0;
-    char name[PM_STR_MAX_UTF8 + 8];
-    pm_id empty = pm_str_intern(s->model, "", 0);
-    for (long i = 0; i < n; i++) {
-        if (r->tasks[i].waited_on)
-            continue;
-        int chain[64], k = 0;
-        for (int j = (int)i; j >= 0 && k < 64; j = r->tasks[j].parent)
-            chain[k++] = j;
-        pm_id node = base;
-        while (k-- > 0 && node != PM_NONE) {
-            const pm_async_task *tk = &r->tasks[chain[k]];
-            size_t len = 0;
-            memcpy(name, "task ", 5);
-            if (pm_async_task_name(r, tk, name + 5, sizeof name - 5, &len) != 0) {
-                node = PM_NONE;
-                break;
-            }
-            pm_id label = pm_frame_intern(s->model, pm_str_intern(s->model, name, len ? len + 5 : 4), empty, 0,
-                                          PM_FRAME_NATIVE);
-            node = label == PM_NONE ? PM_NONE : pm_node_child(s->model, node, label, 0);
-            if (node == PM_NONE)
-                break;
-            for (uint32_t q = 0; q < tk->n; q++)
-                s->araw[q] = r->frames[tk->first + tk->n - 1 - q];
-            node = resolve(s, &s->aslot, node, s->araw, tk->n, 0, 0, tickno);
-        }
-        if (node == PM_NONE)
-            continue;
+    for (size_t i = 0; i < s->alast.n; i++) {
+        pm_id node = s->alast.leaves[i];
         pm_node_add(s->model, node, s->m_samples, 1);
         pm_node_add(s->model, node, s->m_wall, (int64_t)dt);
         if (idle)
             pm_node_add(s->model, node, s->m_idle, 1);
-        if (!charged++ && !r->running && s->o.timeline_cap && node != sl->tl_leaf) {
+        if (i == 0 && !s->alast.running && s->o.timeline_cap && node != sl->tl_leaf) {
             pm_timeline_add(s->model, now - s->start_ns, sl->thread, node);
             sl->tl_leaf = node;
         }
     }
-    if (!charged || r->running)
+    if (!s->alast.n || s->alast.running)
         return 0;
     /* The CPU the thread used since the last tick was not the waiting
      * tasks': it stays on the thread's own stack. */
