@@ -134,3 +134,16 @@ def test_uvloop(tmp_path):
     assert set(walls) == {"short", "long"}, walls
     assert abs(100.0 * walls["short"] / (walls["short"] + walls["long"]) - 25) <= 3, walls
     no_pseudo_frames(p)
+
+
+def test_two_loops_in_two_threads(tmp_path):
+    proc, p = profile_program(tmp_path, "async_two_loops.py", options=["--async"])
+    assert proc.stdout == b"two loops done\n"
+    naps = {}
+    for thread, stack, weight in all_stacks(p, "wall"):
+        n = [short(x) for x in names(stack)]
+        if n[-5:] == ["task", "main", "task", "nap", "sleep"]:
+            naps[thread.name] = naps.get(thread.name, 0) + weight
+    # Each loop's tasks on its own thread: 3 x (t + 2t).
+    assert abs(naps["MainThread"] / 1e9 - 0.9) < 0.12, naps
+    assert abs(naps["other-loop"] / 1e9 - 0.45) < 0.08, naps
