@@ -149,3 +149,18 @@ def test_two_loops_in_two_threads(tmp_path):
     # (asyncio's timers run late on a loaded machine: the bounds are loose).
     assert 0.8 < naps["MainThread"] / 1e9 / 0.9 < 1.3, naps
     assert 0.8 < naps["other-loop"] / 1e9 / 0.45 < 1.3, naps
+
+
+def test_program_without_asyncio(tmp_path):
+    # --async on a program that never uses asyncio: same output, the usual
+    # stacks, no task level.
+    plain = run_plain(program("work_then_sleep.py"), "0.3")
+    out = tmp_path / "o.pyro"
+    proc = run_pyrometer("run", "--async", "-o", out, program("work_then_sleep.py"), "0.3")
+    assert proc.returncode == plain.returncode == 0, proc.stderr
+    assert proc.stdout == plain.stdout
+    import pyrometer
+
+    p = pyrometer.load(out)
+    assert p.meta["async_ticks_read"] == 0
+    assert not any(n.startswith("task") for _, s, _ in all_stacks(p) for n in names(s))

@@ -42,7 +42,8 @@ typedef struct {
     /* Calibrated on live objects (TaskObj / FutureObj are private). */
     uint64_t task_type, future_type, gathering_type;
     size_t fut_loop, fut_state, fut_callback0, fut_callbacks;
-    size_t task_coro, task_fut_waiter, task_name;
+    size_t task_coro, task_name;
+    size_t task_fut_waiter;     /* not read: found at start to prove the probe task waits as expected */
     uint64_t wakeup_type;       /* the task's wake-up callback's type */
     size_t wakeup_task;         /* where it keeps the task */
     size_t long_digit;          /* PyLongObject's first digit (3.12+ unnamed tasks) */
