@@ -60,10 +60,12 @@ void pm_async_reader_free(pm_async_reader *r)
     memset(r, 0, sizeof *r);
 }
 
-static int grow(void **p, size_t *cap, size_t need, size_t elem)
+static int grow(const pm_async_reader *r, void **p, size_t *cap, size_t need, size_t elem)
 {
     if (need <= *cap)
         return 0;
+    if (r->no_alloc)
+        return -1;
     size_t c = *cap ? *cap : 256;
     while (c < need)
         c *= 2;
@@ -121,8 +123,10 @@ static int read_set(pm_async_reader *r, uint64_t set, int weak)
         mask + 1 > SET_MAX_ENTRIES || ((mask + 1) & mask) != 0)
         return -1;
     size_t bytes = (size_t)(mask + 1) * A->setentry_size;
-    if (grow((void **)&r->table, &r->captable, bytes, 1) != 0 || pm_space_read(r->space, table, r->table, bytes) != 0)
+    if (grow(r, (void **)&r->table, &r->captable, bytes, 1) != 0 || pm_space_read(r->space, table, r->table, bytes) != 0)
         return -1;
+    if (bytes > r->table_bytes)
+        r->table_bytes = bytes;
     for (size_t i = 0; i <= mask && r->ntasks < PM_ASYNC_MAX_TASKS; i++) {
         uint64_t key;
         memcpy(&key, r->table + i * A->setentry_size, 8);
@@ -236,13 +240,13 @@ static int read_task(pm_async_reader *r, pm_async_task *t, uint64_t loop)
         }
         if (top < base || top - base > (1u << 20))
             break;
-        if (grow((void **)&r->frames, &r->capframes, r->nframes + 1, sizeof *r->frames) != 0)
+        if (grow(r, (void **)&r->frames, &r->capframes, r->nframes + 1, sizeof *r->frames) != 0)
             break;
         r->frames[r->nframes++] = rf;
         size_t nl = (size_t)(top - base) / 8;
         if (nl > PM_ASYNC_LOCALS)
             nl = PM_ASYNC_LOCALS;
-        if (nl && grow((void **)&r->locals, &r->caplocals, r->nlocals + nl, 8) == 0 &&
+        if (nl && grow(r, (void **)&r->locals, &r->caplocals, r->nlocals + nl, 8) == 0 &&
             pm_space_read(r->space, base, r->locals + r->nlocals, nl * 8) == 0)
             r->nlocals += nl;
         uint64_t yf;
@@ -353,6 +357,8 @@ static int build_locals(pm_async_reader *r)
     while (need < 2 * r->nlocals)
         need *= 2;
     if (need > r->lcap) {
+        if (r->no_alloc)
+            return -1;
         void *n = realloc(r->lindex, need * sizeof *r->lindex);
         if (!n)
             return -1;
@@ -395,6 +401,25 @@ static int ancestor(const pm_async_reader *r, int maybe, int of)
     for (int i = maybe, k = 0; i >= 0 && k < 64; i = r->tasks[i].parent, k++)
         if (i == of)
             return 1;
+    return 0;
+}
+
+int pm_async_reserve(pm_async_reader *r, size_t frames, size_t locals, size_t table_bytes)
+{
+    size_t lneed = 64;
+    while (lneed < 2 * locals)
+        lneed *= 2;
+    if (grow(r, (void **)&r->frames, &r->capframes, frames, sizeof *r->frames) != 0 ||
+        grow(r, (void **)&r->locals, &r->caplocals, locals, 8) != 0 ||
+        grow(r, (void **)&r->table, &r->captable, table_bytes, 1) != 0)
+        return -1;
+    if (lneed > r->lcap) {
+        void *n = realloc(r->lindex, lneed * sizeof *r->lindex);
+        if (!n)
+            return -1;
+        r->lindex = n;
+        r->lcap = lneed;
+    }
     return 0;
 }
 

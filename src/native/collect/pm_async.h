@@ -101,9 +101,17 @@ typedef struct {
      * share one done-callback. */
     uint64_t fn_last, fn_wakers[8];
     int fn_n;
+    /* Inside a signal handler: nothing may be allocated (a read that does
+     * not fit the buffers reserved beforehand fails). */
+    int no_alloc;
+    size_t table_bytes;         /* the largest set table read */
     struct pm_async_local { uint64_t value; int32_t task; } *lindex; /* local -> a task holding it */
     size_t lcap;
 } pm_async_reader;
+
+/* Makes room for a read of about this size without allocating (for a read
+ * made with no_alloc).  0 or -1. */
+int pm_async_reserve(pm_async_reader *r, size_t frames, size_t locals, size_t table_bytes);
 
 int pm_async_reader_init(pm_async_reader *r, const pm_async_layout *A, const pm_layout *L, pm_space *space);
 void pm_async_reader_free(pm_async_reader *r);

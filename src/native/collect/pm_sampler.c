@@ -83,6 +83,17 @@ struct pm_sampler {
         pm_id *leaves;
         size_t n, cap;
     } alast;
+    uint64_t aread_ns;          /* how long the last read took */
+    /* The same read made by the capture handler on the loop's thread while
+     * it is stopped (its running ticks): own reader and space, buffers
+     * reserved beforehand; hread_n is what the read returned (-2: none). */
+    pm_async_reader hreader;
+    pm_space hspace;
+    uint64_t hloop;
+    volatile long hread_n;
+    int hattached;
+    pm_id *hleaves;
+    size_t hcap;
     int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
 
     pthread_t thread;
@@ -276,6 +287,9 @@ void pm_sampler_free(pm_sampler *s)
     pm_codecache_free(&s->codes);
     if (s->async_on)
         pm_async_reader_free(&s->areader);
+    if (s->async_on)
+        pm_async_reader_free(&s->hreader);
+    free(s->hleaves);
     free(s->araw);
     free(s->alast.leaves);
     free(s->raw);
@@ -300,7 +314,14 @@ int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A)
         return -1;
     s->async_L = *A;
     s->araw = malloc(PM_MAX_DEPTH * sizeof *s->araw);
+    pm_space_init(&s->hspace, getpid());
     if (!s->araw || pm_async_reader_init(&s->areader, &s->async_L, &s->L, &s->space) != 0) {
+        free(s->araw);
+        s->araw = NULL;
+        return -1;
+    }
+    if (pm_async_reader_init(&s->hreader, &s->async_L, &s->L, &s->hspace) != 0) {
+        pm_async_reader_free(&s->areader);
         free(s->araw);
         s->araw = NULL;
         return -1;
@@ -550,6 +571,7 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         }
         sl->prev_n = 0;
         if (!captured && s->can_capture && !s->walker.patient && running_now(t, cpu_at_tick, NULL) &&
+            !s->capture.pending && (pm_capture_set_extra(&s->capture, NULL, NULL), s->hattached = 0, 1) &&
             pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) == 0) {
             captured = 1;
             pm_id leaf = walk_captured(s, sl, t, root, tick, CAPTURE_WAIT_NS);
@@ -725,6 +747,56 @@ static int loop_frame(pm_sampler *s, const pm_slot *sl, size_t *at, uint64_t *lo
     return 0;
 }
 
+/* The leaves of a read: for each task no other task waits for, the stack
+ * of the chains of the tasks above it and its own, each under a `task NAME`
+ * level, below base.  Returns how many (into *leaves), -1 out of memory. */
+static long async_leaves(pm_sampler *s, pm_async_reader *r, pm_id base, uint64_t tickno, pm_id **leaves,
+                         size_t *cap)
+{
+    size_t n = r->ntasks, k = 0;
+    if (n > *cap) {
+        pm_id *l = realloc(*leaves, n * sizeof *l);
+        if (!l)
+            return -1;
+        *leaves = l;
+        *cap = n;
+    }
+    char name[PM_STR_MAX_UTF8 + 8];
+    pm_id empty = pm_str_intern(s->model, "", 0), unnamed = PM_NONE;
+    for (size_t i = 0; i < n; i++) {
+        if (r->tasks[i].waited_on)
+            continue;
+        int chain[64], d = 0;
+        for (int j = (int)i; j >= 0 && d < 64; j = r->tasks[j].parent)
+            chain[d++] = j;
+        pm_id node = base;
+        while (d-- > 0 && node != PM_NONE) {
+            const pm_async_task *tk = &r->tasks[chain[d]];
+            size_t len = 0;
+            memcpy(name, "task ", 5);
+            if (pm_async_task_name(r, tk, name + 5, sizeof name - 5, &len) != 0) {
+                node = PM_NONE;
+                break;
+            }
+            pm_id label = len ? PM_NONE : unnamed;
+            if (label == PM_NONE)
+                label = pm_frame_intern(s->model, pm_str_intern(s->model, name, len ? len + 5 : 4), empty, 0,
+                                        PM_FRAME_NATIVE);
+            if (!len)
+                unnamed = label;
+            node = label == PM_NONE ? PM_NONE : pm_node_child(s->model, node, label, 0);
+            if (node == PM_NONE)
+                break;
+            for (uint32_t q = 0; q < tk->n; q++)
+                s->araw[q] = r->frames[tk->first + tk->n - 1 - q];
+            node = resolve(s, &s->aslot, node, s->araw, tk->n, 0, 0, tickno);
+        }
+        if (node != PM_NONE)
+            (*leaves)[k++] = node;
+    }
+    return (long)k;
+}
+
 /* --async, wall mode: a thread waiting in an asyncio loop (its stack holds
  * BaseEventLoop._run_once, or asyncio.run when the loop is not Python) is
  * charged as the loop's pending tasks instead: each task that no other task
@@ -755,52 +827,18 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
             return 0;
         }
         pm_async_reader *r = &s->areader;
+        uint64_t t0 = now_ns();
         long n = pm_async_read(r, loop);
         if (n < 0 || !still_now(t, cpu)) {
             s->st.async_torn++;
             return 0;
         }
-        if ((size_t)n > s->alast.cap) {
-            pm_id *l = realloc(s->alast.leaves, (size_t)n * sizeof *l);
-            if (!l)
-                return 0;
-            s->alast.leaves = l;
-            s->alast.cap = (size_t)n;
-        }
-        s->alast.n = 0;
-        char name[PM_STR_MAX_UTF8 + 8];
-        pm_id empty = pm_str_intern(s->model, "", 0), unnamed = PM_NONE;
-        for (long i = 0; i < n; i++) {
-            if (r->tasks[i].waited_on)
-                continue;
-            int chain[64], k = 0;
-            for (int j = (int)i; j >= 0 && k < 64; j = r->tasks[j].parent)
-                chain[k++] = j;
-            pm_id node = base;
-            while (k-- > 0 && node != PM_NONE) {
-                const pm_async_task *tk = &r->tasks[chain[k]];
-                size_t len = 0;
-                memcpy(name, "task ", 5);
-                if (pm_async_task_name(r, tk, name + 5, sizeof name - 5, &len) != 0) {
-                    node = PM_NONE;
-                    break;
-                }
-                pm_id label = len ? PM_NONE : unnamed;
-                if (label == PM_NONE)
-                    label = pm_frame_intern(s->model, pm_str_intern(s->model, name, len ? len + 5 : 4), empty, 0,
-                                            PM_FRAME_NATIVE);
-                if (!len)
-                    unnamed = label;
-                node = label == PM_NONE ? PM_NONE : pm_node_child(s->model, node, label, 0);
-                if (node == PM_NONE)
-                    break;
-                for (uint32_t q = 0; q < tk->n; q++)
-                    s->araw[q] = r->frames[tk->first + tk->n - 1 - q];
-                node = resolve(s, &s->aslot, node, s->araw, tk->n, 0, 0, tickno);
-            }
-            if (node != PM_NONE)
-                s->alast.leaves[s->alast.n++] = node;
-        }
+        uint64_t t1 = now_ns();
+        s->aread_ns = t1 > t0 ? t1 - t0 : 0;
+        long nl = async_leaves(s, r, base, tickno, &s->alast.leaves, &s->alast.cap);
+        if (nl < 0)
+            return 0;
+        s->alast.n = (size_t)nl;
         s->alast.valid = 1;
         s->alast.running = r->running > 0;
         s->alast.tstate = t->tstate;
@@ -899,6 +937,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
     pm_id leaf = walk_captured(s, sl, t, root, tickno, 0);
+    int from_capture = leaf != PM_NONE;
     if (leaf == PM_NONE) {
         sl->prev_n = 0;
         /* A copy that gives no stack: the thread stopped in the middle of
@@ -923,18 +962,73 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
             s->st.torn += s->held_back.ticks;
     }
     leaf = settle(s, sl, t, leaf);
-    /* --async: a loop's thread that runs Python code changes its tasks as
-     * we would read them; its waiting tasks are not shown for these ticks
-     * (counted). */
+    /* --async: the loop's thread ran Python code, which changes its tasks;
+     * they are shown only if the capture's handler read them at the moment
+     * of the copy (of this loop), else these ticks are counted. */
     size_t at;
     uint64_t loop;
-    if (s->async_on && leaf != PM_NONE && s->o.mode == PM_MODE_WALL && s->o.idle && loop_frame(s, sl, &at, &loop))
-        s->st.async_running += s->held_back.ticks;
+    long nl = -1;
+    if (s->async_on && leaf != PM_NONE && s->o.mode == PM_MODE_WALL && s->o.idle && loop_frame(s, sl, &at, &loop)) {
+        if (from_capture && s->hattached && s->hread_n >= 0 && loop == s->hloop)
+            nl = async_leaves(s, &s->hreader, sl->prev_path[at], tickno, &s->hleaves, &s->hcap);
+        if (nl >= 0)
+            s->st.async_read += s->held_back.ticks;
+        else
+            s->st.async_running += s->held_back.ticks;
+    }
+    s->hattached = 0;
     /* One sample per tick held back, the interval and CPU they covered. */
-    for (uint64_t k = 0; k < s->held_back.ticks; k++)
-        charge(s, sl, t, leaf, PM_NONE, s->held_back.now, s->held_back.dt / s->held_back.ticks, 1,
-               s->held_back.dcpu / s->held_back.ticks, 0, s->held_back.flags, 0);
+    uint64_t each = s->held_back.dt / s->held_back.ticks;
+    for (uint64_t k = 0; k < s->held_back.ticks; k++) {
+        charge(s, sl, t, leaf, PM_NONE, s->held_back.now, each, 1, s->held_back.dcpu / s->held_back.ticks, 0,
+               s->held_back.flags, 0);
+        for (long i = 0; i < nl; i++) {
+            pm_node_add(s->model, s->hleaves[i], s->m_samples, 1);
+            pm_node_add(s->model, s->hleaves[i], s->m_wall, (int64_t)each);
+        }
+    }
     return 0;
+}
+
+/* --async: on the loop's thread, in the capture signal's handler after its
+ * stack copy: the thread is stopped, so its tasks are read at the moment of
+ * the copy.  Allocates nothing (buffers reserved by async_attach). */
+static void async_in_handler(void *ctx)
+{
+    pm_sampler *s = ctx;
+    s->hread_n = pm_async_read(&s->hreader, s->hloop);
+}
+
+/* Before a capture of thread t: whether its handler also reads the loop's
+ * tasks — the thread's last stack runs a loop, and the last read was short
+ * enough (under 2% of an interval) to hold the program's thread for. */
+static void async_attach(pm_sampler *s, const pm_tinfo *t)
+{
+    if (s->capture.pending)
+        return;
+    s->hattached = 0;
+    pm_capture_set_extra(&s->capture, NULL, NULL);
+    if (!s->async_on || s->o.mode != PM_MODE_WALL || !s->o.idle ||
+        (double)s->aread_ns * 50 > 1e9 / s->o.rate_hz)
+        return;
+    const pm_slot *sl = NULL;
+    for (size_t i = 0; i < s->nslots && !sl; i++)
+        if (s->slots[i].tstate == t->tstate && s->slots[i].ident == t->ident)
+            sl = &s->slots[i];
+    size_t at;
+    uint64_t loop;
+    if (!sl || !loop_frame(s, sl, &at, &loop))
+        return;
+    const pm_async_reader *r = &s->areader;
+    s->hreader.no_alloc = 0;
+    if (pm_async_reserve(&s->hreader, 2 * r->nframes + 256, 2 * r->nlocals + 1024, 2 * r->table_bytes + 4096) != 0)
+        return;
+    s->hreader.no_alloc = 1;
+    s->hspace.direct = s->space.direct;
+    s->hloop = loop;
+    s->hread_n = -2;
+    s->hattached = 1;
+    pm_capture_set_extra(&s->capture, async_in_handler, s);
 }
 
 /* The GIL holder, the one thread that can be changing its Python stack:
@@ -945,9 +1039,10 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
 {
     uint64_t cpu = 0, cpu_now = 0, dcpu;
     int have;
-    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 ||
-        !running_now(t, cpu, &cpu_now) ||
-        pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
+    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 || !running_now(t, cpu, &cpu_now))
+        return 0;
+    async_attach(s, t);
+    if (pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
         return 0;
     pm_slot *sl = see_thread(s, t, tickno, dt, 1, &cpu, &have, &dcpu);
     if (sl && sl->thread == PM_NONE) {
