@@ -351,10 +351,30 @@ static void read_wakers(pm_async_reader *r, pm_async_task *t)
  * none: a hash of every chain's locals, built once per read. */
 static int lhash(uint64_t v, size_t cap) { return (int)((size_t)((v >> 3) * 0x9E3779B97F4A7C15ull >> 32) & (cap - 1)); }
 
+static void key_put(pm_async_reader *r, uint64_t v)
+{
+    if (!v)
+        return;
+    size_t h = (size_t)lhash(v, r->lused);
+    while (r->lindex[h].value && r->lindex[h].value != v)
+        h = (h + 1) & (r->lused - 1);
+    r->lindex[h].value = v;
+    r->lindex[h].task = -1;
+}
+
+/* The table holds only what the tasks without a parent yet could be held
+ * by (themselves, what their callbacks lead to), then each gets the first
+ * task whose chain holds it: a table the size of those keys, not of every
+ * local of every task (which cost a megabyte of clearing per read at 1000
+ * tasks). */
 static int build_locals(pm_async_reader *r)
 {
-    size_t need = 64;
-    while (need < 2 * r->nlocals)
+    size_t nk = 0;
+    for (size_t c = 0; c < r->ntasks; c++)
+        if (r->tasks[c].parent < 0)
+            nk += 1 + (size_t)r->tasks[c].nwakers;
+    size_t need = 16;
+    while (need < 4 * nk)
         need *= 2;
     if (need > r->lcap) {
         if (r->no_alloc)
@@ -365,20 +385,28 @@ static int build_locals(pm_async_reader *r)
         r->lindex = n;
         r->lcap = need;
     }
-    memset(r->lindex, 0, r->lcap * sizeof *r->lindex);
+    r->lused = need;
+    memset(r->lindex, 0, need * sizeof *r->lindex);
+    for (size_t c = 0; c < r->ntasks; c++) {
+        const pm_async_task *t = &r->tasks[c];
+        if (t->parent >= 0)
+            continue;
+        key_put(r, t->addr);
+        for (int w = 0; w < t->nwakers; w++)
+            key_put(r, t->wakers[w]);
+    }
     for (size_t t = 0; t < r->ntasks; t++) {
         const pm_async_task *p = &r->tasks[t];
         for (uint32_t i = 0; i < p->ln; i++) {
             uint64_t v = r->locals[p->lfirst + i];
             if (!v)
                 continue;
-            size_t h = (size_t)lhash(v, r->lcap);
-            while (r->lindex[h].value && r->lindex[h].value != v)
-                h = (h + 1) & (r->lcap - 1);
-            if (!r->lindex[h].value) {
-                r->lindex[h].value = v;
-                r->lindex[h].task = (int32_t)t;
-            }
+            for (size_t h = (size_t)lhash(v, r->lused); r->lindex[h].value; h = (h + 1) & (r->lused - 1))
+                if (r->lindex[h].value == v) {
+                    if (r->lindex[h].task < 0)
+                        r->lindex[h].task = (int32_t)t;
+                    break;
+                }
         }
     }
     return 0;
@@ -388,7 +416,7 @@ static int holder(const pm_async_reader *r, uint64_t v)
 {
     if (!v)
         return -1;
-    for (size_t h = (size_t)lhash(v, r->lcap);; h = (h + 1) & (r->lcap - 1)) {
+    for (size_t h = (size_t)lhash(v, r->lused);; h = (h + 1) & (r->lused - 1)) {
         if (!r->lindex[h].value)
             return -1;
         if (r->lindex[h].value == v)

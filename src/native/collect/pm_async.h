@@ -106,7 +106,7 @@ typedef struct {
     int no_alloc;
     size_t table_bytes;         /* the largest set table read */
     struct pm_async_local { uint64_t value; int32_t task; } *lindex; /* local -> a task holding it */
-    size_t lcap;
+    size_t lcap, lused;
 } pm_async_reader;
 
 /* Makes room for a read of about this size without allocating (for a read

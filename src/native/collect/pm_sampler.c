@@ -84,6 +84,8 @@ struct pm_sampler {
         size_t n, cap;
     } alast;
     uint64_t aread_ns;          /* how long the last read took */
+    uint64_t aread_tick;        /* tick of the last read */
+    uint64_t askipped_dt;       /* wall of the ticks a read was skipped for, not yet charged */
     /* The same read made by the capture handler on the loop's thread while
      * it is stopped (its running ticks): own reader and space, buffers
      * reserved beforehand; hread_n is what the read returned (-2: none). */
@@ -91,6 +93,7 @@ struct pm_sampler {
     pm_space hspace;
     uint64_t hloop;
     volatile long hread_n;
+    volatile uint64_t hread_ns; /* how long the handler's read held the thread */
     int hattached;
     pm_id *hleaves;
     size_t hcap;
@@ -826,6 +829,16 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
             s->st.async_running++;
             return 0;
         }
+        /* The sampler's own budget: reads that take more than 5% of an
+         * interval (thousands of tasks) are made every k-th tick, each
+         * standing for the ticks since the previous one (sampling at a
+         * lower rate: the shares stay right, the samples are fewer). */
+        double budget = 0.05e9 / s->o.rate_hz;
+        if ((double)s->aread_ns > budget && (double)(tickno - s->aread_tick) * budget < (double)s->aread_ns) {
+            s->askipped_dt += dt;
+            s->st.async_skipped++;
+            return 1;
+        }
         pm_async_reader *r = &s->areader;
         uint64_t t0 = now_ns();
         long n = pm_async_read(r, loop);
@@ -835,6 +848,7 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
         }
         uint64_t t1 = now_ns();
         s->aread_ns = t1 > t0 ? t1 - t0 : 0;
+        s->aread_tick = tickno;
         long nl = async_leaves(s, r, base, tickno, &s->alast.leaves, &s->alast.cap);
         if (nl < 0)
             return 0;
@@ -847,10 +861,12 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
         s->alast.base = base;
     }
     s->st.async_read++;
+    uint64_t wall = dt + s->askipped_dt;
+    s->askipped_dt = 0;
     for (size_t i = 0; i < s->alast.n; i++) {
         pm_id node = s->alast.leaves[i];
         pm_node_add(s->model, node, s->m_samples, 1);
-        pm_node_add(s->model, node, s->m_wall, (int64_t)dt);
+        pm_node_add(s->model, node, s->m_wall, (int64_t)wall);
         if (idle)
             pm_node_add(s->model, node, s->m_idle, 1);
         if (i == 0 && !s->alast.running && s->o.timeline_cap && node != sl->tl_leaf) {
@@ -971,8 +987,14 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     if (s->async_on && leaf != PM_NONE && s->o.mode == PM_MODE_WALL && s->o.idle && loop_frame(s, sl, &at, &loop)) {
         if (from_capture && s->hattached && s->hread_n >= 0 && loop == s->hloop)
             nl = async_leaves(s, &s->hreader, sl->prev_path[at], tickno, &s->hleaves, &s->hcap);
-        if (nl >= 0)
+        /* What the program's thread paid decides whether the next capture
+         * reads again (tasks grow while the loop is busy). */
+        if (from_capture && s->hattached && s->hread_ns)
+            s->aread_ns = s->hread_ns;
+        if (nl >= 0) {
             s->st.async_read += s->held_back.ticks;
+            s->st.async_in_handler += s->held_back.ticks;
+        }
         else
             s->st.async_running += s->held_back.ticks;
     }
@@ -996,7 +1018,9 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
 static void async_in_handler(void *ctx)
 {
     pm_sampler *s = ctx;
+    uint64_t t0 = now_ns(); /* clock_gettime: async-signal-safe */
     s->hread_n = pm_async_read(&s->hreader, s->hloop);
+    s->hread_ns = now_ns() - t0;
 }
 
 /* Before a capture of thread t: whether its handler also reads the loop's
@@ -1027,6 +1051,7 @@ static void async_attach(pm_sampler *s, const pm_tinfo *t)
     s->hspace.direct = s->space.direct;
     s->hloop = loop;
     s->hread_n = -2;
+    s->hread_ns = 0;
     s->hattached = 1;
     pm_capture_set_extra(&s->capture, async_in_handler, s);
 }
@@ -1331,6 +1356,8 @@ void pm_sampler_stop(pm_sampler *s)
         pm_meta_set_num(s->model, "async_ticks_read", (double)st.async_read);
         pm_meta_set_num(s->model, "async_ticks_running", (double)st.async_running);
         pm_meta_set_num(s->model, "async_ticks_torn", (double)st.async_torn);
+        pm_meta_set_num(s->model, "async_ticks_thinned", (double)st.async_skipped);
+        pm_meta_set_num(s->model, "async_ticks_read_running", (double)st.async_in_handler);
     }
     pthread_mutex_unlock(s->model_lock);
 }

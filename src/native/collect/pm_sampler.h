@@ -45,6 +45,8 @@ typedef struct {
      * others are not shown); ticks whose tasks could not be read at one
      * moment (charged to the thread's own stack). */
     uint64_t async_read, async_running, async_torn;
+    uint64_t async_skipped;  /* ticks left to the next read (the sampler's budget) */
+    uint64_t async_in_handler; /* of async_read: read by the running loop thread's capture handler */
 } pm_sampler_stats;
 
 typedef struct pm_sampler pm_sampler;
