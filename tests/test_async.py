@@ -183,3 +183,14 @@ def test_waiting_task_seen_while_the_loop_runs(tmp_path):
     assert p.meta["async_ticks_running"] <= 0.03 * p.meta["async_ticks_read"], p.meta
     assert 0.95 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
     no_pseudo_frames(p)
+
+
+def test_program_sees_the_same_with_async(tmp_path):
+    # Fork pool, cancellation, a timeout, task names and counts, an uncaught
+    # exception: the same stdout, stderr and exit status as plain python.
+    from test_reliability import same_as_plain
+
+    prof, p = same_as_plain(tmp_path, [program("async_edge.py")], options=["--async"])
+    assert prof.returncode == 1 and b"ValueError: the end" in prof.stderr
+    assert b"cancelled Task-" in prof.stdout
+    no_pseudo_frames(p)
