@@ -178,10 +178,11 @@ def test_waiting_task_seen_while_the_loop_runs(tmp_path):
     burn = sum(w for _, s, w in all_stacks(p, "wall") if short(names(s)[-1]) == "burn")
     assert burn > 0.3e9, burn
     # Read from outside only, the ticks it runs would be missing (counted
-    # in async_ticks_running; 10-12% of them here, where a loaded machine
+    # in async_ticks_running; 10-12% of them, 0.89-0.91 s, here, where a loaded machine
     # often preempts the burning thread so that it is read as it stands).
-    assert p.meta["async_ticks_running"] <= 0.03 * p.meta["async_ticks_read"], p.meta
-    assert 0.95 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
+    assert p.meta["async_ticks_running"] <= 0.05 * p.meta["async_ticks_read"], p.meta
+    assert p.meta["async_ticks_read_running"] > 0, p.meta
+    assert 0.93 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
     no_pseudo_frames(p)
 
 

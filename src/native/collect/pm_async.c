@@ -268,8 +268,11 @@ static void add_waker(pm_async_task *t, uint64_t obj)
 /* The task a task's wake-up callback wakes, or 0. */
 static uint64_t woken(pm_async_reader *r, uint64_t cb)
 {
-    uint64_t task = 0;
-    if (type_of(r, cb) == r->A->wakeup_type && rd(r, cb + r->A->wakeup_task, &task) == 0)
+    uint64_t task = 0, ml;
+    if (type_of(r, cb) != r->A->wakeup_type ||
+        (r->A->wakeup_ml && (rd(r, cb + r->A->wakeup_ml_off, &ml) != 0 || ml != r->A->wakeup_ml)))
+        return 0;
+    if (rd(r, cb + r->A->wakeup_task, &task) == 0)
         return task;
     return 0;
 }

@@ -46,6 +46,11 @@ typedef struct {
     size_t task_fut_waiter;     /* not read: found at start to prove the probe task waits as expected */
     uint64_t wakeup_type;       /* the task's wake-up callback's type */
     size_t wakeup_task;         /* where it keeps the task */
+    /* 3.11+: the wake-up is a builtin method (PyCFunction) like any other:
+     * its method definition tells it from, say, another task's bound
+     * `cancel`.  0 when its type alone says it. */
+    uint64_t wakeup_ml;
+    size_t wakeup_ml_off;
     size_t long_digit;          /* PyLongObject's first digit (3.12+ unnamed tasks) */
 
     /* Public objects (offsetof on the headers). */

@@ -750,6 +750,16 @@ static int loop_frame(pm_sampler *s, const pm_slot *sl, size_t *at, uint64_t *lo
     return 0;
 }
 
+/* What a read of the tasks costs, for the budgets: the time the last one
+ * took, but at most twice the estimate before (plus 2 us): a read the
+ * machine preempted is not the read's cost, while tasks that really
+ * multiply still raise the estimate within a few reads. */
+static uint64_t read_cost(uint64_t before, uint64_t took)
+{
+    uint64_t cap = 2 * before + 2000;
+    return took < cap ? took : cap;
+}
+
 /* The leaves of a read: for each task no other task waits for, the stack
  * of the chains of the tasks above it and its own, each under a `task NAME`
  * level, below base.  Returns how many (into *leaves), -1 out of memory. */
@@ -847,7 +857,7 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
             return 0;
         }
         uint64_t t1 = now_ns();
-        s->aread_ns = t1 > t0 ? t1 - t0 : 0;
+        s->aread_ns = read_cost(s->aread_ns, t1 > t0 ? t1 - t0 : 0);
         s->aread_tick = tickno;
         long nl = async_leaves(s, r, base, tickno, &s->alast.leaves, &s->alast.cap);
         if (nl < 0)
@@ -990,7 +1000,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
         /* What the program's thread paid decides whether the next capture
          * reads again (tasks grow while the loop is busy). */
         if (from_capture && s->hattached && s->hread_ns)
-            s->aread_ns = s->hread_ns;
+            s->aread_ns = read_cost(s->aread_ns, s->hread_ns);
         if (nl >= 0) {
             s->st.async_read += s->held_back.ticks;
             s->st.async_in_handler += s->held_back.ticks;
