@@ -143,7 +143,9 @@ def test_two_loops_in_two_threads(tmp_path):
     for thread, stack, weight in all_stacks(p, "wall"):
         n = [short(x) for x in names(stack)]
         # (3.13.0 names a task made by a task factory "None": a name like any.)
-        if n[-4:] == ["main", n[-3], "nap", "sleep"] and n[-3].startswith("task") and "task" in n[-6:-4]:
+        tail = n[-6:]
+        if len(tail) == 6 and tail[2:] == ["main", tail[3], "nap", "sleep"] and tail[3].startswith("task") \
+                and "task" in tail[:2]:
             naps[thread.name] = naps.get(thread.name, 0) + weight
     # Each loop's tasks on its own thread: 3 x (t + 2t), t = 0.1 and 0.05 s
     # (asyncio's timers run late on a loaded machine: the bounds are loose).
