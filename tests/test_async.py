@@ -197,3 +197,16 @@ def test_program_sees_the_same_with_async(tmp_path):
     assert prof.returncode == 1 and b"ValueError: the end" in prof.stderr
     assert b"cancelled Task-" in prof.stdout
     no_pseudo_frames(p)
+
+
+def test_refused_without_asyncio_c_module(tmp_path):
+    # asyncio's pure-Python tasks have no layout to read: one line, non-zero
+    # exit, no traceback, the program not run.
+    (tmp_path / "sitecustomize.py").write_text("import sys\nsys.modules['_asyncio'] = None\n")
+    proc = run_pyrometer(
+        "run", "--async", program("async_gather.py"), "0.01", "1", env={"PYTHONPATH": str(tmp_path)}
+    )
+    assert proc.returncode != 0
+    lines = proc.stderr.decode().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyrometer: ") and "C module" in lines[0], lines
+    assert proc.stdout == b""

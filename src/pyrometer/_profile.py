@@ -569,6 +569,8 @@ class profile(ProfileData):
     idle      in wall mode, also keep samples of threads that are off the CPU
               (sleeping, waiting for I/O or locks)
     timeline  capacity of the timeline in events (0 = no timeline)
+    async_tasks  in wall mode, show asyncio's waiting tasks, each under the
+              task that awaits it, instead of the loop's wait (``--async``)
 
     ``start()``/``stop()`` may be called directly instead; a profile object
     collects once.
