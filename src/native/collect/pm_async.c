@@ -127,7 +127,7 @@ static int read_set(pm_async_reader *r, uint64_t set, int weak)
         return -1;
     if (bytes > r->table_bytes)
         r->table_bytes = bytes;
-    for (size_t i = 0; i <= mask && r->ntasks < PM_ASYNC_MAX_TASKS; i++) {
+    for (size_t i = 0; i <= mask; i++) {
         uint64_t key;
         memcpy(&key, r->table + i * A->setentry_size, 8);
         if (!key)
@@ -139,6 +139,10 @@ static int read_set(pm_async_reader *r, uint64_t set, int weak)
          * other types. */
         if (type_of(r, obj) != A->task_type)
             continue;
+        /* More tasks than the reader holds: no read rather than a part of
+         * them (the shares would be wrong). */
+        if (r->ntasks == PM_ASYNC_MAX_TASKS)
+            return -1;
         pm_async_task *t = &r->tasks[r->ntasks++];
         memset(t, 0, sizeof *t);
         t->addr = obj;

@@ -852,13 +852,19 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
         pm_async_reader *r = &s->areader;
         uint64_t t0 = now_ns();
         long n = pm_async_read(r, loop);
-        if (n < 0 || !still_now(t, cpu)) {
-            s->st.async_torn++;
-            return 0;
-        }
+        /* A read that fails (too many tasks) costs as much: the budget
+         * counts it too. */
         uint64_t t1 = now_ns();
         s->aread_ns = read_cost(s->aread_ns, t1 > t0 ? t1 - t0 : 0);
         s->aread_tick = tickno;
+        if (n < 0 || !still_now(t, cpu)) {
+            s->st.async_torn++;
+            /* The ticks left to this read go where this one goes: the
+             * thread's own stack. */
+            pm_node_add(s->model, leaf, s->m_wall, (int64_t)s->askipped_dt);
+            s->askipped_dt = 0;
+            return 0;
+        }
         long nl = async_leaves(s, r, base, tickno, &s->alast.leaves, &s->alast.cap);
         if (nl < 0)
             return 0;
