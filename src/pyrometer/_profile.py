@@ -82,6 +82,21 @@ def check_mode(mode):
     return mode
 
 
+def _enable_async(sampler):
+    """asyncio task stacks (async_tasks=True): asyncio is imported and its
+    task layout calibrated only then."""
+    from . import _async
+
+    try:
+        info, loop = _async.calibration()
+        try:
+            sampler.set_async(info)
+        finally:
+            _async.finish(info, loop)
+    except (_async.AsyncUnsupported, RuntimeError) as e:
+        raise RuntimeError("cannot profile asyncio tasks here: %s" % e) from None
+
+
 def check_timeline(timeline):
     if isinstance(timeline, bool) or not isinstance(timeline, int) or timeline < 0:
         raise ValueError("timeline capacity must be an integer >= 0, not %r" % (timeline,))
@@ -587,6 +602,8 @@ class profile(ProfileData):
     idle      in wall mode, also keep samples of threads that are off the CPU
               (sleeping, waiting for I/O or locks)
     timeline  capacity of the timeline in events (0 = no timeline)
+    async_tasks  in wall mode, show asyncio's waiting tasks, each under the
+              task that awaits it, instead of the loop's wait (``--async``)
 
     ``start()``/``stop()`` may be called directly instead; a profile object
     collects once.
@@ -603,9 +620,10 @@ class profile(ProfileData):
             return super().__new__(MemoryProfile)
         return super().__new__(cls)
 
-    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000):
+    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000, async_tasks=False):
         self._options = dict(
-            rate=check_rate(rate), mode=check_mode(mode), idle=bool(idle), timeline=check_timeline(timeline)
+            rate=check_rate(rate), mode=check_mode(mode), idle=bool(idle), timeline=check_timeline(timeline),
+            async_tasks=bool(async_tasks),
         )
         ProfileData.__init__(self)
         self._sampler = None
@@ -636,6 +654,8 @@ class profile(ProfileData):
         p.set_meta("pyrometer", _env.pyrometer_version())
         o = self._options
         sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"])
+        if o.get("async_tasks"):
+            _enable_async(sampler)
         recorder = _threads.Recorder()
         recorder.start()
         p.set_meta("start_unix", time.time())
@@ -740,7 +760,7 @@ class DeterministicSession(ProfileData):
 def _decorate(func, options):
     # Checks the options now, so that a typo fails at decoration time.
     memory = options.get("mode") == "memory"
-    allowed = {"mode", "memory_rate", "memory_view"} if memory else {"rate", "mode", "idle", "timeline"}
+    allowed = {"mode", "memory_rate", "memory_view"} if memory else {"rate", "mode", "idle", "timeline", "async_tasks"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))

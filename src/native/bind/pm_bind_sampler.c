@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "collect/pm_layout.h"
+#include "collect/pm_layout_async.h"
 #include "collect/pm_layout_py.h"
 #include "collect/pm_sampler.h"
 #include "collect/pm_walker.h"
@@ -552,6 +553,26 @@ static PyObject *Sampler_start(SamplerObject *self, PyObject *noargs)
     Py_RETURN_NONE;
 }
 
+/* --async: the live objects to calibrate asyncio's task layout with
+ * (pyrometer._async.calibration()); before start. */
+static PyObject *Sampler_set_async(SamplerObject *self, PyObject *info)
+{
+    if (self->started || !PyDict_Check(info)) {
+        PyErr_SetString(PyExc_RuntimeError, "set_async takes a dict, before start");
+        return NULL;
+    }
+    pm_async_layout A;
+    char err[256] = "";
+    if (pm_async_layout_fill(&A, info, err, sizeof err) != 0) {
+        if (!PyErr_Occurred())
+            PyErr_Format(PyExc_RuntimeError, "cannot read asyncio's tasks here: %s", err);
+        return NULL;
+    }
+    if (pm_sampler_set_async(self->s, &A) != 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyObject *Sampler_stop(SamplerObject *self, PyObject *noargs)
 {
     (void)noargs;
@@ -582,6 +603,7 @@ static PyObject *Sampler_running(SamplerObject *self, void *closure)
 
 static PyMethodDef Sampler_methods[] = {
     {"start", (PyCFunction)Sampler_start, METH_NOARGS, "Runs the self-check, then starts sampling."},
+    {"set_async", (PyCFunction)Sampler_set_async, METH_O, "Reads asyncio task stacks (wall mode); before start."},
     {"stop", (PyCFunction)Sampler_stop, METH_NOARGS, "Stops sampling and records the quality figures."},
     {"stats", (PyCFunction)Sampler_stats, METH_NOARGS, "The sampler's own figures so far."},
     {NULL, NULL, 0, NULL},

@@ -125,6 +125,8 @@ static void on_signal(int sig, siginfo_t *si, void *uc)
         int want = ASKED;
         if (atomic_compare_exchange_strong(&c->state, &want, BUSY)) {
             copy_self(c);
+            if (c->extra && !c->failed)
+                c->extra(c->extra_ctx);
             atomic_store(&c->state, DONE);
             syscall(SYS_futex, (int *)&c->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
         }
@@ -278,6 +280,14 @@ int pm_capture_wait(pm_capture *c, uint64_t timeout_ns)
     c->pending = 0;
     pthread_mutex_unlock(&take_lock);
     return rc;
+}
+
+void pm_capture_set_extra(pm_capture *c, void (*fn)(void *ctx), void *ctx)
+{
+    if (c->pending) /* the handler may be running it */
+        return;
+    c->extra = fn;
+    c->extra_ctx = ctx;
 }
 
 int pm_capture_answered(pm_capture *c)

@@ -49,6 +49,11 @@ typedef struct {
     int failed;                 /* something could not be read or did not fit */
     int pending;                /* asked, not yet waited for */
     pm_snapshot snap;           /* regions sorted, after a capture succeeded */
+    /* Run by the handler after the copy, on the same thread, still
+     * stopped (--async reads the loop's tasks there); must be
+     * async-signal-safe.  Set with pm_capture_set_extra before asking. */
+    void (*extra)(void *ctx);
+    void *extra_ctx;
     uint64_t late;                  /* requests not answered in time */
     uint64_t wait_ns, slept;        /* time the asker waited for answers; waits that went to sleep */
 } pm_capture;
@@ -66,6 +71,9 @@ int pm_capture_usable(const pm_capture *c);
  * when the signal went out (then pm_capture_wait must follow, from the same
  * thread, before anything else is asked), -1 when it could not. */
 int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct);
+/* What the handler runs after its copy for the requests that follow (NULL:
+ * nothing). */
+void pm_capture_set_extra(pm_capture *c, void (*fn)(void *ctx), void *ctx);
 /* Waits up to timeout_ns (counted from now) for the answer to the pending
  * request, and ends it.  0: c->snap holds the stack at one moment; -1: no
  * capture (the thread did not answer in time, or its stack did not fit). */

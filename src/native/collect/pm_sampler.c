@@ -23,6 +23,7 @@
 
 #include "pm_capture.h"
 #include "pm_guard.h"
+#include "pm_strread.h"
 #include "pm_walker.h"
 
 typedef struct {
@@ -66,6 +67,36 @@ struct pm_sampler {
     pm_profile *model;
     pthread_mutex_t *model_lock;
     pm_sampler_opts o;
+    /* --async: the layout, the reader, a slot with no memory of a previous
+     * walk for resolving task chains, and their frames leaf first. */
+    int async_on;
+    pm_async_layout async_L;
+    pm_async_reader areader;
+    pm_slot aslot;
+    pm_raw_frame *araw;
+    /* The last read's leaves, kept while the loop's thread has not run
+     * since (its CPU clock at the read): its tasks cannot have changed. */
+    struct {
+        int valid, running;
+        uint64_t tstate, ident, cpu;
+        pm_id base;
+        pm_id *leaves;
+        size_t n, cap;
+    } alast;
+    uint64_t aread_ns;          /* how long the last read took */
+    uint64_t aread_tick;        /* tick of the last read */
+    uint64_t askipped_dt;       /* wall of the ticks a read was skipped for, not yet charged */
+    /* The same read made by the capture handler on the loop's thread while
+     * it is stopped (its running ticks): own reader and space, buffers
+     * reserved beforehand; hread_n is what the read returned (-2: none). */
+    pm_async_reader hreader;
+    pm_space hspace;
+    uint64_t hloop;
+    volatile long hread_n;
+    volatile uint64_t hread_ns; /* how long the handler's read held the thread */
+    int hattached;
+    pm_id *hleaves;
+    size_t hcap;
     int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
 
     pthread_t thread;
@@ -257,6 +288,13 @@ void pm_sampler_free(pm_sampler *s)
     pm_walker_free(&s->walker);
     pm_capture_free(&s->capture);
     pm_codecache_free(&s->codes);
+    if (s->async_on)
+        pm_async_reader_free(&s->areader);
+    if (s->async_on)
+        pm_async_reader_free(&s->hreader);
+    free(s->hleaves);
+    free(s->araw);
+    free(s->alast.leaves);
     free(s->raw);
     free(s->raw_rev);
     free(s->path);
@@ -271,6 +309,29 @@ void pm_sampler_set_notify(pm_sampler *s, pm_sampler_notify fn, void *ctx)
 {
     s->notify = fn;
     s->notify_ctx = ctx;
+}
+
+int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A)
+{
+    if (s->thread_alive || s->async_on)
+        return -1;
+    s->async_L = *A;
+    s->araw = malloc(PM_MAX_DEPTH * sizeof *s->araw);
+    pm_space_init(&s->hspace, getpid());
+    if (!s->araw || pm_async_reader_init(&s->areader, &s->async_L, &s->L, &s->space) != 0) {
+        free(s->araw);
+        s->araw = NULL;
+        return -1;
+    }
+    if (pm_async_reader_init(&s->hreader, &s->async_L, &s->L, &s->hspace) != 0) {
+        pm_async_reader_free(&s->areader);
+        free(s->araw);
+        s->araw = NULL;
+        return -1;
+    }
+    s->aslot.thread = s->aslot.leaf = s->aslot.tl_leaf = PM_NONE;
+    s->async_on = 1;
+    return 0;
 }
 
 void pm_sampler_set_tid_offset(pm_sampler *s, long off) { s->walker.tid_offset = off; }
@@ -513,6 +574,7 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         }
         sl->prev_n = 0;
         if (!captured && s->can_capture && !s->walker.patient && running_now(t, cpu_at_tick, NULL) &&
+            !s->capture.pending && (pm_capture_set_extra(&s->capture, NULL, NULL), s->hattached = 0, 1) &&
             pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) == 0) {
             captured = 1;
             pm_id leaf = walk_captured(s, sl, t, root, tick, CAPTURE_WAIT_NS);
@@ -667,6 +729,176 @@ static pm_slot *see_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, ui
     return sl;
 }
 
+/* Whether the thread's last stack runs an asyncio loop: the index of the
+ * innermost loop frame and the loop (0 when its run is not Python). */
+static int loop_frame(pm_sampler *s, const pm_slot *sl, size_t *at, uint64_t *loop)
+{
+    const pm_async_layout *A = &s->async_L;
+    *loop = 0;
+    for (size_t i = sl->prev_n; i-- > 0;) {
+        uint64_t c = sl->prev_raw[i].code;
+        if (c == A->run_once_code) {
+            *at = i;
+            /* _run_once(self): its first local is the loop. */
+            return pm_space_read(&s->space, sl->prev_raw[i].addr + A->fr_localsplus, loop, 8) == 0;
+        }
+        if (c && (c == A->runner_codes[0] || c == A->runner_codes[1])) {
+            *at = i;
+            return 1;
+        }
+    }
+    return 0;
+}
+
+/* What a read of the tasks costs, for the budgets: the time the last one
+ * took, but at most twice the estimate before (plus 2 us): a read the
+ * machine preempted is not the read's cost, while tasks that really
+ * multiply still raise the estimate within a few reads. */
+static uint64_t read_cost(uint64_t before, uint64_t took)
+{
+    uint64_t cap = 2 * before + 2000;
+    return took < cap ? took : cap;
+}
+
+/* The leaves of a read: for each task no other task waits for, the stack
+ * of the chains of the tasks above it and its own, each under a `task NAME`
+ * level, below base.  Returns how many (into *leaves), -1 out of memory. */
+static long async_leaves(pm_sampler *s, pm_async_reader *r, pm_id base, uint64_t tickno, pm_id **leaves,
+                         size_t *cap)
+{
+    size_t n = r->ntasks, k = 0;
+    if (n > *cap) {
+        pm_id *l = realloc(*leaves, n * sizeof *l);
+        if (!l)
+            return -1;
+        *leaves = l;
+        *cap = n;
+    }
+    char name[PM_STR_MAX_UTF8 + 8];
+    pm_id empty = pm_str_intern(s->model, "", 0), unnamed = PM_NONE;
+    for (size_t i = 0; i < n; i++) {
+        if (r->tasks[i].waited_on)
+            continue;
+        int chain[64], d = 0;
+        for (int j = (int)i; j >= 0 && d < 64; j = r->tasks[j].parent)
+            chain[d++] = j;
+        pm_id node = base;
+        while (d-- > 0 && node != PM_NONE) {
+            const pm_async_task *tk = &r->tasks[chain[d]];
+            size_t len = 0;
+            memcpy(name, "task ", 5);
+            if (pm_async_task_name(r, tk, name + 5, sizeof name - 5, &len) != 0) {
+                node = PM_NONE;
+                break;
+            }
+            pm_id label = len ? PM_NONE : unnamed;
+            if (label == PM_NONE)
+                label = pm_frame_intern(s->model, pm_str_intern(s->model, name, len ? len + 5 : 4), empty, 0,
+                                        PM_FRAME_NATIVE);
+            if (!len)
+                unnamed = label;
+            node = label == PM_NONE ? PM_NONE : pm_node_child(s->model, node, label, 0);
+            if (node == PM_NONE)
+                break;
+            for (uint32_t q = 0; q < tk->n; q++)
+                s->araw[q] = r->frames[tk->first + tk->n - 1 - q];
+            node = resolve(s, &s->aslot, node, s->araw, tk->n, 0, 0, tickno);
+        }
+        if (node != PM_NONE)
+            (*leaves)[k++] = node;
+    }
+    return (long)k;
+}
+
+/* --async, wall mode: a thread waiting in an asyncio loop (its stack holds
+ * BaseEventLoop._run_once, or asyncio.run when the loop is not Python) is
+ * charged as the loop's pending tasks instead: each task that no other task
+ * waits for gets the tick, as the stack of its await chain under the chains
+ * of the tasks that wait for it (each under a `task NAME` level, `task`
+ * for asyncio's numbered default names), all below
+ * the loop's frame.  Read only while the thread's CPU clock stands still,
+ * before and after: the loop's thread is the one that changes its tasks,
+ * and it did not run.  A task that runs (blocked in a call of its own)
+ * keeps the thread's real stack, which is charged too.  Returns whether
+ * the tick was charged (the caller charges the real stack otherwise). */
+static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, uint64_t tickno,
+                        uint64_t now, uint64_t dt, uint64_t dcpu, uint64_t cpu)
+{
+    if (s->o.mode != PM_MODE_WALL || !s->o.idle)
+        return 0;
+    size_t at = 0;
+    uint64_t loop = 0;
+    if (!loop_frame(s, sl, &at, &loop))
+        return 0;
+    pm_id base = sl->prev_path[at];
+    int idle = dcpu * 4 < dt;
+    if (!(s->alast.valid && s->alast.tstate == t->tstate && s->alast.ident == t->ident && s->alast.cpu == cpu &&
+          s->alast.base == base)) {
+        s->alast.valid = 0;
+        if (!still_now(t, cpu)) {
+            s->st.async_running++;
+            return 0;
+        }
+        /* The sampler's own budget: reads that take more than 5% of an
+         * interval (thousands of tasks) are made every k-th tick, each
+         * standing for the ticks since the previous one (sampling at a
+         * lower rate: the shares stay right, the samples are fewer). */
+        double budget = 0.05e9 / s->o.rate_hz;
+        if ((double)s->aread_ns > budget && (double)(tickno - s->aread_tick) * budget < (double)s->aread_ns) {
+            s->askipped_dt += dt;
+            s->st.async_skipped++;
+            return 1;
+        }
+        pm_async_reader *r = &s->areader;
+        uint64_t t0 = now_ns();
+        long n = pm_async_read(r, loop);
+        /* A read that fails (too many tasks) costs as much: the budget
+         * counts it too. */
+        uint64_t t1 = now_ns();
+        s->aread_ns = read_cost(s->aread_ns, t1 > t0 ? t1 - t0 : 0);
+        s->aread_tick = tickno;
+        if (n < 0 || !still_now(t, cpu)) {
+            s->st.async_torn++;
+            /* The ticks left to this read go where this one goes: the
+             * thread's own stack. */
+            pm_node_add(s->model, leaf, s->m_wall, (int64_t)s->askipped_dt);
+            s->askipped_dt = 0;
+            return 0;
+        }
+        long nl = async_leaves(s, r, base, tickno, &s->alast.leaves, &s->alast.cap);
+        if (nl < 0)
+            return 0;
+        s->alast.n = (size_t)nl;
+        s->alast.valid = 1;
+        s->alast.running = r->running > 0;
+        s->alast.tstate = t->tstate;
+        s->alast.ident = t->ident;
+        s->alast.cpu = cpu;
+        s->alast.base = base;
+    }
+    s->st.async_read++;
+    uint64_t wall = dt + s->askipped_dt;
+    s->askipped_dt = 0;
+    for (size_t i = 0; i < s->alast.n; i++) {
+        pm_id node = s->alast.leaves[i];
+        pm_node_add(s->model, node, s->m_samples, 1);
+        pm_node_add(s->model, node, s->m_wall, (int64_t)wall);
+        if (idle)
+            pm_node_add(s->model, node, s->m_idle, 1);
+        if (i == 0 && !s->alast.running && s->o.timeline_cap && node != sl->tl_leaf) {
+            pm_timeline_add(s->model, now - s->start_ns, sl->thread, node);
+            sl->tl_leaf = node;
+        }
+    }
+    if (!s->alast.n || s->alast.running)
+        return 0;
+    /* The CPU the thread used since the last tick was not the waiting
+     * tasks': it stays on the thread's own stack. */
+    if (dcpu)
+        pm_node_add(s->model, leaf, s->m_cpu, (int64_t)dcpu);
+    return 1;
+}
+
 /* Samples one thread that was not asked to copy its stack. */
 static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
 {
@@ -686,6 +918,8 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
     } else {
         sl->leaf = PM_NONE;
     }
+    if (s->async_on && leaf != PM_NONE && have && async_charge(s, sl, t, leaf, tickno, now, dt, dcpu, cpu))
+        return;
     charge(s, sl, t, leaf, before, now, dt, have, dcpu, cpu, sample_flags(s, t), 1);
 }
 
@@ -735,6 +969,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
     pm_id leaf = walk_captured(s, sl, t, root, tickno, 0);
+    int from_capture = leaf != PM_NONE;
     if (leaf == PM_NONE) {
         sl->prev_n = 0;
         /* A copy that gives no stack: the thread stopped in the middle of
@@ -759,11 +994,82 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
             s->st.torn += s->held_back.ticks;
     }
     leaf = settle(s, sl, t, leaf);
+    /* --async: the loop's thread ran Python code, which changes its tasks;
+     * they are shown only if the capture's handler read them at the moment
+     * of the copy (of this loop), else these ticks are counted. */
+    size_t at;
+    uint64_t loop;
+    long nl = -1;
+    if (s->async_on && leaf != PM_NONE && s->o.mode == PM_MODE_WALL && s->o.idle && loop_frame(s, sl, &at, &loop)) {
+        if (from_capture && s->hattached && s->hread_n >= 0 && loop == s->hloop)
+            nl = async_leaves(s, &s->hreader, sl->prev_path[at], tickno, &s->hleaves, &s->hcap);
+        /* What the program's thread paid decides whether the next capture
+         * reads again (tasks grow while the loop is busy). */
+        if (from_capture && s->hattached && s->hread_ns)
+            s->aread_ns = read_cost(s->aread_ns, s->hread_ns);
+        if (nl >= 0) {
+            s->st.async_read += s->held_back.ticks;
+            s->st.async_in_handler += s->held_back.ticks;
+        }
+        else
+            s->st.async_running += s->held_back.ticks;
+    }
+    s->hattached = 0;
     /* One sample per tick held back, the interval and CPU they covered. */
-    for (uint64_t k = 0; k < s->held_back.ticks; k++)
-        charge(s, sl, t, leaf, PM_NONE, s->held_back.now, s->held_back.dt / s->held_back.ticks, 1,
-               s->held_back.dcpu / s->held_back.ticks, 0, s->held_back.flags, 0);
+    uint64_t each = s->held_back.dt / s->held_back.ticks;
+    for (uint64_t k = 0; k < s->held_back.ticks; k++) {
+        charge(s, sl, t, leaf, PM_NONE, s->held_back.now, each, 1, s->held_back.dcpu / s->held_back.ticks, 0,
+               s->held_back.flags, 0);
+        for (long i = 0; i < nl; i++) {
+            pm_node_add(s->model, s->hleaves[i], s->m_samples, 1);
+            pm_node_add(s->model, s->hleaves[i], s->m_wall, (int64_t)each);
+        }
+    }
     return 0;
+}
+
+/* --async: on the loop's thread, in the capture signal's handler after its
+ * stack copy: the thread is stopped, so its tasks are read at the moment of
+ * the copy.  Allocates nothing (buffers reserved by async_attach). */
+static void async_in_handler(void *ctx)
+{
+    pm_sampler *s = ctx;
+    uint64_t t0 = now_ns(); /* clock_gettime: async-signal-safe */
+    s->hread_n = pm_async_read(&s->hreader, s->hloop);
+    s->hread_ns = now_ns() - t0;
+}
+
+/* Before a capture of thread t: whether its handler also reads the loop's
+ * tasks — the thread's last stack runs a loop, and the last read was short
+ * enough (under 2% of an interval) to hold the program's thread for. */
+static void async_attach(pm_sampler *s, const pm_tinfo *t)
+{
+    if (s->capture.pending)
+        return;
+    s->hattached = 0;
+    pm_capture_set_extra(&s->capture, NULL, NULL);
+    if (!s->async_on || s->o.mode != PM_MODE_WALL || !s->o.idle ||
+        (double)s->aread_ns * 50 > 1e9 / s->o.rate_hz)
+        return;
+    const pm_slot *sl = NULL;
+    for (size_t i = 0; i < s->nslots && !sl; i++)
+        if (s->slots[i].tstate == t->tstate && s->slots[i].ident == t->ident)
+            sl = &s->slots[i];
+    size_t at;
+    uint64_t loop;
+    if (!sl || !loop_frame(s, sl, &at, &loop))
+        return;
+    const pm_async_reader *r = &s->areader;
+    s->hreader.no_alloc = 0;
+    if (pm_async_reserve(&s->hreader, 2 * r->nframes + 256, 2 * r->nlocals + 1024, 2 * r->table_bytes + 4096) != 0)
+        return;
+    s->hreader.no_alloc = 1;
+    s->hspace.direct = s->space.direct;
+    s->hloop = loop;
+    s->hread_n = -2;
+    s->hread_ns = 0;
+    s->hattached = 1;
+    pm_capture_set_extra(&s->capture, async_in_handler, s);
 }
 
 /* The GIL holder, the one thread that can be changing its Python stack:
@@ -774,9 +1080,10 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
 {
     uint64_t cpu = 0, cpu_now = 0, dcpu;
     int have;
-    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 ||
-        !running_now(t, cpu, &cpu_now) ||
-        pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
+    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 || !running_now(t, cpu, &cpu_now))
+        return 0;
+    async_attach(s, t);
+    if (pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
         return 0;
     pm_slot *sl = see_thread(s, t, tickno, dt, 1, &cpu, &have, &dcpu);
     if (sl && sl->thread == PM_NONE) {
@@ -1061,6 +1368,13 @@ void pm_sampler_stop(pm_sampler *s)
     pm_meta_set_num(s->model, "samples_captured", (double)st.captured);
     pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
     pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
+    if (s->async_on) {
+        pm_meta_set_num(s->model, "async_ticks_read", (double)st.async_read);
+        pm_meta_set_num(s->model, "async_ticks_running", (double)st.async_running);
+        pm_meta_set_num(s->model, "async_ticks_torn", (double)st.async_torn);
+        pm_meta_set_num(s->model, "async_ticks_thinned", (double)st.async_skipped);
+        pm_meta_set_num(s->model, "async_ticks_read_running", (double)st.async_in_handler);
+    }
     pthread_mutex_unlock(s->model_lock);
 }
 

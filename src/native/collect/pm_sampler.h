@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "model/pm_model.h"
+#include "pm_async.h"
 #include "pm_codecache.h"
 #include "pm_layout.h"
 
@@ -39,6 +40,13 @@ typedef struct {
     uint64_t cpu_ns;         /* the sampling thread's own CPU time */
     uint64_t duration_ns;
     uint64_t reads;          /* process_vm_readv calls */
+    /* --async: ticks whose tasks were read while the loop's thread stood
+     * still; ticks it ran (its running task keeps its real stack, the
+     * others are not shown); ticks whose tasks could not be read at one
+     * moment (charged to the thread's own stack). */
+    uint64_t async_read, async_running, async_torn;
+    uint64_t async_skipped;  /* ticks left to the next read (the sampler's budget) */
+    uint64_t async_in_handler; /* of async_read: read by the running loop thread's capture handler */
 } pm_sampler_stats;
 
 typedef struct pm_sampler pm_sampler;
@@ -53,6 +61,10 @@ void pm_sampler_free(pm_sampler *s);
 void pm_sampler_set_notify(pm_sampler *s, pm_sampler_notify fn, void *ctx);
 /* 3.9/3.10: where glibc keeps a thread's tid (pm_tid_offset_find). */
 void pm_sampler_set_tid_offset(pm_sampler *s, long off);
+/* --async (wall mode): asyncio tasks' await chains, read while the loop's
+ * thread waits, stand in for that thread's idle stack (pm_async.h).  Before
+ * start; off, nothing of it runs. */
+int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A);
 int pm_sampler_start(pm_sampler *s, char *err, size_t errlen);
 /* Stops and joins the thread and writes the quality figures into the
  * model's metadata.  Safe to call twice. */

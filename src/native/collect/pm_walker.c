@@ -552,6 +552,11 @@ static void parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_
     }
 }
 
+void pm_walker_parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_raw_frame *rf)
+{
+    parse_frame(L, f, addr, rf);
+}
+
 /* 3.9/3.10: a frame object on a live stack is executing (3.10: or
  * unwinding an exception).  A finished one — a generator that returned, a
  * frame kept for reuse — was read after the thread moved on. */

@@ -106,6 +106,10 @@ int pm_walker_reread(pm_walker *w, pm_tinfo *t);
  * to tell that a thread which barely ran is still where it was. */
 int pm_walker_top(pm_walker *w, const pm_tinfo *t, pm_raw_frame *top, uint64_t *back);
 
+/* Reads a frame's code and instruction out of a copy of its first
+ * L->fr_read bytes (the asyncio reader's suspended coroutine frames). */
+void pm_walker_parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_raw_frame *rf);
+
 /* Finds the tid's offset inside glibc's struct pthread by looking at the
  * calling thread's own (live) descriptor. */
 long pm_tid_offset_find(uint64_t pthread_self_value, int tid);

@@ -61,6 +61,8 @@ options:
                        function (pkg.mod:func, file.py:Class.meth, func); default:
                        the files under the program's directory (not libraries)
   --no-idle            wall mode: leave out samples of threads off the CPU
+  --async              wall mode: asyncio tasks that wait, each under the task
+                       that awaits it (gather, TaskGroup, wait_for, await task)
   -o, --output FILE    write the profile to FILE instead of printing the report
   --html               write the HTML viewer (to -o FILE, else a temporary file
                        opened in a browser)

@@ -26,6 +26,7 @@ _VALUE_OPTIONS = {
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
     "--builtins": ("builtins", True),
+    "--async": ("async_tasks", True),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
@@ -40,6 +41,7 @@ class Options:
         self.rate = 1000.0
         self.mode = "wall"
         self.idle = True
+        self.async_tasks = False
         self.output = None
         self.output_path = None
         self.format = None
@@ -195,6 +197,8 @@ def parse(argv):
         raise UsageError("--target is for --mode lines")
     if o.mode != "memory" and (o.memory_rate is not None or o.memory_view is not None):
         raise UsageError("%s is for --mode memory" % ("--memory-rate" if o.memory_rate is not None else "--memory-view"))
+    if o.async_tasks and o.mode in ("calls", "lines"):
+        raise UsageError("--async is for the sampling modes (wall, cpu, gil)")
     if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -577,7 +581,10 @@ class _Session:
             self.prof = profile(mode="memory", memory_rate=options.memory_rate or DEFAULT_RATE,
                                 memory_view=options.memory_view or "peak")
         else:
-            self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
+            self.prof = profile(
+                rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline,
+                async_tasks=options.async_tasks,
+            )
         self.pid = os.getpid()
         self.started_ok = False
         self.finished = False
