@@ -57,6 +57,22 @@ def _native():
     return mod
 
 
+# pstats.Stats.sort_arg_dict_default's keys (what `python -m cProfile -s`
+# takes), written out: importing pstats costs start-up before the program.
+SORT_KEYS = frozenset(
+    ("calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls", "pcalls", "line", "name", "nfl",
+     "stdname", "time", "tottime")
+)
+
+
+def code_name(name):
+    """cProfile's function name (co_name) of a model frame's qualified name:
+    its last dotted part ("Markup.__new__" -> "__new__", "f.<locals>.g" ->
+    "g").  pstats keys use it, so that a pyrometer .prof lines up with a
+    cProfile one of the same code; the model keeps the qualified name."""
+    return name.rpartition(".")[2] or name
+
+
 def label(code):
     if isinstance(code, str):
         return ("~", 0, code)
@@ -319,7 +335,7 @@ def pstats_of(native_profile, thread=None):
     frames = native_profile.frames()
     objs = []
     for name, file, line, kind in frames:
-        objs.append(name if kind != 0 else _FrameLabel(file, line, name))
+        objs.append(name if kind != 0 else _FrameLabel(file, line, code_name(name)))
     return _stats_from(funcs, edges, objs, 1e-9)
 
 
@@ -350,7 +366,10 @@ def report(native_profile, sort="cumulative", top=30, stream=None):
         out.write("pyrometer: no calls were recorded\n")
         return out.getvalue()
     ps = pstats.Stats(_StatsHolder(st), stream=out)
-    ps.sort_stats(sort).print_stats(top)
+    if top is None:
+        ps.sort_stats(sort).print_stats()
+    else:
+        ps.sort_stats(sort).print_stats(top)
     ov = meta.get("overhead_ns_per_call")
     out.write(
         "quality: mode calls, builtins %s, profiler overhead ~%s ns per call (measured at start, subtracted: "
@@ -385,7 +404,8 @@ def _calls_profile_class():
             return pstats_of(self._data(), thread)
 
         def report(self, *, sort="cumulative", top=30, **ignored):
-            return report(self._data(), sort=sort, top=top or 30)
+            """The pstats table (every row when top is None)."""
+            return report(self._data(), sort=sort, top=top)
 
     return CallsProfile
 

@@ -88,9 +88,10 @@ def check_timeline(timeline):
     return timeline
 
 
-def format_for_path(path, format=None):
+def format_for_path(path, format=None, strict=True):
     """The output format for path: format when given, else from the file
-    extension (.pyro, .collapsed/.folded, .txt).  ValueError otherwise."""
+    extension (.pyro, .collapsed/.folded, .txt).  ValueError otherwise
+    (None when not strict)."""
     if format is not None:
         if format not in FORMATS:
             raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
@@ -100,6 +101,8 @@ def format_for_path(path, format=None):
     for ext in sorted(EXTENSIONS, key=len, reverse=True):
         if lower.endswith(ext):
             return EXTENSIONS[ext]
+    if not strict:
+        return None
     try:
         raise KeyError(lower)
     except KeyError:

@@ -83,7 +83,10 @@ def main(o, failure, usage_error):
     except (ValueError, MemoryError) as exc:
         raise failure("cannot convert %s: %s" % (o.input, exc)) from None
     try:
-        ProfileData(native).write(o.output, fmt, metric=o.metric)
+        # Collapsed files of py-spy and Austin name the line running in each
+        # frame: written back per line, so none is lost.
+        per_line = native.meta.get("lines") == "current" and fmt not in ("text", "html")
+        ProfileData(native).write(o.output, fmt, metric=o.metric, per_line=per_line)
     except (ValueError, OSError, MemoryError) as exc:
         reason = str(exc)
         if not reason.startswith("cannot write"):

@@ -20,10 +20,14 @@ _VALUE_OPTIONS = {
     "--top": "top",
     "--timeline-cap": "timeline",
     "--target": "target",
+    "-s": "sort",
+    "--sort": "sort",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
     "--builtins": ("builtins", True),
+    "--no-builtins": ("builtins", False),
+    "--no-source": ("source", False),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
@@ -54,6 +58,10 @@ class Options:
         self.html = False
         self.open_browser = False
         self.source_root = None
+        self.builtins = None  # calls mode: cProfile's event set (True) unless --no-builtins
+        self.sort = None
+        self.source = True
+        self.given = set()  # the options the user gave, to refuse those the mode ignores
 
 
 # ---- parsing ------------------------------------------------------------
@@ -100,6 +108,12 @@ def _convert(dest, option, value):
     if dest == "target":
         if not value:
             raise UsageError("%s needs a pattern (a file, module or function)" % option)
+        return value
+    if dest == "sort":
+        from .._calls import SORT_KEYS
+
+        if value not in SORT_KEYS:
+            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(sorted(SORT_KEYS))))
         return value
     if dest == "output":
         if not value:
@@ -156,6 +170,7 @@ def parse(argv):
                 raise UsageError("option %s takes no value" % option)
             dest, flag = _FLAG_OPTIONS[option]
             setattr(o, dest, flag)
+            o.given.add(option)
         elif option in _VALUE_OPTIONS:
             if not has_value:
                 if i + 1 >= n:
@@ -163,6 +178,7 @@ def parse(argv):
                 i += 1
                 value = argv[i]
             dest = _VALUE_OPTIONS[option]
+            o.given.add(option)
             if dest == "target":
                 o.targets.append(_convert(dest, option, value))
             else:
@@ -171,17 +187,22 @@ def parse(argv):
             raise UsageError("unknown option %r; try 'pyrometer run --help'" % option)
         i += 1
 
+    _check_applies(o)
     if o.html:
         if o.format not in (None, "html"):
             raise UsageError("--html and --format %s disagree" % o.format)
+        if o.output is not None and format_for_path(o.output, None, strict=False) not in (None, "html"):
+            raise UsageError(
+                "--html and -o %s disagree: --html writes the HTML viewer, %s names a %s file "
+                "(give -o FILE.html, or leave --html out)"
+                % (o.output, o.output, format_for_path(o.output, None, strict=False))
+            )
         o.format = "html"
         if o.output is None:
             from .. import _view
 
             o.output = _view.default_html_path(o.script or o.module or "command")
             o.open_browser = True
-    if o.targets and o.mode != "lines":
-        raise UsageError("--target is for --mode lines")
     if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -196,6 +217,28 @@ def parse(argv):
                 % (o.output, ", ".join(sorted(EXTENSIONS)), "|".join(FORMATS))
             ) from None
     return o
+
+
+# Options that mean something in some modes only: given in another mode they
+# would be ignored silently, so they are refused (option -> (modes, what)).
+_SAMPLED = ("wall", "cpu", "gil")
+_MODE_OPTIONS = {
+    "--rate": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--timeline-cap": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--no-idle": (("wall",), "--mode wall"),
+    "--builtins": (("calls",), "--mode calls"),
+    "--no-builtins": (("calls",), "--mode calls"),
+    "-s": (("calls",), "--mode calls"),
+    "--sort": (("calls",), "--mode calls"),
+    "--target": (("lines",), "--mode lines"),
+}
+
+
+def _check_applies(o):
+    for option in sorted(o.given):
+        rule = _MODE_OPTIONS.get(option)
+        if rule is not None and o.mode not in rule[0]:
+            raise UsageError("%s is for %s, not --mode %s" % (option, rule[1], o.mode))
 
 
 # ---- checks before running the program -------------------------------------
@@ -444,7 +487,7 @@ _PROGRAM_CODES = (_run_script.__code__, _run_module.__code__, _run_main_of.__cod
 _CHAIN, _ENTRY, _RUNPY, _DROP, _RUNPY_EXEC, _PASS = 1, 2, 3, 4, 5, 6
 
 
-def _runner_frames(frame):
+def _runner_frames(frame, mode=None):
     """{(file, first line): kind} of the frames that are pyrometer's runner,
     not the program: every frame from the given one (in _run) up to the
     thread's root (a console script, or runpy and pyrometer's __main__),
@@ -455,7 +498,12 @@ def _runner_frames(frame):
         code = frame.f_code
         kinds[(code.co_filename, code.co_firstlineno)] = _CHAIN
         frame = frame.f_back
-    for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, _ENTRY), (_run_module, _PASS),
+    # The wait for the program's threads is the interpreter's work at exit:
+    # a sampled profile shows the main thread waiting there, cProfile's
+    # table does not, nor does calls mode's (threading._shutdown and the
+    # lock calls under it are not the program's calls).
+    wait_kind = _DROP if mode == "calls" else _ENTRY
+    for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, wait_kind), (_run_module, _PASS),
                        (_run_main_of, _PASS)):
         code = func.__code__
         kinds[(code.co_filename, code.co_firstlineno)] = kind
@@ -550,7 +598,8 @@ class _Session:
         if options.mode == "calls":
             from .._calls import CallsProfile
 
-            self.prof = CallsProfile(builtins=getattr(options, "builtins", False))
+            builtins = True if options.builtins is None else options.builtins
+            self.prof = CallsProfile(builtins=builtins)
         elif options.mode == "lines":
             from .._lines import LinesProfile
 
@@ -673,6 +722,10 @@ class _Session:
         from .._profile import default_color, default_width
 
         report = dict(show_all=o.show_all, threshold=o.threshold, top=o.top)
+        if o.mode == "calls":
+            # cProfile's table: every row unless --top says otherwise.
+            report["top"] = o.top if "--top" in o.given else None
+            report["sort"] = o.sort or "cumulative"
         try:
             if o.output is None:
                 stream = sys.stderr
@@ -737,7 +790,7 @@ def run(o, command):
         sys.excepthook(type(error), error, None)
         return EXIT_FAILURE
     session = _Session(o, native, command)
-    session.runner_frames = _runner_frames(sys._getframe())
+    session.runner_frames = _runner_frames(sys._getframe(), o.mode)
     import _thread
 
     session.runner_thread = _thread.get_ident()
