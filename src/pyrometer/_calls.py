@@ -354,8 +354,11 @@ class _StatsHolder:
         pass
 
 
-def report(native_profile, sort="cumulative", top=30, stream=None):
-    """The pstats table of a calls profile, plus a quality line."""
+def report(native_profile, sort="cumulative", top=30, stream=None, strip_dirs=False, quality=True):
+    """The pstats table of a calls profile (cProfile's: ncalls as
+    total/primitive, tottime, percall, cumtime, percall,
+    filename:lineno(function)), sorted by a pstats key, plus a quality
+    line."""
     import io
     import pstats
 
@@ -366,11 +369,15 @@ def report(native_profile, sort="cumulative", top=30, stream=None):
         out.write("pyrometer: no calls were recorded\n")
         return out.getvalue()
     ps = pstats.Stats(_StatsHolder(st), stream=out)
+    if strip_dirs:
+        ps.strip_dirs()
     if top is None:
         ps.sort_stats(sort).print_stats()
     else:
         ps.sort_stats(sort).print_stats(top)
     ov = meta.get("overhead_ns_per_call")
+    if not quality:
+        return out.getvalue()
     out.write(
         "quality: mode calls, builtins %s, profiler overhead ~%s ns per call (measured at start, subtracted: "
         "%s ns from the callee, %s ns from the caller), %d threads\n"
@@ -403,9 +410,9 @@ def _calls_profile_class():
             """{(file, line, name): (cc, nc, tottime, cumtime, callers)}."""
             return pstats_of(self._data(), thread)
 
-        def report(self, *, sort="cumulative", top=30, **ignored):
+        def report(self, *, sort="cumulative", top=30, strip_dirs=False, quality=True, **ignored):
             """The pstats table (every row when top is None)."""
-            return report(self._data(), sort=sort, top=top)
+            return report(self._data(), sort=sort, top=top, strip_dirs=strip_dirs, quality=quality)
 
     return CallsProfile
 

@@ -49,15 +49,24 @@ options:
                        (a pstats-like table, cProfile's rules);
                        lines: deterministic, every line of the targets counted
                        and timed (line_profiler's report)
-  --builtins           calls mode: time C functions (builtins) on their own
+  --builtins, --no-builtins
+                       calls mode: time C functions (builtins) on their own, as
+                       cProfile does (default), or leave them in their caller
+  -s, --sort KEY       calls mode: sort the table by a pstats key (calls,
+                       cumulative, tottime, ncalls, name, ...; default
+                       cumulative); `python -m pyrometer.cprofile` takes
+                       python -m cProfile's own options (-o, -s, -m)
   --target PATTERN     lines mode: what to profile line by line (repeatable): a
                        file or directory (globs allowed), a module (pkg.mod), or a
                        function (pkg.mod:func, file.py:Class.meth, func); default:
                        the files under the program's directory (not libraries)
   --no-idle            wall mode: leave out samples of threads off the CPU
   -o, --output FILE    write the profile to FILE instead of printing the report
-  --html               write the HTML viewer (to -o FILE, else a temporary file
-                       opened in a browser)
+  --html               write the HTML viewer (to -o FILE.html, else a temporary
+                       file opened in a browser)
+  --no-source          .pyro and HTML files: leave out the source of the
+                       program's files (embedded by default for the viewer's
+                       source view; the last lines say which files)
   --format FMT         any format of `pyrometer convert --help`, or text (the
                        report); default: from FILE's extension (.pyro, .prof,
                        .speedscope.json, .pb.gz, .trace.json, .gecko.json,
@@ -70,6 +79,10 @@ options:
   --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
+
+--rate and --timeline-cap are for the sampling modes, --no-idle for wall,
+--builtins/--no-builtins and --sort for calls, --target for lines: given to
+another mode they are an error, not ignored.
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
 status are what plain `python` would give it, and its stacks start at its own

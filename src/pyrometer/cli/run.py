@@ -62,6 +62,7 @@ class Options:
         self.sort = None
         self.source = True
         self.given = set()  # the options the user gave, to refuse those the mode ignores
+        self.cprofile_cli = False  # python -m pyrometer.cprofile: cProfile's output
 
 
 # ---- parsing ------------------------------------------------------------
@@ -711,7 +712,7 @@ class _Session:
                 self.prof.native.reroot(self.runner_frames, self.runner_thread)
             except Exception as exc:  # the profile is still whole: write it
                 _say("cannot drop pyrometer's own frames: %s" % exc)
-        if self.o.format in ("pyro", "html") and self.o.source_root:
+        if self.o.format in ("pyro", "html") and self.o.source_root and self.o.source:
             from .. import _view
 
             _view.embed_sources(self.prof.native, self.o.source_root)
@@ -726,9 +727,11 @@ class _Session:
             # cProfile's table: every row unless --top says otherwise.
             report["top"] = o.top if "--top" in o.given else None
             report["sort"] = o.sort or "cumulative"
+            if o.cprofile_cli:  # exactly what python -m cProfile prints
+                report.update(strip_dirs=True, quality=False)
         try:
             if o.output is None:
-                stream = sys.stderr
+                stream = sys.stdout if o.cprofile_cli else sys.stderr
                 if o.format == "collapsed":
                     stream.write(self.prof.to_bytes("collapsed").decode("utf-8", "replace"))
                     stream.flush()
@@ -746,9 +749,14 @@ class _Session:
             if o.format == "text":
                 color = bool(o.color)  # a file gets colours only when asked
                 self.prof.write(o.output_path, "text", color=color, width=100, **report)
+            elif o.format == "html":
+                self.prof.write(o.output_path, o.format, source=o.source)
             else:
                 self.prof.write(o.output_path, o.format)
-            _say("wrote %s" % o.output)
+            if not o.cprofile_cli:
+                _say("wrote %s" % o.output)
+                if o.format in ("pyro", "html"):
+                    self._say_sources()
             if o.open_browser:
                 from .. import _view
 
@@ -763,6 +771,18 @@ class _Session:
                 reason += "; profile saved to %s" % saved
             _say(reason)
             return False
+
+    def _say_sources(self):
+        """The last lines: which of the program's files the file carries
+        whole (the viewer's source view), since it may be shared."""
+        files = sorted(k[len("source:"):] for k in self.prof.native.meta if k.startswith("source:"))
+        if files:
+            _say(
+                "it embeds the source of %d file%s (--no-source leaves it out): %s"
+                % (len(files), "" if len(files) == 1 else "s", ", ".join(files))
+            )
+        else:
+            _say("it embeds no source files")
 
     def _save_fallback(self):
         import tempfile
