@@ -4,7 +4,8 @@ pyrometer's calls mode, for muscle memory.
     python -m pyrometer.cprofile [-o output_file_path] [-s sort] [-m module | scriptfile] [arg] ...
 
 Same options and output as cProfile's: without ``-o`` the pstats table
-(directories stripped, sorted by ``-s``, default "standard name") on
+(directories stripped, sorted by ``-s``, default that of the running
+version's cProfile) on
 standard output; with ``-o`` a pstats file, whatever its extension, and
 nothing printed.  The program runs as under ``pyrometer run --mode calls``
 (its sys.argv, __main__, exceptions and exit status are plain Python's;
@@ -63,7 +64,9 @@ def parse(argv):
     o = run.parse(run_args)
     o.cprofile_cli = True
     if sort is None:
-XX
+        # The running version's cProfile default: -1 (standard name) up to
+        # 3.10, 2 (cumulative) from 3.11 on.
+        o.sort = 2 if sys.version_info >= (3, 11) else -1
     return o
 
 
