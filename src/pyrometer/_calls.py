@@ -60,7 +60,7 @@ def _native():
 # pstats.Stats.sort_arg_dict_default's keys (what `python -m cProfile -s`
 # takes), written out: importing pstats costs start-up before the program.
 SORT_KEYS = frozenset(
-    ("calls", "cumulative", "cumtime", "file", "filename", "module", "ncalls", "pcalls", "line", "name", "nfl",
+    ("calls", "cumulative", "cumtime", "filename", "module", "ncalls", "pcalls", "line", "name", "nfl",
      "stdname", "time", "tottime")
 )
 

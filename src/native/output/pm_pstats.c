@@ -58,8 +58,10 @@ static const char *const pm_ps_exact_names[4] = {"pstats.calls", "pstats.primiti
 #define PM_PS_EMPTY_FILE "~"
 #define PM_PS_EMPTY_NAME "<no calls>"
 
+/* Times are summed in the metric's own unit and scaled once when written,
+ * so that a file read back and written again gives the same floats. */
 typedef struct {
-    double tt, ct;
+    int64_t tt, ct;
     int64_t nc, cc;
     int seen;
 } pm_ps_acc;
@@ -203,8 +205,8 @@ static void pm_ps_enter(pm_ps *s, pm_id n)
     const pm_node *par = pm_node_get(s->p, nd->parent);
     uint32_t ck = par->frame == PM_NONE ? PM_NONE : s->frame_key[par->frame];
     int outer = s->on_path[k]++ == 0;
-    double tt = (double)pm_ps_val(s->p, n, s->m_time) * s->time_scale;
-    double ctv = (double)s->tot_time[n] * s->time_scale;
+    int64_t tt = pm_ps_val(s->p, n, s->m_time);
+    int64_t ctv = s->tot_time[n];
     int64_t calls = s->m_calls >= 0 ? pm_node_value(s->p, n, s->m_calls) : s->tot_calls[n];
     pm_ps_acc *a = &s->acc[k];
     a->seen = 1;
@@ -290,7 +292,7 @@ static int pm_ps_from_exact(pm_ps *s, const int *mx)
             continue;
         const pm_node *par = pm_node_get(p, nd->parent);
         int64_t nc = pm_node_value(p, n, mx[0]), cc = pm_node_value(p, n, mx[1]);
-        double tt = (double)pm_node_value(p, n, mx[2]) * 1e-9, ct = (double)pm_node_value(p, n, mx[3]) * 1e-9;
+        int64_t tt = pm_node_value(p, n, mx[2]), ct = pm_node_value(p, n, mx[3]);
         pm_ps_acc *a;
         if (par->frame == PM_NONE) {
             a = &s->acc[s->frame_key[nd->frame]];
@@ -372,6 +374,7 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
     for (int i = 0; i < 4; i++)
         mx[i] = pm_metric_find(p, pm_ps_exact_names[i]);
     if (mx[0] >= 0 && mx[1] >= 0 && mx[2] >= 0 && mx[3] >= 0) {
+        s.time_scale = 1e-9; /* the exact metrics are in nanoseconds */
         if (pm_ps_from_exact(&s, mx) != 0)
             goto done;
     } else {
@@ -391,8 +394,8 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
         pm_mw_tuple(out, 5, 0);
         pm_mw_int(out, a->cc);
         pm_mw_int(out, a->nc);
-        pm_mw_float(out, pm_ps_secs(a->tt));
-        pm_mw_float(out, pm_ps_secs(a->ct));
+        pm_mw_float(out, pm_ps_secs((double)a->tt * s.time_scale));
+        pm_mw_float(out, pm_ps_secs((double)a->ct * s.time_scale));
         pm_mw_dict_begin(out);
         while (e < s.nedges && s.edges[e].callee < k)
             e++;
@@ -402,8 +405,8 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
             pm_mw_tuple(out, 4, 0);
             pm_mw_int(out, ed->a.nc);
             pm_mw_int(out, ed->a.cc);
-            pm_mw_float(out, pm_ps_secs(ed->a.tt));
-            pm_mw_float(out, pm_ps_secs(ed->a.ct));
+            pm_mw_float(out, pm_ps_secs((double)ed->a.tt * s.time_scale));
+            pm_mw_float(out, pm_ps_secs((double)ed->a.ct * s.time_scale));
         }
         pm_mw_dict_end(out);
     }
