@@ -15,7 +15,7 @@ import threading
 
 import pytest
 
-from conftest import PROGRAMS, _env, pyrometer_lines, run_plain, run_pyrometer, without_pyrometer_lines
+from conftest import PROGRAMS, _env, pyrometer_lines, run_plain, run_pyrometer, without_pyrometer_lines, wrote_only
 
 import pyrometer
 
@@ -46,7 +46,7 @@ def same_as_plain(tmp_path, args, mode="wall", output="out.pyro", options=(), ti
     assert prof.stdout == plain.stdout
     assert _normalise(prof.stderr) == _normalise(plain.stderr), prof.stderr.decode("utf-8", "replace")
     assert prof.returncode == plain.returncode, prof.stderr
-    assert pyrometer_lines(prof.stderr) == ["pyrometer: wrote %s" % out], prof.stderr
+    assert wrote_only(prof.stderr, out), prof.stderr
     return prof, pyrometer.load(out)
 
 

@@ -754,9 +754,7 @@ class _Session:
             else:
                 self.prof.write(o.output_path, o.format)
             if not o.cprofile_cli:
-                _say("wrote %s" % o.output)
-                if o.format in ("pyro", "html"):
-                    self._say_sources()
+                _say("wrote %s%s" % (o.output, self._sources_note() if o.format in ("pyro", "html") else ""))
             if o.open_browser:
                 from .. import _view
 
@@ -772,17 +770,15 @@ class _Session:
             _say(reason)
             return False
 
-    def _say_sources(self):
-        """The last lines: which of the program's files the file carries
-        whole (the viewer's source view), since it may be shared."""
+    def _sources_note(self):
+        """Which of the program's files a .pyro or HTML file carries whole
+        (for the viewer's source view): said, since such files get shared."""
         files = sorted(k[len("source:"):] for k in self.prof.native.meta if k.startswith("source:"))
-        if files:
-            _say(
-                "it embeds the source of %d file%s (--no-source leaves it out): %s"
-                % (len(files), "" if len(files) == 1 else "s", ", ".join(files))
-            )
-        else:
-            _say("it embeds no source files")
+        if not files:
+            return ""
+        shown = ", ".join(files[:5]) + (" and %d more" % (len(files) - 5) if len(files) > 5 else "")
+        return ", with the source of %d file%s embedded (--no-source leaves it out): %s" % (
+            len(files), "" if len(files) == 1 else "s", shown)
 
     def _save_fallback(self):
         import tempfile
