@@ -321,3 +321,59 @@ def test_bad_austin_line_one_line(tmp_path):
     src.write_text("# austin: 3.7.0\n# mode: full\n\nP1;T0:1;f.py:main:3 10,0\n")
     err = _one_line(run_pyrometer("convert", src, tmp_path / "out.pyro"), 1)
     assert "line 4" in err and "time,idle,memory" in err
+
+
+# ---- exports of a calls profile stay bounded ------------------------------------
+
+DEEP = """\
+import copy, random
+random.seed(1)
+def make(d):
+    if d == 0:
+        return random.random()
+    k = random.randrange(3)
+    if k == 0:
+        return [make(d - 1) for _ in range(2)]
+    if k == 1:
+        return {str(i): make(d - 1) for i in range(2)}
+    return tuple(make(d - 1) for _ in range(2))
+data = [make(12) for _ in range(3)]
+copy.deepcopy(data)
+"""
+
+
+def test_exports_of_a_recursive_calls_profile_are_bounded(tmp_path):
+    """copy.deepcopy of nested data: a distinct call path per call.  The
+    collapsed, speedscope, Chrome and Gecko exports carry the tree with its
+    recursion folded (a 1.7 MB .pyro gave 550 MB of collapsed stacks and a
+    Gecko sample per call), and lose no weight."""
+    src = tmp_path / "deep.py"
+    src.write_text(DEEP)
+    pyro = tmp_path / "deep.pyro"
+    r = run_pyrometer("run", "--mode", "calls", "--no-source", "-o", pyro, src)
+    assert r.returncode == 0, r.stderr
+    prof = _load(pyro)
+    total_calls = _total(prof, "calls")
+    total_ns = _total(prof, "time")
+    for ext in ("collapsed", "speedscope.json", "trace.json", "gecko.json"):
+        out = tmp_path / ("deep." + ext)
+        r = run_pyrometer("convert", pyro, out)
+        assert r.returncode == 0, r.stderr
+        assert out.stat().st_size < pyro.stat().st_size, ext
+    text = (tmp_path / "deep.collapsed").read_text()
+    assert text.startswith("# pyrometer: calls profile with recursion folded")
+    stacks = [line.rsplit(" ", 1) for line in _lines(text)]
+    assert sum(int(w) for _, w in stacks) == total_calls  # every call, folded
+    for stack, _ in stacks:
+        frames = stack.split(";")[1:]
+        assert len(frames) == len(set(frames))  # no function twice on a folded stack
+    back = _load(tmp_path / "deep.collapsed")
+    assert _total(back, "samples") == total_calls
+
+    import json
+
+    gecko = json.loads((tmp_path / "deep.gecko.json").read_text())
+    interval_ms = gecko["meta"]["interval"]
+    samples = sum(len(t["samples"]["data"]) for t in gecko["threads"])
+    assert abs(samples - total_ns / 1e6 / interval_ms) <= len(gecko["threads"])  # time, not calls
+    assert samples < total_calls

@@ -191,6 +191,19 @@ static int pm_ps_keys(pm_ps *s)
     return 0;
 }
 
+/* Sums saturate: hostile values must not overflow (a profile read from a
+ * file can hold anything). */
+static int64_t pm_ps_sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+#define PM_PS_ADD(x, v) ((x) = pm_ps_sat_add((x), (v)))
+
 static int64_t pm_ps_val(const pm_profile *p, pm_id n, int m)
 {
     return m >= 0 ? pm_node_value(p, n, m) : 0;
@@ -210,17 +223,17 @@ static void pm_ps_enter(pm_ps *s, pm_id n)
     int64_t calls = s->m_calls >= 0 ? pm_node_value(s->p, n, s->m_calls) : s->tot_calls[n];
     pm_ps_acc *a = &s->acc[k];
     a->seen = 1;
-    a->tt += tt;
+    PM_PS_ADD(a->tt, tt);
     if (s->m_calls >= 0) {
-        a->nc += calls;
+        PM_PS_ADD(a->nc, calls);
         if (outer)
-            a->cc += calls;
+            PM_PS_ADD(a->cc, calls);
     } else if (outer) {
-        a->nc += calls;
-        a->cc += calls;
+        PM_PS_ADD(a->nc, calls);
+        PM_PS_ADD(a->cc, calls);
     }
     if (outer)
-        a->ct += ctv;
+        PM_PS_ADD(a->ct, ctv);
     if (ck != PM_NONE) {
         /* cProfile's rule for a caller edge: a call is recursive when the
          * same caller -> callee pair is already open above it (not the
@@ -229,12 +242,12 @@ static void pm_ps_enter(pm_ps *s, pm_id n)
         if (!e)
             return; /* OOM: the edge is lost, the totals stay right */
         int pair_outer = e->open++ == 0;
-        e->a.tt += tt;
+        PM_PS_ADD(e->a.tt, tt);
         if (s->m_calls >= 0 || pair_outer)
-            e->a.nc += calls;
+            PM_PS_ADD(e->a.nc, calls);
         if (pair_outer) {
-            e->a.cc += calls;
-            e->a.ct += ctv;
+            PM_PS_ADD(e->a.cc, calls);
+            PM_PS_ADD(e->a.ct, ctv);
         }
     }
 }
@@ -305,10 +318,10 @@ static int pm_ps_from_exact(pm_ps *s, const int *mx)
             continue; /* deeper stacks are not pstats' */
         }
         a->seen = 1;
-        a->nc += nc;
-        a->cc += cc;
-        a->tt += tt;
-        a->ct += ct;
+        PM_PS_ADD(a->nc, nc);
+        PM_PS_ADD(a->cc, cc);
+        PM_PS_ADD(a->tt, tt);
+        PM_PS_ADD(a->ct, ct);
     }
     return 0;
 }
