@@ -508,6 +508,10 @@ def _runner_frames(frame, mode=None):
                        (_run_main_of, _PASS)):
         code = func.__code__
         kinds[(code.co_filename, code.co_firstlineno)] = kind
+    # Calls mode times builtins: the exec() that _run_script and runpy's
+    # _run_code call to run the program is the runner's, not the program's
+    # (under cProfile it is the profiler's runctx that calls it).
+    kinds[("~", 0, "<built-in method builtins.exec>")] = _ENTRY
     runpy = sys.modules.get("runpy")
     if runpy is not None:
         # The calls on the way to the program's code, and the rest of runpy
