@@ -370,7 +370,9 @@ def _deep_case(tmp_path, mode):
     deepest = max(stacks[main], key=len)
     if mode == "calls":
         assert len(deepest) > 10000
-        assert deepest[0][0] == "<module>" and deepest[-1][0].endswith("down")
+        # (calls mode times builtins: the innermost frame may be one that down calls)
+        python_frames = [f for f in deepest if f[1] != "~"]
+        assert deepest[0][0] == "<module>" and python_frames[-1][0].endswith("down")
     # a Stack is its tuple: equal, same hash, usable as the key
     as_tuple = tuple(deepest)
     assert deepest == as_tuple and hash(deepest) == hash(as_tuple)

@@ -16,8 +16,9 @@ Semantics (the same as cProfile's):
   an awaited step) is one call, each suspension (``yield``/``await``) ends it;
   time while suspended is nobody's.  A generator resumed while its previous
   step is over is therefore never counted as recursion.
-- Builtins (C functions) are timed separately only with ``builtins=True``
-  (``--builtins``); otherwise their time is their caller's.  As cProfile on
+- Builtins (C functions) are timed on their own by default, as cProfile
+  does; with ``builtins=False`` (``--no-builtins``) their time is their
+  caller's.  As cProfile on
   3.14+, ``pyrometer.Profile.enable(subcalls=True, builtins=True)`` sets both
   flags there each time it is called (run/runcall/runctx included).
 - Threads: every thread has its own stack and its own part of the trie; the
@@ -302,7 +303,7 @@ class CallsSession:
     """The tracer behind ``pyrometer run --mode calls``: every thread,
     pyrometer's own code out of scope (sys.monitoring DISABLE on 3.12+)."""
 
-    def __init__(self, model, builtins=False):
+    def __init__(self, model, builtins=True):
         self.native = _native()
         self.model = model
         self.builtins = bool(builtins)
@@ -399,7 +400,7 @@ def _calls_profile_class():
         """A calls-mode profiling session with the interface of
         ``pyrometer.profile`` (start/stop, report, print, write)."""
 
-        def __init__(self, *, builtins=False):
+        def __init__(self, *, builtins=True):
             DeterministicSession.__init__(self)
             self._builtins = bool(builtins)
 
