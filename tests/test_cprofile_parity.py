@@ -381,3 +381,36 @@ def test_exports_of_a_recursive_calls_profile_are_bounded(tmp_path):
     samples = sum(len(t["samples"]["data"]) for t in gecko["threads"])
     assert abs(samples - total_ns / 1e6 / interval_ms) <= len(gecko["threads"])  # time, not calls
     assert samples < total_calls
+
+
+# ---- embedded sources are said, and can be left out ------------------------------
+
+
+def test_sources_embedded_are_named_and_switchable(tmp_path, monkeypatch):
+    prog = tmp_path / "spin.py"
+    prog.write_text("def spin():\n    return sum(i * i for i in range(200000))\n\nfor _ in range(20):\n    spin()\n")
+    out = tmp_path / "with.pyro"
+    r = run_pyrometer("run", "--mode", "calls", "-o", out, prog, cwd=tmp_path)
+    assert r.returncode == 0
+    line = r.stderr.decode().strip()
+    assert line.startswith("pyrometer: wrote %s, with the source of 1 file embedded" % out) and str(prog) in line
+    assert "source:" + str(prog) in _load(out).meta
+    bare = tmp_path / "without.pyro"
+    r = run_pyrometer("run", "--mode", "calls", "--no-source", "-o", bare, prog, cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr.decode() == "pyrometer: wrote %s\n" % bare
+    assert not [k for k in _load(bare).meta if k.startswith("source:")]
+    # HTML: the run's own and convert's (which embeds files under the cwd)
+    html = tmp_path / "v.html"
+    r = run_pyrometer("run", "--mode", "calls", "--no-source", "-o", html, prog, cwd=tmp_path)
+    assert r.returncode == 0 and b"def spin()" not in html.read_bytes()
+    conv = tmp_path / "c.html"
+    r = run_pyrometer("convert", bare, conv, cwd=tmp_path)
+    assert r.returncode == 0 and "embeds the source of 1 file" in r.stderr.decode()
+    assert b"def spin()" in conv.read_bytes()
+    r = run_pyrometer("convert", bare, conv, "--no-source", cwd=tmp_path)
+    assert r.returncode == 0 and r.stderr == b"" and b"def spin()" not in conv.read_bytes()
+    # the API's switch
+    monkeypatch.chdir(tmp_path)
+    data = _load(bare)
+    assert b"def spin()" not in data.to_bytes("html", source=False)
+    assert b"def spin()" in _load(bare).to_bytes("html")

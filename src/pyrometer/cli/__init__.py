@@ -27,7 +27,7 @@ USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
        pyrometer run [options] -c command [args ...]
-       pyrometer convert INPUT OUTPUT [--format FMT]
+       pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
 """
