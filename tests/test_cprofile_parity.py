@@ -294,6 +294,8 @@ def _one_line(proc, status):
     (["--mode", "lines", "--sort", "tottime"], ["--sort", "--mode lines"]),
     (["--mode", "calls", "--timeline-cap", "5"], ["--timeline-cap", "--mode calls"]),
     (["--mode", "calls", "-s", "speed"], ["-s", "speed", "tottime"]),
+    (["--mode", "calls", "--show-all"], ["--show-all", "--mode calls"]),
+    (["--mode", "lines", "--top", "5"], ["--top", "--mode lines"]),
 ])
 def test_bad_options_one_line(tmp_path, args, words):
     err = _one_line(run_pyrometer("run", *args, PROG, cwd=tmp_path), 2)

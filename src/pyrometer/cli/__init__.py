@@ -80,9 +80,10 @@ options:
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 
---rate and --timeline-cap are for the sampling modes, --no-idle for wall,
---builtins/--no-builtins and --sort for calls, --target for lines: given to
-another mode they are an error, not ignored.
+--rate, --timeline-cap, --show-all and --threshold are for the sampling modes,
+--no-idle for wall, --builtins/--no-builtins and --sort for calls, --top for
+the sampling modes and calls, --target for lines: given to another mode they
+are an error, not ignored.
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
 status are what plain `python` would give it, and its stacks start at its own

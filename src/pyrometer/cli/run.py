@@ -232,6 +232,9 @@ _MODE_OPTIONS = {
     "-s": (("calls",), "--mode calls"),
     "--sort": (("calls",), "--mode calls"),
     "--target": (("lines",), "--mode lines"),
+    "--show-all": (_SAMPLED, "the sampling modes' call tree"),
+    "--threshold": (_SAMPLED, "the sampling modes' call tree"),
+    "--top": (_SAMPLED + ("calls",), "the sampling modes and --mode calls"),
 }
 
 
