@@ -39,7 +39,7 @@ def test_in_place_quick_run(tmp_path):
     report, md = run_bench(tmp_path, "--no-accuracy", "--deterministic-smoke")
     det = report["results"][0]["deterministic"]
     assert "error" not in det, det
-    assert set(det["calls"]["workloads"]) == {"fib", "method loop", "call-free loop"}
+    assert set(det["calls"]["workloads"]) == {"fib", "method loop", "builtin calls", "call-free loop"}
     for row in det["calls"]["workloads"].values():
         assert row["ratios"]["pyrometer"] > 0 and row["ratios"]["cProfile"] > 0
     assert [r["case"] for r in det["lines_on_target"]] == ["tight", "typical"]

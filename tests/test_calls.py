@@ -321,13 +321,22 @@ def test_cli_exact_counts_threads_merged_and_per_thread(tmp_path):
         if "worker" in st:
             per_thread.append((st["worker"][:2], st["fib"][:2]))
     assert per_thread == [((1, 1), (5, 25))] * 3
-    assert "<built-in method builtins.len>" not in s  # builtins only with --builtins
+    assert "<built-in method builtins.len>" in s  # cProfile's event set: builtins by default
 
 
-def test_cli_builtins(tmp_path):
+def test_cli_no_builtins(tmp_path):
+    raw = _calls.pstats_of(_calls_profile(tmp_path, "--no-builtins"))
+    s = _by_name(raw)
+    assert s["fib"][:2] == (1 + 15, 177 + 75)
+    assert s["worker"][:2] == (3, 3)
+    assert [k for k in raw if k[0] == "~"] == []
+
+
+@pytest.mark.parametrize("flag", [(), ("--builtins",)])
+def test_cli_builtins(tmp_path, flag):
     """Builtins need the profile hook on 3.9-3.11: threads started while
     profiling get it through threading's hook and count exactly."""
-    s = _by_name(_calls.pstats_of(_calls_profile(tmp_path, "--builtins")))
+    s = _by_name(_calls.pstats_of(_calls_profile(tmp_path, *flag)))
     assert s["worker"][:2] == (3, 3)
     assert s["fib"][:2] == (1 + 15, 177 + 75)
     callers = s["<built-in method builtins.len>"][4]

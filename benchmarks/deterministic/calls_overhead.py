@@ -11,7 +11,8 @@ writing), so every tool starts from the same clean interpreter:
   pyrometer +builtins   pyrometer.Profile(builtins=True)
   yappi                 yappi.start(builtins=False), its default CPU clock, when installed
 
-Workloads: recursive fib, a method-call-heavy loop, a call-free loop.
+Workloads: recursive fib, a method-call-heavy loop, a loop of builtin
+calls (methods and functions), a call-free loop.
 Rounds are interleaved (one run of every tool per round); a ratio is the
 median of per-round ratios (tool / plain of the same round).  The share is
 pyrometer's added overhead over cProfile's: (pyrometer - 1) / (cProfile - 1),
@@ -50,6 +51,19 @@ def method_loop(n):
     return c.v
 
 
+def builtin_calls(n):
+    """What real code does between its own calls: builtin methods (list.append,
+    dict.get) and functions (len, isinstance), timed on their own with
+    +builtins."""
+    out, seen = [], {}
+    for i in range(n):
+        out.append(i)
+        seen.get(i)
+        if isinstance(i, int) and len(out) > 1000:
+            out.clear()
+    return len(out)
+
+
 def call_free_loop(n):
     s = 0
     for i in range(n):
@@ -61,6 +75,7 @@ def call_free_loop(n):
 WORK = {
     "fib": (fib, 30),
     "method loop": (method_loop, 3_000_000),
+    "builtin calls": (builtin_calls, 1_500_000),
     "call-free loop": (call_free_loop, 6_000_000),
 }
 TOOLS = ["plain", "cProfile", "pyrometer", "cProfile +builtins", "pyrometer +builtins", "yappi"]

@@ -16,8 +16,9 @@ Semantics (the same as cProfile's):
   an awaited step) is one call, each suspension (``yield``/``await``) ends it;
   time while suspended is nobody's.  A generator resumed while its previous
   step is over is therefore never counted as recursion.
-- Builtins (C functions) are timed separately only with ``builtins=True``
-  (``--builtins``); otherwise their time is their caller's.  As cProfile on
+- Builtins (C functions) are timed on their own by default, as cProfile
+  does; with ``builtins=False`` (``--no-builtins``) their time is their
+  caller's.  As cProfile on
   3.14+, ``pyrometer.Profile.enable(subcalls=True, builtins=True)`` sets both
   flags there each time it is called (run/runcall/runctx included).
 - Threads: every thread has its own stack and its own part of the trie; the
@@ -55,6 +56,22 @@ def _native():
     from . import _native as mod
 
     return mod
+
+
+# pstats.Stats.sort_arg_dict_default's keys (what `python -m cProfile -s`
+# takes), written out: importing pstats costs start-up before the program.
+SORT_KEYS = frozenset(
+    ("calls", "cumulative", "cumtime", "filename", "module", "ncalls", "pcalls", "line", "name", "nfl",
+     "stdname", "time", "tottime")
+)
+
+
+def code_name(name):
+    """cProfile's function name (co_name) of a model frame's qualified name:
+    its last dotted part ("Markup.__new__" -> "__new__", "f.<locals>.g" ->
+    "g").  pstats keys use it, so that a pyrometer .prof lines up with a
+    cProfile one of the same code; the model keeps the qualified name."""
+    return name.rpartition(".")[2] or name
 
 
 def label(code):
@@ -286,7 +303,7 @@ class CallsSession:
     """The tracer behind ``pyrometer run --mode calls``: every thread,
     pyrometer's own code out of scope (sys.monitoring DISABLE on 3.12+)."""
 
-    def __init__(self, model, builtins=False):
+    def __init__(self, model, builtins=True):
         self.native = _native()
         self.model = model
         self.builtins = bool(builtins)
@@ -319,7 +336,7 @@ def pstats_of(native_profile, thread=None):
     frames = native_profile.frames()
     objs = []
     for name, file, line, kind in frames:
-        objs.append(name if kind != 0 else _FrameLabel(file, line, name))
+        objs.append(name if kind != 0 else _FrameLabel(file, line, code_name(name)))
     return _stats_from(funcs, edges, objs, 1e-9)
 
 
@@ -338,8 +355,11 @@ class _StatsHolder:
         pass
 
 
-def report(native_profile, sort="cumulative", top=30, stream=None):
-    """The pstats table of a calls profile, plus a quality line."""
+def report(native_profile, sort="cumulative", top=30, stream=None, strip_dirs=False, quality=True):
+    """The pstats table of a calls profile (cProfile's: ncalls as
+    total/primitive, tottime, percall, cumtime, percall,
+    filename:lineno(function)), sorted by a pstats key, plus a quality
+    line."""
     import io
     import pstats
 
@@ -350,8 +370,15 @@ def report(native_profile, sort="cumulative", top=30, stream=None):
         out.write("pyrometer: no calls were recorded\n")
         return out.getvalue()
     ps = pstats.Stats(_StatsHolder(st), stream=out)
-    ps.sort_stats(sort).print_stats(top)
+    if strip_dirs:
+        ps.strip_dirs()
+    if top is None:
+        ps.sort_stats(sort).print_stats()
+    else:
+        ps.sort_stats(sort).print_stats(top)
     ov = meta.get("overhead_ns_per_call")
+    if not quality:
+        return out.getvalue()
     out.write(
         "quality: mode calls, builtins %s, profiler overhead ~%s ns per call (measured at start, subtracted: "
         "%s ns from the callee, %s ns from the caller), %d threads\n"
@@ -373,7 +400,7 @@ def _calls_profile_class():
         """A calls-mode profiling session with the interface of
         ``pyrometer.profile`` (start/stop, report, print, write)."""
 
-        def __init__(self, *, builtins=False):
+        def __init__(self, *, builtins=True):
             DeterministicSession.__init__(self)
             self._builtins = bool(builtins)
 
@@ -384,8 +411,9 @@ def _calls_profile_class():
             """{(file, line, name): (cc, nc, tottime, cumtime, callers)}."""
             return pstats_of(self._data(), thread)
 
-        def report(self, *, sort="cumulative", top=30, **ignored):
-            return report(self._data(), sort=sort, top=top or 30)
+        def report(self, *, sort="cumulative", top=30, strip_dirs=False, quality=True, **ignored):
+            """The pstats table (every row when top is None)."""
+            return report(self._data(), sort=sort, top=top, strip_dirs=strip_dirs, quality=quality)
 
     return CallsProfile
 

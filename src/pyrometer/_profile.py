@@ -103,9 +103,10 @@ def check_timeline(timeline):
     return timeline
 
 
-def format_for_path(path, format=None):
+def format_for_path(path, format=None, strict=True):
     """The output format for path: format when given, else from the file
-    extension (.pyro, .collapsed/.folded, .txt).  ValueError otherwise."""
+    extension (.pyro, .collapsed/.folded, .txt).  ValueError otherwise
+    (None when not strict)."""
     if format is not None:
         if format not in FORMATS:
             raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
@@ -115,6 +116,8 @@ def format_for_path(path, format=None):
     for ext in sorted(EXTENSIONS, key=len, reverse=True):
         if lower.endswith(ext):
             return EXTENSIONS[ext]
+    if not strict:
+        return None
     try:
         raise KeyError(lower)
     except KeyError:
@@ -504,9 +507,11 @@ class ProfileData:
         except Exception:
             pass
 
-    def to_bytes(self, format="pyro", *, metric=None, per_line=False, **report_options):
+    def to_bytes(self, format="pyro", *, metric=None, per_line=False, source=True, **report_options):
         """The profile in a format: "pyro" (lossless native file), "collapsed"
-        (``thread;outer;...;leaf COUNT`` lines) or "text" (the report)."""
+        (``thread;outer;...;leaf COUNT`` lines) or "text" (the report).
+        html embeds the source of the profile's files under the current
+        directory (for the viewer's source view) unless source=False."""
         if format not in FORMATS:
             raise ValueError("unknown format %r (choose from %s)" % (format, ", ".join(FORMATS)))
         metric = self._format_metric(format, metric)
@@ -515,13 +520,14 @@ class ProfileData:
         if report_options:
             raise TypeError("unexpected options for %s: %s" % (format, ", ".join(sorted(report_options))))
         if format == "html":
-            return self._data().to_bytes(format, metric=metric, template=_html_template(self._data()))
+            return self._data().to_bytes(format, metric=metric, template=_html_template(self._data(), source))
         return self._data().to_bytes(format, metric=metric, per_line=bool(per_line))
 
-    def write(self, path, format=None, *, metric=None, per_line=False, **report_options):
+    def write(self, path, format=None, *, metric=None, per_line=False, source=True, **report_options):
         """Writes the profile to path, atomically.  format defaults from the
         extension: .pyro -> pyro, .collapsed/.folded -> collapsed, .txt ->
         text; any other extension needs an explicit format (ValueError).
+        html embeds source files as to_bytes says, unless source=False.
         OSError("cannot write PATH: reason") when the file cannot be written."""
         path = os.fspath(path)
         fmt = format_for_path(path, format)
@@ -532,7 +538,7 @@ class ProfileData:
         if report_options:
             raise TypeError("unexpected options for %s: %s" % (fmt, ", ".join(sorted(report_options))))
         if fmt == "html":
-            self._data().write(path, fmt, metric=metric, template=_html_template(self._data()))
+            self._data().write(path, fmt, metric=metric, template=_html_template(self._data(), source))
             return
         self._data().write(path, fmt, metric=metric, per_line=bool(per_line))
 
@@ -550,12 +556,13 @@ class ProfileData:
             return "<pyrometer profile>"
 
 
-def _html_template(native_profile):
+def _html_template(native_profile, source=True):
     """The viewer template for the html writer; embeds the sources of files
-    under the current directory unless the profile already carries some."""
+    under the current directory unless the profile already carries some
+    (or source is False)."""
     from . import _view
 
-    if not any(k.startswith("source:") for k in native_profile.meta):
+    if source and not any(k.startswith("source:") for k in native_profile.meta):
         _view.embed_sources(native_profile, os.getcwd())
     return _view.template()
 

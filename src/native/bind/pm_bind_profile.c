@@ -541,7 +541,8 @@ static PyObject *Profile_timeline(pm_ProfileObject *self, PyObject *noargs)
 
 /* reroot({(file, first line): kind}, runner thread ident=0): pm_profile_reroot with frames classed by
  * the function they are (file and first line name it; the name differs
- * between versions and collectors). */
+ * between versions and collectors).  A C function (calls mode's builtins,
+ * all at ("~", 0)) is looked up as (file, line, name) first. */
 static PyObject *Profile_reroot(pm_ProfileObject *self, PyObject *args)
 {
     PyObject *kinds;
@@ -554,8 +555,20 @@ static PyObject *Profile_reroot(pm_ProfileObject *self, PyObject *args)
     int err = kind == NULL;
     for (uint32_t i = 0; !err && i < n; i++) {
         const pm_frame *f = pm_frame_get(self->p, i);
-        PyObject *key = Py_BuildValue("(Ni)", str_of(self->p, f->file), (int)f->line);
-        PyObject *v = key ? PyDict_GetItemWithError(kinds, key) : NULL;
+        PyObject *v = NULL;
+        if (f->kind == PM_FRAME_NATIVE) {
+            /* C functions share ("~", 0): a builtin is named whole. */
+            PyObject *nkey = Py_BuildValue("(NiN)", str_of(self->p, f->file), (int)f->line, str_of(self->p, f->name));
+            v = nkey ? PyDict_GetItemWithError(kinds, nkey) : NULL;
+            Py_XDECREF(nkey);
+            if (!v && PyErr_Occurred()) {
+                err = 1;
+                continue;
+            }
+        }
+        PyObject *key = v ? NULL : Py_BuildValue("(Ni)", str_of(self->p, f->file), (int)f->line);
+        if (!v)
+            v = key ? PyDict_GetItemWithError(kinds, key) : NULL;
         Py_XDECREF(key);
         if (!v) {
             err = PyErr_Occurred() != NULL;

@@ -215,10 +215,34 @@ static pm_id cfunc_frame_slow(pm_TracerObject *self, PyObject *fn)
     return fr;
 }
 
+#if PM_MON
+static PyObject *as_cfunc(PyObject *callable, PyObject *arg0);
+#endif
+
+static pm_id descr_frame_slow(pm_TracerObject *self, PyObject *descr, PyObject *arg0)
+{
+#if PM_MON
+    PyObject *fn = as_cfunc(descr, arg0);
+    if (!fn)
+        return PM_NONE;
+    /* The bound builtin's definition is the descriptor's: the same key. */
+    pm_id fr = cfunc_frame_slow(self, fn);
+    Py_DECREF(fn);
+    return fr;
+#else
+    (void)self, (void)descr, (void)arg0;
+    return PM_NONE;
+#endif
+}
+
 /* ---- the events --------------------------------------------------------- */
 
 /* Returns 1 when the code is out of scope (3.12+: DISABLE). */
-static inline int on_enter(pm_TracerObject *self, void *key, PyObject *obj, int is_c)
+static pm_id descr_frame_slow(pm_TracerObject *self, PyObject *descr, PyObject *arg0);
+
+/* is_c: 0 a code object, 1 a builtin function, 2 a method descriptor whose
+ * bound builtin (made only here, on first sight) is named with arg0. */
+static inline int on_enter(pm_TracerObject *self, void *key, PyObject *obj, int is_c, PyObject *arg0)
 {
     pm_tthread *ts = thread_state(self);
     pm_id node = ts ? pm_tracer_cached(self->t, ts, key) : PM_NONE;
@@ -228,7 +252,9 @@ static inline int on_enter(pm_TracerObject *self, void *key, PyObject *obj, int 
     }
     pm_id fr = pm_tracer_key_find(self->t, key);
     if (fr == PM_NONE) {
-        fr = is_c ? cfunc_frame_slow(self, obj) : code_frame_slow(self, (PyCodeObject *)obj);
+        fr = is_c == 2 ? descr_frame_slow(self, obj, arg0)
+             : is_c     ? cfunc_frame_slow(self, obj)
+                        : code_frame_slow(self, (PyCodeObject *)obj);
         if (fr == PM_NONE)
             return 0;
     }
@@ -295,13 +321,13 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
         Py_RETURN_NONE;
     switch (kind) {
     case K_START:
-        if (on_enter(self, args[0], args[0], 0)) {
+        if (on_enter(self, args[0], args[0], 0, NULL)) {
             Py_INCREF(self->disable_obj);
             return self->disable_obj;
         }
         break;
     case K_THROW:
-        on_enter(self, args[0], args[0], 0);
+        on_enter(self, args[0], args[0], 0, NULL);
         break;
     case K_RETURN:
         if (on_leave(self, args[0])) {
@@ -316,10 +342,24 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
     case K_CRET:
         if (n >= 4) {
             PyObject *a0 = args[3] == mon_missing ? NULL : args[3];
-            PyObject *fn = as_cfunc(args[2], a0);
+            PyObject *c = args[2];
+            if (Py_TYPE(c) == &PyMethodDescr_Type && a0 &&
+                PyObject_TypeCheck(a0, ((PyMethodDescrObject *)c)->d_common.d_type)) {
+                /* lst.append(x): the descriptor and its self.  The bound
+                 * builtin cProfile counts has the descriptor's method
+                 * definition, the key: no bound object per call (two
+                 * allocations per builtin call before). */
+                void *key = ((PyMethodDescrObject *)c)->d_method;
+                if (kind == K_CCALL)
+                    on_enter(self, key, c, 2, a0);
+                else
+                    on_leave(self, key);
+                break;
+            }
+            PyObject *fn = as_cfunc(c, a0);
             if (fn) {
                 if (kind == K_CCALL)
-                    on_enter(self, ((PyCFunctionObject *)fn)->m_ml, fn, 1);
+                    on_enter(self, ((PyCFunctionObject *)fn)->m_ml, fn, 1, NULL);
                 else
                     on_leave(self, ((PyCFunctionObject *)fn)->m_ml);
                 Py_DECREF(fn);
@@ -347,7 +387,7 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
     case PyTrace_CALL: {
         PyCodeObject *co = PyFrame_GetCode(frame);
         Py_DECREF(co); /* the frame holds it */
-        on_enter(self, co, (PyObject *)co, 0);
+        on_enter(self, co, (PyObject *)co, 0, NULL);
         break;
     }
     case PyTrace_RETURN: {
@@ -358,7 +398,7 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
     }
     case PyTrace_C_CALL:
         if (self->builtins && arg && PyCFunction_Check(arg))
-            on_enter(self, ((PyCFunctionObject *)arg)->m_ml, arg, 1);
+            on_enter(self, ((PyCFunctionObject *)arg)->m_ml, arg, 1, NULL);
         break;
     case PyTrace_C_RETURN:
     case PyTrace_C_EXCEPTION:

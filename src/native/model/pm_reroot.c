@@ -183,6 +183,9 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
                 st[i] = ST_ENTRY;
             else if (k == PM_REROOT_RUNPY || k == PM_REROOT_PASS)
                 st[i] = ST_PASS;
+            else if (p->frames[n->frame].kind == PM_FRAME_NATIVE)
+                st[i] = ST_GONE; /* a builtin the runner calls (runpy's dict.update): the program starts
+                                    with its own code, and an exec() on the way is classed ENTRY */
             else
                 st[i] = ps == ST_ENTRY ? ST_KEEP : ST_GONE;
         }

@@ -12,6 +12,7 @@
 #include "../model/pm_hash.h"
 #include "../model/pm_idmap.h"
 #include "../model/pm_strtab.h"
+#include "pm_outcommon.h"
 #include "pm_output.h"
 
 typedef struct {
@@ -22,6 +23,8 @@ typedef struct {
 typedef struct {
     const pm_profile *p;
     int per_line;
+    int micro; /* the metric counts millionths (unit "1e-6"): decimals */
+    int no_threads; /* read from a file with no thread column: none written */
     pm_strtab labels;
     pm_buf scratch;
     pm_cl_node *mn;
@@ -76,6 +79,8 @@ static void pm_cl_frame_label(pm_cl *c, pm_id frame, int32_t line)
         pm_buf_putc(b, '[');
         pm_cl_put_str(b, c->p, f->name);
         pm_buf_putc(b, ']');
+    } else if (flen == 0 && line == 0) {
+        pm_cl_put_str(b, c->p, f->name); /* a bare name (perf, stackcollapse-*): as read */
     } else {
         pm_cl_put_str(b, c->p, f->name);
         pm_buf_puts(b, " (");
@@ -84,6 +89,28 @@ static void pm_cl_frame_label(pm_cl *c, pm_id frame, int32_t line)
         pm_buf_put_i64(b, line);
         pm_buf_putc(b, ')');
     }
+}
+
+/* A weight; in millionths (decimal counts read from another tool's
+ * collapsed file) it is written back as the decimal it was. */
+static void pm_cl_put_weight(pm_buf *b, int64_t v, int micro)
+{
+    if (!micro || v < 0) {
+        pm_buf_put_i64(b, v);
+        return;
+    }
+    pm_buf_put_i64(b, v / 1000000);
+    int64_t frac = v % 1000000;
+    if (!frac)
+        return;
+    char digits[8];
+    int n = 6;
+    for (int k = 5; k >= 0; k--, frac /= 10)
+        digits[k] = (char)('0' + frac % 10);
+    while (n > 0 && digits[n - 1] == '0')
+        n--;
+    pm_buf_putc(b, '.');
+    pm_buf_put(b, digits, (size_t)n);
 }
 
 static void pm_cl_thread_label(pm_cl *c, pm_id thread)
@@ -250,21 +277,26 @@ static int pm_cl_print(pm_cl *c, pm_buf *out)
             path[depth++] = c->mn[j].label;
         }
         /* Size the line, reserve once, then copy. */
-        size_t need = PM_CL_NUM_MAX + 2;
+        size_t need = PM_CL_NUM_MAX + 3;
         for (size_t k = 0; k < depth; k++)
             need += c->label_len[path[k]] + 1;
         char *w = pm_buf_reserve(out, need);
         if (!w)
             break;
         char *start = w;
-        while (depth-- > 0) {
-            pm_id l = path[depth];
+        /* The outermost label is the thread's, left out when the source
+         * had none; an empty stack is then " COUNT", as py-spy writes it. */
+        size_t d = c->no_threads && depth ? depth - 1 : depth;
+        if (d == 0)
+            *w++ = ' ';
+        while (d-- > 0) {
+            pm_id l = path[d];
             memcpy(w, c->label_ptr[l], c->label_len[l]);
             w += c->label_len[l];
-            *w++ = depth ? ';' : ' ';
+            *w++ = d ? ';' : ' ';
         }
         out->len += (size_t)(w - start);
-        pm_buf_put_i64(out, c->weight[i]);
+        pm_cl_put_weight(out, c->weight[i], c->micro);
         pm_buf_putc(out, '\n');
     }
     free(path);
@@ -275,11 +307,17 @@ int pm_write_collapsed(const pm_profile *p, int m, int per_line, pm_buf *out)
 {
     if (m < 0 || m >= pm_metric_count(p))
         return -1;
+    size_t ulen;
+    const char *unit = pm_str_get(p, pm_metric_get(p, m)->unit, &ulen);
     uint32_t n = pm_node_count(p);
     pm_cl c;
     memset(&c, 0, sizeof c);
     c.p = p;
     c.per_line = per_line;
+    c.micro = unit && ulen == 4 && memcmp(unit, "1e-6", 4) == 0;
+    size_t tclen;
+    const char *tc = pm_out_meta_str(p, "thread_column", &tclen);
+    c.no_threads = tc && tclen == 2 && memcmp(tc, "no", 2) == 0 && pm_thread_count(p) == 1;
     pm_strtab_init(&c.labels);
     pm_buf_init(&c.scratch);
     pm_idmap_init(&c.map);

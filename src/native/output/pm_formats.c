@@ -1,6 +1,7 @@
 /* pm_formats.c — see pm_formats.h. */
 #include "pm_formats.h"
 
+#include "pm_fold.h"
 #include "pm_interchange.h"
 #include "pm_html.h"
 
@@ -20,12 +21,25 @@ static int sniff_pyro(const void *data, size_t len)
     return (len >= 2 && d[0] == 0x1f && d[1] == 0x8b) || (len >= 1 && d[0] == '{');
 }
 
+/* Collapsed stacks, speedscope, Chrome and Gecko of a calls profile have its
+ * recursion folded (pm_fold.h): printed whole, every distinct call path made
+ * them hundreds of times the size of the .pyro file.  The collapsed file's
+ * first line says so. */
 static int write_collapsed(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 {
     int m = o->metric >= 0 ? o->metric : pm_metric_find(p, "samples");
     if (m < 0)
         m = 0;
-    return pm_write_collapsed(p, m, o->per_line, out);
+    if (!pm_fold_wanted(p))
+        return pm_write_collapsed(p, m, o->per_line, out);
+    pm_profile *q = pm_fold_recursion(p);
+    if (!q)
+        return -1;
+    pm_buf_puts(out, "# pyrometer: calls profile with recursion folded (a call of a function already on the "
+                     "stack is shown at its outer call); the .pyro and .prof files keep every call path\n");
+    int rc = pm_write_collapsed(q, m, o->per_line, out);
+    pm_profile_free(q);
+    return rc;
 }
 
 static int write_pstats(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
@@ -36,7 +50,14 @@ static int write_pstats(const pm_profile *p, const pm_format_opts *o, pm_buf *ou
 
 static int write_speedscope(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 {
-    return pm_write_speedscope(p, o->metric, out);
+    if (!pm_fold_wanted(p))
+        return pm_write_speedscope(p, o->metric, out);
+    pm_profile *q = pm_fold_recursion(p);
+    if (!q)
+        return -1;
+    int rc = pm_write_speedscope(q, o->metric, out);
+    pm_profile_free(q);
+    return rc;
 }
 
 static int write_pprof(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
@@ -47,13 +68,27 @@ static int write_pprof(const pm_profile *p, const pm_format_opts *o, pm_buf *out
 
 static int write_chrome(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 {
-    return pm_write_chrome(p, o->metric, out);
+    if (!pm_fold_wanted(p))
+        return pm_write_chrome(p, o->metric, out);
+    pm_profile *q = pm_fold_recursion(p);
+    if (!q)
+        return -1;
+    int rc = pm_write_chrome(q, o->metric, out);
+    pm_profile_free(q);
+    return rc;
 }
 
 static int write_gecko(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 {
     (void)o;
-    return pm_write_gecko(p, out);
+    if (!pm_fold_wanted(p))
+        return pm_write_gecko(p, out);
+    pm_profile *q = pm_fold_recursion(p);
+    if (!q)
+        return -1;
+    int rc = pm_write_gecko(q, out);
+    pm_profile_free(q);
+    return rc;
 }
 
 static const pm_format pyro = {"pyro", ".pyro", "pyrometer's own lossless profile (gzip'd JSON)", write_pyro,

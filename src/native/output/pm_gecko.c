@@ -11,7 +11,8 @@
  * Samples: from the timeline when there is one (each run of a leaf yields
  * one sample per sampling interval, at least one); otherwise each node gives
  * as many samples as its "samples" value (or time / interval), laid out one
- * interval apart.  Categories: 0 Python, 1 Other (native and special). */
+ * interval apart.  A deterministic profile (no samples, no rate) gives its
+ * time, at most PM_GECKO_MAX_TIMED samples: the interval widens to fit.  Categories: 0 Python, 1 Other (native and special). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,8 @@
 /* Samples one node or one timeline run may expand to (a hostile or absurd
  * count must not make the file unbounded). */
 #define PM_GECKO_MAX_RUN 1000000
+/* Samples a deterministic profile's time becomes, at most. */
+#define PM_GECKO_MAX_TIMED 200000
 
 typedef struct {
     const pm_profile *p;
@@ -151,13 +154,17 @@ static int gk_thread(pm_gk *g, uint32_t t, const uint32_t *nodes, uint32_t nnode
             } while (ts < t1 && --left > 0);
         }
     } else {
-        double ts = 0;
+        double ts = 0, carry = 0;
         for (uint32_t k = 0; k < nnodes; k++) {
             double n = 0;
-            if (ms_metric >= 0)
+            if (ms_metric >= 0) {
                 n = (double)pm_node_value(p, nodes[k], ms_metric);
-            else if (mt >= 0)
-                n = (double)pm_node_value(p, nodes[k], mt) / (interval_ms * 1e6);
+            } else if (mt >= 0) {
+                /* Time in intervals; what rounding leaves goes to the next
+                 * node, so the thread's total stays whole. */
+                n = (double)pm_node_value(p, nodes[k], mt) / (interval_ms * 1e6) + carry;
+                carry = n - (n > 0 ? floor(n + 0.5) : 0);
+            }
             int64_t cnt = n > PM_GECKO_MAX_RUN ? PM_GECKO_MAX_RUN : n > 0 ? (int64_t)llround(n) : 0;
             for (int64_t s = 0; s < cnt; s++) {
                 gk_sample(out, k, ts, &first);
@@ -217,9 +224,22 @@ int pm_write_gecko(const pm_profile *p, pm_buf *out)
     double rate = pm_out_meta_num(p, "rate_hz", 0);
     double interval_ms = rate > 0 ? 1e3 / rate : 1.0;
     int ms_metric = pm_metric_find(p, "samples");
-    if (ms_metric < 0)
-        ms_metric = pm_metric_find(p, "calls");
     int mt = pm_out_time_metric(p);
+    if (ms_metric < 0 && mt >= 0 && rate <= 0) {
+        /* A deterministic profile: its time as samples, at most
+         * PM_GECKO_MAX_TIMED of them (one sample per call made the file grow
+         * with the number of calls: 185 MB for a few seconds).  The interval
+         * widens to fit; a node with less than half an interval of time
+         * left over gets no sample of its own (gk_thread carries the rest). */
+        int64_t total = 0;
+        for (uint32_t i = 1; i < nn; i++)
+            total += pm_node_value(p, i, mt);
+        double total_ms = (double)total / 1e6;
+        if (total_ms / interval_ms > PM_GECKO_MAX_TIMED)
+            interval_ms = total_ms / PM_GECKO_MAX_TIMED;
+    } else if (ms_metric < 0) {
+        ms_metric = pm_metric_find(p, "calls");
+    }
     double start_ms = pm_out_meta_num(p, "start_unix", 0) * 1e3;
 
     pm_buf_puts(out, "{\"meta\":{\"version\":");

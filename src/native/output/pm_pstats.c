@@ -8,7 +8,9 @@
  * time including callees, times in seconds.  Every caller key is also a
  * top-level key (tuna looks callers up), callers values are 4-tuples
  * (SnakeViz unpacks four).  Functions without a file or Python code (native,
- * special) get cProfile's builtin form ('~', 0, name).
+ * special) get cProfile's builtin form ('~', 0, name).  A Python function's
+ * key names its code as cProfile does (co_name: the last part of the
+ * model's qualified name), so that the files of both line up.
  *
  * What nc / cc mean depends on the profile:
  *   - when the profile has a "calls" metric (deterministic mode), nc is the
@@ -26,7 +28,9 @@
  * Reading (for `convert`): each caller edge C -> F becomes the stack [C, F]
  * with F's calls and own time from that caller; what the callers do not
  * account for goes on the stack [F].  Per-function own time and calls are
- * preserved, deeper stacks are not (pstats does not record them). */
+ * preserved, deeper stacks are not (pstats does not record them).  The
+ * file's own figures (primitive calls, cumulative times, callers) are kept
+ * exactly beside them (pm_ps_exact_names) and are what pstats gets back. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,18 +43,32 @@
 #include "pm_marshal.h"
 #include "pm_outcommon.h"
 
+/* A profile read from a pstats file keeps the file's figures as they are,
+ * in these metrics: on a function's own stack [F] its entry (calls,
+ * primitive calls, own and cumulative time), on [C, F] the caller edge C ->
+ * F.  The trie's "calls" and "wall" (what other outputs draw) cannot hold
+ * them: pstats does not record stacks, and the rules that derive primitive
+ * calls and cumulative time from stacks would miscount recursion.  Writing
+ * pstats from such a profile gives the source's table back (times to the
+ * nanosecond). */
+static const char *const pm_ps_exact_names[4] = {"pstats.calls", "pstats.primitive", "pstats.tottime",
+                                                 "pstats.cumtime"};
+
 /* The one entry of a profile with no calls (see pm_write_pstats). */
 #define PM_PS_EMPTY_FILE "~"
 #define PM_PS_EMPTY_NAME "<no calls>"
 
+/* Times are summed in the metric's own unit and scaled once when written,
+ * so that a file read back and written again gives the same floats. */
 typedef struct {
-    double tt, ct;
+    int64_t tt, ct;
     int64_t nc, cc;
     int seen;
 } pm_ps_acc;
 
 typedef struct {
     uint32_t caller, callee;
+    uint32_t open; /* times the pair is open on the walked path */
     pm_ps_acc a;
 } pm_ps_edge;
 
@@ -125,7 +143,21 @@ static int pm_ps_keys(pm_ps *s)
             pm_buf_put(&kb, s->ct.ptr[fr->file], s->ct.len[fr->file]);
         int32_t line = builtin ? 0 : fr->line;
         pm_buf_put(&kb, &line, sizeof line);
-        pm_buf_put(&kb, s->ct.ptr[fr->name], s->ct.len[fr->name]);
+        const char *name = s->ct.ptr[fr->name];
+        size_t nlen = s->ct.len[fr->name];
+        if (!builtin) {
+            /* cProfile's key names the code (co_name), the model keeps the
+             * qualified name: "Markup.__new__" -> "__new__",
+             * "f.<locals>.g" -> "g". */
+            size_t cut = nlen;
+            while (cut > 0 && name[cut - 1] != '.')
+                cut--;
+            if (cut > 0 && cut < nlen) {
+                name += cut;
+                nlen -= cut;
+            }
+        }
+        pm_buf_put(&kb, name, nlen);
         if (kb.oom || (s->frame_key[f] = pm_strtab_intern(&s->keys, kb.data, kb.len)) == PM_NONE) {
             pm_buf_free(&kb);
             return -1;
@@ -159,6 +191,19 @@ static int pm_ps_keys(pm_ps *s)
     return 0;
 }
 
+/* Sums saturate: hostile values must not overflow (a profile read from a
+ * file can hold anything). */
+static int64_t pm_ps_sat_add(int64_t a, int64_t b)
+{
+    if (b > 0 && a > INT64_MAX - b)
+        return INT64_MAX;
+    if (b < 0 && a < INT64_MIN - b)
+        return INT64_MIN;
+    return a + b;
+}
+
+#define PM_PS_ADD(x, v) ((x) = pm_ps_sat_add((x), (v)))
+
 static int64_t pm_ps_val(const pm_profile *p, pm_id n, int m)
 {
     return m >= 0 ? pm_node_value(p, n, m) : 0;
@@ -173,31 +218,36 @@ static void pm_ps_enter(pm_ps *s, pm_id n)
     const pm_node *par = pm_node_get(s->p, nd->parent);
     uint32_t ck = par->frame == PM_NONE ? PM_NONE : s->frame_key[par->frame];
     int outer = s->on_path[k]++ == 0;
-    double tt = (double)pm_ps_val(s->p, n, s->m_time) * s->time_scale;
-    double ctv = (double)s->tot_time[n] * s->time_scale;
+    int64_t tt = pm_ps_val(s->p, n, s->m_time);
+    int64_t ctv = s->tot_time[n];
     int64_t calls = s->m_calls >= 0 ? pm_node_value(s->p, n, s->m_calls) : s->tot_calls[n];
     pm_ps_acc *a = &s->acc[k];
     a->seen = 1;
-    a->tt += tt;
+    PM_PS_ADD(a->tt, tt);
     if (s->m_calls >= 0) {
-        a->nc += calls;
+        PM_PS_ADD(a->nc, calls);
         if (outer)
-            a->cc += calls;
+            PM_PS_ADD(a->cc, calls);
     } else if (outer) {
-        a->nc += calls;
-        a->cc += calls;
+        PM_PS_ADD(a->nc, calls);
+        PM_PS_ADD(a->cc, calls);
     }
     if (outer)
-        a->ct += ctv;
+        PM_PS_ADD(a->ct, ctv);
     if (ck != PM_NONE) {
+        /* cProfile's rule for a caller edge: a call is recursive when the
+         * same caller -> callee pair is already open above it (not the
+         * callee alone), and only the outermost one adds cumulative time. */
         pm_ps_edge *e = pm_ps_edge_get(s, ck, k);
         if (!e)
             return; /* OOM: the edge is lost, the totals stay right */
-        e->a.tt += tt;
-        e->a.nc += calls;
-        if (outer) {
-            e->a.cc += calls;
-            e->a.ct += ctv;
+        int pair_outer = e->open++ == 0;
+        PM_PS_ADD(e->a.tt, tt);
+        if (s->m_calls >= 0 || pair_outer)
+            PM_PS_ADD(e->a.nc, calls);
+        if (pair_outer) {
+            PM_PS_ADD(e->a.cc, calls);
+            PM_PS_ADD(e->a.ct, ctv);
         }
     }
 }
@@ -205,8 +255,16 @@ static void pm_ps_enter(pm_ps *s, pm_id n)
 static void pm_ps_leave(pm_ps *s, pm_id n)
 {
     const pm_node *nd = pm_node_get(s->p, n);
-    if (nd->frame != PM_NONE)
-        s->on_path[s->frame_key[nd->frame]]--;
+    if (nd->frame == PM_NONE)
+        return;
+    uint32_t k = s->frame_key[nd->frame];
+    s->on_path[k]--;
+    const pm_node *par = pm_node_get(s->p, nd->parent);
+    if (par->frame != PM_NONE) {
+        pm_ps_edge *e = pm_ps_edge_get(s, s->frame_key[par->frame], k);
+        if (e && e->open)
+            e->open--;
+    }
 }
 
 static void pm_ps_walk(pm_ps *s)
@@ -233,6 +291,39 @@ static void pm_ps_walk(pm_ps *s)
             cur = nd->parent;
         }
     }
+}
+
+/* A profile read from pstats (pm_ps_exact_names): the source's figures,
+ * entries on one-frame stacks and caller edges on two-frame ones. */
+static int pm_ps_from_exact(pm_ps *s, const int *mx)
+{
+    const pm_profile *p = s->p;
+    uint32_t nn = pm_node_count(p);
+    for (pm_id n = 1; n < nn; n++) {
+        const pm_node *nd = pm_node_get(p, n);
+        if (nd->frame == PM_NONE)
+            continue;
+        const pm_node *par = pm_node_get(p, nd->parent);
+        int64_t nc = pm_node_value(p, n, mx[0]), cc = pm_node_value(p, n, mx[1]);
+        int64_t tt = pm_node_value(p, n, mx[2]), ct = pm_node_value(p, n, mx[3]);
+        pm_ps_acc *a;
+        if (par->frame == PM_NONE) {
+            a = &s->acc[s->frame_key[nd->frame]];
+        } else if (pm_node_get(p, par->parent)->frame == PM_NONE) {
+            pm_ps_edge *e = pm_ps_edge_get(s, s->frame_key[par->frame], s->frame_key[nd->frame]);
+            if (!e)
+                return -1;
+            a = &e->a;
+        } else {
+            continue; /* deeper stacks are not pstats' */
+        }
+        a->seen = 1;
+        PM_PS_ADD(a->nc, nc);
+        PM_PS_ADD(a->cc, cc);
+        PM_PS_ADD(a->tt, tt);
+        PM_PS_ADD(a->ct, ct);
+    }
+    return 0;
 }
 
 static void pm_ps_put_key(pm_ps *s, pm_buf *b, uint32_t k, uint32_t *nrefs)
@@ -292,7 +383,16 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
         pm_totals(p, s.m_time, s.tot_time);
     if (s.m_calls < 0 && s.m_samples >= 0)
         pm_totals(p, s.m_samples, s.tot_calls);
-    pm_ps_walk(&s);
+    int mx[4];
+    for (int i = 0; i < 4; i++)
+        mx[i] = pm_metric_find(p, pm_ps_exact_names[i]);
+    if (mx[0] >= 0 && mx[1] >= 0 && mx[2] >= 0 && mx[3] >= 0) {
+        s.time_scale = 1e-9; /* the exact metrics are in nanoseconds */
+        if (pm_ps_from_exact(&s, mx) != 0)
+            goto done;
+    } else {
+        pm_ps_walk(&s);
+    }
     if (s.nedges)
         qsort(s.edges, s.nedges, sizeof(pm_ps_edge), pm_ps_cmp_edge);
 
@@ -307,8 +407,8 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
         pm_mw_tuple(out, 5, 0);
         pm_mw_int(out, a->cc);
         pm_mw_int(out, a->nc);
-        pm_mw_float(out, pm_ps_secs(a->tt));
-        pm_mw_float(out, pm_ps_secs(a->ct));
+        pm_mw_float(out, pm_ps_secs((double)a->tt * s.time_scale));
+        pm_mw_float(out, pm_ps_secs((double)a->ct * s.time_scale));
         pm_mw_dict_begin(out);
         while (e < s.nedges && s.edges[e].callee < k)
             e++;
@@ -318,8 +418,8 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
             pm_mw_tuple(out, 4, 0);
             pm_mw_int(out, ed->a.nc);
             pm_mw_int(out, ed->a.cc);
-            pm_mw_float(out, pm_ps_secs(ed->a.tt));
-            pm_mw_float(out, pm_ps_secs(ed->a.ct));
+            pm_mw_float(out, pm_ps_secs((double)ed->a.tt * s.time_scale));
+            pm_mw_float(out, pm_ps_secs((double)ed->a.ct * s.time_scale));
         }
         pm_mw_dict_end(out);
     }
@@ -411,6 +511,24 @@ static int pm_ps_add(pm_profile *p, pm_id th, const pm_id *fr, size_t depth, dou
     return 0;
 }
 
+/* The source's own figures, kept exactly (see pm_ps_exact_names): on [f]
+ * (callee PM_NONE) the function's entry, on [f, callee] the caller edge
+ * f -> callee.  Returns the node, PM_NONE on OOM. */
+static pm_id pm_ps_exact(pm_profile *p, pm_id th, pm_id f, pm_id callee, double cc, double nc, double tt, double ct,
+                         const int *mx)
+{
+    pm_id fr[2] = {f, callee};
+    int32_t lines[2] = {pm_frame_get(p, f)->line, callee == PM_NONE ? 0 : pm_frame_get(p, callee)->line};
+    pm_id n = pm_stack_insert(p, th, fr, lines, callee == PM_NONE ? 1 : 2);
+    if (n == PM_NONE)
+        return PM_NONE;
+    pm_node_add(p, n, mx[0], (int64_t)llround(nc));
+    pm_node_add(p, n, mx[1], (int64_t)llround(cc));
+    pm_node_add(p, n, mx[2], (int64_t)llround(tt * 1e9));
+    pm_node_add(p, n, mx[3], (int64_t)llround(ct * 1e9));
+    return n;
+}
+
 static int pm_ps_is_empty_mark(const pm_profile *p, pm_id f)
 {
     const pm_frame *fr = pm_frame_get(p, f);
@@ -446,6 +564,11 @@ pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errle
     }
     int mc = pm_metric_add(p, "calls", "count");
     int mw = pm_metric_add(p, "wall", "nanoseconds");
+    int mx[4];
+    for (int i = 0; i < 4; i++)
+        mx[i] = pm_metric_add(p, pm_ps_exact_names[i], i < 2 ? "count" : "nanoseconds");
+    if (mx[0] < 0 || mx[1] < 0 || mx[2] < 0 || mx[3] < 0)
+        goto oom;
     pm_id th = pm_thread_get(p, 0, 0);
     if (mc < 0 || mw < 0 || th == PM_NONE || pm_thread_set_name(p, th, "MainThread", 10) != 0 ||
         pm_meta_set_str(p, "mode", "calls") != 0 || pm_meta_set_str(p, "source", "pstats") != 0)
@@ -468,27 +591,35 @@ pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errle
         }
         if (cc == 0 && nc == 0 && callers->n == 0 && pm_ps_is_empty_mark(p, f))
             continue; /* the mark of a profile with no calls: no node */
+        /* The entry itself, exactly, on the function's own stack [F]. */
+        pm_id own = pm_ps_exact(p, th, f, PM_NONE, cc, nc, tt, ct, mx);
+        if (own == PM_NONE)
+            goto oom;
         double left_calls = nc, left_tt = tt;
         for (uint32_t c = 0; c < callers->n; c++) {
             pm_id cf = pm_ps_frame(p, &m, pm_mv_key(&m, callers, c));
             const pm_mv *cv = pm_mv_val(&m, callers, c);
-            double enc = 0, ett = 0;
+            double enc = 0, ecc = 0, ett = 0, ect = 0;
             if (cf == PM_NONE) {
                 snprintf(err, errlen, "bad pstats file: entry %u, caller %u: the key is not (file, line, name)", k,
                          c);
                 goto fail;
             }
             if (cv && cv->kind == PM_MV_TUPLE && cv->n == 4) {
-                if (pm_ps_num(pm_mv_item(&m, cv, 0), &enc) != 0 || pm_ps_num(pm_mv_item(&m, cv, 2), &ett) != 0) {
+                if (pm_ps_num(pm_mv_item(&m, cv, 0), &enc) != 0 || pm_ps_num(pm_mv_item(&m, cv, 1), &ecc) != 0 ||
+                    pm_ps_num(pm_mv_item(&m, cv, 2), &ett) != 0 || pm_ps_num(pm_mv_item(&m, cv, 3), &ect) != 0) {
                     snprintf(err, errlen, "bad pstats file: entry %u, caller %u: not (nc, cc, tt, ct)", k, c);
                     goto fail;
                 }
             } else if (pm_ps_num(cv, &enc) != 0) { /* very old pstats: a call count only */
                 snprintf(err, errlen, "bad pstats file: entry %u, caller %u: not (nc, cc, tt, ct)", k, c);
                 goto fail;
+            } else {
+                ecc = enc;
             }
             pm_id st[2] = {cf, f};
-            if (pm_ps_add(p, th, st, 2, enc, ett, mc, mw) != 0)
+            if (pm_ps_add(p, th, st, 2, enc, ett, mc, mw) != 0 ||
+                pm_ps_exact(p, th, cf, f, ecc, enc, ett, ect, mx) == PM_NONE)
                 goto oom;
             left_calls -= enc;
             left_tt -= ett;

@@ -27,7 +27,7 @@ USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
        pyrometer run [options] -c command [args ...]
-       pyrometer convert INPUT OUTPUT [--format FMT]
+       pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
 """
@@ -55,7 +55,13 @@ options:
                        524288; 1 = every allocation)
   --memory-view peak|live|allocated|leaks
                        memory mode: the tree shown and written (default peak)
-  --builtins           calls mode: time C functions (builtins) on their own
+  --builtins, --no-builtins
+                       calls mode: time C functions (builtins) on their own, as
+                       cProfile does (default), or leave them in their caller
+  -s, --sort KEY       calls mode: sort the table by a pstats key (calls,
+                       cumulative, tottime, ncalls, name, ...; default
+                       cumulative); `python -m pyrometer.cprofile` takes
+                       python -m cProfile's own options (-o, -s, -m)
   --target PATTERN     lines mode: what to profile line by line (repeatable): a
                        file or directory (globs allowed), a module (pkg.mod), or a
                        function (pkg.mod:func, file.py:Class.meth, func); default:
@@ -64,8 +70,11 @@ options:
   --async              wall mode: asyncio tasks that wait, each under the task
                        that awaits it (gather, TaskGroup, wait_for, await task)
   -o, --output FILE    write the profile to FILE instead of printing the report
-  --html               write the HTML viewer (to -o FILE, else a temporary file
-                       opened in a browser)
+  --html               write the HTML viewer (to -o FILE.html, else a temporary
+                       file opened in a browser)
+  --no-source          .pyro and HTML files: leave out the source of the
+                       program's files (embedded by default for the viewer's
+                       source view; the last lines say which files)
   --format FMT         any format of `pyrometer convert --help`, or text (the
                        report); default: from FILE's extension (.pyro, .prof,
                        .speedscope.json, .pb.gz, .trace.json, .gecko.json,
@@ -78,6 +87,11 @@ options:
   --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
+
+--rate, --timeline-cap, --show-all and --threshold are for the sampling modes,
+--no-idle for wall, --builtins/--no-builtins and --sort for calls, --top for
+the sampling modes and calls, --target for lines: given to another mode they
+are an error, not ignored.
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
 status are what plain `python` would give it, and its stacks start at its own

@@ -8,7 +8,7 @@ non-zero status, and nothing written at OUT (files are written to a
 temporary beside OUT and renamed)."""
 import os
 
-USAGE = "usage: pyrometer convert INPUT OUTPUT [--format FMT] [--metric NAME]"
+USAGE = "usage: pyrometer convert INPUT OUTPUT [--format FMT] [--metric NAME] [--no-source]"
 
 
 class ConvertOptions:
@@ -19,6 +19,7 @@ class ConvertOptions:
         self.output = None
         self.format = None
         self.metric = None
+        self.source = True
 
 
 def _formats():
@@ -35,6 +36,10 @@ def parse(argv, usage_error):
         arg = argv[i]
         if arg in ("-h", "--help"):
             return "convert-help"
+        if arg == "--no-source":
+            o.source = False
+            i += 1
+            continue
         if arg in ("--format", "--metric", "-f") or arg.startswith(("--format=", "--metric=")):
             if "=" in arg:
                 option, value = arg.split("=", 1)
@@ -73,6 +78,8 @@ def main(o, failure, usage_error):
         fmt = format_for_path(o.output, o.format)
     except ValueError as exc:
         raise usage_error(str(exc)) from None
+    if not o.source and fmt != "html":
+        raise usage_error("--no-source is for HTML output (convert embeds source files only there)")
     try:
         with open(o.input, "rb") as f:
             data = f.read()
@@ -83,10 +90,27 @@ def main(o, failure, usage_error):
     except (ValueError, MemoryError) as exc:
         raise failure("cannot convert %s: %s" % (o.input, exc)) from None
     try:
-        ProfileData(native).write(o.output, fmt, metric=o.metric)
+        # Collapsed files of py-spy and Austin name the line running in each
+        # frame: written back per line, so none is lost.
+        per_line = native.meta.get("lines") == "current" and fmt not in ("text", "html")
+        had = set(k for k in native.meta if k.startswith("source:"))
+        if fmt == "html":
+            ProfileData(native).write(o.output, fmt, metric=o.metric, source=o.source)
+        else:
+            ProfileData(native).write(o.output, fmt, metric=o.metric, per_line=per_line)
     except (ValueError, OSError, MemoryError) as exc:
         reason = str(exc)
         if not reason.startswith("cannot write"):
             reason = "cannot write %s: %s" % (o.output, reason)
         raise failure(reason) from None
+    if fmt == "html":
+        # The viewer's source view: files under the current directory are
+        # embedded when the profile carries none; said, since HTML is shared.
+        added = sorted(k[len("source:"):] for k in native.meta if k.startswith("source:") and k not in had)
+        if added:
+            from . import _say
+
+            _say("%s embeds the source of %d file%s (--no-source leaves it out): %s"
+                 % (o.output, len(added), "" if len(added) == 1 else "s", ", ".join(added[:5])
+                    + (" and %d more" % (len(added) - 5) if len(added) > 5 else "")))
     return 0

@@ -22,11 +22,15 @@ _VALUE_OPTIONS = {
     "--target": "target",
     "--memory-rate": "memory_rate",
     "--memory-view": "memory_view",
+    "-s": "sort",
+    "--sort": "sort",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
     "--builtins": ("builtins", True),
+    "--no-builtins": ("builtins", False),
     "--async": ("async_tasks", True),
+    "--no-source": ("source", False),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
@@ -60,6 +64,11 @@ class Options:
         self.source_root = None
         self.memory_rate = None
         self.memory_view = None
+        self.builtins = None  # calls mode: cProfile's event set (True) unless --no-builtins
+        self.sort = None
+        self.source = True
+        self.given = set()  # the options the user gave, to refuse those the mode ignores
+        self.cprofile_cli = False  # python -m pyrometer.cprofile: cProfile's output
 
 
 # ---- parsing ------------------------------------------------------------
@@ -113,6 +122,12 @@ def _convert(dest, option, value):
     if dest == "target":
         if not value:
             raise UsageError("%s needs a pattern (a file, module or function)" % option)
+        return value
+    if dest == "sort":
+        from .._calls import SORT_KEYS
+
+        if value not in SORT_KEYS:
+            raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(sorted(SORT_KEYS))))
         return value
     if dest == "output":
         if not value:
@@ -169,6 +184,7 @@ def parse(argv):
                 raise UsageError("option %s takes no value" % option)
             dest, flag = _FLAG_OPTIONS[option]
             setattr(o, dest, flag)
+            o.given.add(option)
         elif option in _VALUE_OPTIONS:
             if not has_value:
                 if i + 1 >= n:
@@ -176,6 +192,7 @@ def parse(argv):
                 i += 1
                 value = argv[i]
             dest = _VALUE_OPTIONS[option]
+            o.given.add(option)
             if dest == "target":
                 o.targets.append(_convert(dest, option, value))
             else:
@@ -184,21 +201,22 @@ def parse(argv):
             raise UsageError("unknown option %r; try 'pyrometer run --help'" % option)
         i += 1
 
+    _check_applies(o)
     if o.html:
         if o.format not in (None, "html"):
             raise UsageError("--html and --format %s disagree" % o.format)
+        if o.output is not None and format_for_path(o.output, None, strict=False) not in (None, "html"):
+            raise UsageError(
+                "--html and -o %s disagree: --html writes the HTML viewer, %s names a %s file "
+                "(give -o FILE.html, or leave --html out)"
+                % (o.output, o.output, format_for_path(o.output, None, strict=False))
+            )
         o.format = "html"
         if o.output is None:
             from .. import _view
 
             o.output = _view.default_html_path(o.script or o.module or "command")
             o.open_browser = True
-    if o.targets and o.mode != "lines":
-        raise UsageError("--target is for --mode lines")
-    if o.mode != "memory" and (o.memory_rate is not None or o.memory_view is not None):
-        raise UsageError("%s is for --mode memory" % ("--memory-rate" if o.memory_rate is not None else "--memory-view"))
-    if o.async_tasks and o.mode in ("calls", "lines"):
-        raise UsageError("--async is for the sampling modes (wall, cpu, gil)")
     if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -216,6 +234,34 @@ def parse(argv):
         raise UsageError("a memory profile cannot be written as pstats (it holds bytes, not call times); "
                          "use pyro, pprof, speedscope, collapsed, text or html")
     return o
+
+
+# Options that mean something in some modes only: given in another mode they
+# would be ignored silently, so they are refused (option -> (modes, what)).
+_SAMPLED = ("wall", "cpu", "gil")
+_MODE_OPTIONS = {
+    "--rate": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--timeline-cap": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--no-idle": (("wall",), "--mode wall"),
+    "--builtins": (("calls",), "--mode calls"),
+    "--no-builtins": (("calls",), "--mode calls"),
+    "-s": (("calls",), "--mode calls"),
+    "--sort": (("calls",), "--mode calls"),
+    "--target": (("lines",), "--mode lines"),
+    "--show-all": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
+    "--threshold": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
+    "--top": (_SAMPLED + ("calls", "memory"), "the sampling, calls and memory modes"),
+    "--async": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--memory-rate": (("memory",), "--mode memory"),
+    "--memory-view": (("memory",), "--mode memory"),
+}
+
+
+def _check_applies(o):
+    for option in sorted(o.given):
+        rule = _MODE_OPTIONS.get(option)
+        if rule is not None and o.mode not in rule[0]:
+            raise UsageError("%s is for %s, not --mode %s" % (option, rule[1], o.mode))
 
 
 # ---- checks before running the program -------------------------------------
@@ -464,7 +510,7 @@ _PROGRAM_CODES = (_run_script.__code__, _run_module.__code__, _run_main_of.__cod
 _CHAIN, _ENTRY, _RUNPY, _DROP, _RUNPY_EXEC, _PASS = 1, 2, 3, 4, 5, 6
 
 
-def _runner_frames(frame):
+def _runner_frames(frame, mode=None):
     """{(file, first line): kind} of the frames that are pyrometer's runner,
     not the program: every frame from the given one (in _run) up to the
     thread's root (a console script, or runpy and pyrometer's __main__),
@@ -475,10 +521,19 @@ def _runner_frames(frame):
         code = frame.f_code
         kinds[(code.co_filename, code.co_firstlineno)] = _CHAIN
         frame = frame.f_back
-    for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, _ENTRY), (_run_module, _PASS),
+    # The wait for the program's threads is the interpreter's work at exit:
+    # a sampled profile shows the main thread waiting there, cProfile's
+    # table does not, nor does calls mode's (threading._shutdown and the
+    # lock calls under it are not the program's calls).
+    wait_kind = _DROP if mode == "calls" else _ENTRY
+    for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, wait_kind), (_run_module, _PASS),
                        (_run_main_of, _PASS)):
         code = func.__code__
         kinds[(code.co_filename, code.co_firstlineno)] = kind
+    # Calls mode times builtins: the exec() that _run_script and runpy's
+    # _run_code call to run the program is the runner's, not the program's
+    # (under cProfile it is the profiler's runctx that calls it).
+    kinds[("~", 0, "<built-in method builtins.exec>")] = _ENTRY
     runpy = sys.modules.get("runpy")
     if runpy is not None:
         # The calls on the way to the program's code, and the rest of runpy
@@ -570,7 +625,8 @@ class _Session:
         if options.mode == "calls":
             from .._calls import CallsProfile
 
-            self.prof = CallsProfile(builtins=getattr(options, "builtins", False))
+            builtins = True if options.builtins is None else options.builtins
+            self.prof = CallsProfile(builtins=builtins)
         elif options.mode == "lines":
             from .._lines import LinesProfile
 
@@ -690,7 +746,7 @@ class _Session:
                 self.prof.native.reroot(self.runner_frames, self.runner_thread)
             except Exception as exc:  # the profile is still whole: write it
                 _say("cannot drop pyrometer's own frames: %s" % exc)
-        if self.o.format in ("pyro", "html") and self.o.source_root:
+        if self.o.format in ("pyro", "html") and self.o.source_root and self.o.source:
             from .. import _view
 
             _view.embed_sources(self.prof.native, self.o.source_root)
@@ -701,9 +757,15 @@ class _Session:
         from .._profile import default_color, default_width
 
         report = dict(show_all=o.show_all, threshold=o.threshold, top=o.top)
+        if o.mode == "calls":
+            # cProfile's table: every row unless --top says otherwise.
+            report["top"] = o.top if "--top" in o.given else None
+            report["sort"] = o.sort or "cumulative"
+            if o.cprofile_cli:  # exactly what python -m cProfile prints
+                report.update(strip_dirs=True, quality=False)
         try:
             if o.output is None:
-                stream = sys.stderr
+                stream = sys.stdout if o.cprofile_cli else sys.stderr
                 if o.format == "collapsed":
                     stream.write(self.prof.to_bytes("collapsed").decode("utf-8", "replace"))
                     stream.flush()
@@ -721,9 +783,12 @@ class _Session:
             if o.format == "text":
                 color = bool(o.color)  # a file gets colours only when asked
                 self.prof.write(o.output_path, "text", color=color, width=100, **report)
+            elif o.format == "html":
+                self.prof.write(o.output_path, o.format, source=o.source)
             else:
                 self.prof.write(o.output_path, o.format)
-            _say("wrote %s" % o.output)
+            if not o.cprofile_cli:
+                _say("wrote %s%s" % (o.output, self._sources_note() if o.format in ("pyro", "html") else ""))
             if o.open_browser:
                 from .. import _view
 
@@ -738,6 +803,16 @@ class _Session:
                 reason += "; profile saved to %s" % saved
             _say(reason)
             return False
+
+    def _sources_note(self):
+        """Which of the program's files a .pyro or HTML file carries whole
+        (for the viewer's source view): said, since such files get shared."""
+        files = sorted(k[len("source:"):] for k in self.prof.native.meta if k.startswith("source:"))
+        if not files:
+            return ""
+        shown = ", ".join(files[:5]) + (" and %d more" % (len(files) - 5) if len(files) > 5 else "")
+        return ", with the source of %d file%s embedded (--no-source leaves it out): %s" % (
+            len(files), "" if len(files) == 1 else "s", shown)
 
     def _save_fallback(self):
         import tempfile
@@ -765,7 +840,7 @@ def run(o, command):
         sys.excepthook(type(error), error, None)
         return EXIT_FAILURE
     session = _Session(o, native, command)
-    session.runner_frames = _runner_frames(sys._getframe())
+    session.runner_frames = _runner_frames(sys._getframe(), o.mode)
     import _thread
 
     session.runner_thread = _thread.get_ident()

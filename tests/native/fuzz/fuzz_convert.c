@@ -60,6 +60,16 @@ static const char evented_seed[] =
     "{\"type\":\"C\",\"frame\":1,\"at\":30.5},{\"type\":\"O\",\"frame\":2,\"at\":60}]},"
     "{\"type\":\"sampled\",\"unit\":\"seconds\",\"samples\":[[0,1],[2]],\"weights\":[1e-3,2]}]}";
 
+/* Other tools' collapsed dialects: Austin (full mode, GC, an empty stack)
+ * and py-spy (a thread column, an empty stack, decimal counts). */
+static const char austin_seed[] =
+    "# austin: 3.7.0\n# interval: 5000\n# mode: full\n\n"
+    "P1;T0:1;/a b.py:<module>:3;/a b.py:f:9;:GC: 5000,0,-16384\n"
+    "P1;T0:2;C:\\x.py:g:1 7,1,0\nP1;T0:1 12,1,0\n";
+static const char pyspy_seed[] =
+    " 22\nthread (7): Main;<module> (x.py:3);f (x.py:9) 5\nthread (7): Main;<module> (x.py:4) 1.5\n"
+    "[native];f (x.py:10) 2\n";
+
 /* Seeds: a pstats dump, collapsed text and speedscope JSON written from a
  * small profile. */
 static void seeds(pm_buf *pst, pm_buf *col, pm_buf *ss)
@@ -98,7 +108,7 @@ int main(int argc, char **argv)
     uint8_t *buf = malloc(1 << 16);
     for (long i = 0; i < iters; i++) {
         size_t n;
-        int kind = (int)(rng(&seed) % 6);
+        int kind = (int)(rng(&seed) % 8);
         if (kind == 0) { /* random bytes, sometimes with a plausible first byte */
             n = rng(&seed) % 256;
             for (size_t k = 0; k < n; k++)
@@ -107,8 +117,9 @@ int main(int argc, char **argv)
                 buf[0] = (uint8_t)("{\xfb" "a"[rng(&seed) % 3]);
         } else {
             const pm_buf *src = kind == 3 ? &col : kind == 4 ? &ss : kind == 5 ? &ev : &pst;
-            n = src->len;
-            memcpy(buf, src->data, n);
+            const char *text = kind == 6 ? austin_seed : kind == 7 ? pyspy_seed : NULL;
+            n = text ? strlen(text) : src->len;
+            memcpy(buf, text ? (const void *)text : (const void *)src->data, n);
             int muts = 1 + (int)(rng(&seed) % 4);
             for (int k = 0; k < muts && n; k++) {
                 size_t at = rng(&seed) % n;
