@@ -554,6 +554,8 @@ class profile(ProfileData):
     idle      in wall mode, also keep samples of threads that are off the CPU
               (sleeping, waiting for I/O or locks)
     timeline  capacity of the timeline in events (0 = no timeline)
+    native    also take the C stack (extensions, the interpreter, libc) of
+              each running thread, interleaved with its Python frames
 
     ``start()``/``stop()`` may be called directly instead; a profile object
     collects once.
@@ -566,9 +568,13 @@ class profile(ProfileData):
             return _decorate(func, options)
         return super().__new__(cls)
 
-    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000):
+    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000, native=False):
         self._options = dict(
-            rate=check_rate(rate), mode=check_mode(mode), idle=bool(idle), timeline=check_timeline(timeline)
+            rate=check_rate(rate),
+            mode=check_mode(mode),
+            idle=bool(idle),
+            timeline=check_timeline(timeline),
+            native=bool(native),
         )
         ProfileData.__init__(self)
         self._sampler = None
@@ -598,7 +604,8 @@ class profile(ProfileData):
         p.set_meta("command", command if command is not None else _env.command_line())
         p.set_meta("pyrometer", _env.pyrometer_version())
         o = self._options
-        sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"])
+        extra = {"native": True} if o["native"] else {}
+        sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"], **extra)
         recorder = _threads.Recorder()
         recorder.start()
         p.set_meta("start_unix", time.time())
@@ -702,7 +709,7 @@ class DeterministicSession(ProfileData):
 
 def _decorate(func, options):
     # Checks the options now, so that a typo fails at decoration time.
-    unknown = set(options) - {"rate", "mode", "idle", "timeline"}
+    unknown = set(options) - {"rate", "mode", "idle", "timeline", "native"}
     if unknown:
         raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))
     template = profile(**options)

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "pm_guard.h"
+#include "pm_native.h"
 #include "pm_walker.h"
 
 #define DATA_CAP (4u << 20)               /* bytes a capture may copy */
@@ -115,16 +117,30 @@ static void copy_self(pm_capture *c)
     }
 }
 
+static void unwind(void *arg)
+{
+    pm_capture *c = arg;
+    c->nat_n = pm_native_unwind(c->nat_uc, c->nat_ips, PM_NATIVE_MAX, NULL);
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
-    (void)uc;
     int saved = errno;
     pm_capture *c = atomic_load(&current);
     if (c && si->si_code == SI_TKILL && si->si_pid == c->pid && (pid_t)syscall(SYS_gettid) == c->tid) {
         int want = ASKED;
         if (atomic_compare_exchange_strong(&c->state, &want, BUSY)) {
             copy_self(c);
+            c->nat_n = -1;
+            /* The unwinder reads this thread's stack and the modules'
+             * unwind tables; a fault there (a corrupt table) must cost a
+             * sample, not the process: only under the guard. */
+            if (c->native && c->direct && !c->failed) {
+                c->nat_uc = uc;
+                if (pm_guard_run(unwind, c) != 0)
+                    c->nat_n = -1;
+            }
             atomic_store(&c->state, DONE);
             syscall(SYS_futex, (int *)&c->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
         }
@@ -172,7 +188,9 @@ int pm_capture_init(pm_capture *c, const pm_layout *L)
     c->capregions = REGIONS_CAP;
     c->data = malloc(c->cap);
     c->regions = malloc(c->capregions * sizeof *c->regions);
-    if (!c->data || !c->regions || install() != 0) {
+    c->nat_ips = malloc(PM_NATIVE_MAX * sizeof *c->nat_ips);
+    c->nat_n = -1;
+    if (!c->data || !c->regions || !c->nat_ips || install() != 0) {
         pm_capture_free(c);
         return -1;
     }
@@ -183,6 +201,7 @@ void pm_capture_free(pm_capture *c)
 {
     free(c->data);
     free(c->regions);
+    free(c->nat_ips);
     memset(c, 0, sizeof *c);
 }
 

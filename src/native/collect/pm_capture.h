@@ -47,6 +47,12 @@ typedef struct {
     pm_snap_region *regions;
     size_t nregions, capregions;
     int failed;                 /* something could not be read or did not fit */
+    /* --native: the handler also unwinds the thread's C stack (pm_native),
+     * under the fault guard only. */
+    int native;
+    uint64_t *nat_ips;          /* leaf first: the interrupted pc, then return addresses */
+    int nat_n;                  /* how many; -1 when no native stack was had */
+    void *nat_uc;               /* the handler's context, while it unwinds */
     int pending;                /* asked, not yet waited for */
     pm_snapshot snap;           /* regions sorted, after a capture succeeded */
     uint64_t late;                  /* requests not answered in time */

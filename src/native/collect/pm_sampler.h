@@ -25,6 +25,7 @@ typedef struct {
     int mode;            /* pm_sampler_mode */
     int idle;            /* wall mode: keep samples of threads that are off-CPU */
     size_t timeline_cap; /* events; 0: no timeline */
+    int native;          /* --native: C frames interleaved with the Python ones */
 } pm_sampler_opts;
 
 typedef struct {
@@ -39,6 +40,11 @@ typedef struct {
     uint64_t cpu_ns;         /* the sampling thread's own CPU time */
     uint64_t duration_ns;
     uint64_t reads;          /* process_vm_readv calls */
+    /* --native: stacks charged with their C frames; captured stacks whose
+     * C stack could not be had (charged with Python frames only); those
+     * whose eval-loop frames and Python frames did not pair up. */
+    uint64_t native, native_failed, native_mismatch;
+    uint64_t native_syscall;  /* off-CPU stacks given the blocking call's C function */
 } pm_sampler_stats;
 
 typedef struct pm_sampler pm_sampler;

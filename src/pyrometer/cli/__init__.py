@@ -55,6 +55,9 @@ options:
                        function (pkg.mod:func, file.py:Class.meth, func); default:
                        the files under the program's directory (not libraries)
   --no-idle            wall mode: leave out samples of threads off the CPU
+  --native             sampling modes: also show C frames (extensions, the
+                       interpreter's own work, libc) where they run, between
+                       the Python frames that called them
   -o, --output FILE    write the profile to FILE instead of printing the report
   --html               write the HTML viewer (to -o FILE, else a temporary file
                        opened in a browser)

@@ -24,6 +24,7 @@ _VALUE_OPTIONS = {
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
     "--builtins": ("builtins", True),
+    "--native": ("native", True),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
@@ -38,6 +39,7 @@ class Options:
         self.rate = 1000.0
         self.mode = "wall"
         self.idle = True
+        self.native = False
         self.output = None
         self.output_path = None
         self.format = None
@@ -182,6 +184,8 @@ def parse(argv):
             o.open_browser = True
     if o.targets and o.mode != "lines":
         raise UsageError("--target is for --mode lines")
+    if o.native and o.mode in ("calls", "lines"):
+        raise UsageError("--native is for the sampling modes (wall, cpu, gil)")
     if o.script is None and o.module is None and o.command is None:
         raise UsageError("missing the program: pyrometer run [options] script.py [args ...]")
     if o.output is None:
@@ -556,7 +560,13 @@ class _Session:
 
             self.prof = LinesProfile(targets=options.targets, root=options.source_root)
         else:
-            self.prof = profile(rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline)
+            self.prof = profile(
+                rate=options.rate,
+                mode=options.mode,
+                idle=options.idle,
+                timeline=options.timeline,
+                native=options.native,
+            )
         self.pid = os.getpid()
         self.started_ok = False
         self.finished = False
