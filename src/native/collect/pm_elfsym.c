@@ -320,5 +320,10 @@ int pm_elfsym_lookup(pm_elfsym *e, uint64_t addr, char *name, size_t namecap, co
     }
     if (m->cls == PM_NAT_INTERP && is_eval(name))
         *cls = PM_NAT_EVAL;
+    /* gcc's clones of one C function (f.part.0, f.isra.0, f.constprop.0,
+     * f.cold) are that function to the reader: no C name has a dot. */
+    char *dot = strchr(name, '.');
+    if (dot && dot != name && s)
+        *dot = 0;
     return 0;
 }
