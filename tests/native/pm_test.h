@@ -49,5 +49,6 @@ extern const pm_test pm_tests_report[];
 extern const pm_test pm_tests_file[];
 extern const pm_test pm_tests_interchange[];
 extern const pm_test pm_tests_stack[];
+extern const pm_test pm_tests_native[];
 
 #endif
