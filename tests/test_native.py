@@ -233,3 +233,44 @@ def test_api_native(workdir):
     proc = subprocess.run([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.decode().strip() == "['pmspin_inner', 'pmspin_spin']"
+
+
+BLOCKING = r"""
+import threading
+import time
+
+
+def waiter():
+    end = time.monotonic() + 1.5
+    while time.monotonic() < end:
+        sum(range(3000))
+        time.sleep(0.002)
+
+
+t = threading.Thread(target=waiter)
+t.start()
+t.join()
+print("ok")
+"""
+
+
+def test_thread_off_cpu_named_by_its_blocking_call(tmp_path):
+    """A thread that ran since the last tick but waits in a system call now is
+    never signalled: its Python stack is read from outside and the C library
+    function it waits in (from the kernel's view of its registers) is its
+    leaf."""
+    import pyrometer
+
+    (tmp_path / "blocking.py").write_text(BLOCKING)
+    out = tmp_path / "blocking.pyro"
+    proc = run_pyrometer("run", "--native", "-o", out, tmp_path / "blocking.py", timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"ok\n"
+    profile = pyrometer.load(str(out))
+    assert profile.meta["samples_native_syscall"] > 0
+    waits = 0
+    for frames, weight in stacks_with(profile, "waiter"):
+        called = below(frames, "waiter")
+        if len(called) == 1 and called[0][2] == 1 and os.path.basename(called[0][1]).startswith("libc.so"):
+            waits += weight
+    assert waits >= 5, list(stacks_with(profile, "waiter"))

@@ -1,4 +1,7 @@
 /* pm_native.c — see pm_native.h. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* REG_RIP */
+#endif
 #include "pm_native.h"
 
 #include <signal.h>
