@@ -274,3 +274,21 @@ def test_thread_off_cpu_named_by_its_blocking_call(tmp_path):
         if len(called) == 1 and called[0][2] == 1 and os.path.basename(called[0][1]).startswith("libc.so"):
             waits += weight
     assert waits >= 5, list(stacks_with(profile, "waiter"))
+
+
+def test_native_frames_in_pstats_and_pprof(workdir, native_run, tmp_path):
+    """C frames reach the other formats as functions of their own, read back
+    by the formats' own readers (pstats; go tool pprof)."""
+    import pstats
+
+    prof = tmp_path / "native.prof"
+    pb = tmp_path / "native.pb.gz"
+    for out in (prof, pb):
+        proc = run_pyrometer("convert", workdir / "native.pyro", out)
+        assert proc.returncode == 0, proc.stderr
+    functions = set(key[2] for key in pstats.Stats(str(prof)).stats)
+    assert {"pmspin_spin", "pmspin_inner"} <= functions
+    top = subprocess.run(["go", "tool", "pprof", "-top", "-nodefraction=0", str(pb)], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, timeout=300)
+    assert top.returncode == 0, top.stderr
+    assert b"pmspin_inner" in top.stdout
