@@ -1007,6 +1007,9 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
     return 1;
 }
 
+/* --native: how long the end of a tick waits for the GIL holder's copy. */
+#define NATIVE_HOLDER_WAIT_NS 50000
+
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
 {
     /* Plain guarded copies while our fault handler is in place; if the
@@ -1055,6 +1058,14 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
      * once, the copy is read before a code object in it can go away (a
      * module's code is freed as soon as its import ends).  The rest wait
      * for the next tick. */
+    if (asked >= 0 && s->o.native) {
+        /* --native asks the holder last, after the others' captures: there
+         * is no sampling of other threads left to answer during, so give it
+         * a little time (a running thread answers within microseconds). */
+        uint64_t until = now_ns() + NATIVE_HOLDER_WAIT_NS;
+        while (!pm_capture_answered(&s->capture) && now_ns() < until)
+            sched_yield();
+    }
     if (asked >= 0 && pm_capture_answered(&s->capture))
         take_up_held_back(s, tickno, &s->walker.threads[asked], dt, 0, 0);
     /* Threads gone since the last tick: close their timeline, drop the slot. */
