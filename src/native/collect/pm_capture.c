@@ -303,3 +303,14 @@ int pm_capture_answered(pm_capture *c)
 {
     return c->pending && atomic_load(&c->state) == DONE;
 }
+
+int pm_capture_await(pm_capture *c, uint64_t timeout_ns)
+{
+    if (!c->pending)
+        return 0;
+    uint64_t until = mono_ns() + timeout_ns;
+    int st;
+    while ((st = atomic_load(&c->state)) != DONE && mono_ns() < until)
+        wait_while(c, st, until);
+    return st == DONE;
+}

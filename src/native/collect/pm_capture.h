@@ -76,6 +76,9 @@ int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct);
  * request, and ends it.  0: c->snap holds the stack at one moment; -1: no
  * capture (the thread did not answer in time, or its stack did not fit). */
 int pm_capture_wait(pm_capture *c, uint64_t timeout_ns);
+/* Sleeps (futex) until the pending request has its answer or timeout_ns
+ * passed, without ending it; whether it has. */
+int pm_capture_await(pm_capture *c, uint64_t timeout_ns);
 /* Whether the pending request has its answer (pm_capture_wait then returns
  * at once). */
 int pm_capture_answered(pm_capture *c);

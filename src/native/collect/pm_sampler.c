@@ -1061,10 +1061,9 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
     if (asked >= 0 && s->o.native) {
         /* --native asks the holder last, after the others' captures: there
          * is no sampling of other threads left to answer during, so give it
-         * a little time (a running thread answers within microseconds). */
-        uint64_t until = now_ns() + NATIVE_HOLDER_WAIT_NS;
-        while (!pm_capture_answered(&s->capture) && now_ns() < until)
-            sched_yield();
+         * a little time, asleep (a running thread answers within
+         * microseconds). */
+        pm_capture_await(&s->capture, NATIVE_HOLDER_WAIT_NS);
     }
     if (asked >= 0 && pm_capture_answered(&s->capture))
         take_up_held_back(s, tickno, &s->walker.threads[asked], dt, 0, 0);
