@@ -26,7 +26,7 @@ import time
 def fib(n):
     return n if n < 2 else fib(n - 1) + fib(n - 2)
 t = time.perf_counter()
-fib(30)
+fib(32)
 print(time.perf_counter() - t)
 """,
     # C code with the GIL released: only --native signals this thread.
@@ -34,7 +34,7 @@ print(time.perf_counter() - t)
 import time, zlib
 data = bytes(range(256)) * 8192
 t = time.perf_counter()
-for _ in range(12):
+for _ in range(36):
     zlib.compress(data, 9)
 print(time.perf_counter() - t)
 """,
@@ -43,7 +43,7 @@ print(time.perf_counter() - t)
 import hashlib, threading, time
 data = b"x" * (1 << 20)
 def work():
-    for _ in range(150):
+    for _ in range(400):
         hashlib.sha256(data).digest()
 t = time.perf_counter()
 ts = [threading.Thread(target=work) for _ in range(3)]

@@ -852,14 +852,18 @@ static pm_id walk_native(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
             return leaf;
         sl->prev_n = 0;
     }
+    uint64_t merged = s->st.native;
     pm_id leaf = walk_thread(s, sl, t, tick, cpu_at_tick);
     /* Off the CPU in a system call: its Python stack, and where in the C
-     * library it waits, named from the kernel's view of its registers. */
+     * library it waits, named from the kernel's view of its registers.  Only
+     * for a stack read while the thread held still (not one it copied with
+     * its C frames), and only if it still has not run since the tick: the
+     * call read is then the one it waited in during the walk. */
     uint64_t pc;
     pm_id frame;
     int cls;
-    if (leaf != PM_NONE && proc_syscall(t->native_id, &pc) == 0 && pc &&
-        pm_natframes_get(&s->nat, s->model, pc, &frame, &cls) == 0) {
+    if (leaf != PM_NONE && s->st.native == merged && proc_syscall(t->native_id, &pc) == 0 && pc &&
+        still_now(t, cpu_at_tick) && pm_natframes_get(&s->nat, s->model, pc, &frame, &cls) == 0) {
         leaf = pm_node_child(s->model, leaf, frame, 0);
         s->st.native_syscall++;
     }
