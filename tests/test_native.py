@@ -292,3 +292,30 @@ def test_native_frames_in_pstats_and_pprof(workdir, native_run, tmp_path):
                          stderr=subprocess.PIPE, timeout=300)
     assert top.returncode == 0, top.stderr
     assert b"pmspin_inner" in top.stdout
+
+
+def test_program_with_its_own_fault_handler_gets_python_frames(workdir, tmp_path):
+    """faulthandler replaces the fault guard's handler: C stacks are then not
+    unwound (a fault there would be the program's), samples keep their
+    Python frames and the program runs as without pyrometer."""
+    import pyrometer
+
+    prog = tmp_path / "fh.py"
+    prog.write_text(
+        "import faulthandler, sys\n"
+        "faulthandler.enable()\n"
+        "sys.path.insert(0, %r)\n"
+        "import pmspin\n"
+        "def spin_here():\n"
+        "    for _ in range(40): pmspin.spin(1000000)\n"
+        "spin_here()\n"
+        "print('ok')\n" % str(workdir)
+    )
+    out = tmp_path / "fh.pyro"
+    proc = run_pyrometer("run", "--native", "-o", out, prog, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == b"ok\n"
+    profile = pyrometer.load(str(out))
+    assert profile.meta["samples_native_failed"] > 0
+    assert "pmspin_inner" not in native_names(profile)
+    assert any(short == "spin_here" for short in (f[0].rsplit(".", 1)[-1] for f in profile.native.frames()))
