@@ -247,6 +247,7 @@ int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct)
     c->used = 0;
     c->nregions = 0;
     c->failed = 0;
+    c->nat_n = -1;
     atomic_store(&c->state, ASKED);
     atomic_store(&current, c);
     if (syscall(SYS_tgkill, c->pid, tid, signo) != 0) {

@@ -63,6 +63,14 @@ struct pm_sampler {
         int flags;                /* HELD_GIL, IN_GC at the request */
         int retries;              /* copies asked again because one gave no stack */
         uint64_t asked_ns;
+        /* --native, a thread asked while preempted: its Python frames read
+         * from outside at the request, while its clock stood still (so at
+         * the moment its copy will be of), for when the copy is read too
+         * late to name them (a module's code object freed since). */
+        int pre;
+        pm_id *pre_frames;
+        int32_t *pre_lines;
+        size_t *pre_starts, pre_n, pre_groups;
     } held_back;
     pm_codecache codes;
     pm_profile *model;
@@ -95,6 +103,8 @@ struct pm_sampler {
     uint8_t *nat_cls;
     pm_id *nat_frame;
     size_t *group_start;
+    pm_id *nat_py;              /* py_frames' output */
+    int32_t *nat_lines;
     pm_merge_item *merged;
     uint64_t *verify;
 
@@ -247,7 +257,14 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
         s->nat_frame = malloc(PM_NATIVE_MAX * sizeof *s->nat_frame);
         s->group_start = malloc((PM_MAX_DEPTH + 1) * sizeof *s->group_start);
         s->merged = malloc((PM_NATIVE_MAX + PM_MAX_DEPTH) * sizeof *s->merged);
-        if (pm_natframes_init(&s->nat) != 0 || !s->nat_cls || !s->nat_frame || !s->group_start || !s->merged) {
+        s->nat_py = malloc(PM_MAX_DEPTH * sizeof *s->nat_py);
+        s->nat_lines = malloc(PM_MAX_DEPTH * sizeof *s->nat_lines);
+        s->held_back.pre_frames = malloc(PM_MAX_DEPTH * sizeof *s->held_back.pre_frames);
+        s->held_back.pre_lines = malloc(PM_MAX_DEPTH * sizeof *s->held_back.pre_lines);
+        s->held_back.pre_starts = malloc((PM_MAX_DEPTH + 1) * sizeof *s->held_back.pre_starts);
+        if (pm_natframes_init(&s->nat) != 0 || !s->nat_cls || !s->nat_frame || !s->group_start || !s->merged ||
+            !s->nat_py || !s->nat_lines || !s->held_back.pre_frames || !s->held_back.pre_lines ||
+            !s->held_back.pre_starts) {
             snprintf(err, errlen, "out of memory");
             pm_sampler_free(s);
             return NULL;
@@ -288,6 +305,11 @@ void pm_sampler_free(pm_sampler *s)
     free(s->nat_frame);
     free(s->group_start);
     free(s->merged);
+    free(s->nat_py);
+    free(s->nat_lines);
+    free(s->held_back.pre_frames);
+    free(s->held_back.pre_lines);
+    free(s->held_back.pre_starts);
     free(s->raw);
     free(s->raw_rev);
     free(s->path);
@@ -434,8 +456,12 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
  * C return addresses the thread unwound at the same moment (ips, leaf
  * first), merged into one path of the model (pm_native_merge says where
  * each part goes).  Caller holds the model lock. */
-static pm_id resolve_native(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame *leaf_first, size_t n,
-                            const uint64_t *ips, size_t nips, uint64_t tick)
+/* --native, first half: a walk's Python frames (raw, leaf first) as model
+ * frames and lines, outermost first (PM_NONE: a frame not yet started,
+ * left out), and where each eval-loop call's run of them starts
+ * (starts[0..*ngroups], the last entry n).  -1 when a frame is impossible. */
+static int py_frames(pm_sampler *s, const pm_raw_frame *leaf_first, size_t n, uint64_t tick, pm_id *frames,
+                     int32_t *lines, size_t *starts, size_t *ngroups)
 {
     const pm_layout *L = &s->L;
     pm_raw_frame *raw = s->raw_rev;
@@ -447,12 +473,37 @@ static pm_id resolve_native(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw
             s->verify[nv++] = raw[i].code;
     if (nv)
         pm_codecache_verify(&s->codes, s->verify, nv, tick);
-    /* The Python frames in runs, one per eval-loop call. */
-    size_t ngroups = 0;
-    for (size_t i = 0; i < n; i++)
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
         if (i == 0 || raw[i].entry)
-            s->group_start[ngroups++] = i;
-    s->group_start[ngroups] = n;
+            starts[g++] = i;
+        int not_code = 0;
+        pm_code *e = pm_codecache_get(&s->codes, s->model, raw[i].code, tick, &not_code);
+        if (!e)
+            return -1;
+        int64_t lasti = raw[i].lasti;
+        if (lasti < -1 || lasti >= (int64_t)e->n_units)
+            return -1;
+        frames[i] = PM_NONE;
+        if (!(L->frames_kind == PM_FRAMES_INTERP && raw[i].owner != L->owner_generator &&
+              lasti < e->firsttraceable)) {
+            int32_t line = lasti >= 0 ? e->lines[lasti] : e->firstlineno;
+            frames[i] = e->frame;
+            lines[i] = line < 0 ? 0 : line;
+        }
+    }
+    starts[g] = n;
+    *ngroups = g;
+    return 0;
+}
+
+/* --native, second half: the C return addresses the thread unwound (ips,
+ * leaf first) merged with its Python frames (py_frames) into one path of
+ * the model (pm_native_merge says where each part goes).  Caller holds the
+ * model lock. */
+static pm_id merge_native(pm_sampler *s, pm_id root, const pm_id *frames, const int32_t *lines, const size_t *starts,
+                          size_t ngroups, const uint64_t *ips, size_t nips)
+{
     /* A return address is named by its call instruction (the byte before):
      * a call that ends a function returns past its end. */
     for (size_t j = 0; j < nips; j++) {
@@ -474,28 +525,29 @@ static pm_id resolve_native(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw
                 return PM_NONE;
             continue;
         }
-        for (size_t i = s->group_start[it->group]; i < s->group_start[it->group + 1]; i++) {
-            int not_code = 0;
-            pm_code *e = pm_codecache_get(&s->codes, s->model, raw[i].code, tick, &not_code);
-            if (!e)
+        for (size_t i = starts[it->group]; i < starts[it->group + 1]; i++) {
+            if (frames[i] != PM_NONE && (node = pm_node_child(s->model, node, frames[i], lines[i])) == PM_NONE)
                 return PM_NONE;
-            int64_t lasti = raw[i].lasti;
-            if (lasti < -1 || lasti >= (int64_t)e->n_units)
-                return PM_NONE;
-            if (!(L->frames_kind == PM_FRAMES_INTERP && raw[i].owner != L->owner_generator &&
-                  lasti < e->firsttraceable)) {
-                int32_t line = lasti >= 0 ? e->lines[lasti] : e->firstlineno;
-                node = pm_node_child(s->model, node, e->frame, line < 0 ? 0 : line);
-                if (node == PM_NONE)
-                    return PM_NONE;
-            }
             s->path[i] = node;
         }
     }
-    /* Kept for the top-frame check of a thread that barely ran. */
-    keep_prev(sl, raw, s->path, n);
     s->st.native++;
     return node;
+}
+
+/* --native: a captured stack, its Python frames and C return addresses
+ * from the same moment, as a leaf of the model. */
+static pm_id resolve_native(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame *leaf_first, size_t n,
+                            const uint64_t *ips, size_t nips, uint64_t tick)
+{
+    size_t ngroups;
+    if (py_frames(s, leaf_first, n, tick, s->nat_py, s->nat_lines, s->group_start, &ngroups) != 0)
+        return PM_NONE;
+    pm_id leaf = merge_native(s, root, s->nat_py, s->nat_lines, s->group_start, ngroups, ips, nips);
+    /* Kept for the top-frame check of a thread that barely ran. */
+    if (leaf != PM_NONE)
+        keep_prev(sl, s->raw_rev, s->path, n);
+    return leaf;
 }
 
 /* How long to wait for a thread to copy its stack: one that was running
@@ -940,6 +992,13 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
     pm_id leaf = walk_captured(s, sl, t, root, tickno, 0);
+    if (leaf == PM_NONE && s->held_back.pre && s->capture.nat_n > 0) {
+        /* The copy could not be read any more; the frames read at the
+         * request are of the same moment. */
+        leaf = merge_native(s, root, s->held_back.pre_frames, s->held_back.pre_lines, s->held_back.pre_starts,
+                            s->held_back.pre_groups, s->capture.nat_ips, (size_t)s->capture.nat_n);
+        sl->prev_n = 0;
+    }
     if (leaf == PM_NONE) {
         sl->prev_n = 0;
         /* A copy that gives no stack: the thread stopped in the middle of
@@ -953,6 +1012,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
             pm_capture_ask(&s->capture, (pid_t)now_t->native_id, now_t->tstate, s->space.direct) == 0) {
             s->held_back.pending = 1;
             s->held_back.retries++;
+            s->held_back.pre = 0; /* a new moment */
             s->held_back.asked_ns = now_ns();
             if (thread_cpu_ns(now_t->native_id, &s->held_back.cpu_at_ask) != 0)
                 s->held_back.cpu_at_ask = 0;
@@ -1002,6 +1062,23 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
     s->held_back.flags = sample_flags(s, t);
     s->held_back.retries = 0;
     s->held_back.asked_ns = now_ns();
+    s->held_back.pre = 0;
+    if (ready) {
+        /* Not running, and the signal is pending: if its clock still reads
+         * as before the request once the walk is done, it ran nothing while
+         * read, and its handler will copy this very moment. */
+        size_t depth = 0;
+        int truncated = 0, patient = s->walker.patient;
+        s->walker.patient = 1;
+        s->walker.snapshot = 1;
+        int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
+        s->walker.patient = patient;
+        s->walker.snapshot = 0;
+        s->held_back.pre = rc == 0 && !truncated && still_now(t, cpu) &&
+                           py_frames(s, s->raw, depth, tickno, s->held_back.pre_frames, s->held_back.pre_lines,
+                                     s->held_back.pre_starts, &s->held_back.pre_groups) == 0;
+        s->held_back.pre_n = depth;
+    }
     /* The clock once the signal is pending: from here on the thread runs
      * no code of its own before the handler, so a clock still at this
      * value later means it has not run since. */
