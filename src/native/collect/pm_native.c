@@ -71,6 +71,10 @@ int pm_native_init(const char **why)
         *why = "native stacks need glibc 2.35 or newer (a lock-free unwind table lookup)";
         return -1;
     }
+#else
+    /* Elsewhere libgcc's table lookup takes the loader's lock. */
+    *why = "native stacks need glibc 2.35 or newer (a lock-free unwind table lookup)";
+    return -1;
 #endif
     /* libgcc's first unwind initialises a table under a once-lock: done
      * here, never in a handler. */
