@@ -611,6 +611,8 @@ class profile(ProfileData):
     timeline  capacity of the timeline in events (0 = no timeline)
     async_tasks  in wall mode, show asyncio's waiting tasks, each under the
               task that awaits it, instead of the loop's wait (``--async``)
+    native    also take the C stack (extensions, the interpreter, libc) of
+              each running thread, interleaved with its Python frames
 
     ``start()``/``stop()`` may be called directly instead; a profile object
     collects once.
@@ -627,10 +629,11 @@ class profile(ProfileData):
             return super().__new__(MemoryProfile)
         return super().__new__(cls)
 
-    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000, async_tasks=False):
+    def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000, async_tasks=False,
+                 native=False):
         self._options = dict(
             rate=check_rate(rate), mode=check_mode(mode), idle=bool(idle), timeline=check_timeline(timeline),
-            async_tasks=bool(async_tasks),
+            async_tasks=bool(async_tasks), native=bool(native),
         )
         ProfileData.__init__(self)
         self._sampler = None
@@ -660,7 +663,8 @@ class profile(ProfileData):
         p.set_meta("command", command if command is not None else _env.command_line())
         p.set_meta("pyrometer", _env.pyrometer_version())
         o = self._options
-        sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"])
+        extra = {"native": True} if o.get("native") else {}
+        sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"], **extra)
         if o.get("async_tasks"):
             _enable_async(sampler)
         recorder = _threads.Recorder()
@@ -767,7 +771,7 @@ class DeterministicSession(ProfileData):
 def _decorate(func, options):
     # Checks the options now, so that a typo fails at decoration time.
     memory = options.get("mode") == "memory"
-    allowed = {"mode", "memory_rate", "memory_view"} if memory else {"rate", "mode", "idle", "timeline", "async_tasks"}
+    allowed = {"mode", "memory_rate", "memory_view"} if memory else {"rate", "mode", "idle", "timeline", "async_tasks", "native"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))

@@ -226,16 +226,16 @@ static void notify(void *arg)
 
 static PyObject *Sampler_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"profile", "rate", "mode", "idle", "timeline", NULL};
+    static char *kwlist[] = {"profile", "rate", "mode", "idle", "timeline", "native", NULL};
     PyObject *profile;
     double rate = 1000.0;
     const char *mode = "wall";
-    int idle = 1;
+    int idle = 1, native = 0;
     Py_ssize_t timeline = 1000000;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|$dspn:Sampler", kwlist, &pm_ProfileType, &profile, &rate, &mode,
-                                     &idle, &timeline))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|$dspnp:Sampler", kwlist, &pm_ProfileType, &profile, &rate, &mode,
+                                     &idle, &timeline, &native))
         return NULL;
-    pm_sampler_opts o = {rate, PM_MODE_WALL, idle, timeline < 0 ? 0 : (size_t)timeline};
+    pm_sampler_opts o = {rate, PM_MODE_WALL, idle, timeline < 0 ? 0 : (size_t)timeline, native};
     if (strcmp(mode, "cpu") == 0)
         o.mode = PM_MODE_CPU;
     else if (strcmp(mode, "gil") == 0)

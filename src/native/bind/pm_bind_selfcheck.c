@@ -51,7 +51,7 @@ long pm_selfcheck_run(void)
     pm_profile *scratch = pm_profile_new();
     pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
     char err[256] = "";
-    pm_sampler_opts o = {100.0, PM_MODE_WALL, 1, 0};
+    pm_sampler_opts o = {100.0, PM_MODE_WALL, 1, 0, 0};
     pm_sampler *s = scratch ? pm_sampler_new(&L, scratch, &lock, &o, err, sizeof err) : NULL;
     if (!s) {
         pm_profile_free(scratch);

@@ -11,6 +11,8 @@
 #include <unistd.h>
 #include <sys/syscall.h>
 
+#include "pm_guard.h"
+#include "pm_native.h"
 #include "pm_walker.h"
 
 #define DATA_CAP (4u << 20)               /* bytes a capture may copy */
@@ -115,16 +117,30 @@ static void copy_self(pm_capture *c)
     }
 }
 
+static void unwind(void *arg)
+{
+    pm_capture *c = arg;
+    c->nat_n = pm_native_unwind(c->nat_uc, c->nat_ips, PM_NATIVE_MAX, NULL);
+}
+
 static void on_signal(int sig, siginfo_t *si, void *uc)
 {
     (void)sig;
-    (void)uc;
     int saved = errno;
     pm_capture *c = atomic_load(&current);
     if (c && si->si_code == SI_TKILL && si->si_pid == c->pid && (pid_t)syscall(SYS_gettid) == c->tid) {
         int want = ASKED;
         if (atomic_compare_exchange_strong(&c->state, &want, BUSY)) {
             copy_self(c);
+            c->nat_n = -1;
+            /* The unwinder reads this thread's stack and the modules'
+             * unwind tables; a fault there (a corrupt table) must cost a
+             * sample, not the process: only under the guard. */
+            if (c->native && c->direct && !c->failed) {
+                c->nat_uc = uc;
+                if (pm_guard_run(unwind, c) != 0)
+                    c->nat_n = -1;
+            }
             if (c->extra && !c->failed)
                 c->extra(c->extra_ctx);
             atomic_store(&c->state, DONE);
@@ -174,7 +190,9 @@ int pm_capture_init(pm_capture *c, const pm_layout *L)
     c->capregions = REGIONS_CAP;
     c->data = malloc(c->cap);
     c->regions = malloc(c->capregions * sizeof *c->regions);
-    if (!c->data || !c->regions || install() != 0) {
+    c->nat_ips = malloc(PM_NATIVE_MAX * sizeof *c->nat_ips);
+    c->nat_n = -1;
+    if (!c->data || !c->regions || !c->nat_ips || install() != 0) {
         pm_capture_free(c);
         return -1;
     }
@@ -185,6 +203,7 @@ void pm_capture_free(pm_capture *c)
 {
     free(c->data);
     free(c->regions);
+    free(c->nat_ips);
     memset(c, 0, sizeof *c);
 }
 
@@ -230,6 +249,7 @@ int pm_capture_ask(pm_capture *c, pid_t tid, uint64_t tstate, int direct)
     c->used = 0;
     c->nregions = 0;
     c->failed = 0;
+    c->nat_n = -1;
     atomic_store(&c->state, ASKED);
     atomic_store(&current, c);
     if (syscall(SYS_tgkill, c->pid, tid, signo) != 0) {
@@ -293,4 +313,15 @@ void pm_capture_set_extra(pm_capture *c, void (*fn)(void *ctx), void *ctx)
 int pm_capture_answered(pm_capture *c)
 {
     return c->pending && atomic_load(&c->state) == DONE;
+}
+
+int pm_capture_await(pm_capture *c, uint64_t timeout_ns)
+{
+    if (!c->pending)
+        return 0;
+    uint64_t until = mono_ns() + timeout_ns;
+    int st;
+    while ((st = atomic_load(&c->state)) != DONE && mono_ns() < until)
+        wait_while(c, st, until);
+    return st == DONE;
 }

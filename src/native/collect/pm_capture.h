@@ -47,6 +47,12 @@ typedef struct {
     pm_snap_region *regions;
     size_t nregions, capregions;
     int failed;                 /* something could not be read or did not fit */
+    /* --native: the handler also unwinds the thread's C stack (pm_native),
+     * under the fault guard only. */
+    int native;
+    uint64_t *nat_ips;          /* leaf first: the interrupted pc, then return addresses */
+    int nat_n;                  /* how many; -1 when no native stack was had */
+    void *nat_uc;               /* the handler's context, while it unwinds */
     int pending;                /* asked, not yet waited for */
     pm_snapshot snap;           /* regions sorted, after a capture succeeded */
     /* Run by the handler after the copy, on the same thread, still
@@ -78,6 +84,9 @@ void pm_capture_set_extra(pm_capture *c, void (*fn)(void *ctx), void *ctx);
  * request, and ends it.  0: c->snap holds the stack at one moment; -1: no
  * capture (the thread did not answer in time, or its stack did not fit). */
 int pm_capture_wait(pm_capture *c, uint64_t timeout_ns);
+/* Sleeps (futex) until the pending request has its answer or timeout_ns
+ * passed, without ending it; whether it has. */
+int pm_capture_await(pm_capture *c, uint64_t timeout_ns);
 /* Whether the pending request has its answer (pm_capture_wait then returns
  * at once). */
 int pm_capture_answered(pm_capture *c);

@@ -108,3 +108,16 @@ int pm_guard_copy_many(pm_region *r, size_t n)
     guard_target = NULL;
     return 0;
 }
+
+int pm_guard_run(void (*fn)(void *), void *arg)
+{
+    sigjmp_buf target;
+    if (sigsetjmp(target, 0) != 0)
+        return -1;
+    guard_target = &target;
+    atomic_signal_fence(memory_order_seq_cst);
+    fn(arg);
+    atomic_signal_fence(memory_order_seq_cst);
+    guard_target = NULL;
+    return 0;
+}

@@ -29,4 +29,8 @@ int pm_guard_copy(void *dst, const void *src, size_t n);
  * unknown: the caller retries region by region). */
 int pm_guard_copy_many(pm_region *r, size_t n);
 
+/* Runs fn(arg) with faults caught: 0, or -1 when it faulted (and was cut
+ * short).  Only valid while pm_guard_active(). */
+int pm_guard_run(void (*fn)(void *), void *arg);
+
 #endif

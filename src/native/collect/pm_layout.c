@@ -243,6 +243,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->fr_code = offsetof(PyFrameObject, f_code);
     l->fr_lasti = offsetof(PyFrameObject, f_lasti);
     l->fr_owner = PM_NO_OFFSET;
+    l->fr_entry = PM_NO_OFFSET;
     l->fr_gen = offsetof(PyFrameObject, f_gen);
 #if PY_VERSION_HEX < 0x030A0000
     l->fr_state = offsetof(PyFrameObject, f_executing);
@@ -284,6 +285,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->chunk_top = offsetof(_PyStackChunk, top);
     l->fr_back = offsetof(_PyInterpreterFrame, previous);
     l->fr_owner = offsetof(_PyInterpreterFrame, owner);
+    l->fr_entry = PM_NO_OFFSET;
     l->fr_gen = PM_NO_OFFSET;
     l->fr_state = PM_NO_OFFSET;
     l->owner_generator = FRAME_OWNED_BY_GENERATOR;
@@ -324,6 +326,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->owner_max = FRAME_OWNED_BY_CSTACK;
 #else
     l->owner_shim = -1; /* 3.11 marks entry frames with is_entry, not an owner */
+    l->fr_entry = offsetof(_PyInterpreterFrame, is_entry);
     l->owner_max = FRAME_OWNED_BY_FRAME_OBJECT;
 #endif
 #if PY_VERSION_HEX >= 0x030C0000
@@ -355,6 +358,8 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     /* Every frame field read lies in the part copied. */
     if (l->fr_owner != PM_NO_OFFSET)
         l->fr_read = max_end(l->fr_read, l->fr_owner + 1);
+    if (l->fr_entry != PM_NO_OFFSET)
+        l->fr_read = max_end(l->fr_read, l->fr_entry + 1);
     l->fr_read = max_end(l->fr_read, l->fr_back + 8);
     l->fr_read = max_end(l->fr_read, l->fr_code + 8);
     if (l->lasti_kind >= PM_LASTI_PREV_PTR)

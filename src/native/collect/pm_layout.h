@@ -63,6 +63,8 @@ typedef struct {
     size_t fr_back, fr_code, fr_lasti, fr_owner; /* owner PM_NO_OFFSET before 3.11 */
     size_t fr_gen;                /* 3.9/3.10: the frame's generator, or PM_NO_OFFSET */
     size_t fr_state;              /* 3.9 f_executing, 3.10 f_state (one byte); PM_NO_OFFSET after */
+    size_t fr_entry;              /* 3.11 is_entry (one byte: the first frame of an eval-loop call,
+                                     for --native); PM_NO_OFFSET otherwise */
     /* The word at fr_code is a tagged _PyStackRef on 3.14+ (low bits say how
      * the reference is owned); the code object's address is word & mask.
      * All ones before 3.14. */

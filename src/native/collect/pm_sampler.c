@@ -24,6 +24,8 @@
 #include "pm_capture.h"
 #include "pm_guard.h"
 #include "pm_strread.h"
+#include "pm_native.h"
+#include "pm_natframes.h"
 #include "pm_walker.h"
 
 typedef struct {
@@ -62,6 +64,14 @@ struct pm_sampler {
         int flags;                /* HELD_GIL, IN_GC at the request */
         int retries;              /* copies asked again because one gave no stack */
         uint64_t asked_ns;
+        /* --native, a thread asked while preempted: its Python frames read
+         * from outside at the request, while its clock stood still (so at
+         * the moment its copy will be of), for when the copy is read too
+         * late to name them (a module's code object freed since). */
+        int pre;
+        pm_id *pre_frames;
+        int32_t *pre_lines;
+        size_t *pre_starts, pre_n, pre_groups;
     } held_back;
     pm_codecache codes;
     pm_profile *model;
@@ -119,6 +129,14 @@ struct pm_sampler {
 
     pm_raw_frame *raw, *raw_rev;
     pm_id *path;
+    /* --native: the names of C frames, and scratch for merging stacks. */
+    pm_natframes nat;
+    uint8_t *nat_cls;
+    pm_id *nat_frame;
+    size_t *group_start;
+    pm_id *nat_py;              /* py_frames' output */
+    int32_t *nat_lines;
+    pm_merge_item *merged;
     uint64_t *verify;
 
     uint64_t start_ns, last_ns;
@@ -258,6 +276,31 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
     pthread_condattr_destroy(&ca);
     pthread_mutex_init(&s->stats_lock, NULL);
     s->rng = now_ns() | 1;
+    if (o->native) {
+        const char *why = NULL;
+        if (pm_native_init(&why) != 0 || !s->can_capture) {
+            snprintf(err, errlen, "%s", why ? why : "native stacks need a free real-time signal");
+            pm_sampler_free(s);
+            return NULL;
+        }
+        s->capture.native = 1;
+        s->nat_cls = malloc(PM_NATIVE_MAX);
+        s->nat_frame = malloc(PM_NATIVE_MAX * sizeof *s->nat_frame);
+        s->group_start = malloc((PM_MAX_DEPTH + 1) * sizeof *s->group_start);
+        s->merged = malloc((PM_NATIVE_MAX + PM_MAX_DEPTH) * sizeof *s->merged);
+        s->nat_py = malloc(PM_MAX_DEPTH * sizeof *s->nat_py);
+        s->nat_lines = malloc(PM_MAX_DEPTH * sizeof *s->nat_lines);
+        s->held_back.pre_frames = malloc(PM_MAX_DEPTH * sizeof *s->held_back.pre_frames);
+        s->held_back.pre_lines = malloc(PM_MAX_DEPTH * sizeof *s->held_back.pre_lines);
+        s->held_back.pre_starts = malloc((PM_MAX_DEPTH + 1) * sizeof *s->held_back.pre_starts);
+        if (pm_natframes_init(&s->nat) != 0 || !s->nat_cls || !s->nat_frame || !s->group_start || !s->merged ||
+            !s->nat_py || !s->nat_lines || !s->held_back.pre_frames || !s->held_back.pre_lines ||
+            !s->held_back.pre_starts) {
+            snprintf(err, errlen, "out of memory");
+            pm_sampler_free(s);
+            return NULL;
+        }
+    }
 
     pthread_mutex_lock(model_lock);
     s->m_samples = pm_metric_add(model, "samples", "count");
@@ -295,6 +338,16 @@ void pm_sampler_free(pm_sampler *s)
     free(s->hleaves);
     free(s->araw);
     free(s->alast.leaves);
+    pm_natframes_free(&s->nat);
+    free(s->nat_cls);
+    free(s->nat_frame);
+    free(s->group_start);
+    free(s->merged);
+    free(s->nat_py);
+    free(s->nat_lines);
+    free(s->held_back.pre_frames);
+    free(s->held_back.pre_lines);
+    free(s->held_back.pre_starts);
     free(s->raw);
     free(s->raw_rev);
     free(s->path);
@@ -419,7 +472,9 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
         pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
         node = pm_node_child(s->model, root, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
         s->st.truncated++;
-    } else {
+    } else if (!s->o.native) {
+        /* (--native: the path of a stack holds C frames between the Python
+         * ones, so a Python prefix does not name a node.) */
         while (k < n && k < sl->prev_n && same_raw(&raw[k], &sl->prev_raw[k]))
             k++;
         if (k)
@@ -458,6 +513,104 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
     return node;
 }
 
+/* --native: a captured stack, its Python frames (raw, leaf first) and the
+ * C return addresses the thread unwound at the same moment (ips, leaf
+ * first), merged into one path of the model (pm_native_merge says where
+ * each part goes).  Caller holds the model lock. */
+/* --native, first half: a walk's Python frames (raw, leaf first) as model
+ * frames and lines, outermost first (PM_NONE: a frame not yet started,
+ * left out), and where each eval-loop call's run of them starts
+ * (starts[0..*ngroups], the last entry n).  -1 when a frame is impossible. */
+static int py_frames(pm_sampler *s, const pm_raw_frame *leaf_first, size_t n, uint64_t tick, pm_id *frames,
+                     int32_t *lines, size_t *starts, size_t *ngroups)
+{
+    const pm_layout *L = &s->L;
+    pm_raw_frame *raw = s->raw_rev;
+    for (size_t i = 0; i < n; i++)
+        raw[i] = leaf_first[n - 1 - i];
+    size_t nv = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!pm_codecache_lookup(&s->codes, raw[i].code, tick))
+            s->verify[nv++] = raw[i].code;
+    if (nv)
+        pm_codecache_verify(&s->codes, s->verify, nv, tick);
+    size_t g = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == 0 || raw[i].entry)
+            starts[g++] = i;
+        int not_code = 0;
+        pm_code *e = pm_codecache_get(&s->codes, s->model, raw[i].code, tick, &not_code);
+        if (!e)
+            return -1;
+        int64_t lasti = raw[i].lasti;
+        if (lasti < -1 || lasti >= (int64_t)e->n_units)
+            return -1;
+        frames[i] = PM_NONE;
+        if (!(L->frames_kind == PM_FRAMES_INTERP && raw[i].owner != L->owner_generator &&
+              lasti < e->firsttraceable)) {
+            int32_t line = lasti >= 0 ? e->lines[lasti] : e->firstlineno;
+            frames[i] = e->frame;
+            lines[i] = line < 0 ? 0 : line;
+        }
+    }
+    starts[g] = n;
+    *ngroups = g;
+    return 0;
+}
+
+/* --native, second half: the C return addresses the thread unwound (ips,
+ * leaf first) merged with its Python frames (py_frames) into one path of
+ * the model (pm_native_merge says where each part goes).  Caller holds the
+ * model lock. */
+static pm_id merge_native(pm_sampler *s, pm_id root, const pm_id *frames, const int32_t *lines, const size_t *starts,
+                          size_t ngroups, const uint64_t *ips, size_t nips)
+{
+    /* A return address is named by its call instruction (the byte before):
+     * a call that ends a function returns past its end. */
+    for (size_t j = 0; j < nips; j++) {
+        int cls;
+        if (pm_natframes_get(&s->nat, s->model, ips[j] - (j > 0), &s->nat_frame[j], &cls) != 0)
+            return PM_NONE;
+        s->nat_cls[j] = (uint8_t)cls;
+    }
+    int mismatch = 0;
+    size_t nitems = pm_native_merge(s->nat_cls, nips, ngroups, s->merged, PM_NATIVE_MAX + PM_MAX_DEPTH, &mismatch);
+    if (mismatch)
+        s->st.native_mismatch++;
+    pm_id node = root;
+    for (size_t m = 0; m < nitems; m++) {
+        const pm_merge_item *it = &s->merged[m];
+        if (it->group < 0) {
+            node = pm_node_child(s->model, node, s->nat_frame[it->native], 0);
+            if (node == PM_NONE)
+                return PM_NONE;
+            continue;
+        }
+        for (size_t i = starts[it->group]; i < starts[it->group + 1]; i++) {
+            if (frames[i] != PM_NONE && (node = pm_node_child(s->model, node, frames[i], lines[i])) == PM_NONE)
+                return PM_NONE;
+            s->path[i] = node;
+        }
+    }
+    s->st.native++;
+    return node;
+}
+
+/* --native: a captured stack, its Python frames and C return addresses
+ * from the same moment, as a leaf of the model. */
+static pm_id resolve_native(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame *leaf_first, size_t n,
+                            const uint64_t *ips, size_t nips, uint64_t tick)
+{
+    size_t ngroups;
+    if (py_frames(s, leaf_first, n, tick, s->nat_py, s->nat_lines, s->group_start, &ngroups) != 0)
+        return PM_NONE;
+    pm_id leaf = merge_native(s, root, s->nat_py, s->nat_lines, s->group_start, ngroups, ips, nips);
+    /* Kept for the top-frame check of a thread that barely ran. */
+    if (leaf != PM_NONE)
+        keep_prev(sl, s->raw_rev, s->path, n);
+    return leaf;
+}
+
 /* How long to wait for a thread to copy its stack: one that was running
  * answers in microseconds unless it was preempted since, and then its stack
  * holds still and is read from here. */
@@ -492,6 +645,11 @@ static pm_id walk_captured(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id 
     s->st.walks++;
     if (rc != 0)
         return PM_NONE;
+    if (s->o.native) {
+        if (!truncated && s->capture.nat_n > 0)
+            return resolve_native(s, sl, root, s->raw, depth, s->capture.nat_ips, (size_t)s->capture.nat_n, tick);
+        s->st.native_failed++;
+    }
     return resolve(s, sl, root, s->raw, depth, truncated, 1, tick);
 }
 
@@ -899,6 +1057,109 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
     return 1;
 }
 
+/* The kernel's view of a thread that is not on a CPU (any tid of ours):
+ * 1 when it is ready to run (preempted, in user mode or in a system call
+ * that does not sleep; /proc/TID/syscall says "running"), 0 when it waits in
+ * a system call (*pc: where, in its C library; 0 when unknown), -1 when
+ * unreadable.  The file gives the call's number, six arguments, the stack
+ * pointer and the program counter. */
+static int proc_syscall(uint64_t tid, uint64_t *pc)
+{
+    char path[64], buf[256];
+    snprintf(path, sizeof path, "/proc/self/task/%llu/syscall", (unsigned long long)tid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    buf[n] = 0;
+    *pc = 0;
+    if (!strncmp(buf, "running", 7))
+        return 1;
+    char *p = buf;
+    uint64_t f[9];
+    int k = 0;
+    for (; k < 9 && *p; k++) {
+        char *end;
+        f[k] = strtoull(p, &end, 0);
+        if (end == p)
+            break;
+        p = end;
+    }
+    /* "-1 SP PC": blocked outside a system call (a page fault). */
+    if (k == 3)
+        *pc = f[2];
+    else if (k == 9)
+        *pc = f[8];
+    return 0;
+}
+
+/* --native: a thread that ran since the last tick and is now ready to run
+ * but not on a CPU (preempted: on a busy machine, most of the time).  It is
+ * in no blocking system call, so it may be asked to copy its stacks; the
+ * handler runs when it gets a CPU again, and as it runs nothing of its own
+ * before that, the copy is its stack now (the held-back sample). */
+static int preempted(pm_sampler *s, const pm_tinfo *t)
+{
+    uint64_t cpu, pc;
+    if (!s->can_capture || !t->frame || !t->native_id || thread_cpu_ns(t->native_id, &cpu) != 0)
+        return 0;
+    for (size_t i = 0; i < s->nslots; i++)
+        if (s->slots[i].tstate == t->tstate && s->slots[i].ident == t->ident && s->slots[i].have_cpu &&
+            s->slots[i].prev_cpu == cpu)
+            return 0; /* did not run: its last stack stands */
+    return !running_now(t, cpu, NULL) && proc_syscall(t->native_id, &pc) == 1;
+}
+
+/* --native, a thread that is not the GIL holder: its C stack changes while
+ * it runs, with or without the GIL, so a thread on a CPU now copies its own
+ * stacks (Python and C) at one moment, as the GIL holder does.  A thread off
+ * the CPU is never signalled (the signal could interrupt a system call that
+ * C code does not restart): it is read from outside, with Python frames
+ * only, and one that did not run since the last tick kept its last stack,
+ * C frames included, before we got here. */
+static pm_id walk_native(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, uint64_t cpu_at_tick)
+{
+    if (sl->thread == PM_NONE) {
+        sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
+        if (sl->thread == PM_NONE)
+            return PM_NONE;
+        if (s->nnew < sizeof s->new_threads / sizeof s->new_threads[0])
+            s->new_threads[s->nnew++] = sl->thread;
+    }
+    if (!s->capture.pending) {
+        /* Not the loop thread's own task read (async_attach): that is for
+         * the GIL holder alone. */
+        s->hattached = 0;
+        pm_capture_set_extra(&s->capture, NULL, NULL);
+    }
+    if (running_now(t, cpu_at_tick, NULL) &&
+        pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) == 0) {
+        pm_id leaf = walk_captured(s, sl, t, pm_thread_at(s->model, sl->thread)->root, tick, CAPTURE_WAIT_NS);
+        if (leaf != PM_NONE)
+            return leaf;
+        sl->prev_n = 0;
+    }
+    uint64_t merged = s->st.native;
+    pm_id leaf = walk_thread(s, sl, t, tick, cpu_at_tick);
+    /* Off the CPU in a system call: its Python stack, and where in the C
+     * library it waits, named from the kernel's view of its registers.  Only
+     * for a stack read while the thread held still (not one it copied with
+     * its C frames), and only if it still has not run since the tick: the
+     * call read is then the one it waited in during the walk. */
+    uint64_t pc;
+    pm_id frame;
+    int cls;
+    if (leaf != PM_NONE && s->st.native == merged && proc_syscall(t->native_id, &pc) == 0 && pc &&
+        still_now(t, cpu_at_tick) && pm_natframes_get(&s->nat, s->model, pc, &frame, &cls) == 0) {
+        leaf = pm_node_child(s->model, leaf, frame, 0);
+        s->st.native_syscall++;
+    }
+    return leaf;
+}
+
 /* Samples one thread that was not asked to copy its stack. */
 static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
 {
@@ -912,6 +1173,8 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
         if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
             leaf = sl->leaf;
             s->st.reused++;
+        } else if (s->o.native) {
+            leaf = settle(s, sl, t, walk_native(s, sl, t, tickno, cpu));
         } else {
             leaf = settle(s, sl, t, walk_thread(s, sl, t, tickno, cpu));
         }
@@ -970,6 +1233,13 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
     pm_id leaf = walk_captured(s, sl, t, root, tickno, 0);
     int from_capture = leaf != PM_NONE;
+    if (leaf == PM_NONE && s->held_back.pre && s->capture.nat_n > 0) {
+        /* The copy could not be read any more; the frames read at the
+         * request are of the same moment. */
+        leaf = merge_native(s, root, s->held_back.pre_frames, s->held_back.pre_lines, s->held_back.pre_starts,
+                            s->held_back.pre_groups, s->capture.nat_ips, (size_t)s->capture.nat_n);
+        sl->prev_n = 0;
+    }
     if (leaf == PM_NONE) {
         sl->prev_n = 0;
         /* A copy that gives no stack: the thread stopped in the middle of
@@ -983,6 +1253,7 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
             pm_capture_ask(&s->capture, (pid_t)now_t->native_id, now_t->tstate, s->space.direct) == 0) {
             s->held_back.pending = 1;
             s->held_back.retries++;
+            s->held_back.pre = 0; /* a new moment */
             s->held_back.asked_ns = now_ns();
             if (thread_cpu_ns(now_t->native_id, &s->held_back.cpu_at_ask) != 0)
                 s->held_back.cpu_at_ask = 0;
@@ -1076,11 +1347,12 @@ static void async_attach(pm_sampler *s, const pm_tinfo *t)
  * if it is on a CPU (its clock moves between two reads), it is asked to copy
  * its own stack, and its sample is held back until the next tick, by when
  * the copy is long made.  Returns whether it was. */
-static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
+static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt, int ready)
 {
     uint64_t cpu = 0, cpu_now = 0, dcpu;
     int have;
-    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 || !running_now(t, cpu, &cpu_now))
+    if (!s->can_capture || !t->frame || thread_cpu_ns(t->native_id, &cpu) != 0 ||
+        !(ready || running_now(t, cpu, &cpu_now)))
         return 0;
     async_attach(s, t);
     if (pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
@@ -1104,6 +1376,23 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
     s->held_back.flags = sample_flags(s, t);
     s->held_back.retries = 0;
     s->held_back.asked_ns = now_ns();
+    s->held_back.pre = 0;
+    if (ready) {
+        /* Not running, and the signal is pending: if its clock still reads
+         * as before the request once the walk is done, it ran nothing while
+         * read, and its handler will copy this very moment. */
+        size_t depth = 0;
+        int truncated = 0, patient = s->walker.patient;
+        s->walker.patient = 1;
+        s->walker.snapshot = 1;
+        int rc = pm_walker_stack(&s->walker, t, &sl->memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
+        s->walker.patient = patient;
+        s->walker.snapshot = 0;
+        s->held_back.pre = rc == 0 && !truncated && still_now(t, cpu) &&
+                           py_frames(s, s->raw, depth, tickno, s->held_back.pre_frames, s->held_back.pre_lines,
+                                     s->held_back.pre_starts, &s->held_back.pre_groups) == 0;
+        s->held_back.pre_n = depth;
+    }
     /* The clock once the signal is pending: from here on the thread runs
      * no code of its own before the handler, so a clock still at this
      * value later means it has not run since. */
@@ -1112,6 +1401,9 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
     s->held_back.cpu_at_ask = cpu_now;
     return 1;
 }
+
+/* --native: how long the end of a tick waits for the GIL holder's copy. */
+#define NATIVE_HOLDER_WAIT_NS 50000
 
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
 {
@@ -1135,13 +1427,25 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         if (!take_up_held_back(s, tickno, t, dt, 0, 1))
             waiting = -1;
     }
-    long asked = -1;
+    long asked = -1, holder = -1;
     for (long i = 0; i < n; i++) {
         const pm_tinfo *t = &s->walker.threads[i];
         if (i == waiting)
             continue;
-        if (s->walker.gil_locked && s->walker.gil_holder == t->tstate && hold_back(s, t, tickno, now, dt))
+        if (s->o.native && s->walker.gil_locked && s->walker.gil_holder == t->tstate)
+            holder = i; /* last: the other running threads need the capture first */
+        else if (s->walker.gil_locked && s->walker.gil_holder == t->tstate && hold_back(s, t, tickno, now, dt, 0))
             asked = i;
+        else if (s->o.native && !s->walker.gil_locked && asked < 0 && preempted(s, t) &&
+                 hold_back(s, t, tickno, now, dt, 1))
+            asked = i;
+        else
+            sample_thread(s, t, tickno, now, dt);
+    }
+    if (holder >= 0) {
+        const pm_tinfo *t = &s->walker.threads[holder];
+        if (hold_back(s, t, tickno, now, dt, asked < 0 && preempted(s, t)))
+            asked = holder;
         else
             sample_thread(s, t, tickno, now, dt);
     }
@@ -1149,6 +1453,13 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
      * once, the copy is read before a code object in it can go away (a
      * module's code is freed as soon as its import ends).  The rest wait
      * for the next tick. */
+    if (asked >= 0 && s->o.native) {
+        /* --native asks the holder last, after the others' captures: there
+         * is no sampling of other threads left to answer during, so give it
+         * a little time, asleep (a running thread answers within
+         * microseconds). */
+        pm_capture_await(&s->capture, NATIVE_HOLDER_WAIT_NS);
+    }
     if (asked >= 0 && pm_capture_answered(&s->capture))
         take_up_held_back(s, tickno, &s->walker.threads[asked], dt, 0, 0);
     /* Threads gone since the last tick: close their timeline, drop the slot. */
@@ -1374,6 +1685,13 @@ void pm_sampler_stop(pm_sampler *s)
         pm_meta_set_num(s->model, "async_ticks_torn", (double)st.async_torn);
         pm_meta_set_num(s->model, "async_ticks_thinned", (double)st.async_skipped);
         pm_meta_set_num(s->model, "async_ticks_read_running", (double)st.async_in_handler);
+    }
+    if (s->o.native) {
+        pm_meta_set_num(s->model, "native", 1.0);
+        pm_meta_set_num(s->model, "samples_native", (double)st.native);
+        pm_meta_set_num(s->model, "samples_native_failed", (double)st.native_failed);
+        pm_meta_set_num(s->model, "samples_native_mismatch", (double)st.native_mismatch);
+        pm_meta_set_num(s->model, "samples_native_syscall", (double)st.native_syscall);
     }
     pthread_mutex_unlock(s->model_lock);
 }

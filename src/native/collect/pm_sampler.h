@@ -26,6 +26,7 @@ typedef struct {
     int mode;            /* pm_sampler_mode */
     int idle;            /* wall mode: keep samples of threads that are off-CPU */
     size_t timeline_cap; /* events; 0: no timeline */
+    int native;          /* --native: C frames interleaved with the Python ones */
 } pm_sampler_opts;
 
 typedef struct {
@@ -47,6 +48,11 @@ typedef struct {
     uint64_t async_read, async_running, async_torn;
     uint64_t async_skipped;  /* ticks left to the next read (the sampler's budget) */
     uint64_t async_in_handler; /* of async_read: read by the running loop thread's capture handler */
+    /* --native: stacks charged with their C frames; captured stacks whose
+     * C stack could not be had (charged with Python frames only); those
+     * whose eval-loop frames and Python frames did not pair up. */
+    uint64_t native, native_failed, native_mismatch;
+    uint64_t native_syscall;  /* off-CPU stacks given the blocking call's C function */
 } pm_sampler_stats;
 
 typedef struct pm_sampler pm_sampler;

@@ -524,6 +524,7 @@ static void parse_frame(const pm_layout *L, const uint8_t *f, uint64_t addr, pm_
     rf->owner = -1;
     if (L->fr_owner != PM_NO_OFFSET)
         rf->owner = (int)(signed char)f[L->fr_owner];
+    rf->entry = L->frames_kind == PM_FRAMES_OBJECTS || (L->fr_entry != PM_NO_OFFSET && f[L->fr_entry] != 0);
     switch (L->lasti_kind) {
     case PM_LASTI_BYTES: {
         int32_t v;
@@ -680,7 +681,10 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
         if (L->owner_shim >= 0 && rf->owner >= L->owner_shim && rf->owner <= L->owner_max) {
             /* A C-stack entry/shim frame (3.12+; the layout says which
              * owners those are: 3.14/3.15 renumbered them): not Python
-             * code, skip it. */
+             * code, skip it.  The frame it calls is the first one an
+             * eval-loop call runs. */
+            if (*depth > 0)
+                out[*depth - 1].entry = 1;
         } else if (w->snapshot && next.n == 0 && rf->owner == -1 && !executing(L, f)) {
             /* A moment copied by the thread itself (pm_capture), 3.9/3.10:
              * its top frame is not executing only while it is being entered

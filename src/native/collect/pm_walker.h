@@ -20,6 +20,9 @@ typedef struct {
     uint64_t code;    /* code object address */
     int64_t lasti;    /* index of the current code unit; -1 when not started */
     int owner;        /* 3.11+: frame owner enum; -1 before */
+    int entry;        /* the first frame an eval-loop call runs (3.9/3.10: every
+                         frame; 3.11: is_entry; 3.12+: its caller is a C-stack
+                         shim): where --native puts the eval loop's C frame */
 } pm_raw_frame;
 
 typedef struct {

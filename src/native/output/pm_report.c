@@ -169,6 +169,9 @@ size_t pm_rep_put_name(const pm_rep *r, pm_id frame, size_t max_cols)
     return cols + 2;
 }
 
+/* A C function's location is its module (--native): no line to give. */
+static int pm_rep_no_line(const pm_frame *f) { return f->kind == PM_FRAME_NATIVE && f->line == 0; }
+
 size_t pm_rep_loc_cols(const pm_rep *r, pm_id frame)
 {
     const pm_frame *f = pm_frame_get(r->p, frame);
@@ -177,6 +180,8 @@ size_t pm_rep_loc_cols(const pm_rep *r, pm_id frame)
         return 0;
     char num[PM_NUM_MAX];
     const char *file = pm_str_get(r->p, f->file, NULL);
+    if (pm_rep_no_line(f))
+        return pm_text_cols(file, flen);
     return pm_text_cols(file, flen) + 1 + pm_num_fmt_i64(num, f->line);
 }
 
@@ -188,7 +193,7 @@ size_t pm_rep_put_loc(const pm_rep *r, pm_id frame, size_t max_cols)
         return 0;
     char num[PM_NUM_MAX + 1];
     num[0] = ':';
-    size_t nlen = 1 + pm_num_fmt_i64(num + 1, f->line);
+    size_t nlen = pm_rep_no_line(f) ? 0 : 1 + pm_num_fmt_i64(num + 1, f->line);
     const char *file = pm_str_get(r->p, f->file, NULL);
     /* The end of a path (file name, line) says most: shorten from the left. */
     size_t file_room = max_cols == PM_TEXT_UNLIMITED ? max_cols : (max_cols > nlen + 1 ? max_cols - nlen : 1);

@@ -69,6 +69,9 @@ options:
   --no-idle            wall mode: leave out samples of threads off the CPU
   --async              wall mode: asyncio tasks that wait, each under the task
                        that awaits it (gather, TaskGroup, wait_for, await task)
+  --native             sampling modes: also show C frames (extensions, the
+                       interpreter's own work, libc) where they run, between
+                       the Python frames that called them
   -o, --output FILE    write the profile to FILE instead of printing the report
   --html               write the HTML viewer (to -o FILE.html, else a temporary
                        file opened in a browser)

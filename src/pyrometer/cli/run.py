@@ -29,6 +29,7 @@ _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
     "--builtins": ("builtins", True),
     "--no-builtins": ("builtins", False),
+    "--native": ("native", True),
     "--async": ("async_tasks", True),
     "--no-source": ("source", False),
     "--html": ("html", True),
@@ -46,6 +47,7 @@ class Options:
         self.mode = "wall"
         self.idle = True
         self.async_tasks = False
+        self.native = False
         self.output = None
         self.output_path = None
         self.format = None
@@ -252,6 +254,7 @@ _MODE_OPTIONS = {
     "--threshold": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
     "--top": (_SAMPLED + ("calls", "memory"), "the sampling, calls and memory modes"),
     "--async": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--native": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--memory-rate": (("memory",), "--mode memory"),
     "--memory-view": (("memory",), "--mode memory"),
 }
@@ -639,7 +642,7 @@ class _Session:
         else:
             self.prof = profile(
                 rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline,
-                async_tasks=options.async_tasks,
+                async_tasks=options.async_tasks, native=options.native,
             )
         self.pid = os.getpid()
         self.started_ok = False

@@ -1,0 +1,28 @@
+/* pm_elfsym.h — names the code at an address of our own process: the
+ * module mapped there (dl_iterate_phdr) and the function, from the module's
+ * ELF symbol table (.symtab, which also has static functions: the
+ * interpreter's own are most of what --native shows), else its dynamic one
+ * (.dynsym, the exported functions), else dladdr (modules with no file, the
+ * vDSO).  Code no symbol covers is named "module+0xOFFSET".
+ *
+ * Not async-signal-safe (files, malloc, the loader's lock): the sampling
+ * thread calls it, once per new address.  No Python.h.
+ */
+#ifndef PM_ELFSYM_H
+#define PM_ELFSYM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct pm_elfsym pm_elfsym;
+
+pm_elfsym *pm_elfsym_new(void);
+void pm_elfsym_free(pm_elfsym *e);
+
+/* Names the code at addr (for a return address, pass addr - 1: the call
+ * instruction).  name: the function, or "module+0xOFF"; *file: the module's
+ * path ("" when unknown), valid until pm_elfsym_free; *cls: a PM_NAT_* class
+ * (pm_native.h).  Returns 0, -1 when out of memory. */
+int pm_elfsym_lookup(pm_elfsym *e, uint64_t addr, char *name, size_t namecap, const char **file, int *cls);
+
+#endif

@@ -1,0 +1,33 @@
+/* pm_natframes.h — native return addresses to model frames, cached per
+ * address (the sampling thread; pm_elfsym does the naming).  A native frame
+ * is a PM_FRAME_NATIVE frame named after the function, its file the module's
+ * path, line 0.  No Python.h.
+ */
+#ifndef PM_NATFRAMES_H
+#define PM_NATFRAMES_H
+
+#include <stdint.h>
+
+#include "model/pm_model.h"
+#include "pm_elfsym.h"
+
+typedef struct {
+    uint64_t addr;
+    pm_id frame;
+    uint8_t cls;
+} pm_natframe_entry;
+
+typedef struct {
+    pm_elfsym *syms;
+    pm_natframe_entry *tab; /* open addressing, addr 0 = empty */
+    size_t cap, n;
+} pm_natframes;
+
+int pm_natframes_init(pm_natframes *nf);
+void pm_natframes_free(pm_natframes *nf);
+/* The frame and class (PM_NAT_*) of the code at addr, which is already the
+ * address to name (a return address minus one).  Caller holds the model
+ * lock.  -1 when out of memory. */
+int pm_natframes_get(pm_natframes *nf, pm_profile *model, uint64_t addr, pm_id *frame, int *cls);
+
+#endif
