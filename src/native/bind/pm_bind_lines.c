@@ -552,6 +552,7 @@ static int mon_register(pm_LineTracerObject *self, int on)
 }
 #endif
 
+#if PM_MON
 /* pm_tool_move_fn: the program claimed our id (pm_bind_toolid.c). */
 static int mon_move(PyObject *op, int new_id)
 {
@@ -561,6 +562,7 @@ static int mon_move(PyObject *op, int new_id)
     self->tool_id = new_id;
     return new_id >= 0 ? mon_register(self, 1) : 0;
 }
+#endif
 
 static PyObject *LT_enable(pm_LineTracerObject *self, PyObject *noargs)
 {

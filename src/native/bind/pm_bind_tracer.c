@@ -584,6 +584,7 @@ static int mon_register(pm_TracerObject *self, PyObject *mon, int on)
 }
 #endif
 
+#if PM_MON
 /* pm_tool_move_fn: the program claimed our id (pm_bind_toolid.c). */
 static int mon_move(PyObject *op, int new_id)
 {
@@ -598,6 +599,7 @@ static int mon_move(PyObject *op, int new_id)
     Py_DECREF(mon);
     return rc;
 }
+#endif
 
 static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
 {
