@@ -663,6 +663,11 @@ class profile(ProfileData):
         p.set_meta("command", command if command is not None else _env.command_line())
         p.set_meta("pyrometer", _env.pyrometer_version())
         o = self._options
+        if o.get("native") and sys.version_info >= (3, 14):
+            # Its eval loop's C frames do not pair with its Python frames by
+            # the rules of 3.11-3.13 (every stack would be a mismatch).
+            raise RuntimeError("cannot take C frames here: Python %d.%d's are not paired with its Python "
+                               "frames yet (--native runs on 3.9-3.13)" % sys.version_info[:2])
         extra = {"native": True} if o.get("native") else {}
         sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"], **extra)
         if o.get("async_tasks"):
