@@ -36,6 +36,7 @@ struct pm_TracerObject {
     double timeunit;
     int builtins, subcalls, all_threads, enabled, in_timer, tool_id;
     int evalhook;          /* 3.9-3.11: this session uses the frame-evaluation hook */
+    int stackhook;         /* 3.9-3.11, profile hook: the frame-evaluation hook for C stack only */
     PyThreadState *owner;  /* the enabling thread (the only one without all_threads) */
     uint64_t serial;
     PyObject *keep;     /* key objects kept alive (code objects) */
@@ -413,6 +414,16 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
 
 /* The frame-evaluation hook's events: the token is the depth after the push,
  * so a leave that does not match the stack (after an OOM) pops nothing. */
+/* The frame-evaluation hook beside the profile hook: it counts nothing
+ * (no token, no leave); it is there for its fresh C stack segments. */
+static long stack_only(void *ctx, PyThreadState *tstate, PyCodeObject *co)
+{
+    (void)ctx;
+    (void)tstate;
+    (void)co;
+    return 0;
+}
+
 static long eval_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
 {
     pm_TracerObject *self = (pm_TracerObject *)ctx;
@@ -526,9 +537,9 @@ static void Tracer_dealloc(pm_TracerObject *self)
         PyErr_Clear();
         PyErr_Restore(et, ev, tb);
 #else
-        if (self->evalhook)
+        if (self->evalhook || self->stackhook)
             pm_evalhook_remove(self);
-        else
+        if (!self->evalhook)
             pm_hooks_clear(self->hooks[K_START], self->all_threads ? &self->prev_thread_hook : NULL);
 #endif
     }
@@ -653,6 +664,7 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
 #else
     self->owner = PyThreadState_Get();
     self->evalhook = 0;
+    self->stackhook = 0;
     if (!self->builtins && !self->timer) {
         int rc = pm_evalhook_install(eval_enter, eval_leave, self);
         if (rc < 0)
@@ -670,6 +682,13 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
         self->enabled = 0;
         return NULL;
     }
+    /* The profile hook's path takes more C stack per Python call than the
+     * interpreter alone: 3.10 overflows at 18,000 frames where plain python
+     * does not (cProfile too).  The frame-evaluation hook, counting nothing,
+     * moves deep recursion on to fresh stack segments (pm_bind_evalhook.c);
+     * with another hook in its slot, the program keeps its own. */
+    self->stackhook = pm_evalhook_install(stack_only, NULL, self) == 0;
+    PyErr_Clear();
 #endif
     Py_RETURN_NONE;
 }
@@ -707,10 +726,11 @@ static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)
     if (rc != 0)
         return NULL;
 #else
-    if (self->evalhook)
+    if (self->evalhook || self->stackhook)
         pm_evalhook_remove(self);
-    else
+    if (!self->evalhook)
         pm_hooks_clear(self->hooks[K_START], self->all_threads ? &self->prev_thread_hook : NULL);
+    self->stackhook = 0;
     self->enabled = 0;
     flush(self);
 #endif
