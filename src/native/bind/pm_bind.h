@@ -77,6 +77,16 @@ int pm_bind_layout(void *layout_out);
 /* The tid offset in glibc's thread descriptor, for 3.9/3.10 (-1 unknown). */
 long pm_bind_tid_offset(void);
 
+#if PY_VERSION_HEX < 0x030B0000
+#include "collect/pm_codecache.h"
+/* Before 3.11 a code object knows only its plain name; the qualified name
+ * (Class.method, outer.<locals>.inner) is on the function.  At the end, one
+ * pass over the GC heap finds the function of each code object in cc and
+ * renames its frame in profile (pm_bind_sampler.c; the sampler and memory
+ * mode). */
+void pm_bind_qualify_names(pm_codecache *cc, pm_space *space, pm_ProfileObject *profile);
+#endif
+
 #if PY_VERSION_HEX < 0x030C0000
 /* The frame-evaluation hook (pm_bind_evalhook.c), 3.9-3.11.  enter runs
  * before a Python frame is evaluated and returns a token (0: no leave

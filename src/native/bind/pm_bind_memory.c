@@ -307,49 +307,6 @@ static void fork_child(void)
     atomic_store(&st.active, NULL);
 }
 
-#if PY_VERSION_HEX < 0x030B0000
-/* Before 3.11 a code object knows only its plain name; the qualified name
- * (Class.method, outer.<locals>.inner) is on the function.  At stop, one
- * pass over the GC heap names the frames of the code objects sampled, as
- * the sampler does.  "Class.name" qualifies "name"; a function whose code
- * was swapped for one with another name keeps the code's own. */
-static void qualify_names(pm_alloc *a, pm_ProfileObject *prof)
-{
-    if (a->codes.n == 0)
-        return;
-    PyObject *gc = PyImport_ImportModule("gc");
-    PyObject *objs = gc ? PyObject_CallMethod(gc, "get_objects", NULL) : NULL;
-    Py_XDECREF(gc);
-    if (!objs || !PyList_Check(objs)) {
-        Py_XDECREF(objs);
-        PyErr_Clear();
-        return;
-    }
-    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(objs); i++) {
-        PyObject *o = PyList_GET_ITEM(objs, i);
-        if (!PyFunction_Check(o))
-            continue;
-        PyObject *code = PyFunction_GET_CODE(o), *qn = ((PyFunctionObject *)o)->func_qualname;
-        PyObject *name = ((PyCodeObject *)code)->co_name;
-        pm_code *e = pm_codecache_find(&a->codes, (uint64_t)(uintptr_t)code);
-        if (!e || !qn || !PyUnicode_Check(qn) || !pm_codecache_still_valid(&a->codes, &a->space, e))
-            continue;
-        Py_ssize_t q = PyUnicode_GetLength(qn), n = PyUnicode_GetLength(name);
-        if (!(q > n + 1 && PyUnicode_Tailmatch(qn, name, q - n, q, 1) == 1 && PyUnicode_ReadChar(qn, q - n - 1) == '.'))
-            continue;
-        Py_ssize_t len;
-        const char *text = PyUnicode_AsUTF8AndSize(qn, &len);
-        if (!text) {
-            PyErr_Clear();
-            continue;
-        }
-        pthread_mutex_lock(&prof->lock);
-        pm_frame_set_name(prof->p, e->frame, pm_str_intern(prof->p, text, (size_t)len));
-        pthread_mutex_unlock(&prof->lock);
-    }
-    Py_DECREF(objs);
-}
-#endif
 
 /* ---- the MemoryProfiler type ---------------------------------------------- */
 
@@ -432,7 +389,7 @@ static PyObject *memory_stop(MemoryObject *self, PyObject *noargs)
     int rc = pm_alloc_finish(self->a);
     pthread_mutex_unlock(&self->profile->lock);
 #if PY_VERSION_HEX < 0x030B0000
-    qualify_names(self->a, self->profile);
+    pm_bind_qualify_names(&self->a->codes, &self->a->space, self->profile);
 #endif
     unpin_all();
     if (rc != 0)

@@ -296,9 +296,8 @@ static int qualifies(PyObject *qualname, PyObject *name)
            PyUnicode_ReadChar(qualname, q - n - 1) == '.';
 }
 
-static void qualify_names(pin_ctx *c)
+void pm_bind_qualify_names(pm_codecache *cc, pm_space *space, pm_ProfileObject *profile)
 {
-    pm_codecache *cc = pm_sampler_codecache(c->sampler);
     if (cc->n == 0)
         return;
     PyObject *gc = PyImport_ImportModule("gc");
@@ -317,7 +316,7 @@ static void qualify_names(pin_ctx *c)
         PyObject *qn = ((PyFunctionObject *)o)->func_qualname;
         pm_code *e = pm_codecache_find(cc, (uint64_t)(uintptr_t)code);
         if (!e || !qn || !PyUnicode_Check(qn) || !qualifies(qn, ((PyCodeObject *)code)->co_name) ||
-            !pm_codecache_still_valid(cc, &c->space, e))
+            !pm_codecache_still_valid(cc, space, e))
             continue;
         Py_ssize_t len;
         const char *s = PyUnicode_AsUTF8AndSize(qn, &len);
@@ -325,9 +324,9 @@ static void qualify_names(pin_ctx *c)
             PyErr_Clear();
             continue;
         }
-        pthread_mutex_lock(&c->profile->lock);
-        pm_frame_set_name(c->profile->p, e->frame, pm_str_intern(c->profile->p, s, (size_t)len));
-        pthread_mutex_unlock(&c->profile->lock);
+        pthread_mutex_lock(&profile->lock);
+        pm_frame_set_name(profile->p, e->frame, pm_str_intern(profile->p, s, (size_t)len));
+        pthread_mutex_unlock(&profile->lock);
     }
     Py_DECREF(objs);
 }
@@ -344,7 +343,7 @@ static void stop_now(SamplerObject *self)
     /* Name what is still unnamed while the threads' objects may still exist. */
     name_threads(self->ctx);
 #if PY_VERSION_HEX < 0x030B0000
-    qualify_names(self->ctx);
+    pm_bind_qualify_names(pm_sampler_codecache(self->s), &self->ctx->space, self->ctx->profile);
 #endif
     self->ctx->alive = 0;
     unwatch(self->ctx);
