@@ -4,9 +4,7 @@
 runs a session and words the report's header."""
 import math
 import os
-import time
 
-from . import _env, _threads
 from ._profile import ProfileData, name_threads, profile
 
 DEFAULT_RATE = 512 * 1024  # bytes between samples, on average
@@ -179,36 +177,14 @@ class MemoryProfile(profile):
         self._state = "new"
         self._pid = None
 
-    def start(self, command=None):
-        if self._state != "new":
-            raise RuntimeError("this profile was already started; create a new pyrometer.profile")
-        from ._profile import _native
-
-        native = _native()
-        reason = _env.check_python(native)
-        if reason:
-            raise RuntimeError("pyrometer does not support this Python: %s" % reason)
+    def _new_sampler(self, native):
         if native.MemoryProfiler.active():
             raise RuntimeError("another memory profile is already running")
-        p = self._p
-        p.set_meta("python", _env.python_version())
-        p.set_meta("command", command if command is not None else _env.command_line())
-        p.set_meta("pyrometer", _env.pyrometer_version())
-        p.set_meta("memory_view", self._options["memory_view"])
-        sampler = native.MemoryProfiler(p, rate=float(self._options["memory_rate"]))
-        recorder = _threads.Recorder()
-        recorder.start()
-        p.set_meta("start_unix", time.time())
-        try:
-            sampler.start()
-        except BaseException:
-            recorder.stop()
-            raise
-        self._sampler = sampler
-        self._recorder = recorder
-        self._pid = os.getpid()
-        self._running = True
-        self._state = "running"
+        self._p.set_meta("memory_view", self._options["memory_view"])
+        return native.MemoryProfiler(self._p, rate=float(self._options["memory_rate"]))
+
+    def start(self, command=None):
+        profile.start(self, command)
         _at_exit(self)
         return self
 

@@ -662,16 +662,7 @@ class profile(ProfileData):
         p.set_meta("python", _env.python_version())
         p.set_meta("command", command if command is not None else _env.command_line())
         p.set_meta("pyrometer", _env.pyrometer_version())
-        o = self._options
-        if o.get("native") and sys.version_info >= (3, 14):
-            # Its eval loop's C frames do not pair with its Python frames by
-            # the rules of 3.11-3.13 (every stack would be a mismatch).
-            raise RuntimeError("cannot take C frames here: Python %d.%d's are not paired with its Python "
-                               "frames yet (--native runs on 3.9-3.13)" % sys.version_info[:2])
-        extra = {"native": True} if o.get("native") else {}
-        sampler = native.Sampler(p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"], **extra)
-        if o.get("async_tasks"):
-            _enable_async(sampler)
+        sampler = self._new_sampler(native)
         recorder = _threads.Recorder()
         recorder.start()
         p.set_meta("start_unix", time.time())
@@ -686,6 +677,21 @@ class profile(ProfileData):
         self._running = True
         self._state = "running"
         return self
+
+    def _new_sampler(self, native):
+        """The collector this profile runs (not started yet)."""
+        o = self._options
+        if o.get("native") and sys.version_info >= (3, 14):
+            # Its eval loop's C frames do not pair with its Python frames by
+            # the rules of 3.11-3.13 (every stack would be a mismatch).
+            raise RuntimeError("cannot take C frames here: Python %d.%d's are not paired with its Python "
+                               "frames yet (--native runs on 3.9-3.13)" % sys.version_info[:2])
+        extra = {"native": True} if o.get("native") else {}
+        sampler = native.Sampler(self._p, rate=o["rate"], mode=o["mode"], idle=o["idle"], timeline=o["timeline"],
+                                 **extra)
+        if o.get("async_tasks"):
+            _enable_async(sampler)
+        return sampler
 
     def stop(self):
         """Stops sampling and names the threads; idempotent."""
