@@ -237,11 +237,7 @@ def _go():
     return go
 
 
-def test_pprof_go_tool(prof, tmp_path):
-    go = _go()
-    path = str(_write(tmp_path / "p.pb.gz", prof.to_bytes("pprof")))
-    raw = gzip.decompress(open(path, "rb").read())
-    assert raw
+def _pprof_env(go, tmp_path):
     env = dict(os.environ, HOME=str(tmp_path), PPROF_TMPDIR=str(tmp_path))
     # Go 1.24+ builds `go tool pprof` on first use and keeps it in the build
     # cache, which lives under HOME: keep the real one, or every run (and the
@@ -249,6 +245,15 @@ def test_pprof_go_tool(prof, tmp_path):
     cache = subprocess.run([go, "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
     if cache and "GOCACHE" not in env:
         env["GOCACHE"] = cache
+    return env
+
+
+def test_pprof_go_tool(prof, tmp_path):
+    go = _go()
+    path = str(_write(tmp_path / "p.pb.gz", prof.to_bytes("pprof")))
+    raw = gzip.decompress(open(path, "rb").read())
+    assert raw
+    env = _pprof_env(go, tmp_path)
     r = subprocess.run([go, "tool", "pprof", "-raw", path], capture_output=True, text=True, env=env)
     assert r.returncode == 0, r.stderr
     assert "samples/count" in r.stdout and "thread_name" in r.stdout
@@ -264,6 +269,48 @@ def test_pprof_go_tool(prof, tmp_path):
     m = re.search(r"of ([\d.]+)ns total", r.stdout)
     assert m, r.stdout[:500]
     assert abs(float(m.group(1)) - totals(prof, tm)) <= 1e-3 * totals(prof, tm) + 1
+
+
+PYTHON_NAMES = """\
+import functools
+
+class Box:
+    def fill(self, n):
+        return [len(str(i)) for i in range(n)]
+
+square = lambda x: x * x
+
+def work():
+    items = []
+    for i in range(20000):
+        items.append(square(i))
+    Box().fill(20000)
+    return sorted(items)
+
+work()
+"""
+
+
+def test_pprof_names_read_as_python_names(tmp_path):
+    """`go tool pprof -top`, run as users run it (default options), shows
+    every Python name as itself: `<module>`, `<lambda>`, comprehensions and
+    each built-in on its own line, not `<unknown>` or one merged entry."""
+    go = _go()
+    script = tmp_path / "names.py"
+    script.write_text(PYTHON_NAMES)
+    pb = tmp_path / "names.pb.gz"
+    run_cli("run", "--mode", "calls", "-o", str(pb), str(script))
+    # by call count: a built-in's time may be all overhead (subtracted to 0)
+    r = subprocess.run([go, "tool", "pprof", "-top", "-sample_index=calls", "-nodefraction=0", str(pb)],
+                       capture_output=True, text=True, env=_pprof_env(go, tmp_path))
+    assert r.returncode == 0, r.stderr
+    shown = {line.split(None, 5)[5] for line in r.stdout.splitlines() if re.match(r"^\s*[\d.]+\w*\s+[\d.]+%", line)}
+    expected = {"<module>", "<lambda>", "work", "<built-in method builtins.len>",
+                "<method 'append' of 'list' objects>", "<built-in method builtins.sorted>"}
+    assert expected <= shown, (sorted(expected - shown), r.stdout)
+    if sys.version_info < (3, 12):  # comprehensions are inlined from 3.12
+        assert any(name.endswith("<listcomp>") for name in shown), r.stdout
+    assert "<unknown>" not in shown and "" not in shown and "[]" not in shown
 
 
 # ---- Chrome trace and Gecko -----------------------------------------------------

@@ -230,10 +230,23 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         s.tmp.len = 0;
         pm_out_frame_name(p, &s.c, f, &s.tmp);
         int64_t name = pp_str(&s, s.tmp.data ? s.tmp.data : "", s.tmp.len);
+        /* system_name = "FILE:NAME", never equal to name: pprof takes a
+         * function whose two names are equal for one still to demangle,
+         * and its C++ heuristic then strips <...> and (...) from it, so
+         * `<module>` read as `<unknown>` and every built-in merged into
+         * one nameless entry.  Distinct names are shown as written. */
+        s.tmp.len = 0;
+        if (s.c.len[fr->file])
+            pm_buf_put(&s.tmp, s.c.ptr[fr->file], s.c.len[fr->file]);
+        else
+            pm_buf_put(&s.tmp, "~", 1);
+        pm_buf_put(&s.tmp, ":", 1);
+        pm_out_frame_name(p, &s.c, f, &s.tmp);
+        int64_t sysname = pp_str(&s, s.tmp.data, s.tmp.len);
         s.sub.len = 0;
         pb_int(&s.sub, 1, (int64_t)f + 1);
         pb_int(&s.sub, 2, name);
-        pb_int(&s.sub, 3, name);
+        pb_int(&s.sub, 3, sysname);
         pb_int(&s.sub, 4, pp_sid(&s, fr->file));
         pb_int(&s.sub, 5, fr->line > 0 ? fr->line : 0);
         pb_bytes(&out, 5, s.sub.data, s.sub.len);
