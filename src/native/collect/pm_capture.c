@@ -58,6 +58,32 @@ static const uint8_t *grab(pm_capture *c, uint64_t addr, size_t len)
     return dst;
 }
 
+/* Copies the data stack chunk at *older whole (header and used slots)
+ * if `frame` lies in it: 1 and its span, the chunk before it next; 0 (and
+ * nothing copied) when the frame is elsewhere (a generator's frame) or the
+ * chunk cannot be copied. */
+static int next_chunk(pm_capture *c, uint64_t *older, uint64_t frame, uint64_t *olo, uint64_t *ohi,
+                      const uint8_t **ochunk)
+{
+    const pm_layout *L = c->L;
+    uint8_t head[64];
+    if (!*older || L->chunk_data > sizeof head || frame < *older + L->chunk_data ||
+        pm_space_read(&c->space, *older, head, L->chunk_data) != 0)
+        return 0;
+    uint64_t top = rd64(head, L->chunk_top);
+    uint64_t end = *older + L->chunk_data + top * 8;
+    if (top > c->cap / 8 || frame >= end || L->fr_read > end - frame)
+        return 0;
+    const uint8_t *copy = grab(c, *older, (size_t)(end - *older));
+    if (!copy)
+        return 0;
+    *olo = *older;
+    *ohi = end;
+    *ochunk = copy;
+    *older = rd64(copy, L->chunk_previous);
+    return 1;
+}
+
 /* On the interrupted thread: the thread state, where the current frame
  * pointer is kept (3.11/3.12: the C frame), the used part of the live data
  * stack chunk, and every frame of the chain outside that chunk (frame
@@ -84,6 +110,11 @@ static void copy_self(pm_capture *c)
     }
     uint64_t lo = 0, hi = 0;
     const uint8_t *chunk = NULL;
+    /* Older data stack chunks (3.11+, a deep stack): each copied whole, as
+     * one region, when the walk reaches it, so a stack of thousands of
+     * frames is a few dozen regions, not a region per frame. */
+    uint64_t older = 0, olo = 0, ohi = 0;
+    const uint8_t *ochunk = NULL;
     if (L->frames_kind == PM_FRAMES_INTERP) {
         lo = rd64(ts, L->ts_datastack_chunk);
         hi = rd64(ts, L->ts_datastack_top);
@@ -91,6 +122,8 @@ static void copy_self(pm_capture *c)
             chunk = grab(c, lo, (size_t)(hi - lo));
         if (!chunk)
             lo = hi = 0;
+        else if (L->chunk_data <= hi - lo)
+            older = rd64(chunk, L->chunk_previous);
     }
     /* A chain that loops (the thread stopped while relinking a frame) is
      * caught within twice its length (Brent): the walker rejects it. */
@@ -109,6 +142,9 @@ static void copy_self(pm_capture *c)
         const uint8_t *f;
         if (chunk && frame >= lo && frame < hi && L->fr_read <= hi - frame)
             f = chunk + (frame - lo);
+        else if ((ochunk && frame >= olo && frame < ohi && L->fr_read <= ohi - frame) ||
+                 next_chunk(c, &older, frame, &olo, &ohi, &ochunk))
+            f = ochunk + (frame - olo);
         else if (!(f = grab(c, frame, L->fr_read))) {
             c->failed = 1;
             return;

@@ -44,6 +44,7 @@ typedef struct {
     pm_raw_frame *prev_raw;
     pm_id *prev_path;
     size_t prev_n, prev_cap;
+    int prev_truncated;      /* that walk was cut at PM_MAX_DEPTH */
 } pm_slot;
 
 struct pm_sampler {
@@ -472,9 +473,12 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
         pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
         node = pm_node_child(s->model, root, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
         s->st.truncated++;
-    } else if (!s->o.native) {
-        /* (--native: the path of a stack holds C frames between the Python
-         * ones, so a Python prefix does not name a node.) */
+    }
+    /* A cut stack reuses the last cut one's outer part too: a program deep
+     * in recursion changes its leaf frames, not the thousands below them.
+     * (--native: the path of a stack holds C frames between the Python
+     * ones, so a Python prefix does not name a node.) */
+    if (!s->o.native && truncated == sl->prev_truncated) {
         while (k < n && k < sl->prev_n && same_raw(&raw[k], &sl->prev_raw[k]))
             k++;
         if (k)
@@ -506,9 +510,10 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
         }
         s->path[i] = node;
     }
-    if (!truncated && remember) {
+    if (remember) {
         memcpy(s->path, sl->prev_path, k * sizeof *s->path);
         keep_prev(sl, raw, s->path, n);
+        sl->prev_truncated = truncated;
     }
     return node;
 }

@@ -21,8 +21,27 @@ void pm_space_init(pm_space *s, pid_t pid)
 }
 
 /* The snapshot region holding [addr, addr + len), by binary search. */
-static const uint8_t *snap_find(const pm_snapshot *sn, uint64_t addr, size_t len)
+static const uint8_t *snap_at(const pm_snapshot *sn, size_t i, uint64_t addr, size_t len)
 {
+    const pm_snap_region *r = &sn->regions[i];
+    if (addr < r->addr || addr - r->addr > r->len || len > r->len - (addr - r->addr))
+        return NULL;
+    return sn->data + r->off + (addr - r->addr);
+}
+
+static const uint8_t *snap_find(const pm_snapshot *sn, uint64_t addr, size_t len, size_t *hint)
+{
+    /* A walk reads a deep chain region after region in address order:
+     * the last region read and its neighbours first, so thousands of
+     * frames cost no binary search each. */
+    size_t h = *hint;
+    for (size_t i = h ? h - 1 : 0; i < sn->n && i <= h + 1; i++) {
+        const uint8_t *p = snap_at(sn, i, addr, len);
+        if (p) {
+            *hint = i;
+            return p;
+        }
+    }
     size_t lo = 0, hi = sn->n;
     while (lo < hi) { /* the first region starting after addr */
         size_t mid = lo + (hi - lo) / 2;
@@ -33,10 +52,8 @@ static const uint8_t *snap_find(const pm_snapshot *sn, uint64_t addr, size_t len
     }
     if (lo == 0)
         return NULL;
-    const pm_snap_region *r = &sn->regions[lo - 1];
-    if (addr - r->addr > r->len || len > r->len - (addr - r->addr))
-        return NULL;
-    return sn->data + r->off + (addr - r->addr);
+    *hint = lo - 1;
+    return snap_at(sn, lo - 1, addr, len);
 }
 
 int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len)
@@ -48,7 +65,7 @@ int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len)
         return -1;
     }
     if (s->snap) {
-        const uint8_t *p = snap_find(s->snap, addr, len);
+        const uint8_t *p = snap_find(s->snap, addr, len, &s->snap_hint);
         if (!p) {
             s->faults++;
             return -1;

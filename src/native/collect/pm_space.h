@@ -33,6 +33,7 @@ typedef struct {
     int direct;       /* our own process with the fault guard on: plain copies */
     const pm_snapshot *snap; /* when set, reads come from it alone: what it
                                 lacks fails, as an unmapped page would */
+    size_t snap_hint; /* region of the last read from snap */
     uint64_t calls;   /* system calls made */
     uint64_t faults;  /* regions that could not be read */
 } pm_space;

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #define SPEC_MAX 512                   /* frames fetched per speculative batch */
+#define SPEC_LOOKAHEAD 8               /* held(): how far ahead a frame is looked for */
 #define FRAME_MAX 256                  /* bytes of a frame we ever read */
 #define COPY_MAX (4u << 20)            /* data stack bytes copied per walk */
 #define MAX_COPY_NS 50000              /* a first batch slower than this (preempted) is retried */
@@ -303,7 +304,9 @@ static int add_span(pm_walker *w, uint64_t lo, uint64_t hi)
 
 static const uint8_t *in_spans(pm_walker *w, uint64_t addr, size_t len)
 {
-    for (size_t i = 0; i < w->nspans; i++)
+    /* Newest span first: a walk down a deep stack is in the chunk it
+     * copied last. */
+    for (size_t i = w->nspans; i-- > 0;)
         if (addr >= w->spans[i].lo && addr <= w->spans[i].hi && len <= w->spans[i].hi - addr)
             return w->copy + w->spans[i].off + (size_t)(addr - w->spans[i].lo);
     return NULL;
@@ -598,14 +601,23 @@ static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint
     /* Frames of the first batch were looked at twice already; the rest
      * (read later) are read again now. */
     const uint8_t **again = w->again;
+    size_t next = 0; /* the batch is the last walk's frames, in walk order */
     for (size_t i = 0; i < n; i++) {
         uint64_t a = walked->addrs[i];
         again[i] = NULL;
         if (w->nspans > 0 && a >= w->spans[0].lo && a <= w->spans[0].hi && L->fr_read <= w->spans[0].hi - a)
             again[i] = w->copy2 + (a - w->spans[0].lo);
-        for (size_t k = 0; !again[i] && k < w->nspec_batch; k++)
-            if (w->spec_addr[k] == a && w->spec_ok[k])
-                again[i] = w->spec2 + k * FRAME_MAX;
+        /* The batch is in the last walk's order, so this walk's frames are
+         * found in it a few places on, if at all: a short look ahead keeps
+         * a deep stack at a few comparisons a frame (a frame missed is only
+         * read again below). */
+        for (size_t k = next; !again[i] && k < w->nspec_batch && k < next + SPEC_LOOKAHEAD; k++)
+            if (w->spec_addr[k] == a) {
+                if (w->spec_ok[k])
+                    again[i] = w->spec2 + k * FRAME_MAX;
+                next = k + 1;
+                break;
+            }
         if (!again[i])
             w->regions[late++] = (pm_region){a, w->verify + i * FRAME_MAX, L->fr_read, 0};
     }
