@@ -146,6 +146,48 @@ def test_header_gives_each_threads_gil_and_gc_shares(driver, tmp_path):
     assert_clean(driver)
 
 
+def test_memory_profile_views_and_heap_timeline(driver, tmp_path):
+    # A memory profile opens on the peak view, switches between peak / live
+    # at end / allocated / leaks (each flame graph totalling the profile's
+    # own metric), gives its figures in bytes in the header, and its
+    # timeline view draws the heap and RSS over the run.
+    import pyrometer
+    pyro, out = str(tmp_path / "mem.pyro"), str(tmp_path / "mem.html")
+    r = run_pyrometer("run", "--mode", "memory", "-o", pyro, os.path.join(PROGRAMS, "memory_views.py"))
+    assert r.returncode == 0, r.stderr
+    assert run_pyrometer("view", "--no-browser", "-o", out, pyro).returncode == 0
+    prof = pyrometer.load(pyro)
+    d = driver
+    load(d, out)
+    options = d.execute_script(
+        "return Array.from(document.querySelectorAll('#metric option')).map(o => [o.value, o.textContent])")
+    selected = d.execute_script("var s = document.getElementById('metric'); return s.options[s.selectedIndex].textContent")
+    assert selected.startswith("peak: bytes"), (selected, options)
+    by_label = {label.split(":")[0]: value for value, label in options if "bytes" in label}
+    assert set(by_label) == {"peak", "live at end", "allocated", "leaks"}, options
+    metric_of = {"peak": "peak_space", "live at end": "inuse_space", "allocated": "alloc_space", "leaks": "leak_space"}
+    for label, value in by_label.items():
+        d.execute_script("var s = document.getElementById('metric'); s.value = arguments[0]; s.onchange();", value)
+        want = sum(v for stacks in prof.stacks(metric_of[label]).values() for v in stacks.values())
+        got = d.execute_script("return pyrometerViewer.total()")
+        assert want > 0 and abs(got - want) <= 1e-6 * want, (label, got, want)
+        assert canvas_painted(d, "flame") > 5
+    # the spike is in the peak and allocated views, the kept list in all four
+    assert prof.meta["memory_peak_bytes"] > prof.meta["memory_live_bytes"] > 20e6
+    spans = d.execute_script("return Array.from(document.querySelectorAll('#meta span')).map(e => e.textContent)")
+    peak = [s for s in spans if s.startswith("peak ") and not s.startswith("peak RSS")]
+    assert len(peak) == 1 and "MiB" in peak[0], spans
+    assert abs(float(peak[0].split()[1]) - prof.meta["memory_peak_bytes"] / 2 ** 20) < 0.1, (peak, prof.meta)
+    assert not any("memory_timeline" in s for s in spans), spans
+    click_tab(d, "timeline")
+    points = len([p for p in prof.meta["memory_timeline"].split(";") if p])
+    assert points >= 3 and d.execute_script("return pyrometerViewer.memoryPoints") == points
+    assert d.execute_script("return pyrometerViewer.empty") is False
+    assert canvas_painted(d, "timeline") > 3
+    shot(d, "memory-timeline")
+    assert_clean(d)
+
+
 @pytest.mark.parametrize("mode", ["calls", "lines"])
 def test_every_view_renders_a_deterministic_profile(driver, tmp_path, mode):
     out = str(tmp_path / (mode + ".html"))

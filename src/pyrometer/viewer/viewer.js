@@ -54,10 +54,29 @@
     return (th.name ? String(th.name) : '') || ('thread ' + (th.ident !== undefined ? th.ident : t));
   };
 
+  // Memory profiles: the --memory-view names and the metric each shows, and
+  // how the metric switch labels them.
+  var MEMORY_VIEWS = { peak: 'peak_space', live: 'inuse_space', allocated: 'alloc_space', leaks: 'leak_space' };
+  var METRIC_LABELS = {
+    peak_space: 'peak: bytes alive at the peak', peak_objects: 'peak: objects alive at the peak',
+    inuse_space: 'live at end: bytes', inuse_objects: 'live at end: objects',
+    alloc_space: 'allocated: bytes', alloc_objects: 'allocated: objects',
+    leak_space: 'leaks: bytes never freed', leak_objects: 'leaks: objects never freed'
+  };
+  // META.memory_timeline: "t heap rss;..." (seconds, live-heap estimate and
+  // resident set size in bytes), the memory collector's record of the run.
+  var MEMTL = String(META.memory_timeline || '').split(';').map(function (r) {
+    var f = r.split(' ');
+    return { t: +f[0], heap: +f[1], rss: +f[2] };
+  }).filter(function (p) { return isFinite(p.t) && isFinite(p.heap) && isFinite(p.rss); });
+
   // ---- state (mirrored in the URL fragment) ------------------------------------
   var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: false, theme: '', src: '' };
   (function defaults() {
     var want = META.mode === 'cpu' ? 'cpu' : 'wall';
+    // A memory profile opens on the view it was written for (peak unless
+    // --memory-view said otherwise).
+    if (META.mode === 'memory') want = MEMORY_VIEWS[META.memory_view] || 'peak_space';
     var names = METRICS.map(function (m) { return m.name; });
     st.metric = names.indexOf(want) >= 0 ? names.indexOf(want) : names.indexOf('samples') >= 0 ? names.indexOf('samples') : 0;
     ['wall', 'cpu', 'calls', 'samples', 'time'].some(function (n) {
@@ -791,7 +810,11 @@
     TL = { lanes: lanes, dur: dur, events: ev.length };
     tlWin = [0, dur];
   }
+  function hasEvents() { return !!(raw && raw.timeline && raw.timeline.events && raw.timeline.events.length); }
   function renderTimeline() {
+    $('minimap').hidden = !hasEvents();
+    document.querySelector('#v-timeline .hint').hidden = !hasEvents(); /* the range hint is the events' */
+    if (!hasEvents()) { renderMemoryTimeline(); return; }
     if (!TL) buildTimeline();
     var lanes = TL.lanes.filter(function (l) { return st.thread < 0 || l.thread === st.thread; });
     var mm = $('minimap'), box = $('tl-scroll'), w = Math.max(200, box.clientWidth - 2), css = getComputedStyle(document.documentElement);
@@ -836,6 +859,42 @@
     tlL = { rects: rects };
     api.timelineBars = rects.length;
   }
+  // A memory profile's timeline: the live-heap estimate and the resident
+  // set size over the run, the peak marked (memray's and Fil's picture).
+  function renderMemoryTimeline() {
+    var css = getComputedStyle(document.documentElement), box = $('tl-scroll');
+    var w = Math.max(200, box.clientWidth - 2), h = 260, L = 70, R = 10, T = 24, B = 28;
+    var cv = $('timeline'), g = setupCanvas(cv, w, h);
+    g.fillStyle = css.getPropertyValue('--bg'); g.fillRect(0, 0, w, h);
+    var tmax = Math.max(+META.duration_s || 0, MEMTL[MEMTL.length - 1].t) || 1, ymax = 1;
+    MEMTL.forEach(function (p) { ymax = Math.max(ymax, p.heap, p.rss); });
+    var X = function (t) { return L + t / tmax * (w - L - R); }, Y = function (v) { return T + (1 - v / ymax) * (h - T - B); };
+    g.strokeStyle = css.getPropertyValue('--fg'); g.fillStyle = css.getPropertyValue('--fg'); g.lineWidth = 1;
+    g.globalAlpha = 0.35; g.beginPath(); g.moveTo(L, T); g.lineTo(L, h - B); g.lineTo(w - R, h - B); g.stroke(); g.globalAlpha = 1;
+    for (var i = 0; i <= 4; i++) {
+      g.fillText(fmtVal(ymax * i / 4, 'bytes'), 4, Y(ymax * i / 4));
+      var tx = X(tmax * i / 4); g.fillText(fmtVal(tmax * i / 4 * 1e9, 'nanoseconds'), Math.min(tx, w - 60), h - B / 2);
+    }
+    var line = function (key, color) {
+      g.strokeStyle = color; g.lineWidth = 2; g.beginPath();
+      MEMTL.forEach(function (p, j) { if (j) g.lineTo(X(p.t), Y(p[key])); else g.moveTo(X(p.t), Y(p[key])); });
+      g.stroke();
+    };
+    var heapC = dark ? '#ff8c50' : '#e8590c', rssC = dark ? '#64b5f6' : '#1565c0';
+    line('rss', rssC); line('heap', heapC);
+    if (META.memory_peak_s !== undefined) {
+      var px = X(+META.memory_peak_s);
+      g.strokeStyle = css.getPropertyValue('--sel'); g.lineWidth = 1; g.setLineDash([4, 3]);
+      g.beginPath(); g.moveTo(px, T); g.lineTo(px, h - B); g.stroke(); g.setLineDash([]);
+      g.fillStyle = css.getPropertyValue('--fg'); g.fillText('peak ' + fmtVal(+META.memory_peak_bytes || 0, 'bytes'), Math.min(px + 4, w - 110), T - 10);
+    }
+    g.fillStyle = heapC; g.fillRect(L + 4, 6, 10, 4); g.fillStyle = css.getPropertyValue('--fg'); g.fillText('heap (live estimate)', L + 18, 8);
+    g.fillStyle = rssC; g.fillRect(L + 160, 6, 10, 4); g.fillStyle = css.getPropertyValue('--fg'); g.fillText('RSS', L + 174, 8);
+    $('tl-range').textContent = MEMTL.length + ' points over ' + fmtVal(tmax * 1e9, 'nanoseconds');
+    tlL = { rects: [] };
+    api.timelineBars = 0;
+    api.memoryPoints = MEMTL.length;
+  }
   function hitTimeline(x, y) {
     if (!tlL) return null;
     for (var i = tlL.rects.length - 1; i >= 0; i--) { var r = tlL.rects[i]; if (x >= r.x && x < r.x + r.w && y >= r.y && y < r.y + ROW) return r; }
@@ -861,7 +920,17 @@
     }
     if (META.samples_torn !== undefined) item('torn', META.samples_torn + (META.samples_taken ? ' (' + pct(+META.samples_torn, +META.samples_taken) + ' of samples, not charged)' : ''), +META.samples_torn > 0);
     if (META.sampler_cpu_s !== undefined && META.duration_s) item('profiler cpu', fmtVal(META.sampler_cpu_s * 1e9, 'nanoseconds') + ' (' + pct(META.sampler_cpu_s, META.duration_s) + ' of run)');
+    if (META.mode === 'memory') {
+      var mb = function (k) { return fmtVal(+META[k] || 0, 'bytes'); };
+      if (META.memory_peak_bytes !== undefined) item('peak', mb('memory_peak_bytes') + (META.memory_peak_s !== undefined ? ' at ' + fmtVal(META.memory_peak_s * 1e9, 'nanoseconds') : ''));
+      if (META.memory_live_bytes !== undefined) item('live at end', mb('memory_live_bytes'));
+      if (META.memory_allocated_bytes !== undefined) item('allocated', mb('memory_allocated_bytes') + ' in ' + (+META.memory_allocated_count || 0).toLocaleString('en') + ' blocks');
+      if (META.memory_leak_bytes !== undefined) item('leaked', mb('memory_leak_bytes'));
+      if (META.memory_rss_max !== undefined) item('peak RSS', mb('memory_rss_max'));
+      if (META.memory_rate !== undefined) item('sampled every', +META.memory_rate === 1 ? 'allocation (exact)' : mb('memory_rate') + ' on average');
+    }
     metaOrder.forEach(function (k) {
+      if (META.mode === 'memory' && k.indexOf('memory_') === 0 && ['memory_samples_lost', 'memory_stacks_truncated', 'memory_frames_skipped'].indexOf(k) < 0) return;
       if (['mode', 'duration_s', 'rate_hz', 'start_unix', 'python', 'pyrometer', 'command', 'samples_taken', 'samples_expected', 'samples_torn', 'samples_torn_partial', 'samples_captured', 'sampler_cpu_s'].indexOf(k) < 0) item(k, META[k]);
     });
     item('nodes', N.toLocaleString('en'));
@@ -894,7 +963,7 @@
   }
   function fillControls() {
     var ms = $('metric'); ms.textContent = '';
-    METRICS.forEach(function (m, i) { var o = el('option', '', m.name); o.value = i; ms.appendChild(o); });
+    METRICS.forEach(function (m, i) { var o = el('option', '', METRIC_LABELS[m.name] || m.name); o.value = i; ms.appendChild(o); });
     ms.value = st.metric;
     ms.disabled = METRICS.length < 2;
     var ts = $('thread'); ts.textContent = '';
@@ -913,7 +982,7 @@
     document.querySelectorAll('nav button').forEach(function (b) { b.classList.toggle('on', b.dataset.view === v); });
     document.querySelectorAll('.view').forEach(function (s) { s.classList.toggle('on', s.id === 'v-' + v); });
     var empty = $('empty');
-    var noTl = v === 'timeline' && (!raw || !raw.timeline || !raw.timeline.events || !raw.timeline.events.length);
+    var noTl = v === 'timeline' && !hasEvents() && !MEMTL.length;
     if (!raw) { empty.hidden = false; empty.textContent = 'This file holds no readable profile data.'; }
     else if (v !== 'timeline' && isEmpty()) { empty.hidden = false; empty.textContent = 'No samples: this profile is empty' + (st.thread >= 0 ? ' for this thread' : '') + '.'; }
     else if (noTl) { empty.hidden = false; empty.textContent = 'No timeline in this profile (it was disabled or the format has none).'; }
@@ -1054,6 +1123,7 @@
   api.exportSVG = exportSVG;
   api.state = function () { return JSON.parse(JSON.stringify(st)); };
   api.aggCount = function () { return A ? A.n : 0; };
+  api.total = function () { return aTotal(0); };
   api.heaviestChild = function (a) { return A.kids[a] && A.kids[a].length ? A.kids[a][0] : -1; };
   api.label = function (a) { return aLabel(a); };
   api.rectCount = function () { return flameL ? flameL.rects.length : 0; };
