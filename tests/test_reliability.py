@@ -379,6 +379,13 @@ def _deep_case(tmp_path, mode):
         assert mode in ("wall", "cpu")
         stacks[main][()] = 0
     deepest = max(stacks[main], key=len)
+    if mode in ("wall", "cpu"):
+        # Stacks deeper than the walk's limit keep their innermost frames
+        # under <truncated>, and the samples so charged are counted.
+        cut = sum(v for s, v in p.stacks("samples")[main].items() if s and s[0][0] == "<truncated>")
+        counted = p.meta.get("samples_truncated", 0)
+        assert counted == cut if mode == "wall" else counted <= cut, (counted, cut)
+        assert cut == 0 or p.meta["stack_depth_limit"] < 15000
     if mode == "calls":
         assert len(deepest) > 10000
         # (calls mode times builtins: the innermost frame may be one that down calls)

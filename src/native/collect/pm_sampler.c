@@ -472,7 +472,6 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
     if (truncated) {
         pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
         node = pm_node_child(s->model, root, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
-        s->st.truncated++;
     }
     /* A cut stack reuses the last cut one's outer part too: a program deep
      * in recursion changes its leaf frames, not the thousands below them.
@@ -850,6 +849,7 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
         if (check_blocked && s->o.mode == PM_MODE_CPU && before != PM_NONE && before != leaf && blocked_now(t, cpu))
             at = before;
         pm_node_add(s->model, at, s->m_samples, 1);
+        s->st.truncated += (uint64_t)(at == leaf && sl->prev_truncated);
         pm_node_add(s->model, at, s->m_wall, (int64_t)dt);
         pm_node_add(s->model, at, s->m_cpu, (int64_t)dcpu);
         if (idle)
@@ -1685,6 +1685,10 @@ void pm_sampler_stop(pm_sampler *s)
     pm_meta_set_num(s->model, "samples_taken", (double)st.ticks);
     pm_meta_set_num(s->model, "samples_torn", (double)st.torn);
     pm_meta_set_num(s->model, "samples_captured", (double)st.captured);
+    if (st.truncated) { /* stacks deeper than the walk's limit: the cut is counted */
+        pm_meta_set_num(s->model, "samples_truncated", (double)st.truncated);
+        pm_meta_set_num(s->model, "stack_depth_limit", (double)PM_MAX_DEPTH);
+    }
     pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
     pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
     if (s->async_on) {

@@ -37,7 +37,7 @@ typedef struct {
     uint64_t capture_wait_ns, capture_slept, capture_late; /* waiting for captures (pm_capture) */
     uint64_t walks;          /* thread stacks read */
     uint64_t reused;         /* thread stacks known unchanged (no CPU used since) */
-    uint64_t truncated;      /* stacks deeper than the cap */
+    uint64_t truncated;      /* samples charged to a stack cut at PM_MAX_DEPTH */
     uint64_t cpu_ns;         /* the sampling thread's own CPU time */
     uint64_t duration_ns;
     uint64_t reads;          /* process_vm_readv calls */

@@ -31,7 +31,9 @@
  *            "samples_expected", "samples_taken", "samples_torn" (thread
  *            stacks not read at one moment, not charged), "samples_captured"
  *            (thread stacks the running thread copied itself),
- *            "sampler_cpu_s" (the profiler's own CPU time).
+ *            "sampler_cpu_s" (the profiler's own CPU time),
+ *            "samples_truncated" and "stack_depth_limit" (stacks cut to
+ *            their innermost frames, and the limit; only when any was).
  *
  * All ids are dense uint32 indexes; nothing is ever removed, so an id stays
  * valid for the life of the profile.  Functions that allocate return PM_NONE

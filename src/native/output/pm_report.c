@@ -397,6 +397,20 @@ static void pm_report_quality(pm_rep *r)
             pm_buf_puts(out, " (not charged)\n");
         }
     }
+    const pm_meta *cut = pm_rep_meta_num(r, "samples_truncated");
+    const pm_meta *limit = pm_rep_meta_num(r, "stack_depth_limit");
+    if (cut && cut->num > 0) {
+        /* Deeper stacks keep their innermost frames under <truncated>:
+         * a walk's cost is bounded, and the cut is said, not hidden. */
+        pm_rep_line_label(out, "cut stacks");
+        pm_rep_put_fixed(r, cut->num, 0);
+        if (limit) {
+            pm_buf_puts(out, " (deeper than ");
+            pm_rep_put_fixed(r, limit->num, 0);
+            pm_buf_puts(out, " frames: the innermost kept, under <truncated>)");
+        }
+        pm_buf_putc(out, '\n');
+    }
     if (cpu) {
         pm_rep_line_label(out, "sampler CPU");
         pm_rep_put_fixed(r, cpu->num, 3);
