@@ -18,6 +18,7 @@ From a shell: ``pyrometer run [options] script.py [args...]`` or
 ``python -m pyrometer run -m module [args...]``.
 """
 from ._profile import FORMATS, ProfileData, ThreadInfo, load, profile
+from . import _memory  # noqa: F401,E402  (profile(mode="memory") is its MemoryProfile)
 from ._version import __version__
 
 # The deterministic modes load on first use: every profiled program pays for

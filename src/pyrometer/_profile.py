@@ -12,7 +12,7 @@ import sys
 import threading
 import time
 
-from . import _env, _threads
+from . import _env, _memview, _threads
 
 ThreadInfo = collections.namedtuple("ThreadInfo", "ident native_id name")
 ThreadInfo.__doc__ = """A thread of a profile: Python ident, OS thread id (0 if unknown), name."""
@@ -371,9 +371,7 @@ class ProfileData:
         names = [m[0] for m in self._data().metrics()]
         if metric is None:
             if self._is_memory():
-                from ._memory import view_metric
-
-                metric = view_metric(self._data().meta)
+                metric = _memview.view_metric(self._data().meta)
                 return metric if metric in names else (names[0] if names else None)
             metric = "cpu" if self._data().meta.get("mode") == "cpu" else "wall"
             if metric not in names:
@@ -472,9 +470,7 @@ class ProfileData:
     def report(self, *, metric=None, show_all=False, threshold=0.5, color=False, top=15, width=100):
         """The text report (call tree and top functions) as a string."""
         if self._is_memory():
-            from . import _memory
-
-            return _memory.report(self, metric=metric, show_all=show_all, threshold=threshold, color=color,
+            return _memview.report(self, metric=metric, show_all=show_all, threshold=threshold, color=color,
                                   top=top, width=width)
         return self._tree_report(metric=metric, show_all=show_all, threshold=threshold, color=color, top=top,
                                  width=width)
@@ -618,15 +614,17 @@ class profile(ProfileData):
     collects once.
     """
 
+    # mode -> the subclass that records it (_memory.py adds "memory"): the
+    # sampling modes need nothing of theirs here.
+    by_mode = {}
+
     def __new__(cls, func=None, **options):
         if func is not None:
             if not callable(func):
                 raise TypeError("pyrometer.profile(...) takes options as keywords; got %r" % (func,))
             return _decorate(func, options)
-        if cls is profile and options.get("mode") == "memory":
-            from ._memory import MemoryProfile
-
-            return super().__new__(MemoryProfile)
+        if cls is profile and options.get("mode") in cls.by_mode:
+            return super().__new__(cls.by_mode[options["mode"]])
         return super().__new__(cls)
 
     def __init__(self, func=None, *, rate=1000.0, mode="wall", idle=True, timeline=1000000, async_tasks=False,
