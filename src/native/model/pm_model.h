@@ -80,6 +80,8 @@ typedef struct {
     pm_id first_child;
     pm_id next_sibling;
     pm_id thread;    /* index of the owning thread, PM_NONE for the root */
+    pm_id last_child; /* the child pm_node_child found last (a loop calls the
+                         same callee again and again): checked before the map */
 } pm_node;
 
 typedef struct {

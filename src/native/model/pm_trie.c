@@ -60,6 +60,7 @@ pm_id pm_trie_append(pm_profile *p, pm_id parent, pm_id frame, int32_t line, pm_
     n->thread = thread;
     n->first_child = PM_NONE;
     n->next_sibling = PM_NONE;
+    n->last_child = PM_NONE;
     if (parent != PM_NONE) {
         /* Prepending is O(1); the order of siblings carries no meaning. */
         n->next_sibling = p->nodes[parent].first_child;
@@ -68,10 +69,24 @@ pm_id pm_trie_append(pm_profile *p, pm_id parent, pm_id frame, int32_t line, pm_
     return id;
 }
 
+static pm_id node_child(pm_profile *p, pm_id parent, pm_id frame, int32_t line);
+
 pm_id pm_node_child(pm_profile *p, pm_id parent, pm_id frame, int32_t line)
 {
     if (parent >= p->node_count || parent == PM_ROOT || frame >= p->frame_count)
         return PM_NONE;
+    pm_id last = p->nodes[parent].last_child;
+    if (last != PM_NONE && p->nodes[last].frame == frame && p->nodes[last].line == line)
+        return last;
+    pm_id id = node_child(p, parent, frame, line);
+    if (id != PM_NONE)
+        p->nodes[parent].last_child = id;
+    return id;
+}
+
+/* The child of parent for (frame, line) through the map, made if new. */
+static pm_id node_child(pm_profile *p, pm_id parent, pm_id frame, int32_t line)
+{
     uint32_t h = pm_hash_ids3(parent, frame, (uint32_t)line);
     if (p->child_map.cap) {
         uint32_t mask = p->child_map.cap - 1;
