@@ -53,9 +53,13 @@ def test_cpu_mode_ignores_the_sleeping_thread(tmp_path):
     assert cpu.get("MainThread", 0) <= 0.05 * cpu["burner"], cpu
     # ...and few samples: a thread that ran at all since the previous tick
     # counts as on the CPU for that tick, so each wake-up may cost a sample
-    # (about 50 a second), while the burner is on the CPU all the time.
-    assert samples.get("sleeper", 0) <= 0.25 * samples["burner"], samples
-    assert samples.get("MainThread", 0) <= 0.25 * samples["burner"], samples
+    # or two (about 50 wake-ups a second), while the burner is on the CPU
+    # all the time.  (On a loaded machine the burner itself is sampled less:
+    # the sleeper's bound is then its wake-ups, not the burner's count; a
+    # sleeper taken for running would have the burner's count.)
+    bound = max(0.25 * samples["burner"], 3 * 50 * p.meta["duration_s"])
+    assert samples.get("sleeper", 0) <= bound < 0.8 * p.meta["samples_expected"], (samples, bound)
+    assert samples.get("MainThread", 0) <= bound, samples
     # The burner's CPU time is in burn().
     inside, total = in_function(p, "burner", "burn", "cpu")
     assert inside >= 0.8 * total, (inside, total)
