@@ -10,8 +10,6 @@ import pytest
 
 from conftest import all_stacks, pyrometer_lines, run_plain, run_pyrometer, wrote_only
 
-pytestmark = pytest.mark.skipif(sys.version_info >= (3, 14),
-                                reason="--native runs on 3.9-3.13; 3.14+ refuse it in one line (test_errors)")
 
 EXT_SOURCE = r"""
 #include <Python.h>

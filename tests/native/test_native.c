@@ -10,6 +10,7 @@
 
 #include "collect/pm_elfsym.h"
 #include "collect/pm_native.h"
+#include "collect/pm_natframes.h"
 #include "pm_test.h"
 
 enum { E = PM_NAT_EVAL, I = PM_NAT_INTERP, S = PM_NAT_SYSTEM, O = PM_NAT_OTHER };
@@ -128,8 +129,31 @@ static void test_unwind_and_names(pm_t *t)
     pm_elfsym_free(e);
 }
 
+/* An eval loop no symbol names is learned from stacks whose Python runs
+ * lack their eval frames: the one unnamed interpreter function seen
+ * exactly as often as frames are missing, never on a tie or from one. */
+static void test_learn_eval(pm_t *t)
+{
+    enum { U = PM_NAT_INTERP | PM_NAT_UNNAMED };
+    pm_natframes nf;
+    memset(&nf, 0, sizeof nf);
+    /* frames 7 (twice, unnamed), 8 (once, unnamed), 9 (twice, named) */
+    const pm_id frames[] = {1, 7, 8, 7, 9, 9, 2};
+    uint8_t cls[] = {O, U, U, U, I, I, S};
+    CHECK(pm_natframes_learn_eval(&nf, frames, cls, 7, 1) == 0); /* one missing: never */
+    CHECK(pm_natframes_learn_eval(&nf, frames, cls, 7, 3) == 0); /* no function seen 3 times */
+    CHECK(nf.neval == 0 && cls[1] == U);
+    CHECK(pm_natframes_learn_eval(&nf, frames, cls, 7, 2) == 1);
+    CHECK(nf.neval == 1 && nf.eval[0] == 7 && cls[1] == E && cls[3] == E && cls[2] == U && cls[4] == I);
+    /* two unnamed functions twice each: a tie, nothing learned */
+    const pm_id tie[] = {5, 6, 5, 6};
+    uint8_t tcls[] = {U, U, U, U};
+    CHECK(pm_natframes_learn_eval(&nf, tie, tcls, 4, 2) == 0 && nf.neval == 1);
+}
+
 const pm_test pm_tests_native[] = {
     {"native_merge", test_merge},
+    {"native_learn_eval", test_learn_eval},
     {"native_unwind_and_names", test_unwind_and_names},
     {NULL, NULL},
 };

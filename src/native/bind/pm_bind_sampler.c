@@ -15,6 +15,7 @@
 #include "collect/pm_layout.h"
 #include "collect/pm_layout_async.h"
 #include "collect/pm_layout_py.h"
+#include "collect/pm_native.h"
 #include "collect/pm_sampler.h"
 #include "collect/pm_walker.h"
 
@@ -572,6 +573,31 @@ static PyObject *Sampler_set_async(SamplerObject *self, PyObject *info)
     Py_RETURN_NONE;
 }
 
+/* --native, before start: fn() is called, and it calls _probe again, and
+ * so on until _probe(None).  That innermost call unwinds its own C stack:
+ * between it and the third _probe out lie exactly two runs of Python
+ * frames (the two functions that called _probe), so an eval loop that no
+ * symbol names is the one unnamed function found there twice
+ * (pm_sampler_learn_eval).  Returns whether one was learned. */
+static PyObject *Sampler_probe(SamplerObject *self, PyObject *fn)
+{
+    if (self->started) {
+        PyErr_SetString(PyExc_RuntimeError, "_probe is for before start");
+        return NULL;
+    }
+    if (fn != Py_None)
+        return PyObject_CallNoArgs(fn);
+    uint64_t ips[256], starts[256];
+    size_t n = pm_native_unwind_here(ips, starts, 256), at[3], found = 0;
+    for (size_t i = 0; i < n && found < 3; i++)
+        if (starts[i] == (uint64_t)(uintptr_t)Sampler_probe)
+            at[found++] = i;
+    if (found < 3)
+        Py_RETURN_FALSE;
+    int rc = pm_sampler_learn_eval(self->s, ips + at[0] + 1, at[2] - at[0] - 1, 2);
+    return PyBool_FromLong(rc == 1);
+}
+
 static PyObject *Sampler_stop(SamplerObject *self, PyObject *noargs)
 {
     (void)noargs;
@@ -603,6 +629,7 @@ static PyObject *Sampler_running(SamplerObject *self, void *closure)
 static PyMethodDef Sampler_methods[] = {
     {"start", (PyCFunction)Sampler_start, METH_NOARGS, "Runs the self-check, then starts sampling."},
     {"set_async", (PyCFunction)Sampler_set_async, METH_O, "Reads asyncio task stacks (wall mode); before start."},
+    {"_probe", (PyCFunction)Sampler_probe, METH_O, "--native: learns an unnamed eval loop (three nested calls)."},
     {"stop", (PyCFunction)Sampler_stop, METH_NOARGS, "Stops sampling and records the quality figures."},
     {"stats", (PyCFunction)Sampler_stats, METH_NOARGS, "The sampler's own figures so far."},
     {NULL, NULL, 0, NULL},

@@ -314,9 +314,11 @@ int pm_elfsym_lookup(pm_elfsym *e, uint64_t addr, char *name, size_t namecap, co
          * the vDSO): elsewhere it would name the nearest export, however far. */
         if (m->nsyms == 0 && dladdr((void *)(uintptr_t)addr, &di) && di.dli_sname && di.dli_saddr)
             snprintf(name, namecap, "%s", di.dli_sname);
-        else
+        else {
             snprintf(name, namecap, "%s+0x%llx", base_name(m->path),
                      (unsigned long long)function_start(m, addr - m->bias));
+            *cls |= PM_NAT_UNNAMED;
+        }
     }
     if (m->cls == PM_NAT_INTERP && is_eval(name))
         *cls = PM_NAT_EVAL;

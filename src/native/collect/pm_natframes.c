@@ -52,6 +52,43 @@ static int grow(pm_natframes *nf)
     return 0;
 }
 
+static int learned(const pm_natframes *nf, pm_id frame)
+{
+    for (size_t i = 0; i < nf->neval; i++)
+        if (nf->eval[i] == frame)
+            return 1;
+    return 0;
+}
+
+int pm_natframes_learn_eval(pm_natframes *nf, const pm_id *frames, uint8_t *cls, size_t n, size_t missing)
+{
+    if (missing < 2 || nf->neval == PM_NATFRAMES_EVAL_MAX)
+        return 0;
+    pm_id found = PM_NONE;
+    for (size_t i = 0; i < n; i++) {
+        if (cls[i] != (PM_NAT_INTERP | PM_NAT_UNNAMED))
+            continue;
+        size_t count = 0, first = n;
+        for (size_t j = 0; j < n; j++)
+            if (frames[j] == frames[i]) {
+                count++;
+                first = j < first ? j : first;
+            }
+        if (first != i || count != missing) /* each function once, at its first place */
+            continue;
+        if (found != PM_NONE)
+            return 0; /* two candidates: nothing is learned */
+        found = frames[i];
+    }
+    if (found == PM_NONE)
+        return 0;
+    nf->eval[nf->neval++] = found;
+    for (size_t i = 0; i < n; i++)
+        if (frames[i] == found)
+            cls[i] = PM_NAT_EVAL;
+    return 1;
+}
+
 int pm_natframes_get(pm_natframes *nf, pm_profile *model, uint64_t addr, pm_id *frame, int *cls)
 {
     if (!addr)
@@ -60,7 +97,7 @@ int pm_natframes_get(pm_natframes *nf, pm_profile *model, uint64_t addr, pm_id *
     while (nf->tab[k].addr) {
         if (nf->tab[k].addr == addr) {
             *frame = nf->tab[k].frame;
-            *cls = nf->tab[k].cls;
+            *cls = learned(nf, *frame) ? PM_NAT_EVAL : nf->tab[k].cls;
             return 0;
         }
         k = (k + 1) & (nf->cap - 1);

@@ -84,6 +84,30 @@ int pm_native_init(const char **why)
 #endif
 }
 
+struct here {
+    uint64_t *ips, *starts;
+    size_t n, cap;
+};
+
+static _Unwind_Reason_Code step_here(struct _Unwind_Context *ctx, void *arg)
+{
+    struct here *h = arg;
+    int before = 0;
+    uint64_t ip = (uint64_t)_Unwind_GetIPInfo(ctx, &before);
+    if (!ip || h->n == h->cap)
+        return _URC_END_OF_STACK;
+    h->ips[h->n] = ip;
+    h->starts[h->n++] = (uint64_t)_Unwind_GetRegionStart(ctx);
+    return _URC_NO_REASON;
+}
+
+size_t pm_native_unwind_here(uint64_t *ips, uint64_t *starts, size_t cap)
+{
+    struct here h = {ips, starts, 0, cap};
+    _Unwind_Backtrace(step_here, &h);
+    return h.n;
+}
+
 int pm_native_unwind(void *ucontext, uint64_t *ips, size_t cap, int *complete)
 {
     const ucontext_t *uc = ucontext;

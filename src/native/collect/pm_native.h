@@ -30,6 +30,11 @@ int pm_native_init(const char **why);
  * error or the cap). */
 int pm_native_unwind(void *ucontext, uint64_t *ips, size_t cap, int *complete);
 
+/* The calling thread's own return addresses (leaf first, from its caller)
+ * and the start of the function each lies in, outside any signal handler.
+ * Returns how many. */
+size_t pm_native_unwind_here(uint64_t *ips, uint64_t *starts, size_t cap);
+
 /* The classes of native frames the merge tells apart. */
 enum {
     PM_NAT_EVAL = 1,   /* the eval loop: stands for a run of Python frames */
@@ -37,6 +42,10 @@ enum {
     PM_NAT_SYSTEM,     /* libc, the loader, libgcc: below everything */
     PM_NAT_OTHER       /* extension modules and the libraries they use */
 };
+/* Added to a class by the naming (pm_elfsym): no symbol names the function,
+ * it goes by its module and start.  PM_NAT_CLASS takes it off. */
+#define PM_NAT_UNNAMED 0x10
+#define PM_NAT_CLASS(c) ((c) & ~PM_NAT_UNNAMED)
 
 /* One item of a merged stack, outermost first: a native frame (index into
  * the leaf-first native array) or a group of Python frames (index from the

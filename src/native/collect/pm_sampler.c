@@ -577,6 +577,13 @@ static pm_id merge_native(pm_sampler *s, pm_id root, const pm_id *frames, const 
             return PM_NONE;
         s->nat_cls[j] = (uint8_t)cls;
     }
+    size_t nev = 0;
+    for (size_t j = 0; j < nips; j++)
+        nev += s->nat_cls[j] == PM_NAT_EVAL;
+    if (nev < ngroups)
+        pm_natframes_learn_eval(&s->nat, s->nat_frame, s->nat_cls, nips, ngroups - nev);
+    for (size_t j = 0; j < nips; j++)
+        s->nat_cls[j] = (uint8_t)PM_NAT_CLASS(s->nat_cls[j]);
     int mismatch = 0;
     size_t nitems = pm_native_merge(s->nat_cls, nips, ngroups, s->merged, PM_NATIVE_MAX + PM_MAX_DEPTH, &mismatch);
     if (mismatch)
@@ -598,6 +605,25 @@ static pm_id merge_native(pm_sampler *s, pm_id root, const pm_id *frames, const 
     }
     s->st.native++;
     return node;
+}
+
+int pm_sampler_learn_eval(pm_sampler *s, const uint64_t *ips, size_t n, size_t runs)
+{
+    if (!s->o.native || n > PM_NATIVE_MAX)
+        return -1;
+    pthread_mutex_lock(s->model_lock);
+    int rc = 0;
+    size_t nev = 0;
+    for (size_t j = 0; j < n && rc == 0; j++) {
+        int cls;
+        rc = pm_natframes_get(&s->nat, s->model, ips[j] - 1, &s->nat_frame[j], &cls) != 0 ? -1 : 0;
+        s->nat_cls[j] = (uint8_t)cls;
+        nev += cls == PM_NAT_EVAL;
+    }
+    if (rc == 0 && nev < runs)
+        rc = pm_natframes_learn_eval(&s->nat, s->nat_frame, s->nat_cls, n, runs - nev);
+    pthread_mutex_unlock(s->model_lock);
+    return rc;
 }
 
 /* --native: a captured stack, its Python frames and C return addresses

@@ -82,6 +82,10 @@ int pm_sampler_running(const pm_sampler *s);
 void pm_sampler_pause(pm_sampler *s);
 void pm_sampler_resume(pm_sampler *s);
 void pm_sampler_get_stats(pm_sampler *s, pm_sampler_stats *out);
+/* --native: return addresses (leaf first) spanning exactly `runs` runs of
+ * Python frames, as a probe made them; an unnamed eval loop among them is
+ * learned (pm_natframes_learn_eval).  1 if learned, 0 if not, -1 on error. */
+int pm_sampler_learn_eval(pm_sampler *s, const uint64_t *ips, size_t n, size_t runs);
 pm_codecache *pm_sampler_codecache(pm_sampler *s);
 /* Clears the "notified" flag so the next need schedules a new callback. */
 void pm_sampler_notify_done(pm_sampler *s);
