@@ -246,17 +246,22 @@ class Retention:
 
 
 def _own_frames():
-    """Frames of this module's functions and of the one that called into
-    it: not roots, and (3.9/3.10, where frames are heap objects) not
+    """Frames of pyrometer's own functions and of the one that called into
+    pyrometer: not roots, and (3.9/3.10, where frames are heap objects) not
     referrers either."""
     frames = []
     f = sys._getframe(1)
-    while f is not None and f.f_globals is globals():
+    while f is not None and _is_ours(f):
         frames.append(f)
         f = f.f_back
     if f is not None:
         frames.append(f)  # the caller: its own variables are not the answer
     return frames
+
+
+def _is_ours(frame):
+    name = frame.f_globals.get("__name__")
+    return isinstance(name, str) and (name == "pyrometer" or name.startswith("pyrometer."))
 
 
 def _frame_roots(skip):
@@ -268,7 +273,7 @@ def _frame_roots(skip):
     for tid, top_frame in sys._current_frames().items():
         f = top_frame
         while f is not None:
-            if id(f) not in skip_ids and f.f_locals is not f.f_globals:
+            if id(f) not in skip_ids and not _is_ours(f) and f.f_locals is not f.f_globals:
                 code = f.f_code
                 try:
                     items = list(f.f_locals.items())

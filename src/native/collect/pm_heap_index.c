@@ -206,10 +206,8 @@ PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_dept
         uint32_t v = queue[head++];
         PyObject *o = items[v];
         const char *kind = v != (uint32_t)t ? root_kind(o) : NULL;
-        int64_t r = pm_ptrmap_get(&roots, (uintptr_t)o);
-        if (r >= 0) {
-            PyObject *pair = PyList_GET_ITEM(extra_roots, r);
-            PyObject *c = make_chain(ix, parent, v, "frame", PyTuple_GET_ITEM(pair, 0));
+        if (kind) {
+            PyObject *c = make_chain(ix, parent, v, kind, NULL);
             if (!c || PyList_Append(out, c) < 0) {
                 Py_XDECREF(c);
                 goto done_fail;
@@ -218,8 +216,12 @@ PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_dept
             found++;
             continue;
         }
-        if (kind) {
-            PyObject *c = make_chain(ix, parent, v, kind, NULL);
+        /* A local variable of a running function: the frame is the root,
+         * one reference above o. */
+        int64_t r = pm_ptrmap_get(&roots, (uintptr_t)o);
+        if (r >= 0) {
+            PyObject *pair = PyList_GET_ITEM(extra_roots, r);
+            PyObject *c = make_chain(ix, parent, v, "frame", PyTuple_GET_ITEM(pair, 0));
             if (!c || PyList_Append(out, c) < 0) {
                 Py_XDECREF(c);
                 goto done_fail;

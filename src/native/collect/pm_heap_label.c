@@ -130,6 +130,8 @@ static PyObject *label(PyObject *parent, PyObject *child)
                 return PyUnicode_FromString(names[i]);
         return NULL;
     }
+    if (PyTraceBack_Check(parent))
+        return PyUnicode_FromString((PyObject *)((PyTracebackObject *)parent)->tb_next == child ? "tb_next" : "tb_frame");
     if (PyFrame_Check(parent))
         return PyUnicode_FromString("frame reference");
     return attr_label(parent, child);

@@ -13,6 +13,10 @@
 #define PM_GC_HEAD_SIZE (2 * sizeof(uintptr_t))
 
 static PyCFunction object_sizeof, list_sizeof;
+/* Whether sys.getsizeof adds the pre-header to a static type: 3.12 did
+ * until a bug-fix release stopped it, so the running binary is asked once
+ * (sys.getsizeof(int) against int.__sizeof__()). */
+static int static_type_preheader = 1;
 
 static PyCFunction c_sizeof_of(PyObject *descr)
 {
@@ -32,6 +36,14 @@ static void learn_builtins(void)
     list_sizeof = c_sizeof_of(l);
     Py_XDECREF(o);
     Py_XDECREF(l);
+    PyObject *sys = PyImport_ImportModule("sys");
+    PyObject *full = sys ? PyObject_CallMethod(sys, "getsizeof", "O", (PyObject *)&PyLong_Type) : NULL;
+    PyObject *bare = full ? PyObject_CallMethod((PyObject *)&PyLong_Type, "__sizeof__", NULL) : NULL;
+    if (bare && PyLong_Check(full) && PyLong_Check(bare))
+        static_type_preheader = PyLong_AsSsize_t(full) != PyLong_AsSsize_t(bare);
+    Py_XDECREF(bare);
+    Py_XDECREF(full);
+    Py_XDECREF(sys);
     PyErr_Clear();
 }
 
@@ -160,8 +172,7 @@ size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o)
         size = default_size(o);
     }
 #if PY_VERSION_HEX >= 0x030C0000
-    /* 3.12+: a static type has no pre-header (sys.getsizeof says so). */
-    if (PyType_Check(o) && !PyType_HasFeature((PyTypeObject *)o, Py_TPFLAGS_HEAPTYPE))
+    if (!static_type_preheader && PyType_Check(o) && !PyType_HasFeature((PyTypeObject *)o, Py_TPFLAGS_HEAPTYPE))
         return size;
     if (PyType_IS_GC(tp))
         size += PM_GC_HEAD_SIZE;
