@@ -4,8 +4,8 @@
  * objects and frames count nothing and are not followed (asizeof's
  * code=False, frames=False); a module is followed only when it is the
  * object asked about; a bare object() is ignored.  An instance is followed
- * to its __dict__ (read as asizeof reads it, so 3.11+ gets the dict a
- * managed-dict instance shows) and its slots, both through tp_traverse.
+ * to its __dict__ (read as asizeof reads it: made when missing, and on
+ * 3.11+ the dict a managed-dict instance shows) and its slots.
  *
  * Iterative (no recursion limit) with an address set; every object on the
  * stack holds a reference of ours, and sizing (which may call Python code)
@@ -59,6 +59,21 @@ static int skipped(PyObject *o)
            Py_IS_TYPE(o, &PyWrapperDescr_Type);
 }
 
+/* An instance with a __dict__ slot (asizeof reads __dict__, which makes
+ * an empty one where there was none, and on 3.11+ gives a managed-dict
+ * instance its dict). */
+static int has_dict(PyObject *o)
+{
+    PyTypeObject *tp = Py_TYPE(o);
+    if (PyType_Check(o) || PyModule_Check(o))
+        return 0;
+#if PY_VERSION_HEX >= 0x030B0000
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
+        return 1;
+#endif
+    return tp->tp_dictoffset != 0 && PyType_HasFeature(tp, Py_TPFLAGS_HEAPTYPE);
+}
+
 int64_t pm_heap_deep_size(PyObject *start)
 {
     deep_ctx d = {{0}, NULL, 0, 0, 0};
@@ -86,8 +101,7 @@ int64_t pm_heap_deep_size(PyObject *start)
             }
             total += (int64_t)((pm_heap_sizeof(t, o) + 7) & ~(size_t)7);
             if (!PyModule_Check(o) || o == start) {
-#if PY_VERSION_HEX >= 0x030B0000
-                if (PyType_HasFeature(Py_TYPE(o), Py_TPFLAGS_MANAGED_DICT)) {
+                if (has_dict(o)) {
                     PyObject *dict = PyObject_GenericGetDict(o, NULL);
                     if (dict) {
                         push(&d, dict);
@@ -95,7 +109,6 @@ int64_t pm_heap_deep_size(PyObject *start)
                     }
                     PyErr_Clear();
                 }
-#endif
                 traverseproc tr = Py_TYPE(o)->tp_traverse;
                 if (tr && PyObject_IS_GC(o))
                     (void)tr(o, visit_push, &d);

@@ -15,7 +15,7 @@
 static PyCFunction object_sizeof, list_sizeof;
 /* Whether sys.getsizeof adds the pre-header to a static type: 3.12 did
  * until a bug-fix release stopped it, so the running binary is asked once
- * (sys.getsizeof(int) against int.__sizeof__()). */
+ * (sys.getsizeof(int) against type.__sizeof__(int)). */
 static int static_type_preheader = 1;
 
 static PyCFunction c_sizeof_of(PyObject *descr)
@@ -38,7 +38,7 @@ static void learn_builtins(void)
     Py_XDECREF(l);
     PyObject *sys = PyImport_ImportModule("sys");
     PyObject *full = sys ? PyObject_CallMethod(sys, "getsizeof", "O", (PyObject *)&PyLong_Type) : NULL;
-    PyObject *bare = full ? PyObject_CallMethod((PyObject *)&PyLong_Type, "__sizeof__", NULL) : NULL;
+    PyObject *bare = full ? PyObject_CallMethod((PyObject *)&PyType_Type, "__sizeof__", "O", (PyObject *)&PyLong_Type) : NULL;
     if (bare && PyLong_Check(full) && PyLong_Check(bare))
         static_type_preheader = PyLong_AsSsize_t(full) != PyLong_AsSsize_t(bare);
     Py_XDECREF(bare);
