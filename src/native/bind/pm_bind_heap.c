@@ -422,7 +422,11 @@ PyObject *pm_bind_heap_sizeof(PyObject *self, PyObject *o)
     if (pm_heap_types_init(&t) != 0)
         return NULL;
     pm_heap_type *e = pm_heap_types_get(&t, Py_TYPE(o));
-    PyObject *r = e ? PyLong_FromSize_t(pm_heap_sizeof(e, o)) : NULL;
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    size_t size = e ? pm_heap_sizeof(e, o) : 0;
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+    PyObject *r = e ? PyLong_FromSize_t(size) : NULL;
     pm_heap_types_free(&t);
     return r;
 }

@@ -22,6 +22,7 @@ typedef struct {
     PyCFunction meth;   /* PM_SZ_CMETH: the C __sizeof__ */
     PyObject *pysizeof; /* PM_SZ_CALL: the type's __sizeof__ (strong) */
     uint64_t count, bytes, tracked;
+    char deep_known, deep_skip; /* pm_heap_deep.c's verdict on the type */
 } pm_heap_type;
 
 typedef struct {
@@ -35,9 +36,10 @@ int pm_heap_types_init(pm_heap_types *t);
 pm_heap_type *pm_heap_types_get(pm_heap_types *t, PyTypeObject *tp);
 void pm_heap_types_free(pm_heap_types *t);
 /* sys.getsizeof(o) without its exceptions: a __sizeof__ that raises or
- * returns nonsense is replaced by object.__sizeof__'s answer, and the
- * caller's exception state is kept.  May run Python code (a __sizeof__
- * written in Python): never call it inside a traverse callback. */
+ * returns nonsense is replaced by object.__sizeof__'s answer.  Call it
+ * with no exception set (the walks put the caller's aside once, not per
+ * object); it leaves none.  May run Python code (a __sizeof__ written in
+ * Python): never call it inside a traverse callback. */
 size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o);
 
 /* A dict whose keys are all str does not show them to tp_traverse (a str

@@ -14,49 +14,77 @@
 
 #include <frameobject.h>
 
+#define PM_DEEP_BATCH 256
+
 typedef struct {
     pm_ptrset seen;
-    PyObject **stack;
+    PyObject **stack;  /* to visit, referenced */
     size_t sp, cap;
+    PyObject **cand;   /* referents of the batch being visited, borrowed */
+    size_t ncand, capcand;
     int failed;
 } deep_ctx;
 
-static int push(deep_ctx *d, PyObject *r)
+static int grow(PyObject ***arr, size_t *cap)
+{
+    size_t c = *cap ? 2 * *cap : 4096;
+    PyObject **bigger = PyMem_RawRealloc(*arr, c * sizeof *bigger);
+    if (!bigger)
+        return -1;
+    *arr = bigger;
+    *cap = c;
+    return 0;
+}
+
+/* r onto the stack (referenced) unless seen before. */
+static void push(deep_ctx *d, PyObject *r)
 {
     int added = pm_ptrset_add(&d->seen, (uintptr_t)r);
     if (added <= 0) {
         d->failed |= added < 0;
-        return 0;
+        return;
     }
-    if (d->sp == d->cap) {
-        size_t cap = d->cap ? 2 * d->cap : 1024;
-        PyObject **bigger = PyMem_RawRealloc(d->stack, cap * sizeof *bigger);
-        if (!bigger) {
-            d->failed = 1;
-            return 0;
-        }
-        d->stack = bigger;
-        d->cap = cap;
+    if (d->sp == d->cap && grow(&d->stack, &d->cap) != 0) {
+        d->failed = 1;
+        return;
     }
     Py_INCREF(r);
     d->stack[d->sp++] = r;
+}
+
+static int collect(PyObject *r, void *arg)
+{
+    deep_ctx *d = arg;
+    if (!r)
+        return 0;
+    if (d->ncand == d->capcand && grow(&d->cand, &d->capcand) != 0) {
+        d->failed = 1;
+        return 0;
+    }
+    d->cand[d->ncand++] = r;
     return 0;
 }
 
-static int visit_push(PyObject *r, void *arg)
+/* The batch's referents: set slots fetched together, then pushed. */
+static void settle(deep_ctx *d)
 {
-    if (r)
-        push(arg, r);
-    return 0;
+    if (pm_ptrset_reserve(&d->seen, d->ncand) != 0)
+        d->failed = 1;
+    for (size_t k = 0; k < d->ncand; k++)
+        pm_ptrset_prefetch(&d->seen, (uintptr_t)d->cand[k]);
+    for (size_t k = 0; k < d->ncand; k++)
+        push(d, d->cand[k]);
+    d->ncand = 0;
 }
 
-/* asizeof's "code only" and ignored kinds: no size, not followed. */
-static int skipped(PyObject *o)
+/* asizeof's "code only" and ignored kinds: no size, not followed.  Asked
+ * once per type (the answer is kept in the type's entry). */
+static int skipped_type(PyTypeObject *tp)
 {
-    return PyType_Check(o) || PyFunction_Check(o) || PyCFunction_Check(o) || PyMethod_Check(o) ||
-           PyCode_Check(o) || PyFrame_Check(o) || Py_IS_TYPE(o, &PyBaseObject_Type) ||
-           Py_IS_TYPE(o, &PyMethodDescr_Type) || Py_IS_TYPE(o, &PyClassMethodDescr_Type) ||
-           Py_IS_TYPE(o, &PyWrapperDescr_Type);
+    return PyType_FastSubclass(tp, Py_TPFLAGS_TYPE_SUBCLASS) || tp == &PyFunction_Type || tp == &PyCFunction_Type ||
+           tp == &PyCMethod_Type || tp == &PyMethod_Type || tp == &PyCode_Type || tp == &PyFrame_Type ||
+           tp == &PyBaseObject_Type || tp == &PyMethodDescr_Type || tp == &PyClassMethodDescr_Type ||
+           tp == &PyWrapperDescr_Type;
 }
 
 /* An instance with a __dict__ slot (asizeof reads __dict__, which makes
@@ -76,8 +104,9 @@ static int has_dict(PyObject *o)
 
 int64_t pm_heap_deep_size(PyObject *start)
 {
-    deep_ctx d = {{0}, NULL, 0, 0, 0};
-    if (pm_ptrset_init(&d.seen, 1024) != 0) {
+    deep_ctx d = {{0}, NULL, 0, 0, NULL, 0, 0, 0};
+    PyObject *batch[PM_DEEP_BATCH];
+    if (pm_ptrset_init(&d.seen, 1 << 16) != 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -89,38 +118,65 @@ int64_t pm_heap_deep_size(PyObject *start)
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     int64_t total = 0;
+    pm_heap_type *last = NULL;
+    PyTypeObject *last_tp = NULL;
     push(&d, start);
     while (d.sp && !d.failed) {
-        PyObject *o = d.stack[--d.sp];
-        if (!skipped(o)) {
-            pm_heap_type *t = pm_heap_types_get(&types, Py_TYPE(o));
+        /* Sizes first (they may run code: every object involved is ours),
+         * then the traverses, which run none, then the new referents
+         * referenced before any code can run again. */
+        size_t nb = 0;
+        while (d.sp && nb < PM_DEEP_BATCH)
+            batch[nb++] = d.stack[--d.sp];
+        for (size_t k = 0; k < nb && !d.failed; k++) {
+            PyObject *o = batch[k];
+            pm_heap_type *t = Py_TYPE(o) == last_tp ? last : pm_heap_types_get(&types, Py_TYPE(o));
             if (!t) {
                 d.failed = 1;
-                Py_DECREF(o);
                 break;
             }
-            total += (int64_t)((pm_heap_sizeof(t, o) + 7) & ~(size_t)7);
-            if (!PyModule_Check(o) || o == start) {
-                if (has_dict(o)) {
-                    PyObject *dict = PyObject_GenericGetDict(o, NULL);
-                    if (dict) {
-                        push(&d, dict);
-                        Py_DECREF(dict);
-                    }
-                    PyErr_Clear();
+            if (t != last) {
+                last = t;
+                last_tp = Py_TYPE(o);
+                if (!t->deep_known) {
+                    t->deep_known = 1;
+                    t->deep_skip = skipped_type(last_tp);
                 }
-                traverseproc tr = Py_TYPE(o)->tp_traverse;
-                if (tr && PyObject_IS_GC(o))
-                    (void)tr(o, visit_push, &d);
-                PyErr_Clear();
-                pm_heap_dict_keys(o, visit_push, &d);
+            }
+            if (t->deep_skip) {
+                batch[k] = NULL; /* not traversed either */
+                Py_DECREF(o);
+                continue;
+            }
+            total += (int64_t)((pm_heap_sizeof(t, o) + 7) & ~(size_t)7);
+            if (has_dict(o)) {
+                PyObject *dict = PyObject_GenericGetDict(o, NULL);
+                if (dict) {
+                    push(&d, dict);
+                    Py_DECREF(dict);
+                } else
+                    PyErr_Clear();
             }
         }
-        Py_DECREF(o);
+        for (size_t k = 0; k < nb && !d.failed; k++) {
+            PyObject *o = batch[k];
+            if (!o || (o != start && PyModule_Check(o)))
+                continue;
+            traverseproc tr = Py_TYPE(o)->tp_traverse;
+            if (tr && PyObject_IS_GC(o))
+                (void)tr(o, collect, &d);
+            pm_heap_dict_keys(o, collect, &d);
+        }
+        settle(&d);
+        if (PyErr_Occurred())
+            PyErr_Clear();
+        for (size_t k = 0; k < nb; k++)
+            Py_XDECREF(batch[k]);
     }
     while (d.sp)
         Py_DECREF(d.stack[--d.sp]);
     PyMem_RawFree(d.stack);
+    PyMem_RawFree(d.cand);
     pm_ptrset_free(&d.seen);
     pm_heap_types_free(&types);
     PyErr_Restore(exc_type, exc_value, exc_tb);

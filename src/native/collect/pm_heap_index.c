@@ -71,8 +71,8 @@ int pm_heap_index_build(pm_heap_index *ix, PyObject *objs)
         e.src = (uint32_t)i;
         if (tr && PyObject_IS_GC(o))
             (void)tr(o, visit_edge, &e);
-        PyErr_Clear(); /* a traverse that raised: its edges so far count */
     }
+    PyErr_Clear(); /* a traverse that raised (it should not): its edges count */
     PyErr_Restore(exc_type, exc_value, exc_tb);
     pm_ptrmap_free(&map);
     size_t m = e.n / 2;

@@ -1,14 +1,7 @@
-/* pm_heap_set.c — address sets and maps (see pm_heap_set.h).  Fibonacci
- * hashing on the top bits: object addresses are 16-byte aligned and
- * clustered, so their low bits alone would collide. */
+/* pm_heap_set.c — address sets and maps (see pm_heap_set.h). */
 #include "pm_heap_set.h"
 
 #include <stdlib.h>
-
-static inline size_t slot_of(uintptr_t key, unsigned bits)
-{
-    return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
-}
 
 static unsigned bits_for(size_t expected)
 {
@@ -29,7 +22,9 @@ int pm_ptrset_init(pm_ptrset *s, size_t expected)
 static int set_grow(pm_ptrset *s)
 {
     pm_ptrset bigger;
-    bigger.bits = s->bits + 1;
+    /* Four times larger while small: a set that starts small for a big
+     * structure rehashes less. */
+    bigger.bits = s->bits + (s->bits < 20 ? 2 : 1);
     bigger.count = 0;
     bigger.keys = calloc((size_t)1 << bigger.bits, sizeof *bigger.keys);
     if (!bigger.keys)
@@ -43,12 +38,20 @@ static int set_grow(pm_ptrset *s)
     return 0;
 }
 
+int pm_ptrset_reserve(pm_ptrset *s, size_t extra)
+{
+    while ((s->count + extra + 1) * 4 > ((size_t)3 << s->bits))
+        if (set_grow(s) != 0)
+            return -1;
+    return 0;
+}
+
 int pm_ptrset_add(pm_ptrset *s, uintptr_t key)
 {
     if ((s->count + 1) * 4 > ((size_t)3 << s->bits) && set_grow(s) != 0)
         return -1;
     size_t mask = ((size_t)1 << s->bits) - 1;
-    for (size_t i = slot_of(key, s->bits);; i = (i + 1) & mask) {
+    for (size_t i = pm_heap_slot(key, s->bits);; i = (i + 1) & mask) {
         if (s->keys[i] == key)
             return 0;
         if (!s->keys[i]) {
@@ -64,7 +67,7 @@ int pm_ptrset_has(const pm_ptrset *s, uintptr_t key)
     if (!s->keys)
         return 0;
     size_t mask = ((size_t)1 << s->bits) - 1;
-    for (size_t i = slot_of(key, s->bits);; i = (i + 1) & mask) {
+    for (size_t i = pm_heap_slot(key, s->bits);; i = (i + 1) & mask) {
         if (s->keys[i] == key)
             return 1;
         if (!s->keys[i])
@@ -114,7 +117,7 @@ int pm_ptrmap_put(pm_ptrmap *m, uintptr_t key, uint32_t val)
     if ((m->count + 1) * 4 > ((size_t)3 << m->bits) && map_grow(m) != 0)
         return -1;
     size_t mask = ((size_t)1 << m->bits) - 1;
-    for (size_t i = slot_of(key, m->bits);; i = (i + 1) & mask) {
+    for (size_t i = pm_heap_slot(key, m->bits);; i = (i + 1) & mask) {
         if (m->slots[i].key == key) {
             m->slots[i].val = val;
             return 0;
@@ -133,7 +136,7 @@ int64_t pm_ptrmap_get(const pm_ptrmap *m, uintptr_t key)
     if (!m->slots)
         return -1;
     size_t mask = ((size_t)1 << m->bits) - 1;
-    for (size_t i = slot_of(key, m->bits);; i = (i + 1) & mask) {
+    for (size_t i = pm_heap_slot(key, m->bits);; i = (i + 1) & mask) {
         if (m->slots[i].key == key)
             return m->slots[i].val;
         if (!m->slots[i].key)

@@ -30,6 +30,21 @@ int pm_ptrset_init(pm_ptrset *s, size_t expected);
 /* 1 added, 0 already there, -1 out of memory. */
 int pm_ptrset_add(pm_ptrset *s, uintptr_t key);
 int pm_ptrset_has(const pm_ptrset *s, uintptr_t key);
+/* Room for extra more keys without growing (so prefetched slots stay
+ * where they are); 0, or -1 out of memory. */
+int pm_ptrset_reserve(pm_ptrset *s, size_t extra);
+/* The first slot of key in a table of 2^bits slots: Fibonacci hashing on
+ * the top bits (object addresses are 16-byte aligned and clustered, so
+ * their low bits alone would collide). */
+static inline size_t pm_heap_slot(uintptr_t key, unsigned bits)
+{
+    return (size_t)(((uint64_t)key * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+}
+/* Asks the CPU for key's first slot ahead of an add or has. */
+static inline void pm_ptrset_prefetch(const pm_ptrset *s, uintptr_t key)
+{
+    __builtin_prefetch(&s->keys[pm_heap_slot(key, s->bits)], 1);
+}
 size_t pm_ptrset_bytes(const pm_ptrset *s);
 void pm_ptrset_free(pm_ptrset *s);
 

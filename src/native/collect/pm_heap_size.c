@@ -157,15 +157,12 @@ size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o)
         break;
     case PM_SZ_CMETH:
     case PM_SZ_CALL: {
-        PyObject *exc_type, *exc_value, *exc_tb;
-        PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
         Py_INCREF(o);
         Py_ssize_t v = size_from(t->kind == PM_SZ_CMETH ? t->meth(o, NULL) : PyObject_CallOneArg(t->pysizeof, o));
-        if (v < 0 && PyErr_Occurred())
+        if (v < 0)
             PyErr_Clear();
         size = v >= 0 ? (size_t)v : default_size(o);
         Py_DECREF(o);
-        PyErr_Restore(exc_type, exc_value, exc_tb);
         break;
     }
     default:
