@@ -14,10 +14,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Objects are traversed in batches; their referents are buffered with
+ * their referrer, the map slots of the whole buffer prefetched, then
+ * looked up: the probes' cache misses overlap. */
+#define PM_INDEX_BATCH 256
+
 typedef struct {
-    const pm_ptrmap *map;
     uint32_t src;
-    uint32_t *pairs; /* src, dst, src, dst, ... */
+    PyObject **cand;   /* referents of the batch */
+    uint32_t *csrc;    /* and their referrer */
+    size_t ncand, capcand;
+    uint32_t *pairs;   /* src, dst, src, dst, ... */
     size_t n, cap;
     int failed;
 } edge_ctx;
@@ -25,22 +32,48 @@ typedef struct {
 static int visit_edge(PyObject *r, void *arg)
 {
     edge_ctx *e = arg;
-    int64_t j = r ? pm_ptrmap_get(e->map, (uintptr_t)r) : -1;
-    if (j < 0)
+    if (!r)
         return 0;
-    if (e->n + 2 > e->cap) {
-        size_t cap = e->cap ? 2 * e->cap : 1 << 16;
-        uint32_t *bigger = realloc(e->pairs, cap * sizeof *bigger);
-        if (!bigger) {
+    if (e->ncand == e->capcand) {
+        size_t cap = e->capcand ? 2 * e->capcand : 4096;
+        PyObject **c = realloc(e->cand, cap * sizeof *c);
+        if (c)
+            e->cand = c;
+        uint32_t *s = c ? realloc(e->csrc, cap * sizeof *s) : NULL;
+        if (!s) {
             e->failed = 1;
             return 0;
         }
-        e->pairs = bigger;
-        e->cap = cap;
+        e->csrc = s;
+        e->capcand = cap;
     }
-    e->pairs[e->n++] = e->src;
-    e->pairs[e->n++] = (uint32_t)j;
+    e->cand[e->ncand] = r;
+    e->csrc[e->ncand++] = e->src;
     return 0;
+}
+
+static void settle(edge_ctx *e, const pm_ptrmap *map)
+{
+    for (size_t k = 0; k < e->ncand; k++)
+        pm_ptrmap_prefetch(map, (uintptr_t)e->cand[k]);
+    for (size_t k = 0; k < e->ncand && !e->failed; k++) {
+        int64_t j = pm_ptrmap_get(map, (uintptr_t)e->cand[k]);
+        if (j < 0)
+            continue;
+        if (e->n + 2 > e->cap) {
+            size_t cap = e->cap ? 2 * e->cap : 1 << 16;
+            uint32_t *bigger = realloc(e->pairs, cap * sizeof *bigger);
+            if (!bigger) {
+                e->failed = 1;
+                break;
+            }
+            e->pairs = bigger;
+            e->cap = cap;
+        }
+        e->pairs[e->n++] = e->csrc[k];
+        e->pairs[e->n++] = (uint32_t)j;
+    }
+    e->ncand = 0;
 }
 
 int pm_heap_index_build(pm_heap_index *ix, PyObject *objs)
@@ -56,13 +89,16 @@ int pm_heap_index_build(pm_heap_index *ix, PyObject *objs)
         PyErr_NoMemory();
         return -1;
     }
-    for (Py_ssize_t i = 0; i < n; i++)
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + 16 < n)
+            pm_ptrmap_prefetch(&map, (uintptr_t)PyList_GET_ITEM(objs, i + 16));
         if (pm_ptrmap_put(&map, (uintptr_t)PyList_GET_ITEM(objs, i), (uint32_t)i) != 0) {
             pm_ptrmap_free(&map);
             PyErr_NoMemory();
             return -1;
         }
-    edge_ctx e = {&map, 0, NULL, 0, 0, 0};
+    }
+    edge_ctx e = {0, NULL, NULL, 0, 0, NULL, 0, 0, 0};
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     for (Py_ssize_t i = 0; i < n && !e.failed; i++) {
@@ -71,7 +107,11 @@ int pm_heap_index_build(pm_heap_index *ix, PyObject *objs)
         e.src = (uint32_t)i;
         if (tr && PyObject_IS_GC(o))
             (void)tr(o, visit_edge, &e);
+        if (i % PM_INDEX_BATCH == PM_INDEX_BATCH - 1 || i == n - 1)
+            settle(&e, &map);
     }
+    free(e.cand);
+    free(e.csrc);
     PyErr_Clear(); /* a traverse that raised (it should not): its edges count */
     PyErr_Restore(exc_type, exc_value, exc_tb);
     pm_ptrmap_free(&map);

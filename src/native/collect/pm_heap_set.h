@@ -49,6 +49,10 @@ size_t pm_ptrset_bytes(const pm_ptrset *s);
 void pm_ptrset_free(pm_ptrset *s);
 
 int pm_ptrmap_init(pm_ptrmap *m, size_t expected);
+static inline void pm_ptrmap_prefetch(const pm_ptrmap *m, uintptr_t key)
+{
+    __builtin_prefetch(&m->slots[pm_heap_slot(key, m->bits)]);
+}
 /* Sets key to val; 0, or -1 out of memory. */
 int pm_ptrmap_put(pm_ptrmap *m, uintptr_t key, uint32_t val);
 /* The value, or -1 when key is absent. */
