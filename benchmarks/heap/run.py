@@ -7,7 +7,9 @@ size, and what the index and a snapshot keep per object.
     python benchmarks/heap/run.py [--records N] [--rounds R] [--no-pympler]
 
 Each round runs every operation of every tool once, interleaved; the table
-gives medians over the rounds and the ratio peer/pyrometer.  Pympler's
+gives medians over the rounds of the CPU time of each call (all of them are
+single-threaded: CPU time is what a shared, loaded machine distorts least)
+and of its wall time, and the ratio peer/pyrometer of the CPU times.  Pympler's
 asizeof of the whole structure takes seconds a call: it runs once per round
 like the rest unless --no-pympler.  Targets (1 M objects): census <= 0.2 s,
 growth <= 0.25 s, first why_alive <= 0.5 s with the index, later ones
@@ -39,10 +41,16 @@ class Rec:
 REGISTRY = {}
 
 
+WALL = {}
+
+
 def timed(fn, *args):
-    t0 = time.perf_counter()
+    """(CPU seconds, result); the wall seconds go to WALL[fn]."""
+    w0, t0 = time.perf_counter(), time.process_time()
     result = fn(*args)
-    return time.perf_counter() - t0, result
+    t1, w1 = time.process_time(), time.perf_counter()
+    WALL.setdefault(getattr(fn, "__qualname__", str(fn)), []).append(w1 - w0)
+    return t1 - t0, result
 
 
 def main():
@@ -73,10 +81,10 @@ def main():
         snap_bytes = s.nbytes / max(1, s.nobjects)
         del s
 
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         with heap.Index() as ix:
             chain = ix.why_alive(target)
-            note(("why_alive, first (with index)", "pyrometer"), time.perf_counter() - t0)
+            note(("why_alive, first (with index)", "pyrometer"), time.process_time() - t0)
             later = []
             for k in range(20):
                 later.append(timed(ix.why_alive, bucket[(k * 7919) % len(bucket)])[0])
@@ -97,7 +105,7 @@ def main():
 
     print("Python %s, %d tracked objects, %d references between them" % (sys.version.split()[0], nobjects, nedges))
     print("index: %.1f bytes/object kept; snapshot address set: %.1f bytes/object" % (index_bytes, snap_bytes))
-    print("%-32s %-30s %10s %8s" % ("operation", "tool", "median s", "ratio"))
+    print("%-32s %-30s %10s %8s" % ("operation", "tool", "CPU s", "ratio"))
     ops = []
     for op, tool in times:
         if op not in ops:
@@ -108,6 +116,8 @@ def main():
             if o == op:
                 m = statistics.median(values)
                 print("%-32s %-30s %10.4f %8s" % (op, tool, m, "1.0" if tool == "pyrometer" else "%.1fx" % (m / mine)))
+    print("wall medians (s): " + ", ".join("%s %.3f" % (k, statistics.median(v)) for k, v in sorted(WALL.items())))
+    print("load average: %.1f %.1f %.1f" % __import__("os").getloadavg())
 
 
 if __name__ == "__main__":
