@@ -54,6 +54,27 @@ static inline void pm_heap_dict_keys(PyObject *o, visitproc visit, void *arg)
         visit(k, arg);
 }
 
+/* A growable array of object pointers (the walks' stacks and batches). */
+typedef struct {
+    PyObject **items;
+    size_t n, cap;
+} pm_heap_objs;
+
+/* Appends o (no reference taken); 0, or -1 out of memory. */
+static inline int pm_heap_objs_push(pm_heap_objs *a, PyObject *o)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 4096;
+        PyObject **bigger = PyMem_RawRealloc(a->items, cap * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        a->items = bigger;
+        a->cap = cap;
+    }
+    a->items[a->n++] = o;
+    return 0;
+}
+
 /* ---- census (pm_heap_walk.c) ----------------------------------------------- */
 typedef struct {
     pm_heap_types types;

@@ -18,63 +18,41 @@
 
 typedef struct {
     pm_ptrset seen;
-    PyObject **stack;  /* to visit, referenced */
-    size_t sp, cap;
-    PyObject **cand;   /* referents of the batch being visited, borrowed */
-    size_t ncand, capcand;
+    pm_heap_objs stack;  /* to visit, referenced */
+    pm_heap_objs cand;   /* referents of the batch being visited, borrowed */
     int failed;
 } deep_ctx;
-
-static int grow(PyObject ***arr, size_t *cap)
-{
-    size_t c = *cap ? 2 * *cap : 4096;
-    PyObject **bigger = PyMem_RawRealloc(*arr, c * sizeof *bigger);
-    if (!bigger)
-        return -1;
-    *arr = bigger;
-    *cap = c;
-    return 0;
-}
 
 /* r onto the stack (referenced) unless seen before. */
 static void push(deep_ctx *d, PyObject *r)
 {
     int added = pm_ptrset_add(&d->seen, (uintptr_t)r);
-    if (added <= 0) {
+    if (added <= 0)
         d->failed |= added < 0;
-        return;
-    }
-    if (d->sp == d->cap && grow(&d->stack, &d->cap) != 0) {
+    else if (pm_heap_objs_push(&d->stack, r) != 0)
         d->failed = 1;
-        return;
-    }
-    Py_INCREF(r);
-    d->stack[d->sp++] = r;
+    else
+        Py_INCREF(r);
 }
 
 static int collect(PyObject *r, void *arg)
 {
     deep_ctx *d = arg;
-    if (!r)
-        return 0;
-    if (d->ncand == d->capcand && grow(&d->cand, &d->capcand) != 0) {
+    if (r && pm_heap_objs_push(&d->cand, r) != 0)
         d->failed = 1;
-        return 0;
-    }
-    d->cand[d->ncand++] = r;
     return 0;
 }
 
 /* The batch's referents: set slots fetched together, then pushed. */
 static void settle(deep_ctx *d)
 {
-    if (pm_ptrset_reserve(&d->seen, d->ncand) != 0)
+    if (pm_ptrset_reserve(&d->seen, d->cand.n) != 0)
         d->failed = 1;
-    for (size_t k = 0; k < d->ncand; k++)
-        pm_ptrset_prefetch(&d->seen, (uintptr_t)d->cand[k]);
-    for (size_t k = 0; k < d->ncand; k++)
-        push(d, d->cand[k]);
-    d->ncand = 0;
+    for (size_t k = 0; k < d->cand.n; k++)
+        pm_ptrset_prefetch(&d->seen, (uintptr_t)d->cand.items[k]);
+    for (size_t k = 0; k < d->cand.n; k++)
+        push(d, d->cand.items[k]);
+    d->cand.n = 0;
 }
 
 /* asizeof's "code only" and ignored kinds: no size, not followed.  Asked
@@ -104,7 +82,7 @@ static int has_dict(PyObject *o)
 
 int64_t pm_heap_deep_size(PyObject *start)
 {
-    deep_ctx d = {{0}, NULL, 0, 0, NULL, 0, 0, 0};
+    deep_ctx d = {{0}, {NULL, 0, 0}, {NULL, 0, 0}, 0};
     PyObject *batch[PM_DEEP_BATCH];
     if (pm_ptrset_init(&d.seen, 1 << 16) != 0) {
         PyErr_NoMemory();
@@ -121,13 +99,13 @@ int64_t pm_heap_deep_size(PyObject *start)
     pm_heap_type *last = NULL;
     PyTypeObject *last_tp = NULL;
     push(&d, start);
-    while (d.sp && !d.failed) {
+    while (d.stack.n && !d.failed) {
         /* Sizes first (they may run code: every object involved is ours),
          * then the traverses, which run none, then the new referents
          * referenced before any code can run again. */
         size_t nb = 0;
-        while (d.sp && nb < PM_DEEP_BATCH)
-            batch[nb++] = d.stack[--d.sp];
+        while (d.stack.n && nb < PM_DEEP_BATCH)
+            batch[nb++] = d.stack.items[--d.stack.n];
         for (size_t k = 0; k < nb && !d.failed; k++) {
             PyObject *o = batch[k];
             pm_heap_type *t = Py_TYPE(o) == last_tp ? last : pm_heap_types_get(&types, Py_TYPE(o));
@@ -173,10 +151,10 @@ int64_t pm_heap_deep_size(PyObject *start)
         for (size_t k = 0; k < nb; k++)
             Py_XDECREF(batch[k]);
     }
-    while (d.sp)
-        Py_DECREF(d.stack[--d.sp]);
-    PyMem_RawFree(d.stack);
-    PyMem_RawFree(d.cand);
+    while (d.stack.n)
+        Py_DECREF(d.stack.items[--d.stack.n]);
+    PyMem_RawFree(d.stack.items);
+    PyMem_RawFree(d.cand.items);
     pm_ptrset_free(&d.seen);
     pm_heap_types_free(&types);
     PyErr_Restore(exc_type, exc_value, exc_tb);

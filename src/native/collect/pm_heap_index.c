@@ -208,6 +208,16 @@ fail:
     return NULL;
 }
 
+/* make_chain appended to out; 0, or -1 with an exception. */
+static int add_chain(PyObject *out, const pm_heap_index *ix, const int32_t *parent, uint32_t node, const char *kind,
+                     PyObject *label)
+{
+    PyObject *c = make_chain(ix, parent, node, kind, label);
+    int rc = c ? PyList_Append(out, c) : -1;
+    Py_XDECREF(c);
+    return rc;
+}
+
 PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_depth, int max_chains,
                          PyObject *ignore, PyObject *extra_roots)
 {
@@ -247,12 +257,8 @@ PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_dept
         PyObject *o = items[v];
         const char *kind = v != (uint32_t)t ? root_kind(o) : NULL;
         if (kind) {
-            PyObject *c = make_chain(ix, parent, v, kind, NULL);
-            if (!c || PyList_Append(out, c) < 0) {
-                Py_XDECREF(c);
+            if (add_chain(out, ix, parent, v, kind, NULL) < 0)
                 goto done_fail;
-            }
-            Py_DECREF(c);
             found++;
             continue;
         }
@@ -261,12 +267,8 @@ PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_dept
         int64_t r = pm_ptrmap_get(&roots, (uintptr_t)o);
         if (r >= 0) {
             PyObject *pair = PyList_GET_ITEM(extra_roots, r);
-            PyObject *c = make_chain(ix, parent, v, "frame", PyTuple_GET_ITEM(pair, 0));
-            if (!c || PyList_Append(out, c) < 0) {
-                Py_XDECREF(c);
+            if (add_chain(out, ix, parent, v, "frame", PyTuple_GET_ITEM(pair, 0)) < 0)
                 goto done_fail;
-            }
-            Py_DECREF(c);
             found++;
             continue;
         }
@@ -291,14 +293,8 @@ PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_dept
             level_end = tail;
         }
     }
-    if (!found && orphan >= 0) {
-        PyObject *c = make_chain(ix, parent, (uint32_t)orphan, "outside", NULL);
-        if (!c || PyList_Append(out, c) < 0) {
-            Py_XDECREF(c);
-            goto done_fail;
-        }
-        Py_DECREF(c);
-    }
+    if (!found && orphan >= 0 && add_chain(out, ix, parent, (uint32_t)orphan, "outside", NULL) < 0)
+        goto done_fail;
     goto done;
 done_fail:
     Py_CLEAR(out);

@@ -19,34 +19,16 @@
 
 typedef struct {
     pm_ptrset *seen;
-    PyObject **cand;       /* untracked referents of the batch, borrowed */
-    size_t ncand, capcand;
-    PyObject **stack;      /* new untracked objects, referenced, to size */
-    size_t sp, cap;
+    pm_heap_objs cand;   /* referents of the batch, borrowed */
+    pm_heap_objs stack;  /* new untracked objects, referenced, to size */
     int failed;
 } walk_ctx;
 
-static int grow(PyObject ***arr, size_t *cap)
-{
-    size_t c = *cap ? 2 * *cap : 4096;
-    PyObject **bigger = PyMem_RawRealloc(*arr, c * sizeof *bigger);
-    if (!bigger)
-        return -1;
-    *arr = bigger;
-    *cap = c;
-    return 0;
-}
-
-static int collect_untracked(PyObject *r, void *arg)
+static int collect_referent(PyObject *r, void *arg)
 {
     walk_ctx *w = arg;
-    if (!r)
-        return 0;
-    if (w->ncand == w->capcand && grow(&w->cand, &w->capcand) != 0) {
+    if (r && pm_heap_objs_push(&w->cand, r) != 0)
         w->failed = 1;
-        return 0;
-    }
-    w->cand[w->ncand++] = r;
     return 0;
 }
 
@@ -57,8 +39,8 @@ static void traverse(PyObject *o, walk_ctx *w)
     traverseproc tr = Py_TYPE(o)->tp_traverse;
     if (!tr || !PyObject_IS_GC(o))
         return;
-    (void)tr(o, collect_untracked, w);
-    pm_heap_dict_keys(o, collect_untracked, w);
+    (void)tr(o, collect_referent, w);
+    pm_heap_dict_keys(o, collect_referent, w);
 }
 
 /* The referents of the batch: their headers fetched together, the tracked
@@ -66,31 +48,30 @@ static void traverse(PyObject *o, walk_ctx *w)
  * one into the address set, referenced and stacked. */
 static void settle(walk_ctx *w)
 {
-    size_t m = 0;
-    if (pm_ptrset_reserve(w->seen, w->ncand) != 0)
+    PyObject **cand = w->cand.items;
+    size_t m = 0, n = w->cand.n;
+    if (pm_ptrset_reserve(w->seen, n) != 0)
         w->failed = 1;
-    for (size_t k = 0; k < w->ncand; k++)
-        __builtin_prefetch(w->cand[k]);
-    for (size_t k = 0; k < w->ncand; k++)
-        if (!PyObject_GC_IsTracked(w->cand[k])) {
-            w->cand[m++] = w->cand[k];
-            pm_ptrset_prefetch(w->seen, (uintptr_t)w->cand[k]);
+    for (size_t k = 0; k < n; k++)
+        __builtin_prefetch(cand[k]);
+    for (size_t k = 0; k < n; k++)
+        if (!PyObject_GC_IsTracked(cand[k])) {
+            cand[m++] = cand[k];
+            pm_ptrset_prefetch(w->seen, (uintptr_t)cand[k]);
         }
     for (size_t k = 0; k < m; k++) {
-        PyObject *r = w->cand[k];
-        int added = pm_ptrset_add(w->seen, (uintptr_t)r);
+        int added = pm_ptrset_add(w->seen, (uintptr_t)cand[k]);
         if (added <= 0) {
             w->failed |= added < 0;
             continue;
         }
-        if (w->sp == w->cap && grow(&w->stack, &w->cap) != 0) {
+        if (pm_heap_objs_push(&w->stack, cand[k]) != 0) {
             w->failed = 1;
             break;
         }
-        Py_INCREF(r);
-        w->stack[w->sp++] = r;
+        Py_INCREF(cand[k]);
     }
-    w->ncand = 0;
+    w->cand.n = 0;
 }
 
 typedef struct {
@@ -123,7 +104,7 @@ int pm_heap_census(pm_census *c, PyObject *objs, int untracked, pm_ptrset *addrs
         return -1;
     Py_ssize_t n = PyList_GET_SIZE(objs);
     pm_ptrset seen = {0};
-    walk_ctx w = {&seen, NULL, 0, 0, NULL, 0, 0, 0};
+    walk_ctx w = {&seen, {NULL, 0, 0}, {NULL, 0, 0}, 0};
     if ((untracked && pm_ptrset_init(&seen, (size_t)n) != 0) || (addrs && pm_ptrset_init(addrs, (size_t)n) != 0)) {
         pm_ptrset_free(&seen);
         PyErr_NoMemory();
@@ -156,8 +137,8 @@ int pm_heap_census(pm_census *c, PyObject *objs, int untracked, pm_ptrset *addrs
          * cache is not trusted across it: a type can die and its address
          * be reused.  Types in the table are referenced, so that cannot
          * happen to them: the cache stays valid. */
-        while (w.sp) {
-            PyObject *u = w.stack[--w.sp];
+        while (w.stack.n) {
+            PyObject *u = w.stack.items[--w.stack.n];
             if (rc == 0) {
                 rc = count(c, &tc, u, 0);
                 c->untracked++;
@@ -176,10 +157,10 @@ int pm_heap_census(pm_census *c, PyObject *objs, int untracked, pm_ptrset *addrs
     PyErr_Restore(exc_type, exc_value, exc_tb);
     if (rc != 0 && !PyErr_Occurred())
         PyErr_NoMemory();
-    while (w.sp)
-        Py_DECREF(w.stack[--w.sp]);
-    PyMem_RawFree(w.stack);
-    PyMem_RawFree(w.cand);
+    while (w.stack.n)
+        Py_DECREF(w.stack.items[--w.stack.n]);
+    PyMem_RawFree(w.stack.items);
+    PyMem_RawFree(w.cand.items);
     pm_ptrset_free(&seen);
     if (rc != 0) {
         pm_heap_types_free(&c->types);
