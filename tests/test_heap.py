@@ -137,7 +137,10 @@ def test_census_survives_misbehaving_sizeof_and_keeps_the_exception_state():
     by = {r.type: r for r in rows if r.module == __name__}
     assert by["BadSize"].count == 5 and by["BadSize"].bytes > 0
     assert by["NonsenseSize"].count == 5
-    assert heap.deep_size(keep) > 0
+    assert not MutatingSize.victims
+    # the same while measuring a structure that holds the victims
+    MutatingSize.victims.extend([[i] for i in range(1000)])
+    assert heap.deep_size([MutatingSize.victims, keep]) > 0
     assert not MutatingSize.victims
     del keep
 
@@ -399,8 +402,8 @@ def test_heap_command_runs_the_program_unchanged_and_reports(tmp_path):
     prog = tmp_path / "prog.py"
     prog.write_text(PROGRAM)
     plain = run_plain(prog, "4", cwd=tmp_path)
-    out = run_pyrometer("heap", "--why", "Node", "--json", tmp_path / "h.json", "--dot", tmp_path / "h.dot",
-                        prog, "4", cwd=tmp_path)
+    out = run_pyrometer("heap", "--why", "Node", "--track", "Node", "--json", tmp_path / "h.json",
+                        "--dot", tmp_path / "h.dot", prog, "4", cwd=tmp_path)
     assert out.returncode == plain.returncode == 4
     assert out.stdout == plain.stdout
     err = out.stderr.decode()
@@ -412,6 +415,8 @@ def test_heap_command_runs_the_program_unchanged_and_reports(tmp_path):
     node = [r for r in exit_census if r["type"] == "Node"][0]
     assert node["count"] == 2000
     assert doc["why"]["chains"]
+    track = [e for e in doc["timeline"] if e["class"] == "__main__.Node"]
+    assert track and track[-1]["count"] == 2000 and track[-1]["deep_bytes"] > 2000 * 100
     assert (tmp_path / "h.dot").read_text().startswith("digraph")
 
 

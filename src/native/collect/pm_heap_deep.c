@@ -84,7 +84,7 @@ int64_t pm_heap_deep_size(PyObject *start)
 {
     deep_ctx d = {{0}, {NULL, 0, 0}, {NULL, 0, 0}, 0};
     PyObject *batch[PM_DEEP_BATCH];
-    if (pm_ptrset_init(&d.seen, 1 << 16) != 0) {
+    if (pm_ptrset_init(&d.seen, 64) != 0) { /* grows fourfold while small */
         PyErr_NoMemory();
         return -1;
     }

@@ -6,7 +6,8 @@
  *            is called directly, without a lookup or a bound method;
  *   CALL     a __sizeof__ written in Python: called, guarded.
  * getsizeof then adds what lies before the object: the GC header, and from
- * 3.11 the managed dict/weakref pointers (_PyType_PreHeaderSize). */
+ * 3.11 the managed dict/weakref pointers (_PyType_PreHeaderSize, by the
+ * type's flags; before 3.11 by _PyObject_IS_GC of the object). */
 #include "pm_heap.h"
 
 /* PyGC_Head is two words on every default (GIL) build 3.9-3.13. */
@@ -168,20 +169,22 @@ size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o)
     default:
         size = default_size(o);
     }
-#if PY_VERSION_HEX >= 0x030C0000
+#if PY_VERSION_HEX >= 0x030B0000
+    /* 3.11+: _PyType_PreHeaderSize of the type (GC header by the type's
+     * flag, managed dict/weakref pointers). */
     if (!static_type_preheader && PyType_Check(o) && !PyType_HasFeature((PyTypeObject *)o, Py_TPFLAGS_HEAPTYPE))
         return size;
     if (PyType_IS_GC(tp))
         size += PM_GC_HEAD_SIZE;
+#ifdef Py_TPFLAGS_PREHEADER
     if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER))
+#else
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
+#endif
         size += 2 * sizeof(PyObject *);
 #else
     if (PyObject_IS_GC(o))
         size += PM_GC_HEAD_SIZE;
-#if PY_VERSION_HEX >= 0x030B0000
-    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
-        size += 2 * sizeof(PyObject *);
-#endif
 #endif
     return size;
 }
