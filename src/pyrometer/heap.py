@@ -287,7 +287,8 @@ def _frame_roots(skip):
 
 
 def _check_target(obj, what):
-    if sys.version_info >= (3, 12) and sys.getrefcount(obj) >= 1 << 30:
+    is_immortal = getattr(sys, "_is_immortal", None)  # 3.14+
+    if (is_immortal(obj) if is_immortal else sys.version_info >= (3, 12) and sys.getrefcount(obj) >= 1 << 30):
         raise HeapError("%s: %s is immortal: the interpreter keeps it alive for ever" % (what, _describe(obj)))
     if not gc.is_tracked(obj):
         raise HeapError("%s: %s is not tracked by the garbage collector (atoms such as str and int, and "
