@@ -208,7 +208,8 @@ class Retention:
             lines.append("  no chain found (within max_depth)")
         for n, c in enumerate(self.chains, 1):
             root = {"module": "a module", "class": "a class", "frame": c.root_label,
-                    "outside": "a reference from outside the GC graph (C code, the interpreter)"}.get(c.kind, c.kind)
+                    "outside": "no tracked object refers to the first object: the asking code's own "
+                               "variables, the interpreter or C code hold it"}.get(c.kind, c.kind)
             lines.append("  chain %d, %d references, root: %s" % (n, len(c.labels) + (c.kind == "frame"), root))
             for i, o in enumerate(c.objects):
                 lines.append("    %s%s" % ("" if i == 0 else "-> %s  " % c.labels[i - 1], _describe(o)))
