@@ -93,6 +93,10 @@ static PyMethodDef module_methods[] = {
     {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
     {"line_rows", pm_bind_line_rows, METH_VARARGS, "[(frame, line, hits, time_ns)] of a lines profile's model."},
     {"write_file", write_file, METH_VARARGS, "Writes bytes to a path as the profile writers do."},
+    {"heap_census", pm_bind_heap_census, METH_O, "heap_census(untracked) -> [(qualname, module, count, bytes, tracked)]."},
+    {"heap_deep_size", pm_bind_heap_deep_size, METH_O, "Deep size with pympler.asizeof's rules."},
+    {"heap_sizeof", pm_bind_heap_sizeof, METH_O, "sys.getsizeof as the census computes it."},
+    {"heap_instances", pm_bind_heap_instances, METH_O, "Tracked instances of a class."},
     {"_linetable", linetable, METH_O, "Test hook: (decoded lines, interpreter's lines) per code unit."},
     {NULL, NULL, 0, NULL},
 };
@@ -132,7 +136,8 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC PyInit__native(void)
 {
     if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_hook_type_ready() < 0 ||
-        PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_MemoryType) < 0 || PyType_Ready(&pm_LineTracerType) < 0)
+        PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_MemoryType) < 0 || PyType_Ready(&pm_LineTracerType) < 0 ||
+        PyType_Ready(&pm_HeapSnapshotType) < 0 || PyType_Ready(&pm_HeapIndexType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -142,11 +147,15 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&pm_TracerType);
     Py_INCREF(&pm_LineTracerType);
     Py_INCREF(&pm_MemoryType);
+    Py_INCREF(&pm_HeapSnapshotType);
+    Py_INCREF(&pm_HeapIndexType);
     if (PyModule_AddObject(m, "Profile", (PyObject *)&pm_ProfileType) < 0 ||
         PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0 ||
         PyModule_AddObject(m, "Tracer", (PyObject *)&pm_TracerType) < 0 ||
         PyModule_AddObject(m, "LineTracer", (PyObject *)&pm_LineTracerType) < 0 ||
-        PyModule_AddObject(m, "MemoryProfiler", (PyObject *)&pm_MemoryType) < 0) {
+        PyModule_AddObject(m, "MemoryProfiler", (PyObject *)&pm_MemoryType) < 0 ||
+        PyModule_AddObject(m, "HeapSnapshot", (PyObject *)&pm_HeapSnapshotType) < 0 ||
+        PyModule_AddObject(m, "HeapIndex", (PyObject *)&pm_HeapIndexType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -102,6 +102,14 @@ int pm_evalhook_install(pm_eval_enter_fn enter, pm_eval_leave_fn leave, void *ct
 void pm_evalhook_remove(void *ctx);
 #endif
 
+/* pyrometer.heap (pm_bind_heap.c). */
+extern PyTypeObject pm_HeapSnapshotType;
+extern PyTypeObject pm_HeapIndexType;
+PyObject *pm_bind_heap_census(PyObject *self, PyObject *untracked);
+PyObject *pm_bind_heap_deep_size(PyObject *self, PyObject *o);
+PyObject *pm_bind_heap_sizeof(PyObject *self, PyObject *o);
+PyObject *pm_bind_heap_instances(PyObject *self, PyObject *cls);
+
 /* sys.monitoring (3.12+), a new reference; NULL with an exception. */
 static inline PyObject *pm_bind_monitoring(void)
 {

@@ -29,6 +29,7 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -c command [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
+       pyrometer heap [--why TYPE] [--json FILE] script.py|-m module [args ...]
        pyrometer --version
 """
 
@@ -149,6 +150,10 @@ def parse(argv):
         from . import convert
 
         return convert.parse(argv[1:], UsageError)
+    if command == "heap":
+        from . import heap
+
+        return heap.parse(argv[1:])
     if command != "run":
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
@@ -179,6 +184,10 @@ def main(argv=None):
 
             sys.stdout.write(convert.help_text())
             return 0
+        if parsed == "heap-help" or getattr(parsed, "is_heap", False):
+            from . import heap
+
+            return heap.main(parsed, command)
         if getattr(parsed, "is_convert", False):
             from . import convert
 

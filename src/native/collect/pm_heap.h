@@ -1,0 +1,119 @@
+/* pm_heap.h — the heap analyser (pyrometer.heap): census by type with
+ * sizes, a reverse-edge index for retention chains, deep sizes.  It works
+ * on the objects gc.get_objects() returns (every GC-tracked object, on every
+ * version, through the interpreter's own list) and reaches the untracked
+ * ones (str, int, float, untracked tuples and dicts) through tp_traverse.
+ * Everything runs with the GIL held; no Python code runs inside a
+ * tp_traverse callback. */
+#ifndef PM_HEAP_H
+#define PM_HEAP_H
+
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+
+#include "pm_heap_set.h"
+
+/* ---- sizes (pm_heap_size.c): sys.getsizeof's rules ------------------------ */
+enum { PM_SZ_DEFAULT, PM_SZ_LIST, PM_SZ_CMETH, PM_SZ_CALL };
+
+typedef struct {
+    PyTypeObject *tp;   /* strong while the table lives */
+    int kind;
+    PyCFunction meth;   /* PM_SZ_CMETH: the C __sizeof__ */
+    PyObject *pysizeof; /* PM_SZ_CALL: the type's __sizeof__ (strong) */
+    uint64_t count, bytes, tracked;
+    char deep_known, deep_skip; /* pm_heap_deep.c's verdict on the type */
+} pm_heap_type;
+
+typedef struct {
+    pm_ptrmap map;      /* type address -> slot in types */
+    pm_heap_type *types;
+    size_t n, cap;
+} pm_heap_types;
+
+int pm_heap_types_init(pm_heap_types *t);
+/* The entry of tp, made on first sight; NULL with MemoryError. */
+pm_heap_type *pm_heap_types_get(pm_heap_types *t, PyTypeObject *tp);
+void pm_heap_types_free(pm_heap_types *t);
+/* sys.getsizeof(o) without its exceptions: a __sizeof__ that raises or
+ * returns nonsense is replaced by object.__sizeof__'s answer.  Call it
+ * with no exception set (the walks put the caller's aside once, not per
+ * object); it leaves none.  May run Python code (a __sizeof__ written in
+ * Python): never call it inside a traverse callback. */
+size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o);
+
+/* A dict whose keys are all str does not show them to tp_traverse (a str
+ * cannot be part of a cycle); this visits a dict's keys.  No code runs. */
+static inline void pm_heap_dict_keys(PyObject *o, visitproc visit, void *arg)
+{
+    if (!PyDict_Check(o))
+        return;
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(o, &pos, &k, &v))
+        visit(k, arg);
+}
+
+/* A growable array of object pointers (the walks' stacks and batches). */
+typedef struct {
+    PyObject **items;
+    size_t n, cap;
+} pm_heap_objs;
+
+/* Appends o (no reference taken); 0, or -1 out of memory. */
+static inline int pm_heap_objs_push(pm_heap_objs *a, PyObject *o)
+{
+    if (a->n == a->cap) {
+        size_t cap = a->cap ? 2 * a->cap : 4096;
+        PyObject **bigger = PyMem_RawRealloc(a->items, cap * sizeof *bigger);
+        if (!bigger)
+            return -1;
+        a->items = bigger;
+        a->cap = cap;
+    }
+    a->items[a->n++] = o;
+    return 0;
+}
+
+/* ---- census (pm_heap_walk.c) ----------------------------------------------- */
+typedef struct {
+    pm_heap_types types;
+    uint64_t tracked, untracked;
+} pm_census;
+
+/* Counts and sizes every object of objs (a list, normally gc.get_objects()),
+ * with untracked, also every untracked object reached from them, each once.
+ * addrs (may be NULL) receives the address of every tracked object.
+ * 0, or -1 with an exception (memory). */
+int pm_heap_census(pm_census *c, PyObject *objs, int untracked, pm_ptrset *addrs);
+void pm_census_free(pm_census *c);
+
+/* ---- reverse-edge index (pm_heap_index.c) ---------------------------------- */
+typedef struct {
+    PyObject *objs;      /* the list indexed: strong references for its life */
+    uint32_t n;
+    uint32_t *rev_off;   /* n+1 offsets into rev_src (CSR) */
+    uint32_t *rev_src;   /* referrer index of every edge, grouped by referent */
+    size_t nedges;
+} pm_heap_index;
+
+int pm_heap_index_build(pm_heap_index *ix, PyObject *objs);
+void pm_heap_index_free(pm_heap_index *ix);
+/* The index of o, -1 when it is not in the index. */
+int64_t pm_heap_index_find(const pm_heap_index *ix, PyObject *o);
+size_t pm_heap_index_bytes(const pm_heap_index *ix);
+/* Shortest chains from roots to target (see pm_heap_index.c); a new list of
+ * (kind, root label, [objects root..target], [edge labels]) or NULL. */
+PyObject *pm_heap_chains(const pm_heap_index *ix, PyObject *target, int max_depth, int max_chains,
+                         PyObject *ignore, PyObject *extra_roots);
+
+/* ---- edge labels (pm_heap_label.c) ----------------------------------------- */
+/* How parent refers to child ("['key']", ".attr", "[3]", "__dict__", ...);
+ * a new str, "?" when not found; never raises. */
+PyObject *pm_heap_edge_label(PyObject *parent, PyObject *child);
+
+/* ---- deep size (pm_heap_deep.c) -------------------------------------------- */
+/* Pympler asizeof's total for o (-1 with an exception: memory only). */
+int64_t pm_heap_deep_size(PyObject *o);
+
+#endif
