@@ -16,14 +16,14 @@ def spin_forever():
     started.wait()
     total = 0
     while not stop.is_set():
-        total += sum(range(1000))  # spinning line
+        total += sum(range(1000))  # MARK: spin
     return total
 
 
 def sleep_forever():
     started.wait()
     while not stop.is_set():
-        time.sleep(0.05)  # sleeping line
+        time.sleep(0.05)  # MARK: sleep
 
 
 def wait_for_lock():
@@ -31,7 +31,7 @@ def wait_for_lock():
     label = "waiting"
     count = 42
     ratio = 0.5
-    lock.acquire()  # blocked line
+    lock.acquire()  # MARK: blocked
     return label, count, ratio
 
 
@@ -48,5 +48,5 @@ print("ready", flush=True)
 limit = float(sys.argv[1]) if len(sys.argv) > 1 else None
 deadline = None if limit is None else time.monotonic() + limit
 while deadline is None or time.monotonic() < deadline:
-    time.sleep(0.05)  # main line
+    time.sleep(0.05)  # MARK: main
 stop.set()

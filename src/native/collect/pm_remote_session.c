@@ -189,9 +189,14 @@ static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
         char state = '?';
         uint64_t cpu = th->cpu_ns;
         int have = tid && pm_remote_task(s->r->pid, tid, &state, &cpu) == 0;
-        uint64_t dcpu = have && th->seen == 0 && cpu >= th->cpu_ns && th->thread != PM_NONE ? cpu - th->cpu_ns : 0;
-        int first = th->thread == PM_NONE;
+        /* The first sight of a thread has no CPU time to compare with: its
+         * state letter says whether it runs. */
+        int first = !th->cpu_known;
+        uint64_t dcpu = have && !first && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
+        if (have && first && state == 'R')
+            dcpu = dt;
         th->cpu_ns = cpu;
+        th->cpu_known = have;
         th->seen = 1;
         if (dcpu > dt)
             dcpu = dt;

@@ -24,6 +24,7 @@ typedef struct {
     pm_id thread;                 /* in the model */
     uint64_t cpu_ns;              /* at the last tick */
     int seen;                     /* present this tick */
+    int cpu_known;                /* cpu_ns was read */
     pm_walk_memo memo;
 } pm_rthread;
 

@@ -29,6 +29,9 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -c command [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
+       pyrometer dump PID [--json] [--locals]
+       pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [-o FILE]
+       pyrometer top PID
        pyrometer --version
 """
 
@@ -131,6 +134,16 @@ def _say(message):
             pass
 
 
+# Commands that read another process (cli/attach.py, dump.py, top.py).
+_PID_COMMANDS = ("attach", "dump", "top")
+
+
+def _pid_command(name):
+    import importlib
+
+    return importlib.import_module("." + name, __name__)
+
+
 def parse(argv):
     """Parses pyrometer's arguments.  Returns "help", "version",
     "convert-help" or the options of a command; UsageError on bad input."""
@@ -149,6 +162,8 @@ def parse(argv):
         from . import convert
 
         return convert.parse(argv[1:], UsageError)
+    if command in _PID_COMMANDS:
+        return _pid_command(command).parse(argv[1:], UsageError)
     if command != "run":
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
@@ -183,6 +198,12 @@ def main(argv=None):
             from . import convert
 
             return convert.main(parsed, Failure, UsageError)
+        if isinstance(parsed, str) and parsed.endswith("-help"):
+            sys.stdout.write(_pid_command(parsed[:-5]).HELP)
+            return 0
+        for name in _PID_COMMANDS:
+            if getattr(parsed, "is_" + name, False):
+                return _pid_command(name).main(parsed, Failure)
         if getattr(parsed, "is_view", False):
             from . import view
 
