@@ -55,8 +55,9 @@ uint64_t pm_remote_interp(pm_remote *r);
 /* Whether the process still exists (and is the one opened: not a zombie). */
 int pm_remote_alive(const pm_remote *r);
 
-/* A thread's state letter ('R' running, 'S' sleeping, ...) and CPU time in
- * nanoseconds (from /proc: schedstat, else stat's ticks); -1 when gone. */
+/* A thread's CPU time in nanoseconds (from /proc: schedstat, else stat's
+ * ticks) and, when state is not NULL, its state letter ('R' running, 'S'
+ * sleeping, ...; one more read); -1 when gone. */
 int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns);
 /* The OS's name of a thread (/proc/PID/task/TID/comm) into out; 0 or -1. */
 int pm_remote_task_name(pid_t pid, uint64_t tid, char *out, size_t cap);

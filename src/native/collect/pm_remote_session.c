@@ -2,6 +2,7 @@
 #include "pm_remote_session.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,7 +174,10 @@ static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
     s->tick++;
     long n = pm_walker_threads(&s->w);
     if (n < 0) {
-        s->torn++;
+        if (pm_remote_alive(s->r))
+            s->torn++;
+        else
+            s->ended = 1; /* gone (a zombie's memory is already released) */
         return;
     }
     for (size_t i = 0; i < s->nth; i++)
@@ -188,10 +192,10 @@ static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
             continue;
         char state = '?';
         uint64_t cpu = th->cpu_ns;
-        int have = tid && pm_remote_task(s->r->pid, tid, &state, &cpu) == 0;
         /* The first sight of a thread has no CPU time to compare with: its
          * state letter says whether it runs. */
         int first = !th->cpu_known;
+        int have = tid && pm_remote_task(s->r->pid, tid, first ? &state : NULL, &cpu) == 0;
         uint64_t dcpu = have && !first && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
         if (have && first && state == 'R')
             dcpu = dt;
@@ -263,7 +267,9 @@ int pm_rsession_sample(pm_rsession *s, uint64_t until_ns)
         one_tick(s, now, now - s->last_ns);
         s->ticks++;
         s->last_ns = now;
-        if (!pm_remote_alive(s->r)) {
+        /* A signal 0 per tick; the full check (a zombie is not alive) at
+         * the end of each slice. */
+        if (s->ended || (kill(s->r->pid, 0) != 0 && errno == ESRCH)) {
             s->ended = 1;
             return 1;
         }
