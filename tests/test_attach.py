@@ -358,3 +358,76 @@ def test_usage_errors():
     assert "PID must be a process id" in _one_line_error(_run("attach", "abc"))
     assert "--mode must be wall or cpu" in _one_line_error(_run("attach", "1", "--mode", "gil"))
     assert _run("attach", "--help").stdout.startswith("usage: pyrometer attach PID")
+
+
+# ---- stacks of pyrometer run's own program, and of the caller -----------------
+
+WATCH = "attach_watch.py"
+
+
+def _frames_of(text, function):
+    """(function, file, line) lines of a dump, as printed."""
+    return [line.strip() for line in text.splitlines() if line.strip().startswith(function + " (")]
+
+
+def test_run_dump_on_signal_and_hang():
+    """SIGUSR1 prints every thread's stack and the program goes on: same
+    stdout and exit status as a plain run; --hang prints them once more."""
+    plain = subprocess.run([sys.executable, program(WATCH), "wait"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.Popen(pyrometer_cmd("run", "--dump-on", "USR1", "--hang", "1.5", "-o", os.devnull, "--format", "collapsed",
+                                          program(WATCH), "wait"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGUSR1)
+    out, err = proc.communicate(timeout=60)
+    assert "ready\n" + out == plain.stdout and proc.returncode == plain.returncode == 0
+    assert err.count("pyrometer: Python stacks of process %d" % proc.pid) == 2, err
+    assert "(signal User defined signal 1)" in err and "(still running after 1.5s)" in err
+    assert _frames_of(err, "worker")[0] == "worker (%s:%d)" % (program(WATCH), line_of(WATCH, "worker"))
+    assert "<module> (%s:%d)" % (program(WATCH), line_of(WATCH, "join")) in err
+    assert "cli/run.py" not in err  # the runner's frames are left out
+
+
+def test_run_dump_on_fatal_matches_faulthandler():
+    """A segfault: the stacks, then death by SIGSEGV as without pyrometer;
+    the crashing thread's frames are the ones faulthandler prints."""
+    plain = subprocess.run([sys.executable, "-X", "faulthandler", program(WATCH), "crash"],
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == -signal.SIGSEGV
+    # faulthandler: '  File "path", line N in function', innermost first
+    import re
+
+    theirs = [(m.group(3), m.group(1), int(m.group(2)))
+              for m in re.finditer(r'File "(.*)", line (\d+) in (\S+)', plain.stderr.split("\n\n")[-1])]
+    result = subprocess.run(pyrometer_cmd("run", "--dump-on-fatal", "-o", os.devnull, "--format", "collapsed", program(WATCH), "crash"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == -signal.SIGSEGV, result.stderr
+    assert "(signal Segmentation fault)" in result.stderr
+    block = [b for b in result.stderr.split("\n\n") if "string_at" in b][0]
+    ours = [re.match(r"(\S+) \((.*):(\d+)\)", line.strip()).groups() for line in block.splitlines()[1:]]
+    ours = [(f, file, int(n)) for f, file, n in ours]
+    short = [(f.rsplit(".", 1)[-1], file, n) for f, file, n in ours]
+    assert short == theirs
+
+
+def test_dump_stacks_matches_traceback():
+    import traceback
+
+    if sys.version_info >= (3, 14):
+        pytest.skip("dump_stacks reads CPython 3.9-3.13")
+    r, w = os.pipe()
+    with os.fdopen(w, "w") as stream:
+        expected = traceback.extract_stack()
+        pyrometer.dump_stacks(stream)
+    text = os.fdopen(r).read()
+    block = [b for b in text.split("\n\n") if "dump_stacks (" in b][0]
+    import re
+
+    frames = [re.match(r"(\S+) \((.*):(\d+)\)", line.strip()).groups() for line in block.splitlines()[1:]]
+    assert frames[0][0] == "dump_stacks"
+    # qualified names (3.11+) against traceback's plain ones
+    got = [(name.rsplit(".", 1)[-1], file, int(line)) for name, file, line in frames[1:]]
+    want = [(f.name, f.filename, f.lineno) for f in reversed(expected)]
+    # The caller's own line is the call, one below the extract_stack line.
+    assert got[0] == (want[0][0], want[0][1], want[0][2] + 1)
+    assert got[1:] == want[1:]

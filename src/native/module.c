@@ -83,6 +83,8 @@ static PyMethodDef module_methods[] = {
     {"supported", pm_bind_supported, METH_VARARGS,
      "supported(newest=15) -> (ok, message): ok False, why not; ok True with a message, a warning to show once."},
     {"_layout", pm_bind_layout_info, METH_VARARGS, "Test hook: the frame layout and its _Py_DebugOffsets check."},
+    {"_watch_start", pm_bind_watch_start, METH_VARARGS, "Stacks on a signal, a hang or a fatal signal (run)."},
+    {"_dump_stacks", pm_bind_dump_stacks, METH_VARARGS, "Every thread's stack written to a file descriptor."},
     {"_stop_all", pm_bind_stop_all, METH_NOARGS, "Stops every sampler (run at exit)."},
     {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
     {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},

@@ -10,6 +10,7 @@
 
 #include "collect/pm_remote.h"
 #include "collect/pm_remote_session.h"
+#include "collect/pm_remote_watch.h"
 #include "collect/pm_sampler.h"
 
 typedef struct {
@@ -326,3 +327,58 @@ PyTypeObject pm_RemoteType = {
     .tp_methods = remote_methods,
     .tp_new = remote_new,
 };
+
+/* _watch_start(hang_s, dump_signo, fatal, cut=()): see collect/pm_remote_watch.h. */
+PyObject *pm_bind_watch_start(PyObject *self, PyObject *args)
+{
+    (void)self;
+    double hang = 0;
+    int signo = 0, fatal = 0;
+    PyObject *cut = NULL;
+    if (!PyArg_ParseTuple(args, "dip|O:_watch_start", &hang, &signo, &fatal, &cut))
+        return NULL;
+    /* cut: the launcher's files, left out at the root of the dumped stacks */
+    PyObject *it = cut ? PyObject_GetIter(cut) : NULL, *item;
+    if (cut && !it)
+        return NULL;
+    while (it && (item = PyIter_Next(it))) {
+        const char *file = PyUnicode_Check(item) ? PyUnicode_AsUTF8(item) : NULL;
+        if (file)
+            pm_watch_cut(file);
+        Py_DECREF(item);
+    }
+    Py_XDECREF(it);
+    if (PyErr_Occurred())
+        return NULL;
+    char err[512] = "";
+    if (pm_watch_start(pm_bind_tid_offset(), hang, signo, fatal, err, sizeof err) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, err);
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}
+
+/* _dump_stacks(fd, why): every thread's stack written to fd now. */
+PyObject *pm_bind_dump_stacks(PyObject *self, PyObject *args)
+{
+    (void)self;
+    int fd;
+    const char *why;
+    if (!PyArg_ParseTuple(args, "is:_dump_stacks", &fd, &why))
+        return NULL;
+    char err[512] = "";
+    int rc;
+    if (pm_watch_open_self(pm_bind_tid_offset(), err, sizeof err) != 0) {
+        PyErr_SetString(PyExc_RuntimeError, err);
+        return NULL;
+    }
+    /* Without the GIL: the walker reads this thread's stack as it stands. */
+    Py_BEGIN_ALLOW_THREADS
+    rc = pm_watch_dump(fd, why);
+    Py_END_ALLOW_THREADS
+    if (rc != 0) {
+        PyErr_SetString(PyExc_RuntimeError, "cannot read this process's thread list");
+        return NULL;
+    }
+    Py_RETURN_NONE;
+}

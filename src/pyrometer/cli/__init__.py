@@ -91,6 +91,12 @@ options:
   --top N              report: rows in the top-functions table (default 15)
   --color, --no-color  report colours (default: only on a terminal)
   --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
+  --dump-on SIGNAL     print every thread's Python stack on stderr when the
+                       process gets SIGNAL (USR1, QUIT, ...); it goes on running
+  --hang S             print every thread's stack if the program still runs
+                       after S seconds (a watchdog for hangs)
+  --dump-on-fatal      print every thread's stack on SIGSEGV, SIGBUS, SIGFPE,
+                       SIGILL or SIGABRT, then die of that signal as before
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 
