@@ -87,9 +87,6 @@ static PyObject *remote_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         Py_DECREF(self);
         return NULL;
     }
-    /* 3.9/3.10 keep no native id in the thread state: glibc's thread
-     * descriptor does, at the offset our own glibc uses. */
-    self->r.space.calls = 0;
     return (PyObject *)self;
 }
 
@@ -110,10 +107,10 @@ static PyObject *remote_info(RemoteObject *self, PyObject *noargs)
     (void)noargs;
     static const char *const words[] = {"none", "agree", "adopted", "unusable"};
     int dof = self->r.L.debug_offsets;
-    return Py_BuildValue("{si ss ss sK sK ss si}", "pid", (int)self->r.pid, "python",
-                         self->r.minor == 9 ? "3.9" : self->r.minor == 10 ? "3.10" : self->r.minor == 11 ? "3.11"
-                                                  : self->r.minor == 12 ? "3.12" : "3.13",
-                         "path", self->r.path, "runtime", (unsigned long long)self->r.runtime, "interp",
+    char version[16];
+    snprintf(version, sizeof version, "3.%d", self->r.minor);
+    return Py_BuildValue("{si ss ss sK sK ss si}", "pid", (int)self->r.pid, "python", version, "path", self->r.path,
+                         "runtime", (unsigned long long)self->r.runtime, "interp",
                          (unsigned long long)self->r.L.interp_addr, "debug_offsets",
                          words[dof >= 0 && dof < 4 ? dof : 0], "debug_offsets_adopted",
                          self->r.L.debug_offsets_adopted);
@@ -139,6 +136,8 @@ static int ensure_dump(RemoteObject *self)
         PyErr_SetString(PyExc_RuntimeError, err);
         return -1;
     }
+    /* 3.9/3.10 keep no native id in the thread state: glibc's thread
+     * descriptor does, at the offset our own glibc uses. */
     self->dump.w.tid_offset = pm_bind_tid_offset();
     self->dump_ready = 1;
     return 0;
