@@ -5,7 +5,8 @@ For each round (interleaved: plain, pyrometer, py-spy, in turn) the target
 starts, the profiler attaches, the target is told to go, runs a fixed
 amount of pure-Python work and prints how long it took; the profiler stops
 when the target exits.  Printed: the target's slowdown against plain runs
-(median of the rounds), samples taken against expected (pyrometer: rate x
+(median of the rounds; wall time, and the target's own CPU time, which a
+busy machine disturbs less), samples taken against expected (pyrometer: rate x
 time attached; py-spy, which drops samples of idle threads: rate x the
 target's working time), and the profiler's own CPU time per second attached.
 
@@ -35,9 +36,9 @@ def run(seconds):
 n = run(float(sys.argv[1]))
 print("ready", flush=True)
 sys.stdin.readline()
-t = time.perf_counter()
+t, c = time.perf_counter(), time.process_time()
 work(n)
-print("%.6f" % (time.perf_counter() - t), flush=True)
+print("%.6f %.6f" % (time.perf_counter() - t, time.process_time() - c), flush=True)
 """
 
 
@@ -50,9 +51,9 @@ def start_target(python, work):
 def go_and_wait(p):
     p.stdin.write("go\n")
     p.stdin.flush()
-    elapsed = float(p.stdout.readline())
+    elapsed, cpu = map(float, p.stdout.readline().split())
     p.wait()
-    return elapsed
+    return elapsed, cpu
 
 
 def wait4(proc):
@@ -64,7 +65,8 @@ def wait4(proc):
 def one(kind, python, work, rate, tmp):
     p = start_target(python, work)
     if kind == "plain":
-        return go_and_wait(p), None, None
+        elapsed, target_cpu = go_and_wait(p)
+        return elapsed, None, None, target_cpu
     out = os.path.join(tmp, "out.%s" % ("pyro" if kind == "pyrometer" else "txt"))
     if kind == "pyrometer":
         cmd = [sys.executable, "-m", "pyrometer", "attach", str(p.pid), "--rate", str(rate), "-o", out]
@@ -75,7 +77,7 @@ def one(kind, python, work, rate, tmp):
     prof = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     time.sleep(1.0)  # attached and sampling before the work starts
     t0 = time.monotonic()
-    elapsed = go_and_wait(p)
+    elapsed, target_cpu = go_and_wait(p)
     cpu = wait4(prof)
     attached = time.monotonic() - t0 + 1.0
     err = prof.stdout.read()
@@ -93,7 +95,7 @@ def one(kind, python, work, rate, tmp):
         # py-spy counts only samples of active threads (no --idle): the
         # target is active while it works, so that is what is expected.
         ratio = int(m.group(1)) / (rate * elapsed)
-    return elapsed, ratio, cpu / attached
+    return elapsed, ratio, cpu / attached, target_cpu
 
 
 def main():
@@ -110,16 +112,19 @@ def main():
             for k in kinds:
                 results[k].append(one(k, a.python, a.work, a.rate, tmp))
     base = statistics.median(r[0] for r in results["plain"])
+    base_cpu = statistics.median(r[3] for r in results["plain"])
     print("target: %s, %.1f s of work, rate %d Hz, %d interleaved rounds (medians)" % (
         a.python, a.work, a.rate, a.rounds))
-    print("%-10s %10s %9s %16s %18s" % ("profiler", "target s", "slowdown", "samples/expected", "profiler CPU s/s"))
+    print("%-10s %10s %9s %13s %16s %18s" % ("profiler", "target s", "slowdown", "CPU slowdown", "samples/expected",
+                                              "profiler CPU s/s"))
     for k in kinds:
         t = statistics.median(r[0] for r in results[k])
+        c = statistics.median(r[3] for r in results[k])
         if k == "plain":
-            print("%-10s %10.3f %8.3fx %16s %18s" % (k, t, 1.0, "-", "-"))
+            print("%-10s %10.3f %8.3fx %12.3fx %16s %18s" % (k, t, 1.0, 1.0, "-", "-"))
         else:
-            print("%-10s %10.3f %8.3fx %15.1f%% %18.4f" % (
-                k, t, t / base, 100 * statistics.median(r[1] for r in results[k]),
+            print("%-10s %10.3f %8.3fx %12.3fx %15.1f%% %18.4f" % (
+                k, t, t / base, c / base_cpu, 100 * statistics.median(r[1] for r in results[k]),
                 statistics.median(r[2] for r in results[k])))
 
 
