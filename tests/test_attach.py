@@ -224,6 +224,24 @@ def test_attach_report_and_formats(tmp_path):
         t.close()
 
 
+def test_attach_blocking(tmp_path):
+    """--blocking: the threads are stopped while read, so no tick is torn;
+    the target then runs on, unaware (it ends on its own, status 0)."""
+    t = Target(_interpreter("3.9" if _pyenv_python("3.9") else "%d.%d" % sys.version_info[:2]), 4)
+    try:
+        out = tmp_path / "p.pyro"
+        result = _run("attach", t.pid, "--blocking", "--duration", "1.5", "--mode", "cpu", "-o", out)
+        assert result.returncode == 0, result.stderr
+        data = pyrometer.load(str(out))
+        assert data.func_stats("samples")[0]["function"] == "spin_forever"
+        assert data.meta["blocking"] == 1 and data.meta["samples_torn"] == 0
+        assert data.meta["samples_taken"] > 0.5 * data.meta["samples_expected"]
+        assert t.proc.wait(30) == 0
+        assert t.proc.stdout.read() == "" and t.proc.stderr.read() == ""
+    finally:
+        t.close()
+
+
 # ---- top ---------------------------------------------------------------------
 
 

@@ -228,14 +228,19 @@ fail:
     return NULL;
 }
 
-/* start(profile, mode="wall", rate=100): sampling into profile begins. */
+/* start(profile, mode="wall", rate=100, blocking=False): sampling into
+ * profile begins; blocking: the target's threads are stopped (ptrace) while
+ * each tick reads them, from this thread (the tracer): call sample() and
+ * finish() from it too. */
 static PyObject *remote_start(RemoteObject *self, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"profile", "mode", "rate", NULL};
+    static char *kwlist[] = {"profile", "mode", "rate", "blocking", NULL};
     PyObject *profile;
     const char *mode = "wall";
     double rate = 100;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|sd:start", kwlist, &pm_ProfileType, &profile, &mode, &rate))
+    int blocking = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|sdp:start", kwlist, &pm_ProfileType, &profile, &mode, &rate,
+                                     &blocking))
         return NULL;
     if (strcmp(mode, "wall") && strcmp(mode, "cpu")) {
         PyErr_Format(PyExc_ValueError, "mode must be wall or cpu, not %s", mode);
@@ -258,6 +263,11 @@ static PyObject *remote_start(RemoteObject *self, PyObject *args, PyObject *kw)
         return NULL;
     }
     self->rec.w.tid_offset = pm_bind_tid_offset();
+    if (blocking && pm_rsession_blocking(&self->rec, err, sizeof err) != 0) {
+        pm_rsession_free(&self->rec);
+        PyErr_SetString(PyExc_RuntimeError, err);
+        return NULL;
+    }
     Py_INCREF(profile);
     self->profile = p;
     self->rec_ready = 1;

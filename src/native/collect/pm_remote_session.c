@@ -75,8 +75,28 @@ int pm_rsession_init(pm_rsession *s, pm_remote *r, pm_profile *model, pthread_mu
     return 0;
 }
 
+int pm_rsession_blocking(pm_rsession *s, char *err, size_t errlen)
+{
+    s->stop.pid = s->r->pid;
+    if (pm_rstop_all(&s->stop) == 0) {
+        int denied = s->stop.denied;
+        pm_rstop_end(&s->stop);
+        snprintf(err, errlen, "cannot stop process %d with ptrace%s", (int)s->r->pid,
+                 denied ? ": permission denied (needs kernel.yama.ptrace_scope <= 1 and the same user, or "
+                          "root / CAP_SYS_PTRACE)"
+                        : "");
+        return -1;
+    }
+    pm_rstop_resume(&s->stop);
+    s->blocking = 1;
+    s->w.patient = 1; /* nothing moves while read: no time limits */
+    return 0;
+}
+
 void pm_rsession_free(pm_rsession *s)
 {
+    if (s->blocking)
+        pm_rstop_end(&s->stop);
     for (size_t i = 0; i < s->nth; i++)
         pm_memo_free(&s->th[i].memo);
     free(s->th);
@@ -169,9 +189,23 @@ static void name_thread(pm_rsession *s, pm_id thread, uint64_t tid)
         pm_thread_set_name(s->model, thread, name, strlen(name));
 }
 
+static void one_tick_read(pm_rsession *s, uint64_t dt);
+
 static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
 {
     s->tick++;
+    if (s->blocking) {
+        pm_rstop_all(&s->stop);
+        one_tick_read(s, dt);
+        pm_rstop_resume(&s->stop);
+    } else {
+        one_tick_read(s, dt);
+    }
+    (void)now;
+}
+
+static void one_tick_read(pm_rsession *s, uint64_t dt)
+{
     long n = pm_walker_threads(&s->w);
     if (n < 0) {
         if (pm_remote_alive(s->r))
@@ -238,7 +272,6 @@ static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
         if (s->lock)
             pthread_mutex_unlock(s->lock);
     }
-    (void)now;
 }
 
 int pm_rsession_sample(pm_rsession *s, uint64_t until_ns)
@@ -300,6 +333,7 @@ void pm_rsession_finish(pm_rsession *s)
     snprintf(v, sizeof v, "3.%d", s->r->minor);
     pm_meta_set_str(m, "target_python", v);
     pm_meta_set_num(m, "target_exited", s->ended ? 1.0 : 0.0);
+    pm_meta_set_num(m, "blocking", s->blocking ? 1.0 : 0.0);
     if (s->lock)
         pthread_mutex_unlock(s->lock);
 }

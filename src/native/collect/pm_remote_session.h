@@ -17,6 +17,7 @@
 #include "model/pm_model.h"
 #include "pm_codecache.h"
 #include "pm_remote.h"
+#include "pm_remote_stop.h"
 #include "pm_walker.h"
 
 typedef struct {
@@ -51,6 +52,8 @@ typedef struct {
     pm_id *dump_frames;
     int32_t *dump_lines;
     size_t dump_room;
+    int blocking;                 /* every thread stopped while read (ptrace) */
+    pm_rstop stop;
 } pm_rsession;
 
 /* One thread of a dump: its frames leaf first (model frames and lines;
@@ -69,6 +72,11 @@ typedef struct {
 int pm_rsession_init(pm_rsession *s, pm_remote *r, pm_profile *model, pthread_mutex_t *lock, int mode,
                      double rate_hz, char *err, size_t errlen);
 void pm_rsession_free(pm_rsession *s);
+
+/* Stops the target's threads with ptrace while each tick reads them (call
+ * before sampling, from the thread that samples).  0, or -1 with a line in
+ * err (refused: permission). */
+int pm_rsession_blocking(pm_rsession *s, char *err, size_t errlen);
 
 /* Samples until the monotonic clock reaches until_ns.  Returns 0, or 1 when
  * the target ended (what was collected stays in the model). */

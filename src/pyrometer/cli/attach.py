@@ -9,7 +9,7 @@ import sys
 import time
 
 HELP = """\
-usage: pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [-o FILE] [--format FMT]
+usage: pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [--blocking] [-o FILE] [--format FMT]
 
 Samples the Python process PID (CPython 3.9-3.13) without stopping it, until
 --duration seconds have passed, Ctrl-C, or the process ends; then prints the
@@ -23,6 +23,8 @@ options:
   -o, --output FILE
   --format FMT    default: from FILE's extension, the report without -o
   --top N         report: rows in the top-functions table (default 15)
+  --blocking      stop the process's threads (ptrace) while each sample is
+                  read: every stack exact, at the cost of pausing the target
 
 Reading another process needs the same user and kernel.yama.ptrace_scope 0,
 or root / CAP_SYS_PTRACE.
@@ -41,6 +43,7 @@ class Options:
         self.output = None
         self.format = None
         self.top = 15
+        self.blocking = False
 
 
 def parse_pid(text, UsageError):
@@ -120,7 +123,7 @@ def parse(argv, UsageError):
         "--format": lambda a, v: ("format", v),
         "--top": lambda a, v: ("top", int(_number(a, v, UsageError))),
     })
-    o = parse_args("attach", argv, Options(), values, {}, UsageError)
+    o = parse_args("attach", argv, Options(), values, {"--blocking": "blocking"}, UsageError)
     if isinstance(o, str):
         return o
     if o.output is not None or o.format is not None:
@@ -149,10 +152,13 @@ def open_target(pid, Failure):
         raise Failure(message) from None
 
 
-def record(remote, profile, seconds, rate, mode, stop_after=None):
+def record(remote, profile, seconds, rate, mode, blocking, Failure):
     """Samples into profile for `seconds` (None: until Ctrl-C or the end of
     the target).  Returns "duration", "interrupted" or "exited"."""
-    remote.start(profile, mode=mode, rate=rate)
+    try:
+        remote.start(profile, mode=mode, rate=rate, blocking=blocking)
+    except RuntimeError as exc:
+        raise Failure(str(exc)) from None
     deadline = None if seconds is None else time.monotonic() + seconds
     why = "duration"
     try:
@@ -194,7 +200,7 @@ def main(o, Failure):
         o.pid, info["python"],
         "recording for %gs" % o.duration if o.duration else "Ctrl-C to stop"))
     sys.stderr.flush()
-    why = record(remote, native_profile, o.duration, o.rate, o.mode)
+    why = record(remote, native_profile, o.duration, o.rate, o.mode, o.blocking, Failure)
     if why == "exited":
         sys.stderr.write("pyrometer: process %d ended; the profile holds everything until then\n" % o.pid)
     data = ProfileData(native_profile)
