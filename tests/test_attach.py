@@ -132,6 +132,9 @@ def test_dump_matches_py_spy(target):
     assert result.returncode == 0, result.stderr
     snap = json.loads(result.stdout)
     assert snap["pid"] == target.pid and snap["python"] == target.version
+    # 3.13: the target's own _Py_DebugOffsets were read, and agree with the table.
+    info = _native.Remote(target.pid).info()
+    assert info["debug_offsets"] == ("agree" if target.version == "3.13" else "none")
     tasks = {int(t) for t in os.listdir("/proc/%d/task" % target.pid)}
     assert {t["native_id"] for t in snap["threads"]} == tasks
 
