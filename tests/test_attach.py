@@ -210,6 +210,27 @@ def test_attach_target_exits(tmp_path):
         t.close()
 
 
+def test_attach_ctrl_c(tmp_path):
+    """Ctrl-C ends the recording; the profile is written whole."""
+    t = Target(_interpreter("3.10" if _pyenv_python("3.10") else "%d.%d" % sys.version_info[:2]))
+    try:
+        out = tmp_path / "p.speedscope.json"
+        proc = subprocess.Popen(pyrometer_cmd("attach", t.pid, "-o", out), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stderr.readline().startswith("pyrometer: attached to process %d" % t.pid)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert err == "pyrometer: wrote %s\n" % out
+        doc = json.loads(out.read_text())
+        names = {f["name"] for f in doc["shared"]["frames"]}
+        assert {"spin_forever", "sleep_forever", "wait_for_lock"} <= names
+        assert t.proc.poll() is None  # the target runs on
+    finally:
+        t.close()
+
+
 def test_attach_report_and_formats(tmp_path):
     t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
     try:
