@@ -151,12 +151,29 @@ static long walk(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, int *tru
     return -1;
 }
 
+/* One raw frame as a model frame and line: 1, 0 for a frame that has not
+ * started (left out), -1 when it is not code (a torn read).  Caller holds
+ * the model lock. */
+static int frame_line(pm_rsession *s, const pm_raw_frame *rf, pm_id *frame, int32_t *line)
+{
+    const pm_layout *L = &s->r->L;
+    int not_code = 0;
+    pm_code *e = pm_codecache_get(&s->codes, s->model, rf->code, s->tick, &not_code);
+    if (!e || rf->lasti < -1 || rf->lasti >= (int64_t)e->n_units)
+        return -1;
+    if (L->frames_kind == PM_FRAMES_INTERP && rf->owner != L->owner_generator && rf->lasti < e->firsttraceable)
+        return 0; /* set-up of a frame that has not started */
+    int32_t l = rf->lasti >= 0 ? e->lines[rf->lasti] : e->firstlineno;
+    *frame = e->frame;
+    *line = l < 0 ? 0 : l;
+    return 1;
+}
+
 /* The raw frames as model frames and lines, outermost first (frames not yet
  * started left out).  Returns the count, or -1 for a frame that is not code
  * (a torn read).  Caller holds the model lock. */
 static long resolve(pm_rsession *s, size_t depth)
 {
-    const pm_layout *L = &s->r->L;
     size_t nv = 0;
     for (size_t i = 0; i < depth; i++)
         if (!pm_codecache_lookup(&s->codes, s->raw[i].code, s->tick))
@@ -165,19 +182,10 @@ static long resolve(pm_rsession *s, size_t depth)
         pm_codecache_verify(&s->codes, s->verify, nv, s->tick);
     size_t k = 0;
     for (size_t j = depth; j-- > 0;) {
-        const pm_raw_frame *rf = &s->raw[j];
-        int not_code = 0;
-        pm_code *e = pm_codecache_get(&s->codes, s->model, rf->code, s->tick, &not_code);
-        if (!e)
+        int rc = frame_line(s, &s->raw[j], &s->frames[k], &s->lines[k]);
+        if (rc < 0)
             return -1;
-        if (rf->lasti < -1 || rf->lasti >= (int64_t)e->n_units)
-            return -1;
-        if (L->frames_kind == PM_FRAMES_INTERP && rf->owner != L->owner_generator && rf->lasti < e->firsttraceable)
-            continue; /* set-up of a frame that has not started */
-        int32_t line = rf->lasti >= 0 ? e->lines[rf->lasti] : e->firstlineno;
-        s->frames[k] = e->frame;
-        s->lines[k] = line < 0 ? 0 : line;
-        k++;
+        k += (size_t)rc;
     }
     return (long)k;
 }
@@ -191,7 +199,7 @@ static void name_thread(pm_rsession *s, pm_id thread, uint64_t tid)
 
 static void one_tick_read(pm_rsession *s, uint64_t dt);
 
-static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
+static void one_tick(pm_rsession *s, uint64_t dt)
 {
     s->tick++;
     if (s->blocking) {
@@ -201,7 +209,6 @@ static void one_tick(pm_rsession *s, uint64_t now, uint64_t dt)
     } else {
         one_tick_read(s, dt);
     }
-    (void)now;
 }
 
 static void one_tick_read(pm_rsession *s, uint64_t dt)
@@ -297,7 +304,7 @@ int pm_rsession_sample(pm_rsession *s, uint64_t until_ns)
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
             ;
         uint64_t now = pm_rsession_now();
-        one_tick(s, now, now - s->last_ns);
+        one_tick(s, now - s->last_ns);
         s->ticks++;
         s->last_ns = now;
         /* A signal 0 per tick; the full check (a zombie is not alive) at
@@ -393,23 +400,12 @@ int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n
             depth = 256; /* the innermost 256 frames */
         if (s->lock)
             pthread_mutex_lock(s->lock);
-        /* resolve() works outermost first on s->raw; keep leaf-first here. */
+        /* Leaf first, as a dump prints them; a frame that cannot be named
+         * is left out (the rest of the stack is still worth showing). */
         size_t k = 0;
-        for (long j = 0; j < depth; j++) {
-            int not_code = 0;
-            pm_code *e = pm_codecache_get(&s->codes, s->model, s->raw[j].code, s->tick, &not_code);
-            const pm_layout *L = &s->r->L;
-            if (!e || s->raw[j].lasti < -1 || s->raw[j].lasti >= (int64_t)e->n_units)
-                continue;
-            if (L->frames_kind == PM_FRAMES_INTERP && s->raw[j].owner != L->owner_generator &&
-                s->raw[j].lasti < e->firsttraceable)
-                continue;
-            int32_t line = s->raw[j].lasti >= 0 ? e->lines[s->raw[j].lasti] : e->firstlineno;
-            d->raw[k] = s->raw[j];
-            d->frames[k] = e->frame;
-            d->lines[k] = line < 0 ? 0 : line;
-            k++;
-        }
+        for (long j = 0; j < depth; j++)
+            if (frame_line(s, &s->raw[j], &d->frames[k], &d->lines[k]) > 0)
+                d->raw[k++] = s->raw[j];
         if (s->lock)
             pthread_mutex_unlock(s->lock);
         d->depth = k;
