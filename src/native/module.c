@@ -83,6 +83,8 @@ static PyMethodDef module_methods[] = {
     {"supported", pm_bind_supported, METH_VARARGS,
      "supported(newest=15) -> (ok, message): ok False, why not; ok True with a message, a warning to show once."},
     {"_layout", pm_bind_layout_info, METH_VARARGS, "Test hook: the frame layout and its _Py_DebugOffsets check."},
+    {"_watch_start", pm_bind_watch_start, METH_VARARGS, "Stacks on a signal, a hang or a fatal signal (run)."},
+    {"_dump_stacks", pm_bind_dump_stacks, METH_VARARGS, "Every thread's stack written to a file descriptor."},
     {"_stop_all", pm_bind_stop_all, METH_NOARGS, "Stops every sampler (run at exit)."},
     {"_fork_before", pm_bind_fork_before, METH_NOARGS, "Pauses samplers before os.fork."},
     {"_fork_parent", pm_bind_fork_parent, METH_NOARGS, "Resumes them in the parent."},
@@ -137,7 +139,8 @@ PyMODINIT_FUNC PyInit__native(void)
 {
     if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_hook_type_ready() < 0 ||
         PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_MemoryType) < 0 || PyType_Ready(&pm_LineTracerType) < 0 ||
-        PyType_Ready(&pm_HeapSnapshotType) < 0 || PyType_Ready(&pm_HeapIndexType) < 0)
+        PyType_Ready(&pm_HeapSnapshotType) < 0 || PyType_Ready(&pm_HeapIndexType) < 0 ||
+        PyType_Ready(&pm_RemoteType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -149,13 +152,15 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&pm_MemoryType);
     Py_INCREF(&pm_HeapSnapshotType);
     Py_INCREF(&pm_HeapIndexType);
+    Py_INCREF(&pm_RemoteType);
     if (PyModule_AddObject(m, "Profile", (PyObject *)&pm_ProfileType) < 0 ||
         PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0 ||
         PyModule_AddObject(m, "Tracer", (PyObject *)&pm_TracerType) < 0 ||
         PyModule_AddObject(m, "LineTracer", (PyObject *)&pm_LineTracerType) < 0 ||
         PyModule_AddObject(m, "MemoryProfiler", (PyObject *)&pm_MemoryType) < 0 ||
         PyModule_AddObject(m, "HeapSnapshot", (PyObject *)&pm_HeapSnapshotType) < 0 ||
-        PyModule_AddObject(m, "HeapIndex", (PyObject *)&pm_HeapIndexType) < 0) {
+        PyModule_AddObject(m, "HeapIndex", (PyObject *)&pm_HeapIndexType) < 0 ||
+        PyModule_AddObject(m, "Remote", (PyObject *)&pm_RemoteType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

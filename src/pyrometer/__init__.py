@@ -35,4 +35,18 @@ def __getattr__(name):
         return value
     raise AttributeError("module 'pyrometer' has no attribute %r" % (name,))
 
-__all__ = ["profile", "Profile", "LineProfiler", "lines", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]
+def dump_stacks(file=None):
+    """Writes every thread's Python stack (innermost frame first, with the
+    OS thread id, running or idle, and who holds the GIL) to file (default
+    sys.stderr), read from this process's memory without the GIL, as
+    `pyrometer dump PID` reads another process (CPython 3.9-3.13)."""
+    import sys
+
+    from . import _native
+
+    stream = sys.stderr if file is None else file
+    stream.flush()
+    _native._dump_stacks(stream.fileno(), "pyrometer.dump_stacks()")
+
+
+__all__ = ["dump_stacks", "profile", "Profile", "LineProfiler", "lines", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]

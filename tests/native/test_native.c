@@ -151,7 +151,23 @@ static void test_learn_eval(pm_t *t)
     CHECK(pm_natframes_learn_eval(&nf, tie, tcls, 4, 2) == 0 && nf.neval == 1);
 }
 
+/* Symbols by name from a file's own tables (the remote reader's way to
+ * find _PyRuntime): two functions of this very binary lie as far apart in
+ * the file as in memory; a name it lacks is 0; a file that is not ELF, -1. */
+static void test_file_symbols(pm_t *t)
+{
+    static const char *const want[] = {"pm_elfsym_file", "pm_elfsym_new", "no_such_symbol_anywhere"};
+    uint64_t v[3], load;
+    int found = pm_elfsym_file("/proc/self/exe", want, v, 3, &load);
+    CHECKF(found == 2, "found %d", found);
+    CHECK(v[0] && v[1] && v[2] == 0);
+    CHECK(v[0] - v[1] == (uint64_t)((uintptr_t)pm_elfsym_file - (uintptr_t)pm_elfsym_new));
+    CHECK(load != UINT64_MAX);
+    CHECK(pm_elfsym_file("/proc/self/status", want, v, 3, &load) == -1);
+}
+
 const pm_test pm_tests_native[] = {
+    {"native_file_symbols", test_file_symbols},
     {"native_merge", test_merge},
     {"native_learn_eval", test_learn_eval},
     {"native_unwind_and_names", test_unwind_and_names},

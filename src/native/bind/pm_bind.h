@@ -52,6 +52,11 @@ void pm_hooks_clear(PyObject *hook, PyObject **prev);
 #endif
 
 extern PyTypeObject pm_MemoryType;
+extern PyTypeObject pm_RemoteType;
+/* Every field of a layout (pm_layout) as a dict, for the tests. */
+PyObject *pm_bind_layout_dict(const void *layout);
+PyObject *pm_bind_watch_start(PyObject *self, PyObject *args);
+PyObject *pm_bind_dump_stacks(PyObject *self, PyObject *args);
 extern PyTypeObject pm_TracerType;
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
 extern PyTypeObject pm_LineTracerType;

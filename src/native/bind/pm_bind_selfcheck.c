@@ -211,11 +211,21 @@ PyObject *pm_bind_layout_info(PyObject *self, PyObject *args)
         PyErr_SetString(PyExc_RuntimeError, err);
         return NULL;
     }
-    return Py_BuildValue("{ss si si ss si si si sn sn sn sK sn}", "debug_offsets", debug_offsets_word(L.debug_offsets),
+    PyObject *mine = Py_BuildValue("{ss si si ss si si si sn sn sn sK sn}", "debug_offsets", debug_offsets_word(L.debug_offsets),
                          "debug_offsets_fields", L.debug_offsets_fields, "debug_offsets_adopted",
                          L.debug_offsets_adopted, "debug_offsets_note", L.debug_offsets_note, "owner_generator",
                          L.owner_generator, "owner_shim", L.owner_shim, "owner_max", L.owner_max, "ts_frame",
                          (Py_ssize_t)L.ts_frame, "fr_owner", (Py_ssize_t)L.fr_owner, "fr_read",
                          (Py_ssize_t)L.fr_read, "fr_code_mask", (unsigned long long)L.fr_code_mask, "ts_read",
                          (Py_ssize_t)L.ts_read);
+    /* With every other field of the layout (what the remote reader's
+     * tables are checked against). */
+    PyObject *all = mine ? pm_bind_layout_dict(&L) : NULL;
+    if (!all || PyDict_Update(all, mine) < 0) {
+        Py_XDECREF(all);
+        Py_XDECREF(mine);
+        return NULL;
+    }
+    Py_DECREF(mine);
+    return all;
 }

@@ -133,32 +133,82 @@ static int by_start(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-/* Reads the module's function symbols: .symtab if it has one, else .dynsym. */
-static void load_symbols(module *m)
+/* The whole file, mapped read-only (NULL when it is not a readable ELF
+ * file of our class). */
+static const uint8_t *map_file(const char *path, size_t *len)
 {
-    m->loaded = 1;
-    if (!*m->path || !strncmp(m->path, "linux-vdso", 10) || !strncmp(m->path, "linux-gate", 10))
-        return; /* no file: the vDSO (dladdr names its exports) */
-    int fd = open(m->path, O_RDONLY | O_CLOEXEC);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return;
+        return NULL;
     struct stat st;
     void *map = MAP_FAILED;
     if (fstat(fd, &st) == 0 && st.st_size >= (off_t)sizeof(ElfW(Ehdr)))
         map = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED)
-        return;
-    size_t len = (size_t)st.st_size;
-    m->map = map;
-    m->maplen = len;
-    const uint8_t *b = map;
+        return NULL;
+    *len = (size_t)st.st_size;
     const ElfW(Ehdr) *eh = map;
-    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64 ||
-        eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff >= len ||
+    if (memcmp(eh->e_ident, ELFMAG, SELFMAG) != 0 || eh->e_ident[EI_CLASS] != ELFCLASS64) {
+        munmap(map, *len);
+        return NULL;
+    }
+    return map;
+}
+
+/* The section header table, when it lies inside the file. */
+static const ElfW(Shdr) *section_headers(const uint8_t *b, size_t len)
+{
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)b;
+    if (eh->e_shentsize != sizeof(ElfW(Shdr)) || eh->e_shoff >= len ||
         (uint64_t)eh->e_shnum * sizeof(ElfW(Shdr)) > len - eh->e_shoff)
+        return NULL;
+    return (const ElfW(Shdr) *)(b + eh->e_shoff);
+}
+
+/* The first symbol table of the type (SHT_SYMTAB or SHT_DYNSYM) and its
+ * names, checked to lie inside the file.  0, or -1 when there is none. */
+static int symbol_table(const uint8_t *b, size_t len, unsigned type, const ElfW(Sym) **syms, size_t *n,
+                        const char **names, size_t *nameslen)
+{
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)b;
+    const ElfW(Shdr) *sh = section_headers(b, len);
+    if (!sh)
+        return -1;
+    const ElfW(Shdr) *tab = NULL;
+    for (unsigned i = 0; i < eh->e_shnum; i++)
+        if (sh[i].sh_type == type && sh[i].sh_link < eh->e_shnum) {
+            tab = &sh[i];
+            break;
+        }
+    if (!tab || tab->sh_offset > len || tab->sh_size > len - tab->sh_offset || tab->sh_entsize != sizeof(ElfW(Sym)))
+        return -1;
+    const ElfW(Shdr) *strs = &sh[tab->sh_link];
+    if (strs->sh_offset > len || strs->sh_size > len - strs->sh_offset || strs->sh_size == 0)
+        return -1;
+    *syms = (const ElfW(Sym) *)(b + tab->sh_offset);
+    *n = tab->sh_size / sizeof **syms;
+    *names = (const char *)(b + strs->sh_offset);
+    *nameslen = strs->sh_size;
+    return 0;
+}
+
+/* Reads the module's function symbols: .symtab if it has one, else .dynsym. */
+static void load_symbols(module *m)
+{
+    m->loaded = 1;
+    if (!*m->path || !strncmp(m->path, "linux-vdso", 10) || !strncmp(m->path, "linux-gate", 10))
+        return; /* no file: the vDSO (dladdr names its exports) */
+    size_t len;
+    const uint8_t *b = map_file(m->path, &len);
+    if (!b)
         return;
-    const ElfW(Shdr) *sh = (const ElfW(Shdr) *)(b + eh->e_shoff);
+    m->map = (void *)b;
+    m->maplen = len;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)b;
+    const ElfW(Shdr) *sh = section_headers(b, len);
+    if (!sh)
+        return;
     if (eh->e_shstrndx < eh->e_shnum && sh[eh->e_shstrndx].sh_offset < len &&
         sh[eh->e_shstrndx].sh_size <= len - sh[eh->e_shstrndx].sh_offset) {
         const ElfW(Shdr) *ns = &sh[eh->e_shstrndx];
@@ -183,31 +233,22 @@ static void load_symbols(module *m)
             break;
         }
     }
-    const ElfW(Shdr) *tab = NULL;
-    for (int want = SHT_SYMTAB; !tab && want; want = want == SHT_SYMTAB ? SHT_DYNSYM : 0)
-        for (unsigned i = 0; i < eh->e_shnum; i++)
-            if (sh[i].sh_type == (unsigned)want && sh[i].sh_link < eh->e_shnum) {
-                tab = &sh[i];
-                break;
-            }
-    if (!tab || tab->sh_offset > len || tab->sh_size > len - tab->sh_offset || tab->sh_entsize != sizeof(ElfW(Sym)))
+    const ElfW(Sym) *s;
+    const char *names;
+    size_t n, nameslen;
+    if (symbol_table(b, len, SHT_SYMTAB, &s, &n, &names, &nameslen) != 0 &&
+        symbol_table(b, len, SHT_DYNSYM, &s, &n, &names, &nameslen) != 0)
         return;
-    const ElfW(Shdr) *strs = &sh[tab->sh_link];
-    if (strs->sh_offset > len || strs->sh_size > len - strs->sh_offset || strs->sh_size == 0)
-        return;
-    const char *names = (const char *)(b + strs->sh_offset);
-    const ElfW(Sym) *s = (const ElfW(Sym) *)(b + tab->sh_offset);
-    size_t n = tab->sh_size / sizeof *s;
     m->syms = malloc((n ? n : 1) * sizeof *m->syms);
     if (!m->syms)
         return;
     for (size_t i = 0; i < n; i++) {
         int type = ELF64_ST_TYPE(s[i].st_info);
         if ((type != STT_FUNC && type != STT_GNU_IFUNC) || s[i].st_shndx == SHN_UNDEF || !s[i].st_value ||
-            s[i].st_name >= strs->sh_size)
+            s[i].st_name >= nameslen)
             continue;
         /* Names must end inside the table. */
-        if (!memchr(names + s[i].st_name, 0, strs->sh_size - s[i].st_name))
+        if (!memchr(names + s[i].st_name, 0, nameslen - s[i].st_name))
             continue;
         m->syms[m->nsyms++] = (sym){s[i].st_value, s[i].st_size, names + s[i].st_name};
     }
@@ -328,4 +369,47 @@ int pm_elfsym_lookup(pm_elfsym *e, uint64_t addr, char *name, size_t namecap, co
     if (dot && dot != name && s)
         *dot = 0;
     return 0;
+}
+
+int pm_elfsym_file(const char *path, const char *const *want, uint64_t *values, size_t n, uint64_t *load_vaddr)
+{
+    size_t len;
+    const uint8_t *b = map_file(path, &len);
+    if (!b)
+        return -1;
+    const ElfW(Ehdr) *eh = (const ElfW(Ehdr) *)b;
+    *load_vaddr = UINT64_MAX;
+    if (eh->e_phentsize == sizeof(ElfW(Phdr)) && eh->e_phoff < len &&
+        (uint64_t)eh->e_phnum * sizeof(ElfW(Phdr)) <= len - eh->e_phoff) {
+        const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(b + eh->e_phoff);
+        for (unsigned i = 0; i < eh->e_phnum; i++)
+            if (ph[i].p_type == PT_LOAD && ph[i].p_offset == 0)
+                *load_vaddr = ph[i].p_vaddr;
+    }
+    int found = 0;
+    for (size_t k = 0; k < n; k++)
+        values[k] = 0;
+    /* .symtab holds every symbol; .dynsym the exported ones (all a
+     * stripped library keeps). */
+    for (unsigned type = SHT_SYMTAB; type; type = type == SHT_SYMTAB ? SHT_DYNSYM : 0) {
+        const ElfW(Sym) *s;
+        const char *names;
+        size_t ns, nameslen;
+        if (symbol_table(b, len, type, &s, &ns, &names, &nameslen) != 0)
+            continue;
+        for (size_t i = 0; i < ns; i++) {
+            if (s[i].st_shndx == SHN_UNDEF || !s[i].st_value || s[i].st_name >= nameslen)
+                continue;
+            const char *name = names + s[i].st_name;
+            if (!memchr(name, 0, nameslen - s[i].st_name))
+                continue;
+            for (size_t k = 0; k < n; k++)
+                if (!values[k] && !strcmp(name, want[k])) {
+                    values[k] = s[i].st_value;
+                    found++;
+                }
+        }
+    }
+    munmap((void *)b, len);
+    return found;
 }

@@ -25,4 +25,12 @@ void pm_elfsym_free(pm_elfsym *e);
  * (pm_native.h).  Returns 0, -1 when out of memory. */
 int pm_elfsym_lookup(pm_elfsym *e, uint64_t addr, char *name, size_t namecap, const char **file, int *cls);
 
+/* Looks up symbols by name in an ELF file's own tables (.symtab, else
+ * .dynsym): values[k] is want[k]'s file address, 0 when absent.  The file
+ * address of the segment mapped from the file's start goes in *load_vaddr
+ * (run-time address of that mapping - it = the load bias).  Returns how many
+ * were found, -1 when the file is not a readable 64-bit ELF file.  For
+ * another process's interpreter (pm_remote.c). */
+int pm_elfsym_file(const char *path, const char *const *want, uint64_t *values, size_t n, uint64_t *load_vaddr);
+
 #endif

@@ -68,8 +68,6 @@ static void str_bits(pm_layout *l)
     l->str_ascii_mask = word;
 }
 
-static size_t max_end(size_t a, size_t b) { return a > b ? a : b; }
-
 #if PY_VERSION_HEX >= 0x030D0000
 /* One field of the layout that _Py_DebugOffsets also describes: where the
  * headers put it, where the running interpreter says it is, and the size of
@@ -253,7 +251,9 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     l->owner_generator = -1;
     l->owner_shim = -1;
     l->owner_max = -1;
-    l->fr_read = max_end(offsetof(PyFrameObject, f_lasti) + sizeof(int), l->fr_state + 1);
+    l->fr_read = offsetof(PyFrameObject, f_lasti) + sizeof(int);
+    if (l->fr_read < l->fr_state + 1)
+        l->fr_read = l->fr_state + 1;
     l->co_qualname = PM_NO_OFFSET;
     l->co_code = offsetof(PyCodeObject, co_code);
     l->co_code_adaptive = PM_NO_OFFSET;
@@ -355,45 +355,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
     (void)alter;
     l->debug_offsets = PM_DEBUG_OFFSETS_NONE;
 #endif
-    /* Every frame field read lies in the part copied. */
-    if (l->fr_owner != PM_NO_OFFSET)
-        l->fr_read = max_end(l->fr_read, l->fr_owner + 1);
-    if (l->fr_entry != PM_NO_OFFSET)
-        l->fr_read = max_end(l->fr_read, l->fr_entry + 1);
-    l->fr_read = max_end(l->fr_read, l->fr_back + 8);
-    l->fr_read = max_end(l->fr_read, l->fr_code + 8);
-    if (l->lasti_kind >= PM_LASTI_PREV_PTR)
-        l->fr_read = max_end(l->fr_read, l->fr_lasti + 8);
-
-    /* How much of each structure to copy: up to the end of the last field used. */
-    size_t ts = 0;
-    ts = max_end(ts, l->ts_next + 8);
-    ts = max_end(ts, l->ts_thread_id + 8);
-    ts = max_end(ts, l->ts_frame + 8);
-    ts = max_end(ts, l->ts_interp + 8);
-    if (l->ts_native_thread_id != PM_NO_OFFSET)
-        ts = max_end(ts, l->ts_native_thread_id + 8);
-    if (l->ts_base_frame != PM_NO_OFFSET)
-        ts = max_end(ts, l->ts_base_frame + 8);
-    if (l->ts_datastack_chunk != PM_NO_OFFSET) {
-        ts = max_end(ts, l->ts_datastack_chunk + 8);
-        ts = max_end(ts, l->ts_datastack_top + 8);
-    }
-    l->ts_read = ts;
-
-    size_t co = 0;
-    co = max_end(co, l->ob_size + 8);
-    co = max_end(co, l->co_firstlineno + 4);
-    co = max_end(co, l->co_name + 8);
-    co = max_end(co, l->co_filename + 8);
-    co = max_end(co, l->co_lines + 8);
-    if (l->co_qualname != PM_NO_OFFSET)
-        co = max_end(co, l->co_qualname + 8);
-    if (l->co_code != PM_NO_OFFSET)
-        co = max_end(co, l->co_code + 8);
-    if (l->co_firsttraceable != PM_NO_OFFSET)
-        co = max_end(co, l->co_firsttraceable + 4);
-    l->co_read = co;
+    pm_layout_sizes(l);
 
     if (l->gil_addr == 0 || l->interp_addr == 0) {
         snprintf(err, errlen, "cannot locate the interpreter state of Python %d.%d",

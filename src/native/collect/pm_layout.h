@@ -117,4 +117,8 @@ enum {
     PM_DEBUG_OFFSETS_UNUSABLE = 3  /* missing cookie, another version, free-threaded */
 };
 
+/* Sets ts_read, co_read and widens fr_read so every field the walker and
+ * the code cache use lies in what they copy (pm_layout_sizes.c). */
+void pm_layout_sizes(pm_layout *l);
+
 #endif

@@ -30,6 +30,9 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer heap [--why TYPE] [--json FILE] script.py|-m module [args ...]
+       pyrometer dump PID [--json] [--locals]
+       pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [-o FILE]
+       pyrometer top PID
        pyrometer --version
 """
 
@@ -89,6 +92,12 @@ options:
   --top N              report: rows in the top-functions table (default 15)
   --color, --no-color  report colours (default: only on a terminal)
   --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
+  --dump-on SIGNAL     print every thread's Python stack on stderr when the
+                       process gets SIGNAL (USR1, QUIT, ...); it goes on running
+  --hang S             print every thread's stack if the program still runs
+                       after S seconds (a watchdog for hangs)
+  --dump-on-fatal      print every thread's stack on SIGSEGV, SIGBUS, SIGFPE,
+                       SIGILL or SIGABRT, then die of that signal as before
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 
@@ -132,6 +141,16 @@ def _say(message):
             pass
 
 
+# Commands that read another process (cli/attach.py, dump.py, top.py).
+_PID_COMMANDS = ("attach", "dump", "top")
+
+
+def _pid_command(name):
+    import importlib
+
+    return importlib.import_module("." + name, __name__)
+
+
 def parse(argv):
     """Parses pyrometer's arguments.  Returns "help", "version",
     "convert-help" or the options of a command; UsageError on bad input."""
@@ -154,6 +173,8 @@ def parse(argv):
         from . import heap
 
         return heap.parse(argv[1:])
+    if command in _PID_COMMANDS:
+        return _pid_command(command).parse(argv[1:], UsageError)
     if command != "run":
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
@@ -192,6 +213,12 @@ def main(argv=None):
             from . import convert
 
             return convert.main(parsed, Failure, UsageError)
+        if isinstance(parsed, str) and parsed.endswith("-help"):
+            sys.stdout.write(_pid_command(parsed[:-5]).HELP)
+            return 0
+        for name in _PID_COMMANDS:
+            if getattr(parsed, "is_" + name, False):
+                return _pid_command(name).main(parsed, Failure)
         if getattr(parsed, "is_view", False):
             from . import view
 

@@ -24,6 +24,8 @@ _VALUE_OPTIONS = {
     "--memory-view": "memory_view",
     "-s": "sort",
     "--sort": "sort",
+    "--dump-on": "dump_on",
+    "--hang": "hang",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
@@ -32,6 +34,7 @@ _FLAG_OPTIONS = {
     "--native": ("native", True),
     "--async": ("async_tasks", True),
     "--no-source": ("source", False),
+    "--dump-on-fatal": ("dump_on_fatal", True),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
@@ -71,6 +74,9 @@ class Options:
         self.source = True
         self.given = set()  # the options the user gave, to refuse those the mode ignores
         self.cprofile_cli = False  # python -m pyrometer.cprofile: cProfile's output
+        self.dump_on = 0  # a signal number: every thread's stack on stderr when it comes
+        self.hang = 0.0  # seconds: every thread's stack if the program still runs then
+        self.dump_on_fatal = False  # stacks on SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT
 
 
 # ---- parsing ------------------------------------------------------------
@@ -131,6 +137,24 @@ def _convert(dest, option, value):
         if value not in SORT_KEYS:
             raise UsageError("invalid %s %r (choose from %s)" % (option, value, ", ".join(sorted(SORT_KEYS))))
         return value
+    if dest == "dump_on":
+        import _signal
+
+        name = value.upper()
+        number = int(name) if name.isdigit() else getattr(_signal, name if name.startswith("SIG") else "SIG" + name, None)
+        if not isinstance(number, int) or not 0 < number < _signal.NSIG or number in (
+                _signal.SIGKILL, _signal.SIGSTOP, _signal.SIGSEGV, _signal.SIGBUS, _signal.SIGFPE, _signal.SIGILL):
+            raise UsageError("invalid %s %r: give a signal that can be caught (USR1, SIGUSR2, QUIT, 10, ...)"
+                             % (option, value))
+        return number
+    if dest == "hang":
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = None
+        if seconds is None or not (0 < seconds < 1e9):
+            raise UsageError("invalid %s %r: give seconds, above 0" % (option, value))
+        return seconds
     if dest == "output":
         if not value:
             raise UsageError("%s needs a file name" % option)
@@ -829,6 +853,20 @@ class _Session:
             return None
 
 
+def _launcher_files():
+    """The files of the frames below the program's on the main thread
+    (pyrometer's runner, python -m's runpy, the pyrometer script)."""
+    import runpy
+
+    from . import __file__ as cli_file
+
+    files = {__file__, cli_file, runpy.__file__, "<frozen runpy>", os.path.abspath(sys.argv[0])}
+    main = sys.modules.get("pyrometer.__main__")
+    if main is not None:
+        files.add(main.__file__)
+    return sorted(f for f in files if f)
+
+
 def run(o, command):
     native = _load_native()
     if o.output is not None:
@@ -847,6 +885,13 @@ def run(o, command):
     import _thread
 
     session.runner_thread = _thread.get_ident()
+    if o.dump_on or o.hang or o.dump_on_fatal:
+        # Before the sampler: its fault guard hands on the faults it does
+        # not own to the handler in place when it starts (ours).
+        try:
+            native._watch_start(o.hang, o.dump_on, o.dump_on_fatal, _launcher_files())
+        except RuntimeError as exc:
+            raise Failure("cannot watch this process's stacks: %s" % exc) from None
     session.start()  # the self-check: Failure before anything changed
 
     # From here on the process belongs to the program.

@@ -1,0 +1,132 @@
+"""Attaching to a running process: pyrometer attach beside py-spy record
+--nonblocking, at the same rate, on the same CPU-bound target.
+
+For each round (interleaved: plain, pyrometer, py-spy, in turn) the target
+starts, the profiler attaches, the target is told to go, runs a fixed
+amount of pure-Python work and prints how long it took; the profiler stops
+when the target exits.  Printed: the target's slowdown against plain runs
+(median of the rounds; wall time, and the target's own CPU time, which a
+busy machine disturbs less), samples taken against expected (pyrometer: rate x
+time attached; py-spy, which drops samples of idle threads: rate x the
+target's working time), and the profiler's own CPU time per second attached.
+
+    python benchmarks/attach/run.py [--rounds 5] [--rate 100] [--work 2.0]
+"""
+import argparse
+import os
+import re
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+TARGET = r"""
+import sys, time
+def work(n):
+    total = 0
+    for i in range(n):
+        total += i % 7
+    return total
+def run(seconds):
+    # calibrate on a small batch, then do a fixed amount of work
+    t = time.perf_counter(); work(200000); per = (time.perf_counter() - t) / 200000
+    return int(seconds / per)
+n = run(float(sys.argv[1]))
+print("ready", flush=True)
+sys.stdin.readline()
+t, c = time.perf_counter(), time.process_time()
+work(n)
+print("%.6f %.6f" % (time.perf_counter() - t, time.process_time() - c), flush=True)
+"""
+
+
+def start_target(python, work):
+    p = subprocess.Popen([python, "-c", TARGET, str(work)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert p.stdout.readline().strip() == "ready"
+    return p
+
+
+def go_and_wait(p):
+    p.stdin.write("go\n")
+    p.stdin.flush()
+    elapsed, cpu = map(float, p.stdout.readline().split())
+    p.wait()
+    return elapsed, cpu
+
+
+def wait4(proc):
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = status
+    return usage.ru_utime + usage.ru_stime
+
+
+def one(kind, python, work, rate, tmp):
+    p = start_target(python, work)
+    if kind == "plain":
+        elapsed, target_cpu = go_and_wait(p)
+        return elapsed, None, None, target_cpu
+    out = os.path.join(tmp, "out.%s" % ("pyro" if kind == "pyrometer" else "txt"))
+    if kind == "pyrometer":
+        cmd = [sys.executable, "-m", "pyrometer", "attach", str(p.pid), "--rate", str(rate), "-o", out]
+    else:
+        cmd = [shutil.which("py-spy"), "record", "--pid", str(p.pid), "--nonblocking", "--rate", str(rate),
+               "--format", "raw", "-o", out, "--duration", "600"]  # ends with the target
+        # (py-spy 0.4.3 without --duration fails to attach: "Failed to find python version")
+    prof = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    time.sleep(1.0)  # attached and sampling before the work starts
+    t0 = time.monotonic()
+    elapsed, target_cpu = go_and_wait(p)
+    cpu = wait4(prof)
+    attached = time.monotonic() - t0 + 1.0
+    err = prof.stdout.read()
+    prof.stdout.close()
+    if kind == "pyrometer":
+        import pyrometer
+
+        meta = pyrometer.load(out).meta
+        ratio = meta["samples_taken"] / meta["samples_expected"]
+        attached = meta["duration_s"]
+    else:
+        m = re.search(r"Samples: (\d+)", err)
+        if not m:
+            raise SystemExit("py-spy failed: %s" % err.strip().splitlines()[:1])
+        # py-spy counts only samples of active threads (no --idle): the
+        # target is active while it works, so that is what is expected.
+        ratio = int(m.group(1)) / (rate * elapsed)
+    return elapsed, ratio, cpu / attached, target_cpu
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--rate", type=int, default=100)
+    ap.add_argument("--work", type=float, default=2.0)
+    ap.add_argument("--python", default=sys.executable, help="the target's interpreter")
+    a = ap.parse_args()
+    kinds = ["plain", "pyrometer"] + (["py-spy"] if shutil.which("py-spy") else [])
+    results = {k: [] for k in kinds}
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(a.rounds):
+            for k in kinds:
+                results[k].append(one(k, a.python, a.work, a.rate, tmp))
+    base = statistics.median(r[0] for r in results["plain"])
+    base_cpu = statistics.median(r[3] for r in results["plain"])
+    print("target: %s, %.1f s of work, rate %d Hz, %d interleaved rounds (medians)" % (
+        a.python, a.work, a.rate, a.rounds))
+    print("%-10s %10s %9s %13s %16s %18s" % ("profiler", "target s", "slowdown", "CPU slowdown", "samples/expected",
+                                              "profiler CPU s/s"))
+    for k in kinds:
+        t = statistics.median(r[0] for r in results[k])
+        c = statistics.median(r[3] for r in results[k])
+        if k == "plain":
+            print("%-10s %10.3f %8.3fx %12.3fx %16s %18s" % (k, t, 1.0, 1.0, "-", "-"))
+        else:
+            print("%-10s %10.3f %8.3fx %12.3fx %15.1f%% %18.4f" % (
+                k, t, t / base, c / base_cpu, 100 * statistics.median(r[1] for r in results[k]),
+                statistics.median(r[2] for r in results[k])))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,453 @@
+/* pm_remote_session.c — see pm_remote_session.h. */
+#include "pm_remote_session.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "pm_sampler.h"
+#include "pm_strread.h"
+
+#define RETRIES 4          /* reads of a running thread's stack per tick */
+#define MAX_LOCALS 256
+
+uint64_t pm_rsession_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t self_cpu(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static uint64_t next_rand(pm_rsession *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
+int pm_rsession_init(pm_rsession *s, pm_remote *r, pm_profile *model, pthread_mutex_t *lock, int mode,
+                     double rate_hz, char *err, size_t errlen)
+{
+    memset(s, 0, sizeof *s);
+    s->r = r;
+    s->model = model;
+    s->lock = lock;
+    s->mode = mode;
+    s->rate_hz = rate_hz > 0 ? rate_hz : 100;
+    s->rng = pm_rsession_now() | 1;
+    if (pm_walker_init(&s->w, &r->L, &r->space) != 0 || pm_codecache_init(&s->codes, &r->L, &r->space) != 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    s->raw = malloc(PM_MAX_DEPTH * sizeof *s->raw);
+    s->frames = malloc(PM_MAX_DEPTH * sizeof *s->frames);
+    s->lines = malloc(PM_MAX_DEPTH * sizeof *s->lines);
+    s->verify = malloc(PM_MAX_DEPTH * sizeof *s->verify);
+    if (!s->raw || !s->frames || !s->lines || !s->verify) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    if (lock)
+        pthread_mutex_lock(lock);
+    s->m_samples = pm_metric_add(model, "samples", "count");
+    s->m_wall = pm_metric_add(model, "wall", "nanoseconds");
+    s->m_cpu = pm_metric_add(model, "cpu", "nanoseconds");
+    s->m_idle = pm_metric_add(model, "idle", "count");
+    s->m_gil = pm_metric_add(model, "gil", "count");
+    if (lock)
+        pthread_mutex_unlock(lock);
+    if (s->m_samples < 0 || s->m_wall < 0 || s->m_cpu < 0 || s->m_idle < 0 || s->m_gil < 0) {
+        snprintf(err, errlen, "cannot add the sampling metrics to the profile");
+        return -1;
+    }
+    s->self_cpu0 = self_cpu();
+    return 0;
+}
+
+int pm_rsession_blocking(pm_rsession *s, char *err, size_t errlen)
+{
+    s->stop.pid = s->r->pid;
+    if (pm_rstop_all(&s->stop) == 0) {
+        int denied = s->stop.denied;
+        pm_rstop_end(&s->stop);
+        snprintf(err, errlen, "cannot stop process %d with ptrace%s", (int)s->r->pid,
+                 denied ? ": permission denied (needs kernel.yama.ptrace_scope <= 1 and the same user, or "
+                          "root / CAP_SYS_PTRACE)"
+                        : "");
+        return -1;
+    }
+    pm_rstop_resume(&s->stop);
+    s->blocking = 1;
+    s->w.patient = 1; /* nothing moves while read: no time limits */
+    return 0;
+}
+
+void pm_rsession_free(pm_rsession *s)
+{
+    if (s->blocking)
+        pm_rstop_end(&s->stop);
+    for (size_t i = 0; i < s->nth; i++)
+        pm_memo_free(&s->th[i].memo);
+    free(s->th);
+    free(s->raw);
+    free(s->frames);
+    free(s->lines);
+    free(s->verify);
+    free(s->dump_raw);
+    free(s->dump_frames);
+    free(s->dump_lines);
+    pm_codecache_free(&s->codes);
+    pm_walker_free(&s->w);
+    memset(s, 0, sizeof *s);
+}
+
+static pm_rthread *thread_slot(pm_rsession *s, uint64_t tid)
+{
+    for (size_t i = 0; i < s->nth; i++)
+        if (s->th[i].tid == tid)
+            return &s->th[i];
+    if (s->nth == s->capth) {
+        size_t cap = s->capth ? s->capth * 2 : 16;
+        pm_rthread *n = realloc(s->th, cap * sizeof *n);
+        if (!n)
+            return NULL;
+        s->th = n;
+        s->capth = cap;
+    }
+    pm_rthread *t = &s->th[s->nth++];
+    memset(t, 0, sizeof *t);
+    t->tid = tid;
+    t->thread = PM_NONE;
+    return t;
+}
+
+/* Reads one thread's stack into s->raw (leaf first).  A thread off the CPU
+ * through the whole read cannot have changed it; a running one is read
+ * until the walker finds it unchanged, at most RETRIES times.  Returns the
+ * depth, or -1 when no read caught it whole. */
+static long walk(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, int *truncated)
+{
+    for (int attempt = 0; attempt < RETRIES; attempt++) {
+        size_t depth = 0;
+        *truncated = 0;
+        int rc = pm_walker_stack(&s->w, t, memo, s->raw, PM_MAX_DEPTH, &depth, truncated);
+        s->walks++;
+        if (rc == 0)
+            return (long)depth;
+        if (rc == -1 && !pm_remote_alive(s->r))
+            return -1;
+    }
+    return -1;
+}
+
+/* One raw frame as a model frame and line: 1, 0 for a frame that has not
+ * started (left out), -1 when it is not code (a torn read).  Caller holds
+ * the model lock. */
+static int frame_line(pm_rsession *s, const pm_raw_frame *rf, pm_id *frame, int32_t *line)
+{
+    const pm_layout *L = &s->r->L;
+    int not_code = 0;
+    pm_code *e = pm_codecache_get(&s->codes, s->model, rf->code, s->tick, &not_code);
+    if (!e || rf->lasti < -1 || rf->lasti >= (int64_t)e->n_units)
+        return -1;
+    if (L->frames_kind == PM_FRAMES_INTERP && rf->owner != L->owner_generator && rf->lasti < e->firsttraceable)
+        return 0; /* set-up of a frame that has not started */
+    int32_t l = rf->lasti >= 0 ? e->lines[rf->lasti] : e->firstlineno;
+    *frame = e->frame;
+    *line = l < 0 ? 0 : l;
+    return 1;
+}
+
+/* The raw frames as model frames and lines, outermost first (frames not yet
+ * started left out).  Returns the count, or -1 for a frame that is not code
+ * (a torn read).  Caller holds the model lock. */
+static long resolve(pm_rsession *s, size_t depth)
+{
+    size_t nv = 0;
+    for (size_t i = 0; i < depth; i++)
+        if (!pm_codecache_lookup(&s->codes, s->raw[i].code, s->tick))
+            s->verify[nv++] = s->raw[i].code;
+    if (nv)
+        pm_codecache_verify(&s->codes, s->verify, nv, s->tick);
+    size_t k = 0;
+    for (size_t j = depth; j-- > 0;) {
+        int rc = frame_line(s, &s->raw[j], &s->frames[k], &s->lines[k]);
+        if (rc < 0)
+            return -1;
+        k += (size_t)rc;
+    }
+    return (long)k;
+}
+
+static void name_thread(pm_rsession *s, pm_id thread, uint64_t tid)
+{
+    char name[64];
+    if (tid && pm_remote_task_name(s->r->pid, tid, name, sizeof name) == 0)
+        pm_thread_set_name(s->model, thread, name, strlen(name));
+}
+
+static void one_tick_read(pm_rsession *s, uint64_t dt);
+
+static void one_tick(pm_rsession *s, uint64_t dt)
+{
+    s->tick++;
+    if (s->blocking) {
+        pm_rstop_all(&s->stop);
+        one_tick_read(s, dt);
+        pm_rstop_resume(&s->stop);
+    } else {
+        one_tick_read(s, dt);
+    }
+}
+
+static void one_tick_read(pm_rsession *s, uint64_t dt)
+{
+    long n = pm_walker_threads(&s->w);
+    if (n < 0) {
+        if (pm_remote_alive(s->r))
+            s->torn++;
+        else
+            s->ended = 1; /* gone (a zombie's memory is already released) */
+        return;
+    }
+    for (size_t i = 0; i < s->nth; i++)
+        s->th[i].seen = 0;
+    for (long i = 0; i < n; i++) {
+        const pm_tinfo *t = &s->w.threads[i];
+        if (!t->frame)
+            continue; /* runs no Python now */
+        uint64_t tid = t->native_id;
+        pm_rthread *th = thread_slot(s, tid ? tid : t->ident);
+        if (!th)
+            continue;
+        char state = '?';
+        uint64_t cpu = th->cpu_ns;
+        /* The first sight of a thread has no CPU time to compare with: its
+         * state letter says whether it runs. */
+        int first = !th->cpu_known;
+        int have = tid && pm_remote_task(s->r->pid, tid, first ? &state : NULL, &cpu) == 0;
+        uint64_t dcpu = have && !first && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
+        if (have && first && state == 'R')
+            dcpu = dt;
+        th->cpu_ns = cpu;
+        th->cpu_known = have;
+        th->seen = 1;
+        if (dcpu > dt)
+            dcpu = dt;
+        int idle = have ? (first ? state != 'R' : dcpu * 4 < dt) : 0;
+        if (s->mode == PM_MODE_CPU && (idle || dcpu == 0))
+            continue;
+        int truncated = 0;
+        long depth = walk(s, t, &th->memo, &truncated);
+        if (depth < 0) {
+            s->torn++;
+            continue;
+        }
+        if (s->lock)
+            pthread_mutex_lock(s->lock);
+        if (th->thread == PM_NONE) {
+            th->thread = pm_thread_get(s->model, t->ident, tid);
+            name_thread(s, th->thread, tid);
+        }
+        long k = truncated ? -1 : resolve(s, (size_t)depth);
+        pm_id leaf = PM_NONE;
+        if (k >= 0)
+            leaf = pm_stack_insert(s->model, th->thread, s->frames, s->lines, (size_t)k);
+        if (leaf != PM_NONE) {
+            int64_t wall = s->mode == PM_MODE_CPU ? (int64_t)dcpu : (int64_t)dt;
+            pm_node_add(s->model, leaf, s->m_samples, 1);
+            pm_node_add(s->model, leaf, s->m_wall, wall);
+            pm_node_add(s->model, leaf, s->m_cpu, (int64_t)dcpu);
+            if (idle)
+                pm_node_add(s->model, leaf, s->m_idle, 1);
+            if (s->w.gil_locked && s->w.gil_holder == t->tstate)
+                pm_node_add(s->model, leaf, s->m_gil, 1);
+        } else {
+            s->torn++;
+        }
+        if (s->lock)
+            pthread_mutex_unlock(s->lock);
+    }
+}
+
+int pm_rsession_sample(pm_rsession *s, uint64_t until_ns)
+{
+    uint64_t interval = (uint64_t)(1e9 / s->rate_hz);
+    if (interval < 10000)
+        interval = 10000;
+    if (!s->start_ns) {
+        s->start_ns = s->last_ns = pm_rsession_now();
+        s->next_ns = s->start_ns + interval / 2 + next_rand(s) % (interval + 1);
+    }
+    for (;;) {
+        if (s->next_ns >= until_ns) {
+            uint64_t now = pm_rsession_now();
+            if (now < until_ns) {
+                struct timespec ts = {(time_t)(until_ns / 1000000000ull), (long)(until_ns % 1000000000ull)};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                    ;
+            }
+            return pm_remote_alive(s->r) ? 0 : (s->ended = 1);
+        }
+        struct timespec ts = {(time_t)(s->next_ns / 1000000000ull), (long)(s->next_ns % 1000000000ull)};
+        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+            ;
+        uint64_t now = pm_rsession_now();
+        one_tick(s, now - s->last_ns);
+        s->ticks++;
+        s->last_ns = now;
+        /* A signal 0 per tick; the full check (a zombie is not alive) at
+         * the end of each slice. */
+        if (s->ended || (kill(s->r->pid, 0) != 0 && errno == ESRCH)) {
+            s->ended = 1;
+            return 1;
+        }
+        s->next_ns += interval / 2 + next_rand(s) % (interval + 1);
+        uint64_t after = pm_rsession_now();
+        if (after > s->next_ns + interval) /* behind: skip, no burst */
+            s->next_ns += ((after - s->next_ns) / interval) * interval;
+    }
+}
+
+void pm_rsession_finish(pm_rsession *s)
+{
+    uint64_t end = s->ended ? s->last_ns : pm_rsession_now();
+    double duration = s->start_ns ? (double)(end - s->start_ns) / 1e9 : 0;
+    if (s->lock)
+        pthread_mutex_lock(s->lock);
+    pm_profile *m = s->model;
+    pm_meta_set_str(m, "mode", s->mode == PM_MODE_CPU ? "cpu" : "wall");
+    pm_meta_set_num(m, "rate_hz", s->rate_hz);
+    pm_meta_set_num(m, "duration_s", duration);
+    pm_meta_set_num(m, "samples_expected", duration * s->rate_hz);
+    pm_meta_set_num(m, "samples_taken", (double)s->ticks);
+    pm_meta_set_num(m, "samples_torn", (double)s->torn);
+    pm_meta_set_num(m, "sampler_cpu_s", (double)(self_cpu() - s->self_cpu0) / 1e9);
+    pm_meta_set_num(m, "idle_included", s->mode == PM_MODE_CPU ? 0.0 : 1.0);
+    pm_meta_set_num(m, "pid", (double)s->r->pid);
+    char v[16];
+    snprintf(v, sizeof v, "3.%d", s->r->minor);
+    pm_meta_set_str(m, "target_python", v);
+    pm_meta_set_num(m, "target_exited", s->ended ? 1.0 : 0.0);
+    pm_meta_set_num(m, "blocking", s->blocking ? 1.0 : 0.0);
+    if (s->lock)
+        pthread_mutex_unlock(s->lock);
+}
+
+int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n)
+{
+    *n = 0;
+    s->tick++;
+    long nt = pm_walker_threads(&s->w);
+    if (nt < 0)
+        return -1;
+    /* Room for every thread's frames: one allocation per dump. */
+    size_t need = (size_t)(nt ? nt : 1) * 256;
+    if (need > s->dump_room) {
+        free(s->dump_raw);
+        free(s->dump_frames);
+        free(s->dump_lines);
+        s->dump_raw = malloc(need * sizeof *s->dump_raw);
+        s->dump_frames = malloc(need * sizeof *s->dump_frames);
+        s->dump_lines = malloc(need * sizeof *s->dump_lines);
+        s->dump_room = s->dump_raw && s->dump_frames && s->dump_lines ? need : 0;
+        if (!s->dump_room)
+            return -1;
+    }
+    pm_raw_frame *raws = s->dump_raw;
+    pm_id *frames = s->dump_frames;
+    int32_t *lines = s->dump_lines;
+    size_t used = 0;
+    for (long i = 0; i < nt && *n < cap; i++) {
+        const pm_tinfo *t = &s->w.threads[i];
+        pm_rdump_thread *d = &out[(*n)++];
+        memset(d, 0, sizeof *d);
+        d->ident = t->ident;
+        d->native_id = t->native_id;
+        d->gil = s->w.gil_locked && s->w.gil_holder == t->tstate;
+        uint64_t cpu;
+        d->state = '?';
+        if (t->native_id) {
+            pm_remote_task(s->r->pid, t->native_id, &d->state, &cpu);
+            pm_remote_task_name(s->r->pid, t->native_id, d->name, sizeof d->name);
+        }
+        d->running = d->state == 'R';
+        d->raw = raws + used;
+        d->frames = frames + used;
+        d->lines = lines + used;
+        if (!t->frame) {
+            d->ok = 1;
+            continue;
+        }
+        pm_walk_memo memo = {0};
+        int truncated = 0;
+        long depth = walk(s, t, &memo, &truncated);
+        pm_memo_free(&memo);
+        if (depth < 0)
+            continue;
+        if (depth > 256)
+            depth = 256; /* the innermost 256 frames */
+        if (s->lock)
+            pthread_mutex_lock(s->lock);
+        /* Leaf first, as a dump prints them; a frame that cannot be named
+         * is left out (the rest of the stack is still worth showing). */
+        size_t k = 0;
+        for (long j = 0; j < depth; j++)
+            if (frame_line(s, &s->raw[j], &d->frames[k], &d->lines[k]) > 0)
+                d->raw[k++] = s->raw[j];
+        if (s->lock)
+            pthread_mutex_unlock(s->lock);
+        d->depth = k;
+        d->ok = !truncated;
+        used += k;
+    }
+    return 0;
+}
+
+void pm_rsession_locals(pm_rsession *s, const pm_raw_frame *f, size_t max, pm_rlocal_fn fn, void *ctx)
+{
+    pm_remote *r = s->r;
+    const pm_remote_table *T = r->T;
+    int32_t nlocals = 0;
+    uint64_t names = 0;
+    if (pm_space_read(&r->space, f->code + T->co_nlocals, &nlocals, 4) != 0 ||
+        pm_space_read(&r->space, f->code + T->co_varnames, &names, 8) != 0 || nlocals <= 0 || !names)
+        return;
+    int64_t nnames = 0;
+    if (pm_space_read(&r->space, names + r->L.ob_size, &nnames, 8) != 0)
+        return;
+    size_t n = (size_t)nlocals;
+    if ((int64_t)n > nnames)
+        n = (size_t)nnames;
+    if (n > max)
+        n = max;
+    if (n > MAX_LOCALS)
+        n = MAX_LOCALS;
+    uint64_t name_ptrs[MAX_LOCALS], values[MAX_LOCALS];
+    /* tuple items follow the PyVarObject header; the values start at the
+     * frame's localsplus. */
+    if (pm_space_read(&r->space, names + r->L.ob_size + 8, name_ptrs, n * 8) != 0 ||
+        pm_space_read(&r->space, f->addr + T->fr_localsplus, values, n * 8) != 0)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        char name[PM_STR_MAX_UTF8];
+        size_t len = 0;
+        if (pm_str_read(&r->space, &r->L, name_ptrs[i], name, sizeof name, &len) != 0)
+            continue;
+        char repr[256];
+        /* 3.14+ tags stack references; up to 3.13 a local is a plain pointer. */
+        pm_remote_repr(r, values[i], repr, sizeof repr);
+        fn(ctx, name, len, repr);
+    }
+}

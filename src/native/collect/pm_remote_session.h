@@ -1,0 +1,100 @@
+/* pm_remote_session.h — reading another process's stacks: one dump of every
+ * thread, or sampling into the profile model (the same metrics and quality
+ * figures as the in-process sampler), through the in-process walker and code
+ * cache pointed at the target (pm_remote).  No Python.h.
+ *
+ * The target is never stopped: a thread whose CPU clock (/proc schedstat)
+ * did not move while it was read cannot have changed its stack; a running
+ * thread's walk keeps only what the walker's second look proves unchanged,
+ * and a tick no read caught whole is counted (samples_torn), not charged.
+ */
+#ifndef PM_REMOTE_SESSION_H
+#define PM_REMOTE_SESSION_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+#include "model/pm_model.h"
+#include "pm_codecache.h"
+#include "pm_remote.h"
+#include "pm_remote_stop.h"
+#include "pm_walker.h"
+
+typedef struct {
+    uint64_t tid;                 /* native id */
+    pm_id thread;                 /* in the model */
+    uint64_t cpu_ns;              /* at the last tick */
+    int seen;                     /* present this tick */
+    int cpu_known;                /* cpu_ns was read */
+    pm_walk_memo memo;
+} pm_rthread;
+
+typedef struct {
+    pm_remote *r;
+    pm_profile *model;
+    pthread_mutex_t *lock;        /* guards the model, may be NULL */
+    pm_walker w;
+    pm_codecache codes;
+    pm_raw_frame *raw;
+    pm_id *frames;
+    int32_t *lines;
+    uint64_t *verify;
+    pm_rthread *th;
+    size_t nth, capth;
+    int mode;                     /* pm_sampler_mode: wall or cpu */
+    double rate_hz;
+    int m_samples, m_wall, m_cpu, m_idle, m_gil;
+    uint64_t tick, start_ns, last_ns, next_ns;
+    uint64_t ticks, expected, torn, walks, ended;
+    uint64_t self_cpu0;           /* our CPU time at start */
+    uint64_t rng;
+    pm_raw_frame *dump_raw;       /* a dump's frames, every thread's in one block */
+    pm_id *dump_frames;
+    int32_t *dump_lines;
+    size_t dump_room;
+    int blocking;                 /* every thread stopped while read (ptrace) */
+    pm_rstop stop;
+} pm_rsession;
+
+/* One thread of a dump: its frames leaf first (model frames and lines;
+ * frame and code addresses for the locals reader). */
+typedef struct {
+    uint64_t ident, native_id;
+    int gil, running, ok;         /* holds the GIL; on a CPU; stack read whole */
+    char state;                   /* /proc state letter */
+    char name[64];                /* the OS thread name */
+    size_t depth;
+    pm_id *frames;
+    int32_t *lines;
+    pm_raw_frame *raw;
+} pm_rdump_thread;
+
+int pm_rsession_init(pm_rsession *s, pm_remote *r, pm_profile *model, pthread_mutex_t *lock, int mode,
+                     double rate_hz, char *err, size_t errlen);
+void pm_rsession_free(pm_rsession *s);
+
+/* Stops the target's threads with ptrace while each tick reads them (call
+ * before sampling, from the thread that samples).  0, or -1 with a line in
+ * err (refused: permission). */
+int pm_rsession_blocking(pm_rsession *s, char *err, size_t errlen);
+
+/* Samples until the monotonic clock reaches until_ns.  Returns 0, or 1 when
+ * the target ended (what was collected stays in the model). */
+int pm_rsession_sample(pm_rsession *s, uint64_t until_ns);
+
+/* Writes the quality figures into the model's metadata. */
+void pm_rsession_finish(pm_rsession *s);
+
+/* Reads every thread's stack once (retrying a thread that moved).  Fills
+ * out[0..*n) (arrays owned by the session until the next call). -1 when the
+ * thread list cannot be read. */
+int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n);
+
+/* The frame's local variables (names and bounded reprs, see pm_remote_repr):
+ * calls fn for each, at most max. */
+typedef void (*pm_rlocal_fn)(void *ctx, const char *name, size_t namelen, const char *repr);
+void pm_rsession_locals(pm_rsession *s, const pm_raw_frame *f, size_t max, pm_rlocal_fn fn, void *ctx);
+
+uint64_t pm_rsession_now(void);
+
+#endif

@@ -1,0 +1,475 @@
+"""Reading another process: `pyrometer dump`, `attach` and `top` against
+targets running every CPython 3.9-3.13 found through pyenv (whatever
+version runs pyrometer), compared with py-spy's reading of the same process,
+and every way a pid cannot be read giving one `pyrometer:` line."""
+import json
+import os
+import pty
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import termios
+import time
+
+import pytest
+
+from conftest import line_of, program, pyrometer_cmd
+
+import pyrometer
+from pyrometer import _native
+
+TARGET = "attach_target.py"
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+
+
+def _pyenv_python(version):
+    try:
+        root = subprocess.run(["pyenv", "root"], capture_output=True, text=True, check=True).stdout.strip()
+        bare = subprocess.run(["pyenv", "versions", "--bare"], capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    for v in bare.split():
+        if v == version or v.startswith(version + "."):
+            path = os.path.join(root, "versions", v, "bin", "python" + version)
+            if os.path.exists(path):
+                return path
+    return None
+
+
+def _interpreter(version):
+    py = _pyenv_python(version)
+    if py is None:
+        if sys.version_info[:2] == tuple(int(x) for x in version.split(".")):
+            return sys.executable
+        pytest.skip("no CPython %s from pyenv" % version)
+    return py
+
+
+class Target:
+    """A target program, started and stopped around a test."""
+
+    def __init__(self, python, *args):
+        self.proc = subprocess.Popen([python, program(TARGET)] + [str(a) for a in args],
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        line = self.proc.stdout.readline()
+        assert line.strip() == "ready", (line, self.proc.stderr.read() if self.proc.poll() is not None else "")
+        self.pid = self.proc.pid
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+
+
+@pytest.fixture(params=VERSIONS)
+def target(request):
+    t = Target(_interpreter(request.param))
+    t.version = request.param
+    yield t
+    t.close()
+
+
+def _pyspy():
+    exe = shutil.which("py-spy", path=os.path.dirname(sys.executable) + os.pathsep + os.environ.get("PATH", ""))
+    if exe is None:
+        pytest.skip("py-spy is not installed (test extra)")
+    return exe
+
+
+def _run(*args, timeout=60, **kw):
+    return subprocess.run(pyrometer_cmd(*args), capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def _one_line_error(result):
+    assert result.returncode != 0, result
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pyrometer: "), result.stderr
+    assert "Traceback" not in result.stderr
+    return lines[0]
+
+
+# ---- the layout tables ------------------------------------------------------
+
+
+def test_remote_layout_is_the_in_process_layout():
+    """The static table row for this Python (and on 3.13 the target's
+    _Py_DebugOffsets), read from outside, equals the layout this version's
+    own headers give in-process: every field, and the addresses found from
+    the ELF symbols and the runtime equal the ones the interpreter uses."""
+    if sys.version_info >= (3, 14):
+        with pytest.raises(RuntimeError, match="3.9 to 3.13"):
+            _native.Remote(os.getpid())
+        return
+    remote = _native.Remote(os.getpid())
+    theirs = remote.layout()
+    mine = _native._layout()
+    assert theirs.keys() <= mine.keys()
+    differ = {k: (theirs[k], mine[k]) for k in theirs if theirs[k] != mine[k]}
+    assert differ == {}
+    assert remote.info()["python"] == "%d.%d" % sys.version_info[:2]
+    if sys.version_info >= (3, 13):
+        assert remote.info()["debug_offsets"] == "agree"
+
+
+# ---- dump -------------------------------------------------------------------
+
+
+def _by_function(snapshot, function):
+    found = [t for t in snapshot["threads"] if any(f["function"] == function for f in t["frames"])]
+    assert len(found) == 1, (function, snapshot)
+    return found[0]
+
+
+def test_dump_matches_py_spy(target):
+    """Three threads (spinning, sleeping, blocked on a lock) and the main
+    thread: the functions and lines are the program's, and the threads that
+    wait show exactly what py-spy shows for them."""
+    result = _run("dump", target.pid, "--json", "--locals")
+    assert result.returncode == 0, result.stderr
+    snap = json.loads(result.stdout)
+    assert snap["pid"] == target.pid and snap["python"] == target.version
+    # 3.13: the target's own _Py_DebugOffsets were read, and agree with the table.
+    info = _native.Remote(target.pid).info()
+    assert info["debug_offsets"] == ("agree" if target.version == "3.13" else "none")
+    tasks = {int(t) for t in os.listdir("/proc/%d/task" % target.pid)}
+    assert {t["native_id"] for t in snap["threads"]} == tasks
+
+    blocked = _by_function(snap, "wait_for_lock")
+    top = blocked["frames"][0]
+    assert (top["function"], top["line"]) == ("wait_for_lock", line_of(TARGET, "blocked"))
+    assert top["locals"] == {"label": "'waiting'", "count": "42", "ratio": "0.5"}
+    assert blocked["status"] == "idle" and not blocked["gil"]
+
+    sleeper = _by_function(snap, "sleep_forever")
+    frame = next(f for f in sleeper["frames"] if f["function"] == "sleep_forever")
+    assert frame["line"] in (line_of(TARGET, "sleep"), line_of(TARGET, "sleep") - 1)
+
+    spinner = _by_function(snap, "spin_forever")
+    frame = next(f for f in spinner["frames"] if f["function"] == "spin_forever")
+    assert frame["line"] in (line_of(TARGET, "spin"), line_of(TARGET, "spin") - 1)
+    assert [t for t in snap["threads"] if t["gil"]] in ([], [spinner])
+
+    main = [t for t in snap["threads"] if t["native_id"] == target.pid][0]
+    assert main["frames"][-1]["function"] == "<module>"
+    assert main["frames"][0]["line"] in (line_of(TARGET, "main"), line_of(TARGET, "main") - 1)
+
+    # py-spy on the same process: the blocked thread does not move, so both
+    # must read the same frames.
+    spy = subprocess.run([_pyspy(), "dump", "--pid", str(target.pid), "--json", "--nonblocking"],
+                         capture_output=True, text=True, timeout=60)
+    assert spy.returncode == 0, spy.stderr
+    spy_threads = {t["thread_id"]: t for t in json.loads(spy.stdout)}
+    theirs = [(f["name"], f["filename"], f["line"]) for f in spy_threads[blocked["ident"]]["frames"]]
+    ours = [(f["function"], f["file"], f["line"]) for f in blocked["frames"]]
+    assert ours == theirs
+
+
+def test_dump_text(target):
+    result = _run("dump", target.pid)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.startswith("Process %d: Python %s, 4 threads" % (target.pid, target.version))
+    assert "    wait_for_lock (%s:%d)" % (program(TARGET), line_of(TARGET, "blocked")) in out
+    assert "label = 'waiting'" not in out  # only with --locals
+
+
+# ---- attach -----------------------------------------------------------------
+
+
+def test_attach_spinning_function_on_top(target, tmp_path):
+    out = tmp_path / "p.pyro"
+    result = _run("attach", target.pid, "--duration", "2", "--mode", "cpu", "-o", out)
+    assert result.returncode == 0, result.stderr
+    data = pyrometer.load(str(out))
+    stats = data.func_stats("samples")
+    assert stats[0]["function"] == "spin_forever", stats[:3]
+    meta = data.meta
+    assert meta["mode"] == "cpu" and meta["target_python"] == target.version
+    assert 1.9 <= meta["duration_s"] < 4
+    assert meta["samples_taken"] > 0.5 * meta["samples_expected"]
+
+
+def test_attach_target_exits(tmp_path):
+    """The process ends while recorded: attach stops there and writes a
+    whole profile of what it saw."""
+    t = Target(_interpreter("%d.%d" % sys.version_info[:2] if sys.version_info < (3, 14) else "3.13"), 1.5)
+    try:
+        out = tmp_path / "p.collapsed"
+        result = _run("attach", t.pid, "-o", out, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert "process %d ended" % t.pid in result.stderr
+        data = pyrometer.load(str(out))
+        functions = {s["function"] for s in data.func_stats("samples")}
+        assert {"spin_forever", "sleep_forever", "wait_for_lock", "<module>"} <= functions
+        assert t.proc.wait(10) == 0
+    finally:
+        t.close()
+
+
+def test_attach_ctrl_c(tmp_path):
+    """Ctrl-C ends the recording; the profile is written whole."""
+    t = Target(_interpreter("3.10" if _pyenv_python("3.10") else "%d.%d" % sys.version_info[:2]))
+    try:
+        out = tmp_path / "p.speedscope.json"
+        proc = subprocess.Popen(pyrometer_cmd("attach", t.pid, "-o", out), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True)
+        assert proc.stderr.readline().startswith("pyrometer: attached to process %d" % t.pid)
+        time.sleep(1.5)
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode == 0, err
+        assert err == "pyrometer: wrote %s\n" % out
+        doc = json.loads(out.read_text())
+        names = {f["name"] for f in doc["shared"]["frames"]}
+        assert {"spin_forever", "sleep_forever", "wait_for_lock"} <= names
+        assert t.proc.poll() is None  # the target runs on
+    finally:
+        t.close()
+
+
+def test_attach_report_and_formats(tmp_path):
+    t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
+    try:
+        result = _run("attach", t.pid, "--duration", "1")
+        assert result.returncode == 0, result.stderr
+        assert "spin_forever" in result.stdout and "Top" in result.stdout
+        out = tmp_path / "p.prof"
+        result = _run("attach", t.pid, "--duration", "1", "-o", out, "--rate", "200")
+        assert result.returncode == 0, result.stderr
+        import pstats
+
+        names = {k[2] for k in pstats.Stats(str(out)).stats}
+        assert "spin_forever" in names
+    finally:
+        t.close()
+
+
+def test_attach_blocking(tmp_path):
+    """--blocking: the threads are stopped while read, so no tick is torn;
+    the target then runs on, unaware (it ends on its own, status 0)."""
+    t = Target(_interpreter("3.9" if _pyenv_python("3.9") else "%d.%d" % sys.version_info[:2]), 4)
+    try:
+        out = tmp_path / "p.pyro"
+        result = _run("attach", t.pid, "--blocking", "--duration", "1.5", "--mode", "cpu", "-o", out)
+        assert result.returncode == 0, result.stderr
+        data = pyrometer.load(str(out))
+        assert data.func_stats("samples")[0]["function"] == "spin_forever"
+        assert data.meta["blocking"] == 1 and data.meta["samples_torn"] == 0
+        assert data.meta["samples_taken"] > 0.5 * data.meta["samples_expected"]
+        assert t.proc.wait(30) == 0
+        assert t.proc.stdout.read() == "" and t.proc.stderr.read() == ""
+    finally:
+        t.close()
+
+
+# ---- top ---------------------------------------------------------------------
+
+
+def test_top_in_a_pty():
+    t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
+    master, slave = pty.openpty()
+    try:
+        before = termios.tcgetattr(slave)
+        proc = subprocess.Popen(pyrometer_cmd("top", t.pid), stdin=slave, stdout=slave, stderr=slave,
+                                start_new_session=True)
+        seen = b""
+        deadline = time.monotonic() + 30
+        while b"spin_forever" not in seen and time.monotonic() < deadline:
+            if select.select([master], [], [], 0.5)[0]:
+                seen += os.read(master, 65536)
+        assert b"spin_forever" in seen and b"%Own" in seen
+        assert b"\x1b[H\x1b[2J" in seen  # redrawn in place
+        os.write(master, b"q")
+        assert proc.wait(20) == 0
+        while select.select([master], [], [], 0.2)[0]:
+            seen += os.read(master, 65536)
+        assert seen.endswith(b"\x1b[?25h\r\n")  # cursor shown again
+        assert termios.tcgetattr(slave) == before  # echo and line mode back
+        # Ctrl-C quits the same way.
+        proc = subprocess.Popen(pyrometer_cmd("top", t.pid), stdin=slave, stdout=slave, stderr=slave)
+        time.sleep(2)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(20) == 0
+        assert termios.tcgetattr(slave) == before
+    finally:
+        os.close(master)
+        os.close(slave)
+        t.close()
+
+
+# ---- what cannot be read ----------------------------------------------------
+
+
+def test_no_such_process():
+    proc = subprocess.Popen(["true"])
+    proc.wait()
+    for command in ("dump", "attach", "top"):
+        line = _one_line_error(_run(command, proc.pid))
+        assert line == "pyrometer: no process with pid %d" % proc.pid
+
+
+def test_not_python(tmp_path):
+    proc = subprocess.Popen(["sleep", "30"])
+    try:
+        time.sleep(0.2)
+        line = _one_line_error(_run("dump", proc.pid))
+        assert "is not running Python" in line
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_stripped_interpreter(tmp_path):
+    """An executable named like Python without an interpreter's symbols (a
+    stripped static build looks like this from outside)."""
+    fake = tmp_path / "python3.12"
+    shutil.copy(shutil.which("sleep"), fake)
+    proc = subprocess.Popen([str(fake), "30"])
+    try:
+        time.sleep(0.2)
+        line = _one_line_error(_run("attach", proc.pid, "--duration", "1"))
+        assert "no _PyRuntime symbol" in line and "stripped" in line
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_unsupported_version():
+    py = _pyenv_python("3.8")
+    if py is None:
+        pytest.skip("no CPython 3.8 from pyenv")
+    proc = subprocess.Popen([py, "-c", "import time; time.sleep(30)"])
+    try:
+        time.sleep(0.5)
+        line = _one_line_error(_run("dump", proc.pid))
+        assert line.endswith("runs Python 3.8; pyrometer reads Python 3.9 to 3.13 in another process")
+    finally:
+        proc.kill()
+        proc.wait()
+
+
+def test_permission_denied():
+    """An unprivileged user reading a root process: refused, and the line
+    says what would allow it.  (A forked child drops to nobody and runs the
+    CLI already imported here.)"""
+    if os.geteuid() != 0:
+        pytest.skip("needs root to drop to another user")
+    from pyrometer import cli
+    from pyrometer.cli import attach, dump  # noqa: F401  (imported before dropping privileges)
+
+    t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
+    r, w = os.pipe()
+    try:
+        child = os.fork()
+        if child == 0:
+            try:
+                os.close(r)
+                os.dup2(w, 2)
+                os.setgroups([])
+                os.setgid(65534)
+                os.setuid(65534)
+                sys.stderr = os.fdopen(2, "w")
+                status = cli.main(["dump", str(t.pid)])
+            except BaseException:
+                status = 99
+            os._exit(status)
+        os.close(w)
+        err = b""
+        while True:
+            chunk = os.read(r, 4096)
+            if not chunk:
+                break
+            err += chunk
+        _, status = os.waitpid(child, 0)
+        assert os.WEXITSTATUS(status) == 1
+        lines = err.decode().strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("pyrometer: "), err
+        assert "permission denied" in lines[0]
+        assert "ptrace_scope" in lines[0] and "CAP_SYS_PTRACE" in lines[0]
+    finally:
+        os.close(r)
+        t.close()
+
+
+def test_usage_errors():
+    assert _one_line_error(_run("dump")).endswith("dump needs a PID; usage: pyrometer dump PID [--json] [--locals]")
+    assert "PID must be a process id" in _one_line_error(_run("attach", "abc"))
+    assert "--mode must be wall or cpu" in _one_line_error(_run("attach", "1", "--mode", "gil"))
+    assert _run("attach", "--help").stdout.startswith("usage: pyrometer attach PID")
+
+
+# ---- stacks of pyrometer run's own program, and of the caller -----------------
+
+WATCH = "attach_watch.py"
+
+
+def _frames_of(text, function):
+    """(function, file, line) lines of a dump, as printed."""
+    return [line.strip() for line in text.splitlines() if line.strip().startswith(function + " (")]
+
+
+def test_run_dump_on_signal_and_hang():
+    """SIGUSR1 prints every thread's stack and the program goes on: same
+    stdout and exit status as a plain run; --hang prints them once more."""
+    plain = subprocess.run([sys.executable, program(WATCH), "wait"], capture_output=True, text=True, timeout=60)
+    proc = subprocess.Popen(pyrometer_cmd("run", "--dump-on", "USR1", "--hang", "1.5", "-o", os.devnull, "--format", "collapsed",
+                                          program(WATCH), "wait"),
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout.readline() == "ready\n"
+    proc.send_signal(signal.SIGUSR1)
+    out, err = proc.communicate(timeout=60)
+    assert "ready\n" + out == plain.stdout and proc.returncode == plain.returncode == 0
+    assert err.count("pyrometer: Python stacks of process %d" % proc.pid) == 2, err
+    assert "(signal User defined signal 1)" in err and "(still running after 1.5s)" in err
+    assert _frames_of(err, "worker")[0] == "worker (%s:%d)" % (program(WATCH), line_of(WATCH, "worker"))
+    assert "<module> (%s:%d)" % (program(WATCH), line_of(WATCH, "join")) in err
+    assert "cli/run.py" not in err  # the runner's frames are left out
+
+
+def test_run_dump_on_fatal_matches_faulthandler():
+    """A segfault: the stacks, then death by SIGSEGV as without pyrometer;
+    the crashing thread's frames are the ones faulthandler prints."""
+    plain = subprocess.run([sys.executable, "-X", "faulthandler", program(WATCH), "crash"],
+                           capture_output=True, text=True, timeout=60)
+    assert plain.returncode == -signal.SIGSEGV
+    # faulthandler: '  File "path", line N in function', innermost first
+    import re
+
+    theirs = [(m.group(3), m.group(1), int(m.group(2)))
+              for m in re.finditer(r'File "(.*)", line (\d+) in (\S+)', plain.stderr.split("\n\n")[-1])]
+    result = subprocess.run(pyrometer_cmd("run", "--dump-on-fatal", "-o", os.devnull, "--format", "collapsed", program(WATCH), "crash"),
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == -signal.SIGSEGV, result.stderr
+    assert "(signal Segmentation fault)" in result.stderr
+    block = [b for b in result.stderr.split("\n\n") if "string_at" in b][0]
+    ours = [re.match(r"(\S+) \((.*):(\d+)\)", line.strip()).groups() for line in block.splitlines()[1:]]
+    ours = [(f, file, int(n)) for f, file, n in ours]
+    short = [(f.rsplit(".", 1)[-1], file, n) for f, file, n in ours]
+    assert short == theirs
+
+
+def test_dump_stacks_matches_traceback():
+    import traceback
+
+    if sys.version_info >= (3, 14):
+        pytest.skip("dump_stacks reads CPython 3.9-3.13")
+    r, w = os.pipe()
+    with os.fdopen(w, "w") as stream:
+        expected = traceback.extract_stack()
+        pyrometer.dump_stacks(stream)
+    text = os.fdopen(r).read()
+    block = [b for b in text.split("\n\n") if "dump_stacks (" in b][0]
+    import re
+
+    frames = [re.match(r"(\S+) \((.*):(\d+)\)", line.strip()).groups() for line in block.splitlines()[1:]]
+    assert frames[0][0] == "dump_stacks"
+    # qualified names (3.11+) against traceback's plain ones
+    got = [(name.rsplit(".", 1)[-1], file, int(line)) for name, file, line in frames[1:]]
+    want = [(f.name, f.filename, f.lineno) for f in reversed(expected)]
+    # The caller's own line is the call, one below the extract_stack line.
+    assert got[0] == (want[0][0], want[0][1], want[0][2] + 1)
+    assert got[1:] == want[1:]
