@@ -92,6 +92,7 @@ static PyMethodDef module_methods[] = {
     {"_signal_free", pm_bind_signal_free, METH_O, "Whether the kernel has the signal at its default action."},
     {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
     {"line_rows", pm_bind_line_rows, METH_VARARGS, "[(frame, line, hits, time_ns)] of a lines profile's model."},
+    {"diff", pm_bind_diff, METH_VARARGS, "Compares BASE profiles with NEW profiles (output/pm_diff.c)."},
     {"write_file", write_file, METH_VARARGS, "Writes bytes to a path as the profile writers do."},
     {"_linetable", linetable, METH_O, "Test hook: (decoded lines, interpreter's lines) per code unit."},
     {NULL, NULL, 0, NULL},
