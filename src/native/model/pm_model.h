@@ -187,6 +187,11 @@ enum {
 };
 int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident);
 
+/* Adds src's stacks and values into dst (pm_merge.c): threads matched by
+ * (ident, OS id), frames by key, metrics by name; dst's meta and timeline
+ * stay.  0, or -1 on OOM (dst then holds part of src). */
+int pm_profile_merge(pm_profile *dst, const pm_profile *src);
+
 /* ---- timeline ---------------------------------------------------------- */
 /* Enables the timeline with room for `capacity` events (0 disables). */
 int pm_timeline_enable(pm_profile *p, size_t capacity);
