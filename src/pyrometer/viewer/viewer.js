@@ -55,7 +55,8 @@
   };
 
   // ---- state (mirrored in the URL fragment) ------------------------------------
-  var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: false, theme: '', src: '' };
+  // An import-time profile (frames are modules) reads top-down: an icicle.
+  var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: META.mode === 'imports', theme: '', src: '' };
   (function defaults() {
     var want = META.mode === 'cpu' ? 'cpu' : 'wall';
     var names = METRICS.map(function (m) { return m.name; });
@@ -948,6 +949,7 @@
     renderCrumbs();
     if (empty.hidden) renderers[v]();
     api.view = v;
+    api.icicle = st.icicle;
   }
   function setView(v) {
     if (!renderers[v]) v = 'flame';
