@@ -6,7 +6,7 @@ sessions of the API; what this module shares is the choice of session."""
 MODES = ("wall", "cpu", "gil", "calls", "lines", "memory")
 
 
-def new_session(mode="wall", rate=None, memory_rate=None, targets=None):
+def new_session(mode="wall", rate=None, memory_rate=None, targets=None, idle=True):
     """A profiling session (start/stop, the ProfileData interface) of any mode.
     ValueError for a mode or option that does not exist."""
     if mode not in MODES:
@@ -25,7 +25,7 @@ def new_session(mode="wall", rate=None, memory_rate=None, targets=None):
         from .._memory import DEFAULT_RATE
 
         return profile(mode="memory", memory_rate=memory_rate or DEFAULT_RATE)
-    return profile(mode=mode, rate=rate or 1000.0)
+    return profile(mode=mode, rate=rate or 1000.0, idle=idle)
 
 
 _UNITS = {"b": 1, "kb": 1024, "kib": 1024, "mb": 1024 ** 2, "mib": 1024 ** 2, "gb": 1024 ** 3, "gib": 1024 ** 3}
