@@ -196,7 +196,7 @@ def _make_magics():
 
             buf = io.StringIO()
             lp.print_stats(stream=buf)
-            profile = lp.model()
+            profile = lp.model
             self._show(profile, o, text=buf.getvalue())
             if error is not None:
                 raise error
