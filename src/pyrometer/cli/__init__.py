@@ -206,9 +206,9 @@ def main(argv=None):
             module = __import__("pyrometer.cli." + parsed[:-5], fromlist=["HELP"])
             sys.stdout.write(module.HELP)
             return 0
-        for command in ("diff", "imports"):
-            if getattr(parsed, "is_" + command, False):
-                module = __import__("pyrometer.cli." + command, fromlist=["main"])
+        for name in ("diff", "imports"):
+            if getattr(parsed, "is_" + name, False):
+                module = __import__("pyrometer.cli." + name, fromlist=["main"])
                 return module.main(parsed, Failure, UsageError)
         if getattr(parsed, "is_view", False):
             from . import view
