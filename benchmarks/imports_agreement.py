@@ -76,6 +76,11 @@ def main():
         print("%-28s %10.1fms %10.1fms %7.3f %10.1fms %7.3f" % (m, p / 1e6, y / 1e6, y / p, h / 1e6, h / p))
     print("within 10%% of -X importtime (medians of %d interleaved runs): pyrometer %d/%d, hook %d/%d"
           % (runs, within["pyrometer"], len(mods), within["hook"], len(mods)))
+    ratios = lambda side: statistics.median(med(side, m) / med(plain, m) for m in mods)
+    print("median ratio to -X importtime over these modules: pyrometer %.3f, hook %.3f"
+          % (ratios(pyro), ratios(hooked)))
+    print("modules seen in the first run: -X importtime %d, pyrometer %d, hook %d (the hook misses what was "
+          "imported before it was installed)" % (len(plain[0]), len(pyro[0]), len(hooked[0])))
 
 
 if __name__ == "__main__":
