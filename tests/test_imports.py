@@ -123,8 +123,9 @@ def test_imports_command_keeps_the_program_and_finds_every_import(tmp_path):
     want = paths_of_tuna(read_import_profile(str(log)))
     assert set(got) == set(want)  # the same imports, nested the same way
     # The terminal tree: slowest first.
-    r = pyrometer("imports", str(prog), "x")
+    r = pyrometer("imports", "--top", "4", str(prog), "x")
     assert r.returncode == 3
+    assert "Top 4 functions" in r.stderr
     tree = [line for line in r.stderr.splitlines() if line.startswith(("├─", "└─")) and "hidden" not in line]
     figures = [float(line.split()[1]) for line in tree]
     assert figures == sorted(figures, reverse=True) and len(figures) >= 2

@@ -30,6 +30,7 @@ options:
   -o, --output FILE   write the profile instead of printing the tree
   --threshold PCT     hide imports under PCT % of the total (default 0.5)
   --show-all          every import
+  --top N             rows of the table of modules by self time (default 15)
   -h, --help          show this help and exit
 """
 
@@ -43,6 +44,7 @@ class ImportsOptions:
         self.output = None
         self.threshold = 0.5
         self.show_all = False
+        self.top = 15
         self.target = None  # ("script", path) | ("-m", module) | ("-c", command)
         self.args = []
 
@@ -60,15 +62,16 @@ def parse(argv, usage_error):
             o.target = (arg, argv[i + 1])
             o.args = argv[i + 2:]
             return o
-        if arg in ("-o", "--output", "--threshold"):
+        if arg in ("-o", "--output", "--threshold", "--top"):
             if i + 1 >= len(argv):
                 raise usage_error("option %s needs a value" % arg)
             value = argv[i + 1]
-            if arg == "--threshold":
+            if arg in ("--threshold", "--top"):
                 try:
-                    o.threshold = float(value)
+                    number = float(value) if arg == "--threshold" else int(value)
                 except ValueError:
-                    raise usage_error("--threshold needs a number (got %r)" % value) from None
+                    raise usage_error("%s needs a number (got %r)" % (arg, value)) from None
+                setattr(o, arg[2:], number)
             else:
                 o.output = value
             i += 2
@@ -148,7 +151,7 @@ def main(o, failure, usage_error):
             data.write(o.output, fmt, **({"source": False} if fmt == "html" else {}))
             sys.stderr.write("pyrometer: wrote %s\n" % o.output)
         else:
-            data.print(sys.stderr, show_all=o.show_all, threshold=o.threshold)
+            data.print(sys.stderr, show_all=o.show_all, threshold=o.threshold, top=o.top)
     except (ValueError, OSError) as exc:
         raise failure("cannot write %s: %s" % (o.output, exc), status or 1) from None
     if status < 0:
