@@ -7,7 +7,7 @@
 
 #include "pm_model.h"
 
-static pm_id copy_str(pm_profile *dst, const pm_profile *src, pm_id s)
+pm_id pm_str_copy(pm_profile *dst, const pm_profile *src, pm_id s)
 {
     size_t n;
     const char *b = pm_str_get(src, s, &n);
@@ -19,7 +19,7 @@ int pm_profile_merge(pm_profile *dst, const pm_profile *src)
     int nm = pm_metric_count(src), mmap[PM_MAX_METRICS];
     for (int m = 0; m < nm; m++) {
         const pm_metric *mt = pm_metric_get(src, m);
-        mmap[m] = pm_metric_add_id(dst, copy_str(dst, src, mt->name), copy_str(dst, src, mt->unit));
+        mmap[m] = pm_metric_add_id(dst, pm_str_copy(dst, src, mt->name), pm_str_copy(dst, src, mt->unit));
         if (mmap[m] < 0)
             return -1;
     }
@@ -37,7 +37,7 @@ int pm_profile_merge(pm_profile *dst, const pm_profile *src)
     }
     for (uint32_t f = 0; rc == 0 && f < nf; f++) {
         const pm_frame *fr = pm_frame_get(src, f);
-        fmap[f] = pm_frame_intern(dst, copy_str(dst, src, fr->name), copy_str(dst, src, fr->file), fr->line,
+        fmap[f] = pm_frame_intern(dst, pm_str_copy(dst, src, fr->name), pm_str_copy(dst, src, fr->file), fr->line,
                                   (pm_frame_kind)fr->kind);
         if (fmap[f] == PM_NONE)
             rc = -1;

@@ -33,13 +33,6 @@ static int acc_room(pm_dacc *a, size_t n)
     return 0;
 }
 
-static pm_id copy_str(pm_profile *q, const pm_profile *p, pm_id s)
-{
-    size_t n;
-    const char *b = pm_str_get(p, s, &n);
-    return pm_str_intern(q, b ? b : "", b ? n : 0);
-}
-
 /* Adds one run's values (times w) to side s of the merged profile. */
 static int merge_run(pm_profile *q, pm_id qroot, const pm_profile *p, int m, double w, int s, pm_dacc *a)
 {
@@ -60,7 +53,7 @@ static int merge_run(pm_profile *q, pm_id qroot, const pm_profile *p, int m, dou
         } else {
             if (fmap[nd->frame] == PM_NONE) {
                 const pm_frame *fr = pm_frame_get(p, nd->frame);
-                fmap[nd->frame] = pm_frame_intern(q, copy_str(q, p, fr->name), copy_str(q, p, fr->file), fr->line,
+                fmap[nd->frame] = pm_frame_intern(q, pm_str_copy(q, p, fr->name), pm_str_copy(q, p, fr->file), fr->line,
                                                   (pm_frame_kind)fr->kind);
             }
             map[n] = fmap[nd->frame] == PM_NONE ? PM_NONE : pm_node_child(q, map[nd->parent], fmap[nd->frame], 0);
