@@ -94,6 +94,7 @@ static PyMethodDef module_methods[] = {
     {"_signal_free", pm_bind_signal_free, METH_O, "Whether the kernel has the signal at its default action."},
     {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
     {"line_rows", pm_bind_line_rows, METH_VARARGS, "[(frame, line, hits, time_ns)] of a lines profile's model."},
+    {"diff", pm_bind_diff, METH_VARARGS, "Compares BASE profiles with NEW profiles (output/pm_diff.c)."},
     {"write_file", write_file, METH_VARARGS, "Writes bytes to a path as the profile writers do."},
     {"heap_census", pm_bind_heap_census, METH_O, "heap_census(untracked) -> [(qualname, module, count, bytes, tracked)]."},
     {"heap_deep_size", pm_bind_heap_deep_size, METH_O, "Deep size with pympler.asizeof's rules."},

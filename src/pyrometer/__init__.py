@@ -26,6 +26,14 @@ from ._version import __version__
 _LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines"}
 
 
+def load_ipython_extension(ipython):
+    """``%load_ext pyrometer``: the %pyrometer, %%pyrometer and
+    %pyrometer_lines magics (integrations/jupyter.py)."""
+    from .integrations.jupyter import load_ipython_extension as load
+
+    load(ipython)
+
+
 def __getattr__(name):
     if name in _LAZY:
         import importlib

@@ -545,10 +545,10 @@ class LineProfiler:
     @property
     def model(self):
         """The collected lines as a ``pyrometer.load``-style profile."""
-        from ._profile import Profile as _P
+        from ._profile import ProfileData
 
         self._commit()
-        return _P(self._model)
+        return ProfileData(self._model)
 
     @property
     def enabled(self):

@@ -53,5 +53,6 @@ extern const pm_test pm_tests_blocks[];
 extern const pm_test pm_tests_heapset[];
 extern const pm_test pm_tests_async[];
 extern const pm_test pm_tests_native[];
+extern const pm_test pm_tests_where[];
 
 #endif

@@ -61,6 +61,7 @@ extern PyTypeObject pm_TracerType;
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
 extern PyTypeObject pm_LineTracerType;
 PyObject *pm_bind_line_rows(PyObject *self, PyObject *args);
+PyObject *pm_bind_diff(PyObject *self, PyObject *args);
 
 /* Returns a new Profile object owning p (NULL and an exception on error). */
 PyObject *pm_profile_wrap(pm_profile *p);

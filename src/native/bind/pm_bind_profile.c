@@ -334,6 +334,28 @@ static PyObject *Profile_meta(pm_ProfileObject *self, void *closure)
     return d;
 }
 
+/* merge(other): other's stacks and values added into this profile. */
+static PyObject *Profile_merge(pm_ProfileObject *self, PyObject *other)
+{
+    if (!PyObject_TypeCheck(other, &pm_ProfileType)) {
+        PyErr_SetString(PyExc_TypeError, "merge() takes a Profile");
+        return NULL;
+    }
+    pm_ProfileObject *o = (pm_ProfileObject *)other;
+    if (o == self) {
+        PyErr_SetString(PyExc_ValueError, "a profile cannot be merged into itself");
+        return NULL;
+    }
+    LOCK(self);
+    LOCK(o);
+    int rc = pm_profile_merge(self->p, o->p);
+    UNLOCK(o);
+    UNLOCK(self);
+    if (rc < 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyObject *Profile_set_meta(pm_ProfileObject *self, PyObject *args)
 {
     const char *key;
@@ -619,6 +641,7 @@ static PyMethodDef Profile_methods[] = {
     {"report", (PyCFunction)(void (*)(void))Profile_report, METH_VARARGS | METH_KEYWORDS, "The terminal report."},
     {"func_stats", (PyCFunction)(void (*)(void))Profile_func_stats, METH_VARARGS | METH_KEYWORDS, "Per-function figures."},
     {"set_meta", (PyCFunction)Profile_set_meta, METH_VARARGS, "Sets a metadata value."},
+    {"merge", (PyCFunction)Profile_merge, METH_O, "Adds another profile's stacks and values to this one."},
     {"set_thread_name", (PyCFunction)(void (*)(void))Profile_set_thread_name, METH_VARARGS | METH_KEYWORDS,
      "Names a thread: (ident, name, native_id=0)."},
     {"set_thread_names", (PyCFunction)Profile_set_thread_names, METH_O,

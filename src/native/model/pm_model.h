@@ -191,6 +191,13 @@ enum {
 };
 int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident);
 
+/* Adds src's stacks and values into dst (pm_merge.c): threads matched by
+ * (ident, OS id), frames by key, metrics by name; dst's meta and timeline
+ * stay.  0, or -1 on OOM (dst then holds part of src). */
+int pm_profile_merge(pm_profile *dst, const pm_profile *src);
+/* The id in dst of src's string s (interned there); PM_NONE on OOM. */
+pm_id pm_str_copy(pm_profile *dst, const pm_profile *src, pm_id s);
+
 /* ---- timeline ---------------------------------------------------------- */
 /* Enables the timeline with room for `capacity` events (0 disables). */
 int pm_timeline_enable(pm_profile *p, size_t capacity);

@@ -4,6 +4,7 @@
 #include "pm_fold.h"
 #include "pm_interchange.h"
 #include "pm_html.h"
+#include "../input/pm_input.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -109,6 +110,15 @@ static const pm_format chrome = {"chrome", ".trace.json .chrome.json",
 static const pm_format gecko = {"gecko", ".gecko.json",
                                 "Firefox Profiler (Gecko profile format, version 28)", write_gecko, NULL, NULL};
 
+static int write_importtime(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    return pm_write_importtime(p, o->metric, out);
+}
+
+static const pm_format importtime = {"importtime", ".importtime",
+                                     "python -X importtime log (tuna); frames are modules", write_importtime,
+                                     pm_read_importtime, pm_sniff_importtime};
+
 static int write_html(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 {
     return pm_write_html(p, o->template, o->template_len, out);
@@ -118,8 +128,8 @@ static const pm_format html = {"html", ".html .htm", "the self-contained HTML vi
                                write_html, NULL, NULL};
 
 /* Order matters for pm_read_any: pstats and speedscope before pyro (whose
- * sniff accepts any '{'), collapsed (plain text) last. */
-static const pm_format *const all[] = {&pstats, &speedscope, &pyro, &collapsed, &html, &pprof, &chrome, &gecko, NULL};
+ * sniff accepts any '{'), importtime before collapsed (plain text) last. */
+static const pm_format *const all[] = {&pstats, &speedscope, &pyro, &importtime, &collapsed, &html, &pprof, &chrome, &gecko, NULL};
 
 const pm_format *const *pm_formats(void) { return all; }
 

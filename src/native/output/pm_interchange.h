@@ -30,4 +30,7 @@ int pm_write_gecko(const pm_profile *p, pm_buf *out);
 pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t errlen);
 int pm_sniff_collapsed(const void *data, size_t len);
 
+/* A `python -X importtime` log (post-order, two spaces per level, µs). */
+int pm_write_importtime(const pm_profile *p, int m, pm_buf *out);
+
 #endif

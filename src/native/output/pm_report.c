@@ -140,10 +140,12 @@ static int pm_rep_bracketed(const pm_frame *f)
     return f->kind == PM_FRAME_NATIVE;
 }
 
+/* A pseudo-file without a line ("<import>": the frames of an import-time
+ * profile are modules) locates nothing. */
 static int pm_rep_has_loc(const pm_rep *r, const pm_frame *f, size_t *flen)
 {
-    pm_str_get(r->p, f->file, flen);
-    return f->kind != PM_FRAME_SPECIAL && *flen > 0;
+    const char *file = pm_str_get(r->p, f->file, flen);
+    return f->kind != PM_FRAME_SPECIAL && *flen > 0 && !(file[0] == '<' && f->line == 0);
 }
 
 size_t pm_rep_name_cols(const pm_rep *r, pm_id frame)

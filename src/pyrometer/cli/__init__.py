@@ -1,5 +1,6 @@
 """The command line, one module per command: ``run`` (cli/run.py), ``convert``
-(cli/convert.py), ``view`` (cli/view.py); this file dispatches and holds what
+(cli/convert.py), ``view`` (cli/view.py), ``diff`` (cli/diff.py), ``imports``
+(cli/imports.py); this file dispatches and holds what
 they share (usage, the two kinds of error, the one-line messages).
 
 ``pyrometer run [options] script.py|-m module|-c command [args...]``:
@@ -33,6 +34,8 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer dump PID [--json] [--locals]
        pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [-o FILE]
        pyrometer top PID
+       pyrometer diff BASE NEW [--fail-on-regression PCT] [--threshold PCT] [-o DIFF.html]
+       pyrometer imports [-o OUT] [--top N] script.py|-m module [args ...]
        pyrometer --version
 """
 
@@ -129,6 +132,19 @@ class Failure(Exception):
         self.status = status
 
 
+def output_format(path):
+    """The format an output file's name asks for (None without a file);
+    UsageError when the extension names none."""
+    if not path:
+        return None
+    from .._profile import format_for_path
+
+    try:
+        return format_for_path(path)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
 def _say(message):
     """One line on stderr, prefixed; never raises."""
     try:
@@ -175,6 +191,9 @@ def parse(argv):
         return heap.parse(argv[1:])
     if command in _PID_COMMANDS:
         return _pid_command(command).parse(argv[1:], UsageError)
+    if command in ("diff", "imports"):
+        module = __import__("pyrometer.cli." + command, fromlist=["parse"])
+        return module.parse(argv[1:], UsageError)
     if command != "run":
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
@@ -219,6 +238,14 @@ def main(argv=None):
         for name in _PID_COMMANDS:
             if getattr(parsed, "is_" + name, False):
                 return _pid_command(name).main(parsed, Failure)
+        if parsed in ("diff-help", "imports-help"):
+            module = __import__("pyrometer.cli." + parsed[:-5], fromlist=["HELP"])
+            sys.stdout.write(module.HELP)
+            return 0
+        for name in ("diff", "imports"):
+            if getattr(parsed, "is_" + name, False):
+                module = __import__("pyrometer.cli." + name, fromlist=["main"])
+                return module.main(parsed, Failure, UsageError)
         if getattr(parsed, "is_view", False):
             from . import view
 

@@ -71,7 +71,8 @@
   }).filter(function (p) { return isFinite(p.t) && isFinite(p.heap) && isFinite(p.rss); });
 
   // ---- state (mirrored in the URL fragment) ------------------------------------
-  var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: false, theme: '', src: '' };
+  // An import-time profile (frames are modules) reads top-down: an icicle.
+  var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: META.mode === 'imports', theme: '', src: '' };
   (function defaults() {
     var want = META.mode === 'cpu' ? 'cpu' : 'wall';
     // A memory profile opens on the view it was written for (peak unless
@@ -239,6 +240,24 @@
     return (cc[k] = c);
   }
 
+  // A differential profile (pyrometer diff -o): NEW's values under the compared
+  // metric and BASE's on the same paths under meta diff_base_metric.  Frames
+  // are coloured by the change of their total: red slower, blue faster, grey
+  // within the threshold; deeper colour for a larger change (full at 100%).
+  var DIFF_BASE = META.diff_base_metric ? METRICS.map(function (m) { return m.name; }).indexOf(String(META.diff_base_metric)) : -1;
+  var DIFF_PCT = +META.diff_threshold_pct || 5;
+  api.diff = DIFF_BASE >= 0;
+  function diffChange(a) {
+    var bt = A.tot[DIFF_BASE][a], nt = aTotal(a);
+    return bt > 0 ? (nt - bt) / bt : nt > 0 ? 1 : 0;
+  }
+  function diffColor(a) {
+    var ch = diffChange(a);
+    if (Math.abs(ch) * 100 < DIFF_PCT) return dark ? '#6b7077' : '#d9dbde';
+    var k = Math.min(1, Math.abs(ch)), L = (dark ? 70 : 86) - 36 * k;
+    return ch > 0 ? 'hsl(4,85%,' + L + '%)' : 'hsl(212,80%,' + L + '%)';
+  }
+
   // ---- flame graph / icicle (canvas) -------------------------------------------------
   var ROW = 18;
   function setupCanvas(cv, w, h) {
@@ -323,16 +342,19 @@
     // Rectangles batched by colour: one path and one fill per colour (setting
     // fillStyle per rectangle dominated redraws of large profiles).  Labels
     // and the selection outline go on top in a second pass.
-    var batch = new Map(), r, fill, list;
+    var batch = new Map(), r, fill, list, diffSeen = { slower: {}, faster: {} };
     for (i = 0; i < rects.length; i++) {
       r = rects[i];
       r.y = up ? h - (r.row + 1) * ROW - 2 : r.row * ROW + 2;
       var m = tr.match(r.a);
-      fill = m ? hlc : r.anc ? (dark ? '#3a3f47' : '#dde1e6') : (matchFrame ? (dark ? '#2c3036' : '#eceef1') : frameColor(tr.frame(r.a)));
+      fill = m ? hlc : r.anc ? (dark ? '#3a3f47' : '#dde1e6') : (matchFrame ? (dark ? '#2c3036' : '#eceef1') :
+        tr.diffColor ? tr.diffColor(r.a) : frameColor(tr.frame(r.a)));
+      if (tr.diffColor && !r.anc && Math.abs(diffChange(r.a)) * 100 >= DIFF_PCT) (diffChange(r.a) > 0 ? diffSeen.slower : diffSeen.faster)[tr.label(r.a)] = 1;
       list = batch.get(fill);
       if (!list) batch.set(fill, list = []);
       list.push(r);
     }
+    if (tr.diffColor) { api.diffSlower = Object.keys(diffSeen.slower); api.diffFaster = Object.keys(diffSeen.faster); }
     batch.forEach(function (l, color) {
       g.fillStyle = color;
       g.beginPath();
@@ -376,7 +398,8 @@
     return {
       root: root, ancestors: anc, cacheKey: { owner: A, key: root + '|' + st.metric },
       kids: function (a) { return A.kids[a]; }, tot: aTotal, self: aSelfV,
-      label: aLabel, frame: function (a) { return A.frame[a]; }, match: isMatch, where: aWhere
+      label: aLabel, frame: function (a) { return A.frame[a]; }, match: isMatch, where: aWhere,
+      diffColor: DIFF_BASE >= 0 && st.metric !== DIFF_BASE ? diffColor : null
     };
   }
   var flameL = null, sel = -1;
@@ -426,11 +449,15 @@
   }
   function hideTip() { $('tip').hidden = true; }
   function nodeTip(ev, tr, a, rootTot) {
-    var t = tr.tot(a), s = tr.self(a);
-    showTip(ev, tr.label(a), tr.where(a), [
+    var t = tr.tot(a), s = tr.self(a), rows = [
       'total ' + fmtVal(t) + ' (' + pct(t, rootTot) + ')',
       'self ' + fmtVal(s) + ' (' + pct(s, rootTot) + ')'
-    ]);
+    ];
+    if (tr.diffColor) {
+      var ch = diffChange(a);
+      rows.push('BASE total ' + fmtVal(A.tot[DIFF_BASE][a]) + ' → NEW ' + fmtVal(t) + ' (' + (ch >= 0 ? '+' : '') + (100 * ch).toFixed(1) + '%)');
+    }
+    showTip(ev, tr.label(a), tr.where(a), rows);
   }
   function bindFlameMouse(cv, getL, onClick) {
     cv.addEventListener('mousemove', function (ev) {
@@ -991,6 +1018,7 @@
     renderCrumbs();
     if (empty.hidden) renderers[v]();
     api.view = v;
+    api.icicle = st.icicle;
   }
   function setView(v) {
     if (!renderers[v]) v = 'flame';

@@ -1,0 +1,232 @@
+"""`pyrometer diff`: a function made slower is named first and fails the CI
+gate; the same program twice does not; the figures compared are those of
+the reference tool (pstats on cProfile's own .prof files); the differential
+flame graph is drawn in a real browser; bad input is one line."""
+import os
+import pstats
+import subprocess
+import sys
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+PROGRAM = """\
+import sys
+FACTOR = int(sys.argv[1])
+
+def steady_leaf(n):
+    s = 0
+    for i in range(n):
+        s += i * i
+    return s
+
+def slow_leaf(n):
+    s = 0
+    for i in range(n * FACTOR):
+        s += i ^ 3
+    return s
+
+def other_leaf(n):
+    s = 0
+    for i in range(n):
+        s += i % 7
+    return s
+
+def main():
+    for _ in range(5):
+        steady_leaf(250000)
+        slow_leaf(250000)
+        other_leaf(120000)
+
+main()
+"""
+
+
+def pyrometer(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "pyrometer"] + list(args), cwd=cwd, capture_output=True,
+                          text=True, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def work(tmp_path_factory):
+    d = tmp_path_factory.mktemp("diff")
+    (d / "prog.py").write_text(PROGRAM)
+    return d
+
+
+def profile(work, name, factor, *options):
+    """A profile of prog.py; CPU time unless options say otherwise: on a
+    shared machine a program's wall time varies by half between runs (its
+    CPU time by a few percent), which no tool can tell from a change."""
+    out = str(work / name)
+    r = pyrometer("run", "-o", out, *(options or ("--mode", "cpu")), str(work / "prog.py"), str(factor))
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def function_of(row):
+    # "  <self change>   <total change>   name  file:line"
+    return row.rsplit("  ", 1)[0].split()[-1]
+
+
+def test_twice_slower_function_is_named_first_and_fails_the_gate(work):
+    base = profile(work, "base.pyro", 1)
+    new = profile(work, "new.pyro", 2)
+    r = pyrometer("diff", base, new, "--fail-on-regression", "20")
+    assert r.returncode == 3, r.stdout + r.stderr
+    rows = [line for line in r.stdout.splitlines()]
+    first = rows[rows.index("slower") + 2]
+    assert function_of(first) == "slow_leaf", r.stdout
+    regressions = [line for line in rows if line.startswith("regression:")]
+    assert any("slow_leaf" in line and "self up" in line for line in regressions), r.stdout
+    # The unchanged leaves are not called slower.
+    slower = [function_of(line) for line in rows[rows.index("slower") + 2:] if line.startswith("  ") and "prog.py" in line]
+    assert "steady_leaf" not in slower and "other_leaf" not in slower
+    # Without the gate, the same comparison exits 0.
+    assert pyrometer("diff", base, new).returncode == 0
+
+
+def test_same_program_twice_is_not_a_regression(work):
+    a = profile(work, "same_a.pyro", 1)
+    b = profile(work, "same_b.pyro", 1)
+    r = pyrometer("diff", a, b, "--fail-on-regression", "20")
+    assert r.returncode == 0, r.stdout
+    assert "regression:" not in r.stdout
+
+
+@pytest.mark.heavy
+def test_twenty_pairs_of_the_same_program_give_no_false_regression(work):
+    """The false-positive rate of the gate: 20 pairs of runs of an unchanged
+    program, compared one against one with --fail-on-regression 20."""
+    false = []
+    for i in range(20):
+        a = profile(work, "pair_a.pyro", 1)
+        b = profile(work, "pair_b.pyro", 1)
+        r = pyrometer("diff", a, b, "--fail-on-regression", "20")
+        assert r.returncode in (0, 3), r.stderr
+        if r.returncode:
+            false.append(r.stdout)
+    assert false == []
+
+
+def test_several_runs_per_side_report_beyond_their_spread(work):
+    for i in range(3):
+        profile(work, "runs_base_%d.pyro" % i, 1)
+        profile(work, "runs_new_%d.pyro" % i, 2)
+        profile(work, "runs_same_%d.pyro" % i, 1)
+    base, new, same = (str(work / ("runs_%s_*.pyro" % s)) for s in ("base", "new", "same"))
+    r = pyrometer("diff", base, new, "--fail-on-regression", "20")
+    assert r.returncode == 3, r.stdout
+    assert "3 BASE runs, 3 NEW runs" in r.stdout
+    lines = r.stdout.splitlines()
+    assert function_of(lines[lines.index("slower") + 2]) == "slow_leaf"
+    r = pyrometer("diff", base, same, "--fail-on-regression", "20")
+    assert r.returncode == 0, r.stdout
+
+
+def test_figures_are_pstats_figures_of_cprofile_files(work):
+    """Two cProfile .prof files (written by the stdlib profiler itself): the
+    differential profile holds, per function, pstats' own tottime for NEW
+    (the metric compared) and BASE (base:<metric>)."""
+    profs = []
+    # cProfile timing CPU time (its wall-clock default doubles with the
+    # machine's load, as sampled wall time does).
+    runner = ("import cProfile, runpy, sys, time\n"
+              "out, sys.argv = sys.argv[1], sys.argv[2:]\n"
+              "p = cProfile.Profile(time.process_time)\n"
+              "p.runcall(runpy.run_path, sys.argv[0], run_name='__main__')\n"
+              "p.dump_stats(out)\n")
+    for name, factor in (("base.prof", 1), ("new.prof", 2)):
+        out = str(work / name)
+        r = subprocess.run([sys.executable, "-c", runner, out, str(work / "prog.py"), str(factor)],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+        profs.append(out)
+    r = pyrometer("diff", profs[0], profs[1], "--fail-on-regression", "20", "-o", str(work / "cprof-diff.pyro"))
+    assert r.returncode == 3, r.stdout + r.stderr
+    lines = r.stdout.splitlines()
+    assert function_of(lines[lines.index("slower") + 2]) == "slow_leaf"
+
+    import pyrometer as pm
+
+    diff = pm.load(str(work / "cprof-diff.pyro"))
+    metric = diff.native.meta["diff_metric"]
+    got_new = {(n, os.path.basename(f)): s for n, f, line, s, *_ in diff.native.func_stats(metric)}
+    got_base = {(n, os.path.basename(f)): s for n, f, line, s, *_ in diff.native.func_stats("base:" + metric)}
+    for path, got in ((profs[0], got_base), (profs[1], got_new)):
+        st = pstats.Stats(path).stats
+        for (file, line, name), (cc, nc, tt, ct, callers) in st.items():
+            if os.path.basename(file) != "prog.py":
+                continue
+            assert got[(name, "prog.py")] == pytest.approx(tt * 1e9, rel=1e-6, abs=1000), name
+
+
+def test_different_modes_are_refused_in_one_line(work):
+    cpu = profile(work, "cpu.pyro", 1)
+    calls = profile(work, "calls.pyro", 1, "--mode", "calls")
+    r = pyrometer("diff", cpu, calls)
+    assert r.returncode == 1
+    assert r.stderr.startswith("pyrometer: cannot compare a cpu profile with a calls profile")
+    assert len(r.stderr.splitlines()) == 1 and "Traceback" not in r.stderr
+
+
+def test_bad_input_is_one_line(work, tmp_path):
+    base = profile(work, "bad_base.pyro", 1)
+    junk = tmp_path / "junk.pyro"
+    junk.write_bytes(b"\x00\x01 not a profile")
+    for args, status in (([base, str(junk)], 1), ([base, str(tmp_path / "none*.pyro")], 1),
+                         ([base, str(tmp_path / "missing.pyro")], 1), ([base], 2),
+                         ([base, base, "--normalize", "median"], 2), ([base, base, "--metric", "nope"], 1),
+                         ([base, base, "--fail-on-regression", "x"], 2)):
+        r = pyrometer("diff", *args)
+        assert r.returncode == status, (args, r.stderr)
+        assert r.stderr.startswith("pyrometer: ") and len(r.stderr.splitlines()) == 1, r.stderr
+
+
+def test_normalize_total_compares_shares(work):
+    base = profile(work, "norm_base.pyro", 1)
+    new = profile(work, "norm_new.pyro", 2)
+    r = pyrometer("diff", base, new, "--normalize", "total", "--fail-on-regression", "20")
+    assert "normalize total" in r.stdout
+    assert r.returncode == 3 and "the total" not in r.stdout.split("regression:", 1)[-1].splitlines()[0]
+    lines = r.stdout.splitlines()
+    assert function_of(lines[lines.index("slower") + 2]) == "slow_leaf"
+
+
+def test_collapsed_and_pyro_meet_on_samples(work):
+    base = profile(work, "mixed_base.pyro", 1)
+    new = profile(work, "mixed_new.pyro", 2)
+    collapsed = str(work / "mixed_base.collapsed")
+    assert pyrometer("convert", base, collapsed).returncode == 0
+    r = pyrometer("diff", collapsed, new, "--fail-on-regression", "20")
+    assert r.returncode == 3, r.stdout + r.stderr
+    assert "samples (count)" in r.stdout
+    lines = r.stdout.splitlines()
+    assert function_of(lines[lines.index("slower") + 2]) == "slow_leaf"
+
+
+def test_differential_flame_graph_in_the_viewer(work):
+    sys.path.insert(0, HERE)
+    import _browser
+    from test_viewer import assert_clean, load
+
+    base = profile(work, "view_base.pyro", 1)
+    new = profile(work, "view_new.pyro", 2)
+    html = str(work / "diff.html")
+    r = pyrometer("diff", base, new, "-o", html)
+    assert r.returncode == 0, r.stderr
+    missing = [n for n, c in (("chromium", _browser.CHROMIUM_CANDIDATES), ("chromedriver", _browser.DRIVER_CANDIDATES))
+               if not _browser.find(c, n)]
+    if missing:
+        pytest.fail("the viewer tests need %s (apt-get install chromium chromium-driver)" % " and ".join(missing))
+    d = _browser.make_driver()
+    try:
+        load(d, html)
+        assert d.execute_script("return pyrometerViewer.diff") is True
+        slower = d.execute_script("return pyrometerViewer.diffSlower")
+        faster = d.execute_script("return pyrometerViewer.diffFaster")
+        assert "slow_leaf" in slower and "slow_leaf" not in faster
+        assert_clean(d)
+    finally:
+        d.quit()
