@@ -109,6 +109,8 @@ struct pm_sampler {
     pm_id *hleaves;
     size_t hcap;
     int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
+    /* Per-request attribution (pm_requests.h), NULL when off. */
+    pm_requests *requests;
 
     pthread_t thread;
     int thread_alive;           /* a thread was started and not joined */
@@ -388,6 +390,7 @@ int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A)
     return 0;
 }
 
+void pm_sampler_set_requests(pm_sampler *s, pm_requests *R) { s->requests = R; }
 void pm_sampler_set_tid_offset(pm_sampler *s, long off) { s->walker.tid_offset = off; }
 pm_codecache *pm_sampler_codecache(pm_sampler *s) { return &s->codes; }
 int pm_sampler_running(const pm_sampler *s) { return atomic_load(&((pm_sampler *)s)->running); }
@@ -858,6 +861,16 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
             pm_node_add(s->model, at, s->m_gil, 1);
         if (flags & IN_GC)
             pm_node_add(s->model, at, s->m_gc, 1);
+        if (s->requests) {
+            int64_t v[PM_MAX_METRICS] = {0};
+            v[s->m_samples] = 1;
+            v[s->m_wall] = (int64_t)dt;
+            v[s->m_cpu] = (int64_t)dcpu;
+            v[s->m_idle] = idle;
+            v[s->m_gil] = (flags & HELD_GIL) != 0;
+            v[s->m_gc] = (flags & IN_GC) != 0;
+            pm_requests_charge(s->requests, t->ident, at, v);
+        }
     }
     pm_id tl = keep ? leaf : PM_NONE;
     if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {

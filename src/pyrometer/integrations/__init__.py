@@ -1,0 +1,1 @@
+"""Integrations of pyrometer with frameworks and servers."""
