@@ -181,3 +181,202 @@ def test_uvicorn_starlette(tmp_path):
     kept = check_server(argv, tmp_path)
     routes = {p.meta["request.route"] for p in kept.values()}
     assert routes == {"/slow/{colour}/{n:int}"}
+
+
+# ---- in-process: the middleware's options, the index, OpenTelemetry ----
+
+from pyrometer.integrations import asgi as pm_asgi  # noqa: E402
+from pyrometer.integrations import wsgi as pm_wsgi  # noqa: E402
+
+
+def burn(ms):
+    end = time.perf_counter() + ms / 1000.0
+    while time.perf_counter() < end:
+        pass
+
+
+def wsgi_alpha(environ, start_response):
+    burn(30)
+    start_response("201 Created", [("Content-Type", "text/plain"), ("X-Mark", "alpha")])
+    return [b"alpha ", environ["PATH_INFO"].encode()]
+
+
+def call_wsgi(app, path, query=""):
+    got = {}
+
+    def start_response(status, headers, exc_info=None):
+        got["status"], got["headers"] = status, headers
+
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": path, "QUERY_STRING": query, "wsgi.url_scheme": "http"}
+    body = app(env, start_response)
+    try:
+        data = b"".join(body)
+    finally:
+        if hasattr(body, "close"):
+            body.close()
+    return got["status"], got["headers"], data
+
+
+def test_wsgi_sample_every_and_query_viewer(tmp_path):
+    kept = []
+    app = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=tmp_path, sample_every=3,
+                                     allow_query=lambda env: env["PATH_INFO"] != "/private",
+                                     on_profile=lambda env, p: kept.append(p))
+    answers = [call_wsgi(app, "/a/%d" % i) for i in range(9)]
+    assert answers == [call_wsgi(wsgi_alpha, "/a/%d" % i) for i in range(9)]
+    assert len(kept) == 3 and len(os.listdir(tmp_path)) == 3  # one request in three
+    for p in kept:
+        assert "wsgi_alpha" in stacks_functions(p) and p.meta["request.status"] == 201
+    # ?pyrometer: the viewer page for that request instead of its response.
+    status, headers, page = call_wsgi(app, "/a/x", "pyrometer")
+    assert status == "200 OK" and dict(headers)["Content-Type"].startswith("text/html")
+    assert b"<html" in page.lower() and b"wsgi_alpha" in page
+    # Not allowed, or not asked: the app's own response.
+    assert call_wsgi(app, "/private", "pyrometer") == call_wsgi(wsgi_alpha, "/private", "pyrometer")
+    plain = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=tmp_path / "q")
+    assert call_wsgi(plain, "/b", "pyrometer") == call_wsgi(wsgi_alpha, "/b", "pyrometer")
+
+
+def test_wsgi_exception_passes_through(tmp_path):
+    def failing(environ, start_response):
+        burn(5)
+        raise KeyError("missing")
+
+    app = pm_wsgi.ProfilerMiddleware(failing, profile_dir=tmp_path)
+    with pytest.raises(KeyError, match="missing"):
+        call_wsgi(app, "/f")
+    (only,) = tmp_path.iterdir()
+    assert pyrometer.load(str(only)).meta["request.status"] == 500
+
+
+def test_asgi_concurrent_tasks_keep_apart(tmp_path):
+    import asyncio
+
+    async def red_steps():
+        for _ in range(6):
+            burn(8)
+            await asyncio.sleep(0.002)
+
+    async def blue_steps():
+        for _ in range(6):
+            burn(8)
+            await asyncio.sleep(0.002)
+
+    async def app(scope, receive, send):
+        if scope["type"] == "lifespan":
+            await send({"type": "lifespan.startup.complete"})
+            return
+        await (red_steps() if scope["path"] == "/red" else blue_steps())
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x", b"1")]})
+        await send({"type": "http.response.body", "body": scope["path"].encode()})
+
+    kept = {}
+    wrapped = pm_asgi.ProfilerMiddleware(app, profile_dir=tmp_path,
+                                         on_profile=lambda scope, p: kept.setdefault(scope["path"] + str(id(p)), p))
+
+    async def one(target, path):
+        sent = []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            sent.append(message)
+
+        await target({"type": "http", "method": "GET", "path": path, "query_string": b""}, receive, send)
+        return sent
+
+    async def main(target):
+        return await asyncio.gather(*(one(target, p) for p in ["/red", "/blue"] * 4))
+
+    assert asyncio.run(main(wrapped)) == asyncio.run(main(app))
+    assert len(kept) == 8
+    for key, p in kept.items():
+        names = stacks_functions(p)
+        mine, other = ("red_steps", "blue_steps") if key.startswith("/red") else ("blue_steps", "red_steps")
+        short = {n.rsplit(".", 1)[-1] for n in names}  # qualnames: test_...<locals>.red_steps
+        assert mine in short and other not in short, (key, sorted(names))
+    # lifespan passes through untouched
+    sent = []
+
+    async def lifespan():
+        async def receive():
+            return {"type": "lifespan.startup"}
+
+        async def send(m):
+            sent.append(m)
+
+        await wrapped({"type": "lifespan"}, receive, send)
+
+    asyncio.run(lifespan())
+    assert sent == [{"type": "lifespan.startup.complete"}]
+
+
+def test_view_directory_index(tmp_path):
+    app = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=tmp_path)
+    for path in ["/x", "/y", "/x"]:
+        call_wsgi(app, path)
+    env = dict(os.environ)
+    out = subprocess.run([sys.executable, "-m", "pyrometer", "view", str(tmp_path)], capture_output=True, text=True,
+                         env=env, timeout=120)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert sum(1 for line in lines if " GET " in " " + line and "/x" in line and "201" in line) == 2
+    assert any(line.split()[:3] == ["GET", "/x", "2"] for line in lines)  # the route aggregate
+    html = tmp_path / "one.html"
+    out = subprocess.run([sys.executable, "-m", "pyrometer", "view", "--no-browser", "-o", str(html), str(tmp_path),
+                          "2"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and b"wsgi_alpha" in html.read_bytes()
+    merged_html = tmp_path / "route.html"
+    out = subprocess.run([sys.executable, "-m", "pyrometer", "view", "--no-browser", "-o", str(merged_html),
+                          str(tmp_path), "--route", "/x"], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    out = subprocess.run([sys.executable, "-m", "pyrometer", "view", str(tmp_path), "--route", "/nope"],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode != 0 and out.stderr.startswith("pyrometer:") and "Traceback" not in out.stderr
+    # The merged route holds exactly the samples of its requests.
+    from pyrometer.integrations import index
+
+    entries = index.read(str(tmp_path))
+    merged = pyrometer.ProfileData(index.merged(entries, "/x"))
+    parts = [pyrometer.load(e.path) for e in entries if e.route == "/x"]
+
+    def total(p):
+        return sum(sum(s.values()) for s in p.stacks().values())
+
+    assert total(merged) == sum(total(p) for p in parts) > 0
+
+
+def test_otel_span_and_profile_linked(tmp_path):
+    pytest.importorskip("opentelemetry.sdk")
+    from opentelemetry import trace
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+    from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+
+    exporter = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(exporter))
+    tracer = provider.get_tracer("test")
+    inner = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=tmp_path)
+
+    def traced(environ, start_response):  # what an instrumentation does
+        with tracer.start_as_current_span("GET /o") as span:
+            body = inner(environ, start_response)
+            try:
+                return b"".join(body), span
+            finally:
+                body.close()
+
+    got = {}
+    env = {"REQUEST_METHOD": "GET", "PATH_INFO": "/o", "QUERY_STRING": ""}
+    (body, span) = traced(env, lambda s, h, e=None: got.update(s=s))
+    (done,) = exporter.get_finished_spans()
+    ctx = done.get_span_context()
+    (f,) = tmp_path.iterdir()
+    meta = pyrometer.load(str(f)).meta
+    assert meta["otel.trace_id"] == trace.format_trace_id(ctx.trace_id)
+    assert meta["otel.span_id"] == trace.format_span_id(ctx.span_id)
+    assert meta["otel.span_name"] == "GET /o"
+    assert done.attributes["pyroscope.profile.id"] == trace.format_span_id(ctx.span_id)
+    assert done.attributes["pyrometer.profile"] == str(f)

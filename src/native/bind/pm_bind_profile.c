@@ -358,6 +358,26 @@ static PyObject *Profile_set_meta(pm_ProfileObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* merge(other): adds every stack of another profile, with its values
+ * (a route's requests into one profile). */
+static PyObject *Profile_merge(pm_ProfileObject *self, PyObject *other)
+{
+    if (!PyObject_TypeCheck(other, &pm_ProfileType) || other == (PyObject *)self) {
+        PyErr_SetString(PyExc_TypeError, "merge takes another Profile");
+        return NULL;
+    }
+    pm_ProfileObject *o = (pm_ProfileObject *)other;
+    int rc;
+    LOCK(self);
+    LOCK(o);
+    rc = pm_profile_merge(self->p, o->p);
+    UNLOCK(o);
+    UNLOCK(self);
+    if (rc != 0)
+        return PyErr_NoMemory();
+    Py_RETURN_NONE;
+}
+
 static PyObject *Profile_set_thread_name(pm_ProfileObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"ident", "name", "native_id", NULL};
@@ -619,6 +639,7 @@ static PyMethodDef Profile_methods[] = {
     {"report", (PyCFunction)(void (*)(void))Profile_report, METH_VARARGS | METH_KEYWORDS, "The terminal report."},
     {"func_stats", (PyCFunction)(void (*)(void))Profile_func_stats, METH_VARARGS | METH_KEYWORDS, "Per-function figures."},
     {"set_meta", (PyCFunction)Profile_set_meta, METH_VARARGS, "Sets a metadata value."},
+    {"merge", (PyCFunction)Profile_merge, METH_O, "Adds every stack of another Profile, with its values."},
     {"set_thread_name", (PyCFunction)(void (*)(void))Profile_set_thread_name, METH_VARARGS | METH_KEYWORDS,
      "Names a thread: (ident, name, native_id=0)."},
     {"set_thread_names", (PyCFunction)Profile_set_thread_names, METH_O,

@@ -2,7 +2,8 @@
  * a collector charged to one part of the program's work (one web request),
  * with the values it charged there.  Frames, strings, threads and metric
  * columns are copied as they are met, so the part stands on its own and is
- * written by every writer like any profile.  Uses only the public accessors. */
+ * written by every writer like any profile; the same copy merges whole
+ * profiles (a route's requests).  Uses only the public accessors. */
 #include <stdlib.h>
 
 #include "pm_model.h"
@@ -39,16 +40,17 @@ static pm_id copy_thread(pm_profile *dst, const pm_profile *src, pm_id thread)
     return out;
 }
 
-pm_profile *pm_profile_extract(const pm_profile *src, const pm_id *leaves, const int64_t *values, size_t n)
+int pm_profile_add_stacks(pm_profile *dst, const pm_profile *src, const pm_id *leaves, const int64_t *values,
+                          size_t n)
 {
-    pm_profile *dst = pm_profile_new();
     pm_id *frames = malloc(sizeof *frames * (pm_node_count(src) + 1));
     int32_t *lines = malloc(sizeof *lines * (pm_node_count(src) + 1));
-    int ok = dst && frames && lines;
-    int nm = pm_metric_count(src);
+    int ok = frames && lines;
+    int nm = pm_metric_count(src), col[PM_MAX_METRICS];
+    /* Columns by name: the same metric lands in the same column. */
     for (int m = 0; ok && m < nm; m++) {
         const pm_metric *mt = pm_metric_get(src, m);
-        ok = pm_metric_add_id(dst, copy_str(dst, src, mt->name), copy_str(dst, src, mt->unit)) == m;
+        ok = (col[m] = pm_metric_add_id(dst, copy_str(dst, src, mt->name), copy_str(dst, src, mt->unit))) >= 0;
     }
     for (size_t i = 0; ok && i < n; i++) {
         const pm_node *leaf = pm_node_get(src, leaves[i]);
@@ -74,13 +76,39 @@ pm_profile *pm_profile_extract(const pm_profile *src, const pm_id *leaves, const
         pm_id at = thread != PM_NONE ? pm_stack_insert(dst, thread, frames, lines, depth) : PM_NONE;
         ok = at != PM_NONE;
         for (int m = 0; ok && m < nm; m++)
-            pm_node_add(dst, at, m, values[i * PM_MAX_METRICS + (size_t)m]);
+            pm_node_add(dst, at, col[m], values[i * PM_MAX_METRICS + (size_t)m]);
     }
     free(frames);
     free(lines);
-    if (!ok) {
+    return ok ? 0 : -1;
+}
+
+pm_profile *pm_profile_extract(const pm_profile *src, const pm_id *leaves, const int64_t *values, size_t n)
+{
+    pm_profile *dst = pm_profile_new();
+    if (dst && pm_profile_add_stacks(dst, src, leaves, values, n) != 0) {
         pm_profile_free(dst);
         return NULL;
     }
     return dst;
+}
+
+int pm_profile_merge(pm_profile *dst, const pm_profile *src)
+{
+    size_t n = pm_node_count(src);
+    int nm = pm_metric_count(src);
+    pm_id *leaves = malloc(sizeof *leaves * (n + 1));
+    int64_t *values = calloc(n + 1, sizeof(int64_t) * PM_MAX_METRICS);
+    int rc = -1;
+    if (leaves && values) {
+        for (size_t i = 0; i < n; i++) {
+            leaves[i] = (pm_id)i;
+            for (int m = 0; m < nm; m++)
+                values[i * PM_MAX_METRICS + (size_t)m] = pm_node_value(src, (pm_id)i, m);
+        }
+        rc = pm_profile_add_stacks(dst, src, leaves, values, n);
+    }
+    free(leaves);
+    free(values);
+    return rc;
 }

@@ -193,6 +193,12 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
  * Threads keep their idents and names; no timeline, no meta.  Invalid or
  * root leaves are skipped.  NULL on OOM (pm_extract.c). */
 pm_profile *pm_profile_extract(const pm_profile *src, const pm_id *leaves, const int64_t *values, size_t n);
+/* The same into an existing profile, metric columns matched by name (added
+ * when missing).  0, or -1 on OOM. */
+int pm_profile_add_stacks(pm_profile *dst, const pm_profile *src, const pm_id *leaves, const int64_t *values,
+                          size_t n);
+/* Adds every stack of src, with its values, to dst.  0, or -1 on OOM. */
+int pm_profile_merge(pm_profile *dst, const pm_profile *src);
 
 /* ---- timeline ---------------------------------------------------------- */
 /* Enables the timeline with room for `capacity` events (0 disables). */

@@ -29,6 +29,7 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -c command [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
+       pyrometer view DIR [N | --route ROUTE]   (per-request profiles)
        pyrometer --version
 """
 

@@ -51,8 +51,7 @@ class ProfilerMiddleware(_requests.Middleware):
             await send({"type": "http.response.body", "body": page})
 
     def _route(self, scope):
-        route = scope.get("route")  # Starlette's matched route
-        return getattr(route, "path", None) or scope.get("pyrometer.route")
+        return _starlette_route(scope) or scope.get("pyrometer.route")
 
 
 class _Stepped:
@@ -84,6 +83,20 @@ class _Stepped:
                 value, exc = (yield yielded), None
             except BaseException as e:  # thrown in (cancellation): passed on
                 value, exc = None, e
+
+
+def _starlette_route(scope):
+    """The path pattern of the route Starlette matched: scope["route"]
+    (newer Starlette), else the route of scope["endpoint"] in the app's
+    router."""
+    route = scope.get("route")
+    if route is None and "endpoint" in scope:
+        router = getattr(scope.get("app"), "router", None)
+        for r in getattr(router, "routes", ()):
+            if getattr(r, "endpoint", None) is scope["endpoint"]:
+                route = r
+                break
+    return getattr(route, "path", None)
 
 
 def _asks_viewer(query):
