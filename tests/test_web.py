@@ -141,7 +141,8 @@ def check_server(argv_of, tmp_path):
         colour = path.split("/")[2]
         other = "blue" if colour == "red" else "red"
         names = stacks_functions(p)
-        assert "slow_" + colour in names, (path, sorted(names))
+        samples = sum(sum(s.values()) for s in p.stacks().values())
+        assert "slow_" + colour in names, (path, samples, dict(p.meta), sorted(names))
         assert "burn" in names
         # No frame of a concurrent request: the other colour, a fast one.
         assert "slow_" + other not in names, (path, sorted(names))
@@ -375,8 +376,26 @@ def test_otel_span_and_profile_linked(tmp_path):
     ctx = done.get_span_context()
     (f,) = tmp_path.iterdir()
     meta = pyrometer.load(str(f)).meta
-    assert meta["otel.trace_id"] == trace.format_trace_id(ctx.trace_id)
-    assert meta["otel.span_id"] == trace.format_span_id(ctx.span_id)
-    assert meta["otel.span_name"] == "GET /o"
+    assert meta["label.trace_id"] == trace.format_trace_id(ctx.trace_id)
+    assert meta["label.span_id"] == trace.format_span_id(ctx.span_id)
+    assert meta["label.span_name"] == "GET /o"
     assert done.attributes["pyroscope.profile.id"] == trace.format_span_id(ctx.span_id)
     assert done.attributes["pyrometer.profile"] == str(f)
+    # pprof: every sample labelled with the trace (go tool pprof reads them).
+    import shutil
+
+    go = shutil.which("go")
+    if go is None:
+        pytest.fail("go is not installed: the test setup (scripts/test, .ci/run) installs golang-go")
+    pb = tmp_path / "req.pb.gz"
+    pyrometer.load(str(f)).write(str(pb), "pprof")
+    env = dict(os.environ, HOME=str(tmp_path), PPROF_TMPDIR=str(tmp_path))
+    cache = subprocess.run([go, "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
+    if cache:
+        env["GOCACHE"] = cache
+    r = subprocess.run([go, "tool", "pprof", "-tags", str(pb)], capture_output=True, text=True, env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "trace_id" in r.stdout and trace.format_trace_id(ctx.trace_id) in r.stdout
+    assert "span_name" in r.stdout and "GET /o" in r.stdout
+    span_line = r.stdout.split("span_id", 1)[1].splitlines()[1]
+    assert "(  100%)" in span_line and trace.format_span_id(ctx.span_id) in span_line  # on every sample

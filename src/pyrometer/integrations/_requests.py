@@ -173,21 +173,25 @@ class Request:
         return _write_new(os.path.join(opts.profile_dir, name), payload)
 
 
+_unique = itertools.count(1)
+
+
 def _write_new(path, payload):
-    """Writes payload to path, or to path with .1, .2 ... before its
-    extension when that name is taken (two requests of the same path, time
-    and duration)."""
+    """Writes payload to path, or, when that name is taken (two requests of
+    the same path, second and duration), to path with .PID.N before its
+    extension (N counting in this process: one try, not a search)."""
     stem, ext = os.path.splitext(path)
-    for n in range(1000):
-        candidate = path if n == 0 else "%s.%d%s" % (stem, n, ext)
+    candidate = path
+    for _ in range(100):
         try:
             fd = os.open(candidate, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         except FileExistsError:
+            candidate = "%s.%d.%d%s" % (stem, os.getpid(), next(_unique), ext)
             continue
         with os.fdopen(fd, "wb") as f:
             f.write(payload)
         return candidate
-    raise OSError("cannot write %s: 1000 profiles of that name" % path)
+    raise OSError("cannot write %s: every name taken" % path)
 
 
 def html_page(data):

@@ -83,7 +83,7 @@ def merged(entries, route):
             p = _native.Profile.from_bytes(f.read())
         if not out.meta:
             for k, v in p.meta.items():
-                if not k.startswith("request.") and not k.startswith("otel.") and not k.startswith("source:"):
+                if not k.startswith("request.") and not k.startswith("label.") and not k.startswith("source:"):
                     out.set_meta(k, v)
         out.merge(p)
         total += e.duration_ms

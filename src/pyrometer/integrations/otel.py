@@ -1,8 +1,8 @@
 """OpenTelemetry correlation for per-request profiles: when
 ``opentelemetry-api`` is installed and a span is active as a request
-starts, its profile carries the trace id, span id and span name (meta
-``otel.trace_id``, ``otel.span_id``, ``otel.span_name``, and pprof sample
-labels ``trace_id``, ``span_id``, ``span_name``), and the span gets the
+starts, its profile carries the trace id, span id and span name as labels
+(meta ``label.trace_id``, ``label.span_id``, ``label.span_name`` in .pyro;
+every sample's labels ``trace_id``, ``span_id``, ``span_name`` in pprof), and the span gets the
 attribute ``pyroscope.profile.id`` (its own span id, 16 hex digits: the
 convention Pyroscope and Grafana link spans to profiles by) and
 ``pyrometer.profile`` (the request's profile file, when one is written)."""
@@ -35,8 +35,8 @@ def ids(span):
 def link(span, native):
     """Marks the request's profile with the span and the span with the profile."""
     trace_id, span_id, name = ids(span)
-    native.set_meta("otel.trace_id", trace_id)
-    native.set_meta("otel.span_id", span_id)
-    native.set_meta("otel.span_name", name)
+    native.set_meta("label.trace_id", trace_id)
+    native.set_meta("label.span_id", span_id)
+    native.set_meta("label.span_name", name)
     if span.is_recording():
         span.set_attribute(PROFILE_ID_ATTRIBUTE, span_id)
