@@ -135,7 +135,8 @@ def check_server(argv_of, tmp_path):
         kept[p.meta["request.path"]] = p
     slow_paths = sorted(p for p in paths if p.startswith("/slow/"))
     # Exactly the slow requests were kept (the fast ones, the stream and the
-    # failing request are under slower_than_ms).
+    # failing request are under slower_than_ms: 400 ms, the slow ones sleep
+    # 600 ms, so a loaded machine does not blur the line).
     assert sorted(kept) == slow_paths, sorted(kept)
     for path, p in kept.items():
         colour = path.split("/")[2]
@@ -143,13 +144,12 @@ def check_server(argv_of, tmp_path):
         names = stacks_functions(p)
         samples = sum(sum(s.values()) for s in p.stacks().values())
         assert "slow_" + colour in names, (path, samples, dict(p.meta), sorted(names))
-        assert "burn" in names
         # No frame of a concurrent request: the other colour, a fast one.
         assert "slow_" + other not in names, (path, sorted(names))
         assert "fast_handler" not in names and "fast" not in names, (path, sorted(names))
         assert p.meta["request.status"] == 200
         assert p.meta["request.method"] == "GET"
-        assert p.meta["request.duration_ms"] >= 200
+        assert p.meta["request.duration_ms"] >= 400
     return kept
 
 
@@ -296,7 +296,7 @@ def test_asgi_concurrent_tasks_keep_apart(tmp_path):
         names = stacks_functions(p)
         mine, other = ("red_steps", "blue_steps") if key.startswith("/red") else ("blue_steps", "red_steps")
         short = {n.rsplit(".", 1)[-1] for n in names}  # qualnames: test_...<locals>.red_steps
-        assert mine in short and other not in short, (key, sorted(names))
+        assert mine in short and other not in short, (key, sorted(n for n in short if "steps" in n or "burn" in n))
     # lifespan passes through untouched
     sent = []
 
@@ -399,3 +399,25 @@ def test_otel_span_and_profile_linked(tmp_path):
     assert "span_name" in r.stdout and "GET /o" in r.stdout
     span_line = r.stdout.split("span_id", 1)[1].splitlines()[1]
     assert "(  100%)" in span_line and trace.format_span_id(ctx.span_id) in span_line  # on every sample
+
+
+def test_app_never_notices_pyrometer_trouble(tmp_path, capsys, monkeypatch):
+    # The profile directory disappears: responses unchanged, one line on stderr.
+    gone = tmp_path / "gone"
+    app = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=gone)
+    gone.rmdir()
+    assert [call_wsgi(app, "/g") for _ in range(3)] == [call_wsgi(wsgi_alpha, "/g")] * 3
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and err[0].startswith("pyrometer: cannot keep a request's profile:")
+    # The sampler cannot start (an unsupported interpreter): the app runs unwrapped.
+    from pyrometer.integrations import _requests
+
+    def refuse(*args):
+        raise RuntimeError("pyrometer does not support this Python: test")
+
+    monkeypatch.setattr(_requests, "shared", refuse)
+    app = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=tmp_path / "off", allow_query=lambda env: True)
+    assert call_wsgi(app, "/h") == call_wsgi(wsgi_alpha, "/h")
+    assert call_wsgi(app, "/h", "pyrometer") == call_wsgi(wsgi_alpha, "/h", "pyrometer")
+    err = capsys.readouterr().err.splitlines()
+    assert err == ["pyrometer: per-request profiles are off: pyrometer does not support this Python: test"]

@@ -43,7 +43,7 @@ static void test_tallies_against_reference(pm_t *t)
         pm_id node = (pm_id)(rand() % NODES);
         int64_t v[PM_MAX_METRICS] = {1, rand() % 1000};
         uint64_t rid = pm_requests_tag_of(R, ident);
-        pm_requests_charge(R, ident, node, v);
+        pm_requests_charge(R, ident, pm_requests_seq(R, ident), node, v);
         if (rid >= 1 && rid <= REQS) {
             ref[rid][node][0] += v[0];
             ref[rid][node][1] += v[1];
@@ -63,7 +63,21 @@ static void test_tallies_against_reference(pm_t *t)
         free(cells);
         CHECK(pm_requests_take(R, r, &cells, &n) == -1); /* taken once */
     }
-    CHECK(R->nrecs == 0 && R->lost == 0);
+    CHECK(R->nrecs == 0 && R->lost == 0 && R->torn == 0);
+    /* A tag change between the stack read and the charge: not charged. */
+    CHECK(pm_requests_open(R, 1) == 0);
+    pm_requests_tag(R, 100, 1);
+    uint64_t seq = pm_requests_seq(R, 100);
+    CHECK(seq % 2 == 0);
+    pm_requests_tag(R, 100, 1); /* even to the same request (A, B, A) */
+    int64_t v[PM_MAX_METRICS] = {1};
+    pm_requests_charge(R, 100, seq, 5, v);
+    CHECK(R->torn == 1);
+    pm_requests_charge(R, 100, pm_requests_seq(R, 100), 5, v);
+    pm_req_cell *cells;
+    size_t n;
+    CHECK(pm_requests_take(R, 1, &cells, &n) == 0 && n == 1 && cells[0].v[0] == 1);
+    free(cells);
     pm_requests_free(R);
 }
 

@@ -23,13 +23,13 @@ def fast_handler(n):
 
 def slow_red(n):
     burn(40)
-    time.sleep(0.3)
+    time.sleep(0.6)
     return "slow red %d\n" % n
 
 
 def slow_blue(n):
     burn(40)
-    time.sleep(0.3)
+    time.sleep(0.6)
     return "slow blue %d\n" % n
 
 
@@ -60,4 +60,4 @@ def boom():
 if os.environ.get("WEB_PROFILE_DIR"):
     from pyrometer.integrations.flask import profile_app
 
-    profile_app(app, profile_dir=os.environ["WEB_PROFILE_DIR"], slower_than_ms=200)
+    profile_app(app, profile_dir=os.environ["WEB_PROFILE_DIR"], slower_than_ms=400)

@@ -23,15 +23,15 @@ def fast_handler(n):
 
 
 async def slow_red(n):
-    burn(40)
-    await asyncio.sleep(0.3)
+    burn(60)
+    await asyncio.sleep(0.6)
     burn(10)
     return "slow red %d\n" % n
 
 
 async def slow_blue(n):
-    burn(40)
-    await asyncio.sleep(0.3)
+    burn(60)
+    await asyncio.sleep(0.6)
     burn(10)
     return "slow blue %d\n" % n
 
@@ -67,4 +67,4 @@ app = Starlette(routes=[
 if os.environ.get("WEB_PROFILE_DIR"):
     from pyrometer.integrations.asgi import ProfilerMiddleware
 
-    app = ProfilerMiddleware(app, profile_dir=os.environ["WEB_PROFILE_DIR"], slower_than_ms=200)
+    app = ProfilerMiddleware(app, profile_dir=os.environ["WEB_PROFILE_DIR"], slower_than_ms=400)

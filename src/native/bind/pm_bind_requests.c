@@ -152,9 +152,9 @@ static PyObject *Requests_stats(RequestsObject *self, PyObject *noargs)
 {
     (void)noargs;
     pthread_mutex_lock(&self->profile->lock);
-    unsigned long long open = self->R->nrecs, lost = self->R->lost;
+    unsigned long long open = self->R->nrecs, lost = self->R->lost, torn = self->R->torn;
     pthread_mutex_unlock(&self->profile->lock);
-    return Py_BuildValue("{sKsKsK}", "open", open, "lost", lost, "untagged",
+    return Py_BuildValue("{sKsKsKsK}", "open", open, "lost", lost, "torn", torn, "untagged",
                          (unsigned long long)atomic_load(&self->R->untagged));
 }
 

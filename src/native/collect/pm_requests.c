@@ -57,7 +57,17 @@ uint64_t pm_requests_tag(pm_requests *R, uint64_t ident, uint64_t rid)
             atomic_fetch_add(&R->untagged, 1);
         return 0;
     }
-    return atomic_exchange_explicit(&R->tags[i], rid, memory_order_release);
+    /* Only the thread itself changes its slot: plain increments suffice. */
+    atomic_fetch_add_explicit(&R->seqs[i], 1, memory_order_acq_rel);
+    uint64_t prev = atomic_exchange_explicit(&R->tags[i], rid, memory_order_acq_rel);
+    atomic_fetch_add_explicit(&R->seqs[i], 1, memory_order_release);
+    return prev;
+}
+
+uint64_t pm_requests_seq(pm_requests *R, uint64_t ident)
+{
+    long i = thread_slot(R, ident, 0);
+    return i < 0 ? 0 : atomic_load_explicit(&R->seqs[i], memory_order_acquire);
 }
 
 uint64_t pm_requests_tag_of(pm_requests *R, uint64_t ident)
@@ -125,11 +135,15 @@ static pm_req_cell *cell(pm_req_record *rec, pm_id node)
     return &rec->cells[j];
 }
 
-void pm_requests_charge(pm_requests *R, uint64_t ident, pm_id node, const int64_t *v)
+void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node, const int64_t *v)
 {
     uint64_t rid = pm_requests_tag_of(R, ident);
     if (rid == 0 || node == PM_NONE)
         return;
+    if ((seq & 1) || pm_requests_seq(R, ident) != seq) {
+        R->torn++;
+        return;
+    }
     pm_req_record *rec = find(R, rid);
     if (!rec)
         return; /* tagged, but not gathered (not sampled for a profile) */

@@ -38,10 +38,15 @@ typedef struct {
 typedef struct {
     _Atomic uint64_t keys[PM_REQ_THREADS]; /* thread ident, 0 = free */
     _Atomic uint64_t tags[PM_REQ_THREADS]; /* its current request, 0 = none */
+    /* Bumped before and after each change of the thread's tag (odd while
+     * it changes): a sample whose stack read and tag read saw the same even
+     * value read both at one moment. */
+    _Atomic uint64_t seqs[PM_REQ_THREADS];
     _Atomic uint64_t untagged;             /* tags refused: table full */
     pm_req_record *recs;                   /* the open requests */
     size_t nrecs, caprecs;
     uint64_t lost;                         /* charges lost to out-of-memory */
+    uint64_t torn;                         /* samples whose thread changed request while read */
 } pm_requests;
 
 pm_requests *pm_requests_new(void);
@@ -52,8 +57,14 @@ uint64_t pm_requests_tag(pm_requests *R, uint64_t ident, uint64_t rid);
 uint64_t pm_requests_tag_of(pm_requests *R, uint64_t ident);
 /* Starts gathering for rid (nonzero).  0, or -1 on OOM. */
 int pm_requests_open(pm_requests *R, uint64_t rid);
-/* The sampler charged `node` with v[metric] on thread `ident`. */
-void pm_requests_charge(pm_requests *R, uint64_t ident, pm_id node, const int64_t *v);
+/* Thread ident's change count, read before its stack is (see seqs). */
+uint64_t pm_requests_seq(pm_requests *R, uint64_t ident);
+/* The sampler charged `node` with v[metric] on thread `ident`, whose stack
+ * it read after seeing change count seq: charged to the thread's request
+ * only when no tag change began or ended since (else counted in torn: an
+ * asyncio loop switches requests at every step, and a stack of one with the
+ * tag of the next would mix them). */
+void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node, const int64_t *v);
 /* Ends gathering for rid: its cells (caller frees; NULL and 0 when none)
  * in *cells, *n.  -1 when rid is not open. */
 int pm_requests_take(pm_requests *R, uint64_t rid, pm_req_cell **cells, size_t *n);

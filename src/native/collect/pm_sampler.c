@@ -31,6 +31,7 @@
 typedef struct {
     uint64_t tstate, ident, native_id;
     uint64_t prev_cpu;       /* CPU clock at the last tick, ns */
+    uint64_t req_seq;        /* the thread's request change count before this tick's read (pm_requests) */
     uint64_t prev_frame;     /* top frame address at the last walk */
     uint64_t last_tick;      /* tick this slot was last seen */
     pm_id thread;            /* model thread, PM_NONE until first sample */
@@ -869,7 +870,7 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
             v[s->m_idle] = idle;
             v[s->m_gil] = (flags & HELD_GIL) != 0;
             v[s->m_gc] = (flags & IN_GC) != 0;
-            pm_requests_charge(s->requests, t->ident, at, v);
+            pm_requests_charge(s->requests, t->ident, sl->req_seq, at, v);
         }
     }
     pm_id tl = keep ? leaf : PM_NONE;
@@ -1190,6 +1191,8 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
     if (!sl)
         return;
     pm_id leaf = PM_NONE, before = sl->leaf;
+    if (s->requests)
+        sl->req_seq = pm_requests_seq(s->requests, t->ident);
     if (t->frame) {
         if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
             leaf = sl->leaf;

@@ -3,6 +3,7 @@ cut out of it (the C side: collect/pm_requests.c, model/pm_extract.c), and
 what a kept request writes.  Shared by the WSGI and ASGI middleware."""
 import itertools
 import os
+import sys
 import threading
 import time
 
@@ -86,8 +87,36 @@ class Middleware:
         self.app = app
         self.options = Options(profile_dir, filename_format, slower_than_ms, sample_every, format, rate, mode,
                                allow_query, on_profile)
+        self._off = False
+        self._warned = set()
+
+    def _warn(self, what, exc):
+        """One line on stderr, once per kind of trouble: the app never
+        notices pyrometer, whatever fails on its side."""
+        if what not in self._warned:
+            self._warned.add(what)
+            sys.stderr.write("pyrometer: %s: %s\n" % (what, str(exc).splitlines()[0] if str(exc) else type(exc).__name__))
+
+    def _begin(self, method, path):
+        """A Request, or None when profiling cannot run here (the app then
+        runs as if unwrapped)."""
+        if self._off:
+            return None
+        try:
+            return Request(self.options, method, path)
+        except Exception as exc:
+            self._off = True
+            self._warn("per-request profiles are off", exc)
+            return None
 
     def _finish(self, req, target, status=None, force=False):
+        try:
+            return self._keep(req, target, status, force)
+        except Exception as exc:
+            self._warn("cannot keep a request's profile", exc)
+            return None
+
+    def _keep(self, req, target, status, force):
         if status is not None:
             req.status = status
         req.route = self._route(target)

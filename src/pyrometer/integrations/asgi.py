@@ -24,9 +24,9 @@ class ProfilerMiddleware(_requests.Middleware):
         if scope.get("type") != "http":
             return await self.app(scope, receive, send)
         viewer = o.allow_query is not None and _asks_viewer(scope.get("query_string", b"")) and o.allow_query(scope)
-        if not viewer and not o.sampled():
+        req = self._begin(scope.get("method", ""), scope.get("path", "")) if viewer or o.sampled() else None
+        if req is None:
             return await self.app(scope, receive, send)
-        req = _requests.Request(o, scope.get("method", ""), scope.get("path", ""))
         held = []
 
         async def watch(message):
@@ -44,7 +44,7 @@ class ProfilerMiddleware(_requests.Middleware):
             raise
         data = self._finish(req, scope, force=viewer)
         if viewer:
-            page = _requests.html_page(data)
+            page = _requests.html_page(data) if data is not None else b"pyrometer: no profile (see the server's log)\n"
             await send({"type": "http.response.start", "status": 200,
                         "headers": [(b"content-type", b"text/html; charset=utf-8"),
                                     (b"content-length", str(len(page)).encode())]})

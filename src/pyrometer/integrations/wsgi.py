@@ -30,9 +30,9 @@ class ProfilerMiddleware(_requests.Middleware):
         o = self.options
         if o.allow_query is not None and _asks_viewer(environ.get("QUERY_STRING", "")) and o.allow_query(environ):
             return self._viewer(environ, start_response)
-        if not o.sampled():
+        req = self._begin(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", "")) if o.sampled() else None
+        if req is None:
             return self.app(environ, start_response)
-        req = _requests.Request(o, environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
         prev = req.tag()
 
         def start(status, headers, exc_info=None):
@@ -52,7 +52,9 @@ class ProfilerMiddleware(_requests.Middleware):
 
     def _viewer(self, environ, start_response):
         """Runs the request to its end, then answers with its profile."""
-        req = _requests.Request(self.options, environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        req = self._begin(environ.get("REQUEST_METHOD", ""), environ.get("PATH_INFO", ""))
+        if req is None:
+            return self.app(environ, start_response)
         prev = req.tag()
         try:
             def start(status, headers, exc_info=None):
@@ -70,7 +72,7 @@ class ProfilerMiddleware(_requests.Middleware):
         finally:
             req.untag(prev)
         data = self._finish(req, environ, force=True)
-        page = _requests.html_page(data)
+        page = _requests.html_page(data) if data is not None else b"pyrometer: no profile (see the server's log)\n"
         start_response("200 OK", [("Content-Type", "text/html; charset=utf-8"), ("Content-Length", str(len(page)))])
         return [page]
 
