@@ -19,7 +19,6 @@ import pyrometer
 from conftest import PROGRAMS
 
 flask = pytest.importorskip("flask")
-requests = pytest.importorskip("requests")
 
 
 def free_port():
