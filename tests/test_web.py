@@ -96,6 +96,21 @@ def fire(port, paths, workers=8):
         return list(pool.map(lambda p: fetch(port, p), paths))
 
 
+def go_pprof(args, tmp_path):
+    """`go tool pprof ARGS` (the reference reader of pprof files)."""
+    import shutil
+
+    go = shutil.which("go")
+    if go is None:
+        pytest.fail("go is not installed: the test setup (scripts/test, .ci/run) installs golang-go")
+    env = dict(os.environ, HOME=str(tmp_path), PPROF_TMPDIR=str(tmp_path))
+    # Keep the real build cache: Go 1.24+ builds pprof on first use.
+    cache = subprocess.run([go, "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
+    if cache:
+        env["GOCACHE"] = cache
+    return subprocess.run([go, "tool", "pprof"] + args, capture_output=True, text=True, env=env, timeout=300)
+
+
 def stacks_functions(profile):
     names = set()
     for per_thread in profile.stacks().values():
@@ -381,18 +396,9 @@ def test_otel_span_and_profile_linked(tmp_path):
     assert done.attributes["pyroscope.profile.id"] == trace.format_span_id(ctx.span_id)
     assert done.attributes["pyrometer.profile"] == str(f)
     # pprof: every sample labelled with the trace (go tool pprof reads them).
-    import shutil
-
-    go = shutil.which("go")
-    if go is None:
-        pytest.fail("go is not installed: the test setup (scripts/test, .ci/run) installs golang-go")
     pb = tmp_path / "req.pb.gz"
     pyrometer.load(str(f)).write(str(pb), "pprof")
-    env = dict(os.environ, HOME=str(tmp_path), PPROF_TMPDIR=str(tmp_path))
-    cache = subprocess.run([go, "env", "GOCACHE"], capture_output=True, text=True).stdout.strip()
-    if cache:
-        env["GOCACHE"] = cache
-    r = subprocess.run([go, "tool", "pprof", "-tags", str(pb)], capture_output=True, text=True, env=env, timeout=300)
+    r = go_pprof(["-tags", str(pb)], tmp_path)
     assert r.returncode == 0, r.stderr
     assert "trace_id" in r.stdout and trace.format_trace_id(ctx.trace_id) in r.stdout
     assert "span_name" in r.stdout and "GET /o" in r.stdout
@@ -420,3 +426,85 @@ def test_app_never_notices_pyrometer_trouble(tmp_path, capsys, monkeypatch):
     assert call_wsgi(app, "/h", "pyrometer") == call_wsgi(wsgi_alpha, "/h", "pyrometer")
     err = capsys.readouterr().err.splitlines()
     assert err == ["pyrometer: per-request profiles are off: pyrometer does not support this Python: test"]
+
+
+# ---- pyrometer run --push: Pyroscope's ingest API on a loopback server ----
+
+PUSHED_PROGRAM = """\
+import time
+
+
+def pushed_marker():
+    end = time.perf_counter() + 1.5
+    n = 0
+    while time.perf_counter() < end:
+        n += 1
+    return n
+
+
+pushed_marker()
+print("done")
+"""
+
+
+def test_run_push_to_pyroscope_ingest(tmp_path):
+    import gzip
+    import http.server
+    import threading
+    import urllib.parse
+
+    got = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            got.append((self.path, self.headers.get("Content-Type"), body))
+            # The first push fails: the pusher keeps it and retries.
+            self.send_response(503 if len(got) == 1 else 200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        prog = tmp_path / "prog.py"
+        prog.write_text(PUSHED_PROGRAM)
+        url = "http://127.0.0.1:%d" % server.server_address[1]
+        plain = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=120)
+        r = subprocess.run([sys.executable, "-m", "pyrometer", "run", "--push", url, "--app-name", "web.test",
+                            "--push-interval", "0.3", "-o", str(tmp_path / "p.pyro"), str(prog)],
+                           capture_output=True, text=True, timeout=120)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert r.returncode == plain.returncode == 0 and r.stdout == plain.stdout == "done\n", r.stderr
+    assert "could not be pushed" not in r.stderr
+    assert len(got) >= 3
+    first = got[0]
+    assert got[1] == first  # the failed push, sent again unchanged
+    ok = got[1:]
+    for path, ctype, body in ok:
+        q = urllib.parse.parse_qs(urllib.parse.urlsplit(path).query)
+        assert urllib.parse.urlsplit(path).path == "/ingest"
+        assert q["name"] == ["web.test"] and q["format"] == ["pprof"] and q["sampleRate"] == ["1000"]
+        assert int(q["until"][0]) >= int(q["from"][0])
+        assert gzip.decompress(body)  # gzip'd profile.proto
+    # go tool pprof reads every push; merged, they hold the program's function.
+    files = []
+    for i, (_, _, body) in enumerate(ok):
+        f = tmp_path / ("push%d.pb.gz" % i)
+        f.write_bytes(body)
+        files.append(str(f))
+    top = go_pprof(["-top", "-sample_index=samples"] + files, tmp_path)
+    assert top.returncode == 0, top.stderr
+    assert "pushed_marker" in top.stdout
+    # Each interval is what the stacks gained since the last: the pushes add
+    # up to the whole run's samples.
+    m = __import__("re").search(r"of (\d+) total", top.stdout)
+    final = pyrometer.load(str(tmp_path / "p.pyro"))
+    total = sum(sum(s.values()) for s in final.stacks().values())
+    assert m and abs(int(m.group(1)) - total) <= 0.05 * total, (m and m.group(1), total)

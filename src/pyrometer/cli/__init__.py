@@ -89,6 +89,9 @@ options:
   --top N              report: rows in the top-functions table (default 15)
   --color, --no-color  report colours (default: only on a terminal)
   --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
+  --push URL --app-name NAME [--push-interval S]
+                       also send the profile to a Pyroscope server as pprof
+                       every S seconds (default 10), in the background
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 
