@@ -508,3 +508,28 @@ def test_run_push_to_pyroscope_ingest(tmp_path):
     final = pyrometer.load(str(tmp_path / "p.pyro"))
     total = sum(sum(s.values()) for s in final.stacks().values())
     assert m and abs(int(m.group(1)) - total) <= 0.05 * total, (m and m.group(1), total)
+
+
+def test_django_routes(tmp_path, monkeypatch):
+    pytest.importorskip("django")
+    monkeypatch.syspath_prepend(str(PROGRAMS))
+    import web_django_app
+
+    app = pm_wsgi.ProfilerMiddleware(web_django_app.application, profile_dir=tmp_path)
+    env = {"SERVER_NAME": "localhost", "SERVER_PORT": "80", "wsgi.input": __import__("io").BytesIO(b""),
+           "wsgi.url_scheme": "http", "SERVER_PROTOCOL": "HTTP/1.1"}
+
+    def call(target, path):
+        got = {}
+        body = target(dict(env, REQUEST_METHOD="GET", PATH_INFO=path, QUERY_STRING=""),
+                      lambda s, h, e=None: got.update(s=s, h=h))
+        try:
+            return got["s"], b"".join(body)
+        finally:
+            body.close()
+
+    assert call(app, "/items/7/") == call(web_django_app.application, "/items/7/") == ("200 OK", b"item 7\n")
+    (f,) = tmp_path.iterdir()
+    p = pyrometer.load(str(f))
+    assert p.meta["request.route"] == "/items/<int:n>/" and p.meta["request.path"] == "/items/7/"
+    assert "django_slow_view" in stacks_functions(p)
