@@ -41,6 +41,7 @@ static inline int pm_t_check(pm_t *t, int ok, const char *expr, const char *file
 
 /* Test tables, one per file, ended by {NULL, NULL}. */
 extern const pm_test pm_tests_model[];
+extern const pm_test pm_tests_requests[];
 extern const pm_test pm_tests_json[];
 extern const pm_test pm_tests_funcstats[];
 extern const pm_test pm_tests_pyro[];

@@ -63,6 +63,12 @@ extern PyTypeObject pm_LineTracerType;
 PyObject *pm_bind_line_rows(PyObject *self, PyObject *args);
 PyObject *pm_bind_diff(PyObject *self, PyObject *args);
 
+/* The sampler, its profile and whether it started, of a Sampler object (-1
+ * and TypeError for anything else). */
+struct pm_sampler;
+int pm_bind_sampler_parts(PyObject *o, struct pm_sampler **s, pm_ProfileObject **profile, int *started);
+extern PyTypeObject pm_RequestsType;
+
 /* Returns a new Profile object owning p (NULL and an exception on error). */
 PyObject *pm_profile_wrap(pm_profile *p);
 /* Checks the sampler's reading of the calling thread's stack against the

@@ -2,6 +2,7 @@
  * the readers and writers of output/ behind a few methods. */
 #include "pm_bind.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "output/pm_formats.h"
@@ -380,6 +381,60 @@ static PyObject *Profile_set_meta(pm_ProfileObject *self, PyObject *args)
     Py_RETURN_NONE;
 }
 
+/* delta(state) -> (Profile, state): the values every stack gained since the
+ * call that returned state (None: since the start), as a profile of its own
+ * (a push to a continuous-profiling server sends each interval's share),
+ * and the state for the next call (every node's values now, as bytes). */
+static PyObject *Profile_delta(pm_ProfileObject *self, PyObject *state)
+{
+    Py_buffer prev = {0};
+    int have = state != Py_None;
+    if (have && PyObject_GetBuffer(state, &prev, PyBUF_SIMPLE) != 0)
+        return NULL;
+    const size_t row = sizeof(int64_t) * PM_MAX_METRICS;
+    size_t nprev = have ? (size_t)prev.len / row : 0;
+    const int64_t *pv = have ? (const int64_t *)prev.buf : NULL;
+    pm_profile *out = NULL;
+    int64_t *cur = NULL, *d = NULL;
+    pm_id *leaves = NULL;
+    size_t n;
+    LOCK(self);
+    n = pm_node_count(self->p);
+    int nm = pm_metric_count(self->p);
+    cur = calloc(n + 1, row);
+    d = calloc(n + 1, row);
+    leaves = malloc((n + 1) * sizeof *leaves);
+    if (cur && d && leaves) {
+        for (size_t i = 0; i < n; i++) {
+            leaves[i] = (pm_id)i;
+            for (int m = 0; m < nm; m++) {
+                size_t k = i * PM_MAX_METRICS + (size_t)m;
+                cur[k] = pm_node_value(self->p, (pm_id)i, m);
+                d[k] = cur[k] - (i < nprev ? pv[k] : 0);
+            }
+        }
+        out = pm_profile_extract(self->p, leaves, d, n);
+    }
+    UNLOCK(self);
+    if (have)
+        PyBuffer_Release(&prev);
+    PyObject *result = NULL;
+    if (out) {
+        PyObject *bytes = PyBytes_FromStringAndSize((const char *)cur, (Py_ssize_t)(n * row));
+        PyObject *wrapped = bytes ? pm_profile_wrap(out) : (pm_profile_free(out), NULL);
+        if (bytes && wrapped)
+            result = PyTuple_Pack(2, wrapped, bytes);
+        Py_XDECREF(bytes);
+        Py_XDECREF(wrapped);
+    } else {
+        PyErr_NoMemory();
+    }
+    free(cur);
+    free(d);
+    free(leaves);
+    return result;
+}
+
 static PyObject *Profile_set_thread_name(pm_ProfileObject *self, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"ident", "name", "native_id", NULL};
@@ -642,6 +697,7 @@ static PyMethodDef Profile_methods[] = {
     {"func_stats", (PyCFunction)(void (*)(void))Profile_func_stats, METH_VARARGS | METH_KEYWORDS, "Per-function figures."},
     {"set_meta", (PyCFunction)Profile_set_meta, METH_VARARGS, "Sets a metadata value."},
     {"merge", (PyCFunction)Profile_merge, METH_O, "Adds another profile's stacks and values to this one."},
+    {"delta", (PyCFunction)Profile_delta, METH_O, "(Profile of what stacks gained since state, new state)."},
     {"set_thread_name", (PyCFunction)(void (*)(void))Profile_set_thread_name, METH_VARARGS | METH_KEYWORDS,
      "Names a thread: (ident, name, native_id=0)."},
     {"set_thread_names", (PyCFunction)Profile_set_thread_names, METH_O,

@@ -651,3 +651,16 @@ PyTypeObject pm_SamplerType = {
     .tp_getset = Sampler_getset,
     .tp_new = Sampler_new,
 };
+
+int pm_bind_sampler_parts(PyObject *o, pm_sampler **s, pm_ProfileObject **profile, int *started)
+{
+    if (!PyObject_TypeCheck(o, &pm_SamplerType)) {
+        PyErr_SetString(PyExc_TypeError, "expected a Sampler");
+        return -1;
+    }
+    SamplerObject *so = (SamplerObject *)o;
+    *s = so->s;
+    *profile = so->profile;
+    *started = so->started;
+    return 0;
+}

@@ -31,6 +31,7 @@
 typedef struct {
     uint64_t tstate, ident, native_id;
     uint64_t prev_cpu;       /* CPU clock at the last tick, ns */
+    uint64_t req_seq;        /* the thread's request change count before this tick's read (pm_requests) */
     uint64_t prev_frame;     /* top frame address at the last walk */
     uint64_t last_tick;      /* tick this slot was last seen */
     pm_id thread;            /* model thread, PM_NONE until first sample */
@@ -109,6 +110,8 @@ struct pm_sampler {
     pm_id *hleaves;
     size_t hcap;
     int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
+    /* Per-request attribution (pm_requests.h), NULL when off. */
+    pm_requests *requests;
 
     pthread_t thread;
     int thread_alive;           /* a thread was started and not joined */
@@ -388,6 +391,7 @@ int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A)
     return 0;
 }
 
+void pm_sampler_set_requests(pm_sampler *s, pm_requests *R) { s->requests = R; }
 void pm_sampler_set_tid_offset(pm_sampler *s, long off) { s->walker.tid_offset = off; }
 pm_codecache *pm_sampler_codecache(pm_sampler *s) { return &s->codes; }
 int pm_sampler_running(const pm_sampler *s) { return atomic_load(&((pm_sampler *)s)->running); }
@@ -884,6 +888,16 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
             pm_node_add(s->model, at, s->m_gil, 1);
         if (flags & IN_GC)
             pm_node_add(s->model, at, s->m_gc, 1);
+        if (s->requests) {
+            int64_t v[PM_MAX_METRICS] = {0};
+            v[s->m_samples] = 1;
+            v[s->m_wall] = (int64_t)dt;
+            v[s->m_cpu] = (int64_t)dcpu;
+            v[s->m_idle] = idle;
+            v[s->m_gil] = (flags & HELD_GIL) != 0;
+            v[s->m_gc] = (flags & IN_GC) != 0;
+            pm_requests_charge(s->requests, t->ident, sl->req_seq, at, v);
+        }
     }
     pm_id tl = keep ? leaf : PM_NONE;
     if (s->o.timeline_cap && sl->thread != PM_NONE && tl != sl->tl_leaf) {
@@ -1203,6 +1217,8 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
     if (!sl)
         return;
     pm_id leaf = PM_NONE, before = sl->leaf;
+    if (s->requests)
+        sl->req_seq = pm_requests_seq(s->requests, t->ident);
     if (t->frame) {
         if (have && sl->leaf != PM_NONE && t->frame == sl->prev_frame && unchanged(s, sl, t, dcpu, dt)) {
             leaf = sl->leaf;

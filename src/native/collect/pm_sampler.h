@@ -16,6 +16,7 @@
 #include "pm_async.h"
 #include "pm_codecache.h"
 #include "pm_layout.h"
+#include "pm_requests.h"
 
 /* wall: every thread, running or not; cpu: threads that used CPU, weighted
  * by it; gil: only the thread holding the GIL (what Python code can run). */
@@ -71,6 +72,9 @@ void pm_sampler_set_tid_offset(pm_sampler *s, long off);
  * thread waits, stand in for that thread's idle stack (pm_async.h).  Before
  * start; off, nothing of it runs. */
 int pm_sampler_set_async(pm_sampler *s, const pm_async_layout *A);
+/* Charges each sample also to the request its thread serves (pm_requests.h);
+ * before start.  The table stays the caller's. */
+void pm_sampler_set_requests(pm_sampler *s, pm_requests *R);
 int pm_sampler_start(pm_sampler *s, char *err, size_t errlen);
 /* Stops and joins the thread and writes the quality figures into the
  * model's metadata.  Safe to call twice. */

@@ -197,6 +197,16 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
 int pm_profile_merge(pm_profile *dst, const pm_profile *src);
 /* The id in dst of src's string s (interned there); PM_NONE on OOM. */
 pm_id pm_str_copy(pm_profile *dst, const pm_profile *src, pm_id s);
+/* A new profile holding only the stacks ending at leaves[0..n) of src (one
+ * part of the program's work, e.g. a web request), leaf i charged
+ * values[i * PM_MAX_METRICS + m] for each metric m of src (same columns).
+ * Threads keep their idents and names; no timeline, no meta.  Invalid or
+ * root leaves are skipped.  NULL on OOM (pm_extract.c). */
+pm_profile *pm_profile_extract(const pm_profile *src, const pm_id *leaves, const int64_t *values, size_t n);
+/* The same into an existing profile, metric columns matched by name (added
+ * when missing).  0, or -1 on OOM. */
+int pm_profile_add_stacks(pm_profile *dst, const pm_profile *src, const pm_id *leaves, const int64_t *values,
+                          size_t n);
 
 /* ---- timeline ---------------------------------------------------------- */
 /* Enables the timeline with room for `capacity` events (0 disables). */

@@ -6,7 +6,9 @@
  *                 without "samples" (deterministic modes): every metric.
  *   sample        one per node with a non-zero value: location ids leaf
  *                 first, values in sample_type order, labels "thread_id"
- *                 (OS id, else Python ident) and "thread_name".
+ *                 (OS id, else Python ident) and "thread_name", plus one
+ *                 string label per meta key "label.NAME" (NAME = value:
+ *                 a web request's trace_id, span_id, span_name).
  *   location      one per distinct (frame, executing line), id >= 1, one
  *                 Line {function_id, line}; no mapping (Python code has
  *                 none; pprof then does not try to symbolize).
@@ -172,6 +174,19 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         th_name[t] = pp_str(&s, s.tmp.data ? s.tmp.data : "", s.tmp.len);
     }
     int64_t k_tid = pp_cstr(&s, "thread_id"), k_tname = pp_cstr(&s, "thread_name");
+    /* Labels every sample carries: meta "label.NAME" string entries. */
+    int64_t lab_k[16], lab_v[16];
+    int nlab = 0;
+    for (uint32_t i = 0; i < pm_meta_count(p) && nlab < 16; i++) {
+        const pm_meta *m = pm_meta_at(p, i);
+        size_t klen = 0, vlen = 0;
+        const char *key = pm_str_get(p, m->key, &klen);
+        if (m->kind != PM_META_STR || !key || klen <= 6 || strncmp(key, "label.", 6) != 0)
+            continue;
+        const char *val = pm_str_get(p, m->str, &vlen);
+        lab_k[nlab] = pp_str(&s, key + 6, klen - 6);
+        lab_v[nlab++] = pp_str(&s, val ? val : "", vlen);
+    }
     /* Locations per node (nodes come after their parents). */
     for (uint32_t i = 0; i < nn; i++) {
         const pm_node *nd = pm_node_get(p, i);
@@ -208,6 +223,12 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
             s.sub2.len = 0;
             pb_int(&s.sub2, 1, k_tname);
             pb_int(&s.sub2, 2, th_name[nd->thread]);
+            pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
+        }
+        for (int l = 0; l < nlab; l++) {
+            s.sub2.len = 0;
+            pb_int(&s.sub2, 1, lab_k[l]);
+            pb_int(&s.sub2, 2, lab_v[l]);
             pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
         }
         pb_bytes(&out, 2, smp->data, smp->len);

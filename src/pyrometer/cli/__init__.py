@@ -36,6 +36,7 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer top PID
        pyrometer diff BASE NEW [--fail-on-regression PCT] [--threshold PCT] [-o DIFF.html]
        pyrometer imports [-o OUT] [--top N] script.py|-m module [args ...]
+       pyrometer view DIR [N | --route ROUTE]   (per-request profiles)
        pyrometer --version
 """
 
@@ -101,6 +102,9 @@ options:
                        after S seconds (a watchdog for hangs)
   --dump-on-fatal      print every thread's stack on SIGSEGV, SIGBUS, SIGFPE,
                        SIGILL or SIGABRT, then die of that signal as before
+  --push URL --app-name NAME [--push-interval S]
+                       also send the profile to a Pyroscope server as pprof
+                       every S seconds (default 10), in the background
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 

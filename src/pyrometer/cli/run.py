@@ -26,6 +26,9 @@ _VALUE_OPTIONS = {
     "--sort": "sort",
     "--dump-on": "dump_on",
     "--hang": "hang",
+    "--push": "push",
+    "--app-name": "app_name",
+    "--push-interval": "push_interval",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
@@ -77,6 +80,9 @@ class Options:
         self.dump_on = 0  # a signal number: every thread's stack on stderr when it comes
         self.hang = 0.0  # seconds: every thread's stack if the program still runs then
         self.dump_on_fatal = False  # stacks on SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT
+        self.push = None  # a Pyroscope server's URL (integrations/push.py)
+        self.app_name = None
+        self.push_interval = 10.0
 
 
 # ---- parsing ------------------------------------------------------------
@@ -159,6 +165,22 @@ def _convert(dest, option, value):
         if not value:
             raise UsageError("%s needs a file name" % option)
         return value
+    if dest == "push":
+        if not value.startswith(("http://", "https://")):
+            raise UsageError("invalid %s %r: give the server's http:// or https:// URL" % (option, value))
+        return value
+    if dest == "app_name":
+        if not value or any(c in value for c in "{}, \n"):
+            raise UsageError("invalid %s %r: a name without spaces, commas or braces" % (option, value))
+        return value
+    if dest == "push_interval":
+        try:
+            seconds = float(value)
+        except ValueError:
+            seconds = None
+        if seconds is None or not (0.05 <= seconds <= 3600):
+            raise UsageError("invalid %s %r: give seconds from 0.05 to 3600" % (option, value))
+        return seconds
     raise AssertionError(dest)
 
 
@@ -281,10 +303,17 @@ _MODE_OPTIONS = {
     "--native": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--memory-rate": (("memory",), "--mode memory"),
     "--memory-view": (("memory",), "--mode memory"),
+    "--push": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--app-name": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--push-interval": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
 }
 
 
 def _check_applies(o):
+    if (o.push is None) != (o.app_name is None):
+        raise UsageError("--push URL and --app-name NAME go together")
+    if "--push-interval" in o.given and o.push is None:
+        raise UsageError("--push-interval goes with --push URL")
     for option in sorted(o.given):
         rule = _MODE_OPTIONS.get(option)
         if rule is not None and o.mode not in rule[0]:
@@ -683,6 +712,12 @@ class _Session:
             # against sys._getframe()) and says what disagreed.
             raise Failure("cannot start profiling: %s" % exc) from None
         self.started_ok = True
+        self.pusher = None
+        if self.o.push is not None:
+            from ..integrations.push import Pusher
+
+            self.pusher = Pusher(self.prof.native, self.o.push, self.o.app_name, self.o.push_interval,
+                                 rate=self.o.rate, mode=self.o.mode).start()
 
     # SIGTERM: if the program leaves SIGTERM alone, write the profile then
     # die of SIGTERM as the program would have.  The SIGTERM handler is a C
@@ -767,6 +802,11 @@ class _Session:
             self.prof.stop()
         except Exception as exc:
             _say("stopping the sampler failed: %s" % exc)
+        if getattr(self, "pusher", None) is not None:
+            p = self.pusher.stop()
+            if p.queue or p.dropped:
+                _say("%d of the profile's intervals could not be pushed to %s" % (len(p.queue) + p.dropped,
+                                                                                   self.o.push))
         # Lines mode has no stacks to re-root (a node per target function).
         if self.runner_frames and self.o.mode != "lines":
             try:

@@ -1,6 +1,8 @@
 """``pyrometer view [--no-browser] [-o OUT.html] FILE``: writes the HTML viewer
 for any profile pyrometer reads and opens it (the viewer itself: _view.py and
-viewer/)."""
+viewer/).  ``pyrometer view DIR [N | --route ROUTE]``: the index of a
+directory of per-request profiles (integrations/index.py); request N, or the
+requests of a route merged, open in the viewer."""
 import os
 import sys
 
@@ -14,6 +16,8 @@ class ViewOptions:
         self.file = None
         self.output = None
         self.browser = True
+        self.pick = None
+        self.route = None
 
 
 def parse(args, usage_error):
@@ -31,6 +35,11 @@ def parse(args, usage_error):
                 raise usage_error("option %s needs a value" % a)
             i += 1
             o.output = args[i]
+        elif a == "--route":
+            if i + 1 >= len(args):
+                raise usage_error("option --route needs a value")
+            i += 1
+            o.route = args[i]
         elif a.startswith("--output="):
             o.output = a.split("=", 1)[1]
         elif a.startswith("-o") and len(a) > 2:
@@ -39,6 +48,10 @@ def parse(args, usage_error):
             raise usage_error("unknown option %r; try 'pyrometer --help'" % a)
         elif o.file is None:
             o.file = a
+        elif o.pick is None and os.path.isdir(o.file):
+            if not a.isdigit() or int(a) < 1:
+                raise usage_error("view DIR N takes the number of a request in the index (1, 2, ...), not %r" % a)
+            o.pick = int(a)
         else:
             raise usage_error("view takes one file (got %r and %r)" % (o.file, a))
         i += 1
@@ -53,7 +66,9 @@ def main(o, failure):
     """Writes the viewer for o.file; prints its path unless a browser showed
     it.  Exit status 0, or raises failure(one line)."""
     if os.path.isdir(o.file):
-        raise failure("cannot read %s: it is a directory" % o.file)
+        return _directory(o, failure)
+    if o.route is not None:
+        raise failure("--route goes with a directory of request profiles, not a file")
     try:
         path = render_file(o.file, o.output)
     except OSError as exc:
@@ -63,6 +78,43 @@ def main(o, failure):
         raise failure(msg) from None
     except (ValueError, MemoryError) as exc:
         raise failure(str(exc) or "cannot read %s" % o.file) from None
+    return _show(o, path)
+
+
+def _directory(o, failure):
+    """The request index of a directory, or one request / one route opened."""
+    from .._view import template
+    from ..integrations import index
+
+    try:
+        entries = index.read(o.file)
+    except OSError as exc:
+        raise failure("cannot read %s: %s" % (o.file, exc.strerror or exc)) from None
+    if not entries:
+        raise failure("%s holds no request profiles (written by pyrometer.integrations' middleware)" % o.file)
+    if o.pick is None and o.route is None:
+        sys.stdout.write(index.table(entries))
+        sys.stdout.flush()
+        return 0
+    if o.pick is not None:
+        if o.pick > len(entries):
+            raise failure("the index of %s has %d requests, not %d" % (o.file, len(entries), o.pick))
+        o.file = entries[o.pick - 1].path
+        return main(o, failure)
+    try:
+        prof = index.merged(entries, o.route)
+    except ValueError as exc:
+        raise failure(str(exc)) from None
+    path = o.output or os.path.join(o.file, "route-%s.html" % "".join(c if c.isalnum() else "_" for c in o.route))
+    try:
+        prof.write(path, "html", template=template())
+    except OSError as exc:
+        raise failure("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+    return _show(o, path)
+
+
+def _show(o, path):
+    """Opens the written viewer, or prints its path."""
     if o.browser and open_in_browser(path):
         sys.stderr.write("pyrometer: opened %s\n" % path)
     else:

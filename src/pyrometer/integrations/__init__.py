@@ -1,6 +1,8 @@
 """Integrations: pyrometer where programs already run — the pytest plugin
 (pytest_plugin.py, entry point ``pytest11``), IPython/Jupyter magics
-(jupyter.py, ``%load_ext pyrometer``).  They start and stop the profiling
+(jupyter.py, ``%load_ext pyrometer``), per-request profiles of WSGI and ASGI
+apps (wsgi.py, asgi.py, flask.py, django.py; shared: _requests.py),
+OpenTelemetry links (otel.py) and the push to Pyroscope (push.py).  They start and stop the profiling
 sessions of the API; what this module shares is the choice of session."""
 
 MODES = ("wall", "cpu", "gil", "calls", "lines", "memory")
