@@ -21,6 +21,16 @@ from conftest import PROGRAMS
 flask = pytest.importorskip("flask")
 
 
+@pytest.fixture(autouse=True, scope="module")
+def _stop_the_shared_sampler():
+    """The in-process tests start the process's sampler, which runs for the
+    life of a server: stopped after this module, as a server at shutdown."""
+    yield
+    from pyrometer.integrations import _requests
+
+    _requests.stop()
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -1405,9 +1405,14 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
         !(ready || running_now(t, cpu, &cpu_now)))
         return 0;
     async_attach(s, t);
+    /* The request the thread serves, before its stack is copied: charged
+     * to that request only if it still serves it then (pm_requests). */
+    uint64_t seq = s->requests ? pm_requests_seq(s->requests, t->ident) : 0;
     if (pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) != 0)
         return 0;
     pm_slot *sl = see_thread(s, t, tickno, dt, 1, &cpu, &have, &dcpu);
+    if (sl)
+        sl->req_seq = seq;
     if (sl && sl->thread == PM_NONE) {
         sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
         if (sl->thread != PM_NONE && s->nnew < sizeof s->new_threads / sizeof s->new_threads[0])

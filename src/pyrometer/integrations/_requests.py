@@ -47,6 +47,16 @@ def _start(rate, mode):
     return _shared[1]
 
 
+def stop():
+    """Stops the process's sampler (an app shutting down; the next request
+    starts a new one)."""
+    global _shared
+    with _lock:
+        s, _shared = _shared, None
+    if s is not None and s[0] == os.getpid():
+        s[1].stop()
+
+
 class Options:
     """The middleware options both servers' middleware share (werkzeug's
     ProfilerMiddleware conventions for profile_dir and filename_format)."""
