@@ -95,21 +95,6 @@ def test_same_program_twice_is_not_a_regression(work):
     assert "regression:" not in r.stdout
 
 
-@pytest.mark.heavy
-def test_twenty_pairs_of_the_same_program_give_no_false_regression(work):
-    """The false-positive rate of the gate: 20 pairs of runs of an unchanged
-    program, compared one against one with --fail-on-regression 20."""
-    false = []
-    for i in range(20):
-        a = profile(work, "pair_a.pyro", 1)
-        b = profile(work, "pair_b.pyro", 1)
-        r = pyrometer("diff", a, b, "--fail-on-regression", "20")
-        assert r.returncode in (0, 3), r.stderr
-        if r.returncode:
-            false.append(r.stdout)
-    assert false == []
-
-
 def test_several_runs_per_side_report_beyond_their_spread(work):
     for i in range(3):
         profile(work, "runs_base_%d.pyro" % i, 1)

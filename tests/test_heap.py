@@ -58,6 +58,11 @@ def test_census_counts_equal_objgraph_typestats():
     got = {}
     for r in rows:
         got[_long_name(r.type, r.module)] = got.get(_long_name(r.type, r.module), 0) + r.count
+    # A type whose __module__ is not a string (a Cython metatype's is a
+    # descriptor) is "?" here; objgraph prints the descriptor's repr.
+    for k in [k for k in expected if k.startswith("<")]:
+        short = "?." + k.rsplit(".", 1)[-1]
+        expected[short] = expected.get(short, 0) + expected.pop(k)
     # objgraph's own result dict and our rows exist in one call and not the
     # other; every other type must agree exactly.
     diff = {k: (expected.get(k), got.get(k)) for k in set(expected) | set(got) if expected.get(k) != got.get(k)}
