@@ -81,7 +81,7 @@ def main(argv=None):
         if o == "help":
             sys.stdout.write(USAGE + "\n")
             return 0
-        return run.run(o, _env.command_line(["python", "-m", "pyrometer.cprofile"] + list(argv)))
+        return run.main(o, _env.command_line(["python", "-m", "pyrometer.cprofile"] + list(argv)))
     except UsageError as exc:
         _say(str(exc))
         return EXIT_USAGE

@@ -1,7 +1,8 @@
-"""The command line, one module per command: ``run`` (cli/run.py), ``convert``
-(cli/convert.py), ``view`` (cli/view.py), ``diff`` (cli/diff.py), ``imports``
-(cli/imports.py); this file dispatches and holds what
-they share (usage, the two kinds of error, the one-line messages).
+"""The command line, one module per command (COMMANDS: cli/run.py,
+convert.py, view.py, heap.py, attach.py, dump.py, top.py, diff.py,
+imports.py); this file holds the general usage and dispatches, and
+cli/_shared.py what the commands share (the two kinds of error, the
+one-line messages).
 
 ``pyrometer run [options] script.py|-m module|-c command [args...]``:
 
@@ -19,7 +20,7 @@ Known limits (documented, not hidden): ``sys.orig_argv`` (3.10+) shows the
 real command line; ``os._exit`` and fatal signals other than SIGTERM/SIGINT
 end the process before the profile can be written.
 """
-import os
+import importlib
 import sys
 
 from .. import _env
@@ -119,61 +120,22 @@ code.
 """.replace("%%", "%")
 )
 
-EXIT_USAGE = 2
-EXIT_FAILURE = 1
+from ._shared import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, output_format, say as _say  # noqa: F401
 
 
-class UsageError(Exception):
-    """Bad command line: one line for the user, exit status 2."""
+# Every command is a module of this package: parse(argv) gives its options
+# (or "help"), main(options, command) runs it and gives the exit status, and
+# its help is help_text() or HELP (this file's, for a command without one).
+COMMANDS = ("run", "convert", "view", "heap", "attach", "dump", "top", "diff", "imports")
 
 
-class Failure(Exception):
-    """pyrometer cannot do its job: one line for the user, exit status 1
-    (or the status given)."""
-
-    def __init__(self, message, status=EXIT_FAILURE):
-        Exception.__init__(self, message)
-        self.status = status
-
-
-def output_format(path):
-    """The format an output file's name asks for (None without a file);
-    UsageError when the extension names none."""
-    if not path:
-        return None
-    from .._profile import format_for_path
-
-    try:
-        return format_for_path(path)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _say(message):
-    """One line on stderr, prefixed; never raises."""
-    try:
-        sys.stderr.write("pyrometer: %s\n" % message)
-        sys.stderr.flush()
-    except Exception:
-        try:
-            os.write(2, ("pyrometer: %s\n" % message).encode("utf-8", "replace"))
-        except Exception:
-            pass
-
-
-# Commands that read another process (cli/attach.py, dump.py, top.py).
-_PID_COMMANDS = ("attach", "dump", "top")
-
-
-def _pid_command(name):
-    import importlib
-
+def _command(name):
     return importlib.import_module("." + name, __name__)
 
 
 def parse(argv):
-    """Parses pyrometer's arguments.  Returns "help", "version",
-    "convert-help" or the options of a command; UsageError on bad input."""
+    """Parses pyrometer's arguments.  Returns "help", "version" or
+    (command, its options or "help"); UsageError on bad input."""
     if not argv:
         raise UsageError("missing command; try 'pyrometer run script.py' or 'pyrometer --help'")
     command = argv[0]
@@ -181,30 +143,16 @@ def parse(argv):
         return "help"
     if command in ("-V", "--version", "version"):
         return "version"
-    if command == "view":
-        from . import view
-
-        return view.parse(argv[1:], UsageError)
-    if command == "convert":
-        from . import convert
-
-        return convert.parse(argv[1:], UsageError)
-    if command == "heap":
-        from . import heap
-
-        return heap.parse(argv[1:])
-    if command in _PID_COMMANDS:
-        return _pid_command(command).parse(argv[1:], UsageError)
-    if command in ("diff", "imports"):
-        module = __import__("pyrometer.cli." + command, fromlist=["parse"])
-        return module.parse(argv[1:], UsageError)
-    if command != "run":
+    if command not in COMMANDS:
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
         raise UsageError("unknown command %r; try 'pyrometer run %s'" % (command, command))
-    from . import run
+    return command, _command(command).parse(argv[1:])
 
-    return run.parse(argv[1:])
+
+def _help(name):
+    module = _command(name)
+    return module.help_text() if hasattr(module, "help_text") else getattr(module, "HELP", HELP)
 
 
 def main(argv=None):
@@ -223,40 +171,11 @@ def main(argv=None):
         if parsed == "version":
             sys.stdout.write("pyrometer %s\n" % _env.pyrometer_version())
             return 0
-        if parsed == "convert-help":
-            from . import convert
-
-            sys.stdout.write(convert.help_text())
+        name, options = parsed
+        if options == "help":
+            sys.stdout.write(_help(name))
             return 0
-        if parsed == "heap-help" or getattr(parsed, "is_heap", False):
-            from . import heap
-
-            return heap.main(parsed, command)
-        if getattr(parsed, "is_convert", False):
-            from . import convert
-
-            return convert.main(parsed, Failure, UsageError)
-        if isinstance(parsed, str) and parsed.endswith("-help"):
-            sys.stdout.write(_pid_command(parsed[:-5]).HELP)
-            return 0
-        for name in _PID_COMMANDS:
-            if getattr(parsed, "is_" + name, False):
-                return _pid_command(name).main(parsed, Failure)
-        if parsed in ("diff-help", "imports-help"):
-            module = __import__("pyrometer.cli." + parsed[:-5], fromlist=["HELP"])
-            sys.stdout.write(module.HELP)
-            return 0
-        for name in ("diff", "imports"):
-            if getattr(parsed, "is_" + name, False):
-                module = __import__("pyrometer.cli." + name, fromlist=["main"])
-                return module.main(parsed, Failure, UsageError)
-        if getattr(parsed, "is_view", False):
-            from . import view
-
-            return view.main(parsed, Failure)
-        from . import run
-
-        return run.run(parsed, command)
+        return _command(name).main(options, command)
     except UsageError as exc:
         _say(str(exc))
         return EXIT_USAGE

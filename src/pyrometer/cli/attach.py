@@ -8,6 +8,8 @@ import os
 import sys
 import time
 
+from ._shared import Failure, UsageError
+
 HELP = """\
 usage: pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [--blocking] [-o FILE] [--format FMT]
 
@@ -70,12 +72,12 @@ def parse_args(command, argv, o, values, flags, UsageError):
     """The arguments of a command that reads a pid: options taking a value
     (values: option -> function(option, value) -> (attribute, converted)),
     flags (option -> attribute set True) and one PID, into o.  Returns o, or
-    "COMMAND-help"."""
+    "help"."""
     args = list(argv)
     while args:
         a = args.pop(0)
         if a in ("-h", "--help"):
-            return command + "-help"
+            return "help"
         if "=" in a and a.startswith("--"):
             a, value = a.split("=", 1)
             args.insert(0, value)
@@ -114,7 +116,7 @@ def sampling_values(command, UsageError):
     return {"--rate": rate, "--mode": mode}
 
 
-def parse(argv, UsageError):
+def parse(argv):
     values = sampling_values("attach", UsageError)
     values.update({
         "--duration": lambda a, v: ("duration", _number(a, v, UsageError)),
@@ -176,7 +178,7 @@ def record(remote, profile, seconds, rate, mode, blocking, Failure):
     return why
 
 
-def main(o, Failure):
+def main(o, command=None):
     from .. import _env, _native
     from .._profile import ProfileData, default_color, default_width
 

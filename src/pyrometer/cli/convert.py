@@ -8,6 +8,8 @@ non-zero status, and nothing written at OUT (files are written to a
 temporary beside OUT and renamed)."""
 import os
 
+from ._shared import Failure, UsageError, say
+
 USAGE = "usage: pyrometer convert INPUT OUTPUT [--format FMT] [--metric NAME] [--no-source]"
 
 
@@ -28,14 +30,14 @@ def _formats():
     return _native.Profile.formats()
 
 
-def parse(argv, usage_error):
+def parse(argv):
     o = ConvertOptions()
     positional = []
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ("-h", "--help"):
-            return "convert-help"
+            return "help"
         if arg == "--no-source":
             o.source = False
             i += 1
@@ -45,7 +47,7 @@ def parse(argv, usage_error):
                 option, value = arg.split("=", 1)
             else:
                 if i + 1 >= len(argv):
-                    raise usage_error("option %s needs a value" % arg)
+                    raise UsageError("option %s needs a value" % arg)
                 option, value = arg, argv[i + 1]
                 i += 1
             if option in ("--format", "-f"):
@@ -53,12 +55,12 @@ def parse(argv, usage_error):
             else:
                 o.metric = value
         elif arg.startswith("-") and arg != "-":
-            raise usage_error("unknown option %r; %s" % (arg, USAGE))
+            raise UsageError("unknown option %r; %s" % (arg, USAGE))
         else:
             positional.append(arg)
         i += 1
     if len(positional) != 2:
-        raise usage_error(USAGE)
+        raise UsageError(USAGE)
     o.input, o.output = positional
     return o
 
@@ -70,25 +72,25 @@ def help_text():
     return "\n".join(lines) + "\n"
 
 
-def main(o, failure, usage_error):
+def main(o, command=None):
     from .. import _native
     from .._profile import ProfileData, format_for_path
 
     try:
         fmt = format_for_path(o.output, o.format)
     except ValueError as exc:
-        raise usage_error(str(exc)) from None
+        raise UsageError(str(exc)) from None
     if not o.source and fmt != "html":
-        raise usage_error("--no-source is for HTML output (convert embeds source files only there)")
+        raise UsageError("--no-source is for HTML output (convert embeds source files only there)")
     try:
         with open(o.input, "rb") as f:
             data = f.read()
     except OSError as exc:
-        raise failure("cannot read %s: %s" % (o.input, exc.strerror or exc)) from None
+        raise Failure("cannot read %s: %s" % (o.input, exc.strerror or exc)) from None
     try:
         native = _native.Profile.from_bytes(data)
     except (ValueError, MemoryError) as exc:
-        raise failure("cannot convert %s: %s" % (o.input, exc)) from None
+        raise Failure("cannot convert %s: %s" % (o.input, exc)) from None
     try:
         # Collapsed files of py-spy and Austin name the line running in each
         # frame: written back per line, so none is lost.
@@ -102,15 +104,14 @@ def main(o, failure, usage_error):
         reason = str(exc)
         if not reason.startswith("cannot write"):
             reason = "cannot write %s: %s" % (o.output, reason)
-        raise failure(reason) from None
+        raise Failure(reason) from None
     if fmt == "html":
         # The viewer's source view: files under the current directory are
         # embedded when the profile carries none; said, since HTML is shared.
         added = sorted(k[len("source:"):] for k in native.meta if k.startswith("source:") and k not in had)
         if added:
-            from . import _say
 
-            _say("%s embeds the source of %d file%s (--no-source leaves it out): %s"
+            say("%s embeds the source of %d file%s (--no-source leaves it out): %s"
                  % (o.output, len(added), "" if len(added) == 1 else "s", ", ".join(added[:5])
                     + (" and %d more" % (len(added) - 5) if len(added) > 5 else "")))
     return 0

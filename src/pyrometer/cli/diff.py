@@ -11,6 +11,8 @@ import glob
 import os
 import sys
 
+from ._shared import Failure, UsageError, output_format
+
 USAGE = ("usage: pyrometer diff BASE NEW [--threshold PCT] [--fail-on-regression PCT] "
          "[--normalize none|total|samples] [--metric NAME] [--min-share PCT] [--top N] [-o DIFF.html|.pyro]")
 EXIT_REGRESSION = 3
@@ -58,17 +60,17 @@ class DiffOptions:
         self.output = None
 
 
-def _number(option, value, usage_error, kind=float):
+def _number(option, value, UsageError, kind=float):
     try:
         v = kind(value)
     except ValueError:
-        raise usage_error("%s needs a number (got %r)" % (option, value)) from None
+        raise UsageError("%s needs a number (got %r)" % (option, value)) from None
     if v < 0 or v != v:
-        raise usage_error("%s must not be negative (got %r)" % (option, value))
+        raise UsageError("%s must not be negative (got %r)" % (option, value))
     return v
 
 
-def parse(argv, usage_error):
+def parse(argv):
     o = DiffOptions()
     positional = []
     i = 0
@@ -77,46 +79,46 @@ def parse(argv, usage_error):
     while i < len(argv):
         arg = argv[i]
         if arg in ("-h", "--help"):
-            return "diff-help"
+            return "help"
         option, value = arg, None
         if arg.startswith("--") and "=" in arg:
             option, value = arg.split("=", 1)
         if option in valued:
             if value is None:
                 if i + 1 >= len(argv):
-                    raise usage_error("option %s needs a value" % option)
+                    raise UsageError("option %s needs a value" % option)
                 value = argv[i + 1]
                 i += 1
             if option == "--threshold":
-                o.threshold = _number(option, value, usage_error)
+                o.threshold = _number(option, value, UsageError)
             elif option == "--min-share":
-                o.min_share = _number(option, value, usage_error)
+                o.min_share = _number(option, value, UsageError)
             elif option == "--fail-on-regression":
-                o.fail = _number(option, value, usage_error)
+                o.fail = _number(option, value, UsageError)
             elif option == "--top":
-                o.top = _number(option, value, usage_error, int)
+                o.top = _number(option, value, UsageError, int)
             elif option == "--normalize":
                 if value not in NORMALIZE:
-                    raise usage_error("--normalize takes none, total or samples (got %r)" % value)
+                    raise UsageError("--normalize takes none, total or samples (got %r)" % value)
                 o.normalize = value
             elif option == "--metric":
                 o.metric = value
             else:
                 if not value:
-                    raise usage_error("-o needs a file name")
+                    raise UsageError("-o needs a file name")
                 o.output = value
         elif arg.startswith("-") and arg != "-":
-            raise usage_error("unknown option %r; %s" % (arg, USAGE))
+            raise UsageError("unknown option %r; %s" % (arg, USAGE))
         else:
             positional.append(arg)
         i += 1
     if len(positional) != 2:
-        raise usage_error(USAGE)
+        raise UsageError(USAGE)
     o.base, o.new = positional
     return o
 
 
-def _expand(pattern, side, failure):
+def _expand(pattern, side, Failure):
     """The files a side names: the file itself, or the glob's matches."""
     if os.path.exists(pattern):
         return [pattern]
@@ -124,24 +126,24 @@ def _expand(pattern, side, failure):
         files = sorted(glob.glob(pattern))
         if files:
             return files
-        raise failure("%s: no file matches %s" % (side, pattern))
-    raise failure("cannot read %s: no such file" % pattern)
+        raise Failure("%s: no file matches %s" % (side, pattern))
+    raise Failure("cannot read %s: no such file" % pattern)
 
 
-def _read(path, failure):
+def _read(path, Failure):
     from .. import _native
 
     if os.path.isdir(path):
-        raise failure("cannot read %s: it is a directory" % path)
+        raise Failure("cannot read %s: it is a directory" % path)
     try:
         with open(path, "rb") as f:
             data = f.read()
     except OSError as exc:
-        raise failure("cannot read %s: %s" % (path, exc.strerror or exc)) from None
+        raise Failure("cannot read %s: %s" % (path, exc.strerror or exc)) from None
     try:
         return _native.Profile.from_bytes(data)
     except (ValueError, MemoryError) as exc:
-        raise failure("cannot read %s: %s" % (path, exc)) from None
+        raise Failure("cannot read %s: %s" % (path, exc)) from None
 
 
 def compare(base, new, *, metric=None, normalize="none", threshold=5.0, min_share=1.0, top=20, fail=None):
@@ -154,19 +156,18 @@ def compare(base, new, *, metric=None, normalize="none", threshold=5.0, min_shar
                         int(top), -1.0 if fail is None else float(fail))
 
 
-def main(o, failure, usage_error):
+def main(o, command=None):
     from .._profile import ProfileData
-    from . import output_format
 
     fmt = output_format(o.output)
-    base = [_read(p, failure) for p in _expand(o.base, "BASE", failure)]
-    new = [_read(p, failure) for p in _expand(o.new, "NEW", failure)]
+    base = [_read(p, Failure) for p in _expand(o.base, "BASE", Failure)]
+    new = [_read(p, Failure) for p in _expand(o.new, "NEW", Failure)]
     try:
         text, regressions, count, flame = compare(base, new, metric=o.metric, normalize=o.normalize,
                                                   threshold=o.threshold, min_share=o.min_share, top=o.top,
                                                   fail=o.fail)
     except ValueError as exc:
-        raise failure(str(exc)) from None
+        raise Failure(str(exc)) from None
     sys.stdout.write(text)
     if regressions:
         sys.stdout.write("\n" + regressions)
@@ -176,5 +177,5 @@ def main(o, failure, usage_error):
             ProfileData(flame).write(o.output, fmt, source=False) if fmt == "html" else \
                 ProfileData(flame).write(o.output, fmt)
         except (ValueError, OSError) as exc:
-            raise failure("cannot write %s: %s" % (o.output, exc)) from None
+            raise Failure("cannot write %s: %s" % (o.output, exc)) from None
     return EXIT_REGRESSION if count else 0

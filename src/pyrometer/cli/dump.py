@@ -7,6 +7,8 @@ JSON document instead."""
 import json
 import sys
 
+from ._shared import Failure, UsageError
+
 from .attach import open_target, parse_args
 
 HELP = """\
@@ -34,7 +36,7 @@ class Options:
         self.locals = False
 
 
-def parse(argv, UsageError):
+def parse(argv):
     flags = {"--json": "json", "--locals": "locals", "-l": "locals"}
     return parse_args("dump", argv, Options(), {}, flags, UsageError)
 
@@ -77,7 +79,7 @@ def format_text(snap):
     return "\n".join(lines) + "\n"
 
 
-def main(o, Failure):
+def main(o, command=None):
     remote = open_target(o.pid, Failure)
     try:
         snap = snapshot(remote, o.locals)

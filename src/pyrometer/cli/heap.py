@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-from . import EXIT_USAGE, Failure, UsageError, _say
+from ._shared import EXIT_USAGE, Failure, UsageError, say as _say
 from . import run as _run
 
 HELP = """\
@@ -55,7 +55,7 @@ def parse(argv):
     while i < len(argv):
         a = argv[i]
         if a in ("-h", "--help"):
-            return "heap-help"
+            return "help"
         if a == "-m":
             if i + 1 >= len(argv):
                 raise UsageError("heap: -m needs a module name")
@@ -160,9 +160,6 @@ def _find_class(name):
 
 
 def main(o, command):
-    if o == "heap-help":
-        sys.stdout.write(HELP)
-        return 0
     native = _run._load_native()
     from .. import heap
 

@@ -17,6 +17,8 @@ import subprocess
 import sys
 import threading
 
+from ._shared import Failure, UsageError, output_format
+
 USAGE = "usage: pyrometer imports [-o FILE] [--threshold PCT] [--show-all] [--top N] script.py|-m module|-c command [args ...]"
 
 HELP = USAGE + """
@@ -49,28 +51,28 @@ class ImportsOptions:
         self.args = []
 
 
-def parse(argv, usage_error):
+def parse(argv):
     o = ImportsOptions()
     i = 0
     while i < len(argv):
         arg = argv[i]
         if arg in ("-h", "--help"):
-            return "imports-help"
+            return "help"
         if arg in ("-m", "-c"):
             if i + 1 >= len(argv):
-                raise usage_error("%s needs a %s" % (arg, "module name" if arg == "-m" else "command"))
+                raise UsageError("%s needs a %s" % (arg, "module name" if arg == "-m" else "command"))
             o.target = (arg, argv[i + 1])
             o.args = argv[i + 2:]
             return o
         if arg in ("-o", "--output", "--threshold", "--top"):
             if i + 1 >= len(argv):
-                raise usage_error("option %s needs a value" % arg)
+                raise UsageError("option %s needs a value" % arg)
             value = argv[i + 1]
             if arg in ("--threshold", "--top"):
                 try:
                     number = float(value) if arg == "--threshold" else int(value)
                 except ValueError:
-                    raise usage_error("%s needs a number (got %r)" % (arg, value)) from None
+                    raise UsageError("%s needs a number (got %r)" % (arg, value)) from None
                 setattr(o, arg[2:], number)
             else:
                 o.output = value
@@ -79,13 +81,13 @@ def parse(argv, usage_error):
         if arg == "--show-all":
             o.show_all = True
         elif arg.startswith("-"):
-            raise usage_error("unknown option %r; %s" % (arg, USAGE))
+            raise UsageError("unknown option %r; %s" % (arg, USAGE))
         else:
             o.target = ("script", arg)
             o.args = argv[i + 1:]
             return o
         i += 1
-    raise usage_error("missing the program: " + USAGE)
+    raise UsageError("missing the program: " + USAGE)
 
 
 def _relay(stream, log):
@@ -128,21 +130,20 @@ def measure(target, args=(), env=None):
     return status, b"".join(log)
 
 
-def main(o, failure, usage_error):
+def main(o, command=None):
     from .. import _env, _native
     from .._profile import ProfileData
-    from . import output_format
 
     fmt = output_format(o.output)
     if o.target[0] == "script" and not os.path.isfile(o.target[1]):
-        raise failure("cannot run %s: no such file" % o.target[1])
+        raise Failure("cannot run %s: no such file" % o.target[1])
     status, log = measure(o.target, o.args)
     if not log:
-        raise failure("the program imported nothing that -X importtime reports", status or 1)
+        raise Failure("the program imported nothing that -X importtime reports", status or 1)
     try:
         prof = _native.Profile.from_bytes(log)
     except ValueError as exc:
-        raise failure("cannot read the import times: %s" % exc, status or 1) from None
+        raise Failure("cannot read the import times: %s" % exc, status or 1) from None
     prof.set_meta("command", _env.command_line([o.target[1]] + list(o.args)))
     prof.set_meta("python", sys.version.split()[0])
     data = ProfileData(prof)
@@ -153,7 +154,7 @@ def main(o, failure, usage_error):
         else:
             data.print(sys.stderr, show_all=o.show_all, threshold=o.threshold, top=o.top)
     except (ValueError, OSError) as exc:
-        raise failure("cannot write %s: %s" % (o.output, exc), status or 1) from None
+        raise Failure("cannot write %s: %s" % (o.output, exc), status or 1) from None
     if status < 0:
         return 128 - status
     return status

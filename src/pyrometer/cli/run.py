@@ -6,7 +6,7 @@ import sys
 
 from .. import _env
 from .._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
-from . import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, _say
+from ._shared import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, say as _say
 
 MAX_TIMELINE = 100000000
 
@@ -907,7 +907,7 @@ def _launcher_files():
     return sorted(f for f in files if f)
 
 
-def run(o, command):
+def main(o, command):
     native = _load_native()
     if o.output is not None:
         _check_output(o.output)

@@ -7,6 +7,8 @@ import select
 import sys
 import time
 
+from ._shared import Failure, UsageError
+
 from .attach import _number, open_target, parse_args, sampling_values
 
 HELP = """\
@@ -36,7 +38,7 @@ class Options:
         self.rows = None
 
 
-def parse(argv, UsageError):
+def parse(argv):
     values = sampling_values("top", UsageError)
     values.update({
         "--window": lambda a, v: ("window", _number(a, v, UsageError)),
@@ -112,7 +114,7 @@ def _table(windows, info, o, rate_seen, ended):
     return "\x1b[H\x1b[2J" + "\n".join(out)
 
 
-def main(o, Failure):
+def main(o, command=None):
     from .. import _native
     from .._profile import ProfileData
 

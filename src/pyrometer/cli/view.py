@@ -6,6 +6,8 @@ requests of a route merged, open in the viewer."""
 import os
 import sys
 
+from ._shared import Failure, UsageError
+
 from .._view import open_in_browser, render_file
 
 
@@ -20,7 +22,7 @@ class ViewOptions:
         self.route = None
 
 
-def parse(args, usage_error):
+def parse(args):
     """``pyrometer view [--no-browser] [-o OUT.html] FILE``."""
     o = ViewOptions()
     i = 0
@@ -32,12 +34,12 @@ def parse(args, usage_error):
             o.browser = False
         elif a in ("-o", "--output"):
             if i + 1 >= len(args):
-                raise usage_error("option %s needs a value" % a)
+                raise UsageError("option %s needs a value" % a)
             i += 1
             o.output = args[i]
         elif a == "--route":
             if i + 1 >= len(args):
-                raise usage_error("option --route needs a value")
+                raise UsageError("option --route needs a value")
             i += 1
             o.route = args[i]
         elif a.startswith("--output="):
@@ -45,43 +47,43 @@ def parse(args, usage_error):
         elif a.startswith("-o") and len(a) > 2:
             o.output = a[2:]
         elif a.startswith("-") and a != "-":
-            raise usage_error("unknown option %r; try 'pyrometer --help'" % a)
+            raise UsageError("unknown option %r; try 'pyrometer --help'" % a)
         elif o.file is None:
             o.file = a
         elif o.pick is None and os.path.isdir(o.file):
             if not a.isdigit() or int(a) < 1:
-                raise usage_error("view DIR N takes the number of a request in the index (1, 2, ...), not %r" % a)
+                raise UsageError("view DIR N takes the number of a request in the index (1, 2, ...), not %r" % a)
             o.pick = int(a)
         else:
-            raise usage_error("view takes one file (got %r and %r)" % (o.file, a))
+            raise UsageError("view takes one file (got %r and %r)" % (o.file, a))
         i += 1
     if o.file is None:
-        raise usage_error("missing the file: pyrometer view FILE (.pyro, .prof, speedscope .json, collapsed)")
+        raise UsageError("missing the file: pyrometer view FILE (.pyro, .prof, speedscope .json, collapsed)")
     if o.output is not None and not o.output:
-        raise usage_error("-o needs a file name")
+        raise UsageError("-o needs a file name")
     return o
 
 
-def main(o, failure):
+def main(o, command=None):
     """Writes the viewer for o.file; prints its path unless a browser showed
-    it.  Exit status 0, or raises failure(one line)."""
+    it.  Exit status 0, or raises Failure(one line)."""
     if os.path.isdir(o.file):
-        return _directory(o, failure)
+        return _directory(o, Failure)
     if o.route is not None:
-        raise failure("--route goes with a directory of request profiles, not a file")
+        raise Failure("--route goes with a directory of request profiles, not a file")
     try:
         path = render_file(o.file, o.output)
     except OSError as exc:
         msg = str(exc)
         if not msg.startswith("cannot "):
             msg = "cannot read %s: %s" % (o.file, exc.strerror or exc)
-        raise failure(msg) from None
+        raise Failure(msg) from None
     except (ValueError, MemoryError) as exc:
-        raise failure(str(exc) or "cannot read %s" % o.file) from None
+        raise Failure(str(exc) or "cannot read %s" % o.file) from None
     return _show(o, path)
 
 
-def _directory(o, failure):
+def _directory(o, Failure):
     """The request index of a directory, or one request / one route opened."""
     from .._view import template
     from ..integrations import index
@@ -89,27 +91,27 @@ def _directory(o, failure):
     try:
         entries = index.read(o.file)
     except OSError as exc:
-        raise failure("cannot read %s: %s" % (o.file, exc.strerror or exc)) from None
+        raise Failure("cannot read %s: %s" % (o.file, exc.strerror or exc)) from None
     if not entries:
-        raise failure("%s holds no request profiles (written by pyrometer.integrations' middleware)" % o.file)
+        raise Failure("%s holds no request profiles (written by pyrometer.integrations' middleware)" % o.file)
     if o.pick is None and o.route is None:
         sys.stdout.write(index.table(entries))
         sys.stdout.flush()
         return 0
     if o.pick is not None:
         if o.pick > len(entries):
-            raise failure("the index of %s has %d requests, not %d" % (o.file, len(entries), o.pick))
+            raise Failure("the index of %s has %d requests, not %d" % (o.file, len(entries), o.pick))
         o.file = entries[o.pick - 1].path
-        return main(o, failure)
+        return main(o)
     try:
         prof = index.merged(entries, o.route)
     except ValueError as exc:
-        raise failure(str(exc)) from None
+        raise Failure(str(exc)) from None
     path = o.output or os.path.join(o.file, "route-%s.html" % "".join(c if c.isalnum() else "_" for c in o.route))
     try:
         prof.write(path, "html", template=template())
     except OSError as exc:
-        raise failure("cannot write %s: %s" % (path, exc.strerror or exc)) from None
+        raise Failure("cannot write %s: %s" % (path, exc.strerror or exc)) from None
     return _show(o, path)
 
 
