@@ -132,7 +132,8 @@ static struct PyModuleDef module_def = {
 PyMODINIT_FUNC PyInit__native(void)
 {
     if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_hook_type_ready() < 0 ||
-        PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_MemoryType) < 0 || PyType_Ready(&pm_LineTracerType) < 0)
+        PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_MemoryType) < 0 || PyType_Ready(&pm_LineTracerType) < 0 ||
+        PyType_Ready(&pm_LineCounterType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -141,11 +142,13 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&pm_SamplerType);
     Py_INCREF(&pm_TracerType);
     Py_INCREF(&pm_LineTracerType);
+    Py_INCREF(&pm_LineCounterType);
     Py_INCREF(&pm_MemoryType);
     if (PyModule_AddObject(m, "Profile", (PyObject *)&pm_ProfileType) < 0 ||
         PyModule_AddObject(m, "Sampler", (PyObject *)&pm_SamplerType) < 0 ||
         PyModule_AddObject(m, "Tracer", (PyObject *)&pm_TracerType) < 0 ||
         PyModule_AddObject(m, "LineTracer", (PyObject *)&pm_LineTracerType) < 0 ||
+        PyModule_AddObject(m, "LineCounter", (PyObject *)&pm_LineCounterType) < 0 ||
         PyModule_AddObject(m, "MemoryProfiler", (PyObject *)&pm_MemoryType) < 0) {
         Py_DECREF(m);
         return NULL;

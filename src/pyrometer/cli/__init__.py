@@ -27,6 +27,7 @@ USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
        pyrometer run [options] -c command [args ...]
+       pyrometer trace [--count|--listfuncs|--trackcalls|--trace ...] script.py [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer --version
@@ -149,6 +150,10 @@ def parse(argv):
         from . import convert
 
         return convert.parse(argv[1:], UsageError)
+    if command == "trace":
+        from . import trace
+
+        return trace.parse(argv[1:])
     if command != "run":
         if command.startswith("-"):
             raise UsageError("unknown option %r before the command; try 'pyrometer --help'" % command)
@@ -179,6 +184,15 @@ def main(argv=None):
 
             sys.stdout.write(convert.help_text())
             return 0
+        if parsed == "trace-help":
+            from . import trace
+
+            sys.stdout.write(trace.HELP)
+            return 0
+        if getattr(parsed, "is_trace", False):
+            from . import trace
+
+            return trace.main(parsed, command)
         if getattr(parsed, "is_convert", False):
             from . import convert
 
