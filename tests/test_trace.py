@@ -213,3 +213,94 @@ def test_bad_input_is_one_line(tmp_path, args, says):
     lines = a.stderr.decode().splitlines()
     assert len(lines) == 1 and lines[0].startswith("pyrometer: ") and says in lines[0], lines
     assert b"Traceback" not in a.stderr
+
+
+# ---- pyrometer run --mode timeline --------------------------------------------------
+
+
+def _timeline(tmp_path, *args, program="timeline_prog.py", argv=()):
+    out = tmp_path / "t.pyro"
+    r = run_pyrometer("run", "--mode", "timeline", "-o", out, *args, TRACING / program, *argv, cwd=tmp_path,
+                      timeout=300)
+    from pyrometer import _native
+
+    return r, _native.Profile.from_bytes(out.read_bytes()) if out.exists() else None
+
+
+def _slices(prof):
+    """Per thread: the B/E events of the Chrome trace, checked balanced and in
+    order (every E closes the innermost open B of its thread)."""
+    import json
+
+    doc = json.loads(prof.to_bytes("chrome"))
+    assert doc["otherData"]["layout"] == "timeline"
+    stacks, names, last = {}, {}, {}
+    for e in doc["traceEvents"]:
+        if e["ph"] == "M":
+            continue
+        assert e["ph"] in "BE", e
+        assert e["ts"] >= last.get(e["tid"], 0)
+        last[e["tid"]] = e["ts"]
+        if e["ph"] == "B":
+            stacks.setdefault(e["tid"], []).append(e["name"])
+            names.setdefault(e["tid"], []).append(e["name"])
+        else:
+            assert stacks.get(e["tid"]), "E without B"
+            stacks[e["tid"]].pop()
+    assert all(not s for s in stacks.values()), stacks
+    return doc, names
+
+
+def test_timeline_balanced_with_exceptions_generators_threads(tmp_path):
+    from test_outputs_interchange import test_chrome_trace_balanced_and_ordered, test_gecko_structure
+
+    r, prof = _timeline(tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == b"144 [0, 0, 0]\ndone\n"
+    test_chrome_trace_balanced_and_ordered(prof)
+    test_gecko_structure(prof)
+    doc, names = _slices(prof)
+    main = max(names.values(), key=len)
+    assert main.count("down") == 31  # the exception left 31 frames, each closed
+    assert main.count("numbers") == 3 and main.count("last_call") == 1
+    assert sum(1 for n in names.values() if "spin" in n) == 1  # the daemon thread, open at exit, closed
+    # The call tree is the same profile: fib's calls in pstats = its slices.
+    import pstats
+
+    path = tmp_path / "t.prof"
+    path.write_bytes(prof.to_bytes("pstats"))
+    st = pstats.Stats(str(path)).stats
+    [fib] = [v for k, v in st.items() if k[2] == "fib"]
+    assert fib[1] == main.count("fib") == 465
+
+
+def test_timeline_after_ctrl_c(tmp_path):
+    r, prof = _timeline(tmp_path, argv=["interrupt"])
+    plain = subprocess.run([sys.executable, str(TRACING / "timeline_prog.py"), "interrupt"],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert r.returncode == plain.returncode != 0
+    assert b"KeyboardInterrupt" in r.stderr
+    doc, names = _slices(prof)
+    main = max(names.values(), key=len)
+    assert main.count("deep_interrupt") == 13
+
+
+def test_timeline_cap_keeps_newest(tmp_path):
+    r, prof = _timeline(tmp_path, "--timeline-cap", "200")
+    assert r.returncode == 0
+    notes = pyrometer_lines(r.stderr)
+    assert len(notes) == 2 and notes[1].startswith("pyrometer: wrote ")
+    assert "oldest" in notes[0] and "dropped" in notes[0]
+    doc, names = _slices(prof)
+    assert doc["otherData"]["events_dropped"] > 100
+    assert prof.counts()["events"] <= 200
+    main = max(names.values(), key=len)
+    assert "last_call" in main and "down" not in main  # the end kept, the start dropped
+
+
+def test_timeline_usage_errors(tmp_path):
+    for args, says in ((["--timeline-cap", "0"], "--timeline-cap above 0"),
+                       (["--target", "x"], "--target is for")):
+        r = run_pyrometer("run", "--mode", "timeline", *args, TRACING / "deep.py", cwd=tmp_path)
+        lines = r.stderr.decode().splitlines()
+        assert r.returncode == 2 and len(lines) == 1 and says in lines[0], lines

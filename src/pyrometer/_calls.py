@@ -303,18 +303,24 @@ class CallsSession:
     """The tracer behind ``pyrometer run --mode calls``: every thread,
     pyrometer's own code out of scope (sys.monitoring DISABLE on 3.12+)."""
 
-    def __init__(self, model, builtins=True):
+    def __init__(self, model, builtins=True, timeline=0):
         self.native = _native()
         self.model = model
         self.builtins = bool(builtins)
+        self.timeline = timeline
         self.overhead = self.native and _calibrate(self.native, self.builtins)
         exclude = {_HERE, _HERE[:-1] + "pyc" if _HERE.endswith(".py") else _HERE}
-        self.tracer = self.native.Tracer(model, builtins=self.builtins, all_threads=True, exclude=exclude)
+        self.tracer = self.native.Tracer(model, builtins=self.builtins, all_threads=True, exclude=exclude,
+                                         timeline=timeline)
 
     def start(self):
         m = self.model
         m.set_meta("mode", "calls")
         m.set_meta("builtins", "yes" if self.builtins else "no")
+        if self.timeline:
+            # --mode timeline: calls mode whose every call and return is also
+            # a timeline event (the newest --timeline-cap kept).
+            m.set_meta("timeline", "calls")
         self.tracer.enable()
 
     def stop(self):
@@ -400,12 +406,13 @@ def _calls_profile_class():
         """A calls-mode profiling session with the interface of
         ``pyrometer.profile`` (start/stop, report, print, write)."""
 
-        def __init__(self, *, builtins=True):
+        def __init__(self, *, builtins=True, timeline=0):
             DeterministicSession.__init__(self)
             self._builtins = bool(builtins)
+            self._timeline = timeline
 
         def _new_session(self):
-            return CallsSession(self._p, builtins=self._builtins)
+            return CallsSession(self._p, builtins=self._builtins, timeline=self._timeline)
 
         def pstats(self, thread=None):
             """{(file, line, name): (cc, nc, tottime, cumtime, callers)}."""

@@ -470,13 +470,19 @@ static PyObject *new_hook(pm_TracerObject *self, int kind)
 
 static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"profile", "timer", "timeunit", "subcalls", "builtins", "all_threads", "exclude", NULL};
+    static char *kwlist[] = {"profile", "timer",   "timeunit", "subcalls", "builtins",
+                             "all_threads", "exclude", "timeline", NULL};
     PyObject *prof, *timer = Py_None, *exclude = Py_None;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 0, all_threads = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppO:Tracer", kwlist, &pm_ProfileType, &prof, &timer, &timeunit,
-                                     &subcalls, &builtins, &all_threads, &exclude))
+    Py_ssize_t timeline = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppOn:Tracer", kwlist, &pm_ProfileType, &prof, &timer,
+                                     &timeunit, &subcalls, &builtins, &all_threads, &exclude, &timeline))
         return NULL;
+    if (timeline < 0) {
+        PyErr_SetString(PyExc_ValueError, "timeline is a number of events, 0 or more");
+        return NULL;
+    }
     if (timer != Py_None && !PyCallable_Check(timer)) {
         PyErr_SetString(PyExc_TypeError, "timer must be callable");
         return NULL;
@@ -507,6 +513,19 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
             Py_DECREF(self);
             return NULL;
         }
+    }
+    if (timeline > 0) {
+        /* Every call and return, newest kept: the model's timeline, whose
+         * writers (Chrome trace, gecko) turn the stacks into slices. */
+        pm_profile *p = ((pm_ProfileObject *)prof)->p;
+        if (pm_timeline_enable(p, (size_t)timeline) != 0) {
+            Py_DECREF(self);
+            PyErr_SetString(PyExc_ValueError, "the profile already holds more timeline events than that");
+            return NULL;
+        }
+        pm_timeline_keep_newest(p, 1);
+        self->t->timeline = 1;
+        self->t->tl_t0 = timer == Py_None ? pm_clock_now() : 0;
     }
     self->subcalls = subcalls;
     self->builtins = builtins;
