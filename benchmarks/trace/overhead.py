@@ -9,13 +9,15 @@ in a fresh process each, interleaved round by round:
   cProfile           python -m cProfile -o FILE
   pyrometer count    pyrometer trace --count --coverdir DIR
   pyrometer cov-only pyrometer trace --coverage-only --coverdir DIR
+  pyrometer timeline pyrometer run --mode timeline -o FILE.trace.json
+  viztracer          python -m viztracer -o FILE.json (when installed: the bench extra)
 
 Each workload times its own work (`pyrobench: work_s=` on stderr), so start-up
 and report writing are not counted.  Printed per workload: the median work
 time of each variant over the plain one (x), and the added overhead (median -
 plain median) of pyrometer count as a fraction of trace's and coverage.py's.
 Targets: pyrometer count <= 1/10 of trace's added overhead and <= coverage.py's;
---coverage-only <= 1.10x on 3.12+.
+--coverage-only <= 1.10x on 3.12+; timeline <= 1/2 of viztracer's added overhead.
 
 Usage: python benchmarks/trace/overhead.py [--rounds N] [--scale X] [--workloads a,b]
 """
@@ -54,7 +56,15 @@ def variants(tmp):
         "pyrometer cov-only": [py, "-m", "pyrometer", "trace", "--coverage-only", "--coverdir",
                                os.path.join(tmp, "q")],
         "cProfile": [py, "-m", "cProfile", "-o", os.path.join(tmp, "c.prof")],
+        "pyrometer timeline": [py, "-m", "pyrometer", "run", "--mode", "timeline", "-o",
+                               os.path.join(tmp, "p.trace.json")],
     }
+    try:
+        import viztracer  # noqa: F401
+
+        out["viztracer"] = [py, "-m", "viztracer", "--quiet", "-o", os.path.join(tmp, "v.json"), "--"]
+    except ImportError:
+        pass
     try:
         import coverage  # noqa: F401
 
@@ -100,6 +110,9 @@ def main():
             print("  pyrometer count added overhead: %.3f of trace's, %s of coverage.py's"
                   % (ours / added["trace --count"],
                      "%.2f" % (ours / added["coverage.py"]) if "coverage.py" in added else "n/a"))
+            if "viztracer" in added:
+                print("  pyrometer timeline added overhead: %.2f of viztracer's"
+                      % (added["pyrometer timeline"] / added["viztracer"]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
