@@ -304,3 +304,29 @@ def test_timeline_usage_errors(tmp_path):
         r = run_pyrometer("run", "--mode", "timeline", *args, TRACING / "deep.py", cwd=tmp_path)
         lines = r.stderr.decode().splitlines()
         assert r.returncode == 2 and len(lines) == 1 and says in lines[0], lines
+
+
+@pytest.mark.parametrize("builtins", [[], ["--builtins"]])
+def test_timeline_spans_marks_and_gc(tmp_path, builtins):
+    """pyrometer.span / mark and GC runs are slices between the calls around
+    them; without a timeline they do nothing (same output)."""
+    r, prof = _timeline(tmp_path, *builtins, program="spans.py")
+    plain = subprocess.run([sys.executable, str(TRACING / "spans.py")], stdout=subprocess.PIPE)
+    assert r.returncode == plain.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout == b"ok\n"
+    doc, names = _slices(prof)
+    main = max(names.values(), key=len)
+    assert main.count("phase one") == 1 and main.count("checkpoint") == 1 and main.count("decorated span") == 1
+    assert any(n.startswith("<gc gen 2>") for n in main)
+    # nesting: work() runs inside the span, and the span inside phase()
+    stack, inside = [], set()
+    for e in doc["traceEvents"]:
+        if e["ph"] == "B" and names.get(e["tid"]) is main:
+            if "phase one" in stack:
+                inside.add(e["name"])
+            if e["name"] == "phase one":
+                assert stack[-1] == "phase", stack
+            stack.append(e["name"])
+        elif e["ph"] == "E" and names.get(e["tid"]) is main:
+            stack.pop()
+    assert {"work", "checkpoint"} <= inside

@@ -22,7 +22,7 @@ from ._version import __version__
 
 # The deterministic modes load on first use: every profiled program pays for
 # what `import pyrometer` imports before it starts.
-_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines"}
+_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines", "mark": "._calls", "span": "._calls"}
 
 
 def __getattr__(name):
@@ -34,4 +34,7 @@ def __getattr__(name):
         return value
     raise AttributeError("module 'pyrometer' has no attribute %r" % (name,))
 
-__all__ = ["profile", "Profile", "LineProfiler", "lines", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]
+__all__ = [
+    "profile", "Profile", "LineProfiler", "lines", "mark", "span", "ProfileData", "ThreadInfo", "load", "FORMATS",
+    "__version__",
+]

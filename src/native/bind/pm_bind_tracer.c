@@ -865,7 +865,60 @@ static PyObject *Tracer_events(pm_TracerObject *self, void *c)
     return PyLong_FromLongLong(total);
 }
 
+/* span(name, begin): a user span (pyrometer.span / mark) or a GC run opens
+ * (begin) or closes on the calling thread's stack, as a call of a frame
+ * "name" in "<span>" would: timeline mode's slices nest it between the
+ * calls around it, and the call table counts it.  With builtins on, the C
+ * call of this very method is on top of the stack: the span goes beneath
+ * it, so that call's own return still finds itself on top.  A close that
+ * does not match the innermost open span (a generator yielded inside it)
+ * is ignored: the span ended with what returned. */
+static PyObject *Tracer_span(pm_TracerObject *self, PyObject *args)
+{
+    PyObject *name;
+    int begin;
+    if (!PyArg_ParseTuple(args, "Up:span", &name, &begin))
+        return NULL;
+    pm_tthread *ts = self->enabled && self->t->timeline ? thread_state(self) : NULL;
+    if (!ts)
+        Py_RETURN_NONE;
+    Py_INCREF(name);
+    PyUnicode_InternInPlace(&name); /* one key per name */
+    pm_id fr = pm_tracer_key_find(self->t, name);
+    if (fr == PM_NONE) {
+        const char *utf8 = PyUnicode_AsUTF8(name);
+        fr = utf8 ? add_frame(self, name, name, name, utf8, "<span>", 0, PM_FRAME_SPECIAL) : PM_NONE;
+        if (fr == PM_NONE) {
+            Py_DECREF(name);
+            return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+        }
+    }
+    static const void *own;
+    if (!own) {
+        PyObject *d = PyDict_GetItemString(Py_TYPE(self)->tp_dict, "span");
+        own = d && Py_TYPE(d) == &PyMethodDescr_Type ? (const void *)((PyMethodDescrObject *)d)->d_method : NULL;
+    }
+    pm_tctx lifted;
+    int lift = own && ts->depth && ts->stack[ts->depth - 1].key == own;
+    if (lift)
+        lifted = ts->stack[--ts->depth];
+    int64_t t = pm_clock_now();
+    if (begin)
+        pm_tracer_enter(self->t, ts, name, fr, t);
+    else if (ts->depth && ts->stack[ts->depth - 1].key == name)
+        pm_tracer_leave(self->t, ts, t);
+    if (lift) {
+        if (ts->depth == ts->cap && pm_tracer_grow_stack(ts) != 0)
+            self->t->oom = 1;
+        else
+            ts->stack[ts->depth++] = lifted;
+    }
+    Py_DECREF(name); /* interned and kept alive by add_frame */
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Tracer_methods[] = {
+    {"span", (PyCFunction)Tracer_span, METH_VARARGS, "span(name, begin): opens or closes a span (timeline)."},
     {"enable", (PyCFunction)Tracer_enable, METH_NOARGS, "Starts tracing."},
     {"disable", (PyCFunction)Tracer_disable, METH_NOARGS, "Stops tracing; open calls end now."},
     {"commit", (PyCFunction)Tracer_commit, METH_VARARGS,

@@ -172,17 +172,29 @@ def _expand_dir(d):
 
 
 def _stdlib_dirs():
+    """The standard library's directories, and the site-packages directories
+    (third-party code, not the stdlib, even where they sit inside a stdlib
+    directory: a venv's platstdlib is the venv's own lib/pythonX.Y)."""
+    import site
     import sysconfig
 
-    dirs = set()
-    for key in ("stdlib", "platstdlib"):
-        try:
-            dirs.add(os.path.normpath(sysconfig.get_paths()[key]))
-        except Exception:
-            pass
+    base = {"base": sys.base_prefix, "platbase": sys.base_exec_prefix, "installed_base": sys.base_prefix,
+            "installed_platbase": sys.base_exec_prefix}
+    dirs, sites = set(), set()
+    for paths in (sysconfig.get_paths(), sysconfig.get_paths(vars=base)):
+        for key in ("stdlib", "platstdlib"):
+            if paths.get(key):
+                dirs.add(os.path.normpath(paths[key]))
+        for key in ("purelib", "platlib"):
+            if paths.get(key):
+                sites.add(os.path.normpath(paths[key]))
     for prefix in (sys.base_prefix, sys.base_exec_prefix):
         dirs.add(os.path.join(prefix, "lib", "python%d.%d" % sys.version_info[:2]))
-    return sorted(dirs)
+    try:
+        sites.update(os.path.normpath(d) for d in site.getsitepackages())
+    except Exception:  # some embedded or old site modules lack it
+        pass
+    return sorted(dirs), sorted(sites)
 
 
 class _Scope:
@@ -193,7 +205,7 @@ class _Scope:
 
         own = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
         dirs = list(o.ignore_dirs) + [own]
-        self.stdlib = [] if o.include_stdlib else _stdlib_dirs()
+        self.stdlib, self.sites = ([], []) if o.include_stdlib else _stdlib_dirs()
         self.ignore = trace._Ignore(o.ignore_modules, dirs)
         self.targets = [_target(t) for t in o.targets]
         self.by_file = {}
@@ -211,7 +223,8 @@ class _Scope:
         if filename.startswith("<frozen ") and self.stdlib:
             return False
         path = os.path.abspath(filename) if not filename.startswith("<") else filename
-        if any(path.startswith(d + os.sep) for d in self.stdlib):
+        if any(path.startswith(d + os.sep) for d in self.stdlib) and not any(
+                path.startswith(d + os.sep) for d in self.sites):
             return False
         if self.ignore.names(filename, trace._modname(filename)):
             return False
@@ -350,6 +363,7 @@ def main(o, command=None):
     sys.argv[:] = argv
     runmod._set_path0(path0)
     main_mod = runmod._fresh_main(target.co_filename if kind == "script" else None)
+    restore = _resolve_module_first(target) if kind == "module" else None
     counter.enable()
     try:
         if kind in ("script", "command"):
@@ -360,13 +374,45 @@ def main(o, command=None):
             runmod._run_main_of(target)
     except BaseException as exc:
         counter.disable()
+        if restore:
+            restore()
         _report(o, counter, names, trace_out, cwd)
         if not isinstance(exc, SystemExit):
             runmod._install_traceback_filter(exc)
         raise
     counter.disable()
+    if restore:
+        restore()
     _report(o, counter, names, trace_out, cwd)
     return 0
+
+
+def _resolve_module_first(name):
+    """Finds -m's module before tracing starts, as `python -m trace --module`
+    does, so that the import system's finders (site-packages ones included)
+    run only for the program's own imports while counted.  runpy is then
+    handed the answer (its own _run_module_as_main runs the program, so the
+    program's frames and tracebacks are python -m's); returns the undo."""
+    import runpy
+
+    original = runpy._get_module_details
+    try:
+        details = original(name)
+    except Exception:
+        return None  # runpy says what is wrong when it runs
+
+    def known(mod_name, error=ImportError):
+        if mod_name == name:
+            return details
+        return original(mod_name, error)
+
+    runpy._get_module_details = known
+
+    def restore():
+        if runpy._get_module_details is known:
+            runpy._get_module_details = original
+
+    return restore
 
 
 def _report(o, counter, names, trace_out, cwd):
