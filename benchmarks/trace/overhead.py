@@ -14,8 +14,10 @@ in a fresh process each, interleaved round by round:
 
 Each workload times its own work (`pyrobench: work_s=` on stderr), so start-up
 and report writing are not counted.  Printed per workload: the median work
-time of each variant over the plain one (x), and the added overhead (median -
-plain median) of pyrometer count as a fraction of trace's and coverage.py's.
+time of each variant over the plain one (x), the same for the best run of each
+(best x: less disturbed by other load on the machine), and the added overhead
+(median - plain median) of pyrometer count as a fraction of trace's and
+coverage.py's, of the timeline as a fraction of viztracer's.
 Targets: pyrometer count <= 1/10 of trace's added overhead and <= coverage.py's;
 --coverage-only <= 1.10x on 3.12+; timeline <= 1/2 of viztracer's added overhead.
 
@@ -100,11 +102,13 @@ def main():
                 for v, cmd in vs.items():
                     times[v].append(work_s(cmd, path, size))
             med = {v: statistics.median(t) for v, t in times.items()}
+            best = {v: min(t) for v, t in times.items()}
             plain = med["plain"]
-            print("\n%s (size %d): plain %.3f s" % (name, size, plain))
+            print("\n%s (size %d): plain %.3f s (best %.3f s)" % (name, size, plain, best["plain"]))
+            print("  %-20s %9s %8s %8s" % ("", "median", "x", "best x"))
             for v in vs:
                 if v != "plain":
-                    print("  %-20s %7.3f s  %6.2fx" % (v, med[v], med[v] / plain))
+                    print("  %-20s %7.3f s %7.2fx %7.2fx" % (v, med[v], med[v] / plain, best[v] / best["plain"]))
             added = {v: max(med[v] - plain, 1e-9) for v in vs}
             ours = added["pyrometer count"]
             print("  pyrometer count added overhead: %.3f of trace's, %s of coverage.py's"

@@ -1,6 +1,6 @@
 """``pyrometer trace``: the stdlib ``trace`` module's modes, counted in C.
 
-``pyrometer trace [options] script.py|-m module|-c command [args...]`` runs
+``pyrometer trace [options] script.py|-m module [args...]`` runs
 the program as ``pyrometer run`` does (same argv, ``__main__``, output,
 exceptions and exit status) with the line counter of
 ``bind/pm_bind_trace.c``, which sees the events ``sys.settrace`` gives
@@ -18,7 +18,6 @@ DEFAULT_LIMIT = 1000000
 HELP = """\
 usage: pyrometer trace [options] script.py [args ...]
        pyrometer trace [options] -m module [args ...]
-       pyrometer trace [options] -c command [args ...]
 
 Runs a Python program and reports what `python -m trace` reports: line
 counts, the functions called, who called whom, or each line as it runs.
@@ -114,12 +113,10 @@ def parse(argv):
                 i += 1
                 value = argv[i]
             _set_value(o, option, _VALUES[option], value)
-        elif option == "--command":
-            raise UsageError("unknown option %r; try 'pyrometer trace --help'" % option)
         else:
             raise UsageError("unknown option %r; try 'pyrometer trace --help'" % option)
         i += 1
-    # `-c` is --count (trace's own spelling), so a command is given as `--` -c.
+    # -c is --count, as in trace: a program is a script or -m module.
     if not (o.count or o.coverage_only or o.listfuncs or o.trackcalls or o.trace):
         raise UsageError("give at least one of --count, --coverage-only, --listfuncs, --trackcalls, --trace")
     if o.coverage_only:
@@ -360,6 +357,7 @@ def main(o, command=None):
         log_limit=o.limit if o.trace else 0, thread_name=_thread_name,
     )
     cwd = os.getcwd()  # the program may chdir; relative paths are the user's
+    pid = os.getpid()  # a forked child that returns here writes nothing
     sys.argv[:] = argv
     runmod._set_path0(path0)
     main_mod = runmod._fresh_main(target.co_filename if kind == "script" else None)
@@ -376,14 +374,16 @@ def main(o, command=None):
         counter.disable()
         if restore:
             restore()
-        _report(o, counter, names, trace_out, cwd)
+        if os.getpid() == pid:
+            _report(o, counter, names, trace_out, cwd)
         if not isinstance(exc, SystemExit):
             runmod._install_traceback_filter(exc)
         raise
     counter.disable()
     if restore:
         restore()
-    _report(o, counter, names, trace_out, cwd)
+    if os.getpid() == pid:
+        _report(o, counter, names, trace_out, cwd)
     return 0
 
 
