@@ -24,7 +24,7 @@
 
 #define PM_MON (PY_VERSION_HEX >= 0x030C0000)
 
-enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_COUNT };
+enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_RAISE, K_COUNT };
 
 typedef struct pm_TracerObject pm_TracerObject;
 
@@ -312,6 +312,7 @@ static PyObject *as_cfunc(PyObject *callable, PyObject *arg0)
 }
 
 static PyObject *mon_missing;
+static void span_on(pm_TracerObject *self, pm_tthread *ts, PyObject *name, int begin);
 
 /* The callbacks' body: one callback per kind below (PM_HOOK_FN). */
 static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nargsf, int kind)
@@ -367,6 +368,18 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
             }
         }
         break;
+    case K_RAISE: /* timeline only: an instant "raise Type" in the frame it passes */
+        if (n >= 3 && self->t->timeline) {
+            pm_tthread *ts = thread_state(self);
+            PyObject *name = ts ? PyUnicode_FromFormat("raise %s", Py_TYPE(args[2])->tp_name) : NULL;
+            if (name) {
+                span_on(self, ts, name, 1);
+                span_on(self, ts, name, 0);
+                Py_DECREF(name);
+            }
+            PyErr_Clear();
+        }
+        break;
     }
     Py_RETURN_NONE;
 }
@@ -377,7 +390,9 @@ PM_HOOK_FN(hook_return, dispatch, K_RETURN)
 PM_HOOK_FN(hook_unwind, dispatch, K_UNWIND)
 PM_HOOK_FN(hook_ccall, dispatch, K_CCALL)
 PM_HOOK_FN(hook_cret, dispatch, K_CRET)
-static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_throw, hook_return, hook_unwind, hook_ccall, hook_cret};
+PM_HOOK_FN(hook_raise, dispatch, K_RAISE)
+static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_throw, hook_return, hook_unwind,
+                                                 hook_ccall, hook_cret,  hook_raise};
 #else
 static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -587,7 +602,7 @@ static const struct {
     {K_THROW, "PY_THROW"},   {K_RETURN, "PY_RETURN"},
     {K_RETURN, "PY_YIELD"},  {K_UNWIND, "PY_UNWIND"},
     {K_CCALL, "CALL"},       {K_CRET, "C_RETURN"},
-    {K_CRET, "C_RAISE"},
+    {K_CRET, "C_RAISE"},     {K_RAISE, "RAISE"},
 };
 #define N_MON_EVENTS ((int)(sizeof mon_events / sizeof mon_events[0]))
 
@@ -596,7 +611,7 @@ static int mon_register(pm_TracerObject *self, PyObject *mon, int on)
     int mask = 0;
     for (int i = 0; i < N_MON_EVENTS; i++) {
         int k = mon_events[i].kind;
-        if ((k == K_CCALL || k == K_CRET) && !self->builtins)
+        if (((k == K_CCALL || k == K_CRET) && !self->builtins) || (k == K_RAISE && !self->t->timeline))
             continue;
         int bit = pm_bind_event(mon, mon_events[i].event);
         if (!bit)
@@ -865,23 +880,10 @@ static PyObject *Tracer_events(pm_TracerObject *self, void *c)
     return PyLong_FromLongLong(total);
 }
 
-/* span(name, begin): a user span (pyrometer.span / mark) or a GC run opens
- * (begin) or closes on the calling thread's stack, as a call of a frame
- * "name" in "<span>" would: timeline mode's slices nest it between the
- * calls around it, and the call table counts it.  With builtins on, the C
- * call of this very method is on top of the stack: the span goes beneath
- * it, so that call's own return still finds itself on top.  A close that
- * does not match the innermost open span (a generator yielded inside it)
- * is ignored: the span ended with what returned. */
-static PyObject *Tracer_span(pm_TracerObject *self, PyObject *args)
+/* The span core: name (a str) opens (begin) or closes on ts's stack.  Leaves
+ * no exception set (a failure only loses the span, and sets oom). */
+static void span_on(pm_TracerObject *self, pm_tthread *ts, PyObject *name, int begin)
 {
-    PyObject *name;
-    int begin;
-    if (!PyArg_ParseTuple(args, "Up:span", &name, &begin))
-        return NULL;
-    pm_tthread *ts = self->enabled && self->t->timeline ? thread_state(self) : NULL;
-    if (!ts)
-        Py_RETURN_NONE;
     Py_INCREF(name);
     PyUnicode_InternInPlace(&name); /* one key per name */
     pm_id fr = pm_tracer_key_find(self->t, name);
@@ -889,8 +891,10 @@ static PyObject *Tracer_span(pm_TracerObject *self, PyObject *args)
         const char *utf8 = PyUnicode_AsUTF8(name);
         fr = utf8 ? add_frame(self, name, name, name, utf8, "<span>", 0, PM_FRAME_SPECIAL) : PM_NONE;
         if (fr == PM_NONE) {
+            PyErr_Clear();
+            self->t->oom = 1;
             Py_DECREF(name);
-            return PyErr_Occurred() ? NULL : PyErr_NoMemory();
+            return;
         }
     }
     static const void *own;
@@ -914,6 +918,25 @@ static PyObject *Tracer_span(pm_TracerObject *self, PyObject *args)
             ts->stack[ts->depth++] = lifted;
     }
     Py_DECREF(name); /* interned and kept alive by add_frame */
+}
+
+/* span(name, begin): a user span (pyrometer.span / mark) or a GC run opens
+ * (begin) or closes on the calling thread's stack, as a call of a frame
+ * "name" in "<span>" would: timeline mode's slices nest it between the
+ * calls around it, and the call table counts it.  With builtins on, the C
+ * call of this very method is on top of the stack: the span goes beneath
+ * it, so that call's own return still finds itself on top.  A close that
+ * does not match the innermost open span (a generator yielded inside it)
+ * is ignored: the span ended with what returned. */
+static PyObject *Tracer_span(pm_TracerObject *self, PyObject *args)
+{
+    PyObject *name;
+    int begin;
+    if (!PyArg_ParseTuple(args, "Up:span", &name, &begin))
+        return NULL;
+    pm_tthread *ts = self->enabled && self->t->timeline ? thread_state(self) : NULL;
+    if (ts)
+        span_on(self, ts, name, begin);
     Py_RETURN_NONE;
 }
 
