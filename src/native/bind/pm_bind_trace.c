@@ -31,7 +31,7 @@
 
 #define PM_MON (PY_VERSION_HEX >= 0x030C0000)
 
-enum { K_START, K_RESUME, K_LINE, K_JUMP, K_COUNT };
+enum { K_START, K_LINE, K_JUMP, K_COUNT };
 
 typedef struct {
     PyObject_HEAD
@@ -168,8 +168,7 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
         Py_RETURN_NONE;
     PyCodeObject *co = (PyCodeObject *)args[0];
     switch (kind) {
-    case K_START:   /* PY_START; PY_THROW (3 arguments, cannot be disabled) */
-    case K_RESUME: { /* PY_RESUME */
+    case K_START: { /* PY_START, PY_RESUME; PY_THROW (3 arguments, cannot be disabled) */
         uint32_t idx = index_of(self, co);
         int is = traced(self, idx);
         if (is && self->calls) {
@@ -226,10 +225,9 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
 }
 
 PM_HOOK_FN(hook_start, dispatch, K_START)
-PM_HOOK_FN(hook_resume, dispatch, K_RESUME)
 PM_HOOK_FN(hook_line, dispatch, K_LINE)
 PM_HOOK_FN(hook_jump, dispatch, K_JUMP)
-static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_resume, hook_line, hook_jump};
+static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_line, hook_jump};
 
 #else /* 3.9-3.11 */
 
@@ -320,7 +318,7 @@ static const struct {
     int kind;
     const char *event;
 } mon_events[] = {
-    {K_START, "PY_START"}, {K_RESUME, "PY_RESUME"}, {K_START, "PY_THROW"}, {K_LINE, "LINE"}, {K_JUMP, "JUMP"},
+    {K_START, "PY_START"}, {K_START, "PY_RESUME"}, {K_START, "PY_THROW"}, {K_LINE, "LINE"}, {K_JUMP, "JUMP"},
 };
 #define N_MON_EVENTS ((int)(sizeof mon_events / sizeof mon_events[0]))
 
@@ -335,7 +333,7 @@ static int mon_register(pm_TraceObject *self, int on)
         if (!bit)
             return -1;
         int kind = mon_events[i].kind, wanted;
-        if (kind == K_START || kind == K_RESUME)
+        if (kind == K_START)
             wanted = i < 2 || self->calls; /* PY_THROW only tells of calls */
         else if (kind == K_LINE)
             wanted = lines;
@@ -348,7 +346,7 @@ static int mon_register(pm_TraceObject *self, int on)
         if (!r)
             return -1;
         Py_DECREF(r);
-        if (kind == K_START || kind == K_RESUME)
+        if (kind == K_START)
             global |= bit;
         else
             local |= bit;
