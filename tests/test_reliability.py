@@ -20,7 +20,7 @@ from conftest import PROGRAMS, _env, pyrometer_lines, run_plain, run_pyrometer, 
 import pyrometer
 
 REL = PROGRAMS / "reliability"
-MODES = ("wall", "cpu", "calls", "lines", "memory")
+MODES = ("wall", "cpu", "calls", "timeline", "lines", "memory")
 TIMEOUT = 120
 
 
@@ -121,7 +121,9 @@ def test_forked_child_dies_of_sigterm_while_blocked(tmp_path, mode):
 def _pool_case(tmp_path, mode, method, rounds):
     r, p = same_as_plain(tmp_path, [rel("pool.py"), method, str(rounds)], mode=mode, timeout=90)
     assert r.stdout == ("%s %d %d\n" % (method, rounds, 285 * rounds)).encode()
-    assert p.meta["mode"] == mode
+    # timeline mode is calls mode with a timeline: its meta says both
+    assert p.meta["mode"] == ("calls" if mode == "timeline" else mode)
+    assert (p.meta.get("timeline") == "calls") == (mode == "timeline")
 
 
 @pytest.mark.parametrize("mode", MODES)

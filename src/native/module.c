@@ -141,7 +141,8 @@ PyMODINIT_FUNC PyInit__native(void)
     if (PyType_Ready(&pm_ProfileType) < 0 || PyType_Ready(&pm_SamplerType) < 0 || pm_hook_type_ready() < 0 ||
         PyType_Ready(&pm_TracerType) < 0 || PyType_Ready(&pm_MemoryType) < 0 || PyType_Ready(&pm_LineTracerType) < 0 ||
         PyType_Ready(&pm_HeapSnapshotType) < 0 || PyType_Ready(&pm_HeapIndexType) < 0 ||
-        PyType_Ready(&pm_RemoteType) < 0 || PyType_Ready(&pm_RequestsType) < 0)
+        PyType_Ready(&pm_RemoteType) < 0 || PyType_Ready(&pm_RequestsType) < 0 ||
+        PyType_Ready(&pm_LineCounterType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&module_def);
     if (!m)
@@ -150,6 +151,7 @@ PyMODINIT_FUNC PyInit__native(void)
     Py_INCREF(&pm_SamplerType);
     Py_INCREF(&pm_TracerType);
     Py_INCREF(&pm_LineTracerType);
+    Py_INCREF(&pm_LineCounterType);
     Py_INCREF(&pm_MemoryType);
     Py_INCREF(&pm_HeapSnapshotType);
     Py_INCREF(&pm_HeapIndexType);
@@ -163,7 +165,8 @@ PyMODINIT_FUNC PyInit__native(void)
         PyModule_AddObject(m, "HeapSnapshot", (PyObject *)&pm_HeapSnapshotType) < 0 ||
         PyModule_AddObject(m, "HeapIndex", (PyObject *)&pm_HeapIndexType) < 0 ||
         PyModule_AddObject(m, "Remote", (PyObject *)&pm_RemoteType) < 0 ||
-        PyModule_AddObject(m, "Requests", (PyObject *)&pm_RequestsType) < 0) {
+        PyModule_AddObject(m, "Requests", (PyObject *)&pm_RequestsType) < 0 ||
+        PyModule_AddObject(m, "LineCounter", (PyObject *)&pm_LineCounterType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

@@ -23,7 +23,7 @@ from ._version import __version__
 
 # The deterministic modes load on first use: every profiled program pays for
 # what `import pyrometer` imports before it starts.
-_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines"}
+_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines", "mark": "._calls", "span": "._calls"}
 
 
 def load_ipython_extension(ipython):
@@ -57,4 +57,7 @@ def dump_stacks(file=None):
     _native._dump_stacks(stream.fileno(), "pyrometer.dump_stacks()")
 
 
-__all__ = ["dump_stacks", "profile", "Profile", "LineProfiler", "lines", "ProfileData", "ThreadInfo", "load", "FORMATS", "__version__"]
+__all__ = [
+    "dump_stacks", "profile", "Profile", "LineProfiler", "lines", "mark", "span", "ProfileData", "ThreadInfo", "load",
+    "FORMATS", "__version__",
+]

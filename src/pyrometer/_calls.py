@@ -299,25 +299,92 @@ def _timed(fn, time):
     return time.perf_counter_ns() - t0
 
 
+# The tracers of the timeline sessions running (the newest last): where
+# pyrometer.mark / pyrometer.span and the GC callback put their spans.
+_timelines = []
+
+
+def _span(name, begin):
+    if _timelines:
+        _timelines[-1].span(name, begin)
+
+
+def mark(name):
+    """A named instant on the running thread's timeline (--mode timeline);
+    nothing otherwise."""
+    name = str(name)
+    _span(name, True)
+    _span(name, False)
+
+
+class span:
+    """``with pyrometer.span("name"):`` — the block as a named slice on the
+    running thread's timeline, between the calls around it (--mode
+    timeline); nothing otherwise.  Also a decorator."""
+
+    def __init__(self, name):
+        self.name = str(name)
+
+    def __enter__(self):
+        _span(self.name, True)
+        return self
+
+    def __exit__(self, *exc):
+        _span(self.name, False)
+        return False
+
+    def __call__(self, func):
+        import functools
+
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            with self:
+                return func(*args, **kwargs)
+
+        return wrapper
+
+
+def _gc_span(phase, info):
+    """gc.callbacks: each collection a slice "<gc gen N>" on the thread that
+    runs it."""
+    _span("<gc gen %s>" % info.get("generation", "?"), phase == "start")
+
+
 class CallsSession:
     """The tracer behind ``pyrometer run --mode calls``: every thread,
     pyrometer's own code out of scope (sys.monitoring DISABLE on 3.12+)."""
 
-    def __init__(self, model, builtins=True):
+    def __init__(self, model, builtins=True, timeline=0):
         self.native = _native()
         self.model = model
         self.builtins = bool(builtins)
+        self.timeline = timeline
         self.overhead = self.native and _calibrate(self.native, self.builtins)
         exclude = {_HERE, _HERE[:-1] + "pyc" if _HERE.endswith(".py") else _HERE}
-        self.tracer = self.native.Tracer(model, builtins=self.builtins, all_threads=True, exclude=exclude)
+        self.tracer = self.native.Tracer(model, builtins=self.builtins, all_threads=True, exclude=exclude,
+                                         timeline=timeline)
 
     def start(self):
         m = self.model
         m.set_meta("mode", "calls")
         m.set_meta("builtins", "yes" if self.builtins else "no")
         self.tracer.enable()
+        if self.timeline:
+            # --mode timeline: calls mode whose every call and return is also
+            # a timeline event (the newest --timeline-cap kept), with spans.
+            import gc
+
+            m.set_meta("timeline", "calls")
+            _timelines.append(self.tracer)
+            gc.callbacks.append(_gc_span)
 
     def stop(self):
+        if self.tracer in _timelines:
+            import gc
+
+            _timelines.remove(self.tracer)
+            if _gc_span in gc.callbacks and not _timelines:
+                gc.callbacks.remove(_gc_span)
         self.tracer.disable()
         total, callee, caller = self.overhead
         self.tracer.commit(callee, caller)
@@ -400,12 +467,13 @@ def _calls_profile_class():
         """A calls-mode profiling session with the interface of
         ``pyrometer.profile`` (start/stop, report, print, write)."""
 
-        def __init__(self, *, builtins=True):
+        def __init__(self, *, builtins=True, timeline=0):
             DeterministicSession.__init__(self)
             self._builtins = bool(builtins)
+            self._timeline = timeline
 
         def _new_session(self):
-            return CallsSession(self._p, builtins=self._builtins)
+            return CallsSession(self._p, builtins=self._builtins, timeline=self._timeline)
 
         def pstats(self, thread=None):
             """{(file, line, name): (cc, nc, tottime, cumtime, callers)}."""

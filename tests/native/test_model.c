@@ -261,6 +261,25 @@ static void test_metrics(pm_t *t)
     pm_profile_free(p);
 }
 
+static void test_timeline_keep_newest(pm_t *t)
+{
+    pm_profile *p = pm_profile_new();
+    pm_id a = pm_thread_get(p, 1, 0);
+    pm_id f = tu_frame(p, "f", "f.py", 1, PM_FRAME_PYTHON);
+    pm_id na = pm_node_child(p, pm_thread_at(p, a)->root, f, 1);
+    CHECK(pm_timeline_enable(p, 8) == 0);
+    pm_timeline_keep_newest(p, 1);
+    for (uint64_t i = 0; i < 100; i++)
+        CHECK(pm_timeline_add(p, i, a, i % 2 ? na : PM_NONE) == 0);
+    size_t n;
+    const pm_event *ev = pm_timeline_events(p, &n);
+    CHECK(n >= 6 && n <= 8);
+    CHECK(pm_timeline_dropped(p) == 100 - n);
+    for (size_t i = 0; i < n; i++) /* the newest, in order */
+        CHECK(ev[i].t_ns == 100 - n + i && ev[i].node == (ev[i].t_ns % 2 ? na : PM_NONE));
+    pm_profile_free(p);
+}
+
 static void test_timeline(pm_t *t)
 {
     pm_profile *p = pm_profile_new();
@@ -473,6 +492,7 @@ const pm_test pm_tests_model[] = {
     {"model/threads", test_threads},
     {"model/metrics", test_metrics},
     {"model/timeline", test_timeline},
+    {"model/timeline_keep_newest", test_timeline_keep_newest},
     {"model/meta", test_meta},
     {"model/value_wraps_without_ub", test_value_wraps_without_ub},
     {NULL, NULL},

@@ -60,6 +60,7 @@ PyObject *pm_bind_dump_stacks(PyObject *self, PyObject *args);
 extern PyTypeObject pm_TracerType;
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
 extern PyTypeObject pm_LineTracerType;
+extern PyTypeObject pm_LineCounterType;
 PyObject *pm_bind_line_rows(PyObject *self, PyObject *args);
 PyObject *pm_bind_diff(PyObject *self, PyObject *args);
 
@@ -152,6 +153,31 @@ static inline int pm_bind_event(PyObject *mon, const char *name)
     }
     return (int)bit;
 }
+
+#if PY_VERSION_HEX >= 0x030C0000
+/* sys.monitoring.set_local_events(tool_id, code, events); nothing while the
+ * tracer holds no id (parked).  0 or -1 with an exception. */
+static inline int pm_bind_set_local(PyObject *mon, int tool_id, PyObject *code, int events)
+{
+    if (!mon || tool_id < 0)
+        return 0;
+    PyObject *r = PyObject_CallMethod(mon, "set_local_events", "iOi", tool_id, code, events);
+    Py_XDECREF(r);
+    return r ? 0 : -1;
+}
+
+/* An event's small int argument (a line, an offset), read without a call. */
+static inline long pm_bind_small_int(PyObject *o)
+{
+    if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o))
+        return (long)PyUnstable_Long_CompactValue((PyLongObject *)o);
+    return PyLong_AsLong(o);
+}
+#else
+/* No line events for this frame (f_trace_lines = 0): code out of scope
+ * called from traced code (pm_bind_hooks.c).  0 or -1 with an exception. */
+int pm_bind_skip_lines(PyFrameObject *frame);
+#endif
 
 /* pm_bind_toolid.c (3.12+).  A tracer moves its callbacks and events from
  * its tool id to new_id (-1: it listens to nothing, parked); 0 or -1 with an

@@ -78,17 +78,6 @@ static pm_lthread *thread_state(pm_LineTracerObject *self)
 
 /* ---- targets ------------------------------------------------------------------ */
 
-#if PM_MON
-static int set_local(pm_LineTracerObject *self, PyObject *code, int events)
-{
-    if (!self->mon || self->tool_id < 0)
-        return 0;
-    PyObject *r = PyObject_CallMethod(self->mon, "set_local_events", "iOi", self->tool_id, code, events);
-    Py_XDECREF(r);
-    return r ? 0 : -1;
-}
-#endif
-
 /* Records code as a target (is_target) or not; returns its frame or
  * PM_LINES_OUT, PM_NONE on error (exception set). */
 static pm_id mark(pm_LineTracerObject *self, PyCodeObject *co, int is_target)
@@ -126,7 +115,8 @@ static pm_id mark(pm_LineTracerObject *self, PyCodeObject *co, int is_target)
         return PM_NONE;
     }
 #if PM_MON
-    if (is_target && self->enabled && set_local(self, (PyObject *)co, self->local_events) != 0)
+    if (is_target && self->enabled &&
+        pm_bind_set_local(self->mon, self->tool_id, (PyObject *)co, self->local_events) != 0)
         return PM_NONE;
 #endif
     return fr;
@@ -206,14 +196,6 @@ static inline void on_leave(pm_LineTracerObject *self, PyCodeObject *co)
 }
 
 #if PM_MON
-/* The line number of a LINE event: a small int, read without a call. */
-static inline long line_of(PyObject *o)
-{
-    if (PyLong_CheckExact(o) && PyUnstable_Long_IsCompact((PyLongObject *)o))
-        return (long)PyUnstable_Long_CompactValue((PyLongObject *)o);
-    return PyLong_AsLong(o);
-}
-
 /* The callbacks' body: one callback per kind below (PM_HOOK_FN). */
 static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nargsf, int kind)
 {
@@ -237,7 +219,7 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
         break;
     }
     case K_LINE: {
-        long line = line_of(args[1]);
+        long line = pm_bind_small_int(args[1]);
         if (line <= 0 || line > INT32_MAX) {
             PyErr_Clear();
             break;
@@ -277,19 +259,6 @@ static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_return, hook_u
 #endif
 
 #if !PM_MON
-static int skip_lines(PyFrameObject *frame)
-{
-#if PY_VERSION_HEX < 0x030B0000
-    frame->f_trace_lines = 0;
-    return 0;
-#else
-    static PyObject *name;
-    if (!name && !(name = PyUnicode_InternFromString("f_trace_lines")))
-        return -1;
-    return PyObject_SetAttr((PyObject *)frame, name, Py_False);
-#endif
-}
-
 static int frame_line(PyFrameObject *frame)
 {
 #if PY_VERSION_HEX < 0x030B0000
@@ -314,7 +283,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     case PyTrace_CALL: {
         pm_id fr = frame_of(self, co);
         if (fr == PM_LINES_OUT) {
-            if (skip_lines(frame) != 0)
+            if (pm_bind_skip_lines(frame) != 0)
                 PyErr_Clear();
         } else if (fr != PM_NONE) {
             on_start(self, fr, co);
@@ -329,7 +298,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
         }
         pm_id fr = frame_of(self, co);
         if (fr == PM_LINES_OUT) {
-            if (skip_lines(frame) != 0)
+            if (pm_bind_skip_lines(frame) != 0)
                 PyErr_Clear();
         } else if (fr != PM_NONE) {
             on_line(self, fr, co, frame_line(frame));
@@ -546,7 +515,7 @@ static int mon_register(pm_LineTracerObject *self, int on)
     Py_DECREF(r);
     Py_ssize_t nt = PyList_GET_SIZE(self->targets);
     for (Py_ssize_t i = 0; i < nt; i++)
-        if (set_local(self, PyList_GET_ITEM(self->targets, i), on ? local : 0) != 0)
+        if (pm_bind_set_local(self->mon, self->tool_id, PyList_GET_ITEM(self->targets, i), on ? local : 0) != 0)
             return -1;
     return 0;
 }

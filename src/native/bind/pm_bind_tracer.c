@@ -24,7 +24,7 @@
 
 #define PM_MON (PY_VERSION_HEX >= 0x030C0000)
 
-enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_COUNT };
+enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_RAISE, K_COUNT };
 
 typedef struct pm_TracerObject pm_TracerObject;
 
@@ -312,6 +312,7 @@ static PyObject *as_cfunc(PyObject *callable, PyObject *arg0)
 }
 
 static PyObject *mon_missing;
+static void span_on(pm_TracerObject *self, pm_tthread *ts, PyObject *name, int begin);
 
 /* The callbacks' body: one callback per kind below (PM_HOOK_FN). */
 static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nargsf, int kind)
@@ -367,6 +368,18 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
             }
         }
         break;
+    case K_RAISE: /* timeline only: an instant "raise Type" in the frame it passes */
+        if (n >= 3 && self->t->timeline) {
+            pm_tthread *ts = thread_state(self);
+            PyObject *name = ts ? PyUnicode_FromFormat("raise %s", Py_TYPE(args[2])->tp_name) : NULL;
+            if (name) {
+                span_on(self, ts, name, 1);
+                span_on(self, ts, name, 0);
+                Py_DECREF(name);
+            }
+            PyErr_Clear();
+        }
+        break;
     }
     Py_RETURN_NONE;
 }
@@ -377,7 +390,9 @@ PM_HOOK_FN(hook_return, dispatch, K_RETURN)
 PM_HOOK_FN(hook_unwind, dispatch, K_UNWIND)
 PM_HOOK_FN(hook_ccall, dispatch, K_CCALL)
 PM_HOOK_FN(hook_cret, dispatch, K_CRET)
-static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_throw, hook_return, hook_unwind, hook_ccall, hook_cret};
+PM_HOOK_FN(hook_raise, dispatch, K_RAISE)
+static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_throw, hook_return, hook_unwind,
+                                                 hook_ccall, hook_cret,  hook_raise};
 #else
 static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -470,13 +485,19 @@ static PyObject *new_hook(pm_TracerObject *self, int kind)
 
 static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"profile", "timer", "timeunit", "subcalls", "builtins", "all_threads", "exclude", NULL};
+    static char *kwlist[] = {"profile", "timer",   "timeunit", "subcalls", "builtins",
+                             "all_threads", "exclude", "timeline", NULL};
     PyObject *prof, *timer = Py_None, *exclude = Py_None;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 0, all_threads = 1;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppO:Tracer", kwlist, &pm_ProfileType, &prof, &timer, &timeunit,
-                                     &subcalls, &builtins, &all_threads, &exclude))
+    Py_ssize_t timeline = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppOn:Tracer", kwlist, &pm_ProfileType, &prof, &timer,
+                                     &timeunit, &subcalls, &builtins, &all_threads, &exclude, &timeline))
         return NULL;
+    if (timeline < 0) {
+        PyErr_SetString(PyExc_ValueError, "timeline is a number of events, 0 or more");
+        return NULL;
+    }
     if (timer != Py_None && !PyCallable_Check(timer)) {
         PyErr_SetString(PyExc_TypeError, "timer must be callable");
         return NULL;
@@ -507,6 +528,19 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
             Py_DECREF(self);
             return NULL;
         }
+    }
+    if (timeline > 0) {
+        /* Every call and return, newest kept: the model's timeline, whose
+         * writers (Chrome trace, gecko) turn the stacks into slices. */
+        pm_profile *p = ((pm_ProfileObject *)prof)->p;
+        if (pm_timeline_enable(p, (size_t)timeline) != 0) {
+            Py_DECREF(self);
+            PyErr_SetString(PyExc_ValueError, "the profile already holds more timeline events than that");
+            return NULL;
+        }
+        pm_timeline_keep_newest(p, 1);
+        self->t->timeline = 1;
+        self->t->tl_t0 = timer == Py_None ? pm_clock_now() : 0;
     }
     self->subcalls = subcalls;
     self->builtins = builtins;
@@ -568,7 +602,7 @@ static const struct {
     {K_THROW, "PY_THROW"},   {K_RETURN, "PY_RETURN"},
     {K_RETURN, "PY_YIELD"},  {K_UNWIND, "PY_UNWIND"},
     {K_CCALL, "CALL"},       {K_CRET, "C_RETURN"},
-    {K_CRET, "C_RAISE"},
+    {K_CRET, "C_RAISE"},     {K_RAISE, "RAISE"},
 };
 #define N_MON_EVENTS ((int)(sizeof mon_events / sizeof mon_events[0]))
 
@@ -577,7 +611,7 @@ static int mon_register(pm_TracerObject *self, PyObject *mon, int on)
     int mask = 0;
     for (int i = 0; i < N_MON_EVENTS; i++) {
         int k = mon_events[i].kind;
-        if ((k == K_CCALL || k == K_CRET) && !self->builtins)
+        if (((k == K_CCALL || k == K_CRET) && !self->builtins) || (k == K_RAISE && !self->t->timeline))
             continue;
         int bit = pm_bind_event(mon, mon_events[i].event);
         if (!bit)
@@ -846,7 +880,68 @@ static PyObject *Tracer_events(pm_TracerObject *self, void *c)
     return PyLong_FromLongLong(total);
 }
 
+/* The span core: name (a str) opens (begin) or closes on ts's stack.  Leaves
+ * no exception set (a failure only loses the span, and sets oom). */
+static void span_on(pm_TracerObject *self, pm_tthread *ts, PyObject *name, int begin)
+{
+    Py_INCREF(name);
+    PyUnicode_InternInPlace(&name); /* one key per name */
+    pm_id fr = pm_tracer_key_find(self->t, name);
+    if (fr == PM_NONE) {
+        const char *utf8 = PyUnicode_AsUTF8(name);
+        fr = utf8 ? add_frame(self, name, name, name, utf8, "<span>", 0, PM_FRAME_SPECIAL) : PM_NONE;
+        if (fr == PM_NONE) {
+            PyErr_Clear();
+            self->t->oom = 1;
+            Py_DECREF(name);
+            return;
+        }
+    }
+    static const void *own;
+    if (!own) {
+        PyObject *d = PyDict_GetItemString(Py_TYPE(self)->tp_dict, "span");
+        own = d && Py_TYPE(d) == &PyMethodDescr_Type ? (const void *)((PyMethodDescrObject *)d)->d_method : NULL;
+    }
+    pm_tctx lifted;
+    int lift = own && ts->depth && ts->stack[ts->depth - 1].key == own;
+    if (lift)
+        lifted = ts->stack[--ts->depth];
+    int64_t t = pm_clock_now();
+    if (begin)
+        pm_tracer_enter(self->t, ts, name, fr, t);
+    else if (ts->depth && ts->stack[ts->depth - 1].key == name)
+        pm_tracer_leave(self->t, ts, t);
+    if (lift) {
+        if (ts->depth == ts->cap && pm_tracer_grow_stack(ts) != 0)
+            self->t->oom = 1;
+        else
+            ts->stack[ts->depth++] = lifted;
+    }
+    Py_DECREF(name); /* interned and kept alive by add_frame */
+}
+
+/* span(name, begin): a user span (pyrometer.span / mark) or a GC run opens
+ * (begin) or closes on the calling thread's stack, as a call of a frame
+ * "name" in "<span>" would: timeline mode's slices nest it between the
+ * calls around it, and the call table counts it.  With builtins on, the C
+ * call of this very method is on top of the stack: the span goes beneath
+ * it, so that call's own return still finds itself on top.  A close that
+ * does not match the innermost open span (a generator yielded inside it)
+ * is ignored: the span ended with what returned. */
+static PyObject *Tracer_span(pm_TracerObject *self, PyObject *args)
+{
+    PyObject *name;
+    int begin;
+    if (!PyArg_ParseTuple(args, "Up:span", &name, &begin))
+        return NULL;
+    pm_tthread *ts = self->enabled && self->t->timeline ? thread_state(self) : NULL;
+    if (ts)
+        span_on(self, ts, name, begin);
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef Tracer_methods[] = {
+    {"span", (PyCFunction)Tracer_span, METH_VARARGS, "span(name, begin): opens or closes a span (timeline)."},
     {"enable", (PyCFunction)Tracer_enable, METH_NOARGS, "Starts tracing."},
     {"disable", (PyCFunction)Tracer_disable, METH_NOARGS, "Stops tracing; open calls end now."},
     {"commit", (PyCFunction)Tracer_commit, METH_VARARGS,

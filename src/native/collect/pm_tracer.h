@@ -68,6 +68,8 @@ typedef struct pm_tracer {
     pm_idmap thread_index; /* (ident, OS id) -> index in threads: a scan made N threads cost O(N^2) */
     double tick_ns;    /* nanoseconds per clock tick */
     int oom;
+    int timeline;      /* timeline mode: every call and return is an event */
+    int64_t tl_t0;     /* the clock at the timeline's zero */
 } pm_tracer;
 
 pm_tracer *pm_tracer_new(pm_profile *p);
@@ -106,6 +108,11 @@ static inline int64_t pm_clock_now(void)
 #endif
     return pm_clock_mono_ns();
 }
+
+/* Timeline mode: the thread's stack after a call or return (its innermost
+ * open call's node, PM_NONE when none is open) becomes a timeline event at
+ * now.  Out of line: only timeline mode pays for it. */
+void pm_tracer_timeline(pm_tracer *t, const pm_tthread *ts, int64_t now);
 
 /* ---- hot path ---------------------------------------------------------- */
 static inline uint32_t pm_tracer_hash(const void *key, uint32_t mask)
@@ -151,6 +158,8 @@ static inline void pm_tracer_push(pm_tracer *t, pm_tthread *ts, const void *key,
     c->node = node;
     c->t0 = now;
     c->subt = 0;
+    if (t->timeline)
+        pm_tracer_timeline(t, ts, now);
 }
 
 /* The same for key's frame (known, in scope) when the cache missed. */
@@ -174,6 +183,8 @@ static inline void pm_tracer_leave(pm_tracer *t, pm_tthread *ts, int64_t now)
     t->ticks[c->node] += tt - c->subt;
     if (ts->depth)
         ts->stack[ts->depth - 1].subt += tt;
+    if (t->timeline)
+        pm_tracer_timeline(t, ts, now);
 }
 
 #endif

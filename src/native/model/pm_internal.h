@@ -41,6 +41,7 @@ struct pm_profile {
     size_t event_alloc;      /* allocated slots (grows on demand) */
     size_t event_capacity;   /* the limit; 0 = timeline disabled */
     uint64_t events_dropped;
+    int events_keep_newest;  /* full: drop the oldest events, not the new one */
 
     pm_meta *meta;
     uint32_t meta_count;

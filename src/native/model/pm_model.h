@@ -225,6 +225,11 @@ uint64_t pm_timeline_dropped(const pm_profile *p);
  * file being read back).  No effect while the timeline is disabled. */
 void pm_timeline_add_dropped(pm_profile *p, uint64_t n);
 size_t pm_timeline_capacity(const pm_profile *p);
+/* on: a full timeline makes room by dropping its oldest quarter (counted as
+ * dropped) instead of refusing the new event — what a trace of calls wants
+ * (the end of a run, where it failed, matters most).  Each event is a whole
+ * stack (its node), so what remains still reads as balanced slices. */
+void pm_timeline_keep_newest(pm_profile *p, int on);
 
 /* ---- metadata ---------------------------------------------------------- */
 /* Setting an existing key replaces its value (keeping its position).

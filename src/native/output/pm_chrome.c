@@ -329,7 +329,12 @@ int pm_write_chrome(const pm_profile *p, int m, pm_buf *out)
     }
     pm_buf_puts(out, "\n],\"displayTimeUnit\":\"ms\",\"otherData\":{\"exporter\":\"pyrometer\",\"layout\":\"");
     pm_buf_puts(out, layout);
-    pm_buf_puts(out, "\"}}\n");
+    pm_buf_putc(out, '"');
+    if (nev > 0 && pm_timeline_dropped(p) > 0) { /* a partial timeline says so */
+        pm_buf_puts(out, ",\"events_dropped\":");
+        pm_buf_put_u64(out, pm_timeline_dropped(p));
+    }
+    pm_buf_puts(out, "}}\n");
     rc = out->oom ? -1 : 0;
 done:
     free(h.frag_off);

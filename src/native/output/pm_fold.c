@@ -17,7 +17,14 @@
 
 int pm_fold_wanted(const pm_profile *p)
 {
-    size_t len;
+    /* A calls profile with a timeline (--mode timeline) is written as it
+     * ran: its events name exact call paths, which folding would merge
+     * (and the copy has no timeline).  The output is bounded by the
+     * timeline's capacity instead. */
+    size_t len, nev = 0;
+    pm_timeline_events(p, &nev);
+    if (nev > 0)
+        return 0;
     const char *mode = pm_out_meta_str(p, "mode", &len);
     return mode && len == 5 && memcmp(mode, "calls", 5) == 0;
 }

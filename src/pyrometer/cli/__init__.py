@@ -1,5 +1,5 @@
 """The command line, one module per command (COMMANDS: cli/run.py,
-convert.py, view.py, heap.py, attach.py, dump.py, top.py, diff.py,
+trace.py, convert.py, view.py, heap.py, attach.py, dump.py, top.py, diff.py,
 imports.py); this file holds the general usage and dispatches, and
 cli/_shared.py what the commands share (the two kinds of error, the
 one-line messages).
@@ -29,6 +29,7 @@ USAGE = """\
 usage: pyrometer run [options] script.py [args ...]
        pyrometer run [options] -m module [args ...]
        pyrometer run [options] -c command [args ...]
+       pyrometer trace [--count|--listfuncs|--trackcalls|--trace ...] script.py [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
        pyrometer heap [--why TYPE] [--json FILE] script.py|-m module [args ...]
@@ -49,13 +50,18 @@ of where its time went (on stderr) or writes the profile to a file.
 
 options:
   --rate HZ            samples per second (default 1000)
-  --mode wall|cpu|gil|calls|lines|memory
+  --mode wall|cpu|gil|calls|timeline|lines|memory
                        wall: every thread, running or waiting (default);
                        cpu: only threads on the CPU, weighted by CPU time;
                        gil: only the thread holding the GIL (C code that
                        releases it, I/O and waits are not counted);
                        calls: deterministic, every call counted and timed
                        (a pstats-like table, cProfile's rules);
+                       timeline: calls mode that also records every call
+                       and return with its time, per thread (the newest
+                       --timeline-cap events; -o FILE.trace.json for
+                       Perfetto / chrome://tracing, .gecko.json for the
+                       Firefox Profiler); Python calls only unless --builtins
                        lines: deterministic, every line of the targets counted
                        and timed (line_profiler's report);
                        memory: allocations (every PyMem domain) sampled by
@@ -96,7 +102,8 @@ options:
   --threshold PCT      report: hide subtrees under PCT %% of their thread (0.5)
   --top N              report: rows in the top-functions table (default 15)
   --color, --no-color  report colours (default: only on a terminal)
-  --timeline-cap N     timeline capacity in events (default 1000000, 0 = off)
+  --timeline-cap N     timeline capacity in events (default 1000000, 0 = off;
+                       --mode timeline keeps the newest, drops the oldest)
   --dump-on SIGNAL     print every thread's Python stack on stderr when the
                        process gets SIGNAL (USR1, QUIT, ...); it goes on running
   --hang S             print every thread's stack if the program still runs
@@ -109,10 +116,10 @@ options:
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 
---rate, --timeline-cap, --show-all and --threshold are for the sampling modes,
---no-idle for wall, --builtins/--no-builtins and --sort for calls, --top for
-the sampling modes and calls, --target for lines: given to another mode they
-are an error, not ignored.
+--rate, --show-all and --threshold are for the sampling modes, --timeline-cap
+for them and timeline, --no-idle for wall, --builtins/--no-builtins and --sort
+for calls and timeline, --top for the sampling modes, calls and timeline,
+--target for lines: given to another mode they are an error, not ignored.
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
 status are what plain `python` would give it, and its stacks start at its own
@@ -126,7 +133,7 @@ from ._shared import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, output_forma
 # Every command is a module of this package: parse(argv) gives its options
 # (or "help"), main(options, command) runs it and gives the exit status, and
 # its help is help_text() or HELP (this file's, for a command without one).
-COMMANDS = ("run", "convert", "view", "heap", "attach", "dump", "top", "diff", "imports")
+COMMANDS = ("run", "trace", "convert", "view", "heap", "attach", "dump", "top", "diff", "imports")
 
 
 def _command(name):

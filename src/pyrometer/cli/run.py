@@ -8,6 +8,8 @@ from .. import _env
 from .._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
 from ._shared import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, say as _say
 
+_DETERMINISTIC = ("calls", "timeline", "lines", "memory")
+
 MAX_TIMELINE = 100000000
 
 _VALUE_OPTIONS = {
@@ -100,9 +102,9 @@ def _convert(dest, option, value):
             )
         return rate
     if dest == "mode":
-        if value not in MODES + ("calls", "lines", "memory"):
+        if value not in MODES + _DETERMINISTIC:
             raise UsageError(
-                "invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + ("calls", "lines", "memory")))
+                "invalid %s %r (choose from %s)" % (option, value, ", ".join(MODES + _DETERMINISTIC))
             )
         return value
     if dest in ("memory_rate", "memory_view"):
@@ -287,18 +289,19 @@ def parse(argv):
 # Options that mean something in some modes only: given in another mode they
 # would be ignored silently, so they are refused (option -> (modes, what)).
 _SAMPLED = ("wall", "cpu", "gil")
+_CALLS = ("calls", "timeline")  # timeline: calls mode that also records every call and return
 _MODE_OPTIONS = {
     "--rate": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
-    "--timeline-cap": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--timeline-cap": (_SAMPLED + ("timeline",), "the sampling modes and --mode timeline"),
     "--no-idle": (("wall",), "--mode wall"),
-    "--builtins": (("calls",), "--mode calls"),
-    "--no-builtins": (("calls",), "--mode calls"),
-    "-s": (("calls",), "--mode calls"),
-    "--sort": (("calls",), "--mode calls"),
+    "--builtins": (_CALLS, "--mode calls and timeline"),
+    "--no-builtins": (_CALLS, "--mode calls and timeline"),
+    "-s": (_CALLS, "--mode calls and timeline"),
+    "--sort": (_CALLS, "--mode calls and timeline"),
     "--target": (("lines",), "--mode lines"),
     "--show-all": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
     "--threshold": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
-    "--top": (_SAMPLED + ("calls", "memory"), "the sampling, calls and memory modes"),
+    "--top": (_SAMPLED + _CALLS + ("memory",), "the sampling, calls, timeline and memory modes"),
     "--async": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--native": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--memory-rate": (("memory",), "--mode memory"),
@@ -318,6 +321,8 @@ def _check_applies(o):
         rule = _MODE_OPTIONS.get(option)
         if rule is not None and o.mode not in rule[0]:
             raise UsageError("%s is for %s, not --mode %s" % (option, rule[1], o.mode))
+    if o.mode == "timeline" and o.timeline == 0:
+        raise UsageError("--mode timeline needs a --timeline-cap above 0")
 
 
 # ---- checks before running the program -------------------------------------
@@ -581,7 +586,7 @@ def _runner_frames(frame, mode=None):
     # a sampled profile shows the main thread waiting there, cProfile's
     # table does not, nor does calls mode's (threading._shutdown and the
     # lock calls under it are not the program's calls).
-    wait_kind = _DROP if mode == "calls" else _ENTRY
+    wait_kind = _DROP if mode in _CALLS else _ENTRY
     for func, kind in ((_run_script, _ENTRY), (_wait_for_threads, wait_kind), (_run_module, _PASS),
                        (_run_main_of, _PASS)):
         code = func.__code__
@@ -678,11 +683,14 @@ class _Session:
         self.o = options
         self.native = native
         self.command = command
-        if options.mode == "calls":
+        if options.mode in _CALLS:
             from .._calls import CallsProfile
 
-            builtins = True if options.builtins is None else options.builtins
-            self.prof = CallsProfile(builtins=builtins)
+            # A timeline shows Python calls unless --builtins asks for C ones.
+            default = options.mode == "calls"
+            builtins = default if options.builtins is None else options.builtins
+            self.prof = CallsProfile(builtins=builtins,
+                                     timeline=options.timeline if options.mode == "timeline" else 0)
         elif options.mode == "lines":
             from .._lines import LinesProfile
 
@@ -807,6 +815,11 @@ class _Session:
             if p.queue or p.dropped:
                 _say("%d of the profile's intervals could not be pushed to %s" % (len(p.queue) + p.dropped,
                                                                                    self.o.push))
+        if self.o.mode == "timeline":
+            dropped = self.prof.native.counts().get("events_dropped", 0)
+            if dropped:
+                _say("timeline: the oldest %d events (calls and returns) were dropped; the newest %d are kept "
+                     "(--timeline-cap)" % (dropped, self.o.timeline))
         # Lines mode has no stacks to re-root (a node per target function).
         if self.runner_frames and self.o.mode != "lines":
             try:
@@ -824,7 +837,7 @@ class _Session:
         from .._profile import default_color, default_width
 
         report = dict(show_all=o.show_all, threshold=o.threshold, top=o.top)
-        if o.mode == "calls":
+        if o.mode in _CALLS:
             # cProfile's table: every row unless --top says otherwise.
             report["top"] = o.top if "--top" in o.given else None
             report["sort"] = o.sort or "cumulative"
