@@ -188,7 +188,9 @@ def test_waiting_task_seen_while_the_loop_runs(tmp_path):
     # in async_ticks_running; 10-12% of them, 0.89-0.91 s, here, where a loaded machine
     # often preempts the burning thread so that it is read as it stands).
     assert p.meta["async_ticks_running"] <= 0.05 * p.meta["async_ticks_read"], p.meta
-    assert p.meta["async_ticks_read_running"] > 0, p.meta
+    # (A machine loaded enough preempts the burning thread at every tick:
+    # then no tick finds it running and none needs its own read.)
+    assert p.meta["async_ticks_read_running"] > 0 or p.meta["async_ticks_running"] == 0, p.meta
     assert 0.93 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
     no_pseudo_frames(p)
 

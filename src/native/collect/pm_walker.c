@@ -388,7 +388,9 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
     r[nr++] = (pm_region){slot, &again, 8, 0};
     uint64_t t0 = mono_ns();
     pm_space_readv(w->space, r, nr);
-    /* The second look, at once: the same memory again, for held(). */
+    /* The second look, at once: the same memory again, for held().  A
+     * snapshot (a copy the thread made of itself) cannot change: its
+     * second look is the first, and held() knows it without reading. */
     size_t n2 = nr - 2;
     pm_region *r2 = r + nr;
     for (size_t i = 0; i < n2; i++) {
@@ -396,7 +398,8 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
         r2[i].dst = (uint8_t *)(i < first - 1 ? w->copy2 + ((uint8_t *)r[1 + i].dst - w->copy)
                                               : w->spec2 + ((uint8_t *)r[1 + i].dst - w->spec));
     }
-    pm_space_readv(w->space, r2, n2);
+    if (!w->space->snap)
+        pm_space_readv(w->space, r2, n2);
     uint64_t took = mono_ns() - t0;
     w->copies++;
     for (size_t i = 0; i < w->nspec; i++)
@@ -596,6 +599,10 @@ static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint
     const pm_layout *L = w->L;
     size_t n = walked->n, late = 0;
     *top_now = 0;
+    if (w->space->snap) { /* a snapshot reads the same whenever read */
+        *top_now = w->top_after;
+        return n;
+    }
     if (n > w->keys_cap || n > PM_MAX_THREADS + SPEC_MAX || reserve_verify(w, n) != 0)
         return 0;
     /* Frames of the first batch were looked at twice already; the rest

@@ -12,7 +12,10 @@
 #include "pm_layout.h"
 #include "pm_space.h"
 
-#define PM_MAX_DEPTH 4096
+/* Frames a walk reads, innermost first; a deeper stack is cut (and counted).
+ * Above the default recursion limit (1000), and a bound on what one walk
+ * costs: a walk costs its frames. */
+#define PM_MAX_DEPTH 1024
 #define PM_MAX_THREADS 4096
 
 typedef struct {
