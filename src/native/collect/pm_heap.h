@@ -61,6 +61,13 @@ typedef struct {
 } pm_heap_objs;
 
 /* Appends o (no reference taken); 0, or -1 out of memory. */
+/* Whether a referent a traverse function reported is a live object.  Some
+ * report freed ones: _asyncio's module (3.9-3.13) walks its free list of
+ * future iterators, whose refcount is 0; a reference taken to one frees it
+ * a second time when dropped, and the list then loops (the next collection
+ * never ends). */
+static inline int pm_heap_alive(PyObject *r) { return r && Py_REFCNT(r) > 0; }
+
 static inline int pm_heap_objs_push(pm_heap_objs *a, PyObject *o)
 {
     if (a->n == a->cap) {

@@ -38,7 +38,7 @@ static void push(deep_ctx *d, PyObject *r)
 static int collect(PyObject *r, void *arg)
 {
     deep_ctx *d = arg;
-    if (r && pm_heap_objs_push(&d->cand, r) != 0)
+    if (pm_heap_alive(r) && pm_heap_objs_push(&d->cand, r) != 0)
         d->failed = 1;
     return 0;
 }

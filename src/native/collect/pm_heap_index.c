@@ -32,7 +32,7 @@ typedef struct {
 static int visit_edge(PyObject *r, void *arg)
 {
     edge_ctx *e = arg;
-    if (!r)
+    if (!pm_heap_alive(r))
         return 0;
     if (e->ncand == e->capcand) {
         size_t cap = e->capcand ? 2 * e->capcand : 4096;

@@ -27,7 +27,7 @@ typedef struct {
 static int collect_referent(PyObject *r, void *arg)
 {
     walk_ctx *w = arg;
-    if (r && pm_heap_objs_push(&w->cand, r) != 0)
+    if (pm_heap_alive(r) && pm_heap_objs_push(&w->cand, r) != 0)
         w->failed = 1;
     return 0;
 }
