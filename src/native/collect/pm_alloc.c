@@ -601,6 +601,8 @@ int pm_alloc_finish(pm_alloc *a)
         pm_meta_set_num(p, "memory_samples_lost", (double)a->samples_lost);
         pm_meta_set_num(p, "memory_frames_skipped", (double)a->frames_skipped);
         pm_meta_set_num(p, "memory_stacks_truncated", (double)a->truncated);
+        if (a->truncated) /* deeper stacks keep their innermost frames, as the sampler's */
+            pm_meta_set_num(p, "stack_depth_limit", (double)PM_MAX_DEPTH);
         pm_meta_set_num(p, "memory_allocated_bytes", (double)a->alloc_total);
         pm_meta_set_num(p, "memory_allocated_count", (double)counts(a->alloc_count));
         pm_meta_set_num(p, "memory_live_bytes", (double)a->live_total);
