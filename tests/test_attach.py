@@ -47,6 +47,17 @@ def _interpreter(version):
     return py
 
 
+def _target_version(preferred):
+    """A version to run a target under: the preferred one if pyenv has it,
+    else this interpreter's, which another process can read up to 3.13
+    (3.14+ targets are refused: test_newer_target_is_refused_in_one_line)."""
+    if _pyenv_python(preferred):
+        return preferred
+    if sys.version_info >= (3, 14):
+        pytest.skip("no CPython %s from pyenv, and this Python's processes are not read from outside" % preferred)
+    return "%d.%d" % sys.version_info[:2]
+
+
 class Target:
     """A target program, started and stopped around a test."""
 
@@ -196,7 +207,7 @@ def test_attach_spinning_function_on_top(target, tmp_path):
 def test_attach_target_exits(tmp_path):
     """The process ends while recorded: attach stops there and writes a
     whole profile of what it saw."""
-    t = Target(_interpreter("%d.%d" % sys.version_info[:2] if sys.version_info < (3, 14) else "3.13"), 1.5)
+    t = Target(_interpreter(_target_version("%d.%d" % sys.version_info[:2])), 1.5)
     try:
         out = tmp_path / "p.collapsed"
         result = _run("attach", t.pid, "-o", out, timeout=60)
@@ -212,7 +223,7 @@ def test_attach_target_exits(tmp_path):
 
 def test_attach_ctrl_c(tmp_path):
     """Ctrl-C ends the recording; the profile is written whole."""
-    t = Target(_interpreter("3.10" if _pyenv_python("3.10") else "%d.%d" % sys.version_info[:2]))
+    t = Target(_interpreter(_target_version("3.10")))
     try:
         out = tmp_path / "p.speedscope.json"
         proc = subprocess.Popen(pyrometer_cmd("attach", t.pid, "-o", out), stdout=subprocess.PIPE,
@@ -232,7 +243,7 @@ def test_attach_ctrl_c(tmp_path):
 
 
 def test_attach_report_and_formats(tmp_path):
-    t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
+    t = Target(_interpreter(_target_version("3.12")))
     try:
         result = _run("attach", t.pid, "--duration", "1")
         assert result.returncode == 0, result.stderr
@@ -251,7 +262,7 @@ def test_attach_report_and_formats(tmp_path):
 def test_attach_blocking(tmp_path):
     """--blocking: the threads are stopped while read, so no tick is torn;
     the target then runs on, unaware (it ends on its own, status 0)."""
-    t = Target(_interpreter("3.9" if _pyenv_python("3.9") else "%d.%d" % sys.version_info[:2]), 4)
+    t = Target(_interpreter(_target_version("3.9")), 4)
     try:
         out = tmp_path / "p.pyro"
         result = _run("attach", t.pid, "--blocking", "--duration", "1.5", "--mode", "cpu", "-o", out)
@@ -270,7 +281,7 @@ def test_attach_blocking(tmp_path):
 
 
 def test_top_in_a_pty():
-    t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
+    t = Target(_interpreter(_target_version("3.12")))
     master, slave = pty.openpty()
     try:
         before = termios.tcgetattr(slave)
@@ -361,7 +372,7 @@ def test_permission_denied():
     from pyrometer import cli
     from pyrometer.cli import attach, dump  # noqa: F401  (imported before dropping privileges)
 
-    t = Target(_interpreter("3.12" if _pyenv_python("3.12") else "%d.%d" % sys.version_info[:2]))
+    t = Target(_interpreter(_target_version("3.12")))
     r, w = os.pipe()
     try:
         child = os.fork()
@@ -412,6 +423,7 @@ def _frames_of(text, function):
     return [line.strip() for line in text.splitlines() if line.strip().startswith(function + " (")]
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ refuse it in one line (test_newer_target_is_refused_in_one_line)")
 def test_run_dump_on_signal_and_hang():
     """SIGUSR1 prints every thread's stack and the program goes on: same
     stdout and exit status as a plain run; --hang prints them once more."""
@@ -430,6 +442,7 @@ def test_run_dump_on_signal_and_hang():
     assert "cli/run.py" not in err  # the runner's frames are left out
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ refuse it in one line (test_newer_target_is_refused_in_one_line)")
 def test_run_dump_on_fatal_matches_faulthandler():
     """A segfault: the stacks, then death by SIGSEGV as without pyrometer;
     the crashing thread's frames are the ones faulthandler prints."""
@@ -473,3 +486,23 @@ def test_dump_stacks_matches_traceback():
     # The caller's own line is the call, one below the extract_stack line.
     assert got[0] == (want[0][0], want[0][1], want[0][2] + 1)
     assert got[1:] == want[1:]
+
+
+@pytest.mark.skipif(sys.version_info < (3, 14), reason="3.9-3.13 processes are read from outside")
+def test_newer_target_is_refused_in_one_line():
+    t = Target(sys.executable)
+    try:
+        for cmd in (["dump"], ["attach", "--duration", "0.2"]):
+            r = subprocess.run([sys.executable, "-m", "pyrometer"] + cmd + [str(t.pid)], capture_output=True,
+                               text=True, timeout=60)
+            lines = [line for line in r.stderr.splitlines() if line]
+            assert r.returncode != 0 and len(lines) == 1, r.stderr
+            assert lines[0].startswith("pyrometer: ") and "%d.%d" % sys.version_info[:2] in lines[0], lines
+            assert "Traceback" not in r.stderr
+    finally:
+        t.close()
+    r = subprocess.run([sys.executable, "-m", "pyrometer", "run", "--dump-on", "USR1", "-o", os.devnull, "-c",
+                        "print('ran')"], capture_output=True, text=True, timeout=60)
+    lines = [line for line in r.stderr.splitlines() if line]
+    assert r.returncode != 0 and len(lines) == 1 and lines[0].startswith("pyrometer: cannot "), r.stderr
+    assert r.stdout == ""

@@ -88,8 +88,12 @@ def test_twice_slower_function_is_named_first_and_fails_the_gate(work):
 
 
 def test_same_program_twice_is_not_a_regression(work):
-    a = profile(work, "same_a.pyro", 1)
-    b = profile(work, "same_b.pyro", 1)
+    # Three runs a side, as the README asks of a shared machine: a change
+    # must then beat the runs' own spread.
+    for i in range(3):
+        profile(work, "same_a%d.pyro" % i, 1)
+        profile(work, "same_b%d.pyro" % i, 1)
+    a, b = str(work / "same_a*.pyro"), str(work / "same_b*.pyro")
     r = pyrometer("diff", a, b, "--fail-on-regression", "20")
     assert r.returncode == 0, r.stdout
     assert "regression:" not in r.stdout

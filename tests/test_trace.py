@@ -56,6 +56,7 @@ def _summary(stdout):
     return [l.split() for l in stdout.decode().splitlines() if re.match(r"^\s*\d+\s+\d+%", l)]
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="the stdlib trace of 3.14+ counts and names generators and its summary differently; compared on 3.9-3.13")
 @pytest.mark.parametrize("program", ["mixed.py", "deep.py"])
 def test_count_equals_stdlib_trace(tmp_path, program):
     a, b, ours, theirs = _both_count(tmp_path, TRACING / program)
@@ -107,6 +108,7 @@ def _pairs(stdout):
     return pairs
 
 
+@pytest.mark.skipif(sys.version_info >= (3, 14), reason="the stdlib trace of 3.14+ counts and names generators and its summary differently; compared on 3.9-3.13")
 @pytest.mark.parametrize("program", [("mixed.py",), ("deep.py",), ("-m", "tpkg", "apple")])
 def test_listfuncs_and_trackcalls_equal_stdlib_trace(tmp_path, program):
     program = [str(TRACING / p) if p.endswith(".py") else p for p in program]
