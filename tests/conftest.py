@@ -1,11 +1,19 @@
 """Shared helpers: run programs under `python -m pyrometer run` and plainly,
 load the profiles they write, and look at their stacks."""
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+# A shell without job control starts background commands with SIGINT
+# ignored, and children inherit it: Python then never turns Ctrl-C into
+# KeyboardInterrupt.  The suite and the programs it starts run as from a
+# terminal (a handled signal is back at its default in a child).
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 TESTS = Path(__file__).resolve().parent
 PROGRAMS = TESTS / "programs"
