@@ -175,6 +175,7 @@ def _profiles(directory):
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if not config.getoption("pyrometer") or hasattr(config, "workerinput"):
         return
+    from .. import _native
     from .._profile import ProfileData, load
 
     directory = config.getoption("pyrometer_dir")
@@ -189,11 +190,16 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
             continue
         native = data.native
         if combined is None:
-            combined = ProfileData.from_bytes(data.to_bytes("pyro"))
+            # An empty profile that every test's is merged into, the first
+            # as the others (a copy through the file format is not the same
+            # profile: its writer may leave frames out).
+            combined = ProfileData(_native.Profile())
+            for key in ("mode", "rate_hz"):
+                if key in native.meta:
+                    combined.native.set_meta(key, native.meta[key])
             combined.native.set_meta("test", "all tests")
             combined.native.set_meta("command", "pytest --pyrometer")
-        else:
-            combined.native.merge(native)
+        combined.native.merge(native)
         tests.append((native.meta.get("test_duration_s", 0.0), native.meta.get("test", path), path, native))
     tr.section("pyrometer")
     if not tests:
