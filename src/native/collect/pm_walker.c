@@ -14,7 +14,7 @@
 #include <time.h>
 
 #define SPEC_MAX 512                   /* frames fetched per speculative batch */
-#define SPEC_LOOKAHEAD 8               /* held(): how far ahead a frame is looked for */
+#define SPEC_TABLE 1024                /* held()'s table of the batch's frames (> 2 * SPEC_MAX) */
 #define FRAME_MAX 256                  /* bytes of a frame we ever read */
 #define COPY_MAX (4u << 20)            /* data stack bytes copied per walk */
 #define MAX_COPY_NS 50000              /* a first batch slower than this (preempted) is retried */
@@ -608,23 +608,34 @@ static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint
     /* Frames of the first batch were looked at twice already; the rest
      * (read later) are read again now. */
     const uint8_t **again = w->again;
-    size_t next = 0; /* the batch is the last walk's frames, in walk order */
+    /* The batch's frames by address, so that each walked frame is found in
+     * one probe (a deep stack costs a probe a frame, not a search of the
+     * batch), and read again below only if the batch lacks it. */
+    uint64_t key[SPEC_TABLE];
+    uint16_t at[SPEC_TABLE];
+    memset(key, 0, sizeof key);
+    for (size_t k = 0; k < w->nspec_batch; k++) {
+        uint64_t a = w->spec_addr[k];
+        size_t h = (size_t)((a >> 3) * 0x9E3779B97F4A7C15ULL >> 54) & (SPEC_TABLE - 1);
+        while (key[h] && key[h] != a)
+            h = (h + 1) & (SPEC_TABLE - 1);
+        if (a && !key[h]) {
+            key[h] = a;
+            at[h] = (uint16_t)k;
+        }
+    }
     for (size_t i = 0; i < n; i++) {
         uint64_t a = walked->addrs[i];
         again[i] = NULL;
         if (w->nspans > 0 && a >= w->spans[0].lo && a <= w->spans[0].hi && L->fr_read <= w->spans[0].hi - a)
             again[i] = w->copy2 + (a - w->spans[0].lo);
-        /* The batch is in the last walk's order, so this walk's frames are
-         * found in it a few places on, if at all: a short look ahead keeps
-         * a deep stack at a few comparisons a frame (a frame missed is only
-         * read again below). */
-        for (size_t k = next; !again[i] && k < w->nspec_batch && k < next + SPEC_LOOKAHEAD; k++)
-            if (w->spec_addr[k] == a) {
-                if (w->spec_ok[k])
-                    again[i] = w->spec2 + k * FRAME_MAX;
-                next = k + 1;
-                break;
-            }
+        if (!again[i] && a) {
+            size_t h = (size_t)((a >> 3) * 0x9E3779B97F4A7C15ULL >> 54) & (SPEC_TABLE - 1);
+            while (key[h] && key[h] != a)
+                h = (h + 1) & (SPEC_TABLE - 1);
+            if (key[h] == a && w->spec_ok[at[h]])
+                again[i] = w->spec2 + (size_t)at[h] * FRAME_MAX;
+        }
         if (!again[i])
             w->regions[late++] = (pm_region){a, w->verify + i * FRAME_MAX, L->fr_read, 0};
     }
