@@ -153,7 +153,9 @@ def test_memory_profile_views_and_heap_timeline(driver, tmp_path):
     # timeline view draws the heap and RSS over the run.
     import pyrometer
     pyro, out = str(tmp_path / "mem.pyro"), str(tmp_path / "mem.html")
-    r = run_pyrometer("run", "--mode", "memory", "-o", pyro, os.path.join(PROGRAMS, "memory_views.py"))
+    # every allocation (exact): the figures below are not a sampling estimate
+    r = run_pyrometer("run", "--mode", "memory", "--memory-rate", "1", "-o", pyro,
+                      os.path.join(PROGRAMS, "memory_views.py"))
     assert r.returncode == 0, r.stderr
     assert run_pyrometer("view", "--no-browser", "-o", out, pyro).returncode == 0
     prof = pyrometer.load(pyro)
