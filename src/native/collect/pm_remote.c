@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "pm_elfsym.h"
+#include "pm_procfile.h"
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
@@ -388,19 +389,6 @@ int pm_remote_alive(const pm_remote *r)
     return pm_remote_task(r->pid, (uint64_t)r->pid, &state, &cpu) == 0 && state != 'Z' && state != 'X';
 }
 
-static int read_small(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, cap - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    return (int)n;
-}
-
 int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns)
 {
     char path[96], buf[1024];
@@ -409,13 +397,13 @@ int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns)
      * thread per tick, in nanoseconds (finer than stat's clock ticks). */
     if (!state) {
         snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
-        if (read_small(path, buf, sizeof buf) > 0 && sscanf(buf, "%llu", &run) == 1) {
+        if (pm_procfile_read(path, buf, sizeof buf) > 0 && sscanf(buf, "%llu", &run) == 1) {
             *cpu_ns = run;
             return 0;
         }
     }
     snprintf(path, sizeof path, "/proc/%d/task/%llu/stat", (int)pid, (unsigned long long)tid);
-    if (read_small(path, buf, sizeof buf) < 0)
+    if (pm_procfile_read(path, buf, sizeof buf) < 0)
         return -1;
     /* The name is in parentheses and may hold anything: parse after the last ')'. */
     char *p = strrchr(buf, ')');
@@ -430,7 +418,7 @@ int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns)
     long hz = sysconf(_SC_CLK_TCK);
     *cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
     snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
-    if (read_small(path, buf, sizeof buf) > 0 && sscanf(buf, "%llu", &run) == 1)
+    if (pm_procfile_read(path, buf, sizeof buf) > 0 && sscanf(buf, "%llu", &run) == 1)
         *cpu_ns = run;
     return 0;
 }
@@ -439,7 +427,7 @@ int pm_remote_task_name(pid_t pid, uint64_t tid, char *out, size_t cap)
 {
     char path[96];
     snprintf(path, sizeof path, "/proc/%d/task/%llu/comm", (int)pid, (unsigned long long)tid);
-    if (read_small(path, out, cap) < 0)
+    if (pm_procfile_read(path, out, cap) < 0)
         return -1;
     out[strcspn(out, "\n")] = 0;
     return 0;

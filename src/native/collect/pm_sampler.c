@@ -26,6 +26,7 @@
 #include "pm_strread.h"
 #include "pm_native.h"
 #include "pm_natframes.h"
+#include "pm_procfile.h"
 #include "pm_walker.h"
 
 typedef struct {
@@ -799,21 +800,6 @@ static int unchanged(pm_sampler *s, const pm_slot *sl, const pm_tinfo *t, uint64
            back == sl->prev_raw[sl->prev_n - 2].addr;
 }
 
-/* A /proc file that fits in buf, NUL-terminated, in one read: 0, or -1 when
- * it cannot be read or is empty. */
-static int read_small_file(const char *path, char *buf, size_t cap)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    ssize_t n = read(fd, buf, cap - 1);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    buf[n] = 0;
-    return 0;
-}
-
 /* Whether the kernel has thread tid waiting on something (sleeping, I/O,
  * a lock) rather than running or ready to run: the state letter of
  * /proc/TID/stat (any thread's tid works there, in any process).  -1 if it
@@ -822,7 +808,7 @@ static int thread_waiting(uint64_t tid)
 {
     char path[48], buf[512];
     snprintf(path, sizeof path, "/proc/%llu/stat", (unsigned long long)tid);
-    if (read_small_file(path, buf, sizeof buf) != 0)
+    if (pm_procfile_read(path, buf, sizeof buf) < 0)
         return -1;
     /* "tid (comm) S ...": comm may hold spaces and parentheses. */
     const char *end = strrchr(buf, ')');
@@ -1121,7 +1107,7 @@ static int proc_syscall(uint64_t tid, uint64_t *pc)
 {
     char path[64], buf[256];
     snprintf(path, sizeof path, "/proc/self/task/%llu/syscall", (unsigned long long)tid);
-    if (read_small_file(path, buf, sizeof buf) != 0)
+    if (pm_procfile_read(path, buf, sizeof buf) < 0)
         return -1;
     *pc = 0;
     if (!strncmp(buf, "running", 7))
