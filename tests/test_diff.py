@@ -35,9 +35,9 @@ def other_leaf(n):
 
 def main():
     for _ in range(5):
-        steady_leaf(250000)
-        slow_leaf(250000)
-        other_leaf(120000)
+        steady_leaf(750000)
+        slow_leaf(750000)
+        other_leaf(360000)
 
 main()
 """
@@ -58,9 +58,14 @@ def work(tmp_path_factory):
 def profile(work, name, factor, *options):
     """A profile of prog.py; CPU time unless options say otherwise: on a
     shared machine a program's wall time varies by half between runs (its
-    CPU time by a few percent), which no tool can tell from a change."""
+    CPU time by a few percent), which no tool can tell from a change.  The
+    program is long enough, and sampled at 1 kHz, that on 3.14 (the fastest
+    interpreter, a third of a second of CPU) each run makes hundreds of
+    samples and a slow first tenth of a second (the machine's, seen without
+    any profiler) does not swamp the change."""
     out = str(work / name)
-    r = pyrometer("run", "-o", out, *(options or ("--mode", "cpu")), str(work / "prog.py"), str(factor))
+    options = options or ("--mode", "cpu", "--rate", "1000")
+    r = pyrometer("run", "-o", out, *options, str(work / "prog.py"), str(factor))
     assert r.returncode == 0, r.stderr
     return out
 

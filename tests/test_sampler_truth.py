@@ -22,11 +22,15 @@ def leaf_split(profile):
     return a, b
 
 
-# The target is 2 points.  On 3.9 the sampled share of leaf_a has come out
-# 2.0-3.3 points above the program's own measure in some whole runs of the
-# suite (three attempts alike, so a bias, not noise): a known miss there,
-# held to 3 points so that a real regression still fails.
-TINY_SPLIT_POINTS = 3 if sys.version_info < (3, 10) else 2
+# The target is 2 points.  On 3.9 and 3.10 the sampled share of leaf_a has
+# come out 2.0-3.3 points above the program's own measure in whole runs of
+# the suite (three attempts alike, so a bias, not noise).  The program's
+# measure is itself the doubtful side there: py-spy's blocking reads (the
+# process stopped for each) put leaf_a at 26-28% on 3.10 where the program
+# says 23-24% and pyrometer 25-26%.  A known miss before 3.11, held to 3
+# points so that a real regression (the torn-stack bias this test was
+# written for moved shares by tens of points) still fails.
+TINY_SPLIT_POINTS = 3 if sys.version_info < (3, 11) else 2
 
 
 def test_tiny_functions_split_like_the_truth_and_no_pseudo_frame(tmp_path):
