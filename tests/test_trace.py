@@ -336,3 +336,54 @@ def test_timeline_spans_marks_and_gc(tmp_path, builtins):
         elif e["ph"] == "E" and names.get(e["tid"]) is main:
             stack.pop()
     assert {"work", "checkpoint"} <= inside
+
+
+def _instants_by_function(doc, names):
+    """Per thread: [(enclosing function, text)] of the --log-args instants."""
+    stacks, seen = {}, {}
+    for e in doc["traceEvents"]:
+        if e["ph"] == "B":
+            if e["name"].startswith(("args: ", "return: ")):
+                seen.setdefault(e["tid"], []).append((stacks[e["tid"]][-1], e["name"]))
+            stacks.setdefault(e["tid"], []).append(e["name"])
+        elif e["ph"] == "E":
+            stacks[e["tid"]].pop()
+    return seen
+
+
+def test_log_args_show_arguments_and_return_values(tmp_path):
+    r, prof = _timeline(tmp_path, "--log-args", "^(scaled_sum|count_up|boxed)$", program="logargs.py")
+    plain = subprocess.run([sys.executable, str(TRACING / "logargs.py")], stdout=subprocess.PIPE)
+    assert r.returncode == plain.returncode == 0, r.stderr
+    assert r.stdout == plain.stdout == b"39\n"
+    doc, names = _slices(prof)
+    seen = _instants_by_function(doc, names)
+    main = max(seen.values(), key=len)
+    [worker] = [v for v in seen.values() if v is not main]
+    assert main[:7] == [
+        ("scaled_sum", "args: a=0, b=5, *rest=(7,), scale=2, **kw={'k': 'v'}"), ("scaled_sum", "return: 10"),
+        ("scaled_sum", "args: a=1, b=5, *rest=(7,), scale=2, **kw={'k': 'v'}"), ("scaled_sum", "return: 12"),
+        ("scaled_sum", "args: a=2, b=5, *rest=(7,), scale=2, **kw={'k': 'v'}"), ("scaled_sum", "return: 14"),
+        ("count_up", "args: n=3"),  # once, though the generator was resumed four times
+    ], main
+    # a failing repr is named, not raised; a long one is cut
+    assert main[7:9] == [("boxed", "args: x=<repr failed: Bad>"), ("boxed", "return: <repr failed: Box>")], main
+    (_, args), (_, ret) = main[9:11]
+    assert args.startswith("args: x='xxx") and args.endswith("...") and len(args) == len("args: x=") + 80
+    assert ret.startswith("return: Box('xxx") and ret.endswith("...")
+    assert len(main) == 11  # untouched() does not match: nothing inside it
+    assert worker == [("scaled_sum", "args: a=10, b=20, *rest=(), scale=1, **kw={}"), ("scaled_sum", "return: 30")]
+
+
+def test_log_args_bad_input(tmp_path):
+    for mode, pattern, status, says in (("timeline", "(", 2, "invalid --log-args"),
+                                        ("calls", "scaled_sum", 2, "--log-args is for --mode timeline"),
+                                        ("timeline", "^nothing_like_this$", 1, "matched no function that ran")):
+        out = tmp_path / "nothing.trace.json"
+        r = run_pyrometer("run", "--mode", mode, "--log-args", pattern, "-o", out, TRACING / "logargs.py",
+                          cwd=tmp_path)
+        said = [line for line in pyrometer_lines(r.stderr) if not line.startswith("pyrometer: wrote ")]
+        assert r.returncode == status and len(said) == 1 and says in said[0], (r.returncode, r.stderr)
+        assert b"Traceback" not in r.stderr
+        if status == 1:  # the run is kept
+            assert r.stdout == b"39\n" and out.exists()

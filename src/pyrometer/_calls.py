@@ -354,15 +354,26 @@ class CallsSession:
     """The tracer behind ``pyrometer run --mode calls``: every thread,
     pyrometer's own code out of scope (sys.monitoring DISABLE on 3.12+)."""
 
-    def __init__(self, model, builtins=True, timeline=0):
+    def __init__(self, model, builtins=True, timeline=0, log_args=None):
         self.native = _native()
         self.model = model
         self.builtins = bool(builtins)
         self.timeline = timeline
+        # log_args: a regular expression (compiled) searched in the qualified
+        # names of the functions whose arguments and return values the
+        # timeline shows.
+        self.log_args = log_args
         self.overhead = self.native and _calibrate(self.native, self.builtins)
-        exclude = {_HERE, _HERE[:-1] + "pyc" if _HERE.endswith(".py") else _HERE}
+        # pyrometer's own code that runs in the program's threads: this file
+        # and the thread-name recorder (called as threading adds and removes
+        # threads).
+        from . import _threads
+
+        exclude = set()
+        for f in (_HERE, os.path.abspath(_threads.__file__)):
+            exclude |= {f, f[:-1] + "pyc" if f.endswith(".py") else f}
         self.tracer = self.native.Tracer(model, builtins=self.builtins, all_threads=True, exclude=exclude,
-                                         timeline=timeline)
+                                         timeline=timeline, log_args=log_args)
 
     def start(self):
         m = self.model
@@ -393,6 +404,11 @@ class CallsSession:
         m.set_meta("overhead_callee_ns", round(callee, 1))
         m.set_meta("overhead_caller_ns", round(caller, 1))
         m.set_meta("calls_total", float(self.tracer.calls))
+        if self.log_args is not None:
+            logged = self.tracer.log_args
+            m.set_meta("log_args", self.log_args.pattern)
+            m.set_meta("log_args_matched", 1.0 if logged["matched"] else 0.0)
+            m.set_meta("log_args_dropped", float(logged["dropped"]))
 
 
 def pstats_of(native_profile, thread=None):
@@ -467,13 +483,15 @@ def _calls_profile_class():
         """A calls-mode profiling session with the interface of
         ``pyrometer.profile`` (start/stop, report, print, write)."""
 
-        def __init__(self, *, builtins=True, timeline=0):
+        def __init__(self, *, builtins=True, timeline=0, log_args=None):
             DeterministicSession.__init__(self)
             self._builtins = bool(builtins)
             self._timeline = timeline
+            self._log_args = log_args
 
         def _new_session(self):
-            return CallsSession(self._p, builtins=self._builtins, timeline=self._timeline)
+            return CallsSession(self._p, builtins=self._builtins, timeline=self._timeline,
+                                log_args=self._log_args)
 
         def pstats(self, thread=None):
             """{(file, line, name): (cc, nc, tottime, cumtime, callers)}."""

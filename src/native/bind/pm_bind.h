@@ -58,6 +58,23 @@ PyObject *pm_bind_layout_dict(const void *layout);
 PyObject *pm_bind_watch_start(PyObject *self, PyObject *args);
 PyObject *pm_bind_dump_stacks(PyObject *self, PyObject *args);
 extern PyTypeObject pm_TracerType;
+/* --log-args (pm_bind_logargs.c): which functions' arguments and return
+ * values the timeline shows, and the texts shown. */
+typedef struct {
+    PyObject *search;   /* the pattern's search method, or NULL: off */
+    PyObject *verdicts; /* code object -> True/False */
+    int matched;        /* some function that ran matched */
+    Py_ssize_t distinct; /* texts shown so far (each is a frame of its own) */
+    uint64_t dropped;    /* texts not shown, past the bound */
+} pm_logargs;
+int pm_logargs_init(pm_logargs *la, PyObject *pattern);
+void pm_logargs_clear(pm_logargs *la);
+/* 1 when co's functions are logged (never raises). */
+int pm_logargs_match(pm_logargs *la, PyCodeObject *co);
+/* "args: a=1, b='x'" of the frame being entered; "return: 3".  New
+ * references, NULL on failure (no exception set, the caller's kept). */
+PyObject *pm_logargs_call_text(PyCodeObject *co, PyObject *frame);
+PyObject *pm_logargs_return_text(PyObject *value);
 PyObject *pm_bind_call_stats(PyObject *self, PyObject *args);
 extern PyTypeObject pm_LineTracerType;
 extern PyTypeObject pm_LineCounterType;

@@ -24,7 +24,9 @@
 
 #define PM_MON (PY_VERSION_HEX >= 0x030C0000)
 
-enum { K_START, K_THROW, K_RETURN, K_UNWIND, K_CCALL, K_CRET, K_RAISE, K_COUNT };
+/* K_RESUME and K_YIELD are K_START and K_RETURN that are not a call or a
+ * return: a generator's resumption and yield (--log-args logs neither). */
+enum { K_START, K_RESUME, K_THROW, K_RETURN, K_YIELD, K_UNWIND, K_CCALL, K_CRET, K_RAISE, K_COUNT };
 
 typedef struct pm_TracerObject pm_TracerObject;
 
@@ -45,6 +47,7 @@ struct pm_TracerObject {
     PyObject *hooks[K_COUNT];
     PyObject *prev_thread_hook;
     PyObject *disable_obj;
+    pm_logargs la; /* --log-args (timeline only) */
 };
 
 static uint64_t next_serial = 1;
@@ -312,7 +315,47 @@ static PyObject *as_cfunc(PyObject *callable, PyObject *arg0)
 }
 
 static PyObject *mon_missing;
+#endif
 static void span_on(pm_TracerObject *self, pm_tthread *ts, PyObject *name, int begin);
+
+/* Each distinct text is a frame of its own: past this many, texts are
+ * counted instead of shown, so that a function called with ever new
+ * arguments cannot grow the profile without bound. */
+#define PM_LOGARGS_DISTINCT 100000
+
+/* --log-args: text (a new reference, or NULL) as an instant on the calling
+ * thread's timeline, inside the function it describes. */
+static void log_note(pm_TracerObject *self, PyObject *text)
+{
+    pm_tthread *ts = text ? thread_state(self) : NULL;
+    if (ts) {
+        PyUnicode_InternInPlace(&text);
+        if (pm_tracer_key_find(self->t, text) != PM_NONE || self->la.distinct < PM_LOGARGS_DISTINCT) {
+            self->la.distinct += pm_tracer_key_find(self->t, text) == PM_NONE;
+            span_on(self, ts, text, 1);
+            span_on(self, ts, text, 0);
+        } else {
+            self->la.dropped++;
+        }
+    }
+    Py_XDECREF(text);
+}
+
+static void log_call(pm_TracerObject *self, PyCodeObject *co, PyObject *frame)
+{
+    if (frame && pm_logargs_match(&self->la, co))
+        log_note(self, pm_logargs_call_text(co, frame));
+}
+
+static void log_return(pm_TracerObject *self, PyCodeObject *co, PyObject *value)
+{
+    /* A generator's or coroutine's "return" is its StopIteration. */
+    if (value && !(co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)) &&
+        pm_logargs_match(&self->la, co))
+        log_note(self, pm_logargs_return_text(value));
+}
+
+#if PM_MON
 
 /* The callbacks' body: one callback per kind below (PM_HOOK_FN). */
 static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nargsf, int kind)
@@ -323,15 +366,21 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
         Py_RETURN_NONE;
     switch (kind) {
     case K_START:
+    case K_RESUME:
         if (on_enter(self, args[0], args[0], 0, NULL)) {
             Py_INCREF(self->disable_obj);
             return self->disable_obj;
         }
+        if (kind == K_START && self->la.search)
+            log_call(self, (PyCodeObject *)args[0], (PyObject *)PyEval_GetFrame());
         break;
     case K_THROW:
         on_enter(self, args[0], args[0], 0, NULL);
         break;
     case K_RETURN:
+    case K_YIELD:
+        if (kind == K_RETURN && self->la.search && n >= 3)
+            log_return(self, (PyCodeObject *)args[0], args[2]);
         if (on_leave(self, args[0])) {
             Py_INCREF(self->disable_obj);
             return self->disable_obj;
@@ -385,14 +434,16 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
 }
 
 PM_HOOK_FN(hook_start, dispatch, K_START)
+PM_HOOK_FN(hook_resume, dispatch, K_RESUME)
 PM_HOOK_FN(hook_throw, dispatch, K_THROW)
 PM_HOOK_FN(hook_return, dispatch, K_RETURN)
+PM_HOOK_FN(hook_yield, dispatch, K_YIELD)
 PM_HOOK_FN(hook_unwind, dispatch, K_UNWIND)
 PM_HOOK_FN(hook_ccall, dispatch, K_CCALL)
 PM_HOOK_FN(hook_cret, dispatch, K_CRET)
 PM_HOOK_FN(hook_raise, dispatch, K_RAISE)
-static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_throw, hook_return, hook_unwind,
-                                                 hook_ccall, hook_cret,  hook_raise};
+static const vectorcallfunc hook_fns[K_COUNT] = {hook_start,  hook_resume, hook_throw, hook_return, hook_yield,
+                                                 hook_unwind, hook_ccall,  hook_cret,  hook_raise};
 #else
 static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
@@ -404,11 +455,22 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
         PyCodeObject *co = PyFrame_GetCode(frame);
         Py_DECREF(co); /* the frame holds it */
         on_enter(self, co, (PyObject *)co, 0, NULL);
+        /* A generator's frame is "called" again at each resumption: its
+         * arguments are logged on the first, before any instruction ran. */
+#if PY_VERSION_HEX >= 0x030B0000
+        int fresh = PyFrame_GetLasti(frame) < 0;
+#else
+        int fresh = frame->f_lasti < 0;
+#endif
+        if (self->la.search && fresh)
+            log_call(self, co, (PyObject *)frame);
         break;
     }
     case PyTrace_RETURN: {
         PyCodeObject *co = PyFrame_GetCode(frame);
         Py_DECREF(co);
+        if (self->la.search)
+            log_return(self, co, arg);
         on_leave(self, co);
         break;
     }
@@ -486,14 +548,19 @@ static PyObject *new_hook(pm_TracerObject *self, int kind)
 static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"profile", "timer",   "timeunit", "subcalls", "builtins",
-                             "all_threads", "exclude", "timeline", NULL};
-    PyObject *prof, *timer = Py_None, *exclude = Py_None;
+                             "all_threads", "exclude", "timeline", "log_args", NULL};
+    PyObject *prof, *timer = Py_None, *exclude = Py_None, *log_args = Py_None;
     double timeunit = 0.0;
     int subcalls = 1, builtins = 0, all_threads = 1;
     Py_ssize_t timeline = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppOn:Tracer", kwlist, &pm_ProfileType, &prof, &timer,
-                                     &timeunit, &subcalls, &builtins, &all_threads, &exclude, &timeline))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|OdpppOnO:Tracer", kwlist, &pm_ProfileType, &prof, &timer,
+                                     &timeunit, &subcalls, &builtins, &all_threads, &exclude, &timeline,
+                                     &log_args))
         return NULL;
+    if (log_args != Py_None && timeline == 0) {
+        PyErr_SetString(PyExc_ValueError, "log_args needs a timeline (the texts are shown there)");
+        return NULL;
+    }
     if (timeline < 0) {
         PyErr_SetString(PyExc_ValueError, "timeline is a number of events, 0 or more");
         return NULL;
@@ -542,6 +609,10 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->t->timeline = 1;
         self->t->tl_t0 = timer == Py_None ? pm_clock_now() : 0;
     }
+    if (pm_logargs_init(&self->la, log_args) != 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
     self->subcalls = subcalls;
     self->builtins = builtins;
     self->all_threads = all_threads;
@@ -584,6 +655,7 @@ static void Tracer_dealloc(pm_TracerObject *self)
     pm_tracer_free(self->t);
     Py_XDECREF(self->profile);
     Py_XDECREF(self->timer);
+    pm_logargs_clear(&self->la);
     Py_XDECREF(self->keep);
     Py_XDECREF(self->userobjs);
     Py_XDECREF(self->exclude);
@@ -598,9 +670,9 @@ static const struct {
     int kind;
     const char *event;
 } mon_events[] = {
-    {K_START, "PY_START"},   {K_START, "PY_RESUME"},
+    {K_START, "PY_START"},   {K_RESUME, "PY_RESUME"},
     {K_THROW, "PY_THROW"},   {K_RETURN, "PY_RETURN"},
-    {K_RETURN, "PY_YIELD"},  {K_UNWIND, "PY_UNWIND"},
+    {K_YIELD, "PY_YIELD"},   {K_UNWIND, "PY_UNWIND"},
     {K_CCALL, "CALL"},       {K_CRET, "C_RETURN"},
     {K_CRET, "C_RAISE"},     {K_RAISE, "RAISE"},
 };
@@ -699,7 +771,7 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
     self->owner = PyThreadState_Get();
     self->evalhook = 0;
     self->stackhook = 0;
-    if (!self->builtins && !self->timer) {
+    if (!self->builtins && !self->timer && !self->la.search) { /* it sees no arguments */
         int rc = pm_evalhook_install(eval_enter, eval_leave, self);
         if (rc < 0)
             return NULL;
@@ -870,6 +942,13 @@ static PyObject *Tracer_get_tool_id(pm_TracerObject *self, void *c)
     return PyLong_FromLong(self->tool_id);
 }
 
+static PyObject *Tracer_log_args(pm_TracerObject *self, void *c)
+{
+    (void)c;
+    return Py_BuildValue("{s:O,s:n,s:K}", "matched", self->la.matched ? Py_True : Py_False, "distinct",
+                         self->la.distinct, "dropped", (unsigned long long)self->la.dropped);
+}
+
 static PyObject *Tracer_events(pm_TracerObject *self, void *c)
 {
     (void)c;
@@ -997,6 +1076,8 @@ static PyGetSetDef Tracer_getset[] = {
     {"enabled", (getter)Tracer_get_enabled, NULL, "Whether tracing is on.", NULL},
     {"tool_id", (getter)Tracer_get_tool_id, NULL, "sys.monitoring tool id in use (-1: none).", NULL},
     {"calls", (getter)Tracer_events, NULL, "Calls recorded so far.", NULL},
+    {"log_args", (getter)Tracer_log_args, NULL,
+     "--log-args: whether a function matched, distinct texts shown, texts not shown past the bound.", NULL},
     {NULL, NULL, NULL, NULL, NULL},
 };
 

@@ -104,6 +104,8 @@ options:
   --color, --no-color  report colours (default: only on a terminal)
   --timeline-cap N     timeline capacity in events (default 1000000, 0 = off;
                        --mode timeline keeps the newest, drops the oldest)
+  --log-args REGEX     timeline: the arguments and return value (reprs) of
+                       each function whose qualified name REGEX matches
   --dump-on SIGNAL     print every thread's Python stack on stderr when the
                        process gets SIGNAL (USR1, QUIT, ...); it goes on running
   --hang S             print every thread's stack if the program still runs
@@ -119,7 +121,7 @@ options:
 --rate, --show-all and --threshold are for the sampling modes, --timeline-cap
 for them and timeline, --no-idle for wall, --builtins/--no-builtins and --sort
 for calls and timeline, --top for the sampling modes, calls and timeline,
---target for lines: given to another mode they are an error, not ignored.
+--log-args for timeline, --target for lines: given to another mode they are an error, not ignored.
 
 The program's sys.argv, __main__, sys.path[0], output, exceptions and exit
 status are what plain `python` would give it, and its stacks start at its own

@@ -21,6 +21,7 @@ _VALUE_OPTIONS = {
     "--threshold": "threshold",
     "--top": "top",
     "--timeline-cap": "timeline",
+    "--log-args": "log_args",
     "--target": "target",
     "--memory-rate": "memory_rate",
     "--memory-view": "memory_view",
@@ -64,6 +65,7 @@ class Options:
         self.top = 15
         self.color = None
         self.timeline = 1000000
+        self.log_args = None  # --mode timeline: a compiled regular expression
         self.targets = []
         self.script = None
         self.module = None
@@ -135,6 +137,13 @@ def _convert(dest, option, value):
         if n is None or not (0 <= n <= limit):
             raise UsageError("invalid %s %r: give a whole number from 0 to %d" % (option, value, limit))
         return n
+    if dest == "log_args":
+        import re
+
+        try:
+            return re.compile(value)
+        except re.error as exc:
+            raise UsageError("invalid %s %r: %s" % (option, value, exc)) from None
     if dest == "target":
         if not value:
             raise UsageError("%s needs a pattern (a file, module or function)" % option)
@@ -299,6 +308,7 @@ _MODE_OPTIONS = {
     "-s": (_CALLS, "--mode calls and timeline"),
     "--sort": (_CALLS, "--mode calls and timeline"),
     "--target": (("lines",), "--mode lines"),
+    "--log-args": (("timeline",), "--mode timeline"),
     "--show-all": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
     "--threshold": (_SAMPLED + ("memory",), "the call tree of the sampling and memory modes"),
     "--top": (_SAMPLED + _CALLS + ("memory",), "the sampling, calls, timeline and memory modes"),
@@ -690,7 +700,8 @@ class _Session:
             default = options.mode == "calls"
             builtins = default if options.builtins is None else options.builtins
             self.prof = CallsProfile(builtins=builtins,
-                                     timeline=options.timeline if options.mode == "timeline" else 0)
+                                     timeline=options.timeline if options.mode == "timeline" else 0,
+                                     log_args=options.log_args)
         elif options.mode == "lines":
             from .._lines import LinesProfile
 
@@ -820,6 +831,10 @@ class _Session:
             if dropped:
                 _say("timeline: the oldest %d events (calls and returns) were dropped; the newest %d are kept "
                      "(--timeline-cap)" % (dropped, self.o.timeline))
+            not_shown = self.prof.native.meta.get("log_args_dropped")
+            if not_shown:
+                _say("--log-args: %d calls and returns were not shown: only so many different texts are kept "
+                     "(each is an entry of the profile)" % not_shown)
         # Lines mode has no stacks to re-root (a node per target function).
         if self.runner_frames and self.o.mode != "lines":
             try:
@@ -966,6 +981,10 @@ def main(o, command):
         raise
     if not session.finish():
         return EXIT_FAILURE  # the program succeeded but its profile was not written
+    if o.log_args is not None and not session.prof.native.meta.get("log_args_matched"):
+        # Said after the profile is written: the run is kept, the pattern was wrong.
+        _say("--log-args %r matched no function that ran: no arguments were logged" % o.log_args.pattern)
+        return EXIT_FAILURE
     return 0
 
 
