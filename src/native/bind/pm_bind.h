@@ -120,11 +120,13 @@ void pm_bind_qualify_names(pm_codecache *cc, pm_space *space, pm_ProfileObject *
 #if PY_VERSION_HEX < 0x030C0000
 /* The frame-evaluation hook (pm_bind_evalhook.c), 3.9-3.11.  enter runs
  * before a Python frame is evaluated and returns a token (0: no leave
- * wanted); leave gets that token once the evaluation has ended, unless the
- * session was removed meanwhile.  Both leave the thread's exception state
- * as they found it (a frame may start with an exception to throw in). */
+ * wanted); leave gets that token and the evaluation's result (NULL: it
+ * ended by an exception, which is set) once the evaluation has ended,
+ * unless the session was removed meanwhile.  Both leave the thread's
+ * exception state as they found it (a frame may start with an exception
+ * to throw in). */
 typedef long (*pm_eval_enter_fn)(void *ctx, PyThreadState *ts, PyCodeObject *co);
-typedef void (*pm_eval_leave_fn)(void *ctx, long token);
+typedef void (*pm_eval_leave_fn)(void *ctx, long token, PyObject *result);
 /* 0 installed; 1 another frame-evaluation hook is in place (nothing done);
  * -1 error with an exception set. */
 int pm_evalhook_install(pm_eval_enter_fn enter, pm_eval_leave_fn leave, void *ctx);

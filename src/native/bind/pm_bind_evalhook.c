@@ -70,7 +70,7 @@ static PyObject *eval_body(PyThreadState *ts, pm_eval_frame *f, int throwflag)
     }
     PyObject *r = _PyEval_EvalFrameDefault(ts, f, throwflag);
     if (token && H.gen == gen)
-        H.leave(H.ctx, token);
+        H.leave(H.ctx, token, r);
     return r;
 }
 

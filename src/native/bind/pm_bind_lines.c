@@ -341,9 +341,10 @@ static long gate_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
     return set_trace(tstate, self) == 0;
 }
 
-static void gate_leave(void *ctx, long token)
+static void gate_leave(void *ctx, long token, PyObject *result)
 {
     (void)token;
+    (void)result;
     PyThreadState *tstate = PyThreadState_Get();
     if (tstate->c_traceobj == (PyObject *)ctx)
         set_trace(tstate, NULL);

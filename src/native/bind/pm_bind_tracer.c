@@ -18,6 +18,9 @@
 
 #include <frameobject.h>
 #include <math.h>
+#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
+#include <opcode.h> /* RESUME */
+#endif
 
 #include "collect/pm_tracer.h"
 #include "output/pm_callstats.h"
@@ -318,6 +321,17 @@ static PyObject *mon_missing;
 #endif
 static void span_on(pm_TracerObject *self, pm_tthread *ts, PyObject *name, int begin);
 
+/* name (a new reference, or NULL) as an instant, a span of no length, on
+ * ts's timeline. */
+static void instant(pm_TracerObject *self, pm_tthread *ts, PyObject *name)
+{
+    if (name) {
+        span_on(self, ts, name, 1);
+        span_on(self, ts, name, 0);
+        Py_DECREF(name);
+    }
+}
+
 /* Each distinct text is a frame of its own: past this many, texts are
  * counted instead of shown, so that a function called with ever new
  * arguments cannot grow the profile without bound. */
@@ -332,8 +346,8 @@ static void log_note(pm_TracerObject *self, PyObject *text)
         PyUnicode_InternInPlace(&text);
         if (pm_tracer_key_find(self->t, text) != PM_NONE || self->la.distinct < PM_LOGARGS_DISTINCT) {
             self->la.distinct += pm_tracer_key_find(self->t, text) == PM_NONE;
-            span_on(self, ts, text, 1);
-            span_on(self, ts, text, 0);
+            Py_INCREF(text);
+            instant(self, ts, text);
         } else {
             self->la.dropped++;
         }
@@ -420,12 +434,8 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
     case K_RAISE: /* timeline only: an instant "raise Type" in the frame it passes */
         if (n >= 3 && self->t->timeline) {
             pm_tthread *ts = thread_state(self);
-            PyObject *name = ts ? PyUnicode_FromFormat("raise %s", Py_TYPE(args[2])->tp_name) : NULL;
-            if (name) {
-                span_on(self, ts, name, 1);
-                span_on(self, ts, name, 0);
-                Py_DECREF(name);
-            }
+            if (ts)
+                instant(self, ts, PyUnicode_FromFormat("raise %s", Py_TYPE(args[2])->tp_name));
             PyErr_Clear();
         }
         break;
@@ -445,6 +455,29 @@ PM_HOOK_FN(hook_raise, dispatch, K_RAISE)
 static const vectorcallfunc hook_fns[K_COUNT] = {hook_start,  hook_resume, hook_throw, hook_return, hook_yield,
                                                  hook_unwind, hook_ccall,  hook_cret,  hook_raise};
 #else
+/* Whether a call event is the frame's first start, not a generator's or
+ * coroutine's resumption (which the profile hook reports as a call too). */
+static int first_start(PyFrameObject *frame, PyCodeObject *co)
+{
+    if (!(co->co_flags & (CO_GENERATOR | CO_COROUTINE | CO_ASYNC_GENERATOR)))
+        return 1;
+#if PY_VERSION_HEX >= 0x030B0000
+    /* 3.11 reports the call at the RESUME instruction (f_lasti, a byte
+     * offset): its argument is 0 at the start, 1-3 after a yield or await. */
+    int lasti = PyFrame_GetLasti(frame), fresh = 0;
+    PyObject *code = PyCode_GetCode(co);
+    if (code && lasti >= 0 && lasti + 1 < PyBytes_GET_SIZE(code)) {
+        const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(code);
+        fresh = b[lasti] == RESUME && b[lasti + 1] == 0;
+    }
+    Py_XDECREF(code);
+    PyErr_Clear();
+    return fresh;
+#else
+    return frame->f_lasti < 0; /* no instruction run yet */
+#endif
+}
+
 static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     pm_TracerObject *self = (pm_TracerObject *)obj;
@@ -455,14 +488,7 @@ static int profile_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject 
         PyCodeObject *co = PyFrame_GetCode(frame);
         Py_DECREF(co); /* the frame holds it */
         on_enter(self, co, (PyObject *)co, 0, NULL);
-        /* A generator's frame is "called" again at each resumption: its
-         * arguments are logged on the first, before any instruction ran. */
-#if PY_VERSION_HEX >= 0x030B0000
-        int fresh = PyFrame_GetLasti(frame) < 0;
-#else
-        int fresh = frame->f_lasti < 0;
-#endif
-        if (self->la.search && fresh)
+        if (self->la.search && first_start(frame, co))
             log_call(self, co, (PyObject *)frame);
         break;
     }
@@ -501,6 +527,21 @@ static long stack_only(void *ctx, PyThreadState *tstate, PyCodeObject *co)
     return 0;
 }
 
+/* A frame left by an exception (3.9-3.11, the frame-evaluation hook): the
+ * instant "raise Type" that 3.12's RAISE event gives, in each frame the
+ * exception leaves.  The exception is set, and stays so. */
+static void raise_mark(pm_TracerObject *self, pm_tthread *ts)
+{
+    PyObject *type = PyErr_Occurred();
+    if (!type || !PyType_Check(type))
+        return;
+    PyObject *exc_type, *exc_val, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_val, &exc_tb);
+    instant(self, ts, PyUnicode_FromFormat("raise %s", ((PyTypeObject *)type)->tp_name));
+    PyErr_Clear();
+    PyErr_Restore(exc_type, exc_val, exc_tb);
+}
+
 static long eval_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
 {
     pm_TracerObject *self = (pm_TracerObject *)ctx;
@@ -524,12 +565,15 @@ static long eval_enter(void *ctx, PyThreadState *tstate, PyCodeObject *co)
     return ts->depth > before ? (long)ts->depth : 0;
 }
 
-static void eval_leave(void *ctx, long token)
+static void eval_leave(void *ctx, long token, PyObject *result)
 {
     pm_TracerObject *self = (pm_TracerObject *)ctx;
     pm_tthread *ts = thread_state(self);
-    if (ts && ts->depth == (uint32_t)token)
-        pm_tracer_leave(self->t, ts, pm_clock_now());
+    if (!ts || ts->depth != (uint32_t)token)
+        return;
+    if (!result && self->t->timeline)
+        raise_mark(self, ts);
+    pm_tracer_leave(self->t, ts, pm_clock_now());
 }
 #endif
 
