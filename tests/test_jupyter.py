@@ -10,8 +10,8 @@ import sys
 import pytest
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-nbformat = pytest.importorskip("nbformat", reason="nbformat, nbclient and ipykernel: test extra, Python 3.10+ (pip cannot resolve ipykernel on 3.9)")
-nbclient = pytest.importorskip("nbclient", reason="nbformat, nbclient and ipykernel: test extra, Python 3.10+ (pip cannot resolve ipykernel on 3.9)")
+nbformat = pytest.importorskip("nbformat", reason="nbformat, nbclient and ipykernel: the test extra (3.9: scripts/test installs them after it)")
+nbclient = pytest.importorskip("nbclient", reason="nbformat, nbclient and ipykernel: the test extra (3.9: scripts/test installs them after it)")
 
 DEFS = '''
 def hot(n):
