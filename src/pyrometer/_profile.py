@@ -18,6 +18,7 @@ ThreadInfo = collections.namedtuple("ThreadInfo", "ident native_id name")
 ThreadInfo.__doc__ = """A thread of a profile: Python ident, OS thread id (0 if unknown), name."""
 
 FORMATS = ("pyro", "collapsed", "text", "html")
+SPAN_FORMATS = ("otlp", "zipkin")  # a timeline's calls as OpenTelemetry / Zipkin spans
 MODES = ("wall", "cpu", "gil")
 MAX_RATE = 100000.0  # Hz; above this the sampler would only measure itself
 EXTENSIONS = {
@@ -388,7 +389,11 @@ class ProfileData:
 
     def _format_metric(self, fmt, metric):
         """A memory profile has no time: pstats is refused, and the other
-        formats get its chosen view unless a metric is named."""
+        formats get its chosen view unless a metric is named.  The span
+        formats hold a timeline's calls: refused for any other profile."""
+        if fmt in SPAN_FORMATS and self._data().meta.get("timeline") != "calls":
+            raise ValueError("the %s format holds the calls of a timeline as spans, and this profile has "
+                             "none (record one with: pyrometer run --mode timeline)" % fmt)
         if not self._is_memory():
             return metric
         if fmt == "pstats":

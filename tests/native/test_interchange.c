@@ -436,6 +436,15 @@ static int pb_next(pb *r, unsigned *field, unsigned *wire, uint64_t *v, const un
     *wire = (unsigned)(tag & 7);
     if (*wire == 0) {
         *v = pb_varint(r);
+    } else if (*wire == 1) { /* fixed64, little-endian */
+        if (r->n - r->pos < 8) {
+            r->bad = 1;
+            return 0;
+        }
+        *v = 0;
+        for (int i = 7; i >= 0; i--)
+            *v = *v << 8 | r->s[r->pos + (size_t)i];
+        r->pos += 8;
     } else if (*wire == 2) {
         uint64_t l = pb_varint(r);
         if (l > r->n - r->pos) {
@@ -638,6 +647,79 @@ static void test_chrome_balanced(pm_t *t)
     pm_profile_free(k.p);
 }
 
+/* ---- spans (OTLP, Zipkin) ------------------------------------------------------------ */
+
+/* The timeline's 4 slices as spans, in both formats: the same ids, a parent
+ * that is an earlier span, ends after starts. */
+static void test_spans_both_formats(pm_t *t)
+{
+    known k;
+    known_init(&k);
+    pm_meta_set_str(k.p, "timeline_epoch_ns", "1700000000000000000");
+    pm_buf b;
+    pm_buf_init(&b);
+    CHECK(write_fmt("zipkin", k.p, &b) == 0);
+    CHECK(valid_utf8(b.data, b.len));
+    jv doc;
+    CHECK(jv_doc(b.data, b.len, &doc) == 0);
+    CHECK(doc.type == JV_ARR && jv_len(&doc) == 4);
+    char ids[4][17];
+    for (size_t i = 0; i < jv_len(&doc) && i < 4; i++) {
+        const jv *s = jv_at(&doc, i), *parent = jv_get(s, "parentId");
+        CHECK(strlen(jv_get(s, "traceId")->s) == 32 && strlen(jv_get(s, "id")->s) == 16);
+        snprintf(ids[i], sizeof ids[i], "%s", jv_get(s, "id")->s);
+        int known_parent = !parent;
+        for (size_t j = 0; parent && j < i; j++)
+            known_parent |= strcmp(parent->s, ids[j]) == 0;
+        CHECKF(known_parent, "span %zu", i);
+        CHECK(jv_get(s, "timestamp")->num >= 1700000000000000.0 && jv_get(s, "duration")->num >= 1);
+    }
+    jv_free(&doc);
+
+    b.len = 0;
+    CHECK(write_fmt("otlp", k.p, &b) == 0);
+    pb r = {(const unsigned char *)b.data, b.len, 0, 0};
+    unsigned field, wire;
+    uint64_t v = 0;
+    const unsigned char *by = NULL;
+    size_t bl = 0;
+    int nspans = 0;
+    /* ExportTraceServiceRequest.resource_spans -> scope_spans -> spans */
+    while (pb_next(&r, &field, &wire, &v, &by, &bl)) {
+        CHECK(field == 1 && wire == 2);
+        pb rs = {by, bl, 0, 0};
+        while (pb_next(&rs, &field, &wire, &v, &by, &bl)) {
+            if (field != 2)
+                continue;
+            pb ss = {by, bl, 0, 0};
+            while (pb_next(&ss, &field, &wire, &v, &by, &bl)) {
+                if (field != 2)
+                    continue;
+                pb sp = {by, bl, 0, 0};
+                uint64_t start = 0, end = 0;
+                int has_id = 0;
+                while (pb_next(&sp, &field, &wire, &v, &by, &bl)) {
+                    if (field == 2 && bl == 8 && nspans < 4) {
+                        char hex[17];
+                        for (int i = 0; i < 8; i++)
+                            snprintf(hex + 2 * i, 3, "%02x", by[i]);
+                        has_id = strcmp(hex, ids[nspans]) == 0;
+                    }
+                    start = field == 7 ? v : start;
+                    end = field == 8 ? v : end;
+                }
+                CHECK(!sp.bad && has_id && start >= 1700000000000000000ULL && end >= start);
+                nspans++;
+            }
+            CHECK(!ss.bad);
+        }
+        CHECK(!rs.bad);
+    }
+    CHECK(!r.bad && nspans == 4);
+    pm_buf_free(&b);
+    pm_profile_free(k.p);
+}
+
 /* ---- Gecko ------------------------------------------------------------------------- */
 
 static void test_gecko_tables(pm_t *t)
@@ -746,10 +828,10 @@ static void test_collapsed_round_trip(pm_t *t)
 static void test_hostile_everywhere(pm_t *t)
 {
     pm_profile *p = tu_sample_profile();
-    const char *json_fmts[] = {"speedscope", "chrome", "gecko"};
+    const char *json_fmts[] = {"speedscope", "chrome", "gecko", "zipkin"};
     pm_buf b;
     pm_buf_init(&b);
-    for (size_t i = 0; i < 3; i++) {
+    for (size_t i = 0; i < 4; i++) {
         b.len = 0;
         CHECKF(write_fmt(json_fmts[i], p, &b) == 0, "%s", json_fmts[i]);
         CHECKF(valid_utf8(b.data, b.len), "%s", json_fmts[i]);
@@ -955,6 +1037,7 @@ const pm_test pm_tests_interchange[] = {
     {"interchange/speedscope_frames_weights", test_speedscope_frames_weights},
     {"interchange/pprof_fields", test_pprof_fields},
     {"interchange/chrome_balanced", test_chrome_balanced},
+    {"interchange/spans_both_formats", test_spans_both_formats},
     {"interchange/gecko_tables", test_gecko_tables},
     {"interchange/collapsed_round_trip", test_collapsed_round_trip},
     {"interchange/hostile_everywhere", test_hostile_everywhere},

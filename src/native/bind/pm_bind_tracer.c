@@ -18,6 +18,7 @@
 
 #include <frameobject.h>
 #include <math.h>
+#include <time.h>
 #if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030C0000
 #include <opcode.h> /* RESUME */
 #endif
@@ -652,6 +653,9 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         pm_timeline_keep_newest(p, 1);
         self->t->timeline = 1;
         self->t->tl_t0 = timer == Py_None ? pm_clock_now() : 0;
+        struct timespec wall;
+        if (timer == Py_None && clock_gettime(CLOCK_REALTIME, &wall) == 0)
+            pm_timeline_set_epoch(p, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
     }
     if (pm_logargs_init(&self->la, log_args) != 0) {
         Py_DECREF(self);

@@ -1623,6 +1623,9 @@ int pm_sampler_start(pm_sampler *s, char *err, size_t errlen)
     atomic_store(&s->stop, 0);
     s->start_ns = now_ns();
     s->last_ns = s->start_ns;
+    struct timespec wall;
+    if (s->o.timeline_cap && clock_gettime(CLOCK_REALTIME, &wall) == 0)
+        pm_timeline_set_epoch(s->model, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
     s->guarded = pm_guard_install() == 0;
     if (spawn(s, err, errlen) != 0) {
         if (s->guarded)

@@ -225,6 +225,10 @@ uint64_t pm_timeline_dropped(const pm_profile *p);
  * file being read back).  No effect while the timeline is disabled. */
 void pm_timeline_add_dropped(pm_profile *p, uint64_t n);
 size_t pm_timeline_capacity(const pm_profile *p);
+/* Notes the wall-clock time (ns since the Unix epoch) of the timeline's
+ * zero as meta timeline_epoch_ns (a string: a double cannot hold it to the
+ * nanosecond), for the formats that need absolute times (OTLP, Zipkin). */
+int pm_timeline_set_epoch(pm_profile *p, uint64_t unix_ns);
 /* on: a full timeline makes room by dropping its oldest quarter (counted as
  * dropped) instead of refusing the new event — what a trace of calls wants
  * (the end of a run, where it failed, matters most).  Each event is a whole

@@ -1,14 +1,9 @@
 /* pm_chrome.c — Chrome's Trace Event Format (JSON object form), which
  * chrome://tracing, Perfetto and the Firefox Profiler open.
  *
- * From the timeline: events are processed in time order; each thread keeps
- * its open frames.  When a thread's stack changes, frames past the common
- * prefix (compared by frame, so consecutive samples in the same functions
- * are one slice even when the line moves) get an "E" event, inner first, and
- * the new ones a "B" event, outer first — so the output is balanced per
- * thread and ordered by ts.  A PM_NONE record (idle / not profiled) closes
- * everything; the end of the profile (meta duration_s, or the last record
- * when the timeline overflowed) closes what is left.  ts in microseconds.
+ * From the timeline: each slice (pm_slices.h) is a "B" event where it opens
+ * and an "E" event where it closes, so the output is balanced per thread
+ * and ordered by ts.  ts in microseconds.
  *
  * A profile without a timeline (e.g. converted from pstats or collapsed
  * stacks) is laid out from the trie instead: per thread, one "X" event per
@@ -23,11 +18,7 @@
 #include "pm_interchange.h"
 #include "pm_json.h"
 #include "pm_outcommon.h"
-
-typedef struct {
-    pm_id *frames;
-    uint32_t n, cap;
-} pm_ch_stack;
+#include "pm_slices.h"
 
 typedef struct {
     const pm_profile *p;
@@ -37,8 +28,6 @@ typedef struct {
     uint32_t *frag_len;
     pm_buf tmp;
     uint64_t *tid;
-    pm_id *path;
-    size_t pcap;
 } pm_ch;
 
 static void pm_ch_ts(pm_buf *b, uint64_t ns)
@@ -87,99 +76,32 @@ static void pm_ch_head(pm_buf *out, const char *ph, uint64_t tid, uint64_t ns, i
     pm_ch_ts(out, ns);
 }
 
-static int pm_ch_push(pm_ch_stack *s, pm_id f)
-{
-    if (s->n == s->cap) {
-        uint32_t nc = s->cap ? s->cap * 2 : 32;
-        pm_id *nf = realloc(s->frames, (size_t)nc * sizeof(pm_id));
-        if (!nf)
-            return -1;
-        s->frames = nf;
-        s->cap = nc;
-    }
-    s->frames[s->n++] = f;
-    return 0;
-}
+/* The timeline's slices (pm_slices.h) as "B" and "E" events. */
+typedef struct {
+    pm_ch *h;
+    pm_buf *out;
+    int *first;
+} pm_ch_walk;
 
-/* The frames of node's stack, outermost first, into h->path; depth or -1. */
-static long pm_ch_path(pm_ch *h, pm_id node)
+static int pm_ch_open(void *ctx, uint32_t thread, uint32_t depth, pm_id frame, uint64_t t_ns)
 {
-    size_t d = 0;
-    if (node != PM_NONE) {
-        for (pm_id j = node; pm_node_get(h->p, j)->frame != PM_NONE; j = pm_node_get(h->p, j)->parent) {
-            if (d == h->pcap) {
-                size_t nc = h->pcap ? h->pcap * 2 : 64;
-                pm_id *np = realloc(h->path, nc * sizeof(pm_id));
-                if (!np)
-                    return -1;
-                h->path = np;
-                h->pcap = nc;
-            }
-            h->path[d++] = pm_node_get(h->p, j)->frame;
-        }
-    }
-    for (size_t i = 0; i < d / 2; i++) {
-        pm_id t = h->path[i];
-        h->path[i] = h->path[d - 1 - i];
-        h->path[d - 1 - i] = t;
-    }
-    return (long)d;
-}
-
-static int pm_ch_timeline(pm_ch *h, const pm_event *ev, size_t nev, pm_buf *out, int *first)
-{
-    const pm_profile *p = h->p;
-    uint32_t nt = pm_thread_count(p);
-    pm_ch_stack *st = calloc((size_t)nt + 1, sizeof(pm_ch_stack));
-    if (!st)
+    pm_ch_walk *w = ctx;
+    (void)depth;
+    pm_ch_head(w->out, "B", w->h->tid[thread], t_ns, w->first);
+    pm_buf_putc(w->out, ',');
+    if (pm_ch_frag(w->h, frame, w->out) != 0)
         return -1;
-    int rc = -1;
-    uint64_t end = 0;
-    for (size_t i = 0; i < nev; i++) {
-        const pm_event *e = &ev[i];
-        if (e->thread >= nt)
-            continue;
-        if (e->t_ns > end)
-            end = e->t_ns;
-        long d = pm_ch_path(h, e->node);
-        if (d < 0)
-            goto done;
-        pm_ch_stack *s = &st[e->thread];
-        uint32_t common = 0;
-        while (common < s->n && common < (uint32_t)d && s->frames[common] == h->path[common])
-            common++;
-        while (s->n > common) {
-            s->n--;
-            pm_ch_head(out, "E", h->tid[e->thread], e->t_ns, first);
-            pm_buf_putc(out, '}');
-        }
-        for (uint32_t k = common; k < (uint32_t)d; k++) {
-            if (pm_ch_push(s, h->path[k]) != 0)
-                goto done;
-            pm_ch_head(out, "B", h->tid[e->thread], e->t_ns, first);
-            pm_buf_putc(out, ',');
-            if (pm_ch_frag(h, h->path[k], out) != 0)
-                goto done;
-            pm_buf_putc(out, '}');
-        }
-        if (out->oom)
-            goto done;
-    }
-    double dur = pm_out_meta_num(p, "duration_s", 0);
-    if (pm_timeline_dropped(p) == 0 && dur > 0 && dur < 1e9 && (uint64_t)(dur * 1e9) > end)
-        end = (uint64_t)(dur * 1e9);
-    for (uint32_t t = 0; t < nt; t++)
-        while (st[t].n > 0) {
-            st[t].n--;
-            pm_ch_head(out, "E", h->tid[t], end, first);
-            pm_buf_putc(out, '}');
-        }
-    rc = out->oom ? -1 : 0;
-done:
-    for (uint32_t t = 0; t < nt; t++)
-        free(st[t].frames);
-    free(st);
-    return rc;
+    pm_buf_putc(w->out, '}');
+    return w->out->oom ? -1 : 0;
+}
+
+static int pm_ch_close(void *ctx, uint32_t thread, uint32_t depth, uint64_t t_ns)
+{
+    pm_ch_walk *w = ctx;
+    (void)depth;
+    pm_ch_head(w->out, "E", w->h->tid[thread], t_ns, w->first);
+    pm_buf_putc(w->out, '}');
+    return w->out->oom ? -1 : 0;
 }
 
 static int pm_ch_aggregate(pm_ch *h, int m, pm_buf *out, int *first)
@@ -314,7 +236,9 @@ int pm_write_chrome(const pm_profile *p, int m, pm_buf *out)
     const pm_event *ev = pm_timeline_events(p, &nev);
     const char *layout = "timeline";
     if (ev && nev > 0) {
-        if (pm_ch_timeline(&h, ev, nev, out, &first) != 0)
+        static const pm_slice_fns fns = {pm_ch_open, pm_ch_close};
+        pm_ch_walk w = {&h, out, &first};
+        if (pm_slices_walk(p, &fns, &w) != 0)
             goto done;
     } else {
         layout = "aggregate";
@@ -340,7 +264,6 @@ done:
     free(h.frag_off);
     free(h.frag_len);
     free(h.tid);
-    free(h.path);
     pm_buf_free(&h.frag);
     pm_buf_free(&h.tmp);
     pm_ctext_free(&h.c);

@@ -110,6 +110,25 @@ static const pm_format chrome = {"chrome", ".trace.json .chrome.json",
 static const pm_format gecko = {"gecko", ".gecko.json",
                                 "Firefox Profiler (Gecko profile format, version 28)", write_gecko, NULL, NULL};
 
+static int write_otlp(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    (void)o;
+    return pm_write_otlp(p, out);
+}
+
+static int write_zipkin(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    (void)o;
+    return pm_write_zipkin(p, out);
+}
+
+static const pm_format otlp = {"otlp", ".otlp .otlp.pb",
+                               "OpenTelemetry spans, OTLP protobuf (a timeline's calls; POST to /v1/traces)",
+                               write_otlp, NULL, NULL};
+static const pm_format zipkin = {"zipkin", ".zipkin.json",
+                                 "Zipkin v2 spans JSON (a timeline's calls; Zipkin, Jaeger)", write_zipkin, NULL,
+                                 NULL};
+
 static int write_importtime(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
 {
     return pm_write_importtime(p, o->metric, out);
@@ -129,7 +148,8 @@ static const pm_format html = {"html", ".html .htm", "the self-contained HTML vi
 
 /* Order matters for pm_read_any: pstats and speedscope before pyro (whose
  * sniff accepts any '{'), importtime before collapsed (plain text) last. */
-static const pm_format *const all[] = {&pstats, &speedscope, &pyro, &importtime, &collapsed, &html, &pprof, &chrome, &gecko, NULL};
+static const pm_format *const all[] = {&pstats, &speedscope, &pyro, &importtime, &collapsed, &html, &pprof, &chrome, &gecko,
+                                       &otlp,   &zipkin,     NULL};
 
 const pm_format *const *pm_formats(void) { return all; }
 

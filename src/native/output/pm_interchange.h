@@ -25,6 +25,10 @@ int pm_write_pprof(const pm_profile *p, pm_buf *out);
 int pm_write_chrome(const pm_profile *p, int m, pm_buf *out);
 /* Firefox Profiler, Gecko profile format (meta.version pinned in pm_gecko.c). */
 int pm_write_gecko(const pm_profile *p, pm_buf *out);
+/* The timeline's calls as spans: an OTLP ExportTraceServiceRequest
+ * (protobuf) and Zipkin v2 JSON.  No timeline: no spans. */
+int pm_write_otlp(const pm_profile *p, pm_buf *out);
+int pm_write_zipkin(const pm_profile *p, pm_buf *out);
 
 /* Collapsed stacks ("a;b;c 12" lines) read back. */
 pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t errlen);

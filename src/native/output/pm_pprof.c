@@ -27,35 +27,7 @@
 #include "pm_gzip.h"
 #include "pm_interchange.h"
 #include "pm_outcommon.h"
-
-static void pb_varint(pm_buf *b, uint64_t v)
-{
-    char tmp[10];
-    int n = 0;
-    while (v >= 0x80) {
-        tmp[n++] = (char)((v & 0x7f) | 0x80);
-        v >>= 7;
-    }
-    tmp[n++] = (char)v;
-    pm_buf_put(b, tmp, (size_t)n);
-}
-
-static void pb_tag(pm_buf *b, unsigned field, unsigned wire) { pb_varint(b, ((uint64_t)field << 3) | wire); }
-
-static void pb_int(pm_buf *b, unsigned field, int64_t v)
-{
-    if (v == 0)
-        return; /* proto3 default: omitted */
-    pb_tag(b, field, 0);
-    pb_varint(b, (uint64_t)v);
-}
-
-static void pb_bytes(pm_buf *b, unsigned field, const void *s, size_t n)
-{
-    pb_tag(b, field, 2);
-    pb_varint(b, n);
-    pm_buf_put(b, s, n);
-}
+#include "pm_protobuf.h"
 
 typedef struct {
     const pm_profile *p;
@@ -121,9 +93,9 @@ static uint32_t pp_loc(pm_pp *s, pm_id frame, int32_t line)
 static void pp_value_type(pm_pp *s, pm_buf *out, unsigned field, int64_t type, int64_t unit)
 {
     s->sub.len = 0;
-    pb_int(&s->sub, 1, type);
-    pb_int(&s->sub, 2, unit);
-    pb_bytes(out, field, s->sub.data ? s->sub.data : "", s->sub.len);
+    pm_pb_int(&s->sub, 1, type);
+    pm_pb_int(&s->sub, 2, unit);
+    pm_pb_bytes(out, field, s->sub.data ? s->sub.data : "", s->sub.len);
 }
 
 int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
@@ -208,42 +180,42 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         smp->len = 0;
         s.sub2.len = 0;
         for (pm_id j = i; pm_node_get(p, j)->frame != PM_NONE; j = pm_node_get(p, j)->parent)
-            pb_varint(&s.sub2, (uint64_t)s.node_loc[j] + 1);
-        pb_bytes(smp, 1, s.sub2.data, s.sub2.len);
+            pm_pb_varint(&s.sub2, (uint64_t)s.node_loc[j] + 1);
+        pm_pb_bytes(smp, 1, s.sub2.data, s.sub2.len);
         s.sub2.len = 0;
         for (int k = 0; k < nm; k++)
-            pb_varint(&s.sub2, (uint64_t)pm_node_value(p, i, mets[k]));
-        pb_bytes(smp, 2, s.sub2.data, s.sub2.len);
+            pm_pb_varint(&s.sub2, (uint64_t)pm_node_value(p, i, mets[k]));
+        pm_pb_bytes(smp, 2, s.sub2.data, s.sub2.len);
         if (nd->thread < nt) {
             s.sub2.len = 0;
-            pb_int(&s.sub2, 1, k_tid);
-            pb_tag(&s.sub2, 3, 0);
-            pb_varint(&s.sub2, (uint64_t)th_id[nd->thread]);
-            pb_bytes(smp, 3, s.sub2.data, s.sub2.len);
+            pm_pb_int(&s.sub2, 1, k_tid);
+            pm_pb_tag(&s.sub2, 3, 0);
+            pm_pb_varint(&s.sub2, (uint64_t)th_id[nd->thread]);
+            pm_pb_bytes(smp, 3, s.sub2.data, s.sub2.len);
             s.sub2.len = 0;
-            pb_int(&s.sub2, 1, k_tname);
-            pb_int(&s.sub2, 2, th_name[nd->thread]);
-            pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
+            pm_pb_int(&s.sub2, 1, k_tname);
+            pm_pb_int(&s.sub2, 2, th_name[nd->thread]);
+            pm_pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
         }
         for (int l = 0; l < nlab; l++) {
             s.sub2.len = 0;
-            pb_int(&s.sub2, 1, lab_k[l]);
-            pb_int(&s.sub2, 2, lab_v[l]);
-            pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
+            pm_pb_int(&s.sub2, 1, lab_k[l]);
+            pm_pb_int(&s.sub2, 2, lab_v[l]);
+            pm_pb_bytes(smp, 3, s.sub2.data ? s.sub2.data : "", s.sub2.len);
         }
-        pb_bytes(&out, 2, smp->data, smp->len);
+        pm_pb_bytes(&out, 2, smp->data, smp->len);
         if (out.oom)
             goto done;
     }
     /* Locations. */
     for (uint32_t l = 0; l < s.nloc; l++) {
         s.sub.len = 0;
-        pb_int(&s.sub, 1, (int64_t)l + 1);
+        pm_pb_int(&s.sub, 1, (int64_t)l + 1);
         s.sub2.len = 0;
-        pb_int(&s.sub2, 1, (int64_t)s.lframe[l] + 1);
-        pb_int(&s.sub2, 2, s.lline[l] > 0 ? s.lline[l] : 0);
-        pb_bytes(&s.sub, 4, s.sub2.data ? s.sub2.data : "", s.sub2.len);
-        pb_bytes(&out, 4, s.sub.data, s.sub.len);
+        pm_pb_int(&s.sub2, 1, (int64_t)s.lframe[l] + 1);
+        pm_pb_int(&s.sub2, 2, s.lline[l] > 0 ? s.lline[l] : 0);
+        pm_pb_bytes(&s.sub, 4, s.sub2.data ? s.sub2.data : "", s.sub2.len);
+        pm_pb_bytes(&out, 4, s.sub.data, s.sub.len);
     }
     /* Functions. */
     for (uint32_t f = 0; f < nf; f++) {
@@ -265,12 +237,12 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         pm_out_frame_name(p, &s.c, f, &s.tmp);
         int64_t sysname = pp_str(&s, s.tmp.data, s.tmp.len);
         s.sub.len = 0;
-        pb_int(&s.sub, 1, (int64_t)f + 1);
-        pb_int(&s.sub, 2, name);
-        pb_int(&s.sub, 3, sysname);
-        pb_int(&s.sub, 4, pp_sid(&s, fr->file));
-        pb_int(&s.sub, 5, fr->line > 0 ? fr->line : 0);
-        pb_bytes(&out, 5, s.sub.data, s.sub.len);
+        pm_pb_int(&s.sub, 1, (int64_t)f + 1);
+        pm_pb_int(&s.sub, 2, name);
+        pm_pb_int(&s.sub, 3, sysname);
+        pm_pb_int(&s.sub, 4, pp_sid(&s, fr->file));
+        pm_pb_int(&s.sub, 5, fr->line > 0 ? fr->line : 0);
+        pm_pb_bytes(&out, 5, s.sub.data, s.sub.len);
     }
     double rate = pm_out_meta_num(p, "rate_hz", 0);
     double dur = pm_out_meta_num(p, "duration_s", 0);
@@ -296,22 +268,22 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
     for (uint32_t i = 0; i < s.strs.count; i++) {
         size_t len;
         const char *str = pm_strtab_get(&s.strs, i, &len);
-        pb_bytes(&out, 6, str, len);
+        pm_pb_bytes(&out, 6, str, len);
     }
     if (start > 0 && start < 9e9)
-        pb_int(&out, 9, (int64_t)llround(start * 1e9));
+        pm_pb_int(&out, 9, (int64_t)llround(start * 1e9));
     if (dur > 0 && dur < 9e9)
-        pb_int(&out, 10, (int64_t)llround(dur * 1e9));
+        pm_pb_int(&out, 10, (int64_t)llround(dur * 1e9));
     pp_value_type(&s, &out, 11, pt_type, pt_unit);
     if (rate > 0 && mt >= 0)
-        pb_int(&out, 12, (int64_t)llround(1e9 / rate));
+        pm_pb_int(&out, 12, (int64_t)llround(1e9 / rate));
     else
-        pb_int(&out, 12, 1);
+        pm_pb_int(&out, 12, 1);
     if (comment) {
-        pb_tag(&out, 13, 0);
-        pb_varint(&out, (uint64_t)comment);
+        pm_pb_tag(&out, 13, 0);
+        pm_pb_varint(&out, (uint64_t)comment);
     }
-    pb_int(&out, 14, def_type);
+    pm_pb_int(&out, 14, def_type);
     if (out.oom || s.failed)
         goto done;
     pm_gz_writer w;

@@ -10,7 +10,7 @@ import os
 
 from ._shared import Failure, UsageError, say
 
-USAGE = "usage: pyrometer convert INPUT OUTPUT [--format FMT] [--metric NAME] [--no-source]"
+USAGE = "usage: pyrometer convert INPUT OUTPUT|URL [--format FMT] [--metric NAME] [--no-source]"
 
 
 class ConvertOptions:
@@ -66,7 +66,8 @@ def parse(argv):
 
 
 def help_text():
-    lines = [USAGE, "", "Reads INPUT (recognised by content) and writes OUTPUT in FMT, or in the format", "its extension names.", "", "formats:"]
+    lines = [USAGE, "", "Reads INPUT (recognised by content) and writes OUTPUT in FMT, or in the format", "its extension names.  A timeline's calls go to a tracing backend as spans when",
+             "the output is its URL: .../v1/traces (OTLP/HTTP) or .../api/v2/spans (Zipkin).", "", "formats:"]
     for name, exts, desc, readable in _formats():
         lines.append("  %-11s %-28s %s%s" % (name, exts, desc, " (also read)" if readable else ""))
     return "\n".join(lines) + "\n"
@@ -76,10 +77,19 @@ def main(o, command=None):
     from .. import _native
     from .._profile import ProfileData, format_for_path
 
-    try:
-        fmt = format_for_path(o.output, o.format)
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    from ..integrations import spans
+
+    sending = spans.is_url(o.output)
+    if sending:
+        fmt = o.format or spans.format_for_url(o.output)
+        if fmt not in spans.CONTENT_TYPES:
+            raise UsageError("an OUTPUT that is a URL takes spans: its path ends in /v1/traces (OTLP) or "
+                             "/api/v2/spans (Zipkin), or give --format otlp or zipkin")
+    else:
+        try:
+            fmt = format_for_path(o.output, o.format)
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
     if not o.source and fmt != "html":
         raise UsageError("--no-source is for HTML output (convert embeds source files only there)")
     try:
@@ -91,6 +101,13 @@ def main(o, command=None):
         native = _native.Profile.from_bytes(data)
     except (ValueError, MemoryError) as exc:
         raise Failure("cannot convert %s: %s" % (o.input, exc)) from None
+    if sending:
+        try:
+            sent = spans.send_spans(ProfileData(native), o.output, fmt)
+        except (ValueError, OSError) as exc:
+            raise Failure(str(exc)) from None
+        say("sent %d bytes of %s spans to %s" % (sent, fmt, o.output))
+        return 0
     try:
         # Collapsed files of py-spy and Austin name the line running in each
         # frame: written back per line, so none is lost.

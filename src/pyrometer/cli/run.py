@@ -5,7 +5,7 @@ import os
 import sys
 
 from .. import _env
-from .._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, format_for_path
+from .._profile import EXTENSIONS, FORMATS, MAX_RATE, MODES, SPAN_FORMATS, format_for_path
 from ._shared import EXIT_FAILURE, EXIT_USAGE, Failure, UsageError, say as _say
 
 _DETERMINISTIC = ("calls", "timeline", "lines", "memory")
@@ -289,6 +289,9 @@ def parse(argv):
                 "cannot tell the format of %r from its extension (use %s, or --format %s)"
                 % (o.output, ", ".join(sorted(EXTENSIONS)), "|".join(FORMATS))
             ) from None
+    if o.format in SPAN_FORMATS and o.mode != "timeline":
+        raise UsageError("the %s format holds the calls of a timeline as spans: it needs --mode timeline"
+                         % o.format)
     if o.mode == "memory" and o.format == "pstats":
         raise UsageError("a memory profile cannot be written as pstats (it holds bytes, not call times); "
                          "use pyro, pprof, speedscope, collapsed, text or html")
@@ -731,6 +734,12 @@ class _Session:
             # against sys._getframe()) and says what disagreed.
             raise Failure("cannot start profiling: %s" % exc) from None
         self.started_ok = True
+        o = self.o
+        # The service that a timeline's calls are spans of (the OTLP and
+        # Zipkin formats): the program, as an application names itself.
+        service = o.app_name or o.module or (os.path.splitext(os.path.basename(o.script))[0] if o.script else None)
+        if service:
+            self.prof.native.set_meta("service_name", service)
         self.pusher = None
         if self.o.push is not None:
             from ..integrations.push import Pusher
