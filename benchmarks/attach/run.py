@@ -1,14 +1,16 @@
 """Attaching to a running process: pyrometer attach beside py-spy record
---nonblocking, at the same rate, on the same CPU-bound target.
+--nonblocking and Austin (when installed: the bench extra), at the same
+rate, on the same CPU-bound target.
 
 For each round (interleaved: plain, pyrometer, py-spy, in turn) the target
 starts, the profiler attaches, the target is told to go, runs a fixed
 amount of pure-Python work and prints how long it took; the profiler stops
 when the target exits.  Printed: the target's slowdown against plain runs
 (median of the rounds; wall time, and the target's own CPU time, which a
-busy machine disturbs less), samples taken against expected (pyrometer: rate x
-time attached; py-spy, which drops samples of idle threads: rate x the
-target's working time), and the profiler's own CPU time per second attached.
+busy machine disturbs less), samples taken against expected (pyrometer and
+Austin: rate x time attached; py-spy, which drops samples of idle threads:
+rate x the target's working time), and the profiler's own CPU time per second
+attached.
 
     python benchmarks/attach/run.py [--rounds 5] [--rate 100] [--work 2.0]
 """
@@ -62,6 +64,12 @@ def wait4(proc):
     return usage.ru_utime + usage.ru_stime
 
 
+def tool(name):
+    """A peer's executable: on PATH or beside this Python (a venv's bin)."""
+    here = os.path.join(os.path.dirname(sys.executable), name)
+    return shutil.which(name) or (here if os.access(here, os.X_OK) else None)
+
+
 def one(kind, python, work, rate, tmp):
     p = start_target(python, work)
     if kind == "plain":
@@ -70,8 +78,11 @@ def one(kind, python, work, rate, tmp):
     out = os.path.join(tmp, "out.%s" % ("pyro" if kind == "pyrometer" else "txt"))
     if kind == "pyrometer":
         cmd = [sys.executable, "-m", "pyrometer", "attach", str(p.pid), "--rate", str(rate), "-o", out]
+    elif kind == "austin":
+        # Austin 3.x (4.x needs glibc 2.38): non-blocking reads, one line per sample.
+        cmd = [tool("austin"), "-p", str(p.pid), "-i", "%dus" % (1000000 // rate), "-o", out]
     else:
-        cmd = [shutil.which("py-spy"), "record", "--pid", str(p.pid), "--nonblocking", "--rate", str(rate),
+        cmd = [tool("py-spy"), "record", "--pid", str(p.pid), "--nonblocking", "--rate", str(rate),
                "--format", "raw", "-o", out, "--duration", "600"]  # ends with the target
         # (py-spy 0.4.3 without --duration fails to attach: "Failed to find python version")
     prof = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -88,6 +99,12 @@ def one(kind, python, work, rate, tmp):
         meta = pyrometer.load(out).meta
         ratio = meta["samples_taken"] / meta["samples_expected"]
         attached = meta["duration_s"]
+    elif kind == "austin":
+        # "Error rate : E/N" on stderr: N samples collected over the run.
+        m = re.search(r"Error rate : \S*?(\d+)/(\d+)", err)
+        if not m:
+            raise SystemExit("austin failed: %s" % err.strip().splitlines()[:1])
+        ratio = int(m.group(2)) / (rate * attached)
     else:
         m = re.search(r"Samples: (\d+)", err)
         if not m:
@@ -105,7 +122,7 @@ def main():
     ap.add_argument("--work", type=float, default=2.0)
     ap.add_argument("--python", default=sys.executable, help="the target's interpreter")
     a = ap.parse_args()
-    kinds = ["plain", "pyrometer"] + (["py-spy"] if shutil.which("py-spy") else [])
+    kinds = ["plain", "pyrometer"] + [k for k in ("py-spy", "austin") if tool(k)]
     results = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(a.rounds):
