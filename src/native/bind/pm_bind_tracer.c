@@ -345,8 +345,9 @@ static void log_note(pm_TracerObject *self, PyObject *text)
     pm_tthread *ts = text ? thread_state(self) : NULL;
     if (ts) {
         PyUnicode_InternInPlace(&text);
-        if (pm_tracer_key_find(self->t, text) != PM_NONE || self->la.distinct < PM_LOGARGS_DISTINCT) {
-            self->la.distinct += pm_tracer_key_find(self->t, text) == PM_NONE;
+        int known = pm_tracer_key_find(self->t, text) != PM_NONE;
+        if (known || self->la.distinct < PM_LOGARGS_DISTINCT) {
+            self->la.distinct += !known;
             Py_INCREF(text);
             instant(self, ts, text);
         } else {
