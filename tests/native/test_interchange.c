@@ -655,7 +655,7 @@ static void test_spans_both_formats(pm_t *t)
 {
     known k;
     known_init(&k);
-    pm_meta_set_str(k.p, "timeline_epoch_ns", "1700000000000000000");
+    pm_meta_set_u64(k.p, PM_META_TIMELINE_EPOCH, 1700000000000000000ULL);
     pm_buf b;
     pm_buf_init(&b);
     CHECK(write_fmt("zipkin", k.p, &b) == 0);

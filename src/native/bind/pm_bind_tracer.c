@@ -656,7 +656,7 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         self->t->tl_t0 = timer == Py_None ? pm_clock_now() : 0;
         struct timespec wall;
         if (timer == Py_None && clock_gettime(CLOCK_REALTIME, &wall) == 0)
-            pm_timeline_set_epoch(p, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
+            pm_meta_set_u64(p, PM_META_TIMELINE_EPOCH, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
     }
     if (pm_logargs_init(&self->la, log_args) != 0) {
         Py_DECREF(self);

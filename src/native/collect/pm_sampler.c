@@ -1625,7 +1625,8 @@ int pm_sampler_start(pm_sampler *s, char *err, size_t errlen)
     s->last_ns = s->start_ns;
     struct timespec wall;
     if (s->o.timeline_cap && clock_gettime(CLOCK_REALTIME, &wall) == 0)
-        pm_timeline_set_epoch(s->model, (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
+        pm_meta_set_u64(s->model, PM_META_TIMELINE_EPOCH,
+                        (uint64_t)wall.tv_sec * 1000000000u + (uint64_t)wall.tv_nsec);
     s->guarded = pm_guard_install() == 0;
     if (spawn(s, err, errlen) != 0) {
         if (s->guarded)

@@ -1,4 +1,5 @@
 /* pm_meta.c — metric columns and ordered metadata. */
+#include <stdio.h>
 #include <string.h>
 
 #include "pm_internal.h"
@@ -117,6 +118,13 @@ int pm_meta_set_num(pm_profile *p, const char *key, double value)
     if (k == PM_NONE)
         return -1;
     return pm_meta_set_num_id(p, k, value);
+}
+
+int pm_meta_set_u64(pm_profile *p, const char *key, uint64_t value)
+{
+    char text[24];
+    snprintf(text, sizeof text, "%llu", (unsigned long long)value);
+    return pm_meta_set_str(p, key, text);
 }
 
 const pm_meta *pm_meta_find(const pm_profile *p, const char *key)

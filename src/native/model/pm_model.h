@@ -225,10 +225,10 @@ uint64_t pm_timeline_dropped(const pm_profile *p);
  * file being read back).  No effect while the timeline is disabled. */
 void pm_timeline_add_dropped(pm_profile *p, uint64_t n);
 size_t pm_timeline_capacity(const pm_profile *p);
-/* Notes the wall-clock time (ns since the Unix epoch) of the timeline's
- * zero as meta timeline_epoch_ns (a string: a double cannot hold it to the
- * nanosecond), for the formats that need absolute times (OTLP, Zipkin). */
-int pm_timeline_set_epoch(pm_profile *p, uint64_t unix_ns);
+/* Meta key: the wall-clock time (ns since the Unix epoch) of the
+ * timeline's zero, which the collectors note when they start, for the
+ * formats that need absolute times (OTLP, Zipkin). */
+#define PM_META_TIMELINE_EPOCH "timeline_epoch_ns"
 /* on: a full timeline makes room by dropping its oldest quarter (counted as
  * dropped) instead of refusing the new event — what a trace of calls wants
  * (the end of a run, where it failed, matters most).  Each event is a whole
@@ -240,6 +240,9 @@ void pm_timeline_keep_newest(pm_profile *p, int on);
  * 0, or -1 on OOM / invalid id / more than PM_MAX_META keys. */
 int pm_meta_set_str(pm_profile *p, const char *key, const char *value);
 int pm_meta_set_num(pm_profile *p, const char *key, double value);
+/* An exact unsigned integer, as a string of decimal digits (a double holds
+ * only 53 bits: a time in nanoseconds since 1970 would lose its last). */
+int pm_meta_set_u64(pm_profile *p, const char *key, uint64_t value);
 /* Same with interned string ids (keys and values may then hold any byte). */
 int pm_meta_set_str_id(pm_profile *p, pm_id key, pm_id value);
 int pm_meta_set_num_id(pm_profile *p, pm_id key, double value);

@@ -5,7 +5,6 @@
  * partial rather than silently short.  Storage grows geometrically up to the
  * capacity instead of being reserved up front: a generous capacity then costs
  * nothing for short runs. */
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -84,13 +83,6 @@ void pm_timeline_add_dropped(pm_profile *p, uint64_t n)
         return;
     /* Saturate: a count that wrapped would claim nothing was lost. */
     p->events_dropped = p->events_dropped + n < p->events_dropped ? UINT64_MAX : p->events_dropped + n;
-}
-
-int pm_timeline_set_epoch(pm_profile *p, uint64_t unix_ns)
-{
-    char text[24];
-    snprintf(text, sizeof text, "%llu", (unsigned long long)unix_ns);
-    return pm_meta_set_str(p, "timeline_epoch_ns", text);
 }
 
 size_t pm_timeline_capacity(const pm_profile *p)

@@ -179,7 +179,7 @@ void pm_spans_free(pm_spans *s)
 uint64_t pm_slices_epoch_ns(const pm_profile *p)
 {
     size_t len = 0;
-    const char *s = pm_out_meta_str(p, "timeline_epoch_ns", &len);
+    const char *s = pm_out_meta_str(p, PM_META_TIMELINE_EPOCH, &len);
     uint64_t v = 0;
     for (size_t i = 0; s && i < len && i < 20; i++) {
         if (s[i] < '0' || s[i] > '9')

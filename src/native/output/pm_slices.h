@@ -53,9 +53,9 @@ void pm_spans_span_id(const pm_spans *s, size_t id, uint8_t out[8]);
 /* The service the spans are of: meta service_name, else "python". */
 const char *pm_spans_service(const pm_profile *p, size_t *len);
 
-/* Meta timeline_epoch_ns: the wall-clock time (ns since the Unix epoch) of
- * the timeline's zero, as the collectors note it when they start; 0 when
- * the profile does not say (a file of an older version, a user timer). */
+/* Meta PM_META_TIMELINE_EPOCH: the wall-clock time (ns since the Unix
+ * epoch) of the timeline's zero; 0 when the profile does not say (a file
+ * of an older version, a user timer). */
 uint64_t pm_slices_epoch_ns(const pm_profile *p);
 
 #endif
