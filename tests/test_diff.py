@@ -86,9 +86,16 @@ def function_of(row):
 
 
 def test_twice_slower_function_is_named_first_and_fails_the_gate(work):
-    base = profile(work, "base.pyro", 1)
-    new = profile(work, "new.pyro", 2)
-    r = pyrometer("diff", base, new, "--fail-on-regression", "20")
+    # One run a side: a run of a program here is now and then 10-60% slower
+    # throughout (the CPU time of a process beside a busy test suite on two
+    # cores), which one run cannot tell from a change.  Such a pair is made
+    # again, up to three times; a diff that cannot name the change fails all.
+    for attempt in range(3):
+        base = profile(work, "base%d.pyro" % attempt, 1)
+        new = profile(work, "new%d.pyro" % attempt, 2)
+        r = pyrometer("diff", base, new, "--fail-on-regression", "20")
+        if r.returncode == 3:
+            break
     assert r.returncode == 3, r.stdout + r.stderr
     rows = [line for line in r.stdout.splitlines()]
     first = rows[rows.index("slower") + 2]
