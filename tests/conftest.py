@@ -73,6 +73,18 @@ def run_plain(*args, cwd=None, input=None, timeout=120, env=None):
     )
 
 
+def build_extension(directory, name, source):
+    """Compiles C source as the extension module `name` in directory, with
+    this Python's compiler and headers."""
+    import sysconfig
+
+    (directory / (name + ".c")).write_text(source)
+    cc = (sysconfig.get_config_var("CC") or "cc").split()
+    target = directory / (name + sysconfig.get_config_var("EXT_SUFFIX"))
+    subprocess.run(cc + ["-O1", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"],
+                         str(directory / (name + ".c")), "-o", str(target)], check=True)
+
+
 def pyrometer_lines(stderr):
     """pyrometer's own lines in a stderr (bytes or str)."""
     if isinstance(stderr, bytes):

@@ -15,7 +15,7 @@ asizeof = pytest.importorskip("pympler.asizeof")
 
 from pyrometer import _native, heap  # noqa: E402
 
-from conftest import run_plain, run_pyrometer  # noqa: E402
+from conftest import build_extension, run_plain, run_pyrometer  # noqa: E402
 
 
 class Rec:
@@ -577,15 +577,9 @@ PyMODINIT_FUNC PyInit_pmtrav(void)
 @pytest.fixture(scope="module")
 def pmtrav(tmp_path_factory):
     import importlib
-    import subprocess
-    import sysconfig
 
     d = tmp_path_factory.mktemp("pmtrav")
-    (d / "pmtrav.c").write_text(TRAVERSE_EXT)
-    cc = (sysconfig.get_config_var("CC") or "cc").split()
-    target = d / ("pmtrav" + sysconfig.get_config_var("EXT_SUFFIX"))
-    subprocess.run(cc + ["-O1", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"], str(d / "pmtrav.c"),
-                         "-o", str(target)], check=True)
+    build_extension(d, "pmtrav", TRAVERSE_EXT)
     sys.path.insert(0, str(d))
     try:
         return importlib.import_module("pmtrav")

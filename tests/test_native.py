@@ -4,11 +4,10 @@ C compiler and this Python's headers, so its functions are known."""
 import os
 import subprocess
 import sys
-import sysconfig
 
 import pytest
 
-from conftest import all_stacks, pyrometer_lines, run_plain, run_pyrometer, wrote_only
+from conftest import all_stacks, build_extension, pyrometer_lines, run_plain, run_pyrometer, wrote_only
 
 
 EXT_SOURCE = r"""
@@ -99,13 +98,7 @@ print("done")
 @pytest.fixture(scope="module")
 def workdir(tmp_path_factory):
     d = tmp_path_factory.mktemp("native")
-    (d / "pmspin.c").write_text(EXT_SOURCE)
-    cc = (sysconfig.get_config_var("CC") or "cc").split()
-    target = d / ("pmspin" + sysconfig.get_config_var("EXT_SUFFIX"))
-    subprocess.run(
-        cc + ["-O1", "-shared", "-fPIC", "-I", sysconfig.get_paths()["include"], str(d / "pmspin.c"), "-o", str(target)],
-        check=True,
-    )
+    build_extension(d, "pmspin", EXT_SOURCE)
     (d / "prog.py").write_text(PROGRAM)
     return d
 
