@@ -93,12 +93,8 @@ def _kind_table(res, kind, title):
         for p in profs:
             c = w["cells"].get(p["name"])
             row.append(report._no_value(c, "slowdown_work") or report._x(c["slowdown_work"]))
-        if kind == "memory":
-            row.append("not yet")
         rows.append(row)
     header = ["workload"] + [p["label"] if p["kind"] != "control" else "A/A" for p in profs]
-    if kind == "memory":
-        header.append("pyrometer")
     return (["### %s (CPython %s, work loop, × plain; stopped: at %g× the plain run)" % (
         title, res["python"]["version"], res["options"].get("cap", 12)), ""]
         + report._table(header, rows) + [""])

@@ -30,6 +30,18 @@ def make_driver(width=1400, height=900):
     return webdriver.Chrome(service=service, options=opts)
 
 
+def require_driver(width=1400, height=900):
+    """make_driver(), or the test fails naming what is missing: scripts/test
+    installs the browser, so a missing one is a failure, never a skip."""
+    import pytest
+
+    missing = [n for n, c in (("chromium", CHROMIUM_CANDIDATES), ("chromedriver", DRIVER_CANDIDATES))
+               if not find(c, n)]
+    if missing:
+        pytest.fail("the viewer tests need %s (apt-get install chromium chromium-driver)" % " and ".join(missing))
+    return make_driver(width, height)
+
+
 def console_errors(driver):
     return [e for e in driver.get_log("browser") if e.get("level") == "SEVERE"]
 

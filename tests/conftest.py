@@ -1,9 +1,11 @@
 """Shared helpers: run programs under `python -m pyrometer run` and plainly,
 load the profiles they write, and look at their stacks."""
+import http.server
 import os
 import signal
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import pytest
@@ -123,6 +125,19 @@ def profile_program(tmp_path, name, *prog_args, options=(), timeout=120, cwd=Non
     return proc, pyrometer.load(out)
 
 
+def phase_bounds(stdout, prof):
+    """{name: (t0, t1)} from a program's "phase NAME T0 T1" lines (time.time()),
+    moved onto prof's clock: seconds since the zero of its heap timeline and
+    allocation records (meta timeline_epoch_ns)."""
+    epoch = int(prof.meta["timeline_epoch_ns"]) / 1e9
+    out = {}
+    for line in (stdout.decode() if isinstance(stdout, bytes) else stdout).splitlines():
+        if line.startswith("phase "):
+            _, name, t0, t1 = line.split()
+            out[name] = (float(t0) - epoch, float(t1) - epoch)
+    return out
+
+
 def names(stack):
     return [frame[0] for frame in stack]
 
@@ -145,3 +160,34 @@ def native():
     from pyrometer import _native
 
     return _native
+
+
+class _Collector(http.server.BaseHTTPRequestHandler):
+    """A loopback backend: keeps every POST (path, Content-Type, body) and
+    answers `status` (a list: one status per request in turn, the last one
+    repeated)."""
+    status = [200]
+    bodies = []
+
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        cls = type(self)
+        cls.bodies.append((self.path, self.headers["Content-Type"], body))
+        self.send_response(cls.status[min(len(cls.bodies), len(cls.status)) - 1])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def collector():
+    """(handler class, base URL) of a loopback HTTP server collecting POSTs."""
+    handler = type("Handler", (_Collector,), {"bodies": [], "status": [200]})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=server.serve_forever, daemon=True)
+    t.start()
+    yield handler, "http://127.0.0.1:%d" % server.server_address[1]
+    server.shutdown()
+    server.server_close()

@@ -66,7 +66,9 @@ def test_stats():
     assert 0 < row["self"] <= row["total"]
     assert 0 < row["self_percent"] <= row["total_percent"] <= 100.0
     assert row["samples"] > 0
-    assert row["self_percent"] >= 50.0  # spin_api is where the time went
+    # spin_api is where this thread's time went (other threads of the test
+    # runner, waiting all along, take a share of the percentages).
+    assert row["self"] >= 0.2 and row["self"] >= 0.8 * row["total"]
     # seconds, not nanoseconds: the wall time of one thread for ~0.3 s
     assert row["total"] < 100
     total_pct = sum(r["self_percent"] for r in stats)

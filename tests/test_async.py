@@ -6,8 +6,6 @@ import pytest
 
 from conftest import all_stacks, names, profile_program, program, run_plain, run_pyrometer, short
 
-pytestmark = pytest.mark.skipif(sys.version_info >= (3, 14),
-                                reason="--async reads asyncio's tasks on 3.9-3.13; 3.14+ refuse it in one line (test_errors)")
 
 
 def task_stacks(p, metric="wall"):
@@ -29,9 +27,10 @@ def total_under(stacks, chain):
 def no_pseudo_frames(p):
     for _, stack, _ in all_stacks(p):
         for name in names(stack):
-            # Names CPython gives code objects itself are real functions.
-            assert not name.startswith("<") or name in (
-                "<module>", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>"), name
+            # Names CPython gives code objects itself are real functions
+            # (3.12+ also names a generic class's type-parameter scope).
+            assert not name.startswith("<") or name.startswith("<generic parameters of ") or name in (
+                "<module>", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<annotate>"), name
 
 
 def test_gather_children_under_main_in_ratio(tmp_path):
@@ -185,12 +184,10 @@ def test_waiting_task_seen_while_the_loop_runs(tmp_path):
     burn = sum(w for _, s, w in all_stacks(p, "wall") if short(names(s)[-1]) == "burn")
     assert burn > 0.3e9, burn
     # Read from outside only, the ticks it runs would be missing (counted
-    # in async_ticks_running; 10-12% of them, 0.89-0.91 s, here, where a loaded machine
-    # often preempts the burning thread so that it is read as it stands).
-    assert p.meta["async_ticks_running"] <= 0.05 * p.meta["async_ticks_read"], p.meta
-    # (A machine loaded enough preempts the burning thread at every tick:
-    # then no tick finds it running and none needs its own read.)
-    assert p.meta["async_ticks_read_running"] > 0 or p.meta["async_ticks_running"] == 0, p.meta
+    # in async_ticks_running): the loop's own reads take at least two in
+    # three of them.  (A machine loaded enough preempts the burning thread
+    # at every tick: then no tick finds it running, both counts are 0.)
+    assert p.meta["async_ticks_running"] <= 0.5 * p.meta["async_ticks_read_running"], p.meta
     assert 0.93 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
     no_pseudo_frames(p)
 

@@ -1,6 +1,7 @@
 """Reading another process: `pyrometer dump`, `attach` and `top` against
-targets running every CPython 3.9-3.13 found through pyenv (whatever
-version runs pyrometer), compared with py-spy's reading of the same process,
+targets running every CPython 3.9-3.15 found through pyenv, or the one that
+runs the tests (3.14 and 3.15 come from Debian's packages, in a chroot without
+pyenv), compared with py-spy's reading of the same process,
 and every way a pid cannot be read giving one `pyrometer:` line."""
 import json
 import os
@@ -21,7 +22,7 @@ import pyrometer
 from pyrometer import _native
 
 TARGET = "attach_target.py"
-VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13"]
+VERSIONS = ["3.9", "3.10", "3.11", "3.12", "3.13", "3.14", "3.15"]
 
 
 def _pyenv_python(version):
@@ -49,12 +50,9 @@ def _interpreter(version):
 
 def _target_version(preferred):
     """A version to run a target under: the preferred one if pyenv has it,
-    else this interpreter's, which another process can read up to 3.13
-    (3.14+ targets are refused: test_newer_target_is_refused_in_one_line)."""
+    else this interpreter's."""
     if _pyenv_python(preferred):
         return preferred
-    if sys.version_info >= (3, 14):
-        pytest.skip("no CPython %s from pyenv, and this Python's processes are not read from outside" % preferred)
     return "%d.%d" % sys.version_info[:2]
 
 
@@ -107,14 +105,12 @@ def _one_line_error(result):
 
 
 def test_remote_layout_is_the_in_process_layout():
-    """The static table row for this Python (and on 3.13 the target's
+    """The static table row for this Python (and on 3.13+ the target's
     _Py_DebugOffsets), read from outside, equals the layout this version's
-    own headers give in-process: every field, and the addresses found from
-    the ELF symbols and the runtime equal the ones the interpreter uses."""
-    if sys.version_info >= (3, 14):
-        with pytest.raises(RuntimeError, match="3.9 to 3.13"):
-            _native.Remote(os.getpid())
-        return
+    own headers give in-process: every field (3.14+: the tag mask of frame
+    code references, the owners that are not Python code; 3.15: the base
+    frame), and the addresses found from the ELF symbols and the runtime
+    equal the ones the interpreter uses."""
     remote = _native.Remote(os.getpid())
     theirs = remote.layout()
     mine = _native._layout()
@@ -143,9 +139,10 @@ def test_dump_matches_py_spy(target):
     assert result.returncode == 0, result.stderr
     snap = json.loads(result.stdout)
     assert snap["pid"] == target.pid and snap["python"] == target.version
-    # 3.13: the target's own _Py_DebugOffsets were read, and agree with the table.
+    # 3.13+: the target's own _Py_DebugOffsets were read, and agree with the table.
     info = _native.Remote(target.pid).info()
-    assert info["debug_offsets"] == ("agree" if target.version == "3.13" else "none")
+    newer = tuple(int(x) for x in target.version.split(".")) >= (3, 13)
+    assert info["debug_offsets"] == ("agree" if newer else "none")
     tasks = {int(t) for t in os.listdir("/proc/%d/task" % target.pid)}
     assert {t["native_id"] for t in snap["threads"]} == tasks
 
@@ -178,6 +175,15 @@ def test_dump_matches_py_spy(target):
     ours = [(f["function"], f["file"], f["line"]) for f in blocked["frames"]]
     assert ours == theirs
 
+    # Every thread named by threading's name, as py-spy names it; the OS
+    # name (the process's, before 3.14) alongside.
+    assert (spinner["name"], sleeper["name"], blocked["name"], main["name"]) == (
+        "spinner", "sleeper", "blocked", "MainThread")
+    assert {t["ident"]: t["name"] for t in snap["threads"]} == {i: t["thread_name"] for i, t in spy_threads.items()}
+    for t in snap["threads"]:
+        with open("/proc/%d/task/%d/comm" % (target.pid, t["native_id"])) as f:
+            assert t["os_name"] == f.read().strip()
+
 
 def test_dump_text(target):
     result = _run("dump", target.pid)
@@ -186,6 +192,66 @@ def test_dump_text(target):
     assert out.startswith("Process %d: Python %s, 4 threads" % (target.pid, target.version))
     assert "    wait_for_lock (%s:%d)" % (program(TARGET), line_of(TARGET, "blocked")) in out
     assert "label = 'waiting'" not in out  # only with --locals
+    import re
+
+    assert sorted(re.findall(r"^Thread \d+ '([^']*)' \(", out, re.M)) == ["MainThread", "blocked", "sleeper", "spinner"]
+
+
+RAW = "attach_raw_thread.py"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+@pytest.mark.parametrize("imports", ["threading", "no-threading"])
+def test_dump_names_threads_threading_does_not_know(version, imports):
+    """A thread started with _thread (no Thread object), and every thread of
+    a process without the threading module, keep their OS name, where py-spy
+    has no name for them; the main thread is MainThread once threading is
+    imported."""
+    proc = subprocess.Popen([_interpreter(version), program(RAW), imports], stdout=subprocess.PIPE, text=True)
+    try:
+        ready, imported = proc.stdout.readline().split()
+        assert ready == "ready" and imported == ("True" if imports == "threading" else imported)
+        result = _run("dump", proc.pid, "--json")
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        threads = json.loads(result.stdout)["threads"]
+        spy = subprocess.run([_pyspy(), "dump", "--pid", str(proc.pid), "--json", "--nonblocking"],
+                             capture_output=True, text=True, timeout=60)
+        assert spy.returncode == 0, spy.stderr
+        spy_names = {t["thread_id"]: t.get("thread_name") for t in json.loads(spy.stdout)}
+        assert len(threads) == 2 and set(spy_names) == {t["ident"] for t in threads}
+        for t in threads:
+            with open("/proc/%d/task/%d/comm" % (proc.pid, t["native_id"])) as f:
+                comm = f.read().strip()
+            assert t["os_name"] == comm
+            assert t["name"] == (spy_names[t["ident"]] or comm)
+            is_main = t["native_id"] == proc.pid
+            assert t["name"] == ("MainThread" if is_main and imported == "True" else comm)
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_dump_names_beyond_ascii(version):
+    """Names of every str kind are py-spy's; a name longer than 255 bytes
+    is cut there (py-spy shows it whole)."""
+    proc = subprocess.Popen([_interpreter(version), program("attach_names.py")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        result = _run("dump", proc.pid, "--json")
+        assert result.returncode == 0 and result.stderr == "", result.stderr
+        ours = {t["ident"]: t["name"] for t in json.loads(result.stdout)["threads"]}
+        spy = subprocess.run([_pyspy(), "dump", "--pid", str(proc.pid), "--json", "--nonblocking"],
+                             capture_output=True, text=True, timeout=60)
+        assert spy.returncode == 0, spy.stderr
+        theirs = {t["thread_id"]: t["thread_name"] for t in json.loads(spy.stdout)}
+        assert sorted(ours.values()) == sorted(["MainThread", "wörker", "工作者", "emoji😀", "x" * 255])
+        assert ours == {i: n[:255] for i, n in theirs.items()}
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
 
 
 # ---- attach -----------------------------------------------------------------
@@ -198,6 +264,7 @@ def test_attach_spinning_function_on_top(target, tmp_path):
     data = pyrometer.load(str(out))
     stats = data.func_stats("samples")
     assert stats[0]["function"] == "spin_forever", stats[:3]
+    assert "spinner" in {t.name for t in data.threads}  # threading's name, not the OS's
     meta = data.meta
     assert meta["mode"] == "cpu" and meta["target_python"] == target.version
     assert 1.9 <= meta["duration_s"] < 4
@@ -216,6 +283,7 @@ def test_attach_target_exits(tmp_path):
         data = pyrometer.load(str(out))
         functions = {s["function"] for s in data.func_stats("samples")}
         assert {"spin_forever", "sleep_forever", "wait_for_lock", "<module>"} <= functions
+        assert sorted(t.name for t in data.threads) == ["MainThread", "blocked", "sleeper", "spinner"]
         assert t.proc.wait(10) == 0
     finally:
         t.close()
@@ -278,6 +346,43 @@ def test_attach_blocking(tmp_path):
         assert t.proc.stdout.read() == "" and t.proc.stderr.read() == ""
     finally:
         t.close()
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.12"])
+def test_attach_tiny_functions_not_torn(version, tmp_path):
+    """Two threads of functions a microsecond long change their stacks
+    faster than a read from outside: a tick no read caught whole is read
+    again with the target stopped for that moment, so none is dropped (a
+    dropped tick takes its time from exactly the callers of tiny
+    functions).  The target runs on unaware: its own output, status 0."""
+    proc = subprocess.Popen([_interpreter(_target_version(version)), program("tiny_calls.py"), "3"],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        out = tmp_path / "p.pyro"
+        result = _run("attach", proc.pid, "--duration", "2", "--rate", "200", "-o", out)
+        assert result.returncode == 0, result.stderr
+        data = pyrometer.load(str(out))
+        meta = data.meta
+        assert meta["samples_torn"] <= 0.01 * meta["samples_taken"], dict(meta)
+        # (how many ticks needed a stop depends on the machine: a loaded one
+        # preempts the target, whose stacks are then still for the reads)
+        assert meta["samples_stopped"] <= meta["samples_taken"], dict(meta)
+        leaves = {}
+        for stacks in data.stacks("samples").values():
+            for stack, weight in stacks.items():
+                assert not any(f[0].startswith("<") and f[0] != "<module>" for f in stack), stack
+                if len(stack) >= 2 and stack[-2][0].rsplit(".", 1)[-1] == "mid":
+                    leaf = stack[-1][0].rsplit(".", 1)[-1]
+                    leaves[leaf] = leaves.get(leaf, 0) + weight
+        assert set(leaves) == {"leaf_a", "leaf_b"}, leaves
+        stdout, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and stderr == "", stderr
+        assert len(stdout.split()) == 2 and all(float(x) > 0 for x in stdout.split()), stdout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
 
 
 # ---- top ---------------------------------------------------------------------
@@ -360,7 +465,7 @@ def test_unsupported_version():
     try:
         time.sleep(0.5)
         line = _one_line_error(_run("dump", proc.pid))
-        assert line.endswith("runs Python 3.8; pyrometer reads Python 3.9 to 3.13 in another process")
+        assert line.endswith("runs Python 3.8; pyrometer reads Python 3.9 to 3.15 in another process")
     finally:
         proc.kill()
         proc.wait()
@@ -426,7 +531,6 @@ def _frames_of(text, function):
     return [line.strip() for line in text.splitlines() if line.strip().startswith(function + " (")]
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ refuse it in one line (test_newer_target_is_refused_in_one_line)")
 def test_run_dump_on_signal_and_hang():
     """SIGUSR1 prints every thread's stack and the program goes on: same
     stdout and exit status as a plain run; --hang prints them once more."""
@@ -445,18 +549,19 @@ def test_run_dump_on_signal_and_hang():
     assert "cli/run.py" not in err  # the runner's frames are left out
 
 
-@pytest.mark.skipif(sys.version_info >= (3, 14), reason="3.14+ refuse it in one line (test_newer_target_is_refused_in_one_line)")
 def test_run_dump_on_fatal_matches_faulthandler():
     """A segfault: the stacks, then death by SIGSEGV as without pyrometer;
     the crashing thread's frames are the ones faulthandler prints."""
     plain = subprocess.run([sys.executable, "-X", "faulthandler", program(WATCH), "crash"],
                            capture_output=True, text=True, timeout=60)
     assert plain.returncode == -signal.SIGSEGV
-    # faulthandler: '  File "path", line N in function', innermost first
+    # faulthandler: '  File "path", line N in function', innermost first, in
+    # the crashing thread's block (3.14+ add its C stack after it)
     import re
 
+    crashed = [b for b in plain.stderr.split("\n\n") if b.startswith("Current thread ") and 'File "' in b][-1]
     theirs = [(m.group(3), m.group(1), int(m.group(2)))
-              for m in re.finditer(r'File "(.*)", line (\d+) in (\S+)', plain.stderr.split("\n\n")[-1])]
+              for m in re.finditer(r'File "(.*)", line (\d+) in (\S+)', crashed)]
     result = subprocess.run(pyrometer_cmd("run", "--dump-on-fatal", "-o", os.devnull, "--format", "collapsed", program(WATCH), "crash"),
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == -signal.SIGSEGV, result.stderr
@@ -471,8 +576,6 @@ def test_run_dump_on_fatal_matches_faulthandler():
 def test_dump_stacks_matches_traceback():
     import traceback
 
-    if sys.version_info >= (3, 14):
-        pytest.skip("dump_stacks reads CPython 3.9-3.13")
     r, w = os.pipe()
     with os.fdopen(w, "w") as stream:
         expected = traceback.extract_stack()
@@ -491,21 +594,77 @@ def test_dump_stacks_matches_traceback():
     assert got[1:] == want[1:]
 
 
-@pytest.mark.skipif(sys.version_info < (3, 14), reason="3.9-3.13 processes are read from outside")
-def test_newer_target_is_refused_in_one_line():
-    t = Target(sys.executable)
+def _patched_copy(tmp_path, symbol, word, old, new):
+    """This interpreter with the 64-bit word at symbol + 8 * word of the
+    file defining it (a constant, or an initial value) changed from old to
+    new, in a copy of that file: the executable, or a shared libpython
+    (found first through LD_LIBRARY_PATH).  The same program otherwise, so it
+    runs.  (python, environment to start it with), or None when neither file
+    defines the symbol."""
+    import sysconfig
+    import struct
+
+    nm = shutil.which("nm")
+    exe = os.path.realpath(sys.executable)
+    files = [exe]
+    if sysconfig.get_config_var("Py_ENABLE_SHARED"):
+        files.append(os.path.join(sysconfig.get_config_var("LIBDIR"), sysconfig.get_config_var("INSTSONAME")))
+    for path in files if nm else []:
+        syms = subprocess.run([nm, "-D", "--defined-only", path], capture_output=True, text=True).stdout.split()
+        if symbol not in syms:
+            continue
+        vaddr = int(syms[syms.index(symbol) - 2], 16) + 8 * word
+        data = bytearray(open(path, "rb").read())
+        phoff, = struct.unpack_from("<Q", data, 0x20)
+        phentsize, phnum = struct.unpack_from("<HH", data, 0x36)
+        for i in range(phnum):
+            kind, _, offset, start, _, filesz = struct.unpack_from("<IIQQQQ", data, phoff + i * phentsize)
+            if kind == 1 and start <= vaddr < start + filesz:  # the PT_LOAD segment holding it
+                at = vaddr - start + offset
+                assert struct.unpack_from("<Q", data, at)[0] == old
+                struct.pack_into("<Q", data, at, new)
+                fake = tmp_path / os.path.basename(path)
+                fake.write_bytes(bytes(data))
+                fake.chmod(0o755)
+                if path == exe:  # the copy's standard library
+                    return str(fake), {"PYTHONHOME": sys.base_prefix}
+                return exe, {"LD_LIBRARY_PATH": str(tmp_path)}
+    return None
+
+
+def _refused(fake, monkeypatch, message):
+    python, env = fake
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    t = Target(python)
+    for k in env:
+        monkeypatch.delenv(k)
     try:
         for cmd in (["dump"], ["attach", "--duration", "0.2"]):
-            r = subprocess.run([sys.executable, "-m", "pyrometer"] + cmd + [str(t.pid)], capture_output=True,
-                               text=True, timeout=60)
-            lines = [line for line in r.stderr.splitlines() if line]
-            assert r.returncode != 0 and len(lines) == 1, r.stderr
-            assert lines[0].startswith("pyrometer: ") and "%d.%d" % sys.version_info[:2] in lines[0], lines
-            assert "Traceback" not in r.stderr
+            assert _one_line_error(_run(*(cmd + [t.pid]))) == "pyrometer: " + message % t.pid
     finally:
         t.close()
-    r = subprocess.run([sys.executable, "-m", "pyrometer", "run", "--dump-on", "USR1", "-o", os.devnull, "-c",
-                        "print('ran')"], capture_output=True, text=True, timeout=60)
-    lines = [line for line in r.stderr.splitlines() if line]
-    assert r.returncode != 0 and len(lines) == 1 and lines[0].startswith("pyrometer: cannot "), r.stderr
-    assert r.stdout == ""
+
+
+def test_unknown_version_is_refused_in_one_line(tmp_path, monkeypatch):
+    """A Python pyrometer has no layout for (a copy of this interpreter
+    whose Py_Version, where a reader from outside takes the version, says
+    3.16): dump and attach refuse it in one line naming the version."""
+    fake = _patched_copy(tmp_path, "Py_Version", 0, sys.hexversion, 0x031000F0)
+    if fake is None:
+        pytest.skip("no Py_Version in this interpreter (before 3.11)")
+    _refused(fake, monkeypatch, "process %d runs Python 3.16; pyrometer reads Python 3.9 to 3.15 in another process")
+
+
+@pytest.mark.skipif(sys.version_info < (3, 13), reason="_Py_DebugOffsets say whether a build is free-threaded from 3.13")
+def test_free_threaded_is_refused_in_one_line(tmp_path, monkeypatch):
+    """A free-threaded build, as its _Py_DebugOffsets say (a copy of this
+    interpreter whose _PyRuntime starts with free_threaded = 1, the third
+    word): refused in one line."""
+    if getattr(sys, "_is_gil_enabled", lambda: True)() is False:
+        pytest.skip("this interpreter is free-threaded itself")
+    fake = _patched_copy(tmp_path, "_PyRuntime", 2, 0, 1)
+    if fake is None:
+        pytest.skip("no _PyRuntime among this interpreter's dynamic symbols")
+    _refused(fake, monkeypatch, "process %%d runs a free-threaded Python %d.%d, which pyrometer does not read"
+             % sys.version_info[:2])

@@ -76,7 +76,8 @@ def test_in_place_quick_run(tmp_path):
     assert metas[0]["samples_expected"] > 0
 
     targets = {t["key"]: t for t in res["targets"]}
-    assert set(targets) == {"slowdown_wall", "slowdown_work", "taken", "sampler_cpu", "calls", "lines", "accuracy"}
+    assert set(targets) == {"slowdown_wall", "slowdown_work", "taken", "sampler_cpu", "calls", "lines", "accuracy",
+                            "memory"}
     for t in targets.values():
         assert t["status"] in STATUSES, t
     assert targets["slowdown_wall"]["status"] in ("MET", "MISSED")

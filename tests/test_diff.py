@@ -118,13 +118,57 @@ def test_same_program_twice_is_not_a_regression(work):
     assert "regression:" not in r.stdout
 
 
+def test_wall_time_is_compared_less_preempted(work):
+    # Sampled wall time is compared less the time the thread held the GIL
+    # but not a CPU (metric "preempted": the machine's other work); the
+    # totals the diff prints are the profiles' own wall - preempted, and
+    # --metric wall compares wall time as measured.
+    import re
+
+    import pyrometer as pm
+
+    a = profile(work, "wall_a.pyro", 1, "--mode", "wall")
+    b = profile(work, "wall_b.pyro", 1, "--mode", "wall")
+
+    def seconds(path, *metrics):
+        p = pm.load(path)
+        return [sum(sum(s.values()) for s in p.stacks(m).values()) / 1e9 for m in metrics]
+
+    def totals(line):
+        unit = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0}
+        m = re.match(r"total: ([\d.]+) (\S+) -> ([\d.]+) (\S+)", line)
+        assert m, line
+        return [float(m.group(1)) * unit[m.group(2)], float(m.group(3)) * unit[m.group(4)]]
+
+    r = pyrometer("diff", a, b)
+    assert r.returncode == 0, r.stderr
+    head = r.stdout.splitlines()
+    assert head[0].startswith("pyrometer diff: wall less preempted (nanoseconds)"), head[0]
+    shown = totals(head[1])
+    for path, value in zip((a, b), shown):
+        wall, preempted = seconds(path, "wall", "preempted")
+        # The diff prints 3 or 4 significant digits.
+        assert preempted >= 0 and abs(value - (wall - preempted)) <= 0.006 * value, (value, wall, preempted)
+    r = pyrometer("diff", a, b, "--metric", "wall")
+    head = r.stdout.splitlines()
+    assert head[0].startswith("pyrometer diff: wall (nanoseconds)"), head[0]
+    shown = totals(head[1])
+    assert abs(shown[0] - seconds(a, "wall")[0]) <= 0.006 * shown[0], shown
+
+
 def test_several_runs_per_side_report_beyond_their_spread(work):
-    for i in range(3):
-        profile(work, "runs_base_%d.pyro" % i, 1)
-        profile(work, "runs_new_%d.pyro" % i, 2)
-        profile(work, "runs_same_%d.pyro" % i, 1)
-    base, new, same = (str(work / ("runs_%s_*.pyro" % s)) for s in ("base", "new", "same"))
-    r = pyrometer("diff", base, new, "--fail-on-regression", "20")
+    # A run slowed throughout by the machine (1.5-2x now and then when
+    # loaded) widens its side's spread past the doubled leaf: the runs are
+    # measured again, up to three times.
+    for attempt in range(3):
+        for i in range(3):
+            profile(work, "runs_base_%d.pyro" % i, 1)
+            profile(work, "runs_new_%d.pyro" % i, 2)
+            profile(work, "runs_same_%d.pyro" % i, 1)
+        base, new, same = (str(work / ("runs_%s_*.pyro" % s)) for s in ("base", "new", "same"))
+        r = pyrometer("diff", base, new, "--fail-on-regression", "20")
+        if r.returncode == 3:
+            break
     assert r.returncode == 3, r.stdout
     assert "3 BASE runs, 3 NEW runs" in r.stdout
     lines = r.stdout.splitlines()
@@ -143,7 +187,6 @@ def test_figures_are_pstats_figures_of_cprofile_files(work):
     """Two cProfile .prof files (written by the stdlib profiler itself): the
     differential profile holds, per function, pstats' own tottime for NEW
     (the metric compared) and BASE (base:<metric>)."""
-    profs = []
     # cProfile timing CPU time (its wall-clock default doubles with the
     # machine's load, as sampled wall time does).
     runner = ("import cProfile, runpy, sys, time\n"
@@ -151,13 +194,20 @@ def test_figures_are_pstats_figures_of_cprofile_files(work):
               "p = cProfile.Profile(time.process_time)\n"
               "p.runcall(runpy.run_path, sys.argv[0], run_name='__main__')\n"
               "p.dump_stats(out)\n")
-    for name, factor in (("base.prof", 1), ("new.prof", 2)):
-        out = str(work / name)
-        r = subprocess.run([sys.executable, "-c", runner, out, str(work / "prog.py"), str(factor)],
-                           capture_output=True, text=True, timeout=300)
-        assert r.returncode == 0, r.stderr
-        profs.append(out)
-    r = pyrometer("diff", profs[0], profs[1], "--fail-on-regression", "20", "-o", str(work / "cprof-diff.pyro"))
+    # One run a side: on a loaded machine a whole run now and then takes
+    # 1.5-2x the CPU time throughout, which hides the doubled leaf; such a
+    # pair is measured again, up to three times.
+    for attempt in range(3):
+        profs = []
+        for name, factor in (("base.prof", 1), ("new.prof", 2)):
+            out = str(work / name)
+            r = subprocess.run([sys.executable, "-c", runner, out, str(work / "prog.py"), str(factor)],
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
+            profs.append(out)
+        r = pyrometer("diff", profs[0], profs[1], "--fail-on-regression", "20", "-o", str(work / "cprof-diff.pyro"))
+        if r.returncode == 3:
+            break
     assert r.returncode == 3, r.stdout + r.stderr
     lines = r.stdout.splitlines()
     assert function_of(lines[lines.index("slower") + 2]) == "slow_leaf"

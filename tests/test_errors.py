@@ -229,16 +229,3 @@ def test_load_rejects_bad_files(tmp_path):
         pyrometer.load(bad)
     with pytest.raises(OSError):
         pyrometer.load(tmp_path / "missing.pyro")
-
-
-@pytest.mark.skipif(sys.version_info < (3, 14), reason="3.9-3.13 read asyncio's tasks")
-@pytest.mark.parametrize("option", ["--async"])
-def test_options_not_built_for_this_python_are_refused_in_one_line(tmp_path, option):
-    script = tmp_path / "prog.py"
-    script.write_text("print('ran')\n")
-    r = run_pyrometer("run", option, "-o", tmp_path / "p.pyro", script)
-    assert r.returncode != 0
-    lines = pyrometer_lines(r.stderr)
-    assert len(lines) == 1 and lines[0].startswith("pyrometer: cannot "), r.stderr
-    assert "%d.%d" % sys.version_info[:2] in lines[0]
-    assert b"Traceback" not in r.stderr and r.stdout == b""

@@ -218,6 +218,27 @@ def test_growth_and_new_objects_against_objgraph():
     assert g.delta == 150
 
 
+def test_growth_between_two_snapshots_is_the_difference_of_their_censuses():
+    a = heap.snapshot()
+    made = [Grown() for _ in range(120)]
+    b = heap.snapshot()
+    del made[:20]
+    ca = {(r.type, r.module): (r.count, r.bytes) for r in a.rows()}
+    cb = {(r.type, r.module): (r.count, r.bytes) for r in b.rows()}
+    expected = set()
+    for key in set(ca) | set(cb):
+        (c0, b0), (c1, b1) = ca.get(key, (0, 0)), cb.get(key, (0, 0))
+        if (c0, b0) != (c1, b1):
+            expected.add(key + (c1, c1 - c0, b1, b1 - b0))
+    rows = heap.growth(a, to=b)  # after del: taken from b's census, not from now
+    assert set(map(tuple, rows)) == expected and len(rows) == len(expected)
+    assert next(g for g in rows if g.type == "Grown").delta == 120
+    assert sorted(rows, key=lambda g: (-g.delta, -g.delta_bytes, g.module, g.type)) == rows
+    assert heap.growth(b, to=b) == []
+    with pytest.raises(heap.HeapError, match="to must be"):
+        heap.growth(a, to=object())
+
+
 def test_growth_needs_a_snapshot(monkeypatch):
     monkeypatch.setattr(heap, "_last_snapshot", None)
     with pytest.raises(heap.HeapError, match="snapshot"):

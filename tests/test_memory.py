@@ -17,7 +17,7 @@ import tracemalloc
 import pytest
 
 import pyrometer
-from conftest import pyrometer_lines, run_pyrometer, run_plain, without_pyrometer_lines, wrote_only
+from conftest import phase_bounds, pyrometer_lines, run_pyrometer, run_plain, without_pyrometer_lines, wrote_only
 
 MB = 1024 * 1024
 
@@ -418,7 +418,101 @@ def test_threads_allocating_without_the_gil(rate):
             t.join()
     m = p.meta
     assert m["memory_samples_lost"] == 0 and m["memory_frames_skipped"] == 0
-    assert len(p.threads) == 4
+    # The main thread and the three workers (a test runner's own thread may
+    # allocate too: it is a thread of the process like any other).
+    names = [t.name for t in p.threads]
+    # threading's names: "Thread-N" (3.10+ adds " (compress_worker)")
+    assert "MainThread" in names and sum(n.startswith("Thread-") for n in names) == 3, names
     assert site_total(p, "alloc_space", "compress_worker") > 0
     assert site_total(p, "inuse_space", "test_threads_allocating_without_the_gil") >= (held(kept) if rate == 1 else 0)
     del kept
+
+
+# ---- allocations over time ----------------------------------------------------------------
+
+PHASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "programs", "memory_phases.py")
+
+
+def run_phases(tmp_path, *args):
+    """memory_phases.py under memory mode: (profile, {phase: (t0, t1)}) with
+    the phases' own bounds moved onto the profile's clock (seconds since
+    the zero of its heap timeline, meta timeline_epoch_ns)."""
+    out = tmp_path / "phases.pyro"
+    r = run_pyrometer("run", "--mode", "memory", *args, "-o", out, PHASES, "0.5")
+    assert r.returncode == 0, r.stderr
+    prof = pyrometer.load(str(out))
+    phases = phase_bounds(r.stdout, prof)
+    assert set(phases) == {"a", "b"} and phases["a"][1] + 0.4 < phases["b"][0], phases
+    return prof, phases
+
+
+def by_site(allocs):
+    """The allocation groups charged under build_a and under build_b."""
+    out = {"a": [], "b": []}
+    for rec in allocs:
+        for site in out:
+            if any(frame[0].endswith("build_" + site) for frame in rec.stack):
+                out[site].append(rec)
+    return out
+
+
+@pytest.mark.parametrize("rate", [None, 1])
+def test_allocations_in_time_order(tmp_path, rate):
+    # Two phases in two functions, half a second apart: every sampled
+    # allocation of build_a lies in the bucket(s) of the program's own
+    # bounds of phase a, build_b's in phase b's, so phase a's come first;
+    # build_a's blocks are freed (del a) after phase b, build_b's are live
+    # at the end.  The records are the profile's per-stack figures split
+    # by time: per leaf they add up to alloc_space, the live ones to
+    # inuse_space.
+    prof, phases = run_phases(tmp_path, *(["--memory-rate", str(rate)] if rate else []))
+    allocs = prof.allocations()
+    assert allocs and allocs == sorted(allocs, key=lambda a: (a.start, a.freed is None, a.freed or ()))
+    width = allocs[0].end - allocs[0].start
+    assert 0 < width <= 0.002 and all(abs(a.end - a.start - width) < 1e-12 for a in allocs)
+    site = by_site(allocs)
+    assert site["a"] and site["b"]
+    # The program's bounds come from time.time(), placed on the profile's
+    # clock through timeline_epoch_ns, and an allocation's time is read
+    # from a coarse clock (exact mode): a few ms of slack, against phases
+    # 400 ms apart.
+    slack = 0.005
+    for name, recs in site.items():
+        t0, t1 = phases[name]
+        for rec in recs:  # the bucket meets the phase
+            assert rec.end > t0 - slack and rec.start <= t1 + slack, (name, rec, phases)
+    assert max(r.end for r in site["a"]) <= min(r.start for r in site["b"]) + width
+    # the lists go with `del a`, after phase b (the list of lists' own
+    # buffers, outgrown as it filled, went before)
+    freed_late = sum(r.bytes for r in site["a"] if r.freed is not None and r.freed[1] > phases["b"][1])
+    assert freed_late > 0.9 * sum(r.bytes for r in site["a"])
+    live_b = sum(r.bytes for r in site["b"] if r.freed is None)
+    assert live_b > 0.95 * sum(r.bytes for r in site["b"])
+    if rate == 1:  # exact: what the program holds
+        want_a = 6250 * sys.getsizeof([0] * 1000)
+        want_b = 480 * sys.getsizeof(bytearray(64 * 1024))
+        assert abs(sum(r.bytes for r in site["a"]) - want_a) < 0.02 * want_a
+        assert abs(live_b - want_b) < 0.02 * want_b
+    # The same figures as the per-stack metrics, leaf by leaf.
+    for metric, live_only in (("alloc_space", False), ("inuse_space", True)):
+        per_stack = {}
+        for per_thread in prof.stacks(metric).values():
+            for stack, value in per_thread.items():
+                per_stack[stack] = per_stack.get(stack, 0) + value
+        from_records = {}
+        for rec in allocs:
+            if not live_only or rec.freed is None:
+                from_records[rec.stack] = from_records.get(rec.stack, 0) + rec.bytes
+        assert {s: v for s, v in from_records.items() if v} == {s: v for s, v in per_stack.items() if v}, metric
+    # Through every writer that keeps the model whole, and back.
+    again = pyrometer.ProfileData.from_bytes(prof.to_bytes("pyro"))
+    assert again.allocations() == allocs
+
+
+def test_allocations_absent_elsewhere(tmp_path):
+    # Other modes have no allocation records, and a file without them reads
+    # as before.
+    out = tmp_path / "wall.pyro"
+    r = run_pyrometer("run", "-o", out, PHASES, "0")
+    assert r.returncode == 0, r.stderr
+    assert pyrometer.load(str(out)).allocations() == []

@@ -22,15 +22,12 @@ def leaf_split(profile):
     return a, b
 
 
-# The target is 2 points.  On 3.9 and 3.10 the sampled share of leaf_a has
-# come out 2.0-3.3 points above the program's own measure in whole runs of
-# the suite (three attempts alike, so a bias, not noise).  The program's
-# measure is itself the doubtful side there: py-spy's blocking reads (the
-# process stopped for each) put leaf_a at 26-28% on 3.10 where the program
-# says 23-24% and pyrometer 25-26%.  A known miss before 3.11, held to 3
-# points so that a real regression (the torn-stack bias this test was
-# written for moved shares by tens of points) still fails.
-TINY_SPLIT_POINTS = 3 if sys.version_info < (3, 11) else 2
+# The target: within 2 points of the program's own measure (see
+# tiny_calls.py for how it is taken, in the calling pattern and with the
+# arguments of the profiled loop: timed alone, the leaves came out 2-4 points
+# off py-spy's blocking reads and ours alike, one way on 3.10, the other on
+# 3.12).
+TINY_SPLIT_POINTS = 2
 
 
 def test_tiny_functions_split_like_the_truth_and_no_pseudo_frame(tmp_path):
@@ -85,7 +82,11 @@ def test_no_pseudo_frame_in_any_output(tmp_path):
 def test_a_program_that_takes_every_free_realtime_signal_is_still_sampled(tmp_path):
     # The capture signal is a real-time signal nobody handles; a program
     # that handles them all leaves none, and the sampler reads every thread
-    # from outside, as before (the program's handlers stay its own).
+    # from outside, as before (the program's handlers stay its own).  A
+    # capture request already on its way at the moment the program takes
+    # the signal over reaches the program's handler (the sampler checks the
+    # handler before each request, but the two do not happen at one
+    # instant): at most one, against 400 had it gone on sending.
     prog = tmp_path / "rt.py"
     prog.write_text(
         "import signal, time\n"
@@ -103,7 +104,8 @@ def test_a_program_that_takes_every_free_realtime_signal_is_still_sampled(tmp_pa
     plain = subprocess.run([sys.executable, str(prog)], capture_output=True, timeout=60)
     r = run_pyrometer("run", "-o", out, prog)
     assert r.returncode == 0, r.stderr
-    assert r.stdout == plain.stdout == b"handlers 0 <lambda>\n"
+    assert plain.stdout == b"handlers 0 <lambda>\n"
+    assert r.stdout in (b"handlers 0 <lambda>\n", b"handlers 1 <lambda>\n"), r.stdout
     import pyrometer
 
     p = pyrometer.load(out)
@@ -172,3 +174,32 @@ def test_samples_taken_while_the_collector_runs_are_marked(tmp_path):
     r = run_pyrometer("convert", out, tmp_path / "gc.txt", "--format", "text")
     assert r.returncode == 0, r.stderr
     assert "GIL held " in (tmp_path / "gc.txt").read_text() and ", in GC " in (tmp_path / "gc.txt").read_text()
+
+
+def test_gil_waiting_told_from_released(tmp_path):
+    # Two pure-Python threads take turns with the GIL: each holds it about
+    # half of the time and waits for it most of the rest (blocked on the
+    # GIL's own futex, which the sampler's probe recognises); a thread
+    # blocked on an Event released it and never waits for it.
+    proc, p = profile_program(tmp_path, "gil_wait.py", "1.5")
+    assert proc.returncode == 0, proc.stderr
+    assert p.meta["gil_wait_probes"] > 50
+    share = {}
+    for t in p.threads:
+        samples = sum(p.stacks("samples").get(t, {}).values())
+        if samples:
+            held = sum(p.stacks("gil").get(t, {}).values())
+            wait = min(sum(p.stacks("gil_wait").get(t, {}).values()), samples - held)
+            share[t.name] = (100.0 * held / samples, 100.0 * wait / samples)
+    for name in ("spin-0", "spin-1"):
+        held, wait = share[name]
+        assert 25 < held < 75 and wait > 15 and held + wait > 60, share
+    assert share["blocked"][1] < 5, share
+    # The waiting is charged to the stack that waits: the spinners' loop.
+    waits = {stack[-1][0] for _, stack, w in all_stacks(p, "gil_wait") if w and stack}
+    assert "spin" in waits, waits
+    # The report gives each thread's three shares.
+    r = run_pyrometer("convert", tmp_path / "out.pyro", tmp_path / "out.txt")
+    assert r.returncode == 0, r.stderr
+    heads = [line for line in (tmp_path / "out.txt").read_text().splitlines() if line.startswith("Thread spin-")]
+    assert len(heads) == 2 and all(", waiting " in h and ", released " in h for h in heads), heads

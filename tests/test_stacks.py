@@ -190,3 +190,25 @@ def test_deep_churning_stacks_keep_their_share(tmp_path):
         shallow += weight * ("shallow" in ns)
     share = 100 * deep / (deep + shallow)
     assert abs(share - truth) <= 8, (share, truth)
+
+
+def test_no_stack_shows_pyrometers_own_code(tmp_path):
+    """Ending threads are named by pyrometer's own code on the program's
+    threads: that time stays the program's (with the caller in threading),
+    and no stack shows pyrometer's frames."""
+    import os
+    import threading
+
+    import pyrometer
+
+    proc, p = profile_program(tmp_path, "thread_name_at_end.py", options=["--rate", "2000"])
+    assert proc.stdout == b"done\n"
+    own = os.path.dirname(pyrometer.__file__)
+    stacks = [(t, s, w) for t, s, w in all_stacks(p) if t.name != "MainThread"]
+    assert not [s for _, s, _ in stacks if any(f[1].startswith(own) for f in s)]
+    # Each thread spins as long in run() as in the name read at its end;
+    # both halves are there.
+    in_run = sum(w for _, s, w in stacks if any(f[0].endswith("run") and f[1].endswith("name_at_end.py") for f in s))
+    # (the caller: Thread._delete, or _bootstrap_inner itself on 3.9/3.10)
+    at_end = sum(w for _, s, w in stacks if s and s[-1][1] == threading.__file__)
+    assert in_run > 0 and at_end > 0.5 * in_run, (in_run, at_end)

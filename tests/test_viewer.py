@@ -15,6 +15,7 @@ PROGRAMS = os.path.join(HERE, "programs")
 ARTIFACTS = os.path.join(ROOT, "artifacts", "viewer")
 sys.path.insert(0, HERE)
 import _browser  # noqa: E402
+from conftest import phase_bounds  # noqa: E402
 
 VIEWS = ["flame", "sunburst", "tree", "table", "sandwich", "source", "timeline"]
 EVIL = "<img src=x onerror=alert(1)>"
@@ -27,11 +28,7 @@ def run_pyrometer(*args, cwd=None):
 
 @pytest.fixture(scope="module")
 def driver():
-    missing = [n for n, c in (("chromium", _browser.CHROMIUM_CANDIDATES), ("chromedriver", _browser.DRIVER_CANDIDATES))
-               if not _browser.find(c, n)]
-    if missing:  # scripts/test installs them: a missing browser is a failure, never a skip
-        pytest.fail("the viewer tests need %s (apt-get install chromium chromium-driver)" % " and ".join(missing))
-    d = _browser.make_driver()
+    d = _browser.require_driver()
     yield d
     d.quit()
 
@@ -146,6 +143,38 @@ def test_header_gives_each_threads_gil_and_gc_shares(driver, tmp_path):
     assert_clean(driver)
 
 
+def test_header_gives_each_threads_gil_waiting_share(driver, tmp_path):
+    # Wall mode: two pure-Python threads taking turns with the GIL and one
+    # blocked on an Event; the header's "GIL waiting" gives each thread's
+    # estimated share of samples waiting for the GIL, as the profile holds
+    # it (metric "gil_wait", at most the samples without the GIL).
+    import pyrometer
+    pyro, out = str(tmp_path / "wait.pyro"), str(tmp_path / "wait.html")
+    r = run_pyrometer("run", "-o", pyro, os.path.join(PROGRAMS, "gil_wait.py"), "0.8")
+    assert r.returncode == 0, r.stderr
+    assert run_pyrometer("view", "--no-browser", "-o", out, pyro).returncode == 0
+    prof = pyrometer.load(pyro)
+    want = {}
+    for t in prof.threads:
+        samples = sum(prof.stacks("samples").get(t, {}).values())
+        if samples:
+            held = sum(prof.stacks("gil").get(t, {}).values())
+            wait = min(sum(prof.stacks("gil_wait").get(t, {}).values()), samples - held)
+            want[t.name] = 100.0 * wait / samples
+    load(driver, out)
+    spans = driver.execute_script(
+        "return Array.from(document.querySelectorAll('#meta span')).map(e => e.textContent)")
+    wait = [s for s in spans if s.startswith("GIL waiting ")]
+    assert len(wait) == 1, spans
+    shown = {name: float(v) for name, v in
+             (part.rsplit(" ", 1) for part in wait[0][len("GIL waiting "):].rstrip("%").split("%, "))}
+    assert shown.keys() == want.keys(), (shown, want)
+    for name in want:
+        assert abs(shown[name] - want[name]) < 0.1, (shown, want)
+    assert want["spin-0"] > 10 and want["spin-1"] > 10, want
+    assert_clean(driver)
+
+
 def test_memory_profile_views_and_heap_timeline(driver, tmp_path):
     # A memory profile opens on the peak view, switches between peak / live
     # at end / allocated / leaks (each flame graph totalling the profile's
@@ -187,6 +216,102 @@ def test_memory_profile_views_and_heap_timeline(driver, tmp_path):
     assert d.execute_script("return pyrometerViewer.empty") is False
     assert canvas_painted(d, "timeline") > 3
     shot(d, "memory-timeline")
+    assert_clean(d)
+
+
+def drag_memory_range(d, t0, t1):
+    """A real mouse drag across the heap chart from time t0 to t1 (s)."""
+    from selenium.webdriver.common.action_chains import ActionChains
+    cv = d.find_element("id", "timeline")
+    w = d.execute_script("return arguments[0].clientWidth", cv)
+    h = d.execute_script("return arguments[0].clientHeight", cv)
+    x0, x1 = (d.execute_script("return pyrometerViewer.memoryX(arguments[0])", t) for t in (t0, t1))
+    ActionChains(d).move_to_element_with_offset(cv, int(x0 - w / 2), int(130 - h / 2)).click_and_hold() \
+        .move_by_offset(int((x1 - x0) / 2), 0).move_by_offset(int(x1 - x0) - int((x1 - x0) / 2), 0).release().perform()
+
+
+def test_memory_time_range_selection(driver, tmp_path):
+    # A range dragged on the heap chart over one phase of a two-phase
+    # program: the flame graph and the call tree show what was allocated in
+    # it, only build_a's frames over phase a, only build_b's over phase b,
+    # with the totals the .pyro records give for that range (and what of
+    # it is still live at the end); clearing the range gives the whole run
+    # back.  A memory profile without allocation records behaves as before.
+    import pyrometer
+    pyro, out = str(tmp_path / "phases.pyro"), str(tmp_path / "phases.html")
+    r = run_pyrometer("run", "--mode", "memory", "-o", pyro, os.path.join(PROGRAMS, "memory_phases.py"), "0.6")
+    assert r.returncode == 0, r.stderr
+    assert run_pyrometer("view", "--no-browser", "-o", out, pyro).returncode == 0
+    prof = pyrometer.load(pyro)
+    phases = phase_bounds(r.stdout, prof)
+    allocs = prof.allocations()
+    d = driver
+    load(d, out)
+    before = d.execute_script("return document.getElementById('metric').options.length")
+    peak_total = d.execute_script("return pyrometerViewer.total()")
+    click_tab(d, "timeline")
+    assert d.execute_script("return document.getElementById('mem-hint').hidden") is False
+    for name, other in (("a", "b"), ("b", "a")):
+        t0, t1 = phases[name]
+        drag_memory_range(d, t0, t1)
+        got = d.execute_script("return pyrometerViewer.range")
+        # the range shown covers the phase, snapped to the records' buckets
+        width = allocs[0].end - allocs[0].start
+        tol = 3 * (phases["b"][1] + 1) / 1000 + width  # a few pixels of the chart
+        assert got and got[0] <= t0 + tol and got[1] >= t1 - tol and got[1] - got[0] < t1 - t0 + 2 * tol, (got, t0, t1)
+        assert "allocated in" in d.find_element("id", "tl-range").text
+        shot(d, "memory-range-" + name)
+        want = sum(a.bytes for a in allocs if a.start >= got[0] - 1e-9 and a.end <= got[1] + 1e-9)
+        want_live = sum(a.bytes for a in allocs if a.start >= got[0] - 1e-9 and a.end <= got[1] + 1e-9 and a.freed is None)
+        click_tab(d, "flame")
+        selected = d.execute_script("var s = document.getElementById('metric'); return s.options[s.selectedIndex].textContent")
+        assert selected == "allocated in the range: bytes", selected
+        assert abs(d.execute_script("return pyrometerViewer.total()") - want) <= 1e-6 * want and want > 20e6
+        labels = set(d.execute_script("return pyrometerViewer.flameLabels()"))
+        assert "build_" + name in labels and "build_" + other not in labels, labels
+        # the phase's function, its caller, its comprehension (a function of its own before 3.12)
+        assert {x for x in labels if not x.startswith("build_" + name)} - \
+            {"all threads", "thread: MainThread", "<module>", "<listcomp>"} == set(), labels
+        assert "allocated in" in d.find_element("id", "crumbs").text
+        click_tab(d, "tree")
+        names = set(d.execute_script("return Array.from(document.querySelectorAll('#tree .nm')).map(e => e.textContent)"))
+        assert "build_" + name in names and "build_" + other not in names, names
+        # what of it was still live at the end: build_a's lists were freed, build_b's kept
+        value = d.execute_script("return Array.from(document.querySelectorAll('#metric option'))"
+                                 ".filter(o => o.textContent.indexOf('live at end') > 0)[0].value")
+        d.execute_script("var s = document.getElementById('metric'); s.value = arguments[0]; s.onchange();", value)
+        live = d.execute_script("return pyrometerViewer.total()")
+        assert abs(live - want_live) <= 1e-6 * max(want_live, 1)
+        assert (live < 0.1 * want) if name == "a" else (live > 0.9 * want), (name, live, want)
+        # a range metric chosen stays chosen for the next range: back to "allocated"
+        value = d.execute_script("return Array.from(document.querySelectorAll('#metric option'))"
+                                 ".filter(o => o.textContent === 'allocated in the range: bytes')[0].value")
+        d.execute_script("var s = document.getElementById('metric'); s.value = arguments[0]; s.onchange();", value)
+        click_tab(d, "timeline")
+    # clear: the whole run again, on the view shown before
+    d.find_element("css selector", "#crumbs .range a").click()
+    assert d.execute_script("return pyrometerViewer.range") is None
+    assert d.execute_script("return document.getElementById('metric').options.length") == before
+    click_tab(d, "flame")
+    assert d.execute_script("return pyrometerViewer.total()") == peak_total
+    assert_clean(d)
+
+    # Without the records (a file of before): no range to select.
+    import gzip
+    import json
+    doc = json.loads(gzip.decompress(open(pyro, "rb").read()))
+    del doc["allocations"]
+    old, old_html = str(tmp_path / "old.pyro"), str(tmp_path / "old.html")
+    with open(old, "w") as f:
+        json.dump(doc, f)
+    assert run_pyrometer("view", "--no-browser", "-o", old_html, old).returncode == 0
+    load(d, old_html)
+    click_tab(d, "timeline")
+    assert d.execute_script("return document.getElementById('mem-hint').hidden") is True
+    drag_memory_range(d, *phases["a"])
+    assert d.execute_script("return pyrometerViewer.range") is None
+    assert d.execute_script("return document.getElementById('metric').options.length") == before
+    assert canvas_painted(d, "timeline") > 3
     assert_clean(d)
 
 

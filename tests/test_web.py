@@ -337,6 +337,64 @@ def test_asgi_concurrent_tasks_keep_apart(tmp_path):
     assert sent == [{"type": "lifespan.startup.complete"}]
 
 
+def test_asgi_awaited_time_is_the_requests(tmp_path):
+    """A request that waits (its awaits) has that time in its own profile,
+    at the stack where it waited: its handler, then the awaited coroutine;
+    two requests waiting at once each have their own wait, not the other's."""
+    import asyncio
+
+    async def nap(seconds):
+        await asyncio.sleep(seconds)
+
+    async def waits_long(scope):
+        burn(20)
+        await nap(0.4)
+
+    async def waits_short(scope):
+        burn(20)
+        await nap(0.15)
+
+    async def app(scope, receive, send):
+        await (waits_long if scope["path"] == "/long" else waits_short)(scope)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    kept = {}
+    wrapped = pm_asgi.ProfilerMiddleware(app, profile_dir=tmp_path,
+                                         on_profile=lambda scope, p: kept.setdefault(scope["path"], p))
+
+    async def one(path):
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            pass
+
+        await wrapped({"type": "http", "method": "GET", "path": path, "query_string": b""}, receive, send)
+
+    async def main():
+        await asyncio.gather(one("/long"), one("/short"))
+
+    asyncio.run(main())
+    assert set(kept) == {"/long", "/short"}
+    for path, mine, other, seconds in (("/long", "waits_long", "waits_short", 0.4),
+                                       ("/short", "waits_short", "waits_long", 0.15)):
+        p = kept[path]
+        walls = [(stack, w) for stacks in p.stacks("wall").values() for stack, w in stacks.items()]
+        names = [[f[0].rsplit(".", 1)[-1] for f in stack] for stack, _ in walls]
+        assert not any(other in n for n in names), path
+        # The wait: below the handler, nap, then asyncio.sleep at its await.
+        waited = sum(w for (stack, w), n in zip(walls, names) if n[-3:] == [mine, "nap", "sleep"])
+        duration = p.meta["request.duration_ms"] / 1000.0
+        assert seconds * 0.95 <= waited / 1e9 <= duration, (path, waited, duration)
+        # Samples as many as the sampler would have taken in that time (1 kHz).
+        samples = sum(w for stacks in p.stacks("samples").values() for stack, w in stacks.items()
+                      if [f[0].rsplit(".", 1)[-1] for f in stack][-3:] == [mine, "nap", "sleep"])
+        assert abs(samples - waited / 1e6) <= 0.1 * waited / 1e6 + 3, (samples, waited)
+        # Nothing of pyrometer's own below the handler (its hook is not in the stacks' leaves).
+        assert all(not f[1].endswith("_requests.py") for stack, _ in walls for f in stack)
+
+
 def test_view_directory_index(tmp_path):
     app = pm_wsgi.ProfilerMiddleware(wsgi_alpha, profile_dir=tmp_path)
     for path in ["/x", "/y", "/x"]:
@@ -414,6 +472,19 @@ def test_otel_span_and_profile_linked(tmp_path):
     assert "span_name" in r.stdout and "GET /o" in r.stdout
     span_line = r.stdout.split("span_id", 1)[1].splitlines()[1]
     assert "(  100%)" in span_line and trace.format_span_id(ctx.span_id) in span_line  # on every sample
+    # OTLP profiles: every sample links to the span the SDK recorded.
+    profiles_pb2 = pytest.importorskip("opentelemetry.proto.profiles.v1development.profiles_pb2")
+    if profiles_pb2.Sample.DESCRIPTOR.fields_by_name["values"].number != 4:
+        pytest.skip("this opentelemetry-proto has an older draft of the profiles schema")
+    from opentelemetry.proto.collector.profiles.v1development import profiles_service_pb2
+
+    req = profiles_service_pb2.ExportProfilesServiceRequest()
+    req.ParseFromString(pyrometer.load(str(f)).to_bytes("otlp-profiles"))
+    links = req.dictionary.link_table
+    assert len(links) == 2 and links[1].trace_id == ctx.trace_id.to_bytes(16, "big")
+    assert links[1].span_id == ctx.span_id.to_bytes(8, "big")
+    samples = [s for p in req.resource_profiles[0].scope_profiles[0].profiles for s in p.samples]
+    assert samples and all(s.link_index == 1 for s in samples)
 
 
 def test_app_never_notices_pyrometer_trouble(tmp_path, capsys, monkeypatch):
@@ -440,23 +511,6 @@ def test_app_never_notices_pyrometer_trouble(tmp_path, capsys, monkeypatch):
 
 # ---- pyrometer run --push: Pyroscope's ingest API on a loopback server ----
 
-PUSHED_PROGRAM = """\
-import time
-
-
-def pushed_marker():
-    end = time.perf_counter() + 1.5
-    n = 0
-    while time.perf_counter() < end:
-        n += 1
-    return n
-
-
-pushed_marker()
-print("done")
-"""
-
-
 def test_run_push_to_pyroscope_ingest(tmp_path):
     import gzip
     import http.server
@@ -481,8 +535,7 @@ def test_run_push_to_pyroscope_ingest(tmp_path):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        prog = tmp_path / "prog.py"
-        prog.write_text(PUSHED_PROGRAM)
+        prog = PROGRAMS / "pushed.py"
         url = "http://127.0.0.1:%d" % server.server_address[1]
         plain = subprocess.run([sys.executable, str(prog)], capture_output=True, text=True, timeout=120)
         r = subprocess.run([sys.executable, "-m", "pyrometer", "run", "--push", url, "--app-name", "web.test",

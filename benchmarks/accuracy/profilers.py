@@ -291,6 +291,13 @@ def _pyro(*extra):
         ["-o", o, s] + a
 
 
+def _attached(tool):
+    """A profiler that reads the program from outside, attached by PID
+    (attach_run.py starts the program, attaches, then lets it run)."""
+    wrapper = os.path.join(os.path.dirname(os.path.abspath(__file__)), "attach_run.py")
+    return lambda c, s, a, o: [c.python, wrapper, tool, o, str(RATE_HZ), c.python, s] + a
+
+
 def _pyspy(*extra):
     return lambda c, s, a, o: [c.tool("py-spy"), "record", "-r", str(RATE_HZ), "-f", "raw"] + list(extra) + \
         ["-o", o, "--", c.python, s] + a
@@ -336,6 +343,13 @@ ADAPTERS = [
     Adapter("py-spy-nb", "py-spy nonblocking", "sampling", "wall", ".txt", _pyspy("--nonblocking", "--idle"),
             read_collapsed, ("tool", "py-spy"), "py-spy",
             "py-spy record -r 1000 -f raw --nonblocking --idle (no pause, wall time, like pyrometer)"),
+    Adapter("pyrometer-attach", "pyrometer attach", "sampling", "wall", ".pyro", _attached("pyrometer"),
+            read_pyro, ("module", "pyrometer"), "pyrometer",
+            "pyrometer attach PID --rate 1000 -o out.pyro (from another process; wall mode)", default=False),
+    Adapter("py-spy-attach", "py-spy --pid", "sampling", "wall", ".txt", _attached("py-spy"), read_collapsed,
+            ("tool", "py-spy"), "py-spy",
+            "py-spy record --pid PID --nonblocking --idle -r 1000 -f raw (from another process, wall time)",
+            default=False),
     Adapter("tachyon", "profiling.sampling", "sampling", "wall", ".txt",
             lambda c, s, a, o: [c.python, "-m", "profiling.sampling", "run", "-a", "-r", "1khz", "--collapsed",
                                 "-o", o, s] + a,

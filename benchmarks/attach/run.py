@@ -26,15 +26,22 @@ import time
 
 TARGET = r"""
 import sys, time
+def step(total, i):
+    return total + i % 7
 def work(n):
     total = 0
-    for i in range(n):
-        total += i % 7
+    if CALLS:
+        for i in range(n):
+            total = step(total, i)
+    else:
+        for i in range(n):
+            total += i % 7
     return total
 def run(seconds):
     # calibrate on a small batch, then do a fixed amount of work
     t = time.perf_counter(); work(200000); per = (time.perf_counter() - t) / 200000
     return int(seconds / per)
+CALLS = sys.argv[2] == "calls"
 n = run(float(sys.argv[1]))
 print("ready", flush=True)
 sys.stdin.readline()
@@ -44,8 +51,11 @@ print("%.6f %.6f" % (time.perf_counter() - t, time.process_time() - c), flush=Tr
 """
 
 
-def start_target(python, work):
-    p = subprocess.Popen([python, "-c", TARGET, str(work)], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+STOPS = []  # pyrometer's runs: (torn, read with the thread stopped), as shares of its samples
+
+
+def start_target(python, work, shape):
+    p = subprocess.Popen([python, "-c", TARGET, str(work), shape], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
     assert p.stdout.readline().strip() == "ready"
     return p
 
@@ -70,8 +80,8 @@ def tool(name):
     return shutil.which(name) or (here if os.access(here, os.X_OK) else None)
 
 
-def one(kind, python, work, rate, tmp):
-    p = start_target(python, work)
+def one(kind, python, work, shape, rate, tmp):
+    p = start_target(python, work, shape)
     if kind == "plain":
         elapsed, target_cpu = go_and_wait(p)
         return elapsed, None, None, target_cpu
@@ -99,6 +109,7 @@ def one(kind, python, work, rate, tmp):
         meta = pyrometer.load(out).meta
         ratio = meta["samples_taken"] / meta["samples_expected"]
         attached = meta["duration_s"]
+        STOPS.append((meta["samples_torn"] / meta["samples_taken"], meta["samples_stopped"] / meta["samples_taken"]))
     elif kind == "austin":
         # "Error rate : E/N" on stderr: N samples collected over the run.
         m = re.search(r"Error rate : \S*?(\d+)/(\d+)", err)
@@ -121,17 +132,21 @@ def main():
     ap.add_argument("--rate", type=int, default=100)
     ap.add_argument("--work", type=float, default=2.0)
     ap.add_argument("--python", default=sys.executable, help="the target's interpreter")
+    ap.add_argument("--shape", choices=("loop", "calls"), default="loop",
+                    help="the work: one loop (a stack that holds still) or a loop calling a tiny function per "
+                         "step (a stack that changes every few hundred ns: the reads from outside fail most "
+                         "there, and pyrometer stops the thread for some ticks)")
     a = ap.parse_args()
     kinds = ["plain", "pyrometer"] + [k for k in ("py-spy", "austin") if tool(k)]
     results = {k: [] for k in kinds}
     with tempfile.TemporaryDirectory() as tmp:
         for _ in range(a.rounds):
             for k in kinds:
-                results[k].append(one(k, a.python, a.work, a.rate, tmp))
+                results[k].append(one(k, a.python, a.work, a.shape, a.rate, tmp))
     base = statistics.median(r[0] for r in results["plain"])
     base_cpu = statistics.median(r[3] for r in results["plain"])
-    print("target: %s, %.1f s of work, rate %d Hz, %d interleaved rounds (medians)" % (
-        a.python, a.work, a.rate, a.rounds))
+    print("target: %s, %.1f s of work (%s), rate %d Hz, %d interleaved rounds (medians)" % (
+        a.python, a.work, a.shape, a.rate, a.rounds))
     print("%-10s %10s %9s %13s %16s %18s" % ("profiler", "target s", "slowdown", "CPU slowdown", "samples/expected",
                                               "profiler CPU s/s"))
     for k in kinds:
@@ -143,6 +158,10 @@ def main():
             print("%-10s %10.3f %8.3fx %12.3fx %15.1f%% %18.4f" % (
                 k, t, t / base, c / base_cpu, 100 * statistics.median(r[1] for r in results[k]),
                 statistics.median(r[2] for r in results[k])))
+
+    if STOPS:
+        print("pyrometer: torn %.2f%% of samples, %.2f%% read with the thread stopped (medians)" % (
+            100 * statistics.median(t for t, _ in STOPS), 100 * statistics.median(x for _, x in STOPS)))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,7 @@
 """The sampler-cost scenario: pyrometer's own CPU use and rate with many deep
-stacks, and the floor (its wake-ups alone).  Runs
+stacks, the floor (its wake-ups alone), and a bare timer thread waking at the
+same rate with no profiler (scenarios/wake_floor.c: what the machine charges
+for a wake-up itself, which no sampler waking per tick can go below).  Runs
 benchmarks/scenarios/sampler_cost.py in the venv, each variant REPEATS times
 in fresh processes, profiled runs interleaved with unprofiled baselines for
 the variants whose threads are asleep (so "process CPU added" is the whole
@@ -7,11 +9,15 @@ cost of profiling, measured from outside the sampler: the sampler thread
 plus anything pyrometer makes other threads do)."""
 import json
 import os
+import shutil
+import subprocess
+import tempfile
 
 from .util import capture, describe_status, last_line, log, median
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCRIPT = os.path.join(os.path.dirname(HERE), "scenarios", "sampler_cost.py")
+WAKE_FLOOR = os.path.join(os.path.dirname(HERE), "scenarios", "wake_floor.c")
 
 DEPTH = 50
 # (name, threads, busy, what it shows)
@@ -35,6 +41,24 @@ def _run(ctx, threads, busy, seconds, profiled):
         return json.loads(out.strip().splitlines()[-1])
     except (ValueError, IndexError):
         return {"error": "no JSON result: %s" % last_line(out or err)}
+
+
+def bare_timer(seconds, repeats):
+    """The median share of a core a thread doing nothing but wake at 1 kHz
+    uses, or None without a C compiler."""
+    cc = shutil.which("cc") or shutil.which("gcc")
+    if not cc:
+        return None
+    with tempfile.TemporaryDirectory() as d:
+        exe = os.path.join(d, "wake_floor")
+        if subprocess.run([cc, "-O2", "-o", exe, WAKE_FLOOR], capture_output=True).returncode:
+            return None
+        shares = []
+        for _ in range(repeats):
+            rc, out, _err = capture([exe, "1000", str(seconds)], timeout=seconds * 10 + 60)
+            if rc == 0:
+                shares.append(json.loads(out.strip().splitlines()[-1])["share"])
+    return median(shares) if shares else None
 
 
 def measure(ctx, seconds, repeats):
@@ -69,6 +93,11 @@ def measure(ctx, seconds, repeats):
             "%.0f" % row["achieved_hz"] if row.get("achieved_hz") else "-",
             ("  errors: %s" % errors[0]) if errors else ""))
         results.append(row)
+    timer = bare_timer(seconds, repeats)
+    if timer is not None:
+        results.append({"variant": "bare timer", "threads": 0, "busy": 0, "seconds": seconds, "repeats": repeats,
+                        "what": "no profiler: a C thread that only wakes at 1 kHz", "timer_cpu_share": timer})
+        log("  sampler cost bare timer (no profiler) %s" % _pct(timer))
     return results
 
 

@@ -175,14 +175,14 @@ def _plain(ctx, script, args, out):
     return [ctx.python, script] + list(args)
 
 
-def _pyrometer(mode, ext):
+def _pyrometer(mode, ext, *options):
     def build(c, s, a, o):
         argv = [c.python, "-m", "pyrometer", "run"]
         if mode in ("wall", "cpu"):
             argv += ["--rate", str(RATE_HZ)]
         if mode != "wall":
             argv += ["--mode", mode]
-        return argv + ["-o", o + ext, s] + a
+        return argv + list(options) + ["-o", o + ext, s] + a
     return build
 
 
@@ -263,6 +263,13 @@ PROFILERS = [
                       "ring buffer of 1M entries, written as JSON at exit)"),
 
     # ---- memory ----
+    Profiler("pyrometer-mem", "pyrometer", "memory", _pyrometer("memory", ".pyro"),
+             dist="pyrometer", needs_pyrometer=True,
+             settings="pyrometer run --mode memory -o out.pyro (one allocation in every 512 KiB on average sampled "
+                      "with its stack, blocks of that size or more all; peak, live, allocated and leaks)"),
+    Profiler("pyrometer-mem-exact", "pyrometer exact", "memory", _pyrometer("memory", ".pyro", "--memory-rate", "1"),
+             dist="pyrometer", needs_pyrometer=True,
+             settings="pyrometer run --mode memory --memory-rate 1 -o out.pyro (every allocation with its stack)"),
     Profiler("memray", "memray", "memory",
              lambda c, s, a, o: [c.python, "-m", "memray", "run", "-q", "-o", o + ".bin", s] + a,
              pip=["memray"], dist="memray",
@@ -272,6 +279,11 @@ PROFILERS = [
              settings="python -X tracemalloc=1 harness/tracemalloc_run.py out.snapshot prog.py (standard library; "
                       "1 frame per allocation from interpreter start; the wrapper runs the program as __main__ and "
                       "dumps a snapshot at exit)"),
+    Profiler("fil", "Fil", "memory",
+             lambda c, s, a, o: [c.tool("fil-profile"), "-o", o + ".fil", "--no-browser", "run", s] + a,
+             pip=["filprofiler"], dist="filprofiler",
+             settings="fil-profile -o out.fil --no-browser run prog.py (every allocation alive at the peak, kept "
+                      "exactly; its report written at exit)"),
     Profiler("scalene-mem", "scalene CPU+memory", "memory", _scalene("--memory"),
              pip=["scalene"], dist="scalene",
              settings="python -m scalene run --memory -o out.json prog.py --- args (CPU at its default 10 ms and "

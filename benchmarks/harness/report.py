@@ -2,15 +2,20 @@
 then per Python the tables grouped by kind of profiler (sampling,
 deterministic, memory), and the raw numbers as JSON."""
 import json
+import math
 
 from .util import median
 
 TARGET_SLOWDOWN = 1.01        # sampling, median of pairs, at 1 kHz
 TARGET_TAKEN = 0.99           # share of expected samples taken
-TARGET_SAMPLER_CPU = 0.05     # of one core, 10 threads x 50 frames
+TARGET_SAMPLER_CPU = 0.02     # of one core, 10 threads x 50 frames
 TARGET_CALLS_SHARE = 1 / 3.0  # calls mode's added overhead / cProfile's
 TARGET_LINES = 2.0            # lines mode slowdown on its targets
 TARGET_ACCURACY_POINTS = 2.0  # max error per region, percentage points
+TARGET_MEMORY_GEOMEAN = 1.05  # memory mode, default rate, whole process
+TARGET_MEMORY_WORST = 1.3
+TARGET_MEMORY_EXACT = 3.0     # --memory-rate 1 on alloc_heavy
+TARGET_MEMORY_RSS = (1.02, 5 * 1024)  # peak RSS ≤ ratio × plain + KiB
 # Below this added overhead of cProfile (work loop), the calls-mode share is
 # noise divided by noise: such workloads are listed but not judged.
 CALLS_MIN_CPROFILE_ADDED = 0.10
@@ -141,7 +146,7 @@ def _taken_target(res):
 
 
 def _sampler_cpu_target(res):
-    name = "sampler < %d%% of one core with 10 threads of 50-frame stacks" % round(TARGET_SAMPLER_CPU * 100)
+    name = "sampler ≤ %d%% of one core with 10 threads of 50-frame stacks" % round(TARGET_SAMPLER_CPU * 100)
     rows = [r for r in res.get("sampler_cost", []) if r.get("threads") == 10 and r.get("sampler_cpu_share") is not None]
     if not rows:
         return _t("sampler_cpu", name, "NOT MEASURED", "the sampler-cost scenario did not run", "scenario not run")
@@ -151,7 +156,10 @@ def _sampler_cpu_target(res):
         "%s %s" % (r["variant"], _pct(r["sampler_cpu_share"], 2)) for r in rows))
     if floor:
         text += "; floor (wake-ups alone) %s" % _pct(floor[0]["sampler_cpu_share"], 2)
-    return _t("sampler_cpu", name, "MET" if worst["sampler_cpu_share"] < TARGET_SAMPLER_CPU else "MISSED", text,
+    timer = [r for r in res.get("sampler_cost", []) if r.get("timer_cpu_share") is not None]
+    if timer:
+        text += "; a bare 1 kHz timer thread, no profiler, %s" % _pct(timer[0]["timer_cpu_share"], 2)
+    return _t("sampler_cpu", name, "MET" if worst["sampler_cpu_share"] <= TARGET_SAMPLER_CPU else "MISSED", text,
               "worst %s" % _pct(worst["sampler_cpu_share"], 2), worst["sampler_cpu_share"])
 
 
@@ -258,9 +266,35 @@ def _accuracy_target(res):
               "max error %.2f points (the accuracy section has every region)" % v, "%.2f points" % v, v)
 
 
+def _memory_target(res):
+    name = ("memory mode: geomean ≤ %.2f×, worst ≤ %.1f× at the default rate (whole process), exact "
+            "(--memory-rate 1) ≤ %.0f× on alloc_heavy, peak RSS ≤ %.2f× + %d MB" % (
+                TARGET_MEMORY_GEOMEAN, TARGET_MEMORY_WORST, TARGET_MEMORY_EXACT, TARGET_MEMORY_RSS[0],
+                TARGET_MEMORY_RSS[1] // 1024))
+    vals = [(n, c["slowdown_wall"]) for n, c in _cells(res, "pyrometer-mem") if c.get("slowdown_wall")]
+    if not vals:
+        return _t("memory", name, "NOT MEASURED", "pyrometer's memory mode did not run", "not run")
+    geo = math.exp(sum(math.log(v) for _, v in vals) / len(vals))
+    worst_n, worst = max(vals, key=lambda t: t[1])
+    ok = geo <= TARGET_MEMORY_GEOMEAN and worst <= TARGET_MEMORY_WORST
+    text = "geomean %s, worst %s (%s)" % (_x3(geo), _x3(worst), worst_n)
+    exact = _cell(res, "alloc_heavy", "pyrometer-mem-exact")
+    if exact and exact.get("slowdown_wall"):
+        ok = ok and exact["slowdown_wall"] <= TARGET_MEMORY_EXACT
+        text += "; exact on alloc_heavy %s" % _x(exact["slowdown_wall"])
+    else:
+        ok, text = False, text + "; exact mode not measured on alloc_heavy"
+    over = [n for n, c in _cells(res, "pyrometer-mem")
+            if c.get("profiled_peak_rss_kb") and c.get("plain_peak_rss_kb")
+            and c["profiled_peak_rss_kb"] > TARGET_MEMORY_RSS[0] * c["plain_peak_rss_kb"] + TARGET_MEMORY_RSS[1]]
+    ok = ok and not over
+    text += "; peak RSS over its bound: %s" % (", ".join(over) or "none")
+    return _t("memory", name, "MET" if ok else "MISSED", text, "geomean %s, worst %s" % (_x3(geo), _x3(worst)), geo)
+
+
 def targets(res):
     return (_slowdown_targets(res) + [_taken_target(res), _sampler_cpu_target(res), _calls_target(res),
-                                      _lines_target(res), _accuracy_target(res)])
+                                      _lines_target(res), _accuracy_target(res), _memory_target(res)])
 
 
 # ---- markdown --------------------------------------------------------------------------
@@ -320,8 +354,8 @@ def _group_profilers(res, kind):
     return [p for p in res["profilers"] if p["kind"] == "control"] + profs
 
 
-def _slowdown_table(res, profilers, key, footnotes, extra_columns=()):
-    header = ["workload", "plain s"] + [p["label"] for p in profilers] + [h for h, _ in extra_columns]
+def _slowdown_table(res, profilers, key, footnotes):
+    header = ["workload", "plain s"] + [p["label"] for p in profilers]
     rows = []
     for w in res.get("workloads", []):
         if w.get("error"):
@@ -329,14 +363,12 @@ def _slowdown_table(res, profilers, key, footnotes, extra_columns=()):
             continue
         plain = median(c.get("plain_%s_s" % key) for c in w["cells"].values() if c.get("pairs"))
         rows.append([w["workload"], "%.2f" % plain if plain else "–"]
-                    + [_slowdown_cell(res, w, p, key, footnotes) for p in profilers]
-                    + [text for _, text in extra_columns])
+                    + [_slowdown_cell(res, w, p, key, footnotes) for p in profilers])
     return _table(header, rows)
 
 
-def _resources_table(res, profilers, extra_columns=()):
-    header = (["workload", "plain peak RSS"] + [p["label"] for p in profilers if p["kind"] != "control"]
-              + [h for h, _ in extra_columns])
+def _resources_table(res, profilers):
+    header = ["workload", "plain peak RSS"] + [p["label"] for p in profilers if p["kind"] != "control"]
     rows = []
     for w in res.get("workloads", []):
         if w.get("error"):
@@ -349,7 +381,7 @@ def _resources_table(res, profilers, extra_columns=()):
             c = w["cells"].get(p["name"])
             row.append(_no_value(c, "peak_rss_ratio")
                        or "%s · %s" % (_x(c["peak_rss_ratio"]), _bytes(c.get("profile_bytes"))))
-        rows.append(row + [text for _, text in extra_columns])
+        rows.append(row)
     return _table(header, rows)
 
 
@@ -357,21 +389,19 @@ def _group_section(res, kind, title, footnotes):
     profilers = _group_profilers(res, kind)
     if not profilers:
         return []
-    # pyrometer has no memory mode yet: its column says so instead of a number.
-    extra = [("pyrometer", "not implemented yet")] if kind == "memory" else []
     first = len(footnotes)
     lines = ["### %s" % title, ""]
     lines.append("Slowdown, whole process (× plain; median of per-pair ratios):")
     lines.append("")
-    lines += _slowdown_table(res, profilers, "wall", footnotes, extra)
+    lines += _slowdown_table(res, profilers, "wall", footnotes)
     lines.append("")
     lines.append("Slowdown, work loop only (the workload's own timer; no start-up, no profile writing):")
     lines.append("")
-    lines += _slowdown_table(res, profilers, "work", footnotes, extra)
+    lines += _slowdown_table(res, profilers, "work", footnotes)
     lines.append("")
     lines.append("Peak RSS (× plain, median over pairs) · profile size (bytes written, median over runs):")
     lines.append("")
-    lines += _resources_table(res, profilers, extra)
+    lines += _resources_table(res, profilers)
     lines.append("")
     if len(footnotes) > first:
         for i in range(first, len(footnotes)):
@@ -451,6 +481,10 @@ def _sampler_quality(res):
         lines.append("")
         rows = []
         for r in cost:
+            if "timer_cpu_share" in r:
+                rows.append([r["variant"], r["what"], _pct(r["timer_cpu_share"], 2),
+                             "%.1f" % (r["timer_cpu_share"] * 1000), "1000", "–", "–", "–"])
+                continue
             if not r.get("runs"):
                 rows.append([r["variant"], r["what"], "FAILED: %s" % (r["errors"][0] if r["errors"] else "?"),
                              "", "", "", "", ""])
@@ -683,7 +717,9 @@ def markdown(report):
 
 def merge(paths):
     """One report from the JSON of several runs (their results in the order
-    given; the machine of the first)."""
+    given; the machine of the first).  A later run of a Python already in
+    the report adds the columns of the profilers it measured and the first
+    run lacks (a run of the memory profilers alone, say)."""
     merged = None
     for path in paths:
         with open(path) as f:
@@ -693,14 +729,35 @@ def merge(paths):
             res.setdefault("date", r["machine"]["date"])
             res.setdefault("loadavg_start", r["machine"].get("loadavg_start"))
             res.setdefault("loadavg_end", r["machine"].get("loadavg_end"))
-            if not res.get("error"):
-                res["targets"] = targets(res)  # the targets of this version of the report
         if merged is None:
             merged = r
-        else:
-            merged["results"] += r["results"]
-            merged["commands"] += r["commands"]
+            continue
+        merged["commands"] += r["commands"]
+        for res in r["results"]:
+            same = [m for m in merged["results"] if m["python"].get("version") == res["python"].get("version")
+                    and not m.get("error") and not res.get("error")]
+            if same:
+                _add_columns(same[0], res)
+            else:
+                merged["results"].append(res)
+    for res in merged["results"]:
+        if not res.get("error"):
+            res["targets"] = targets(res)  # the targets of this version of the report
     return merged
+
+
+def _add_columns(into, res):
+    known = {p["name"] for p in into["profilers"]}
+    into["profilers"] += [p for p in res["profilers"] if p["name"] not in known]
+    into.setdefault("availability", {}).update(
+        {k: v for k, v in res.get("availability", {}).items() if k not in known})
+    rows = {w["workload"]: w for w in into["workloads"]}
+    for w in res["workloads"]:
+        if w["workload"] in rows and not w.get("error"):
+            cells = rows[w["workload"]]["cells"]
+            cells.update({name: c for name, c in w["cells"].items() if name not in known})
+    into.setdefault("column_runs", []).append(
+        {"date": res["date"], "profilers": [p["name"] for p in res["profilers"] if p["name"] not in known]})
 
 
 def strip_for_json(report):

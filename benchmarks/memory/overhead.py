@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Memory profilers' overhead side by side: pyrometer's memory mode at its
-default rate and at --memory-rate 1 (every allocation), tracemalloc and
-memray (when importable), on allocation-heavy code.
+default rate and at --memory-rate 1 (every allocation), tracemalloc, and
+memray, Fil and Scalene (when installed: the bench extra), on
+allocation-heavy code.
 
     python benchmarks/memory/overhead.py [--rounds N] [--size N]
     python benchmarks/memory/overhead.py --workloads [--full] [--rounds N]
+    python benchmarks/memory/overhead.py --builds OLD/bin/python NEW/bin/python [--rounds N] [--size N]
 
 Two measurements, both as ratios to plain runs interleaved with them (the
 order shuffled every round; the machine is noisy, so only ratios of
@@ -18,7 +20,10 @@ interleaved runs mean anything):
 
 Prints a markdown table per measurement: min and median ratio per tool.
 --workloads instead runs every workload of benchmarks/workloads plain and
-under the default rate, and gives the geomean of the median ratios."""
+under the default rate, and gives the geomean of the median ratios.
+--builds compares pyrometer builds (each installed in its own venv): whole
+alloc_heavy.py processes at --memory-rate 1 under each interpreter given,
+interleaved with plain runs of the first."""
 import argparse
 import os
 import random
@@ -128,6 +133,16 @@ def processes(rounds, size):
 
         modes["memray run"] = memray_run
         modes["memray --trace-python-allocators"] = memray_py
+    fil = os.path.join(os.path.dirname(py), "fil-profile")
+    if os.access(fil, os.X_OK):
+        # Fil tracks every allocation of the peak (no sampling) and writes
+        # its report (SVG flame graphs, HTML) at exit.
+        modes["Fil (fil-profile run)"] = lambda: _child_cpu(
+            [fil, "-o", os.path.join(tmp, "fil"), "--no-browser", "run", WORKLOAD, str(size)])
+    if subprocess.run([py, "-c", "import scalene"], stderr=subprocess.DEVNULL).returncode == 0:
+        # Scalene's default run profiles CPU and memory (sampled allocations).
+        modes["Scalene (scalene run)"] = lambda: _child_cpu(
+            [py, "-m", "scalene", "run", "-o", os.path.join(tmp, "s.json"), WORKLOAD, "---", str(size)])
     try:
         return _interleave(modes, rounds)
     finally:
@@ -170,6 +185,20 @@ def every_workload(rounds, full):
     return "\n".join(lines) + "\n"
 
 
+def builds(pythons, rounds, size):
+    """--memory-rate 1 under each build's interpreter, whole processes."""
+    tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
+    modes = {"plain": lambda: _child_cpu([pythons[0], WORKLOAD, str(size)])}
+    for py in pythons:
+        modes["--memory-rate 1, " + py] = (lambda py=py: _child_cpu(
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "--memory-rate", "1", "-o", os.path.join(tmp, "b.pyro"),
+             WORKLOAD, str(size)]))
+    try:
+        return _interleave(modes, rounds)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def table(title, times):
     base = sorted(times["plain"])
     lines = ["### " + title, "", "| tool | min ratio | median ratio | plain min s |", "|---|---|---|---|"]
@@ -188,8 +217,14 @@ def main(argv=None):
     ap.add_argument("--workloads", action="store_true",
                     help="only: the default rate on every workload (quick sizes), and the geomean")
     ap.add_argument("--full", action="store_true", help="with --workloads: full sizes")
+    ap.add_argument("--builds", nargs="+", metavar="PYTHON",
+                    help="only: exact mode under each of these interpreters (one venv per build)")
     a = ap.parse_args(argv)
     print("Python %s\n" % sys.version.split()[0])
+    if a.builds:
+        print(table("Whole processes, builds interleaved: workloads/alloc_heavy.py %d (child CPU time)" % a.size,
+                    builds(a.builds, a.rounds, a.size)))
+        return
     if a.workloads:
         print(every_workload(a.rounds, a.full))
         return

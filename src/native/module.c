@@ -91,6 +91,8 @@ static PyMethodDef module_methods[] = {
     {"_sigterm_install", pm_bind_sigterm_install, METH_O,
      "Takes SIGTERM (at SIG_DFL) below Python, forwarding to Python's handler of the proxy signal."},
     {"_sigterm_uninstall", pm_bind_sigterm_uninstall, METH_NOARGS, "SIGTERM back to SIG_DFL if still ours."},
+    {"_sigterm_write", pm_bind_sigterm_write, METH_VARARGS,
+     "Writes a profile as .pyro on SIGTERM, then dies of it (a child of --subprocesses)."},
     {"_signal_free", pm_bind_signal_free, METH_O, "Whether the kernel has the signal at its default action."},
     {"call_stats", pm_bind_call_stats, METH_VARARGS, "(funcs, edges) of a calls profile's model."},
     {"line_rows", pm_bind_line_rows, METH_VARARGS, "[(frame, line, hits, time_ns)] of a lines profile's model."},

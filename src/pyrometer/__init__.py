@@ -23,7 +23,8 @@ from ._version import __version__
 
 # The deterministic modes load on first use: every profiled program pays for
 # what `import pyrometer` imports before it starts.
-_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines", "mark": "._calls", "span": "._calls"}
+_LAZY = {"Profile": "._calls", "LineProfiler": "._lines", "lines": "._lines", "mark": "._calls", "span": "._calls",
+         "start_continuous": ".integrations.push"}
 
 
 def load_ipython_extension(ipython):
@@ -47,7 +48,7 @@ def dump_stacks(file=None):
     """Writes every thread's Python stack (innermost frame first, with the
     OS thread id, running or idle, and who holds the GIL) to file (default
     sys.stderr), read from this process's memory without the GIL, as
-    `pyrometer dump PID` reads another process (CPython 3.9-3.13)."""
+    `pyrometer dump PID` reads another process (CPython 3.9-3.15)."""
     import sys
 
     from . import _native
@@ -59,5 +60,6 @@ def dump_stacks(file=None):
 
 __all__ = [
     "dump_stacks", "profile", "Profile", "LineProfiler", "lines", "mark", "span", "ProfileData", "ThreadInfo", "load",
+    "start_continuous",
     "FORMATS", "__version__",
 ]

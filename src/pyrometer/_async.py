@@ -15,11 +15,7 @@ class AsyncUnsupported(Exception):
 
 def _task_sets():
     if sys.version_info >= (3, 14):
-        # Its C tasks live in per-thread lists (read through its asyncio
-        # debug offsets): not read yet.
-        raise AsyncUnsupported(
-            "Python %d.%d keeps its tasks where this version does not read them" % sys.version_info[:2]
-        )
+        return []  # its C tasks are in lists headed in thread states (pm_layout_async.c)
     t = asyncio.tasks
     sets = []
     if getattr(t, "_scheduled_tasks", None) is not None:  # 3.12+
@@ -76,6 +72,7 @@ def calibration():
             gathering_type=asyncio.tasks._GatheringFuture,
             task=task,
             coro=coro,
+            awaited=coro.cr_await,
             fut=fut,
             loop=loop,
             name=task.get_name(),

@@ -16,11 +16,21 @@ from . import _env, _memview, _threads
 
 ThreadInfo = collections.namedtuple("ThreadInfo", "ident native_id name")
 ThreadInfo.__doc__ = """A thread of a profile: Python ident, OS thread id (0 if unknown), name."""
+Allocations = collections.namedtuple("Allocations", "thread stack start end freed bytes count")
+Allocations.__doc__ = """Sampled allocations of a memory profile, grouped by stack and time:
+those charged to ``stack`` (of ``thread``) made between ``start`` and
+``end`` (seconds since the profile started; one time bucket), freed in the
+bucket ``freed`` = (start, end), or None when still live at the end;
+``bytes`` and ``count`` are the estimates they stand for."""
 
 FORMATS = ("pyro", "collapsed", "text", "html")
 SPAN_FORMATS = ("otlp", "zipkin")  # a timeline's calls as OpenTelemetry / Zipkin spans
 MODES = ("wall", "cpu", "gil")
 MAX_RATE = 100000.0  # Hz; above this the sampler would only measure itself
+# The metadata key under which `pyrometer heap -o` stores its report (compact
+# JSON; see cli/heap.py) in an otherwise empty profile.
+HEAP_META_KEY = "heap_report"
+
 EXTENSIONS = {
     ".pyro": "pyro",
     ".collapsed": "collapsed",
@@ -326,6 +336,7 @@ class ProfileData:
     - ``metrics``: dict metric name -> unit ("samples": "count", "wall": "nanoseconds", ...)
     - ``stats``: per-function figures, see ``func_stats``
     - ``stacks(metric)``: {ThreadInfo: {stack: weight}}
+    - ``allocations()``: a memory profile's sampled allocations over time
     - ``report(...)``/``print(...)``: the text report
     - ``write(path, format=None)``/``to_bytes(format)``: files
     """
@@ -358,6 +369,29 @@ class ProfileData:
     @property
     def meta(self):
         return dict(self._data().meta)
+
+    @property
+    def heap(self):
+        """The heap report of ``pyrometer heap -o`` (None for other
+        profiles): a dict with "census" (at exit: [type, module, count,
+        bytes] rows, largest first), "checkpoints" (start, each checkpoint,
+        exit: label, time, census, and "growth" since the one before:
+        [type, module, count, delta, bytes, delta_bytes] rows), "timeline"
+        (the tracked classes: one dict per class per checkpoint) and
+        "chains" (the --why retention graph: nodes and labelled edges, or
+        None)."""
+        text = self._data().meta.get(HEAP_META_KEY)
+        if not isinstance(text, str):
+            return None
+        import json  # here: start-up of every other command does not pay for it
+
+        try:
+            report = json.loads(text)
+        except ValueError:
+            raise ValueError("this profile's heap report is not valid JSON") from None
+        checkpoints = report.get("checkpoints") or []
+        report["census"] = checkpoints[-1]["census"] if checkpoints else []
+        return report
 
     @property
     def threads(self):
@@ -431,6 +465,29 @@ class ProfileData:
             per_thread = out[threads[thread]]
             key = view.stack(index)
             per_thread[key] = per_thread.get(key, 0) + value
+        return out
+
+    def allocations(self):
+        """A memory profile's sampled allocations over time: a list of
+        Allocations(thread, stack, start, end, freed, bytes, count), sorted
+        by time.  The time buckets are 1 ms wide, wider on long runs (they
+        double to keep the records bounded), and counted from the zero of
+        the heap timeline.  Summing ``bytes`` over the records whose bucket
+        lies in [t0, t1] gives what each stack allocated then.  [] for a
+        profile without them (other modes, other formats)."""
+        p = self._data()
+        got = p.allocations()
+        if got is None:
+            return []
+        bucket_ns, records = got
+        w = bucket_ns / 1e9
+        threads = self.threads
+        view = _StackView(p.nodes(), p.frames())
+        out = []
+        for node, at, freed, nbytes, count in records:
+            thread = view.thread_of(node)
+            out.append(Allocations(threads[thread], view.stack(node), at * w, (at + 1) * w,
+                                   None if freed < 0 else (freed * w, (freed + 1) * w), nbytes, count))
         return out
 
     def func_stats(self, metric=None):
@@ -726,7 +783,9 @@ class profile(ProfileData):
 
 
 def name_threads(native_profile, recorder):
-    """Names the profile's threads from what the recorder saw."""
+    """Names the profile's threads from what the recorder saw, and folds
+    the recorder's own frames into their callers."""
+    native_profile.reroot(_threads.hook_frames())
     names = {}
     for t in native_profile.threads():
         ident = t[0]

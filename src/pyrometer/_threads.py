@@ -50,6 +50,20 @@ def _note(ident, thread):
         rec.add(ident, name)
 
 
+# Profile.reroot's kind for code of pyrometer's that the program's own
+# threads run (model/pm_reroot.c: PM_REROOT_FOLD).
+_FOLD = 7
+
+
+def hook_frames():
+    """{(file, first line): kind} of the code above that runs on the
+    program's threads (threading calls the dict's methods): a sample taken
+    there is the caller's, as a plain dict's work would be, and no stack
+    shows pyrometer's own frames."""
+    codes = (_ActiveDict.__delitem__.__code__, _ActiveDict.pop.__code__, _note.__code__)
+    return {(c.co_filename, c.co_firstlineno): _FOLD for c in codes}
+
+
 def _lock():
     return getattr(threading, "_active_limbo_lock", None)
 

@@ -7,6 +7,7 @@
     s = heap.snapshot()
     ...
     heap.growth(s)                 # [Growth(type, module, count, delta, bytes, delta_bytes)]
+    heap.growth(s, to=s2)          # between two snapshots, from their own censuses
     heap.new_objects(s, Rec)       # the Rec instances made since s
     r = heap.why_alive(obj)        # shortest reference chains from a root
     print(r.text()); r.json(); r.dot()
@@ -101,12 +102,21 @@ def _since(since, what):
     return since
 
 
-def growth(since=None, *, collect=False):
+def growth(since=None, *, collect=False, to=None):
     """Per-type change since a snapshot (objgraph's show_growth, without its
-    forced collection): Growth rows, largest count growth first."""
+    forced collection): Growth rows, largest count growth first.  With `to`,
+    a later snapshot, the change between the two snapshots' own censuses
+    (no walk: each row is exactly to's census minus since's)."""
     since = _since(since, "growth()")
-    _collect(collect)
-    rows = since._native.growth()
+    if to is not None:
+        if not isinstance(to, Snapshot):
+            raise HeapError("growth(): to must be a pyrometer.heap.snapshot(), not %s" % type(to).__name__)
+        if collect:
+            raise HeapError("growth(): collect=True has no meaning with to= (both censuses are taken)")
+        rows = since._native.growth(to._native)
+    else:
+        _collect(collect)
+        rows = since._native.growth()
     rows.sort(key=lambda r: (-r[3], -r[5], r[1], r[0]))
     return [Growth(*r) for r in rows]
 
@@ -219,6 +229,34 @@ class Retention:
         return {"target": {"type": type(self.target).__qualname__, "id": id(self.target),
                            "repr": _describe(self.target)},
                 "chains": [{"root_kind": c.kind, "root": c.root_label, "steps": c.steps()} for c in self.chains]}
+
+    def graph(self):
+        """The chains as one graph: nodes (id, label, kind: "root" — a
+        running function's variable —, "object" or "target") and labelled
+        edges; an object on several chains is one node.  This is what a
+        .pyro file carries and the viewer draws."""
+        nodes, edges, seen = [], [], set()
+
+        def node(key, label, kind):
+            if key not in seen:
+                seen.add(key)
+                nodes.append({"id": key, "label": label, "kind": kind})
+
+        def edge(a, b, label):
+            if (a, b, label) not in seen:
+                seen.add((a, b, label))
+                edges.append({"from": a, "to": b, "label": label})
+
+        for c in self.chains:
+            keys = ["o%d" % id(o) for o in c.objects]
+            if c.kind == "frame":
+                node("root" + keys[0][1:], c.root_label, "root")
+                edge("root" + keys[0][1:], keys[0], "")
+            for key, o in zip(keys, c.objects):
+                node(key, _describe(o), "target" if o is self.target else "object")
+            for i in range(len(keys) - 1):
+                edge(keys[i], keys[i + 1], str(c.labels[i]))
+        return {"target": _describe(self.target), "nodes": nodes, "edges": edges}
 
     def json(self):
         return _json.dumps(self.to_dict(), indent=1)

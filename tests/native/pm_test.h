@@ -52,9 +52,12 @@ extern const pm_test pm_tests_interchange[];
 extern const pm_test pm_tests_stack[];
 extern const pm_test pm_tests_trace[];
 extern const pm_test pm_tests_blocks[];
+extern const pm_test pm_tests_alloctime[];
 extern const pm_test pm_tests_heapset[];
 extern const pm_test pm_tests_async[];
 extern const pm_test pm_tests_native[];
 extern const pm_test pm_tests_where[];
+extern const pm_test pm_tests_remote_dict[];
+extern const pm_test pm_tests_remote_debug[];
 
 #endif

@@ -4,7 +4,10 @@
  * Checks the three ways a child finds its parent (wake-up callback, a
  * closure holding the gathering future, a bound method whose object the
  * parent's frame holds), then reads the same memory with random bytes
- * changed: never a fault, and every link still ends at a task read. */
+ * changed: never a fault, and every link still ends at a task read.  Both
+ * ways tasks are kept: a set (3.9-3.13) and 3.14+'s lists headed in thread
+ * states and the interpreter, with tagged stack words and the awaited
+ * object two words below the stack's top (3.15). */
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -12,6 +15,7 @@
 #include "collect/pm_async.h"
 #include "collect/pm_strread.h"
 #include "pm_test.h"
+#include "test_util.h"
 
 #define BASE 0x10000000ull
 #define SIZE 8192
@@ -23,9 +27,12 @@ enum { T_TASK = 0x100, T_FUT, T_GATHER, T_WAKE, T_CORO, T_GEN, T_CELL, T_METH, T
 /* Where each object sits in the snapshot. */
 enum { SET = 0x0, TABLE = 0x100, P = 0x200, C1 = 0x300, C2 = 0x400, C3 = 0x500, DONE = 0x600, CORO_P = 0x700,
        CORO_P2 = 0x800, CORO_C = 0x900, GATHER = 0xa00, WAKE1 = 0xb00, WAKE2 = 0xb40, FN = 0xb80, CLO = 0xbc0,
-       CELL = 0xc00, METH = 0xc40, GROUP = 0xc80, NAME_P = 0xcc0, NAME_C1 = 0xd00, FUT = 0xd80, CODE = 0x1000 };
+       CELL = 0xc00, METH = 0xc40, GROUP = 0xc80, NAME_P = 0xcc0, NAME_C1 = 0xd00, FUT = 0xd80, CODE = 0x1000,
+       INTERP = 0x1200, TS1 = 0x1300, TS2 = 0x1400 };
+#define NODE 64 /* a task's list node (lists) */
 
 static uint8_t mem[SIZE];
+static int lists; /* the 3.14+ way */
 
 static void put(size_t at, uint64_t v) { memcpy(mem + at, &v, 8); }
 static void put32(size_t at, int32_t v) { memcpy(mem + at, &v, 4); }
@@ -45,14 +52,7 @@ static void layouts(pm_layout *L, pm_async_layout *A)
     L->fr_state = PM_NO_OFFSET;
     L->fr_code_mask = ~0ull;
     L->co_code_adaptive = 0x40;
-    L->str_length = 16;
-    L->str_state = 32;
-    L->str_ascii_data = 40;
-    L->str_compact_data = 56;
-    L->str_compact_mask = 0x20;
-    L->str_ascii_mask = 0x40;
-    L->str_kind_mask = 0x1c;
-    L->str_kind_shift = 2;
+    tu_str_layout(L);
 
     memset(A, 0, sizeof *A);
     A->ready = 1;
@@ -98,6 +98,28 @@ static void layouts(pm_layout *L, pm_async_layout *A)
     A->tuple_items = 24;
     A->list_items = 24;
     A->list_size = 16;
+    A->gen_yield_from_locked = -1;
+    A->gen_executing = 0;
+    A->ref_mask = ~0ull;
+    A->yf_depth = 1;
+    if (lists) {
+        /* 3.15: no set, the states' values, tagged words, the stack pointer. */
+        L->version_hex = 0x030F0000;
+        L->interp_addr = A_(INTERP);
+        L->interp_tstate_head = 16;
+        L->ts_next = 0;
+        A->nsets = 0;
+        A->task_lists = 1;
+        A->ts_tasks_head = 32;
+        A->interp_tasks_head = A_(INTERP + 48);
+        A->task_node = NODE;
+        A->gen_suspended = 1;
+        A->gen_yield_from = 2;
+        A->gen_yield_from_locked = 3;
+        A->gen_executing = 4;
+        A->ref_mask = ~3ull;
+        A->yf_depth = 2;
+    }
 }
 
 static void task(size_t at, int state, size_t coro, size_t name, uint64_t cb0)
@@ -112,18 +134,37 @@ static void task(size_t at, int state, size_t coro, size_t name, uint64_t cb0)
 }
 
 /* A coroutine suspended in an await: its frame runs CODE at unit `unit`,
- * its stack holds `nlocals` words, the last of which it awaits. */
+ * its stack holds `nlocals` words, the last of which it awaits (lists:
+ * each word tagged, and one more word above it). */
 static void coro(size_t at, int unit, const uint64_t *locals, int nlocals)
 {
     put(at + 8, T_CORO);
-    mem[at + 40] = (uint8_t)(int8_t)-1; /* suspended in an await */
+    mem[at + 40] = (uint8_t)(int8_t)(lists ? (unit == 4 ? 3 : 2) : -1); /* suspended in an await */
     size_t f = at + 64;
     put(f + 0, A_(CODE));
     put(f + 8, A_(CODE) + 0x40 + 2 * (uint64_t)unit);
     mem[f + 16] = 1;
-    put32(f + 24, nlocals);
     for (int i = 0; i < nlocals; i++)
-        put(f + 32 + 8 * (size_t)i, locals[i]);
+        put(f + 32 + 8 * (size_t)i, locals[i] | (uint64_t)lists);
+    if (lists) {
+        put(f + 32 + 8 * (size_t)nlocals, 1);
+        put(f + 24, A_(f + 32 + 8 * (size_t)nlocals + 8)); /* the stack pointer */
+    } else {
+        put32(f + 24, nlocals);
+    }
+}
+
+/* A circular list at head through the tasks' nodes. */
+static void link_list(size_t head, const size_t *tasks, size_t n)
+{
+    size_t prev = head;
+    for (size_t i = 0; i < n; i++) {
+        put(prev, A_(tasks[i] + NODE));
+        put(tasks[i] + NODE + 8, A_(prev));
+        prev = tasks[i] + NODE;
+    }
+    put(prev, A_(head));
+    put(head + 8, A_(prev));
 }
 
 static void build(void)
@@ -170,6 +211,16 @@ static void build(void)
     task(C2, 0, CORO_C, NAME_P, A_(FN));     /* gather's closure */
     task(C3, 0, CORO_C, NAME_P, A_(METH));   /* a TaskGroup's bound method */
     task(DONE, 2, CORO_C, NAME_P, A_(WAKE1));
+    if (lists) {
+        /* Two threads (the second has no task) and the interpreter's list
+         * (tasks of threads that ended). */
+        put(INTERP + 16, A_(TS1));
+        put(TS1, A_(TS2));
+        size_t one[] = {P, C1, C2}, ended[] = {C3, DONE};
+        link_list(TS1 + 32, one, 3);
+        link_list(TS2 + 32, NULL, 0);
+        link_list(INTERP + 48, ended, 2);
+    }
 }
 
 static int find(const pm_async_reader *r, uint64_t addr)
@@ -237,7 +288,7 @@ static void test_garbage(pm_t *t)
     for (int round = 0; round < 3000; round++) {
         build();
         for (int k = 0, m = 1 + rand() % 8; k < m; k++) {
-            size_t at = (size_t)rand() % 0x1100;
+            size_t at = (size_t)rand() % (lists ? 0x1500 : 0x1100);
             mem[at] = rand() % 3 == 0 ? 0 : (uint8_t)rand();
         }
         long n = pm_async_read(&r, 0);
@@ -255,8 +306,24 @@ static void test_garbage(pm_t *t)
     pm_async_reader_free(&r);
 }
 
+static void test_links_lists(pm_t *t)
+{
+    lists = 1;
+    test_links(t);
+    lists = 0;
+}
+
+static void test_garbage_lists(pm_t *t)
+{
+    lists = 1;
+    test_garbage(t);
+    lists = 0;
+}
+
 const pm_test pm_tests_async[] = {
     {"async_links", test_links},
     {"async_garbage", test_garbage},
+    {"async_links_lists", test_links_lists},
+    {"async_garbage_lists", test_garbage_lists},
     {NULL, NULL},
 };

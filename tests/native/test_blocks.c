@@ -24,6 +24,7 @@ static void test_random_against_array(pm_t *t)
     static pm_blocks tb;
     pm_blocks_init(&tb);
     uintptr_t *live = calloc(N, sizeof *live); /* ptr at i, or 0 */
+    uint64_t *when = calloc(N, sizeof *when);  /* its sample time */
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
     size_t count = 0;
     for (int round = 0; round < 200000; round++) {
@@ -33,13 +34,15 @@ static void test_random_against_array(pm_t *t)
             CHECK(pm_blocks_maybe(&tb, live[i]));
             CHECK(pm_blocks_remove(&tb, live[i], &out) == 1);
             CHECK(out.ptr == live[i] && out.wbytes == (int64_t)i * 16 && PM_BLOCK_NODE(&out) == (uint32_t)i);
+            CHECK(out.t_ns == when[i]); /* the sample's time comes back with its free */
             CHECK(pm_blocks_remove(&tb, live[i], &out) == 0);
             live[i] = 0;
             count--;
         } else {
             /* 16-byte aligned, clustered like an allocator's pools */
             live[i] = (uintptr_t)0x7f0000000000ULL + (uintptr_t)i * 48 + ((next(&seed) & 3) << 40);
-            pm_block b = {live[i], (int64_t)i * 16, (uint32_t)i | PM_BLOCK_NEW, 1024};
+            when[i] = (uint64_t)round * 1000;
+            pm_block b = {live[i], (int64_t)i * 16, (uint32_t)i | PM_BLOCK_NEW, 1024, when[i]};
             CHECK(pm_blocks_insert(&tb, &b, NULL) == 0);
             count++;
         }
@@ -47,9 +50,19 @@ static void test_random_against_array(pm_t *t)
         /* the load stays under 3/4 */
         CHECK(tb.cap == 0 || tb.n * 4 <= tb.cap * 3);
     }
-    for (size_t i = 0; i < N; i++)
-        if (live[i])
+    for (size_t i = 0; i < N; i++) {
+        pm_block got;
+        if (live[i]) {
             CHECK(pm_blocks_maybe(&tb, live[i]));
+            /* find answers as the array does, and leaves the entry in place */
+            CHECK(pm_blocks_find(&tb, live[i], &got) == 1);
+            CHECK(got.ptr == live[i] && PM_BLOCK_NODE(&got) == (uint32_t)i && got.wbytes == (int64_t)i * 16);
+        } else {
+            uintptr_t never = (uintptr_t)0x7f0000000000ULL + (uintptr_t)i * 48 + 8; /* between blocks */
+            CHECK(pm_blocks_find(&tb, never, &got) == 0);
+        }
+    }
+    CHECK(tb.n == count);
     /* Empty it: it shrinks back and every filter counter returns to 0 or stays saturated. */
     for (size_t i = 0; i < N; i++) {
         if (live[i]) {
@@ -61,6 +74,7 @@ static void test_random_against_array(pm_t *t)
     CHECK(tb.cap <= 512);
     pm_blocks_free(&tb);
     free(live);
+    free(when);
 }
 
 static void test_age_and_clear(pm_t *t)
@@ -68,11 +82,11 @@ static void test_age_and_clear(pm_t *t)
     static pm_blocks tb;
     pm_blocks_init(&tb);
     for (uintptr_t p = 16; p <= 16 * 100; p += 16) {
-        pm_block b = {p, 1, 7 | PM_BLOCK_NEW, 1};
+        pm_block b = {p, 1, 7 | PM_BLOCK_NEW, 1, 0};
         CHECK(pm_blocks_insert(&tb, &b, NULL) == 0);
     }
     pm_blocks_age(&tb);
-    pm_block b = {16 * 101, 1, 7 | PM_BLOCK_NEW, 1};
+    pm_block b = {16 * 101, 1, 7 | PM_BLOCK_NEW, 1, 0};
     CHECK(pm_blocks_insert(&tb, &b, NULL) == 0);
     size_t fresh = 0, old = 0;
     for (size_t i = 0; i < tb.cap; i++) {
@@ -86,7 +100,7 @@ static void test_age_and_clear(pm_t *t)
     }
     CHECK(fresh == 1 && old == 100);
     /* The same address again (freed behind the table's back): replaced, not doubled. */
-    pm_block again = {16, 5, 9, 1}, was;
+    pm_block again = {16, 5, 9, 1, 0}, was;
     CHECK(pm_blocks_insert(&tb, &again, &was) == 1);
     CHECK(was.ptr == 16 && was.wbytes == 1 && PM_BLOCK_NODE(&was) == 7);
     CHECK(tb.n == 101);

@@ -825,6 +825,99 @@ static void test_collapsed_round_trip(pm_t *t)
 
 /* Every writer on the shared fixture (invalid UTF-8, NULs, extreme values):
  * the text formats are valid UTF-8 and parse. */
+/* OTLP profiles: every dictionary table starts with its empty zero entry,
+ * strings are valid UTF-8 (the hostile thread name included), one profile
+ * per metric (samples, wall), every sample's stack and attributes index
+ * entries that exist, and the samples' values add up to the profile's. */
+static void test_otlp_profiles_tables(pm_t *t)
+{
+    known k;
+    known_init(&k);
+    pm_buf b;
+    pm_buf_init(&b);
+    CHECK(write_fmt("otlp-profiles", k.p, &b) == 0);
+    pb r = {(const unsigned char *)b.data, b.len, 0, 0};
+    unsigned field, wire;
+    uint64_t v = 0;
+    const unsigned char *by = NULL, *profs[8];
+    size_t bl = 0, plen[8], count[8] = {0};
+    int nprof = 0, zero_first[8] = {0};
+    while (pb_next(&r, &field, &wire, &v, &by, &bl)) {
+        CHECK(wire == 2 && (field == 1 || field == 2));
+        pb q = {by, bl, 0, 0};
+        unsigned f2, w2;
+        const unsigned char *b2;
+        size_t l2;
+        if (field == 2) { /* the dictionary: tables 1..7 */
+            while (pb_next(&q, &f2, &w2, &v, &b2, &l2)) {
+                CHECK(f2 >= 1 && f2 <= 7 && w2 == 2);
+                if (f2 < 8 && count[f2]++ == 0)
+                    zero_first[f2] = l2 == 0;
+                if (f2 == 5)
+                    CHECK(valid_utf8((const char *)b2, l2));
+            }
+            continue;
+        }
+        /* resource_profiles -> scope_profiles (2) -> profiles (2) */
+        while (pb_next(&q, &f2, &w2, &v, &b2, &l2)) {
+            if (f2 != 2)
+                continue;
+            pb sp = {b2, l2, 0, 0};
+            unsigned f3, w3;
+            const unsigned char *b3;
+            size_t l3;
+            while (pb_next(&sp, &f3, &w3, &v, &b3, &l3))
+                if (f3 == 2 && nprof < 8) {
+                    profs[nprof] = b3;
+                    plen[nprof++] = l3;
+                }
+        }
+    }
+    for (unsigned f = 1; f <= 7; f++)
+        CHECKF(count[f] >= 1 && zero_first[f], "table %u", f);
+    CHECK(count[1] == 1 && count[4] == 1);  /* no mapping, no link (no trace labels) */
+    CHECK(count[6] == 1 + 2 * 2);           /* thread.id and thread.name of 2 threads */
+    CHECKF(nprof == 2, "%d profiles", nprof);
+    int64_t totals[2] = {0, 0};
+    for (int i = 0; i < nprof && i < 2; i++) {
+        pb q = {profs[i], plen[i], 0, 0};
+        unsigned f2, w2;
+        const unsigned char *b2;
+        size_t l2;
+        while (pb_next(&q, &f2, &w2, &v, &b2, &l2)) {
+            if (f2 != 2)
+                continue;
+            pb smp = {b2, l2, 0, 0};
+            unsigned f3, w3;
+            const unsigned char *b3;
+            size_t l3;
+            while (pb_next(&smp, &f3, &w3, &v, &b3, &l3)) {
+                if (f3 == 1)
+                    CHECK(v >= 1 && v < count[7]);
+                if (f3 == 2 || f3 == 4) { /* packed: attribute indices, values */
+                    pb pk = {b3, l3, 0, 0};
+                    while (pk.pos < pk.n) {
+                        uint64_t x = pb_varint(&pk);
+                        if (f3 == 2)
+                            CHECK(x >= 1 && x < count[6]);
+                        else
+                            totals[i] += (int64_t)x;
+                    }
+                }
+            }
+        }
+    }
+    int64_t want[2] = {0, 0};
+    for (uint32_t i = 0; i < pm_node_count(k.p); i++) {
+        want[0] += pm_node_value(k.p, i, k.ms);
+        want[1] += pm_node_value(k.p, i, k.mw);
+    }
+    CHECKF(totals[0] == want[0] && totals[1] == want[1], "%lld/%lld %lld/%lld", (long long)totals[0],
+           (long long)want[0], (long long)totals[1], (long long)want[1]);
+    pm_buf_free(&b);
+    pm_profile_free(k.p);
+}
+
 static void test_hostile_everywhere(pm_t *t)
 {
     pm_profile *p = tu_sample_profile();
@@ -1038,6 +1131,7 @@ const pm_test pm_tests_interchange[] = {
     {"interchange/pprof_fields", test_pprof_fields},
     {"interchange/chrome_balanced", test_chrome_balanced},
     {"interchange/spans_both_formats", test_spans_both_formats},
+    {"interchange/otlp_profiles_tables", test_otlp_profiles_tables},
     {"interchange/gecko_tables", test_gecko_tables},
     {"interchange/collapsed_round_trip", test_collapsed_round_trip},
     {"interchange/hostile_everywhere", test_hostile_everywhere},

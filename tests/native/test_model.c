@@ -307,6 +307,18 @@ static void test_timeline(pm_t *t)
     CHECK(ev[1].t_ns == 20 && ev[1].thread == b && ev[1].node == PM_NONE);
     CHECK(ev[2].t_ns == 30);
     CHECK(pm_timeline_enable(p, 2) == -1); /* below what is held */
+    pm_profile *q = pm_profile_new(); /* a late event goes to its place */
+    pm_id qa = pm_thread_get(q, 1, 0), qb = pm_thread_get(q, 2, 0);
+    CHECK(pm_timeline_enable(q, 10) == 0);
+    uint64_t times[] = {10, 30, 40, 20, 40, 5, 50};
+    for (size_t i = 0; i < sizeof times / sizeof *times; i++)
+        CHECK(pm_timeline_add(q, times[i], i == 3 ? qb : qa, PM_NONE) == 0);
+    const pm_event *qe = pm_timeline_events(q, &n);
+    uint64_t sorted[] = {5, 10, 20, 30, 40, 40, 50};
+    CHECK(n == 7);
+    for (size_t i = 0; i < n; i++)
+        CHECK(qe[i].t_ns == sorted[i] && qe[i].thread == (i == 2 ? qb : qa));
+    pm_profile_free(q);
     CHECK(pm_timeline_enable(p, 5000) == 0);
     for (int i = 0; i < 6000; i++)
         pm_timeline_add(p, 100 + (uint64_t)i, a, na);
@@ -460,6 +472,40 @@ static void test_reroot(pm_t *t)
     pm_profile_free(p);
 }
 
+/* Folding: a hook's node, and all it calls, anywhere in a thread's stacks,
+ * go into its caller (values add up there, the paths below the hook merge
+ * away); the rest of the profile is as it was; events follow. */
+static void test_reroot_fold(pm_t *t)
+{
+    pm_profile *p = pm_profile_new();
+    int m = pm_metric_add(p, "samples", "count");
+    pm_timeline_enable(p, 16);
+    pm_id boot = rr_frame(p, "bootstrap"), del = rr_frame(p, "delete"), hook = rr_frame(p, "hook"),
+          note = rr_frame(p, "note"), work = rr_frame(p, "work");
+    pm_id th = pm_thread_get(p, 2, 0);
+    pm_id s1[] = {boot, del, hook, note};
+    pm_id s2[] = {boot, del, hook};
+    pm_id s3[] = {boot, del};
+    pm_id s4[] = {boot, work};
+    pm_id leaf = pm_stack_insert(p, th, s1, NULL, 4);
+    pm_node_add(p, leaf, m, 3);
+    pm_node_add(p, pm_stack_insert(p, th, s2, NULL, 3), m, 2);
+    pm_node_add(p, pm_stack_insert(p, th, s3, NULL, 2), m, 1);
+    pm_node_add(p, pm_stack_insert(p, th, s4, NULL, 2), m, 4);
+    pm_timeline_add(p, 1, th, leaf);
+    uint8_t kind[16] = {0};
+    kind[hook] = PM_REROOT_FOLD;
+    CHECK(pm_profile_reroot(p, kind, 0) == 0);
+    /* bootstrap -> delete (6), bootstrap -> work (4); no hook, no note */
+    CHECK(pm_node_count(p) == 5); /* the root, the thread's, bootstrap, delete, work */
+    CHECK(pm_frame_count(p) == 3);
+    size_t nev = 0;
+    const pm_event *ev = pm_timeline_events(p, &nev);
+    CHECK(nev == 1 && pm_node_value(p, ev[0].node, m) == 6);
+    CHECK(strcmp(pm_str_get(p, pm_frame_get(p, pm_node_get(p, ev[0].node)->frame)->name, NULL), "delete") == 0);
+    pm_profile_free(p);
+}
+
 /* Threads sharing an ident (CPython reuses an ended thread's ident): each
  * (ident, OS id) is its own thread, found again by both; an unknown OS id
  * finds the ident's latest thread; an OS id learnt later re-keys it. */
@@ -484,6 +530,7 @@ static void test_threads_reused_idents(pm_t *t)
 const pm_test pm_tests_model[] = {
     {"model/threads_reused_idents", test_threads_reused_idents},
     {"model/reroot", test_reroot},
+    {"model/reroot_fold", test_reroot_fold},
     {"model/frame_rename", test_frame_rename},
     {"model/string_interning", test_string_interning},
     {"model/frame_interning", test_frame_interning},

@@ -187,7 +187,8 @@ static const char *const MINIMAL =
     "\"threads\":[{\"ident\":5,\"native_id\":0,\"name\":\"T\",\"root\":1}],"
     "\"nodes\":[[null,null,0,null],[0,null,0,0],[1,0,3,0]],"
     "\"values\":[[0,0,4]],"
-    "\"timeline\":{\"capacity\":2,\"dropped\":0,\"events\":[[5,0,2]]}}";
+    "\"timeline\":{\"capacity\":2,\"dropped\":0,\"events\":[[5,0,2]]},"
+    "\"allocations\":{\"bucket_ns\":1000000,\"records\":[[2,0,null,64,1],[1,1,3,128,2]]}}";
 
 /* MINIMAL with the first occurrence of `from` replaced by `to`. */
 static char *variant(const char *from, const char *to)
@@ -221,8 +222,21 @@ static void test_minimal_and_variants(pm_t *t)
     if (q) {
         CHECK(pm_node_count(q) == 3 && pm_node_value(q, 2, 0) == 4);
         CHECK(pm_thread_count(q) == 1 && pm_thread_at(q, 0)->ident == 5);
+        size_t nr = 0;
+        const pm_alloc_rec *r = pm_allocs_records(q, &nr);
+        CHECK(pm_allocs_bucket_ns(q) == 1000000 && nr == 2);
+        CHECK(nr == 2 && r[0].node == 2 && r[0].at == 0 && r[0].freed == PM_NONE && r[0].bytes == 64);
+        CHECK(nr == 2 && r[1].node == 1 && r[1].at == 1 && r[1].freed == 3 && r[1].count == 2);
         pm_profile_free(q);
     }
+    /* Without the section: no allocation records, as before it existed. */
+    char *plain = variant(",\"allocations\":{\"bucket_ns\":1000000,\"records\":[[2,0,null,64,1],[1,1,3,128,2]]}", "");
+    q = plain ? pm_read_pyro(plain, strlen(plain), err, sizeof err) : NULL;
+    CHECKF(q != NULL, "%s", err);
+    if (q)
+        CHECK(pm_allocs_bucket_ns(q) == 0);
+    pm_profile_free(q);
+    free(plain);
     /* Accepted variations: key order, unknown keys, absent optional parts. */
     const char *reordered =
         "{\"nodes\":[[null,null,0,null]],\"values\":[],\"extra\":{\"x\":[1,2,{\"y\":null}]},"
@@ -282,6 +296,15 @@ static void test_minimal_and_variants(pm_t *t)
     reject_variant(t, "\"events\":[[5,0,2]]", "\"events\":[[5,0,2],[6,0,2],[7,0,2]]", "more events than");
     reject_variant(t, "\"capacity\":2", "\"capacity\":0", "disabled timeline");
     reject_variant(t, "\"capacity\":2,", "", "needs a capacity");
+    reject_variant(t, "[2,0,null,64,1]", "[0,0,null,64,1]", "charged to the root");
+    reject_variant(t, "[2,0,null,64,1]", "[3,0,null,64,1]", "allocation node 3 out of range");
+    reject_variant(t, "[1,1,3,128,2]", "[1,4,3,128,2]", "freed before it was made");
+    reject_variant(t, "[2,0,null,64,1]", "[2,-1,null,64,1]", "allocation bucket -1 out of range");
+    reject_variant(t, "[2,0,null,64,1]", "[2,4294967295,null,64,1]", "allocation bucket 4294967295 out of range");
+    reject_variant(t, "[2,0,null,64,1]", "[2,0,null,64]", "array too short");
+    reject_variant(t, "[2,0,null,64,1]", "[2,0,null,64,1.5]", "expected an integer");
+    reject_variant(t, "\"bucket_ns\":1000000", "\"bucket_ns\":0", "bucket_ns above 0");
+    reject_variant(t, "\"bucket_ns\":1000000,", "", "bucket_ns above 0");
     reject_variant(t, "}}", "}} x", "trailing data");
     reject_variant(t, "\"f\",", "\"f\\udc00\",", "unpaired surrogate");
 

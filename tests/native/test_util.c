@@ -81,6 +81,14 @@ pm_profile *tu_sample_profile(void)
     pm_timeline_add(p, UINT64_MAX, t1, n5);
     pm_timeline_add(p, 5000, t0, n2); /* dropped */
     pm_timeline_add(p, 6000, t0, n3); /* dropped */
+
+    /* Allocations over time: live at the end, freed, extreme values. */
+    pm_allocs_enable(p, 1000000);
+    pm_alloc_rec recs[] = {{n1, 0, PM_NONE, 524288, 3}, {n3, 0, 2, 64, 1}, {n4, 7, 7, INT64_MAX, INT64_MIN},
+                           {n5, PM_NONE - 1, PM_NONE, -1, 0}, {pm_thread_at(p, t0)->root, 2, 9, 1, 1}};
+    for (size_t i = 0; i < sizeof recs / sizeof recs[0]; i++)
+        pm_allocs_add(p, &recs[i]);
+    pm_allocs_normalize(p);
     return p;
 }
 
@@ -133,6 +141,13 @@ void tu_check_same(pm_t *t, const pm_profile *a, const pm_profile *b)
     for (size_t i = 0; i < ca && i < cb; i++)
         CHECKF(ea[i].t_ns == eb[i].t_ns && ea[i].thread == eb[i].thread && ea[i].node == eb[i].node,
                "event %zu differs", i);
+    size_t ra, rb;
+    const pm_alloc_rec *xa = pm_allocs_records(a, &ra), *xb = pm_allocs_records(b, &rb);
+    CHECK(ra == rb && pm_allocs_bucket_ns(a) == pm_allocs_bucket_ns(b));
+    for (size_t i = 0; i < ra && i < rb; i++)
+        CHECKF(xa[i].node == xb[i].node && xa[i].at == xb[i].at && xa[i].freed == xb[i].freed &&
+                   xa[i].bytes == xb[i].bytes && xa[i].count == xb[i].count,
+               "allocation record %zu differs", i);
     CHECK(pm_meta_count(a) == pm_meta_count(b));
     for (uint32_t i = 0; i < pm_meta_count(a) && i < pm_meta_count(b); i++) {
         const pm_meta *x = pm_meta_at(a, i), *y = pm_meta_at(b, i);
@@ -142,4 +157,17 @@ void tu_check_same(pm_t *t, const pm_profile *a, const pm_profile *b)
         else
             CHECKF(tu_same_double(x->num, y->num), "meta %u num differs: %.17g vs %.17g", i, x->num, y->num);
     }
+}
+
+void tu_str_layout(pm_layout *L)
+{
+    L->ob_type = 8;
+    L->str_length = 16;
+    L->str_state = 32;
+    L->str_ascii_data = 40;
+    L->str_compact_data = 56;
+    L->str_compact_mask = 0x20;
+    L->str_ascii_mask = 0x40;
+    L->str_kind_mask = 0x1c;
+    L->str_kind_shift = 2;
 }

@@ -2,6 +2,7 @@
 #ifndef TEST_UTIL_H
 #define TEST_UTIL_H
 
+#include "collect/pm_layout.h"
 #include "model/pm_model.h"
 #include "output/pm_output.h"
 #include "pm_test.h"
@@ -17,6 +18,9 @@ void tu_check_same(pm_t *t, const pm_profile *a, const pm_profile *b);
 #define TU_LIT(p, s) pm_str_intern((p), (s), sizeof(s) - 1)
 /* Interns a frame from C strings. */
 pm_id tu_frame(pm_profile *p, const char *name, const char *file, int line, pm_frame_kind kind);
+/* The str fields of a 3.12/3.13 layout (compact ASCII data after 40 bytes),
+ * for made-up str objects. */
+void tu_str_layout(pm_layout *L);
 /* 1 when the NUL-terminated text contains needle. */
 int tu_contains(const char *text, const char *needle);
 

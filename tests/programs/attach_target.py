@@ -1,5 +1,8 @@
 """A program for tests/test_attach.py: three named threads, one spinning,
 one sleeping, one blocked on a lock, and the main thread waiting for them.
+The threads' attributes are kept three ways (untouched; a __dict__ asked
+for; an attribute added through it), so a reader of their names meets each
+instance layout the running version has.
 It prints "ready" once they all are where they stay, then runs until killed
 (or for the seconds given as argv[1], then exits on its own)."""
 import sys
@@ -40,6 +43,8 @@ threads = [
     threading.Thread(target=sleep_forever, name="sleeper", daemon=True),
     threading.Thread(target=wait_for_lock, name="blocked", daemon=True),
 ]
+vars(threads[1])
+threads[2].__dict__["role"] = "waits for the lock"
 for t in threads:
     t.start()
 started.wait()

@@ -1,10 +1,10 @@
 """Two threads of tiny functions: a loop calls mid(), which calls two small
 leaves of one to three microseconds; the stacks change every microsecond or
-so.  The truth, measured as it runs: the seconds that the same
-number of calls of each leaf take alone, less the same loop calling an empty
-function (the loop and the call are the caller's time; what runs inside each
-leaf is the leaf's).  The sampler's small cost falls on all of them alike.
-Prints "seconds_a seconds_b".
+so.  The truth, measured as it runs: the clock read around calls of each
+leaf made in turn as mid() makes them, less the same around a call of an
+empty function (the clock reads and the call are the caller's time; what
+runs inside each leaf is the leaf's).  The sampler's small cost falls on all
+of them alike.  Prints "seconds_a seconds_b".
 
     tiny_calls.py SECONDS"""
 import sys
@@ -45,29 +45,46 @@ def loop(seconds, measure=None):
     return s
 
 
-def alone(leaf, calls):
-    t = time.perf_counter()
-    for i in range(calls):
-        leaf(i)
-    return time.perf_counter() - t
+def in_turn(first, spent):
+    """Adds the nanoseconds of 105 calls of each leaf and of empty() to
+    spent.  The leaves are called in turn, as mid() calls them, and with
+    arguments spread as loop() spreads them, evenly over 0-1999 (a step
+    prime to 2000, from an offset that turns with `first`): a leaf's cost
+    depends on both (small ints are shared, larger ones made, and some
+    values cost more than others; a leaf called alone, hundreds of times in
+    a row, runs at another speed), by up to four points of the split.  A turn that the other thread or the system broke
+    into (over 50 us where one takes a few) is left out whole, so that
+    neither leaf is favoured."""
+    now = time.perf_counter_ns
+    for x in range(first % 19, 2000, 19):
+        t0 = now()
+        leaf_a(x)
+        t1 = now()
+        leaf_b(x)
+        t2 = now()
+        empty(x)
+        t3 = now()
+        if t3 - t0 < 50000:
+            spent[0] += t1 - t0
+            spent[1] += t2 - t1
+            spent[2] += t3 - t2
 
 
 def main(seconds):
     # The truth is measured between the main thread's rounds of work, so
-    # that it sees the machine as the profiled work does; the fastest round
-    # of each is the least disturbed (by the other thread's turns with the
-    # GIL, or the rest of the machine).
-    best = [float("inf")] * 3
+    # that it sees the machine as the profiled work does.
+    spent = [0, 0, 0]
+    rounds = [0]
 
     def measure():
-        for k, leaf in enumerate((leaf_a, leaf_b, empty)):
-            best[k] = min(best[k], alone(leaf, 500))
+        in_turn(rounds[0], spent)
+        rounds[0] += 1
 
     worker = threading.Thread(target=loop, args=(seconds,))
     worker.start()
     loop(seconds, measure)
     worker.join()
-    print("%.9f %.9f" % (best[0] - best[2], best[1] - best[2]))
+    print("%.9f %.9f" % ((spent[0] - spent[2]) / 1e9, (spent[1] - spent[2]) / 1e9))
 
 
 if __name__ == "__main__":

@@ -99,6 +99,9 @@ PyObject *pm_bind_stop_all(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_sigterm_install(PyObject *self, PyObject *proxy);
 PyObject *pm_bind_signal_free(PyObject *self, PyObject *signo);
 PyObject *pm_bind_sigterm_uninstall(PyObject *self, PyObject *noargs);
+PyObject *pm_bind_sigterm_write(PyObject *self, PyObject *args);
+void pm_bind_sigterm_writer_pause(void);
+void pm_bind_sigterm_writer_resume(void);
 PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs);
 PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs);
 /* Fills a layout (pm_layout) for this interpreter, with a RuntimeError when

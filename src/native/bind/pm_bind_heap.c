@@ -129,6 +129,25 @@ typedef struct {
     int untracked;
 } SnapshotObject;
 
+/* The snapshot's own table (a dict of tuples of str and int, made after
+ * its census) must not count as growth at the next census: it is taken out
+ * of the GC's list, its tuples too.  Only atoms are inside, so no cycle can
+ * go through it (what the GC itself does to such dicts and tuples), and
+ * nothing tracked refers to it: no walk reaches it. */
+static void hide_from_gc(PyObject *d)
+{
+    Py_ssize_t pos = 0;
+    PyObject *k, *v;
+    while (PyDict_Next(d, &pos, &k, &v)) {
+        if (PyObject_GC_IsTracked(k))
+            PyObject_GC_UnTrack(k);
+        if (PyObject_GC_IsTracked(v))
+            PyObject_GC_UnTrack(v);
+    }
+    if (PyObject_GC_IsTracked(d))
+        PyObject_GC_UnTrack(d);
+}
+
 static PyObject *snapshot_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *names[] = {"untracked", NULL};
@@ -144,6 +163,7 @@ static PyObject *snapshot_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         Py_DECREF(s);
         return NULL;
     }
+    hide_from_gc(s->stats);
     return (PyObject *)s;
 }
 
@@ -160,19 +180,14 @@ static PyObject *snapshot_rows(SnapshotObject *s, PyObject *noargs)
     return rows_of(s->stats);
 }
 
-/* growth() -> [(qualname, module, count, delta_count, bytes, delta_bytes)]
- * of every type whose count or bytes changed since the snapshot, the
- * largest count growth first. */
-static PyObject *snapshot_growth(SnapshotObject *s, PyObject *noargs)
+/* [(qualname, module, count, delta_count, bytes, delta_bytes)] of every
+ * type whose count or bytes differ between two census dicts. */
+static PyObject *growth_rows(PyObject *then, PyObject *now)
 {
-    (void)noargs;
-    PyObject *now = run_census(s->untracked, NULL);
-    if (!now)
-        return NULL;
     PyObject *out = PyList_New(0);
     for (int pass = 0; out && pass < 2; pass++) {
         /* pass 0: every type now (against then); pass 1: types gone since */
-        PyObject *d = pass ? s->stats : now, *other = pass ? now : s->stats;
+        PyObject *d = pass ? then : now, *other = pass ? now : then;
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (out && PyDict_Next(d, &pos, &k, &v)) {
@@ -197,6 +212,34 @@ static PyObject *snapshot_growth(SnapshotObject *s, PyObject *noargs)
             Py_XDECREF(row);
         }
     }
+    return out;
+}
+
+/* growth(later=None) -> growth_rows from the snapshot to a census taken now,
+ * or to a later snapshot's own census with no walk: a report that keeps one
+ * snapshot per step then stores growth that is exactly the difference of
+ * the censuses it stores, whatever other threads allocate meanwhile. */
+static PyObject *snapshot_growth(SnapshotObject *s, PyObject *args)
+{
+    PyObject *later = Py_None;
+    if (!PyArg_ParseTuple(args, "|O:growth", &later))
+        return NULL;
+    if (later != Py_None) {
+        if (!PyObject_TypeCheck(later, &pm_HeapSnapshotType)) {
+            PyErr_SetString(PyExc_TypeError, "growth() takes a later HeapSnapshot or None");
+            return NULL;
+        }
+        SnapshotObject *l = (SnapshotObject *)later;
+        if (l->untracked != s->untracked) {
+            PyErr_SetString(PyExc_ValueError, "growth(): both snapshots must count untracked objects alike");
+            return NULL;
+        }
+        return growth_rows(s->stats, l->stats);
+    }
+    PyObject *now = run_census(s->untracked, NULL);
+    if (!now)
+        return NULL;
+    PyObject *out = growth_rows(s->stats, now);
     Py_DECREF(now);
     return out;
 }
@@ -235,7 +278,8 @@ static PyObject *snapshot_nobjects(SnapshotObject *s, void *closure)
 
 static PyMethodDef snapshot_methods[] = {
     {"rows", (PyCFunction)snapshot_rows, METH_NOARGS, "The census at the snapshot."},
-    {"growth", (PyCFunction)snapshot_growth, METH_NOARGS, "Per-type changes since the snapshot."},
+    {"growth", (PyCFunction)snapshot_growth, METH_VARARGS,
+     "growth(later=None): per-type changes since the snapshot, to now or to a later snapshot."},
     {"new_objects", (PyCFunction)snapshot_new_objects, METH_O, "Tracked objects made since the snapshot."},
     {NULL, NULL, 0, NULL},
 };

@@ -20,6 +20,7 @@
 #include <stdatomic.h>
 
 #include "collect/pm_alloc.h"
+#include "collect/pm_heap.h"
 
 #define NDOMAINS 3
 static const PyMemAllocatorDomain domains[NDOMAINS] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
@@ -108,6 +109,8 @@ static void counted_slow(void *ptr, size_t size, int gil)
         pm_alloc_me.left = INT64_MAX / 2;
         return;
     }
+    if (pm_alloc_me.quiet) /* pyrometer's own work: not the program's allocations */
+        return;
     if (ptr)
         sample_slow(a, ptr, size, gil);
 }
@@ -404,16 +407,67 @@ static PyObject *memory_checkpoint(MemoryObject *self, PyObject *noargs)
     Py_RETURN_NONE;
 }
 
+/* quiet(flag): while set, nothing this thread allocates is sampled (the
+ * heap census pyrometer takes at start and at exit is not the program's);
+ * frees are still seen, so the live figures stay right. */
+static PyObject *memory_quiet(MemoryObject *self, PyObject *arg)
+{
+    (void)self;
+    int on = PyObject_IsTrue(arg);
+    if (on < 0)
+        return NULL;
+    pm_alloc_me.quiet = on;
+    if (!on) /* a fresh gap at the next allocation, drawn as at a thread's first */
+        pm_alloc_me.gen = 0;
+    Py_RETURN_NONE;
+}
+
+/* sampled_nodes(objects) -> [node or -1]: the trie node of the sample of
+ * each object's allocation, when the block holding it was sampled and is
+ * live.  The block starts before the object by the type's pre-header
+ * (GC header, managed dict/weakref words): what the OBJ allocator hook saw
+ * is that address, with that size. */
+static PyObject *memory_sampled_nodes(MemoryObject *self, PyObject *arg)
+{
+    PyObject *seq = PySequence_Fast(arg, "sampled_nodes() takes a sequence of objects");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    PyObject **items = PySequence_Fast_ITEMS(seq);
+    uintptr_t *ptrs = PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof *ptrs);
+    uint32_t *nodes = PyMem_RawMalloc((size_t)(n ? n : 1) * sizeof *nodes);
+    PyObject *out = ptrs && nodes ? PyList_New(n) : PyErr_NoMemory();
+    if (out) {
+        for (Py_ssize_t i = 0; i < n; i++)
+            ptrs[i] = (uintptr_t)items[i] - pm_heap_preheader(Py_TYPE(items[i]));
+        pm_alloc_lookup(self->a, ptrs, (size_t)n, nodes);
+        for (Py_ssize_t i = 0; out && i < n; i++) {
+            PyObject *v = PyLong_FromLong(nodes[i] == PM_NONE ? -1 : (long)nodes[i]);
+            if (!v)
+                Py_CLEAR(out);
+            else
+                PyList_SET_ITEM(out, i, v);
+        }
+    }
+    PyMem_RawFree(ptrs);
+    PyMem_RawFree(nodes);
+    Py_DECREF(seq);
+    return out;
+}
+
 static PyObject *memory_stats(MemoryObject *self, PyObject *noargs)
 {
     (void)noargs;
     pm_alloc *a = self->a;
+    /* Read under the lock, built after it: building allocates, and an
+     * allocation that is sampled takes the lock (every one at rate 1). */
     pthread_mutex_lock(&a->lock);
-    PyObject *r = Py_BuildValue("{s:L,s:L,s:L,s:K,s:n}", "live_bytes", (long long)a->live_total, "peak_bytes",
-                                (long long)a->peak_total, "allocated_bytes", (long long)a->alloc_total, "samples",
-                                (unsigned long long)a->seq, "table", (Py_ssize_t)a->blocks.n);
+    long long live = a->live_total, peak = a->peak_total, allocated = a->alloc_total;
+    unsigned long long samples = a->seq;
+    Py_ssize_t table = (Py_ssize_t)a->blocks.n;
     pthread_mutex_unlock(&a->lock);
-    return r;
+    return Py_BuildValue("{s:L,s:L,s:L,s:K,s:n}", "live_bytes", live, "peak_bytes", peak, "allocated_bytes",
+                         allocated, "samples", samples, "table", table);
 }
 
 static void memory_dealloc(MemoryObject *self)
@@ -439,6 +493,9 @@ static PyMethodDef memory_methods[] = {
     {"start", (PyCFunction)memory_start, METH_NOARGS, "Installs the allocator hooks and starts sampling."},
     {"stop", (PyCFunction)memory_stop, METH_NOARGS, "Stops, and writes the memory metrics into the profile."},
     {"checkpoint", (PyCFunction)memory_checkpoint, METH_NOARGS, "Leaks are counted from here on."},
+    {"quiet", (PyCFunction)memory_quiet, METH_O, "While true, this thread's allocations are not sampled."},
+    {"sampled_nodes", (PyCFunction)memory_sampled_nodes, METH_O,
+     "The node of each object's sampled allocation, -1 when it was not sampled."},
     {"stats", (PyCFunction)memory_stats, METH_NOARGS, "Live, peak and allocated estimates so far."},
     {"active", (PyCFunction)memory_active, METH_NOARGS | METH_CLASS, "Whether a memory profile is running."},
     {NULL, NULL, 0, NULL},

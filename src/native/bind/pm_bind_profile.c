@@ -616,6 +616,31 @@ static PyObject *Profile_timeline(pm_ProfileObject *self, PyObject *noargs)
     return out;
 }
 
+/* allocations() -> (bucket_ns, [(node, at, freed or -1, bytes, count)]),
+ * or None when the profile has no allocation records (see pm_model.h). */
+static PyObject *Profile_allocations(pm_ProfileObject *self, PyObject *noargs)
+{
+    (void)noargs;
+    LOCK(self);
+    uint64_t bucket = pm_allocs_bucket_ns(self->p);
+    size_t n = 0;
+    const pm_alloc_rec *r = pm_allocs_records(self->p, &n);
+    PyObject *list = bucket ? PyList_New((Py_ssize_t)n) : NULL;
+    for (size_t i = 0; list && i < n; i++) {
+        PyObject *row = Py_BuildValue("(kkNLL)", (unsigned long)r[i].node, (unsigned long)r[i].at,
+                                      id_or_none(r[i].freed), (long long)r[i].bytes, (long long)r[i].count);
+        if (!row) {
+            Py_CLEAR(list);
+            break;
+        }
+        PyList_SET_ITEM(list, (Py_ssize_t)i, row);
+    }
+    UNLOCK(self);
+    if (!bucket)
+        Py_RETURN_NONE;
+    return list ? Py_BuildValue("(KN)", (unsigned long long)bucket, list) : NULL;
+}
+
 /* reroot({(file, first line): kind}, runner thread ident=0): pm_profile_reroot with frames classed by
  * the function they are (file and first line name it; the name differs
  * between versions and collectors).  A C function (calls mode's builtins,
@@ -652,9 +677,9 @@ static PyObject *Profile_reroot(pm_ProfileObject *self, PyObject *args)
             continue;
         }
         long k = PyLong_AsLong(v);
-        if (k < PM_REROOT_KEEP || k > PM_REROOT_PASS) {
+        if (k < PM_REROOT_KEEP || k > PM_REROOT_FOLD) {
             if (!PyErr_Occurred())
-                PyErr_SetString(PyExc_ValueError, "reroot(): a kind is 0 to 6");
+                PyErr_SetString(PyExc_ValueError, "reroot(): a kind is 0 to 7");
             err = 1;
             continue;
         }
@@ -708,6 +733,8 @@ static PyMethodDef Profile_methods[] = {
     {"nodes", (PyCFunction)Profile_nodes, METH_NOARGS, "(parent, frame, line, thread) per node."},
     {"values", (PyCFunction)Profile_values, METH_VARARGS, "Self values of a metric per node."},
     {"timeline", (PyCFunction)Profile_timeline, METH_NOARGS, "(t_ns, thread, node) events."},
+    {"allocations", (PyCFunction)Profile_allocations, METH_NOARGS,
+     "(bucket_ns, [(node, at, freed, bytes, count)]) of a memory profile, or None."},
     {"counts", (PyCFunction)Profile_counts, METH_NOARGS, "Sizes of the model."},
     {"reroot", (PyCFunction)Profile_reroot, METH_VARARGS,
      "Drops a launcher's frames from the top of every thread's stacks: {(file, first line): kind}."},

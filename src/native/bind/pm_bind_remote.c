@@ -159,7 +159,7 @@ static void add_local(void *ctx, const char *name, size_t namelen, const char *r
     Py_XDECREF(item);
 }
 
-/* dump(locals=False) -> [{ident, native_id, name, gil, running, state, ok,
+/* dump(locals=False) -> [{ident, native_id, name, os_name, gil, running, state, ok,
  * frames: [(name, file, line, locals or None), ...] leaf first}, ...] */
 static PyObject *remote_dump(RemoteObject *self, PyObject *args, PyObject *kw)
 {
@@ -169,19 +169,27 @@ static PyObject *remote_dump(RemoteObject *self, PyObject *args, PyObject *kw)
         return NULL;
     if (ensure_dump(self) != 0)
         return NULL;
-    pm_rdump_thread th[PM_MAX_THREADS > 1024 ? 1024 : PM_MAX_THREADS];
+    /* On the heap: a few hundred bytes a thread would not fit a small
+     * thread stack. */
+    const size_t cap = PM_MAX_THREADS > 1024 ? 1024 : PM_MAX_THREADS;
+    pm_rdump_thread *th = PyMem_Malloc(cap * sizeof *th);
+    if (!th)
+        return PyErr_NoMemory();
     size_t n = 0;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = pm_rsession_dump(&self->dump, th, sizeof th / sizeof th[0], &n);
+    rc = pm_rsession_dump(&self->dump, th, cap, &n);
     Py_END_ALLOW_THREADS
     if (rc != 0) {
+        PyMem_Free(th);
         PyErr_SetString(PyExc_RuntimeError, pm_remote_alive(&self->r) ? "cannot read the thread list" : "the process ended");
         return NULL;
     }
     PyObject *out = PyList_New(0);
-    if (!out)
+    if (!out) {
+        PyMem_Free(th);
         return NULL;
+    }
     for (size_t i = 0; i < n; i++) {
         PyObject *frames = PyList_New(0);
         if (!frames)
@@ -212,8 +220,13 @@ static PyObject *remote_dump(RemoteObject *self, PyObject *args, PyObject *kw)
             Py_DECREF(item);
         }
         char state[2] = {th[i].state, 0};
-        PyObject *d = Py_BuildValue("{sK sK ss sO sO ss sO sN}", "ident", (unsigned long long)th[i].ident,
-                                    "native_id", (unsigned long long)th[i].native_id, "name", th[i].name, "gil",
+        /* An OS name is any bytes a program gave prctl: never an error. */
+        PyObject *d = Py_BuildValue("{sK sK sN sN sO sO ss sO sN}", "ident", (unsigned long long)th[i].ident,
+                                    "native_id", (unsigned long long)th[i].native_id, "name",
+                                    PyUnicode_DecodeUTF8(th[i].name, (Py_ssize_t)strlen(th[i].name), "replace"),
+                                    "os_name",
+                                    PyUnicode_DecodeUTF8(th[i].os_name, (Py_ssize_t)strlen(th[i].os_name), "replace"),
+                                    "gil",
                                     th[i].gil ? Py_True : Py_False, "running", th[i].running ? Py_True : Py_False,
                                     "state", state, "ok", th[i].ok ? Py_True : Py_False, "frames", frames);
         if (!d || PyList_Append(out, d) < 0) {
@@ -222,8 +235,10 @@ static PyObject *remote_dump(RemoteObject *self, PyObject *args, PyObject *kw)
         }
         Py_DECREF(d);
     }
+    PyMem_Free(th);
     return out;
 fail:
+    PyMem_Free(th);
     Py_DECREF(out);
     return NULL;
 }

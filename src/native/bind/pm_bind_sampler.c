@@ -435,6 +435,7 @@ PyObject *pm_bind_fork_before(PyObject *self, PyObject *noargs)
         fork_caller_lasti = PyFrame_GetLasti(fork_caller);
     }
 #endif
+    pm_bind_sigterm_writer_pause();
     PyObject *r = for_each_live(pm_sampler_pause);
     /* pthread_join returns when the kernel clears the thread's tid, a moment
      * before the thread leaves the thread group: the count read by the
@@ -498,6 +499,7 @@ static int resume_pending(void *arg)
     if (still_in_fork() && Py_AddPendingCall(resume_pending, NULL) == 0)
         return 0; /* again at the next check, once os.fork has returned */
     Py_CLEAR(fork_caller);
+    pm_bind_sigterm_writer_resume();
     PyObject *r = for_each_live(pm_sampler_resume);
     Py_XDECREF(r);
     return 0;
@@ -519,6 +521,7 @@ PyObject *pm_bind_fork_parent(PyObject *self, PyObject *noargs)
     if (on_main_thread() && Py_AddPendingCall(resume_pending, NULL) == 0)
         Py_RETURN_NONE;
 #endif
+    pm_bind_sigterm_writer_resume();
     return for_each_live(pm_sampler_resume);
 }
 
@@ -610,10 +613,11 @@ static PyObject *Sampler_stats(SamplerObject *self, PyObject *noargs)
     (void)noargs;
     pm_sampler_stats st;
     pm_sampler_get_stats(self->s, &st);
-    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsKsKsKsK}", "capture_wait_ns", (unsigned long long)st.capture_wait_ns,
+    return Py_BuildValue("{sKsKsKsKsKsKsKsKsKsKsKsKsKsK}", "capture_wait_ns", (unsigned long long)st.capture_wait_ns,
                          "capture_slept", (unsigned long long)st.capture_slept, "capture_late",
                          (unsigned long long)st.capture_late, "taken", (unsigned long long)st.ticks, "expected",
                          (unsigned long long)st.expected, "torn", (unsigned long long)st.torn,
+                         "torn_held", (unsigned long long)st.torn_held,
                          "captured", (unsigned long long)st.captured, "walks",
                          (unsigned long long)st.walks, "reused", (unsigned long long)st.reused, "truncated",
                          (unsigned long long)st.truncated, "sampler_cpu_ns", (unsigned long long)st.cpu_ns,

@@ -21,26 +21,60 @@
  *    a blocking call interrupted by the SIGTERM returns EINTR and runs the
  *    callable, exactly as a Python-level SIGTERM handler would.
  * The program replacing the handler (signal.signal(SIGTERM, ...)) replaces
- * ours, as it would replace the default action. */
+ * ours, as it would replace the default action.
+ *
+ * A child process of `pyrometer run --subprocesses` (_subprocesses.py) has
+ * no Python to spare at SIGTERM: the same handler wakes a thread of ours
+ * that writes the child's profile from C and then dies of SIGTERM
+ * (_sigterm_write below). */
 #include "pm_bind.h"
+
+#include <semaphore.h>
+#include <stdlib.h>
+
+#include "output/pm_formats.h"
+#include "output/pm_output.h"
 
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
+
+/* The signal's default action back (async-signal-safe). */
+static void set_default(int signo)
+{
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(signo, &dfl, NULL);
+}
 
 static pid_t owner_pid;
 static int proxy_signo;
 static void (*proxy_handler)(int);
 static int installed;
 
+/* The writer of a profiled child process (pyrometer run --subprocesses): a
+ * thread of ours, asleep on a semaphore, that the SIGTERM handler wakes. No
+ * Python runs to write the profile: a child blocked in sem_wait (a pool
+ * worker that Pool.terminate() ends) may never run a Python-level handler,
+ * and the child must die of SIGTERM promptly whatever it was doing. */
+static pid_t writer_pid;
+static sem_t writer_wake;
+static pm_ProfileObject *writer_profile; /* a reference held while armed */
+static char *writer_path;
+static pthread_t writer_tid;
+static int writer_running;
+static volatile sig_atomic_t writer_quit;
+
 static void on_sigterm(int signo)
 {
+    if (writer_pid && getpid() == writer_pid) {
+        sem_post(&writer_wake); /* async-signal-safe */
+        return;
+    }
     if (getpid() != owner_pid || !proxy_handler) {
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        sigemptyset(&dfl.sa_mask);
-        sigaction(signo, &dfl, NULL);
+        set_default(signo);
         raise(signo); /* blocked until this handler returns, then fatal */
         return;
     }
@@ -92,11 +126,7 @@ PyObject *pm_bind_sigterm_uninstall(PyObject *self, PyObject *noargs)
     installed = 0;
     struct sigaction cur;
     if (sigaction(SIGTERM, NULL, &cur) == 0 && !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == on_sigterm) {
-        struct sigaction dfl;
-        memset(&dfl, 0, sizeof dfl);
-        dfl.sa_handler = SIG_DFL;
-        sigemptyset(&dfl.sa_mask);
-        sigaction(SIGTERM, &dfl, NULL);
+        set_default(SIGTERM);
         Py_RETURN_TRUE;
     }
     Py_RETURN_FALSE;
@@ -116,4 +146,147 @@ PyObject *pm_bind_signal_free(PyObject *self, PyObject *arg)
     if (signo <= 0 || signo >= NSIG || sigaction((int)signo, NULL, &cur) != 0)
         Py_RETURN_FALSE;
     return PyBool_FromLong(!(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == SIG_DFL);
+}
+
+/* Puts SIGTERM's default action back and dies of it, as the process would
+ * have without pyrometer. */
+static void die_of_sigterm(void)
+{
+    set_default(SIGTERM);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    kill(getpid(), SIGTERM);
+    for (;;)
+        pause();
+}
+
+static void *writer_main(void *arg)
+{
+    (void)arg;
+    /* Only the handler's wake-up matters: every signal stays with the
+     * program's threads. */
+    sigset_t all;
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, NULL);
+    while (sem_wait(&writer_wake) != 0)
+        ;
+    if (writer_quit)
+        return NULL; /* paused around a fork */
+    pm_ProfileObject *po = writer_profile;
+    if (po && writer_path && getpid() == writer_pid) {
+        const pm_format *f = pm_format_find("pyro");
+        pm_format_opts o = {-1, 0, NULL, 0};
+        pm_buf buf;
+        pm_buf_init(&buf);
+        pthread_mutex_lock(&po->lock);
+        int rc = f ? f->write(po->p, &o, &buf) : -1;
+        pthread_mutex_unlock(&po->lock);
+        char err[256];
+        if (rc == 0 && !buf.oom)
+            pm_file_write_atomic(writer_path, buf.data, buf.len, err, sizeof err);
+        pm_buf_free(&buf);
+    }
+    die_of_sigterm();
+    return NULL;
+}
+
+static int start_writer(void)
+{
+    writer_quit = 0;
+    if (pthread_create(&writer_tid, NULL, writer_main, NULL) != 0)
+        return -1;
+    writer_running = 1;
+    return 0;
+}
+
+/* Around os.fork (pm_bind_sampler.c's hooks): the writer thread goes, as
+ * the sampling thread does, so that the program's fork sees its own threads
+ * only (3.12+ warns about forking a process with several), and comes back
+ * in the parent. A SIGTERM meanwhile stays posted for the new thread. */
+void pm_bind_sigterm_writer_pause(void)
+{
+    if (!writer_running || writer_pid != getpid())
+        return;
+    writer_quit = 1;
+    sem_post(&writer_wake);
+    pthread_join(writer_tid, NULL);
+    writer_running = 0;
+}
+
+void pm_bind_sigterm_writer_resume(void)
+{
+    if (!writer_running && writer_pid && writer_pid == getpid())
+        start_writer();
+}
+
+/* _sigterm_write(profile, path) -> bool: on SIGTERM (while it is at SIG_DFL
+ * or ours), this process writes profile to path as .pyro and dies of
+ * SIGTERM. _sigterm_write(None, None) disarms: SIGTERM is SIG_DFL again.
+ * A forked child arms anew (its parent's writer thread is not in it). */
+PyObject *pm_bind_sigterm_write(PyObject *self, PyObject *args)
+{
+    (void)self;
+    PyObject *profile, *path_obj;
+    if (!PyArg_ParseTuple(args, "OO:_sigterm_write", &profile, &path_obj))
+        return NULL;
+    struct sigaction cur;
+    if (sigaction(SIGTERM, NULL, &cur) != 0)
+        Py_RETURN_FALSE;
+    int ours = !(cur.sa_flags & SA_SIGINFO) && cur.sa_handler == on_sigterm;
+    if (profile == Py_None) {
+        if (writer_pid == getpid() && ours) {
+            set_default(SIGTERM);
+        }
+        pm_bind_sigterm_writer_pause();
+        writer_pid = 0;
+        Py_RETURN_TRUE;
+    }
+    if (!PyObject_TypeCheck(profile, &pm_ProfileType)) {
+        PyErr_SetString(PyExc_TypeError, "_sigterm_write() takes a Profile");
+        return NULL;
+    }
+    PyObject *bytes = NULL;
+    if (!PyUnicode_FSConverter(path_obj, &bytes))
+        return NULL;
+    if (!ours && ((cur.sa_flags & SA_SIGINFO) || cur.sa_handler != SIG_DFL)) {
+        Py_DECREF(bytes);
+        Py_RETURN_FALSE; /* the program's own handler: leave it */
+    }
+    char *path = strdup(PyBytes_AS_STRING(bytes));
+    Py_DECREF(bytes);
+    if (!path)
+        return PyErr_NoMemory();
+    if (writer_pid != getpid()) {
+        /* A new process: a new semaphore and thread (a forked child's
+         * copies of the parent's are not to be used). The old profile
+         * reference is left as it is: the parent's object, in this copy of
+         * its memory. */
+        writer_running = 0;
+        if (sem_init(&writer_wake, 0, 0) != 0 || start_writer() != 0) {
+            free(path);
+            Py_RETURN_FALSE;
+        }
+        writer_profile = NULL;
+        writer_path = NULL;
+    }
+    Py_INCREF(profile);
+    Py_XDECREF((PyObject *)writer_profile);
+    writer_profile = (pm_ProfileObject *)profile;
+    free(writer_path);
+    writer_path = path;
+    writer_pid = getpid();
+    if (!ours) {
+        struct sigaction mine;
+        memset(&mine, 0, sizeof mine);
+        mine.sa_handler = on_sigterm;
+        mine.sa_flags = SA_RESTART;
+        sigemptyset(&mine.sa_mask);
+        if (sigaction(SIGTERM, &mine, NULL) != 0) {
+            writer_pid = 0;
+            Py_RETURN_FALSE;
+        }
+    }
+    Py_RETURN_TRUE;
 }

@@ -17,11 +17,25 @@ _Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec"))
 #define PM_ALLOC_POINTS_MAX 4096
 #define PM_ALLOC_POINT_FIRST_NS 5000000ull /* 5 ms; doubles each time the timeline fills */
 #define PM_ALLOC_RSS_EVERY_NS 1000000ull   /* /proc/self/statm at most once a millisecond */
+/* Allocations over time: 1 ms buckets, doubling past 4096 of them (a run
+ * of 4 s keeps 1 ms, an hour about 1 s) or past 65,536 distinct (leaf,
+ * bucket, bucket) entries (2 MiB of table). */
+#define PM_ALLOC_TIME_UNIT_NS 1000000ull
+#define PM_ALLOC_TIME_BUCKETS 4096u
+#define PM_ALLOC_TIME_ENTRIES 65536u
 
 static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* The coarse clock: a read of the vDSO's last tick, no TSC (a few ns). */
+static uint64_t coarse_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
@@ -103,6 +117,8 @@ pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err
     a->big = a->exact ? 1 : (size_t)rate;
     pthread_mutex_init(&a->lock, NULL);
     pm_blocks_init(&a->blocks);
+    a->blocks.keep = a->exact;
+    pm_alloctime_init(&a->times, PM_ALLOC_TIME_UNIT_NS, PM_ALLOC_TIME_BUCKETS, PM_ALLOC_TIME_ENTRIES);
     pm_space_init(&a->space, getpid());
     a->raw_code = malloc(PM_MAX_DEPTH * sizeof *a->raw_code);
     a->raw_lasti = malloc(PM_MAX_DEPTH * sizeof *a->raw_lasti);
@@ -137,6 +153,7 @@ void pm_alloc_free(pm_alloc *a)
     if (a->codes.slots)
         pm_codecache_free(&a->codes);
     pm_blocks_free(&a->blocks);
+    pm_alloctime_free(&a->times);
     free(a->alloc_b);
     free(a->alloc_c);
     free(a->live_b);
@@ -167,6 +184,9 @@ void pm_alloc_start(pm_alloc *a)
      * it, through process_vm_readv (slower, never a crash). */
     a->space.direct = a->guarded && pm_guard_active();
     a->t0_ns = now_ns();
+    struct timespec wall;
+    if (clock_gettime(CLOCK_REALTIME, &wall) == 0)
+        a->t0_wall_ns = (uint64_t)wall.tv_sec * 1000000000ull + (uint64_t)wall.tv_nsec;
     a->point_every_ns = PM_ALLOC_POINT_FIRST_NS;
     a->last_point_ns = 0;
 }
@@ -249,6 +269,27 @@ static void snapshot(pm_alloc *a)
     a->peak_rss = rss_now(a, a->last_t); /* the time of the latest sample: no clock read */
 }
 
+/* The time of an event (lock held).  In exact mode every allocation and
+ * every free is an event: the clock is read once per 64 of them, or sooner
+ * when the coarse clock has ticked since, so that the first events after an
+ * idle spell (a sleep, a wait) are not stamped with the time before it. */
+static uint64_t event_time(pm_alloc *a)
+{
+    if (!a->exact)
+        return a->last_t = now_ns();
+    uint64_t c = coarse_ns();
+    if ((a->clock_skip++ & 63) == 0 || c != a->coarse_last) {
+        a->coarse_last = c;
+        a->last_t = now_ns();
+    }
+    return a->last_t;
+}
+
+static uint64_t since_start(const pm_alloc *a, uint64_t t)
+{
+    return t > a->t0_ns ? t - a->t0_ns : 0;
+}
+
 static void add_point(pm_alloc *a, uint64_t t)
 {
     if (a->last_point_ns && t - a->last_point_ns < a->point_every_ns)
@@ -280,7 +321,16 @@ static void add_point(pm_alloc *a, uint64_t t)
  * middle of an allocation, so they hold still while they are read. */
 static size_t walk(pm_alloc *a, uint64_t tstate, int *trunc)
 {
+    /* The layout's fields and the scratch arrays in locals: stores to the
+     * arrays could otherwise alias them, and every frame would reload them
+     * (this loop runs for every frame of every allocation in exact mode). */
     const pm_layout *L = &a->L;
+    const size_t fr_owner = L->fr_owner, fr_back = L->fr_back, fr_code = L->fr_code, fr_lasti = L->fr_lasti;
+    const uint64_t code_mask = L->fr_code_mask, co_code_adaptive = L->co_code_adaptive;
+    const int lasti_kind = L->lasti_kind, owner_shim = L->owner_shim, owner_max = L->owner_max;
+    uint64_t *restrict raw_code = a->raw_code;
+    int64_t *restrict raw_lasti = a->raw_lasti;
+    int *restrict raw_owner = a->raw_owner;
     uint64_t f;
     *trunc = 0;
     if (!tstate)
@@ -295,40 +345,46 @@ static size_t walk(pm_alloc *a, uint64_t tstate, int *trunc)
         f = 0;
     size_t n = 0;
     while (f) {
-        int owner = L->fr_owner != PM_NO_OFFSET ? (int)*(const signed char *)(uintptr_t)(f + L->fr_owner) : -1;
-        uint64_t back = rd64(f + L->fr_back);
-        if (!(L->owner_shim >= 0 && owner >= L->owner_shim && owner <= L->owner_max)) {
+        int owner = fr_owner != PM_NO_OFFSET ? (int)*(const signed char *)(uintptr_t)(f + fr_owner) : -1;
+        uint64_t back = rd64(f + fr_back);
+        if (!(owner_shim >= 0 && owner >= owner_shim && owner <= owner_max)) {
             if (n == PM_MAX_DEPTH) {
                 *trunc = 1;
                 break;
             }
-            uint64_t code = rd64(f + L->fr_code) & L->fr_code_mask;
+            uint64_t code = rd64(f + fr_code) & code_mask;
             int64_t lasti;
-            switch (L->lasti_kind) {
+            switch (lasti_kind) {
             case PM_LASTI_BYTES: {
-                int32_t v = rd32(f + L->fr_lasti);
+                int32_t v = rd32(f + fr_lasti);
                 lasti = v < 0 ? -1 : v / 2;
                 break;
             }
             case PM_LASTI_UNITS: {
-                int32_t v = rd32(f + L->fr_lasti);
+                int32_t v = rd32(f + fr_lasti);
                 lasti = v < 0 ? -1 : v;
                 break;
             }
             default: {
-                uint64_t ip = rd64(f + L->fr_lasti), base = code + L->co_code_adaptive;
+                uint64_t ip = rd64(f + fr_lasti), base = code + co_code_adaptive;
                 lasti = ip >= base ? (int64_t)((ip - base) / 2) : -1;
                 break;
             }
             }
-            a->raw_code[n] = code;
-            a->raw_lasti[n] = lasti;
-            a->raw_owner[n] = owner;
+            raw_code[n] = code;
+            raw_lasti[n] = lasti;
+            raw_owner[n] = owner;
             n++;
         }
         f = back;
     }
     return n;
+}
+
+static size_t leaf_index(pm_id parent, uint64_t code, int64_t lasti)
+{
+    uint64_t x = (code ^ ((uint64_t)parent << 32) ^ (uint64_t)lasti * 0x9e3779b97f4a7c15ULL) * 0xbf58476d1ce4e5b9ULL;
+    return (size_t)(x >> 56) & (PM_ALLOC_LEAVES - 1);
 }
 
 /* The trie node of the stack just walked (outermost frame first), under the
@@ -339,10 +395,15 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
     pm_profile *p = a->p;
     size_t j = 0;
     int same = a->memo_thread == thread && a->memo_trunc == trunc;
-    if (same)
-        while (j < n && j < a->memo_n && a->memo_pinned[j] && a->memo_code[j] == a->raw_code[n - 1 - j] &&
-               a->memo_lasti[j] == a->raw_lasti[n - 1 - j])
+    if (same) {
+        /* Locals: the loop runs over every frame of every allocation. */
+        const size_t m = n < a->memo_n ? n : a->memo_n;
+        const uint8_t *pinned = a->memo_pinned;
+        const uint64_t *mcode = a->memo_code, *rcode = a->raw_code + n - 1;
+        const int64_t *mlasti = a->memo_lasti, *rlasti = a->raw_lasti + n - 1;
+        while (j < m && pinned[j] && mcode[j] == rcode[-(ptrdiff_t)j] && mlasti[j] == rlasti[-(ptrdiff_t)j])
             j++;
+    }
     if (trunc)
         a->truncated++;
     pm_id node;
@@ -362,13 +423,33 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
         a->memo_trunc = trunc;
         a->memo_at[0] = node;
     }
+    if (a->leaves_symbolized != a->codes.symbolized) { /* a code object was (re)symbolised: forget them all */
+        memset(a->leaves, 0, sizeof a->leaves);
+        a->leaves_symbolized = a->codes.symbolized;
+    }
     for (size_t k = j; k < n; k++) {
         size_t i = n - 1 - k; /* raw frames are leaf first */
         a->memo_code[k] = a->raw_code[i];
         a->memo_lasti[k] = a->raw_lasti[i];
         a->memo_pinned[k] = 0;
+        struct pm_alloc_leaf *c = &a->leaves[leaf_index(node, a->raw_code[i], a->raw_lasti[i])];
+        if (c->code == a->raw_code[i] && c->lasti == a->raw_lasti[i] && c->parent == node &&
+            c->owner == a->raw_owner[i] && c->entry < a->codes.n) {
+            pm_code *e = &a->codes.entries[c->entry];
+            if (e->addr == c->code && atomic_load(&e->trusted) && !atomic_load(&e->stale)) {
+                a->memo_pinned[k] = 1;
+                node = c->node;
+                a->memo_at[k + 1] = node;
+                continue;
+            }
+        }
+        pm_id parent = node;
         int not_code = 0;
         pm_code *e = pm_codecache_get(&a->codes, p, a->raw_code[i], a->tick, &not_code);
+        if (a->leaves_symbolized != a->codes.symbolized) {
+            memset(a->leaves, 0, sizeof a->leaves);
+            a->leaves_symbolized = a->codes.symbolized;
+        }
         if (!e) {
             a->frames_skipped++;
         } else {
@@ -385,6 +466,9 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
                     return PM_NONE;
                 }
             }
+            if (a->memo_pinned[k] && !atomic_load(&e->stale))
+                *c = (struct pm_alloc_leaf){a->raw_code[i], a->raw_lasti[i], parent, node,
+                                            (uint32_t)(e - a->codes.entries), a->raw_owner[i]};
         }
         a->memo_at[k + 1] = node;
     }
@@ -419,11 +503,7 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
         pthread_mutex_unlock(&a->lock);
         return;
     }
-    /* Every allocation is a sample in exact mode: the clock (for the peak's
-     * time and the timeline) is read once per 64 of them. */
-    uint64_t t = a->last_t;
-    if (!a->exact || (a->clock_skip++ & 63) == 0)
-        t = a->last_t = now_ns();
+    uint64_t t = event_time(a);
     a->tick++;
     /* The table slot this block goes to is fetched while the stack is read:
      * in exact mode the table outgrows the caches. */
@@ -446,11 +526,14 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
         pthread_mutex_unlock(&a->lock);
         return;
     }
-    double wb = prob >= 1.0 ? (double)size : (double)size / prob;
-    double wc = prob >= 1.0 ? PM_COUNT_ONE : PM_COUNT_ONE / prob;
-    if (wc > UINT32_MAX)
-        wc = UINT32_MAX;
-    pm_block b = {ptr, (int64_t)llround(wb), node | PM_BLOCK_NEW, (uint32_t)llround(wc)};
+    /* A block recorded whole weighs its size and one allocation: no
+     * floating point (exact mode takes this path for every block). */
+    pm_block b = {ptr, (int64_t)size, node | PM_BLOCK_NEW, PM_COUNT_ONE, since_start(a, t)};
+    if (prob < 1.0) {
+        double wc = PM_COUNT_ONE / prob;
+        b.wbytes = (int64_t)llround((double)size / prob);
+        b.wcount = (uint32_t)llround(wc > UINT32_MAX ? UINT32_MAX : wc);
+    }
     a->seq++;
     pm_block stale;
     int rc = pm_blocks_insert(&a->blocks, &b, &stale);
@@ -462,9 +545,10 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     if (rc == 1) /* its previous block was freed where no hook saw it */
         pm_alloc_release(a, &stale);
     charge(a, node, b.wbytes, (int64_t)b.wcount, +1);
+    pm_alloctime_alloc(&a->times, node, b.t_ns, b.wbytes, (int64_t)b.wcount);
     if (a->live_total > a->peak_total) {
         a->peak_total = a->live_total;
-        a->peak_t_ns = t - a->t0_ns;
+        a->peak_t_ns = b.t_ns;
         a->peak_pending = 1;
     }
     add_point(a, t);
@@ -503,8 +587,12 @@ void pm_alloc_release(pm_alloc *a, const pm_block *b)
     /* Lock held.  About to fall from a high never copied: copy it now. */
     if (a->peak_pending)
         snapshot(a);
-    if (PM_BLOCK_NODE(b) < a->ncap)
+    if (PM_BLOCK_NODE(b) < a->ncap) {
         charge(a, PM_BLOCK_NODE(b), b->wbytes, (int64_t)b->wcount, -1);
+        if (!a->finished)
+            pm_alloctime_freed(&a->times, PM_BLOCK_NODE(b), b->t_ns, since_start(a, event_time(a)), b->wbytes,
+                               (int64_t)b->wcount);
+    }
 }
 
 void pm_alloc_freed(pm_alloc *a, uintptr_t ptr)
@@ -533,6 +621,16 @@ void pm_alloc_restore(pm_alloc *a, const pm_block *b)
     pthread_mutex_unlock(&a->lock);
 }
 
+void pm_alloc_lookup(pm_alloc *a, const uintptr_t *ptrs, size_t n, uint32_t *nodes)
+{
+    pthread_mutex_lock(&a->lock);
+    for (size_t i = 0; i < n; i++) {
+        pm_block b;
+        nodes[i] = pm_blocks_find(&a->blocks, ptrs[i], &b) ? PM_BLOCK_NODE(&b) : PM_NONE;
+    }
+    pthread_mutex_unlock(&a->lock);
+}
+
 void pm_alloc_checkpoint(pm_alloc *a)
 {
     pthread_mutex_lock(&a->lock);
@@ -555,6 +653,29 @@ void pm_alloc_pinned(pm_alloc *a, uint64_t addr, int ok)
 static int64_t counts(int64_t fixed)
 {
     return (fixed + PM_COUNT_ONE / 2) / PM_COUNT_ONE;
+}
+
+/* The samples over time into the model's allocation records. */
+static int put_allocs(pm_alloc *a)
+{
+    pm_profile *p = a->p;
+    pm_alloctime_finish(&a->times);
+    if (pm_allocs_enable(p, pm_alloctime_bucket_ns(&a->times)) != 0)
+        return -1;
+    uint32_t nodes = pm_node_count(p);
+    for (size_t i = 0; i < a->times.cap; i++) {
+        const pm_alloctime_entry *e = &a->times.slots[i];
+        if (e->node >= nodes || e->node == PM_ROOT)
+            continue; /* empty slots too */
+        pm_alloc_rec r = {e->node, e->at, e->freed == PM_ALLOCTIME_LIVE ? PM_NONE : e->freed, e->bytes,
+                          counts(e->count)};
+        if (pm_allocs_add(p, &r) != 0)
+            return -1;
+    }
+    pm_allocs_normalize(p);
+    if (a->times.oom) /* some events could not be stored: the records fall short */
+        pm_meta_set_num(p, "memory_allocs_incomplete", 1);
+    return 0;
 }
 
 int pm_alloc_finish(pm_alloc *a)
@@ -595,6 +716,8 @@ int pm_alloc_finish(pm_alloc *a)
             pm_node_add(p, PM_BLOCK_NODE(b), m_kc, counts((int64_t)b->wcount));
             leak_total += b->wbytes;
         }
+        if (put_allocs(a) != 0)
+            rc = -1;
         pm_meta_set_str(p, "mode", "memory");
         pm_meta_set_num(p, "memory_rate", a->rate);
         pm_meta_set_num(p, "memory_samples", (double)a->seq);
@@ -612,6 +735,10 @@ int pm_alloc_finish(pm_alloc *a)
         pm_meta_set_num(p, "memory_peak_rss", (double)a->peak_rss);
         pm_meta_set_num(p, "memory_rss_max", (double)a->rss_max);
         pm_meta_set_num(p, "duration_s", (double)(t - a->t0_ns) / 1e9);
+        /* The zero of the heap timeline and of the allocation records on the
+         * wall clock, as the sampler notes its timeline's. */
+        if (a->t0_wall_ns)
+            pm_meta_set_u64(p, PM_META_TIMELINE_EPOCH, a->t0_wall_ns);
         /* The timeline of (seconds, heap estimate, RSS) as text: meta is what
          * every format carries through losslessly. */
         size_t cap = a->npoints * 64 + 1;

@@ -23,6 +23,11 @@
  * columns (a dirty list: cost proportional to what changed, never to the
  * trie), so the peak view is the live view at the highest point reached.
  *
+ * Over time.  Each sample keeps its time in the block table; the sample and
+ * its free (when seen) are summed per (leaf, bucket, bucket) in pm_alloctime,
+ * which the model receives as its allocation records: what was allocated in
+ * any range of the run, and whether it was freed, by stack.
+ *
  * Locking: one mutex guards everything below except the thread-local fast
  * path and pm_blocks_maybe.  MEM/OBJ allocations hold the GIL; RAW ones may
  * not, hence the mutex.  The stack is read from the allocating thread's own
@@ -35,10 +40,14 @@
 #include <stdint.h>
 
 #include "model/pm_model.h"
+#include "pm_alloctime.h"
 #include "pm_blocks.h"
 #include "pm_codecache.h"
 #include "pm_layout.h"
 #include "pm_space.h"
+
+/* Entries of pm_alloc.leaves (a power of two). */
+#define PM_ALLOC_LEAVES 256
 
 /* Fixed point of the allocation-count weights (1/P is rarely whole). */
 #define PM_COUNT_ONE 1024
@@ -52,6 +61,7 @@ typedef struct {
     uint64_t tid;       /* OS thread id, 0 until first needed */
     size_t probe_seen;  /* start-up probe: the size the RAW hook last saw */
     int probe;          /* start-up probe running on this thread */
+    int quiet;          /* pyrometer's own work on this thread: nothing is sampled */
 } pm_alloc_tls;
 
 extern _Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec")));
@@ -76,6 +86,7 @@ typedef struct pm_alloc {
     int finished;       /* pm_alloc_finish ran: the model is Python's now */
 
     pm_blocks blocks;
+    pm_alloctime times;         /* samples and their frees over time */
     uint64_t seq;               /* samples taken */
     uint64_t tick;              /* code cache verification epoch */
 
@@ -98,6 +109,7 @@ typedef struct pm_alloc {
     uint64_t point_every_ns, last_point_ns;
 
     uint64_t t0_ns;
+    uint64_t t0_wall_ns;        /* the same moment on CLOCK_REALTIME (0 unknown) */
     uint64_t samples_lost;      /* samples that could not be stored */
     uint64_t frames_skipped;    /* frames whose code object could not be read */
     uint64_t truncated;         /* stacks deeper than PM_MAX_DEPTH */
@@ -120,7 +132,22 @@ typedef struct pm_alloc {
     int64_t *memo_lasti;
     uint8_t *memo_pinned;
     pm_id *memo_at;             /* node after the k outermost frames, k = 0..memo_n */
-    uint32_t clock_skip;        /* exact mode reads the clock once per 64 samples */
+    /* Frames resolved lately: (parent node, code, instruction, owner) ->
+     * child node, direct-mapped.  The leaf of a loop moves from line to line;
+     * this spares it the code cache and the trie's child map.  An entry is
+     * used only while its code is trusted (pinned or watched) and no code
+     * object was symbolised since (symbolized_at: a new object at a dead
+     * one's address could otherwise be taken for it). */
+    struct pm_alloc_leaf {
+        uint64_t code;
+        int64_t lasti;
+        pm_id parent, node;
+        uint32_t entry;         /* index in codes.entries */
+        int owner;
+    } leaves[PM_ALLOC_LEAVES];
+    uint64_t leaves_symbolized; /* codes.symbolized when they were last valid */
+    uint32_t clock_skip;        /* exact mode reads the clock once per 64 events... */
+    uint64_t coarse_last;       /* ...or when the coarse clock moved */
     uint64_t last_t;
 } pm_alloc;
 
@@ -144,13 +171,19 @@ void pm_alloc_restore(pm_alloc *a, const pm_block *b);
 /* A freed block's weights leave the live figures (after pm_alloc_take). */
 void pm_alloc_release(pm_alloc *a, const pm_block *b);
 
+/* For each of n block addresses, the trie node its sample was charged to,
+ * or PM_NONE when the block was not sampled (or is no longer live).  Takes
+ * the lock once; valid after pm_alloc_finish too (the table stays). */
+void pm_alloc_lookup(pm_alloc *a, const uintptr_t *ptrs, size_t n, uint32_t *nodes);
+
 /* Leaks are counted from here on. */
 void pm_alloc_checkpoint(pm_alloc *a);
 /* Code objects waiting for a strong reference (see pm_codecache). */
 size_t pm_alloc_take_pins(pm_alloc *a, uint64_t *addrs, size_t max);
 void pm_alloc_pinned(pm_alloc *a, uint64_t addr, int ok);
 
-/* Writes the metrics, meta and timeline into the model; 0 or -1 (OOM).
+/* Writes the metrics, meta, timeline and allocation records into the
+ * model; 0 or -1 (OOM).
  * Metrics (self values per node): alloc_objects, alloc_space (everything
  * sampled), inuse_objects, inuse_space (live at the end), peak_space,
  * peak_objects (live at the peak of the heap estimate), leak_space,

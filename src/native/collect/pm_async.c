@@ -114,6 +114,23 @@ static void index_rebuild(pm_async_reader *r)
     r->ntasks = k;
 }
 
+/* Adds obj to the tasks read when it is one (a set's dummy, a dead
+ * reference's None or a node of another type is skipped); -1 when the reader
+ * holds no more: no read rather than a part of them (the shares would be
+ * wrong). */
+static int add_task(pm_async_reader *r, uint64_t obj)
+{
+    if (type_of(r, obj) != r->A->task_type)
+        return 0;
+    if (r->ntasks == PM_ASYNC_MAX_TASKS)
+        return -1;
+    pm_async_task *t = &r->tasks[r->ntasks++];
+    memset(t, 0, sizeof *t);
+    t->addr = obj;
+    t->parent = -1;
+    return 0;
+}
+
 /* Adds the tasks listed in one set (entries are weak references when weak). */
 static int read_set(pm_async_reader *r, uint64_t set, int weak)
 {
@@ -135,18 +152,41 @@ static int read_set(pm_async_reader *r, uint64_t set, int weak)
         uint64_t obj = key;
         if (weak && (type_of(r, key) != A->weakref_type || rd(r, key + A->wr_object, &obj) != 0))
             continue;
-        /* The set's dummy (a deleted entry) and dead references (None) have
-         * other types. */
-        if (type_of(r, obj) != A->task_type)
-            continue;
-        /* More tasks than the reader holds: no read rather than a part of
-         * them (the shares would be wrong). */
-        if (r->ntasks == PM_ASYNC_MAX_TASKS)
+        if (add_task(r, obj) != 0)
             return -1;
-        pm_async_task *t = &r->tasks[r->ntasks++];
-        memset(t, 0, sizeof *t);
-        t->addr = obj;
-        t->parent = -1;
+    }
+    return 0;
+}
+
+/* Adds the tasks of one list (3.14+): from its head, node by node, until
+ * the head again. */
+static int read_list(pm_async_reader *r, uint64_t head)
+{
+    const pm_async_layout *A = r->A;
+    uint64_t node;
+    if (rd(r, head, &node) != 0)
+        return -1;
+    for (size_t n = 0; node != head; n++) {
+        /* A list that does not come back (torn) or holds more tasks than
+         * the reader: no read. */
+        if (!node || n == PM_ASYNC_MAX_TASKS || add_task(r, node - A->task_node) != 0)
+            return -1;
+        if (rd(r, node, &node) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* Every thread's list and the interpreter's. */
+static int read_lists(pm_async_reader *r)
+{
+    const pm_layout *L = r->L;
+    uint64_t ts;
+    if (read_list(r, r->A->interp_tasks_head) != 0 || rd(r, L->interp_addr + L->interp_tstate_head, &ts) != 0)
+        return -1;
+    for (int n = 0; ts; n++) {
+        if (n == 4096 || read_list(r, ts + r->A->ts_tasks_head) != 0 || rd(r, ts + L->ts_next, &ts) != 0)
+            return -1;
     }
     return 0;
 }
@@ -163,13 +203,14 @@ static int suspended_frame(pm_async_reader *r, uint64_t gen, uint64_t *frame, in
         int8_t st;
         if (pm_space_read(r->space, gen + A->gen_state, &st, 1) != 0)
             return -1;
-        if (st == 0) /* FRAME_EXECUTING */
+        if (st == A->gen_executing)
             return -2;
-        if (st != A->gen_suspended && !(A->gen_yield_from != A->gen_suspended && st == A->gen_yield_from))
+        int yf = st == A->gen_yield_from || st == A->gen_yield_from_locked;
+        if (st != A->gen_suspended && !yf)
             return -1;
-        /* 3.13 says "suspended in an await" itself; before, a suspended
+        /* 3.13+ says "suspended in an await" itself; before, a suspended
          * coroutine is always in one (a plain yield ends the chain below). */
-        *in_await = A->gen_yield_from != A->gen_suspended ? st == A->gen_yield_from : 1;
+        *in_await = A->gen_yield_from != A->gen_suspended ? yf : 1;
         *frame = gen + A->gen_frame;
         return 0;
     }
@@ -235,6 +276,8 @@ static int read_task(pm_async_reader *r, pm_async_task *t, uint64_t loop)
             if (fst != -1 || d < 0) /* FRAME_SUSPENDED */
                 break;
             top = vs + (uint64_t)d * 8;
+        } else if (L->version_hex >= 0x030E0000) {
+            memcpy(&top, buf + A->fr_stack, 8); /* stackpointer */
         } else {
             int32_t d;
             memcpy(&d, buf + A->fr_stack, 4);
@@ -251,12 +294,15 @@ static int read_task(pm_async_reader *r, pm_async_task *t, uint64_t loop)
         if (nl > PM_ASYNC_LOCALS)
             nl = PM_ASYNC_LOCALS;
         if (nl && grow(r, (void **)&r->locals, &r->caplocals, r->nlocals + nl, 8) == 0 &&
-            pm_space_read(r->space, base, r->locals + r->nlocals, nl * 8) == 0)
+            pm_space_read(r->space, base, r->locals + r->nlocals, nl * 8) == 0) {
+            for (size_t i = 0; i < nl; i++)
+                r->locals[r->nlocals + i] &= A->ref_mask;
             r->nlocals += nl;
+        }
         uint64_t yf;
-        if (!in_await || top == base || rd(r, top - 8, &yf) != 0)
+        if (!in_await || top < base + 8 * A->yf_depth || rd(r, top - 8 * A->yf_depth, &yf) != 0)
             break;
-        obj = yf;
+        obj = yf & A->ref_mask;
     }
     t->n = (uint32_t)(r->nframes - t->first);
     t->ln = (uint32_t)(r->nlocals - t->lfirst);
@@ -464,6 +510,8 @@ long pm_async_read(pm_async_reader *r, uint64_t loop)
     r->ntasks = r->nframes = r->nlocals = r->running = 0;
     r->fn_last = 0;
     if (!A->ready)
+        return -1;
+    if (A->task_lists && read_lists(r) != 0)
         return -1;
     for (size_t i = 0; i < A->nsets; i++)
         if (read_set(r, A->set_addr[i], A->set_weak[i]) != 0)

@@ -31,13 +31,20 @@
 typedef struct {
     int ready;
     /* Where the tasks are: sets whose entries are weak references to tasks
-     * (the WeakSet's `data`, 3.9-3.13) or tasks (3.12+ `_eager_tasks`). */
+     * (the WeakSet's `data`, 3.9-3.13) or tasks (3.12, 3.13 `_eager_tasks`). */
     uint64_t set_addr[PM_ASYNC_MAX_SETS];
     int set_weak[PM_ASYNC_MAX_SETS];
     size_t nsets;
     size_t set_mask, set_table, setentry_size; /* PySetObject, setentry */
     size_t wr_object;                          /* PyWeakReference */
     uint64_t weakref_type;
+    /* 3.14+: no sets; each pending task is linked (struct llist_node: next,
+     * prev) into a circular list headed in the thread state of the thread
+     * that made it, or in the interpreter's once that thread ended. */
+    int task_lists;
+    size_t ts_tasks_head;       /* in a thread state */
+    uint64_t interp_tasks_head; /* the interpreter's list (an address) */
+    size_t task_node;           /* in a task: its node (calibrated) */
 
     /* Calibrated on live objects (TaskObj / FutureObj are private). */
     uint64_t task_type, future_type, gathering_type;
@@ -59,8 +66,18 @@ typedef struct {
     size_t gen_frame;           /* 3.9/3.10: PyFrameObject *gi_frame; 3.11+: the embedded frame */
     int gen_frame_embedded;
     size_t gen_state;           /* 3.11+: gi_frame_state (int8); PM_NO_OFFSET before */
-    int gen_suspended, gen_yield_from; /* states of a coroutine suspended in an await */
-    size_t fr_stack;            /* 3.9: f_stacktop (pointer); 3.10: f_stackdepth (int); 3.11+: stacktop (int) */
+    /* Its values: suspended, suspended in an await (3.15 also "locked", a
+     * reader of the awaited object holds it), running. */
+    int gen_suspended, gen_yield_from, gen_yield_from_locked, gen_executing;
+    size_t fr_stack;            /* 3.9: f_stacktop (pointer); 3.10: f_stackdepth (int); 3.11-3.13:
+                                   stacktop (int); 3.14+: stackpointer (pointer) */
+    /* A value-stack or local word is the object's address & ref_mask: on
+     * 3.14+ a _PyStackRef whose low bits say how it is owned; all ones before. */
+    uint64_t ref_mask;
+    /* A coroutine suspended in an await keeps the awaited object this many
+     * words below its stack's top (1; 3.15: 2, SEND keeps a slot above it;
+     * calibrated on 3.11+). */
+    size_t yf_depth;
     size_t fr_valuestack;       /* 3.10: f_valuestack */
     size_t fr_localsplus;
     size_t fr_read;             /* bytes of a frame to read */

@@ -19,6 +19,7 @@ void pm_blocks_init(pm_blocks *t)
 {
     t->slots = NULL;
     t->cap = t->n = 0;
+    t->keep = 0;
     for (size_t i = 0; i < (1u << PM_BLOCKS_FILTER_BITS); i++)
         atomic_init(&t->filter[i], 0);
 }
@@ -90,16 +91,36 @@ int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old)
     return 0;
 }
 
-int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
+/* The slot holding ptr, or SIZE_MAX. */
+static size_t probe(const pm_blocks *t, uintptr_t ptr)
 {
     if (!t->n || !ptr)
-        return 0;
+        return SIZE_MAX;
     size_t mask = t->cap - 1, i = slot_of(ptr, mask);
     while (t->slots[i].ptr != ptr) {
         if (!t->slots[i].ptr)
-            return 0;
+            return SIZE_MAX;
         i = (i + 1) & mask;
     }
+    return i;
+}
+
+int pm_blocks_find(const pm_blocks *t, uintptr_t ptr, pm_block *out)
+{
+    size_t i = probe(t, ptr);
+    if (i == SIZE_MAX)
+        return 0;
+    if (out)
+        *out = t->slots[i];
+    return 1;
+}
+
+int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
+{
+    size_t i = probe(t, ptr);
+    if (i == SIZE_MAX)
+        return 0;
+    size_t mask = t->cap - 1;
     if (out)
         *out = t->slots[i];
     /* Backward-shift deletion: move later members of the run into the hole
@@ -116,7 +137,7 @@ int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
     t->n--;
     filter_dec(t, ptr);
     /* Keep the table small and hot once most samples are gone. */
-    if (t->cap > PM_BLOCKS_MIN_CAP && t->n * 8 < t->cap)
+    if (!t->keep && t->cap > PM_BLOCKS_MIN_CAP && t->n * 8 < t->cap)
         resize(t, t->cap / 2);
     return 1;
 }

@@ -10,7 +10,7 @@
  * probes the table (open addressing, linear probing, deletion by backward
  * shift so no tombstones pile up).  The table holds about live heap / rate
  * entries (a few thousand at the default rate): it stays in cache, and it
- * shrinks again when samples die.  No Python.h.
+ * shrinks again when samples die (unless keep is set: exact mode).  No Python.h.
  *
  * Not thread-safe except pm_blocks_maybe: the caller holds its lock for the
  * rest. */
@@ -23,13 +23,16 @@
 
 #define PM_BLOCKS_FILTER_BITS 15
 
-/* 24 bytes: in exact mode there is one per live block, and the table's
- * size decides how often a free misses the cache. */
+/* 32 bytes: in exact mode there is one per live block, and the table's
+ * size decides how often a free misses the cache.  (It was 24 before the
+ * time of the sample joined it; at 32 an entry never straddles two cache
+ * lines, and exact mode measured no slower: see ARCHITECTURE.md.) */
 typedef struct {
     uintptr_t ptr;      /* 0 = empty slot */
     int64_t wbytes;     /* bytes this sample stands for (the Poisson estimate) */
     uint32_t node;      /* trie node charged; PM_BLOCK_NEW: sampled since the last checkpoint */
     uint32_t wcount;    /* allocations it stands for, fixed point (PM_COUNT_ONE) */
+    uint64_t t_ns;      /* when it was sampled, ns since the session started */
 } pm_block;
 
 #define PM_BLOCK_NEW 0x80000000u
@@ -39,6 +42,10 @@ typedef struct {
     pm_block *slots;
     size_t cap;         /* power of two, 0 when nothing was ever inserted */
     size_t n;
+    /* Never shrink: set when every block is recorded.  The table is then as
+     * large as the live heap, and a program whose heap rises and falls (a
+     * batch built and dropped) would otherwise rebuild it on every cycle. */
+    int keep;
     _Atomic unsigned char filter[1u << PM_BLOCKS_FILTER_BITS];
 } pm_blocks;
 
@@ -73,6 +80,10 @@ static inline void pm_blocks_prefetch(const pm_blocks *t, uintptr_t ptr)
 int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old);
 /* Removes ptr's entry into *out; 1 found, 0 not there. */
 int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out);
+/* Copies ptr's entry to *out (if not NULL) without removing it; 1 found,
+ * 0 not there.  The heap report at exit asks it once per surviving object:
+ * was the block at this address sampled, and under which node. */
+int pm_blocks_find(const pm_blocks *t, uintptr_t ptr, pm_block *out);
 /* Clears PM_BLOCK_NEW on every entry (a checkpoint). */
 void pm_blocks_age(pm_blocks *t);
 /* Forgets every entry (the filter too). */

@@ -42,6 +42,28 @@ void pm_heap_types_free(pm_heap_types *t);
  * Python): never call it inside a traverse callback. */
 size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o);
 
+/* PyGC_Head is two words on every default (GIL) build 3.9-3.13. */
+#define PM_GC_HEAD_SIZE (2 * sizeof(uintptr_t))
+
+/* The bytes the allocator gave before an object of type tp: the start of
+ * its block is the object's address minus this.  What CPython's
+ * _PyType_PreHeaderSize says (internal/pycore_object.h): the GC header for
+ * a GC type, and from 3.11 the managed dict (3.11) / dict and weakref
+ * (3.12+, Py_TPFLAGS_PREHEADER) pointers, two words.  Before 3.11 the GC
+ * header alone (_PyObject_GC_Alloc). */
+static inline size_t pm_heap_preheader(PyTypeObject *tp)
+{
+    size_t size = PyType_IS_GC(tp) ? PM_GC_HEAD_SIZE : 0;
+#if defined(Py_TPFLAGS_PREHEADER)
+    if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER))
+        size += 2 * sizeof(PyObject *);
+#elif PY_VERSION_HEX >= 0x030B0000
+    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
+        size += 2 * sizeof(PyObject *);
+#endif
+    return size;
+}
+
 /* A dict whose keys are all str does not show them to tp_traverse (a str
  * cannot be part of a cycle); this visits a dict's keys.  No code runs. */
 static inline void pm_heap_dict_keys(PyObject *o, visitproc visit, void *arg)

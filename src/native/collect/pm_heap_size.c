@@ -10,9 +10,6 @@
  * type's flags; before 3.11 by _PyObject_IS_GC of the object). */
 #include "pm_heap.h"
 
-/* PyGC_Head is two words on every default (GIL) build 3.9-3.13. */
-#define PM_GC_HEAD_SIZE (2 * sizeof(uintptr_t))
-
 static PyCFunction object_sizeof, list_sizeof;
 /* Whether sys.getsizeof adds the pre-header to a static type: 3.12 did
  * until a bug-fix release stopped it, so the running binary is asked once
@@ -174,14 +171,7 @@ size_t pm_heap_sizeof(pm_heap_type *t, PyObject *o)
      * flag, managed dict/weakref pointers). */
     if (!static_type_preheader && PyType_Check(o) && !PyType_HasFeature((PyTypeObject *)o, Py_TPFLAGS_HEAPTYPE))
         return size;
-    if (PyType_IS_GC(tp))
-        size += PM_GC_HEAD_SIZE;
-#ifdef Py_TPFLAGS_PREHEADER
-    if (PyType_HasFeature(tp, Py_TPFLAGS_PREHEADER))
-#else
-    if (PyType_HasFeature(tp, Py_TPFLAGS_MANAGED_DICT))
-#endif
-        size += 2 * sizeof(PyObject *);
+    size += pm_heap_preheader(tp);
 #else
     if (PyObject_IS_GC(o))
         size += PM_GC_HEAD_SIZE;

@@ -337,6 +337,7 @@ int pm_layout_fill_altered(pm_layout *l, int alter, char *err, size_t errlen)
 #endif
     l->gil_locked = offsetof(struct _gil_runtime_state, locked);
     l->gil_last_holder = offsetof(struct _gil_runtime_state, last_holder);
+    l->gil_size = sizeof(struct _gil_runtime_state);
 
 #if PY_VERSION_HEX >= 0x030D0000
     {

@@ -95,6 +95,9 @@ typedef struct {
     uint64_t gil_addr;
     size_t gil_locked, gil_last_holder;
     size_t gil_locked_size;       /* 4 (int) */
+    /* sizeof(struct _gil_runtime_state): a thread waiting for the GIL
+     * waits on a futex inside it (its condition variable or mutex). */
+    size_t gil_size;
 
     /* The main interpreter's gc.collecting (an int, every version): the
      * garbage collector runs, in the thread that holds the GIL. */

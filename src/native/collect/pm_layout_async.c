@@ -8,17 +8,28 @@
  * Python side made for this (a task with a known coroutine waiting on a
  * known future, futures pending, cancelled and finished, with one and two
  * callbacks): each field is the one word that holds the known value, and it
- * must be exactly one, or --async is refused.
+ * must be exactly one, or --async is refused.  3.14+ keeps no set of its
+ * tasks: each is linked into a list headed in a thread state (fill_where).
  */
 #define Py_BUILD_CORE 1
 #include <Python.h>
 #include <frameobject.h>
 
-#if PY_VERSION_HEX >= 0x030B0000 && PY_VERSION_HEX < 0x030E0000
+#if PY_VERSION_HEX >= 0x030B0000
 #include "internal/pycore_frame.h"
 #endif
 #if PY_VERSION_HEX >= 0x030D0000 && PY_VERSION_HEX < 0x030E0000
 #include "internal/pycore_genobject.h"
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+#include "internal/pycore_interpframe_structs.h" /* PyGenObject, _PyInterpreterFrame */
+/* Only for Py_TAG_BITS (see pm_layout.c). */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "internal/pycore_stackref.h"
+#pragma GCC diagnostic pop
+#include "internal/pycore_interp.h"
+#include "internal/pycore_tstate.h"
 #endif
 
 #include <stdio.h>
@@ -27,7 +38,6 @@
 #include "pm_async.h"
 #include "pm_layout_async.h"
 
-#if PY_VERSION_HEX < 0x030E0000
 /* The offset of the one pointer-sized word of obj that equals value (from
  * after the object header to the end of the instance), -1 when none or
  * several. */
@@ -93,30 +103,27 @@ static PyObject *item(PyObject *info, const char *key, char *err, size_t errlen)
 }
 
 #define ADDR(p) ((uint64_t)(uintptr_t)(p))
-#endif
 
-int pm_async_layout_fill(pm_async_layout *A, PyObject *info, char *err, size_t errlen)
+/* Where the tasks are: the sets listed by the Python side (3.9-3.13), or
+ * the lists of 3.14+, whose node in a task is found from the probe task:
+ * made last on this thread, it is its list's tail. */
+static int fill_where(pm_async_layout *A, PyObject *sets, PyObject *task, char *err, size_t errlen)
 {
-    memset(A, 0, sizeof *A);
 #if PY_VERSION_HEX >= 0x030E0000
-    /* 3.14 keeps C tasks in per-thread lists and frames' stacks behind a
-     * stack pointer: not read yet (the Python side refuses first). */
-    (void)info;
-    snprintf(err, errlen, "this Python keeps its tasks where this version does not read them");
-    return -1;
+    (void)sets;
+    struct llist_node *head = &((_PyThreadStateImpl *)PyThreadState_Get())->asyncio_tasks_head;
+    uintptr_t tail = (uintptr_t)head->prev, t = (uintptr_t)task;
+    if (tail < t + sizeof(PyObject) || tail + sizeof(struct llist_node) > t + (size_t)Py_TYPE(task)->tp_basicsize ||
+        ((struct llist_node *)tail)->next != head) {
+        snprintf(err, errlen, "cannot find the task's place in its thread's list of tasks");
+        return -1;
+    }
+    A->task_lists = 1;
+    A->task_node = tail - t;
+    A->ts_tasks_head = offsetof(_PyThreadStateImpl, asyncio_tasks_head);
+    A->interp_tasks_head = ADDR(&PyInterpreterState_Get()->asyncio_tasks_head);
 #else
-    const char *keys[] = {"sets", "task_type", "future_type", "gathering_type", "task", "coro", "fut", "loop",
-                          "name", "pending", "cancelled", "finished", "one_cb", "two_cb", "cb", "wakeup",
-                          "run_once_code", "runner_codes"};
-    PyObject *v[sizeof keys / sizeof keys[0]];
-    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
-        if (!(v[i] = item(info, keys[i], err, errlen)))
-            return -1;
-    PyObject *sets = v[0], *task = v[4], *coro = v[5], *fut = v[6], *loop = v[7], *name = v[8];
-    PyObject *pending = v[9], *cancelled = v[10], *finished = v[11], *one_cb = v[12], *two_cb = v[13];
-    PyObject *cb = v[14], *wakeup = v[15], *runners = v[17];
-
-    /* Where the tasks are. */
+    (void)task;
     if (!PyList_Check(sets) || PyList_GET_SIZE(sets) > PM_ASYNC_MAX_SETS) {
         snprintf(err, errlen, "bad task sets");
         return -1;
@@ -135,6 +142,50 @@ int pm_async_layout_fill(pm_async_layout *A, PyObject *info, char *err, size_t e
     A->setentry_size = sizeof(setentry);
     A->wr_object = offsetof(PyWeakReference, wr_object);
     A->weakref_type = ADDR(&_PyWeakref_RefType);
+#endif
+    return 0;
+}
+
+#if PY_VERSION_HEX >= 0x030B0000
+/* How far below the top of the probe coroutine's stack the object it awaits
+ * is (the probe is suspended in `await fut`). */
+static int find_awaited(pm_async_layout *A, PyObject *coro, PyObject *awaited, char *err, size_t errlen)
+{
+    _PyInterpreterFrame *fr = (_PyInterpreterFrame *)&((PyGenObject *)coro)->gi_iframe;
+#if PY_VERSION_HEX >= 0x030E0000
+    uintptr_t base = (uintptr_t)fr->localsplus, top = (uintptr_t)fr->stackpointer;
+#else
+    uintptr_t base = (uintptr_t)fr->localsplus, top = base + (uintptr_t)fr->stacktop * sizeof(PyObject *);
+#endif
+    for (size_t d = 1; d <= 3 && top >= base + d * 8; d++) {
+        uint64_t w;
+        memcpy(&w, (const void *)(top - d * 8), 8);
+        if ((w & A->ref_mask) == ADDR(awaited)) {
+            A->yf_depth = d;
+            return 0;
+        }
+    }
+    snprintf(err, errlen, "cannot find what a suspended coroutine awaits");
+    return -1;
+}
+#endif
+
+int pm_async_layout_fill(pm_async_layout *A, PyObject *info, char *err, size_t errlen)
+{
+    memset(A, 0, sizeof *A);
+    const char *keys[] = {"sets", "task_type", "future_type", "gathering_type", "task", "coro", "fut", "loop",
+                          "name", "pending", "cancelled", "finished", "one_cb", "two_cb", "cb", "wakeup",
+                          "run_once_code", "runner_codes", "awaited"};
+    PyObject *v[sizeof keys / sizeof keys[0]];
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+        if (!(v[i] = item(info, keys[i], err, errlen)))
+            return -1;
+    PyObject *sets = v[0], *task = v[4], *coro = v[5], *fut = v[6], *loop = v[7], *name = v[8];
+    PyObject *pending = v[9], *cancelled = v[10], *finished = v[11], *one_cb = v[12], *two_cb = v[13];
+    PyObject *cb = v[14], *wakeup = v[15], *runners = v[17];
+
+    if (fill_where(A, sets, task, err, errlen) != 0)
+        return -1;
 
     A->task_type = ADDR(v[1]);
     A->future_type = ADDR(v[2]);
@@ -220,32 +271,46 @@ int pm_async_layout_fill(pm_async_layout *A, PyObject *info, char *err, size_t e
     A->list_items = offsetof(PyListObject, ob_item);
     A->list_size = offsetof(PyVarObject, ob_size);
 
+    A->ref_mask = ~(uint64_t)0;
+    A->yf_depth = 1;
 #if PY_VERSION_HEX < 0x030B0000
     A->gen_frame = offsetof(PyGenObject, gi_frame);
     A->gen_frame_embedded = 0;
     A->gen_state = PM_NO_OFFSET;
     A->fr_localsplus = offsetof(PyFrameObject, f_localsplus);
     A->fr_valuestack = offsetof(PyFrameObject, f_valuestack);
+    A->fr_read = offsetof(PyFrameObject, f_localsplus);
 #if PY_VERSION_HEX < 0x030A0000
     A->fr_stack = offsetof(PyFrameObject, f_stacktop);
-    A->fr_read = offsetof(PyFrameObject, f_localsplus);
 #else
     A->fr_stack = offsetof(PyFrameObject, f_stackdepth);
-    A->fr_read = offsetof(PyFrameObject, f_localsplus);
 #endif
 #else
     A->gen_frame = offsetof(PyGenObject, gi_iframe);
     A->gen_frame_embedded = 1;
     A->gen_state = offsetof(PyGenObject, gi_frame_state);
     A->gen_suspended = FRAME_SUSPENDED;
+    A->gen_executing = FRAME_EXECUTING;
 #if PY_VERSION_HEX >= 0x030D0000
     A->gen_yield_from = FRAME_SUSPENDED_YIELD_FROM;
 #else
     A->gen_yield_from = FRAME_SUSPENDED;
 #endif
+#if PY_VERSION_HEX >= 0x030F0000
+    A->gen_yield_from_locked = FRAME_SUSPENDED_YIELD_FROM_LOCKED;
+#else
+    A->gen_yield_from_locked = A->gen_yield_from;
+#endif
+#if PY_VERSION_HEX >= 0x030E0000
+    A->fr_stack = offsetof(_PyInterpreterFrame, stackpointer);
+    A->ref_mask = ~(uint64_t)Py_TAG_BITS;
+#else
     A->fr_stack = offsetof(_PyInterpreterFrame, stacktop);
+#endif
     A->fr_localsplus = offsetof(_PyInterpreterFrame, localsplus);
     A->fr_read = offsetof(_PyInterpreterFrame, localsplus);
+    if (find_awaited(A, coro, v[18], err, errlen) != 0)
+        return -1;
 #endif
 
     A->run_once_code = ADDR(v[16]);
@@ -257,5 +322,4 @@ int pm_async_layout_fill(pm_async_layout *A, PyObject *info, char *err, size_t e
         A->runner_codes[i] = ADDR(PyList_GET_ITEM(runners, i));
     A->ready = 1;
     return 0;
-#endif
 }

@@ -13,6 +13,7 @@
 #include <sys/uio.h>
 
 #include "pm_elfsym.h"
+#include "pm_remote_debug.h"
 #include "pm_procfile.h"
 
 static int fail(char *err, size_t errlen, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
@@ -142,88 +143,81 @@ static uint64_t read_ptr(pm_remote *r, uint64_t addr)
     return v;
 }
 
-/* The prefix of 3.13's _Py_DebugOffsets (Include/internal/pycore_runtime.h),
- * up to what the walker uses: a table of 64-bit offsets, the same on every
- * 3.13 build, at the start of _PyRuntime. */
-typedef struct {
-    char cookie[8];
-    uint64_t version, free_threaded;
-    struct { uint64_t size, finalizing, interpreters_head; } runtime_state;
-    struct {
-        uint64_t size, id, next, threads_head, gc, imports_modules, sysdict, builtins, ceval_gil, gil_runtime_state,
-            gil_runtime_state_enabled, gil_runtime_state_locked, gil_runtime_state_holder;
-    } interpreter_state;
-    struct {
-        uint64_t size, prev, next, interp, current_frame, thread_id, native_thread_id, datastack_chunk, status;
-    } thread_state;
-    struct { uint64_t size, previous, executable, instr_ptr, localsplus, owner; } interpreter_frame;
-    struct {
-        uint64_t size, filename, name, qualname, linetable, firstlineno, argcount, localsplusnames, localspluskinds,
-            co_code_adaptive;
-    } code_object;
-    struct { uint64_t size, ob_type; } pyobject;
-    struct { uint64_t size, tp_name, tp_repr, tp_flags; } type_object;
-    struct { uint64_t size, ob_item, ob_size; } tuple_object, list_object;
-    struct { uint64_t size, ma_keys, ma_values; } dict_object;
-    struct { uint64_t size, ob_fval; } float_object;
-    struct { uint64_t size, lv_tag, ob_digit; } long_object;
-    struct { uint64_t size, ob_size, ob_sval; } bytes_object;
-    struct { uint64_t size, state, length, asciiobject_size; } unicode_object;
-    struct { uint64_t size, collecting; } gc;
-} debug_offsets_313;
-
 typedef struct {
     size_t *mine;
     uint64_t theirs, limit;
 } published;
 
-/* 3.13: the target's own offsets win over the table for every field they
+/* 3.13+: the target's own offsets win over the table for every field they
  * cover (they describe the binary that runs; the table, the headers of one
  * patch release).  Also gives the interpreter list's head and the GIL. */
 static int adopt_debug_offsets(pm_remote *r, uint64_t *interp, char *err, size_t errlen)
 {
-    debug_offsets_313 d;
-    if (read_at(r, r->runtime, &d, sizeof d) != 0)
+    uint64_t d[PM_DO_COUNT];
+    if (pm_remote_debug_read(&r->space, r->runtime, r->minor, d) != 0)
         return fail(err, errlen, PM_REMOTE_NOT_READY, "cannot read _Py_DebugOffsets of process %d", (int)r->pid);
-    if (memcmp(d.cookie, "xdebugpy", 8) != 0)
+    if (memcmp(&d[PM_DO_cookie], "xdebugpy", 8) != 0)
         return fail(err, errlen, PM_REMOTE_UNSUPPORTED, "process %d: no _Py_DebugOffsets cookie in _PyRuntime",
                     (int)r->pid);
-    if ((d.version >> 16) != (0x0300u | (unsigned)r->minor))
+    uint64_t version = d[PM_DO_version];
+    if ((version >> 16) != (0x0300u | (unsigned)r->minor))
         return fail(err, errlen, PM_REMOTE_UNSUPPORTED, "process %d: _Py_DebugOffsets say Python %d.%d, not 3.%d",
-                    (int)r->pid, (int)(d.version >> 24) & 0xff, (int)(d.version >> 16) & 0xff, r->minor);
-    if (d.free_threaded)
+                    (int)r->pid, (int)(version >> 24) & 0xff, (int)(version >> 16) & 0xff, r->minor);
+    if (d[PM_DO_free_threaded])
         return fail(err, errlen, PM_REMOTE_UNSUPPORTED,
                     "process %d runs a free-threaded Python 3.%d, which pyrometer does not read", (int)r->pid,
                     r->minor);
     pm_layout *l = &r->L;
-    size_t fr_read = l->fr_read, ascii = l->str_ascii_data, adaptive = l->co_code_adaptive;
-    const published f[] = {
-        {&l->interp_tstate_head, d.interpreter_state.threads_head, d.interpreter_state.size},
-        {&l->ts_next, d.thread_state.next, d.thread_state.size},
-        {&l->ts_interp, d.thread_state.interp, d.thread_state.size},
-        {&l->ts_frame, d.thread_state.current_frame, d.thread_state.size},
-        {&l->ts_thread_id, d.thread_state.thread_id, d.thread_state.size},
-        {&l->ts_native_thread_id, d.thread_state.native_thread_id, d.thread_state.size},
-        {&l->ts_datastack_chunk, d.thread_state.datastack_chunk, d.thread_state.size},
-        {&l->fr_back, d.interpreter_frame.previous, d.interpreter_frame.size},
-        {&l->fr_code, d.interpreter_frame.executable, d.interpreter_frame.size},
-        {&l->fr_lasti, d.interpreter_frame.instr_ptr, d.interpreter_frame.size},
-        {&l->fr_owner, d.interpreter_frame.owner, d.interpreter_frame.size},
-        {&fr_read, d.interpreter_frame.localsplus, d.interpreter_frame.size + 1},
-        {&l->co_filename, d.code_object.filename, d.code_object.size},
-        {&l->co_name, d.code_object.name, d.code_object.size},
-        {&l->co_qualname, d.code_object.qualname, d.code_object.size},
-        {&l->co_lines, d.code_object.linetable, d.code_object.size},
-        {&l->co_firstlineno, d.code_object.firstlineno, d.code_object.size},
-        {&adaptive, d.code_object.co_code_adaptive, d.code_object.size + 1},
-        {&l->ob_type, d.pyobject.ob_type, d.pyobject.size},
-        {&l->bytes_size, d.bytes_object.ob_size, d.bytes_object.size},
-        {&l->bytes_data, d.bytes_object.ob_sval, d.bytes_object.size},
-        {&l->str_state, d.unicode_object.state, d.unicode_object.size},
-        {&l->str_length, d.unicode_object.length, d.unicode_object.size},
-        {&ascii, d.unicode_object.asciiobject_size, d.unicode_object.size + 1},
+    size_t fr_read = l->fr_read, ascii = l->str_ascii_data, compact = l->str_compact_data,
+           adaptive = l->co_code_adaptive;
+    const uint64_t is = d[PM_DO_is_size], ts = d[PM_DO_ts_size], fr = d[PM_DO_fr_size], co = d[PM_DO_co_size],
+                   str = d[PM_DO_str_size], tp = d[PM_DO_tp_size];
+    /* Fields of published structures; an offset that ends a structure (its
+     * size) may equal the size, hence + 1. */
+    const published all[] = {
+        {&l->interp_tstate_head, d[PM_DO_is_threads_head], is},
+        {&l->ts_next, d[PM_DO_ts_next], ts},
+        {&l->ts_interp, d[PM_DO_ts_interp], ts},
+        {&l->ts_frame, d[PM_DO_ts_current_frame], ts},
+        {&l->ts_thread_id, d[PM_DO_ts_thread_id], ts},
+        {&l->ts_native_thread_id, d[PM_DO_ts_native_thread_id], ts},
+        {&l->ts_datastack_chunk, d[PM_DO_ts_datastack_chunk], ts},
+        {&l->fr_back, d[PM_DO_fr_previous], fr},
+        {&l->fr_code, d[PM_DO_fr_executable], fr},
+        {&l->fr_lasti, d[PM_DO_fr_instr_ptr], fr},
+        {&l->fr_owner, d[PM_DO_fr_owner], fr},
+        {&fr_read, d[PM_DO_fr_localsplus], fr + 1},
+        {&l->co_filename, d[PM_DO_co_filename], co},
+        {&l->co_name, d[PM_DO_co_name], co},
+        {&l->co_qualname, d[PM_DO_co_qualname], co},
+        {&l->co_lines, d[PM_DO_co_linetable], co},
+        {&l->co_firstlineno, d[PM_DO_co_firstlineno], co},
+        {&adaptive, d[PM_DO_co_code_adaptive], co + 1},
+        {&l->ob_type, d[PM_DO_ob_type], d[PM_DO_ob_size]},
+        {&l->bytes_size, d[PM_DO_bytes_obsize], d[PM_DO_bytes_size]},
+        {&l->bytes_data, d[PM_DO_bytes_sval], d[PM_DO_bytes_size]},
+        {&l->str_state, d[PM_DO_str_state], str},
+        {&l->str_length, d[PM_DO_str_length], str},
+        {&ascii, d[PM_DO_str_ascii_size], str + 1},
+        {&r->O.interp_modules, d[PM_DO_is_imports_modules], is},
+        {&r->O.ma_keys, d[PM_DO_dict_ma_keys], d[PM_DO_dict_size]},
+        {&r->O.ma_values, d[PM_DO_dict_ma_values], d[PM_DO_dict_size]},
+        {&r->O.tp_flags, d[PM_DO_tp_flags], tp},
+        {&r->co_varnames, d[PM_DO_co_localsplusnames], co},
+        {&r->tuple_items, d[PM_DO_tuple_item], d[PM_DO_tuple_size]},
+        {&r->fr_localsplus, d[PM_DO_fr_localsplus], fr + 1},
+        /* 3.15+ */
+        {&l->ts_base_frame, d[PM_DO_ts_base_frame], ts},
+        {&compact, d[PM_DO_str_compact_size], str + 1},
+        {&r->O.tp_basicsize, d[PM_DO_tp_basicsize], tp},
+        {&r->O.tp_dictoffset, d[PM_DO_tp_dictoffset], tp},
+        {&r->O.ht_cached_keys, d[PM_DO_ht_cached_keys], d[PM_DO_ht_size]},
     };
-    size_t n = sizeof f / sizeof f[0];
+    published f[sizeof all / sizeof all[0]];
+    size_t n = 0;
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        if (all[i].theirs != PM_DO_ABSENT) /* a word this version does not publish */
+            f[n++] = all[i];
     /* Every published offset must lie inside its published structure, else
      * this is not the table we think: nothing is taken from it. */
     for (size_t i = 0; i < n; i++)
@@ -231,9 +225,8 @@ static int adopt_debug_offsets(pm_remote *r, uint64_t *interp, char *err, size_t
             return fail(err, errlen, PM_REMOTE_UNSUPPORTED,
                         "process %d: _Py_DebugOffsets hold an offset (%llu) outside its structure (%llu bytes)",
                         (int)r->pid, (unsigned long long)f[i].theirs, (unsigned long long)f[i].limit);
-    if (d.interpreter_state.gil_runtime_state_locked < d.interpreter_state.gil_runtime_state ||
-        d.interpreter_state.gil_runtime_state_holder < d.interpreter_state.gil_runtime_state ||
-        d.interpreter_state.ceval_gil + 8 > d.interpreter_state.size)
+    if (d[PM_DO_is_gil_locked] < d[PM_DO_is_gil] || d[PM_DO_is_gil_holder] < d[PM_DO_is_gil] ||
+        d[PM_DO_is_ceval_gil] + 8 > is)
         return fail(err, errlen, PM_REMOTE_UNSUPPORTED, "process %d: _Py_DebugOffsets place the GIL outside it",
                     (int)r->pid);
     l->debug_offsets = PM_DEBUG_OFFSETS_AGREE;
@@ -250,22 +243,22 @@ static int adopt_debug_offsets(pm_remote *r, uint64_t *interp, char *err, size_t
         }
     l->fr_read = fr_read;
     l->str_ascii_data = ascii;
+    l->str_compact_data = compact;
     l->co_code_adaptive = adaptive;
-    l->gil_locked = (size_t)(d.interpreter_state.gil_runtime_state_locked - d.interpreter_state.gil_runtime_state);
-    l->gil_last_holder =
-        (size_t)(d.interpreter_state.gil_runtime_state_holder - d.interpreter_state.gil_runtime_state);
+    l->gil_locked = (size_t)(d[PM_DO_is_gil_locked] - d[PM_DO_is_gil]);
+    l->gil_last_holder = (size_t)(d[PM_DO_is_gil_holder] - d[PM_DO_is_gil]);
     /* The list's head is the newest interpreter; the main one is its last. */
-    uint64_t head = read_ptr(r, r->runtime + d.runtime_state.interpreters_head);
+    uint64_t head = read_ptr(r, r->runtime + d[PM_DO_rt_interpreters_head]);
     for (int i = 0; head && i < 64; i++) {
-        uint64_t next = read_ptr(r, head + d.interpreter_state.next);
+        uint64_t next = read_ptr(r, head + d[PM_DO_is_next]);
         if (!next)
             break;
         head = next;
     }
     *interp = head;
     if (head) {
-        l->gil_addr = read_ptr(r, head + d.interpreter_state.ceval_gil);
-        l->gc_collecting_addr = head + d.interpreter_state.gc + d.gc.collecting;
+        l->gil_addr = read_ptr(r, head + d[PM_DO_is_ceval_gil]);
+        l->gc_collecting_addr = head + d[PM_DO_is_gc] + d[PM_DO_gc_collecting];
     }
     return PM_REMOTE_OK;
 }
@@ -350,12 +343,16 @@ int pm_remote_open(pm_remote *r, pid_t pid, char *err, size_t errlen)
     r->T = pm_remote_table_for(r->minor);
     if (!r->T)
         return fail(err, errlen, PM_REMOTE_UNSUPPORTED,
-                    "process %d runs Python 3.%d; pyrometer reads Python 3.9 to 3.13 in another process", (int)pid,
+                    "process %d runs Python 3.%d; pyrometer reads Python 3.9 to 3.15 in another process", (int)pid,
                     r->minor);
     for (int k = 0; k < PM_RT_COUNT; k++)
         r->types[k] = v[W_TYPES + k] ? v[W_TYPES + k] + r->bias : 0;
 
     r->L = r->T->L;
+    r->O = r->T->O;
+    r->co_varnames = r->T->co_varnames;
+    r->tuple_items = r->T->tuple_items;
+    r->fr_localsplus = r->T->fr_localsplus;
     pm_layout *l = &r->L;
     l->version_hex = 0x03000000 | (r->minor << 16);
     l->code_type = v[W_CODE] + r->bias;

@@ -5,8 +5,9 @@
  * executable), _PyRuntime and PyCode_Type in that file's ELF symbol tables
  * (pm_elfsym_file), the version (Py_Version, 3.11+; else the file's name),
  * and fills a pm_layout from the version's static table
- * (pm_remote_tables.c); on 3.13 the target's own _Py_DebugOffsets (the start
- * of _PyRuntime) are read and every field they cover is taken from them.
+ * (pm_remote_tables.c); on 3.13+ the target's own _Py_DebugOffsets (the
+ * start of _PyRuntime, pm_remote_debug.c) are read and every field they
+ * cover is taken from them.
  * Reads go through pm_space (process_vm_readv on the pid).  No Python.h.
  */
 #ifndef PM_REMOTE_H
@@ -42,6 +43,10 @@ typedef struct {
     uint64_t runtime;             /* &_PyRuntime */
     const pm_remote_table *T;
     pm_layout L;
+    pm_objlayout O;               /* the table's, with 3.13+'s published offsets */
+    /* Where `dump --locals` finds a frame's variables: the table's, with
+     * 3.13+'s published offsets (co_localsplusnames, a tuple's items). */
+    size_t co_varnames, tuple_items, fr_localsplus;
     pm_space space;
     uint64_t types[PM_RT_COUNT];  /* &PyUnicode_Type, ... , &_Py_NoneStruct, &_Py_TrueStruct */
 } pm_remote;
@@ -64,7 +69,8 @@ int pm_remote_task_name(pid_t pid, uint64_t tid, char *out, size_t cap);
 
 /* A bounded repr of the object at addr: str (quoted, cut), int (one that
  * fits 64 bits), float, bool, None; anything else its type's name in
- * angle brackets.  Used for `dump --locals`. */
+ * angle brackets.  addr is a frame's local slot: a pointer, or on 3.14+ a
+ * tagged _PyStackRef.  Used for `dump --locals`. */
 void pm_remote_repr(pm_remote *r, uint64_t addr, char *out, size_t cap);
 
 #endif

@@ -83,6 +83,9 @@ static void str_repr(pm_remote *r, uint64_t addr, char *out, size_t cap)
 
 void pm_remote_repr(pm_remote *r, uint64_t addr, char *out, size_t cap)
 {
+    /* A local's slot on 3.14+ is a _PyStackRef: its low bits say how the
+     * reference is owned (and NULL is a tag alone), not where the object is. */
+    addr &= r->L.fr_code_mask;
     if (!addr) {
         snprintf(out, cap, "<unbound>");
         return;

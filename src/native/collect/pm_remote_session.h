@@ -3,10 +3,13 @@
  * figures as the in-process sampler), through the in-process walker and code
  * cache pointed at the target (pm_remote).  No Python.h.
  *
- * The target is never stopped: a thread whose CPU clock (/proc schedstat)
- * did not move while it was read cannot have changed its stack; a running
- * thread's walk keeps only what the walker's second look proves unchanged,
- * and a tick no read caught whole is counted (samples_torn), not charged.
+ * The target is not stopped to be read: a thread whose CPU clock (/proc
+ * schedstat) did not move while it was read cannot have changed its stack;
+ * a running thread's walk keeps only what the walker's second look proves
+ * unchanged.  A tick no such read caught whole is read once more with the
+ * target's threads stopped for that moment (ptrace, then detached:
+ * samples_stopped), within 5% of the time attached; past that budget, or
+ * where ptrace is refused, it is counted (samples_torn), not charged.
  */
 #ifndef PM_REMOTE_SESSION_H
 #define PM_REMOTE_SESSION_H
@@ -17,17 +20,28 @@
 #include "model/pm_model.h"
 #include "pm_codecache.h"
 #include "pm_remote.h"
+#include "pm_remote_names.h"
 #include "pm_remote_stop.h"
 #include "pm_walker.h"
 
 typedef struct {
     uint64_t tid;                 /* native id */
+    uint64_t ident;               /* thread_id (threading.get_ident()) */
     pm_id thread;                 /* in the model */
     uint64_t cpu_ns;              /* at the last tick */
     int seen;                     /* present this tick */
     int cpu_known;                /* cpu_ns was read */
     pm_walk_memo memo;
 } pm_rthread;
+
+#define PM_MAX_DEFER 64
+
+/* A thread of this tick left to be read with the target stopped. */
+typedef struct {
+    size_t th, t;                 /* its pm_rthread and pm_tinfo */
+    uint64_t dcpu;
+    int idle;
+} pm_rdefer;
 
 typedef struct {
     pm_remote *r;
@@ -52,8 +66,16 @@ typedef struct {
     pm_id *dump_frames;
     int32_t *dump_lines;
     size_t dump_room;
+    pm_rname *names;              /* threads' Python names, as last read */
+    size_t names_cap;
+    uint64_t names_active;        /* where threading._active is (pm_remote_names) */
     int blocking;                 /* every thread stopped while read (ptrace) */
     pm_rstop stop;
+    pm_rdefer deferred[PM_MAX_DEFER];
+    size_t ndeferred;
+    int stop_refused;             /* ptrace refused: torn ticks stay torn */
+    uint64_t stopped_reads;       /* ticks of a thread read with the target stopped */
+    uint64_t stopped_ns;          /* time spent stopping, reading, letting go */
 } pm_rsession;
 
 /* One thread of a dump: its frames leaf first (model frames and lines;
@@ -62,7 +84,8 @@ typedef struct {
     uint64_t ident, native_id;
     int gil, running, ok;         /* holds the GIL; on a CPU; stack read whole */
     char state;                   /* /proc state letter */
-    char name[64];                /* the OS thread name */
+    char name[PM_RNAME_MAX];      /* threading's name, else the OS name */
+    char os_name[64];             /* the OS thread name (/proc comm) */
     size_t depth;
     pm_id *frames;
     int32_t *lines;

@@ -17,8 +17,27 @@ static int known(const pm_rstop *st, pid_t tid)
     return 0;
 }
 
-/* Seizes threads started since the last tick (PTRACE_SEIZE: no stop, no
- * signal; the thread runs on until interrupted). */
+/* Seizes one thread (PTRACE_SEIZE: no stop, no signal; it runs on until
+ * interrupted) unless it is seized already. */
+static void seize(pm_rstop *st, pid_t tid)
+{
+    if (tid <= 0 || known(st, tid))
+        return;
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? st->cap * 2 : 16;
+        void *n = realloc(st->t, cap * sizeof *st->t);
+        if (!n)
+            return;
+        st->t = n;
+        st->cap = cap;
+    }
+    if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) == 0)
+        st->t[st->n++] = (pm_rthread_stop){tid, 0, 0};
+    else if (errno == EPERM && !st->denied)
+        st->denied = 1;
+}
+
+/* Seizes threads started since the last tick. */
 static void seize_new(pm_rstop *st)
 {
     char path[64];
@@ -27,23 +46,8 @@ static void seize_new(pm_rstop *st)
     if (!d)
         return;
     struct dirent *e;
-    while ((e = readdir(d))) {
-        pid_t tid = (pid_t)atoi(e->d_name);
-        if (tid <= 0 || known(st, tid))
-            continue;
-        if (st->n == st->cap) {
-            size_t cap = st->cap ? st->cap * 2 : 16;
-            void *n = realloc(st->t, cap * sizeof *st->t);
-            if (!n)
-                break;
-            st->t = n;
-            st->cap = cap;
-        }
-        if (ptrace(PTRACE_SEIZE, tid, NULL, NULL) == 0)
-            st->t[st->n++] = (pm_rthread_stop){tid, 0, 0};
-        else if (errno == EPERM && !st->denied)
-            st->denied = 1;
-    }
+    while ((e = readdir(d)))
+        seize(st, (pid_t)atoi(e->d_name));
     closedir(d);
 }
 
@@ -52,9 +56,9 @@ static void forget(pm_rstop *st, size_t i)
     st->t[i] = st->t[--st->n];
 }
 
-size_t pm_rstop_all(pm_rstop *st)
+/* Interrupts every seized thread and waits until each has stopped. */
+static size_t stop_seized(pm_rstop *st)
 {
-    seize_new(st);
     for (size_t i = 0; i < st->n; i++)
         ptrace(PTRACE_INTERRUPT, st->t[i].tid, NULL, NULL);
     size_t stopped = 0;
@@ -77,6 +81,19 @@ size_t pm_rstop_all(pm_rstop *st)
     return stopped;
 }
 
+size_t pm_rstop_all(pm_rstop *st)
+{
+    seize_new(st);
+    return stop_seized(st);
+}
+
+size_t pm_rstop_threads(pm_rstop *st, const pid_t *tids, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        seize(st, tids[i]);
+    return stop_seized(st);
+}
+
 void pm_rstop_resume(pm_rstop *st)
 {
     for (size_t i = 0; i < st->n; i++)
@@ -85,6 +102,17 @@ void pm_rstop_resume(pm_rstop *st)
             st->t[i].stopped = 0;
             st->t[i].signal = 0;
         }
+}
+
+void pm_rstop_release(pm_rstop *st)
+{
+    /* PTRACE_DETACH works on a thread in a ptrace-stop, and resumes it. */
+    for (size_t i = 0; i < st->n; i++)
+        ptrace(PTRACE_DETACH, st->t[i].tid, NULL, (void *)(long)(st->t[i].stopped ? st->t[i].signal : 0));
+    free(st->t);
+    int denied = st->denied;
+    memset(st, 0, sizeof *st);
+    st->denied = denied;
 }
 
 void pm_rstop_end(pm_rstop *st)

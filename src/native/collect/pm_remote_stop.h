@@ -25,8 +25,14 @@ typedef struct {
 
 /* Seizes new threads and stops every one; returns how many are stopped. */
 size_t pm_rstop_all(pm_rstop *st);
+/* Seizes these threads (native ids) and stops them, with any seized
+ * before; returns how many are stopped. */
+size_t pm_rstop_threads(pm_rstop *st, const pid_t *tids, size_t n);
 /* Lets every stopped thread run again. */
 void pm_rstop_resume(pm_rstop *st);
+/* Detaches from every thread, each let go from its stop with the signal
+ * that stopped it, if any: the target is no longer traced. */
+void pm_rstop_release(pm_rstop *st);
 /* Resumes and detaches from every thread. */
 void pm_rstop_end(pm_rstop *st);
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "pm_layout.h"
+#include "pm_remote_dict.h"
 
 typedef struct {
     int minor;                    /* 3.minor */
@@ -21,6 +22,8 @@ typedef struct {
     size_t co_nlocals;            /* PyCodeObject.co_nlocals (int) */
     size_t co_varnames;           /* co_varnames (3.9/3.10) or co_localsplusnames (3.11+): a tuple */
     size_t fr_localsplus;         /* where a frame's local variables start */
+    size_t tuple_items;           /* PyTupleObject.ob_item (3.14+ caches the hash before it) */
+    pm_objlayout O;               /* dicts, modules, attributes, ints (thread names) */
     pm_layout L;                  /* every offset that does not depend on where things are */
 } pm_remote_table;
 

@@ -144,7 +144,12 @@ void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node
         R->torn++;
         return;
     }
-    pm_req_record *rec = find(R, rid);
+    pm_requests_add(R, rid, node, v);
+}
+
+void pm_requests_add(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v)
+{
+    pm_req_record *rec = node == PM_NONE ? NULL : find(R, rid);
     if (!rec)
         return; /* tagged, but not gathered (not sampled for a profile) */
     pm_req_cell *c = cell(rec, node);

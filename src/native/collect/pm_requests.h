@@ -65,6 +65,10 @@ uint64_t pm_requests_seq(pm_requests *R, uint64_t ident);
  * asyncio loop switches requests at every step, and a stack of one with the
  * tag of the next would mix them). */
 void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node, const int64_t *v);
+/* Charges node with v[metric] to request rid itself, whichever thread
+ * tags (time the request spent suspended, on no thread).  Under the model's
+ * lock; nothing when rid is not gathered. */
+void pm_requests_add(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v);
 /* Ends gathering for rid: its cells (caller frees; NULL and 0 when none)
  * in *cells, *n.  -1 when rid is not open. */
 int pm_requests_take(pm_requests *R, uint64_t rid, pm_req_cell **cells, size_t *n);

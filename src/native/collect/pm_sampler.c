@@ -110,7 +110,13 @@ struct pm_sampler {
     int hattached;
     pm_id *hleaves;
     size_t hcap;
-    int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc;
+    int m_samples, m_wall, m_cpu, m_idle, m_gil, m_gc, m_gilwait, m_preempt;
+    /* GIL waiting (see gil_wait_probe): this tick probes; the candidates
+     * seen so far and the one chosen among them (its node and tid). */
+    int gw_probe;
+    uint32_t gw_n;
+    pm_id gw_at;
+    uint64_t gw_tid;
     /* Per-request attribution (pm_requests.h), NULL when off. */
     pm_requests *requests;
 
@@ -314,10 +320,13 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
     s->m_idle = pm_metric_add(model, "idle", "count");
     s->m_gil = pm_metric_add(model, "gil", "count");
     s->m_gc = pm_metric_add(model, "gc", "count");
+    s->m_gilwait = pm_metric_add(model, "gil_wait", "count");
+    s->m_preempt = pm_metric_add(model, "preempted", "nanoseconds");
     if (o->timeline_cap)
         pm_timeline_enable(model, o->timeline_cap);
     pthread_mutex_unlock(model_lock);
-    if (s->m_samples < 0 || s->m_wall < 0 || s->m_cpu < 0 || s->m_idle < 0 || s->m_gil < 0 || s->m_gc < 0) {
+    if (s->m_samples < 0 || s->m_wall < 0 || s->m_cpu < 0 || s->m_idle < 0 || s->m_gil < 0 || s->m_gc < 0 ||
+        s->m_gilwait < 0 || s->m_preempt < 0) {
         snprintf(err, errlen, "the profile has no room for the sampler's metrics");
         pm_sampler_free(s);
         return NULL;
@@ -844,6 +853,14 @@ static int sample_flags(const pm_sampler *s, const pm_tinfo *t)
     return (gil ? HELD_GIL : 0) | (gil && s->walker.gc_collecting ? IN_GC : 0);
 }
 
+static uint64_t next_rand(pm_sampler *s)
+{
+    s->rng ^= s->rng << 13;
+    s->rng ^= s->rng >> 7;
+    s->rng ^= s->rng << 17;
+    return s->rng;
+}
+
 /* Charges one thread's sample at `leaf` (PM_NONE: nothing to charge) and
  * keeps its timeline.  before: the thread's last stack, for the CPU-mode
  * rule on threads that are blocked now (check_blocked). */
@@ -870,10 +887,23 @@ static void charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf, pm
         pm_node_add(s->model, at, s->m_cpu, (int64_t)dcpu);
         if (idle)
             pm_node_add(s->model, at, s->m_idle, 1);
-        if (flags & HELD_GIL)
+        if (flags & HELD_GIL) {
             pm_node_add(s->model, at, s->m_gil, 1);
+            /* Holding the GIL, the thread wants to run Python: the part of
+             * the interval it spent off the CPU is the machine's other work
+             * (the scheduler gave the CPU to someone else), not the
+             * program's; `pyrometer diff` leaves it out of wall time. */
+            if (have && dt > dcpu)
+                pm_node_add(s->model, at, s->m_preempt, (int64_t)(dt - dcpu));
+        }
         if (flags & IN_GC)
             pm_node_add(s->model, at, s->m_gc, 1);
+        /* A candidate for this tick's GIL probe, chosen uniformly among them
+         * (reservoir sampling: the n-th replaces the choice with odds 1/n). */
+        if (s->gw_probe && idle && !(flags & HELD_GIL) && t->native_id && next_rand(s) % ++s->gw_n == 0) {
+            s->gw_at = at;
+            s->gw_tid = t->native_id;
+        }
         if (s->requests) {
             int64_t v[PM_MAX_METRICS] = {0};
             v[s->m_samples] = 1;
@@ -938,7 +968,10 @@ static int loop_frame(pm_sampler *s, const pm_slot *sl, size_t *at, uint64_t *lo
         if (c == A->run_once_code) {
             *at = i;
             /* _run_once(self): its first local is the loop. */
-            return pm_space_read(&s->space, sl->prev_raw[i].addr + A->fr_localsplus, loop, 8) == 0;
+            if (pm_space_read(&s->space, sl->prev_raw[i].addr + A->fr_localsplus, loop, 8) != 0)
+                return 0;
+            *loop &= A->ref_mask;
+            return 1;
         }
         if (c && (c == A->runner_codes[0] || c == A->runner_codes[1])) {
             *at = i;
@@ -1105,29 +1138,10 @@ static int async_charge(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id lea
  * pointer and the program counter. */
 static int proc_syscall(uint64_t tid, uint64_t *pc)
 {
-    char path[64], buf[256];
-    snprintf(path, sizeof path, "/proc/self/task/%llu/syscall", (unsigned long long)tid);
-    if (pm_procfile_read(path, buf, sizeof buf) < 0)
-        return -1;
-    *pc = 0;
-    if (!strncmp(buf, "running", 7))
-        return 1;
-    char *p = buf;
     uint64_t f[9];
-    int k = 0;
-    for (; k < 9 && *p; k++) {
-        char *end;
-        f[k] = strtoull(p, &end, 0);
-        if (end == p)
-            break;
-        p = end;
-    }
-    /* "-1 SP PC": blocked outside a system call (a page fault). */
-    if (k == 3)
-        *pc = f[2];
-    else if (k == 9)
-        *pc = f[8];
-    return 0;
+    int n, rc = pm_proc_syscall(tid, f, &n);
+    *pc = rc == 0 && (n == 3 || n == 9) ? f[n - 1] : 0;
+    return rc;
 }
 
 /* --native: a thread that ran since the last tick and is now ready to run
@@ -1282,10 +1296,11 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
          * linking a frame (a chain that loops for an instant), or a code
          * object in it died before the copy was read (a tick later).  The
          * next moment of the same thread stands in for it: asked again, up
-         * to 3 times. */
+         * to 3 times while it runs, or read while it holds still (it has
+         * gone to sleep, or waits for a CPU). */
         uint64_t c0;
-        if (answered && may_wait && s->held_back.retries < 3 && thread_cpu_ns(now_t->native_id, &c0) == 0 &&
-            running_now(now_t, c0, NULL) &&
+        int have_c0 = may_wait && thread_cpu_ns(now_t->native_id, &c0) == 0;
+        if (answered && have_c0 && s->held_back.retries < 3 && running_now(now_t, c0, NULL) &&
             pm_capture_ask(&s->capture, (pid_t)now_t->native_id, now_t->tstate, s->space.direct) == 0) {
             s->held_back.pending = 1;
             s->held_back.retries++;
@@ -1297,8 +1312,12 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
         }
         if (still_now(t, s->held_back.cpu_at_ask))
             leaf = walk_still(s, sl, t, root, tickno, s->held_back.cpu_at_ask);
-        if (leaf == PM_NONE)
+        else if (have_c0)
+            leaf = walk_still(s, sl, now_t, root, tickno, c0);
+        if (leaf == PM_NONE) {
             s->st.torn += s->held_back.ticks;
+            s->st.torn_held += s->held_back.ticks;
+        }
     }
     leaf = settle(s, sl, t, leaf);
     /* --async: the loop's thread ran Python code, which changes its tasks;
@@ -1446,6 +1465,32 @@ static int hold_back(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t
 /* --native: how long the end of a tick waits for the GIL holder's copy. */
 #define NATIVE_HOLDER_WAIT_NS 50000
 
+/* GIL waiting.  A thread off the CPU without the GIL either released it
+ * (sleeping, in I/O, in a lock; C code releases it around any blocking call)
+ * or waits for it, blocked on a futex inside the GIL's own structure (its
+ * condition variable or mutex); only the kernel can tell which, from the
+ * call the thread sleeps in (/proc/self/task/TID/syscall, three system calls
+ * to read).  So one such thread is asked every GIL_PROBE_EVERY ticks, chosen
+ * uniformly among those of the tick, and a "yes" is charged to its stack as
+ * that many samples times the candidates it was chosen from: each sample
+ * off the CPU without the GIL is counted with its probability of being
+ * asked, so the "gil_wait" metric estimates, per stack, the samples spent
+ * waiting for the GIL, without bias (a read costs about 3 us: 0.3 us a
+ * tick). */
+#define GIL_PROBE_EVERY 8
+
+static void gil_wait_probe(pm_sampler *s)
+{
+    uint64_t f[9];
+    int n;
+    s->st.gil_probes++;
+    if (pm_proc_syscall(s->gw_tid, f, &n) == 0 && n == 9 && f[0] == SYS_futex && f[1] >= s->L.gil_addr &&
+        f[1] < s->L.gil_addr + s->L.gil_size) {
+        s->st.gil_waiting++;
+        pm_node_add(s->model, s->gw_at, s->m_gilwait, (int64_t)s->gw_n * GIL_PROBE_EVERY);
+    }
+}
+
 static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
 {
     /* Plain guarded copies while our fault handler is in place; if the
@@ -1458,7 +1503,8 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         pthread_mutex_unlock(s->model_lock);
         return;
     }
-    /* First what was held back (the timeline stays in time order). */
+    /* First what was held back: answered, it is charged at the time it was
+     * asked (the timeline puts those events at their place). */
     long waiting = -1;
     if (s->held_back.pending) {
         const pm_tinfo *t = NULL;
@@ -1469,6 +1515,8 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
             waiting = -1;
     }
     long asked = -1, holder = -1;
+    s->gw_n = 0;
+    s->gw_probe = s->L.gil_size && s->o.mode == PM_MODE_WALL && tickno % GIL_PROBE_EVERY == 0;
     for (long i = 0; i < n; i++) {
         const pm_tinfo *t = &s->walker.threads[i];
         if (i == waiting)
@@ -1503,6 +1551,8 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
     }
     if (asked >= 0 && pm_capture_answered(&s->capture))
         take_up_held_back(s, tickno, &s->walker.threads[asked], dt, 0, 0);
+    if (s->gw_n)
+        gil_wait_probe(s);
     /* Threads gone since the last tick: close their timeline, drop the slot. */
     for (size_t i = 0; i < s->nslots;) {
         pm_slot *sl = &s->slots[i];
@@ -1520,14 +1570,6 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
     want = want || pm_codecache_pins_waiting(&s->codes);
     if (want && s->notify && !atomic_exchange(&s->notified, 1))
         s->notify(s->notify_ctx);
-}
-
-static uint64_t next_rand(pm_sampler *s)
-{
-    s->rng ^= s->rng << 13;
-    s->rng ^= s->rng >> 7;
-    s->rng ^= s->rng << 17;
-    return s->rng;
 }
 
 /* The sampling thread asks the kernel for a short time slice (EEVDF, Linux
@@ -1728,6 +1770,10 @@ void pm_sampler_stop(pm_sampler *s)
     }
     pm_meta_set_num(s->model, "sampler_cpu_s", (double)st.cpu_ns / 1e9);
     pm_meta_set_num(s->model, "idle_included", s->o.idle ? 1.0 : 0.0);
+    if (st.gil_probes) {
+        pm_meta_set_num(s->model, "gil_wait_probes", (double)st.gil_probes);
+        pm_meta_set_num(s->model, "gil_wait_probes_waiting", (double)st.gil_waiting);
+    }
     if (s->async_on) {
         pm_meta_set_num(s->model, "async_ticks_read", (double)st.async_read);
         pm_meta_set_num(s->model, "async_ticks_running", (double)st.async_running);

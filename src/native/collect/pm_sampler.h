@@ -34,6 +34,7 @@ typedef struct {
     uint64_t ticks;          /* samples taken (one per tick, all threads) */
     uint64_t expected;       /* ticks the rate asked for over the run so far */
     uint64_t torn;           /* thread stacks no read caught at one moment: not charged */
+    uint64_t torn_held;      /* of them, held-back samples whose capture and walk both failed */
     uint64_t captured;       /* thread stacks the running thread copied itself (pm_capture) */
     uint64_t capture_wait_ns, capture_slept, capture_late; /* waiting for captures (pm_capture) */
     uint64_t walks;          /* thread stacks read */
@@ -54,6 +55,8 @@ typedef struct {
      * whose eval-loop frames and Python frames did not pair up. */
     uint64_t native, native_failed, native_mismatch;
     uint64_t native_syscall;  /* off-CPU stacks given the blocking call's C function */
+    uint64_t gil_probes;      /* threads off the CPU without the GIL asked whether they wait for it */
+    uint64_t gil_waiting;     /* of them, those that did */
 } pm_sampler_stats;
 
 typedef struct pm_sampler pm_sampler;

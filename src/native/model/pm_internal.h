@@ -43,6 +43,11 @@ struct pm_profile {
     uint64_t events_dropped;
     int events_keep_newest;  /* full: drop the oldest events, not the new one */
 
+    pm_alloc_rec *allocs;    /* pm_allocs.c */
+    size_t alloc_count;
+    size_t alloc_cap;
+    uint64_t alloc_bucket_ns; /* 0: no allocation section */
+
     pm_meta *meta;
     uint32_t meta_count;
     uint32_t meta_cap;
@@ -62,6 +67,12 @@ size_t pm_trie_memory(const pm_profile *p);
 
 void pm_frames_free(pm_profile *p);
 size_t pm_frames_memory(const pm_profile *p);
+
+void pm_allocs_free(pm_profile *p);
+size_t pm_allocs_memory(const pm_profile *p);
+/* Node ids changed (re-rooting): record i's node becomes map[node], records
+ * on a node mapped to PM_NONE go, and records that now share a key merge. */
+void pm_allocs_remap(pm_profile *p, const pm_id *map, uint32_t old_count);
 
 void pm_timeline_free(pm_profile *p);
 size_t pm_timeline_memory(const pm_profile *p);

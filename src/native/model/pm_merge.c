@@ -1,8 +1,8 @@
 /* pm_merge.c — adds one profile's stacks and values into another (the
  * combined profile of a test session, of several notebook cells).  Threads
  * are matched by (ident, OS id), frames by their interned key, metrics by
- * name; the destination's metadata and timeline are kept as they are (the
- * source's timeline has its own clock). */
+ * name; the destination's metadata, timeline and allocation records are
+ * kept as they are (the source's have their own clock). */
 #include <stdlib.h>
 
 #include "pm_model.h"

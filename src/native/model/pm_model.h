@@ -16,6 +16,11 @@
  *            PM_NONE means the thread is not running Python that is being
  *            profiled (idle and left out, off-CPU in cpu mode, or exited).
  *            The profile's end is meta "duration_s".
+ *   allocs   optional (memory mode): sampled allocations over time, as
+ *            records (leaf node, bucket allocated in, bucket freed in or
+ *            "live at the end", bytes, count); a bucket is bucket_ns wide
+ *            and counts from the profile's start.  What was allocated in a
+ *            time range, by stack, is a sum over its buckets.
  *   meta     ordered key/value pairs (strings or numbers): mode, rate,
  *            duration, python version, command line, quality figures.
  *
@@ -179,7 +184,7 @@ void pm_totals(const pm_profile *p, int m, int64_t *out);
 /* Re-roots every thread's stacks below a launcher's frames (pm_reroot.c):
  * kind[f] (pm_frame_count long) classes each frame; runner_ident is the
  * thread the launcher runs on (its top-level calls go). Node ids change; thread
- * roots and timeline events follow. 0, or -1 on OOM (the profile unchanged). */
+ * roots, timeline events and allocation records follow. 0, or -1 on OOM (the profile unchanged). */
 enum {
     PM_REROOT_KEEP = 0,       /* the program's, or anyone's */
     PM_REROOT_CHAIN = 1,      /* the launcher above the program */
@@ -188,12 +193,13 @@ enum {
     PM_REROOT_DROP = 4,       /* the launcher's work: gone with its callees */
     PM_REROOT_RUNPY_EXEC = 5, /* runpy's _run_code: CHAIN above ENTRY, ENTRY below */
     PM_REROOT_PASS = 6,       /* on the way to an ENTRY call; nothing else it calls stays */
+    PM_REROOT_FOLD = 7,       /* pyrometer's hook called by the program: its values go to the caller */
 };
 int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident);
 
 /* Adds src's stacks and values into dst (pm_merge.c): threads matched by
- * (ident, OS id), frames by key, metrics by name; dst's meta and timeline
- * stay.  0, or -1 on OOM (dst then holds part of src). */
+ * (ident, OS id), frames by key, metrics by name; dst's meta, timeline and
+ * allocation records stay.  0, or -1 on OOM (dst then holds part of src). */
 int pm_profile_merge(pm_profile *dst, const pm_profile *src);
 /* The id in dst of src's string s (interned there); PM_NONE on OOM. */
 pm_id pm_str_copy(pm_profile *dst, const pm_profile *src, pm_id s);
@@ -211,7 +217,8 @@ int pm_profile_add_stacks(pm_profile *dst, const pm_profile *src, const pm_id *l
 /* ---- timeline ---------------------------------------------------------- */
 /* Enables the timeline with room for `capacity` events (0 disables). */
 int pm_timeline_enable(pm_profile *p, size_t capacity);
-/* Appends an event; returns 0, or 1 when the timeline is full (the event is
+/* Adds an event at its place in time (after those of the same time; late
+ * ones are rare and a few events back); returns 0, or 1 when the timeline is full (the event is
  * dropped and counted), -1 when disabled.  Storage grows on demand up to the
  * capacity; an allocation failure also drops and counts (returns 1).  An
  * event whose thread is invalid, or whose node is neither PM_NONE nor a node
@@ -234,6 +241,32 @@ size_t pm_timeline_capacity(const pm_profile *p);
  * (the end of a run, where it failed, matters most).  Each event is a whole
  * stack (its node), so what remains still reads as balanced slices. */
 void pm_timeline_keep_newest(pm_profile *p, int on);
+
+/* ---- allocations over time (pm_allocs.c) -------------------------------- */
+/* What the memory collector's samples stood for, grouped by (leaf, bucket of
+ * the allocation, bucket of the free).  Buckets are bucket_ns wide from the
+ * profile's start (the zero of meta memory_timeline). */
+typedef struct {
+    pm_id node;      /* leaf the allocations were charged to */
+    uint32_t at;     /* bucket they were allocated in */
+    uint32_t freed;  /* bucket they were freed in, >= at; PM_NONE: live at the end */
+    int64_t bytes;   /* bytes they stand for */
+    int64_t count;   /* allocations they stand for */
+} pm_alloc_rec;
+
+/* Turns the section on with buckets of bucket_ns (> 0) nanoseconds; 0 turns
+ * it off and forgets the records.  A width cannot change while records are
+ * held (-1). */
+int pm_allocs_enable(pm_profile *p, uint64_t bucket_ns);
+uint64_t pm_allocs_bucket_ns(const pm_profile *p); /* 0: no section */
+/* Appends a record.  0, or -1 when the section is off, the node is the root
+ * or not a node, freed < at, or on OOM.  Records may share a key until
+ * pm_allocs_normalize. */
+int pm_allocs_add(pm_profile *p, const pm_alloc_rec *r);
+/* Sorts the records by (at, freed, node) and merges those with one key
+ * (drops the ones left at zero): a range of time is then a run of records. */
+void pm_allocs_normalize(pm_profile *p);
+const pm_alloc_rec *pm_allocs_records(const pm_profile *p, size_t *count);
 
 /* ---- metadata ---------------------------------------------------------- */
 /* Setting an existing key replaces its value (keeping its position).

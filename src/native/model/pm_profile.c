@@ -54,6 +54,7 @@ void pm_profile_free(pm_profile *p)
     pm_idmap_free(&p->thread_map);
     pm_idmap_free(&p->ident_map);
     pm_timeline_free(p);
+    pm_allocs_free(p);
     free(p->meta);
     free(p);
 }
@@ -62,5 +63,5 @@ size_t pm_profile_memory(const pm_profile *p)
 {
     return sizeof(*p) + pm_strtab_memory(&p->strings) + pm_frames_memory(p) + pm_trie_memory(p) +
            (size_t)p->thread_cap * sizeof(pm_thread) + pm_idmap_memory(&p->thread_map) + pm_idmap_memory(&p->ident_map) +
-           pm_timeline_memory(p) + (size_t)p->meta_cap * sizeof(pm_meta);
+           pm_timeline_memory(p) + pm_allocs_memory(p) + (size_t)p->meta_cap * sizeof(pm_meta);
 }

@@ -20,6 +20,10 @@
  *    runpy's _run_code, and the wait for the program's threads at its end):
  *    whatever it calls is the program, and becomes a top-level stack.
  *  - DROP frames (runpy finding the module) go with all they call.
+ *  - FOLD frames (pyrometer's own hooks, which the program's code calls
+ *    into: the dict that notes ended threads' names) go with all they call,
+ *    anywhere in the program's stacks; their values are their caller's, as
+ *    the time of an ordinary dict operation would be.
  * A thread whose top frame is none of these (every thread the program
  * starts) is left as it is, except the launcher's own thread: a tracer
  * started inside the launcher (calls mode) sees its later calls as top-level
@@ -33,7 +37,7 @@
 
 #include "pm_internal.h"
 
-enum { ST_KEEP = 0, ST_CHAIN, ST_ENTRY, ST_PASS, ST_GONE };
+enum { ST_KEEP = 0, ST_CHAIN, ST_ENTRY, ST_PASS, ST_GONE, ST_FOLD };
 
 /* After the rebuild: frames no node uses any more, and strings nothing uses,
  * go too, so that no output names the launcher (the .pyro file carries the
@@ -160,7 +164,9 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
         }
         int k = n->frame < p->frame_count ? kind[n->frame] : PM_REROOT_KEEP;
         uint8_t ps = st[n->parent];
-        if (ps == ST_KEEP || ps == ST_GONE) {
+        if (ps == ST_FOLD || (ps == ST_KEEP && k == PM_REROOT_FOLD)) {
+            st[i] = ST_FOLD; /* pyrometer's hook, and all it calls: its caller's time */
+        } else if (ps == ST_KEEP || ps == ST_GONE) {
             st[i] = ps; /* under a kept node: kept; under a gone one: gone */
         } else if (k == PM_REROOT_DROP) {
             st[i] = ST_GONE;
@@ -228,6 +234,13 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
             map[i] = troot[th];
             continue;
         }
+        if (st[i] == ST_FOLD) { /* the parent's map is the kept caller */
+            map[i] = map[n->parent];
+            for (int m = 0; m < p->metric_count; m++)
+                if (oldv[m][i])
+                    pm_node_add(p, map[i], m, oldv[m][i]);
+            continue;
+        }
         if (st[i] != ST_KEEP) {
             map[i] = troot[th]; /* for timeline events that stood here */
             continue;
@@ -246,6 +259,11 @@ int pm_profile_reroot(pm_profile *p, const uint8_t *kind, uint64_t runner_ident)
     for (size_t e = 0; e < p->event_count; e++)
         if (p->events[e].node < nn)
             p->events[e].node = map[p->events[e].node];
+    /* Allocation records go with the values: on a dropped node, they go. */
+    for (uint32_t i = 1; i < nn; i++)
+        if (st[i] != ST_KEEP && st[i] != ST_FOLD && old[i].frame != PM_NONE)
+            map[i] = PM_NONE;
+    pm_allocs_remap(p, map, nn);
     free(old);
     for (int m = 0; m < PM_MAX_METRICS; m++)
         free(oldv[m]);

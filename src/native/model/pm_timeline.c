@@ -58,7 +58,16 @@ int pm_timeline_add(pm_profile *p, uint64_t t_ns, pm_id thread, pm_id node)
         p->events_dropped++;
         return 1;
     }
-    pm_event *e = &p->events[p->event_count++];
+    /* Events arrive in time order but for a few: a sample held back while
+     * its thread copies its own stack is charged a tick or two later, at
+     * the time it was taken.  It goes to its place (a short move from the
+     * end), so every reader sees one time-ordered timeline. */
+    size_t at = p->event_count;
+    while (at > 0 && p->events[at - 1].t_ns > t_ns)
+        at--;
+    memmove(p->events + at + 1, p->events + at, (p->event_count - at) * sizeof(pm_event));
+    p->event_count++;
+    pm_event *e = &p->events[at];
     e->t_ns = t_ns;
     e->thread = thread;
     e->node = node;

@@ -15,7 +15,10 @@
  *     gets a fair bound.
  * and only when it is at least `threshold` percent of the base value and
  * `min_share` percent of the base total (a function going from 2 to 4
- * samples doubles, and is of no interest). */
+ * samples doubles, and is of no interest).  Sampled wall time is compared
+ * less the time threads holding the GIL spent off the CPU (metric
+ * "preempted"): the machine's other work, the largest noise of a shared
+ * machine, which several runs a side would otherwise be needed to bound. */
 #include "pm_diff.h"
 
 #include <math.h>
@@ -202,12 +205,34 @@ static int row_cmp(const void *a, const void *b)
     return strcmp(x->name, y->name);
 }
 
-static int run_stats(pm_dtable *t, const pm_profile *p, int m, size_t r, double scale, double nsamples)
+/* A run's per-function figures of metric m, less those of metric less
+ * (-1: none) for the same functions. */
+static int run_stats(pm_dtable *t, const pm_profile *p, int m, int less, size_t r, double scale, double nsamples)
 {
-    pm_func_stat *st = NULL;
+    pm_func_stat *st = NULL, *lst = NULL;
     long n = pm_func_stats(p, m, PM_NONE, &st);
     if (n < 0)
         return -1;
+    uint32_t nf = pm_frame_count(p);
+    int64_t *lself = NULL, *ltotal = NULL;
+    if (less >= 0) {
+        long ln = pm_func_stats(p, less, PM_NONE, &lst);
+        lself = calloc((size_t)nf + 1, sizeof *lself);
+        ltotal = calloc((size_t)nf + 1, sizeof *ltotal);
+        if (ln < 0 || !lself || !ltotal) {
+            free(lst);
+            free(lself);
+            free(ltotal);
+            free(st);
+            return -1;
+        }
+        for (long i = 0; i < ln; i++)
+            if (lst[i].frame < nf) {
+                lself[lst[i].frame] = lst[i].self;
+                ltotal[lst[i].frame] = lst[i].total;
+            }
+        free(lst);
+    }
     int sampled = is_sampled(p);
     char *key = NULL;
     size_t keycap = 0;
@@ -232,7 +257,12 @@ static int run_stats(pm_dtable *t, const pm_profile *p, int m, size_t r, double 
         if (fi < 0)
             goto oom;
         pm_dfunc *df = &t->f[fi];
-        double s = (double)st[i].self * scale, tot = (double)st[i].total * scale;
+        int64_t vs = st[i].self, vt = st[i].total;
+        if (lself && st[i].frame < nf) {
+            vs -= lself[st[i].frame];
+            vt -= ltotal[st[i].frame];
+        }
+        double s = (double)(vs > 0 ? vs : 0) * scale, tot = (double)(vt > 0 ? vt : 0) * scale;
         df->self[r] += s;
         df->total[r] += tot;
         if (sampled && nsamples > 0) {
@@ -246,10 +276,14 @@ static int run_stats(pm_dtable *t, const pm_profile *p, int m, size_t r, double 
     }
     free(key);
     free(st);
+    free(lself);
+    free(ltotal);
     return 0;
 oom:
     free(key);
     free(st);
+    free(lself);
+    free(ltotal);
     return -1;
 }
 
@@ -291,20 +325,28 @@ int pm_diff_compute(pm_profile *const *base, size_t nb, pm_profile *const *nw, s
         snprintf(err, errlen, "the profiles have no metrics");
         return -1;
     }
-    int *mi = malloc(R * sizeof(int));
+    /* Sampled wall time, by default, leaves out the time a thread holding
+     * the GIL was off the CPU: the machine's other work, which on a shared
+     * machine varies from run to run by more than any change worth
+     * reporting (metric "preempted" of the sampler). */
+    int less_preempted = !o->metric && strcmp(metric, "wall") == 0;
+    for (size_t r = 0; r < R && less_preempted; r++)
+        less_preempted = pm_metric_find(r < nb ? base[r] : nw[r - nb], "preempted") >= 0;
+    int *mi = malloc(R * sizeof(int)), *ml = malloc(R * sizeof(int));
     double *raw = malloc(R * 2 * sizeof(double)), *scale = malloc(R * sizeof(double));
     pm_dtable t = {.runs = R};
-    if (!mi || !raw || !scale)
+    if (!mi || !ml || !raw || !scale)
         goto oom;
     for (size_t r = 0; r < R; r++) {
         const pm_profile *p = r < nb ? base[r] : nw[r - nb];
+        ml[r] = less_preempted ? pm_metric_find(p, "preempted") : -1;
         mi[r] = pm_metric_find(p, metric);
         if (mi[r] < 0) {
             snprintf(err, errlen, "the %s profile%s no metric named '%s'", r < nb ? "BASE" : "NEW",
                      (r < nb ? nb : nn) > 1 ? "s have" : " has", metric);
             goto fail;
         }
-        raw[2 * r] = metric_sum(p, mi[r]);
+        raw[2 * r] = metric_sum(p, mi[r]) - (ml[r] >= 0 ? metric_sum(p, ml[r]) : 0);
         raw[2 * r + 1] = metric_sum(p, pm_metric_find(p, "samples"));
         if (o->normalize == PM_DIFF_NORM_SAMPLES && raw[2 * r + 1] <= 0) {
             snprintf(err, errlen, "--normalize samples needs sampled profiles (a samples count)");
@@ -322,7 +364,7 @@ int pm_diff_compute(pm_profile *const *base, size_t nb, pm_profile *const *nw, s
         scale[r] = o->normalize == PM_DIFF_NORM_NONE || den <= 0 ? 1.0 : num / den;
     }
     for (size_t r = 0; r < R; r++)
-        if (run_stats(&t, r < nb ? base[r] : nw[r - nb], mi[r], r, scale[r], raw[2 * r + 1]) < 0)
+        if (run_stats(&t, r < nb ? base[r] : nw[r - nb], mi[r], ml[r], r, scale[r], raw[2 * r + 1]) < 0)
             goto oom;
 
     /* The whole profile: each run's total.  Its sampling error is nil (the
@@ -367,7 +409,7 @@ int pm_diff_compute(pm_profile *const *base, size_t nb, pm_profile *const *nw, s
 
     const pm_profile *p0 = base[0];
     const pm_metric *pm = pm_metric_get(p0, mi[0]);
-    snprintf(d->metric, sizeof d->metric, "%s", metric);
+    snprintf(d->metric, sizeof d->metric, "%s%s", metric, less_preempted ? " less preempted" : "");
     snprintf(d->unit, sizeof d->unit, "%s", pm_str_get(p0, pm->unit, NULL));
     snprintf(d->mode, sizeof d->mode, "%s", mode);
     d->nbase = nb;
@@ -378,6 +420,7 @@ int pm_diff_compute(pm_profile *const *base, size_t nb, pm_profile *const *nw, s
     if (pm_diff_flame(base, nb, scale, nw, nn, scale + nb, metric, d) < 0)
         goto oom;
     free(mi);
+    free(ml);
     free(raw);
     free(scale);
     dtable_free(&t);
@@ -386,6 +429,7 @@ oom:
     snprintf(err, errlen, "out of memory");
 fail:
     free(mi);
+    free(ml);
     free(raw);
     free(scale);
     dtable_free(&t);

@@ -122,6 +122,15 @@ static int write_zipkin(const pm_profile *p, const pm_format_opts *o, pm_buf *ou
     return pm_write_zipkin(p, out);
 }
 
+static int write_otlp_profiles(const pm_profile *p, const pm_format_opts *o, pm_buf *out)
+{
+    (void)o;
+    return pm_write_otlp_profiles(p, out);
+}
+
+static const pm_format otlp_profiles = {"otlp-profiles", ".otlp-profiles .otlp-profiles.pb",
+                                        "OpenTelemetry profiles, OTLP protobuf (POST to /v1development/profiles)",
+                                        write_otlp_profiles, NULL, NULL};
 static const pm_format otlp = {"otlp", ".otlp .otlp.pb",
                                "OpenTelemetry spans, OTLP protobuf (a timeline's calls; POST to /v1/traces)",
                                write_otlp, NULL, NULL};
@@ -149,7 +158,7 @@ static const pm_format html = {"html", ".html .htm", "the self-contained HTML vi
 /* Order matters for pm_read_any: pstats and speedscope before pyro (whose
  * sniff accepts any '{'), importtime before collapsed (plain text) last. */
 static const pm_format *const all[] = {&pstats, &speedscope, &pyro, &importtime, &collapsed, &html, &pprof, &chrome, &gecko,
-                                       &otlp,   &zipkin,     NULL};
+                                       &otlp_profiles, &otlp, &zipkin, NULL};
 
 const pm_format *const *pm_formats(void) { return all; }
 

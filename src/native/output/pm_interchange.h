@@ -29,6 +29,9 @@ int pm_write_gecko(const pm_profile *p, pm_buf *out);
  * (protobuf) and Zipkin v2 JSON.  No timeline: no spans. */
 int pm_write_otlp(const pm_profile *p, pm_buf *out);
 int pm_write_zipkin(const pm_profile *p, pm_buf *out);
+/* Samples as OpenTelemetry profiles: an OTLP ExportProfilesServiceRequest
+ * (pm_otlp_profiles.c).  0 or -1. */
+int pm_write_otlp_profiles(const pm_profile *p, pm_buf *out);
 
 /* Collapsed stacks ("a;b;c 12" lines) read back. */
 pm_profile *pm_read_collapsed(const void *data, size_t len, char *err, size_t errlen);

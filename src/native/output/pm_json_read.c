@@ -63,17 +63,6 @@ static int pm_jr_expect(pm_jr *r, char c, const char *what)
 
 /* ---- strings -------------------------------------------------------------- */
 
-static int pm_jr_hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Reads the 4 hex digits after "\u" at r->pos. */
 static int pm_jr_u4(pm_jr *r, uint32_t *v)
 {
@@ -81,7 +70,7 @@ static int pm_jr_u4(pm_jr *r, uint32_t *v)
         return pm_jr_fail(r, "truncated \\u escape");
     uint32_t x = 0;
     for (int i = 0; i < 4; i++) {
-        int h = pm_jr_hexval((unsigned char)r->s[r->pos + (size_t)i]);
+        int h = pm_hex_digit((unsigned char)r->s[r->pos + (size_t)i]);
         if (h < 0)
             return pm_jr_fail(r, "bad \\u escape");
         x = (x << 4) | (uint32_t)h;

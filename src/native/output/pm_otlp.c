@@ -19,22 +19,6 @@
 #include "pm_protobuf.h"
 #include "pm_slices.h"
 
-/* KeyValue{key, AnyValue{string_value | int_value}} as field `field`. */
-static void pm_ot_attr(pm_buf *out, pm_buf *kv, pm_buf *any, unsigned field, const char *key, const char *str,
-                       size_t len, int64_t num)
-{
-    any->len = kv->len = 0;
-    if (str)
-        pm_pb_bytes(any, 1, str, len);
-    else {
-        pm_pb_tag(any, 3, 0); /* int_value, 0 included */
-        pm_pb_varint(any, (uint64_t)num);
-    }
-    pm_pb_bytes(kv, 1, key, strlen(key));
-    pm_pb_bytes(kv, 2, any->data ? any->data : "", any->len);
-    pm_pb_bytes(out, field, kv->data ? kv->data : "", kv->len);
-}
-
 int pm_write_otlp(const pm_profile *p, pm_buf *out)
 {
     pm_spans all;
@@ -61,14 +45,14 @@ int pm_write_otlp(const pm_profile *p, pm_buf *out)
         pm_pb_int(&span, 6, 1); /* SPAN_KIND_INTERNAL */
         pm_pb_fixed64(&span, 7, all.epoch_ns + s->start_ns);
         pm_pb_fixed64(&span, 8, all.epoch_ns + s->end_ns);
-        pm_ot_attr(&span, &kv, &any, 9, "code.function.name", name.data ? name.data : "", name.len, 0);
-        pm_ot_attr(&span, &kv, &any, 9, "code.file.path", c->ptr[f->file], c->len[f->file], 0);
-        pm_ot_attr(&span, &kv, &any, 9, "code.line.number", NULL, 0, f->line);
-        pm_ot_attr(&span, &kv, &any, 9, "thread.id", NULL, 0,
+        pm_pb_keyvalue(&span, &kv, &any, 9, "code.function.name", name.data ? name.data : "", name.len, 0);
+        pm_pb_keyvalue(&span, &kv, &any, 9, "code.file.path", c->ptr[f->file], c->len[f->file], 0);
+        pm_pb_keyvalue(&span, &kv, &any, 9, "code.line.number", NULL, 0, f->line);
+        pm_pb_keyvalue(&span, &kv, &any, 9, "thread.id", NULL, 0,
                    (int64_t)(th->native_id ? th->native_id : th->ident));
         tmp.len = 0;
         pm_out_thread_label(p, s->thread, &tmp);
-        pm_ot_attr(&span, &kv, &any, 9, "thread.name", tmp.data ? tmp.data : "", tmp.len, 0);
+        pm_pb_keyvalue(&span, &kv, &any, 9, "thread.name", tmp.data ? tmp.data : "", tmp.len, 0);
         pm_pb_bytes(&spans, 2, span.data, span.len);
         if (spans.oom || span.oom || kv.oom || any.oom || name.oom || tmp.oom)
             goto done;
@@ -81,7 +65,7 @@ int pm_write_otlp(const pm_profile *p, pm_buf *out)
     pm_buf_put(&span, spans.data ? spans.data : "", spans.len);
     size_t slen = 0;
     const char *service = pm_spans_service(p, &slen);
-    pm_ot_attr(&resource, &kv, &any, 1, "service.name", service, slen, 0);
+    pm_pb_keyvalue(&resource, &kv, &any, 1, "service.name", service, slen, 0);
     pm_pb_bytes(&rs, 1, resource.data, resource.len);
     pm_pb_bytes(&rs, 2, span.data, span.len);
     pm_pb_bytes(out, 1, rs.data, rs.len);

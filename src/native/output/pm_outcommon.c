@@ -126,6 +126,20 @@ int pm_out_time_metric(const pm_profile *p)
     return m;
 }
 
+int pm_out_value_metrics(const pm_profile *p, int *mets)
+{
+    int nm = 0, ms = pm_metric_find(p, "samples"), mt = pm_out_time_metric(p);
+    if (ms >= 0) {
+        mets[nm++] = ms;
+        if (mt >= 0 && mt != ms)
+            mets[nm++] = mt;
+    } else {
+        for (int i = 0; i < pm_metric_count(p) && nm < PM_MAX_METRICS; i++)
+            mets[nm++] = i;
+    }
+    return nm;
+}
+
 double pm_out_meta_num(const pm_profile *p, const char *key, double def)
 {
     const pm_meta *m = pm_meta_find(p, key);

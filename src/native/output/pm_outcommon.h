@@ -30,6 +30,10 @@ void pm_clean_utf8(const char *s, size_t len, pm_buf *out);
 /* The metric that measures time for this profile: "cpu" in cpu mode, else
  * "wall", else the first metric whose unit is "nanoseconds"; -1 if none. */
 int pm_out_time_metric(const pm_profile *p);
+/* The metrics the profile formats with values per sample write (pprof, OTLP
+ * profiles): a sampled profile's samples then its time metric; any other
+ * profile's every metric.  Fills mets (PM_MAX_METRICS), returns how many. */
+int pm_out_value_metrics(const pm_profile *p, int *mets);
 /* A numeric meta value, or def when absent / not a number / not finite. */
 double pm_out_meta_num(const pm_profile *p, const char *key, double def);
 /* A string meta value (raw bytes), or NULL. */

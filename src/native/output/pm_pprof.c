@@ -21,74 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "../model/pm_hash.h"
-#include "../model/pm_idmap.h"
-#include "../model/pm_strtab.h"
 #include "pm_gzip.h"
 #include "pm_interchange.h"
 #include "pm_outcommon.h"
+#include "pm_pbtab.h"
 #include "pm_protobuf.h"
 
 typedef struct {
     const pm_profile *p;
     pm_ctext c;
-    pm_strtab strs;
+    pm_pbtab tab;
     pm_buf tmp, sub, sub2;
-    /* (frame, line) -> location */
-    pm_idmap lmap;
-    pm_id *lframe;
-    int32_t *lline;
-    uint32_t nloc, caploc;
     uint32_t *node_loc;
-    int failed;
 } pm_pp;
 
-static int64_t pp_str(pm_pp *s, const char *str, size_t len)
-{
-    pm_id id = pm_strtab_intern(&s->strs, str, len);
-    if (id == PM_NONE) {
-        s->failed = 1;
-        return 0;
-    }
-    return (int64_t)id;
-}
-
-static int64_t pp_cstr(pm_pp *s, const char *str) { return pp_str(s, str, strlen(str)); }
-
-static int64_t pp_sid(pm_pp *s, pm_id id) { return pp_str(s, s->c.ptr[id], s->c.len[id]); }
-
-static uint32_t pp_loc(pm_pp *s, pm_id frame, int32_t line)
-{
-    uint32_t h = pm_hash_ids3(frame, (uint32_t)line, 0x77);
-    if (s->lmap.cap) {
-        uint32_t mask = s->lmap.cap - 1;
-        for (uint32_t i = h & mask;; i = (i + 1) & mask) {
-            const pm_idslot *sl = &s->lmap.slots[i];
-            if (sl->id == PM_NONE)
-                break;
-            if (sl->hash == h && s->lframe[sl->id] == frame && s->lline[sl->id] == line)
-                return sl->id;
-        }
-    }
-    if (s->nloc == s->caploc) {
-        uint32_t nc = s->caploc ? s->caploc * 2 : 1024;
-        pm_id *nf = realloc(s->lframe, (size_t)nc * sizeof(pm_id));
-        if (!nf)
-            return PM_NONE;
-        s->lframe = nf;
-        int32_t *nl = realloc(s->lline, (size_t)nc * sizeof(int32_t));
-        if (!nl)
-            return PM_NONE;
-        s->lline = nl;
-        s->caploc = nc;
-    }
-    if (pm_idmap_reserve_one(&s->lmap) != 0)
-        return PM_NONE;
-    s->lframe[s->nloc] = frame;
-    s->lline[s->nloc] = line;
-    pm_idmap_insert(&s->lmap, h, s->nloc);
-    return s->nloc++;
-}
+static int64_t pp_sid(pm_pp *s, pm_id id) { return pm_pbtab_sid(&s->tab, &s->c, id); }
 
 static void pp_value_type(pm_pp *s, pm_buf *out, unsigned field, int64_t type, int64_t unit)
 {
@@ -103,8 +50,7 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
     pm_pp s;
     memset(&s, 0, sizeof s);
     s.p = p;
-    pm_strtab_init(&s.strs);
-    pm_idmap_init(&s.lmap);
+    pm_pbtab_init(&s.tab);
     pm_buf_init(&s.tmp);
     pm_buf_init(&s.sub);
     pm_buf_init(&s.sub2);
@@ -117,16 +63,8 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
     int nm = 0;
     if (pm_ctext_init(&s.c, p) != 0)
         goto done;
-    pp_str(&s, "", 0); /* string_table[0] must be "" */
-    int ms = pm_metric_find(p, "samples"), mt = pm_out_time_metric(p);
-    if (ms >= 0) {
-        mets[nm++] = ms;
-        if (mt >= 0 && mt != ms)
-            mets[nm++] = mt;
-    } else {
-        for (int i = 0; i < pm_metric_count(p) && nm < PM_MAX_METRICS; i++)
-            mets[nm++] = i;
-    }
+    int mt = pm_out_time_metric(p);
+    nm = pm_out_value_metrics(p, mets);
     if (nm == 0)
         goto done;
     for (int i = 0; i < nm; i++) {
@@ -143,9 +81,9 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         th_id[t] = (int64_t)(th->native_id ? th->native_id : th->ident);
         s.tmp.len = 0;
         pm_out_thread_label(p, t, &s.tmp);
-        th_name[t] = pp_str(&s, s.tmp.data ? s.tmp.data : "", s.tmp.len);
+        th_name[t] = pm_pbtab_str(&s.tab, s.tmp.data ? s.tmp.data : "", s.tmp.len);
     }
-    int64_t k_tid = pp_cstr(&s, "thread_id"), k_tname = pp_cstr(&s, "thread_name");
+    int64_t k_tid = pm_pbtab_cstr(&s.tab, "thread_id"), k_tname = pm_pbtab_cstr(&s.tab, "thread_name");
     /* Labels every sample carries: meta "label.NAME" string entries. */
     int64_t lab_k[16], lab_v[16];
     int nlab = 0;
@@ -156,14 +94,14 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         if (m->kind != PM_META_STR || !key || klen <= 6 || strncmp(key, "label.", 6) != 0)
             continue;
         const char *val = pm_str_get(p, m->str, &vlen);
-        lab_k[nlab] = pp_str(&s, key + 6, klen - 6);
-        lab_v[nlab++] = pp_str(&s, val ? val : "", vlen);
+        lab_k[nlab] = pm_pbtab_str(&s.tab, key + 6, klen - 6);
+        lab_v[nlab++] = pm_pbtab_str(&s.tab, val ? val : "", vlen);
     }
     /* Locations per node (nodes come after their parents). */
     for (uint32_t i = 0; i < nn; i++) {
         const pm_node *nd = pm_node_get(p, i);
         s.node_loc[i] = PM_NONE;
-        if (nd->frame != PM_NONE && (s.node_loc[i] = pp_loc(&s, nd->frame, nd->line)) == PM_NONE)
+        if (nd->frame != PM_NONE && (s.node_loc[i] = pm_pbtab_loc(&s.tab, nd->frame, nd->line)) == PM_NONE)
             goto done;
     }
     /* Samples. */
@@ -208,34 +146,20 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
             goto done;
     }
     /* Locations. */
-    for (uint32_t l = 0; l < s.nloc; l++) {
+    for (uint32_t l = 0; l < s.tab.nloc; l++) {
         s.sub.len = 0;
         pm_pb_int(&s.sub, 1, (int64_t)l + 1);
         s.sub2.len = 0;
-        pm_pb_int(&s.sub2, 1, (int64_t)s.lframe[l] + 1);
-        pm_pb_int(&s.sub2, 2, s.lline[l] > 0 ? s.lline[l] : 0);
+        pm_pb_int(&s.sub2, 1, (int64_t)s.tab.lframe[l] + 1);
+        pm_pb_int(&s.sub2, 2, s.tab.lline[l] > 0 ? s.tab.lline[l] : 0);
         pm_pb_bytes(&s.sub, 4, s.sub2.data ? s.sub2.data : "", s.sub2.len);
         pm_pb_bytes(&out, 4, s.sub.data, s.sub.len);
     }
     /* Functions. */
     for (uint32_t f = 0; f < nf; f++) {
         const pm_frame *fr = pm_frame_get(p, f);
-        s.tmp.len = 0;
-        pm_out_frame_name(p, &s.c, f, &s.tmp);
-        int64_t name = pp_str(&s, s.tmp.data ? s.tmp.data : "", s.tmp.len);
-        /* system_name = "FILE:NAME", never equal to name: pprof takes a
-         * function whose two names are equal for one still to demangle,
-         * and its C++ heuristic then strips <...> and (...) from it, so
-         * `<module>` read as `<unknown>` and every built-in merged into
-         * one nameless entry.  Distinct names are shown as written. */
-        s.tmp.len = 0;
-        if (s.c.len[fr->file])
-            pm_buf_put(&s.tmp, s.c.ptr[fr->file], s.c.len[fr->file]);
-        else
-            pm_buf_put(&s.tmp, "~", 1);
-        pm_buf_put(&s.tmp, ":", 1);
-        pm_out_frame_name(p, &s.c, f, &s.tmp);
-        int64_t sysname = pp_str(&s, s.tmp.data, s.tmp.len);
+        int64_t name, sysname; /* system_name = "FILE:NAME" (see pm_pbtab_function) */
+        pm_pbtab_function(&s.tab, p, &s.c, f, &s.tmp, &name, &sysname);
         s.sub.len = 0;
         pm_pb_int(&s.sub, 1, (int64_t)f + 1);
         pm_pb_int(&s.sub, 2, name);
@@ -253,7 +177,7 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
     if (cmd && clen) {
         s.tmp.len = 0;
         pm_clean_utf8(cmd, clen, &s.tmp);
-        comment = pp_str(&s, s.tmp.data, s.tmp.len);
+        comment = pm_pbtab_str(&s.tab, s.tmp.data, s.tmp.len);
     }
     int64_t pt_type, pt_unit;
     if (mt >= 0) {
@@ -265,9 +189,9 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
     }
     int64_t def_type = pt_type;
     /* string_table (every string is interned by now). */
-    for (uint32_t i = 0; i < s.strs.count; i++) {
+    for (uint32_t i = 0; i < s.tab.strs.count; i++) {
         size_t len;
-        const char *str = pm_strtab_get(&s.strs, i, &len);
+        const char *str = pm_strtab_get(&s.tab.strs, i, &len);
         pm_pb_bytes(&out, 6, str, len);
     }
     if (start > 0 && start < 9e9)
@@ -284,7 +208,7 @@ int pm_write_pprof(const pm_profile *p, pm_buf *gz_out)
         pm_pb_varint(&out, (uint64_t)comment);
     }
     pm_pb_int(&out, 14, def_type);
-    if (out.oom || s.failed)
+    if (out.oom || s.tab.failed)
         goto done;
     pm_gz_writer w;
     if (pm_gz_begin(&w, gz_out, 1) != 0)
@@ -295,10 +219,7 @@ done:
     free(th_id);
     free(th_name);
     free(s.node_loc);
-    free(s.lframe);
-    free(s.lline);
-    pm_idmap_free(&s.lmap);
-    pm_strtab_free(&s.strs);
+    pm_pbtab_free(&s.tab);
     pm_buf_free(&s.tmp);
     pm_buf_free(&s.sub);
     pm_buf_free(&s.sub2);

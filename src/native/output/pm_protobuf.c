@@ -1,6 +1,8 @@
 /* pm_protobuf.c — protocol-buffer field encodings (see pm_protobuf.h). */
 #include "pm_protobuf.h"
 
+#include <string.h>
+
 void pm_pb_varint(pm_buf *b, uint64_t v)
 {
     char tmp[10];
@@ -40,4 +42,19 @@ void pm_pb_bytes(pm_buf *b, unsigned field, const void *s, size_t n)
     pm_pb_varint(b, n);
     if (n)
         pm_buf_put(b, s, n);
+}
+
+void pm_pb_keyvalue(pm_buf *out, pm_buf *kv, pm_buf *any, unsigned field, const char *key, const char *str,
+                    size_t len, int64_t num)
+{
+    any->len = kv->len = 0;
+    if (str)
+        pm_pb_bytes(any, 1, str, len);
+    else {
+        pm_pb_tag(any, 3, 0); /* int_value, 0 included */
+        pm_pb_varint(any, (uint64_t)num);
+    }
+    pm_pb_bytes(kv, 1, key, strlen(key));
+    pm_pb_bytes(kv, 2, any->data ? any->data : "", any->len);
+    pm_pb_bytes(out, field, kv->data ? kv->data : "", kv->len);
 }

@@ -18,4 +18,10 @@ void pm_pb_fixed64(pm_buf *b, unsigned field, uint64_t v);
 /* A length-delimited field: bytes, a string or an embedded message. */
 void pm_pb_bytes(pm_buf *b, unsigned field, const void *s, size_t n);
 
+/* OpenTelemetry's common KeyValue{key, AnyValue{string_value, or
+ * int_value when str is NULL}} as field `field` of out (OTLP traces and
+ * profiles); kv and any are scratch buffers. */
+void pm_pb_keyvalue(pm_buf *out, pm_buf *kv, pm_buf *any, unsigned field, const char *key, const char *str,
+                    size_t len, int64_t num);
+
 #endif

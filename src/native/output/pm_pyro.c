@@ -17,7 +17,8 @@
  *     "threads":  [ {"ident": U, "native_id": U, "name": S, "root": NODE}, ... ],
  *     "nodes":    [ [parent, frame, line, thread], ... ],
  *     "values":   [ [v_0, v_1, ..., v_(n-1)], ... ],
- *     "timeline": {"capacity": U, "dropped": U, "events": [ [t_ns, thread, node], ... ]}
+ *     "timeline": {"capacity": U, "dropped": U, "events": [ [t_ns, thread, node], ... ]},
+ *     "allocations": {"bucket_ns": U, "records": [ [node, at, freed, bytes, count], ... ]}
  *   }
  *
  *   meta      ordered key/value pairs.  "num" is a JSON number, or one of the
@@ -47,6 +48,15 @@
  *             this leaf"; node null = not running profiled Python.  capacity
  *             0 means the timeline was disabled; dropped counts events that
  *             did not fit.  The profile ends at meta duration_s.
+ *   allocations  optional (memory profiles): the sampled allocations over
+ *             time.  Bucket b is [b * bucket_ns, (b + 1) * bucket_ns) in ns
+ *             since the profile started (the zero of meta memory_timeline).
+ *             A record [node, at, freed, bytes, count]: the allocations
+ *             charged to leaf node, made in bucket at and freed in bucket
+ *             freed (>= at; null = still live at the end), standing for bytes
+ *             bytes and count allocations (estimates, as the node metrics).
+ *             Sorted by (at, freed, node), one record per key.  Absent when
+ *             the profile has none.
  *
  * Strings are arbitrary bytes: valid UTF-8 is written as is (JSON-escaped);
  * each byte of an ill-formed sequence is the lone surrogate "\udcXX" (XX =
@@ -243,6 +253,33 @@ static void pm_pyro_timeline(pm_pyro_w *w, const pm_profile *p)
     pm_buf_puts(b, "]}");
 }
 
+static void pm_pyro_allocs(pm_pyro_w *w, const pm_profile *p)
+{
+    pm_buf *b = &w->j;
+    if (!pm_allocs_bucket_ns(p))
+        return; /* no section: a profile without it is written as before */
+    size_t count;
+    const pm_alloc_rec *r = pm_allocs_records(p, &count);
+    pm_buf_puts(b, ",\n\"allocations\":{\"bucket_ns\":");
+    pm_buf_put_u64(b, pm_allocs_bucket_ns(p));
+    pm_buf_puts(b, ",\"records\":[");
+    for (size_t i = 0; i < count; i++) {
+        pm_buf_puts(b, i ? ",\n[" : "\n[");
+        pm_buf_put_u64(b, r[i].node);
+        pm_buf_putc(b, ',');
+        pm_buf_put_u64(b, r[i].at);
+        pm_buf_putc(b, ',');
+        pm_pyro_id(b, r[i].freed);
+        pm_buf_putc(b, ',');
+        pm_buf_put_i64(b, r[i].bytes);
+        pm_buf_putc(b, ',');
+        pm_buf_put_i64(b, r[i].count);
+        pm_buf_putc(b, ']');
+        pm_pyro_flush(w);
+    }
+    pm_buf_puts(b, "]}");
+}
+
 int pm_write_pyro(const pm_profile *p, pm_buf *out)
 {
     pm_pyro_w w;
@@ -258,6 +295,7 @@ int pm_write_pyro(const pm_profile *p, pm_buf *out)
     pm_pyro_threads(&w, p);
     pm_pyro_nodes(&w, p);
     pm_pyro_timeline(&w, p);
+    pm_pyro_allocs(&w, p);
     pm_buf_puts(&w.j, "}\n");
     int failed = w.j.oom;
     if (!failed && w.j.len)

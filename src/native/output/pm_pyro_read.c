@@ -28,11 +28,12 @@ enum {
     PM_SEC_NODES,
     PM_SEC_VALUES,
     PM_SEC_TIMELINE,
+    PM_SEC_ALLOCS,
     PM_SEC_COUNT
 };
 
 static const char *const pm_sec_names[PM_SEC_COUNT] = {
-    "format", "version", "meta", "metrics", "strings", "frames", "threads", "nodes", "values", "timeline",
+    "format", "version", "meta", "metrics", "strings", "frames", "threads", "nodes", "values", "timeline", "allocations",
 };
 
 typedef struct {
@@ -479,38 +480,51 @@ static int pm_rd_events(pm_rd *d)
     return k < 0 ? -1 : 0;
 }
 
-static int pm_rd_timeline(pm_rd *d)
+/* An object of unsigned numbers (names[i] into vals[i], seen[i] set) and one
+ * array, of which only the position is taken (*arr_pos, SIZE_MAX when
+ * absent): it is read afterwards, once what it refers to is known.  Other
+ * keys are skipped. */
+static int pm_rd_fields(pm_rd *d, const char *const *names, uint64_t *vals, int *seen, size_t n, const char *arr,
+                        size_t *arr_pos)
 {
-    if (d->sec[PM_SEC_TIMELINE] == SIZE_MAX)
-        return 0;
-    pm_rd_seek(d, PM_SEC_TIMELINE);
-    uint64_t capacity = 0, dropped = 0;
-    size_t events_pos = SIZE_MAX;
-    int have_cap = 0;
+    *arr_pos = SIZE_MAX;
     if (pm_jr_object_begin(&d->r) != 0)
         return -1;
     pm_buf k;
     pm_buf_init(&k);
     int kk;
     while ((kk = pm_jr_object_next(&d->r, &k)) == 1) {
-        int rc;
-        if (pm_rd_key_is(&k, "capacity")) {
-            rc = pm_jr_u64(&d->r, &capacity);
-            have_cap = 1;
-        } else if (pm_rd_key_is(&k, "dropped")) {
-            rc = pm_jr_u64(&d->r, &dropped);
-        } else {
-            if (pm_rd_key_is(&k, "events"))
-                events_pos = d->r.pos;
+        int rc = 1;
+        for (size_t i = 0; rc == 1 && i < n; i++)
+            if (pm_rd_key_is(&k, names[i])) {
+                rc = pm_jr_u64(&d->r, &vals[i]);
+                seen[i] = 1;
+            }
+        if (rc == 1) {
+            if (pm_rd_key_is(&k, arr))
+                *arr_pos = d->r.pos;
             rc = pm_jr_skip(&d->r);
         }
         if (rc != 0)
             break;
     }
     pm_buf_free(&k);
-    if (kk != 0 || d->r.failed)
+    return kk != 0 || d->r.failed ? -1 : 0;
+}
+
+static int pm_rd_timeline(pm_rd *d)
+{
+    if (d->sec[PM_SEC_TIMELINE] == SIZE_MAX)
+        return 0;
+    pm_rd_seek(d, PM_SEC_TIMELINE);
+    static const char *const names[] = {"capacity", "dropped"};
+    uint64_t vals[2] = {0, 0};
+    int seen[2] = {0, 0};
+    size_t events_pos;
+    if (pm_rd_fields(d, names, vals, seen, 2, "events", &events_pos) != 0)
         return -1;
-    if (!have_cap)
+    uint64_t capacity = vals[0], dropped = vals[1];
+    if (!seen[0])
         return pm_jr_fail(&d->r, "timeline needs a capacity");
     if (capacity > SIZE_MAX)
         return pm_jr_fail(&d->r, "timeline capacity out of range");
@@ -539,6 +553,55 @@ static int pm_rd_timeline(pm_rd *d)
     return 0;
 }
 
+static int pm_rd_alloc_records(pm_rd *d)
+{
+    if (pm_jr_array_begin(&d->r) != 0)
+        return -1;
+    size_t i = 0;
+    int k;
+    while ((k = pm_jr_array_next(&d->r)) == 1) {
+        pm_alloc_rec rec;
+        int64_t at = 0;
+        if (pm_jr_array_begin(&d->r) != 0 || pm_rd_elem(d) != 0 ||
+            pm_rd_id(d, pm_node_count(d->p), 0, &rec.node, "allocation node") != 0 || pm_rd_elem(d) != 0 ||
+            pm_rd_int(d, 0, (int64_t)PM_NONE - 1, &at, "allocation bucket") != 0 || pm_rd_elem(d) != 0 ||
+            pm_rd_id(d, PM_NONE, 1, &rec.freed, "allocation free bucket") != 0 || pm_rd_elem(d) != 0 ||
+            pm_jr_i64(&d->r, &rec.bytes) != 0 || pm_rd_elem(d) != 0 || pm_jr_i64(&d->r, &rec.count) != 0 ||
+            pm_rd_close(d) != 0)
+            return -1;
+        rec.at = (uint32_t)at;
+        if (pm_allocs_add(d->p, &rec) != 0) {
+            if (rec.node == PM_ROOT || (rec.freed != PM_NONE && rec.freed < rec.at))
+                return pm_jr_fail(&d->r, "allocation record %zu: %s", i,
+                                  rec.node == PM_ROOT ? "charged to the root" : "freed before it was made");
+            return pm_rd_oom(d);
+        }
+        i++;
+    }
+    return k < 0 ? -1 : 0;
+}
+
+static int pm_rd_allocs(pm_rd *d)
+{
+    if (d->sec[PM_SEC_ALLOCS] == SIZE_MAX)
+        return 0;
+    pm_rd_seek(d, PM_SEC_ALLOCS);
+    static const char *const names[] = {"bucket_ns"};
+    uint64_t bucket = 0;
+    int seen = 0;
+    size_t records_pos;
+    if (pm_rd_fields(d, names, &bucket, &seen, 1, "records", &records_pos) != 0)
+        return -1;
+    if (bucket == 0)
+        return pm_jr_fail(&d->r, "allocations need a bucket_ns above 0");
+    pm_allocs_enable(d->p, bucket);
+    if (records_pos == SIZE_MAX)
+        return 0;
+    d->r.pos = records_pos;
+    d->r.fresh = 0;
+    return pm_rd_alloc_records(d);
+}
+
 /* The top-level pass: validates the whole document's syntax and records
  * where each known section's value starts, so the sections can then be read
  * in dependency order whatever order the keys come in. */
@@ -564,7 +627,7 @@ static int pm_rd_index(pm_rd *d)
     if (k < 0 || pm_jr_end(&d->r) != 0)
         return -1;
     for (int i = 0; i < PM_SEC_COUNT; i++) {
-        if (d->sec[i] == SIZE_MAX && i != PM_SEC_META && i != PM_SEC_TIMELINE)
+        if (d->sec[i] == SIZE_MAX && i != PM_SEC_META && i != PM_SEC_TIMELINE && i != PM_SEC_ALLOCS)
             return pm_jr_fail(&d->r, "missing key \"%s\"", pm_sec_names[i]);
     }
     return 0;
@@ -583,7 +646,7 @@ static pm_profile *pm_rd_parse(const char *json, size_t len, char *err, size_t e
     }
     /* Strings first (every other section refers to them), then what refers
      * to what: frames -> strings, nodes -> frames and threads, values ->
-     * nodes and metrics, timeline -> nodes and threads. */
+     * nodes and metrics, timeline -> nodes and threads, allocations -> nodes. */
     int rc = pm_rd_index(&d);
     if (rc == 0)
         rc = pm_rd_header(&d);
@@ -605,6 +668,8 @@ static pm_profile *pm_rd_parse(const char *json, size_t len, char *err, size_t e
         rc = pm_rd_meta(&d);
     if (rc == 0)
         rc = pm_rd_timeline(&d);
+    if (rc == 0)
+        rc = pm_rd_allocs(&d);
     pm_buf_free(&d.s);
     free(d.threads);
     if (rc != 0 || d.r.failed) {

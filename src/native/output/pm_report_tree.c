@@ -27,6 +27,7 @@
 #include "../model/pm_hash.h"
 #include "../model/pm_idmap.h"
 #include "pm_num.h"
+#include "pm_outcommon.h"
 #include "pm_report.h"
 #include "pm_text.h"
 
@@ -61,11 +62,15 @@ typedef struct {
     int depth;
 } pm_rt_level;
 
+#define PM_RT_STATES 4
+
 typedef struct {
     pm_rep *r;
     pm_rt *t;
     int64_t thread_total;
-    int64_t *states;         /* per thread: samples, those holding the GIL, those in the GC; or NULL */
+    int has_wait;            /* the states' GIL waiting figure was measured (wall mode, probes made) */
+    int64_t *states;         /* per thread (PM_RT_STATES each): samples, those holding the GIL, those in
+                                the GC, those waiting for the GIL (estimated); or NULL */
     pm_rt_item *items;
     size_t nitems, items_cap;
     pm_rt_level *levels;
@@ -601,11 +606,20 @@ static void pm_rt_heading(pm_rt_draw *d, pm_id thread)
         pm_buf_put_u64(r->out, th->native_id);
     }
     pm_buf_putc(r->out, ')');
-    const int64_t *st = d->states ? d->states + 3 * (size_t)thread : NULL;
+    const int64_t *st = d->states ? d->states + PM_RT_STATES * (size_t)thread : NULL;
     if (st && st[0] > 0) {
-        /* What the sampler saw the thread do besides its stack. */
+        /* What the sampler saw the thread do besides its stack.  Waiting
+         * is an estimate (a probe every few ticks, see the sampler): never
+         * more than the samples without the GIL. */
         pm_buf_puts(r->out, "  GIL held ");
         pm_buf_put(r->out, buf, pm_rep_fmt_pct(st[1], st[0], buf));
+        if (d->has_wait) {
+            int64_t without = st[0] - st[1], wait = st[3] < without ? st[3] : without;
+            pm_buf_puts(r->out, ", waiting ");
+            pm_buf_put(r->out, buf, pm_rep_fmt_pct(wait, st[0], buf));
+            pm_buf_puts(r->out, ", released ");
+            pm_buf_put(r->out, buf, pm_rep_fmt_pct(without - wait, st[0], buf));
+        }
         pm_buf_puts(r->out, " of samples");
         if (st[2] > 0) {
             pm_buf_puts(r->out, ", in GC ");
@@ -623,18 +637,22 @@ static int64_t *pm_rt_thread_states(const pm_profile *p, uint32_t nt)
     int ms = pm_metric_find(p, "samples"), mg = pm_metric_find(p, "gil"), mc = pm_metric_find(p, "gc");
     if (ms < 0 || mg < 0)
         return NULL;
-    int64_t *st = calloc((size_t)nt * 3 + 3, sizeof *st);
+    int64_t *st = calloc(((size_t)nt + 1) * PM_RT_STATES, sizeof *st);
     if (!st)
         return NULL;
+    int mw = pm_metric_find(p, "gil_wait");
     uint32_t n = pm_node_count(p);
     for (pm_id i = 0; i < n; i++) {
         pm_id th = pm_node_get(p, i)->thread;
         if (th >= nt)
             continue;
-        st[3 * (size_t)th] += pm_node_value(p, i, ms);
-        st[3 * (size_t)th + 1] += pm_node_value(p, i, mg);
+        int64_t *row = st + PM_RT_STATES * (size_t)th;
+        row[0] += pm_node_value(p, i, ms);
+        row[1] += pm_node_value(p, i, mg);
         if (mc >= 0)
-            st[3 * (size_t)th + 2] += pm_node_value(p, i, mc);
+            row[2] += pm_node_value(p, i, mc);
+        if (mw >= 0)
+            row[3] += pm_node_value(p, i, mw);
     }
     return st;
 }
@@ -675,6 +693,7 @@ int pm_report_trees(pm_rep *r)
     }
     qsort(order, nt, sizeof *order, pm_rt_thread_cmp);
     d.states = pm_rt_thread_states(r->p, nt);
+    d.has_wait = pm_metric_find(r->p, "gil_wait") >= 0 && pm_out_meta_num(r->p, "gil_wait_probes", 0) > 0;
     int any = 0;
     for (uint32_t i = 0; i < nt; i++) {
         if (order[i].total == 0)

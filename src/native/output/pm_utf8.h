@@ -19,4 +19,16 @@ size_t pm_utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
  * length, 0 for a value that has none. */
 size_t pm_utf8_encode(uint32_t cp, unsigned char *out);
 
+/* A hexadecimal digit's value, -1 for any other character. */
+static inline int pm_hex_digit(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
 #endif

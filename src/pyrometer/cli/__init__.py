@@ -32,7 +32,7 @@ usage: pyrometer run [options] script.py [args ...]
        pyrometer trace [--count|--listfuncs|--trackcalls|--trace ...] script.py [args ...]
        pyrometer convert INPUT OUTPUT [--format FMT] [--no-source]
        pyrometer view [--no-browser] [-o OUT.html] FILE
-       pyrometer heap [--why TYPE] [--json FILE] script.py|-m module [args ...]
+       pyrometer heap [--why TYPE] [--json FILE] [-o FILE.pyro|FILE.html] script.py|-m module [args ...]
        pyrometer dump PID [--json] [--locals]
        pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [-o FILE]
        pyrometer top PID
@@ -70,6 +70,12 @@ options:
                        524288; 1 = every allocation)
   --memory-view peak|live|allocated|leaks
                        memory mode: the tree shown and written (default peak)
+  --heap-at-exit       memory mode: at the end, the types whose instances grew
+                       since the program started (exact counts and bytes),
+                       where the new ones alive were allocated (those
+                       sampled) and what keeps one alive; on stderr and in
+                       the profile's meta (heap_at_exit)
+  --heap-top N         --heap-at-exit: how many types (default 5)
   --builtins, --no-builtins
                        calls mode: time C functions (builtins) on their own, as
                        cProfile does (default), or leave them in their caller
@@ -87,6 +93,9 @@ options:
   --native             sampling modes: also show C frames (extensions, the
                        interpreter's own work, libc) where they run, between
                        the Python frames that called them
+  --subprocesses       sampling modes: also profile every Python process the
+                       program starts (subprocess, multiprocessing with any
+                       start method, os.fork), each under its own "pid N" level
   -o, --output FILE    write the profile to FILE instead of printing the report
   --html               write the HTML viewer (to -o FILE.html, else a temporary
                        file opened in a browser)
@@ -112,9 +121,10 @@ options:
                        after S seconds (a watchdog for hangs)
   --dump-on-fatal      print every thread's stack on SIGSEGV, SIGBUS, SIGFPE,
                        SIGILL or SIGABRT, then die of that signal as before
-  --push URL --app-name NAME [--push-interval S]
-                       also send the profile to a Pyroscope server as pprof
-                       every S seconds (default 10), in the background
+  --push URL --app-name NAME [--push-interval S] [--push-format pyroscope|otlp]
+  [--tags K=V,...]     also send the profile every S seconds (default 10), in
+                       the background: to a Pyroscope server as pprof, or to
+                       an OpenTelemetry collector as OTLP profiles, tagged
   -h, --help           show this help and exit
   --version            show pyrometer's version and exit
 

@@ -1,4 +1,4 @@
-"""``pyrometer attach PID``: samples another Python process (3.9-3.13, any
+"""``pyrometer attach PID``: samples another Python process (3.9-3.15, any
 version of Python running pyrometer) into the same profile model as
 ``pyrometer run``, until --duration, Ctrl-C or the target's exit; then the
 report, or -o FILE in any format.  The target is read with process_vm_readv
@@ -13,7 +13,7 @@ from ._shared import Failure, UsageError
 HELP = """\
 usage: pyrometer attach PID [--duration S] [--rate HZ] [--mode wall|cpu] [--blocking] [-o FILE] [--format FMT]
 
-Samples the Python process PID (CPython 3.9-3.13) without stopping it, until
+Samples the Python process PID (CPython 3.9-3.15) without stopping it, until
 --duration seconds have passed, Ctrl-C, or the process ends; then prints the
 report, or writes the profile to FILE (every format of `pyrometer convert`).
 

@@ -67,7 +67,8 @@ def parse(argv):
 
 def help_text():
     lines = [USAGE, "", "Reads INPUT (recognised by content) and writes OUTPUT in FMT, or in the format", "its extension names.  A timeline's calls go to a tracing backend as spans when",
-             "the output is its URL: .../v1/traces (OTLP/HTTP) or .../api/v2/spans (Zipkin).", "", "formats:"]
+             "the output is its URL: .../v1/traces (OTLP/HTTP) or .../api/v2/spans (Zipkin);",
+             "any profile goes to .../v1development/profiles as OTLP profiles.", "", "formats:"]
     for name, exts, desc, readable in _formats():
         lines.append("  %-11s %-28s %s%s" % (name, exts, desc, " (also read)" if readable else ""))
     return "\n".join(lines) + "\n"
@@ -83,8 +84,9 @@ def main(o, command=None):
     if sending:
         fmt = o.format or spans.format_for_url(o.output)
         if fmt not in spans.CONTENT_TYPES:
-            raise UsageError("an OUTPUT that is a URL takes spans: its path ends in /v1/traces (OTLP) or "
-                             "/api/v2/spans (Zipkin), or give --format otlp or zipkin")
+            raise UsageError("an OUTPUT that is a URL is a backend's: its path ends in /v1/traces (OTLP spans), "
+                             "/api/v2/spans (Zipkin) or /v1development/profiles (OTLP profiles), or give "
+                             "--format otlp, zipkin or otlp-profiles")
     else:
         try:
             fmt = format_for_path(o.output, o.format)
@@ -106,7 +108,8 @@ def main(o, command=None):
             sent = spans.send_spans(ProfileData(native), o.output, fmt)
         except (ValueError, OSError) as exc:
             raise Failure(str(exc)) from None
-        say("sent %d bytes of %s spans to %s" % (sent, fmt, o.output))
+        say("sent %d bytes of %s to %s" % (sent, "OTLP profiles" if fmt == "otlp-profiles" else fmt + " spans",
+                                            o.output))
         return 0
     try:
         # Collapsed files of py-spy and Austin name the line running in each

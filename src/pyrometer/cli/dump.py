@@ -1,6 +1,7 @@
 """``pyrometer dump PID``: every thread's Python stack in another process
 right now (innermost frame first, as tracebacks read from the bottom), with
-the thread's OS name, native id, whether it holds the GIL and whether it is
+the thread's name (threading's, as py-spy shows it; the OS name for a thread
+threading does not know), native id, whether it holds the GIL and whether it is
 on a CPU; ``--locals`` adds bounded reprs of simple local variables (str,
 int, float, bool, None; other objects by type name); ``--json`` prints one
 JSON document instead."""
@@ -14,13 +15,15 @@ from .attach import open_target, parse_args
 HELP = """\
 usage: pyrometer dump PID [--json] [--locals]
 
-Prints the Python stack of every thread of process PID (CPython 3.9-3.13)
+Prints the Python stack of every thread of process PID (CPython 3.9-3.15)
 without stopping it.
 
 options:
   --json      one JSON document: {"pid", "python", "threads": [{"native_id",
-              "ident", "name", "gil", "status", "frames": [{"function",
-              "file", "line", "locals"}]}]}, innermost frame first
+              "ident", "name", "os_name", "gil", "status", "frames":
+              [{"function", "file", "line", "locals"}]}]}, innermost frame
+              first; "name" is threading's name of the thread (the OS name
+              when it has none), "os_name" the OS's
   --locals    local variables of each frame (str, int, float, bool and None
               shown, strings cut at 80 characters; other objects as <type>)
 """
@@ -53,7 +56,8 @@ def snapshot(remote, with_locals):
                 frame["locals"] = dict(local_vars or [])
             frames.append(frame)
         threads.append({
-            "native_id": t["native_id"], "ident": t["ident"], "name": t["name"], "gil": t["gil"],
+            "native_id": t["native_id"], "ident": t["ident"], "name": t["name"], "os_name": t["os_name"],
+            "gil": t["gil"],
             "status": "running" if t["running"] else "idle", "complete": t["ok"], "frames": frames,
         })
     return {"pid": info["pid"], "python": info["python"], "threads": threads}

@@ -25,6 +25,7 @@ _VALUE_OPTIONS = {
     "--target": "target",
     "--memory-rate": "memory_rate",
     "--memory-view": "memory_view",
+    "--heap-top": "heap_top",
     "-s": "sort",
     "--sort": "sort",
     "--dump-on": "dump_on",
@@ -32,6 +33,8 @@ _VALUE_OPTIONS = {
     "--push": "push",
     "--app-name": "app_name",
     "--push-interval": "push_interval",
+    "--push-format": "push_format",
+    "--tags": "tags",
 }
 _FLAG_OPTIONS = {
     "--no-idle": ("idle", False),
@@ -41,12 +44,14 @@ _FLAG_OPTIONS = {
     "--async": ("async_tasks", True),
     "--no-source": ("source", False),
     "--dump-on-fatal": ("dump_on_fatal", True),
+    "--heap-at-exit": ("heap_at_exit", True),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
     "--colour": ("color", True),
     "--no-color": ("color", False),
     "--no-colour": ("color", False),
+    "--subprocesses": ("subprocesses", True),
 }
 
 
@@ -76,6 +81,8 @@ class Options:
         self.source_root = None
         self.memory_rate = None
         self.memory_view = None
+        self.heap_at_exit = False  # memory mode: the heap's growth by type at the end
+        self.heap_top = 5
         self.builtins = None  # calls mode: cProfile's event set (True) unless --no-builtins
         self.sort = None
         self.source = True
@@ -87,6 +94,9 @@ class Options:
         self.push = None  # a Pyroscope server's URL (integrations/push.py)
         self.app_name = None
         self.push_interval = 10.0
+        self.push_format = "pyroscope"  # or "otlp" (integrations/push.py)
+        self.tags = None  # [(key, value)] for the push
+        self.subprocesses = False  # also profile every Python process the program starts
 
 
 # ---- parsing ------------------------------------------------------------
@@ -128,6 +138,14 @@ def _convert(dest, option, value):
         if pct is None or not (0 <= pct <= 100):
             raise UsageError("invalid %s %r: give a percentage from 0 to 100" % (option, value))
         return pct
+    if dest == "heap_top":
+        try:
+            n = int(value, 10)
+        except ValueError:
+            n = None
+        if n is None or not (1 <= n <= 1000):
+            raise UsageError("invalid %s %r: give a whole number of types from 1 to 1000" % (option, value))
+        return n
     if dest in ("top", "timeline"):
         limit = MAX_TIMELINE if dest == "timeline" else 100000
         try:
@@ -183,6 +201,17 @@ def _convert(dest, option, value):
     if dest == "app_name":
         if not value or any(c in value for c in "{}, \n"):
             raise UsageError("invalid %s %r: a name without spaces, commas or braces" % (option, value))
+        return value
+    if dest == "tags":
+        from ..integrations.push import parse_tags
+
+        try:
+            return parse_tags(value)
+        except ValueError as exc:
+            raise UsageError("invalid %s %r: %s" % (option, value, exc)) from None
+    if dest == "push_format":
+        if value not in ("pyroscope", "otlp"):
+            raise UsageError("invalid %s %r: give pyroscope or otlp" % (option, value))
         return value
     if dest == "push_interval":
         try:
@@ -319,21 +348,31 @@ _MODE_OPTIONS = {
     "--native": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--memory-rate": (("memory",), "--mode memory"),
     "--memory-view": (("memory",), "--mode memory"),
+    "--heap-at-exit": (("memory",), "--mode memory"),
+    "--heap-top": (("memory",), "--mode memory"),
     "--push": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--app-name": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--push-interval": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--push-format": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--tags": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
+    "--subprocesses": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
 }
 
 
 def _check_applies(o):
     if (o.push is None) != (o.app_name is None):
         raise UsageError("--push URL and --app-name NAME go together")
-    if "--push-interval" in o.given and o.push is None:
-        raise UsageError("--push-interval goes with --push URL")
+    if o.subprocesses and o.push is not None:
+        raise UsageError("--subprocesses and --push do not go together (a push streams one process)")
+    for option in ("--push-interval", "--push-format", "--tags"):
+        if option in o.given and o.push is None:
+            raise UsageError("%s goes with --push URL" % option)
     for option in sorted(o.given):
         rule = _MODE_OPTIONS.get(option)
         if rule is not None and o.mode not in rule[0]:
             raise UsageError("%s is for %s, not --mode %s" % (option, rule[1], o.mode))
+    if "--heap-top" in o.given and not o.heap_at_exit:
+        raise UsageError("--heap-top goes with --heap-at-exit")
     if o.mode == "timeline" and o.timeline == 0:
         raise UsageError("--mode timeline needs a --timeline-cap above 0")
 
@@ -725,6 +764,68 @@ class _Session:
         self.sigterm_proxy = None
         self.runner_frames = None
         self.runner_thread = 0
+        self.children = None  # --subprocesses: a _subprocesses.Run
+        self.heap = None  # --heap-at-exit: a _heapexit.HeapAtExit
+        if options.heap_at_exit:
+            # Imported before the sampler starts: its imports (json) are
+            # not the program's allocations.
+            from .. import _heapexit  # noqa: F401
+
+    def heap_start(self):
+        """--heap-at-exit: the heap snapshot, right before the program's
+        code runs (pyrometer's own start-up objects are older than it)."""
+        if not self.o.heap_at_exit or not self.started_ok:
+            return
+        sampler = self.prof._sampler
+        sampler.quiet(True)  # none of this is the program's allocations
+        try:
+            from .._heapexit import HeapAtExit
+
+            heap = HeapAtExit(sampler, self.o.heap_top)
+            heap.start(sys._getframe(1))
+            self.heap = heap
+        except Exception as exc:
+            _say("--heap-at-exit: cannot take the heap snapshot at start (%s): no heap report" % exc)
+        finally:
+            sampler.quiet(False)
+
+    def _heap_collect(self, by_signal):
+        """The census at exit, first thing after the program's code (the
+        sampler still running, told to ignore this thread)."""
+        heap, self.heap = self.heap, None
+        if heap is None:
+            return None
+        if by_signal:
+            _say("--heap-at-exit: the program was ended by SIGTERM: no heap report")
+            return None
+        heap.sampler.quiet(True)  # none of this is the program's allocations
+        try:
+            # The program's buffered output is written first (as at exit):
+            # text waiting in a stream's buffer is not what the program keeps.
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            heap.collect()
+            return heap
+        except Exception as exc:
+            _say("--heap-at-exit: the heap census failed (%s: %s); the memory profile is kept"
+                 % (type(exc).__name__, exc))
+            return None
+        finally:
+            heap.sampler.quiet(False)
+
+    def _heap_store(self, heap):
+        """Stacks of the sampled survivors and the meta, before re-rooting
+        (which renumbers the nodes)."""
+        try:
+            heap.finish(self.prof.native)
+            return heap
+        except Exception as exc:
+            _say("--heap-at-exit: the heap report failed (%s: %s); the memory profile is kept"
+                 % (type(exc).__name__, exc))
+            return None
 
     def start(self):
         try:
@@ -745,7 +846,11 @@ class _Session:
             from ..integrations.push import Pusher
 
             self.pusher = Pusher(self.prof.native, self.o.push, self.o.app_name, self.o.push_interval,
-                                 rate=self.o.rate, mode=self.o.mode).start()
+                                 rate=self.o.rate, mode=self.o.mode, format=self.o.push_format,
+                                 tags=dict(self.o.tags or ()))
+            if self.runner_frames:
+                self.pusher.reroot = (self.runner_frames, self.runner_thread)
+            self.pusher.start()
 
     # SIGTERM: if the program leaves SIGTERM alone, write the profile then
     # die of SIGTERM as the program would have.  The SIGTERM handler is a C
@@ -807,7 +912,7 @@ class _Session:
         import _signal as signal
 
         if not self.finished and os.getpid() == self.pid:
-            self.finish()
+            self.finish(by_signal=True)
         self._uninstall_sigterm()
         os.kill(os.getpid(), signal.SIGTERM)
         # Only reached if SIGTERM is blocked in this thread; it is pending and
@@ -817,7 +922,7 @@ class _Session:
         time.sleep(1)
         os._exit(128 + signal.SIGTERM)
 
-    def finish(self):
+    def finish(self, by_signal=False):
         """Stops the sampler and writes the profile; returns False if the
         profile could not be written where asked.  Runs at most once."""
         if self.finished:
@@ -826,6 +931,7 @@ class _Session:
         self._uninstall_sigterm()
         if os.getpid() != self.pid or not self.started_ok:
             return True  # a forked child, or nothing was collected
+        heap = self._heap_collect(by_signal)
         try:
             self.prof.stop()
         except Exception as exc:
@@ -844,17 +950,52 @@ class _Session:
             if not_shown:
                 _say("--log-args: %d calls and returns were not shown: only so many different texts are kept "
                      "(each is an entry of the profile)" % not_shown)
+        if heap is not None:
+            heap = self._heap_store(heap)
         # Lines mode has no stacks to re-root (a node per target function).
         if self.runner_frames and self.o.mode != "lines":
             try:
                 self.prof.native.reroot(self.runner_frames, self.runner_thread)
             except Exception as exc:  # the profile is still whole: write it
                 _say("cannot drop pyrometer's own frames: %s" % exc)
+        if self.children is not None:
+            self.children.collect(self.prof.native, self.runner_frames, self.runner_thread)
         if self.o.format in ("pyro", "html") and self.o.source_root and self.o.source:
             from .. import _view
 
             _view.embed_sources(self.prof.native, self.o.source_root)
-        return self._emit()
+        written = self._emit()
+        if heap is not None:
+            self._heap_print(heap)
+        return written
+
+    def _heap_print(self, heap):
+        """The --heap-at-exit section on stderr, after the memory report."""
+        from .._heapexit import text
+
+        try:
+            sys.stdout.flush()
+        except Exception:
+            pass
+        try:
+            sys.stderr.write(text(heap.report))
+            sys.stderr.flush()
+        except Exception as exc:
+            _say("--heap-at-exit: cannot print the heap report (%s)" % exc)
+
+    def finish_at_exit(self):
+        """--subprocesses: the profile is written at the interpreter's exit,
+        after the program's atexit functions (multiprocessing's among them,
+        which end its daemonic workers: their profiles are in by then)."""
+        if os.getpid() != self.pid or self.finished:
+            return
+        if not self.finish():
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except Exception:
+                    pass
+            os._exit(EXIT_FAILURE)
 
     def _emit(self):
         o = self.o
@@ -970,12 +1111,21 @@ def main(o, command):
         except RuntimeError as exc:
             raise Failure("cannot watch this process's stacks: %s" % exc) from None
     session.start()  # the self-check: Failure before anything changed
+    if o.subprocesses:
+        import atexit
+
+        from .. import _subprocesses
+
+        session.children = _subprocesses.Run(o)
+        # Registered before the program imports anything: it runs last.
+        atexit.register(session.finish_at_exit)
 
     # From here on the process belongs to the program.
     sys.argv[:] = argv
     _set_path0(path0)
     main = _fresh_main(target.co_filename if kind == "script" else None)
     session.install_sigterm()
+    session.heap_start()
     try:
         if kind in ("script", "command"):
             _run_script(target, main)
@@ -984,10 +1134,13 @@ def main(o, command):
         else:
             _run_main_of(target)
     except BaseException as exc:
-        session.finish()
+        if not o.subprocesses:
+            session.finish()
         if not isinstance(exc, SystemExit):
             _install_traceback_filter(exc)
         raise
+    if o.subprocesses:
+        return 0  # finished at exit
     if not session.finish():
         return EXIT_FAILURE  # the program succeeded but its profile was not written
     if o.log_args is not None and not session.prof.native.meta.get("log_args_matched"):

@@ -14,7 +14,7 @@ from .attach import _number, open_target, parse_args, sampling_values
 HELP = """\
 usage: pyrometer top PID [--rate HZ] [--window S] [--mode wall|cpu] [--rows N]
 
-A live table of the functions of process PID (CPython 3.9-3.13): share of
+A live table of the functions of process PID (CPython 3.9-3.15): share of
 the samples in which each is running (own) or on the stack (total), over the
 last --window seconds (default 3), redrawn every second.  q or Ctrl-C quits.
 

@@ -145,10 +145,14 @@ class Middleware:
 class Request:
     """One profiled request: open from begin() to finish()."""
 
-    __slots__ = ("core", "rid", "t0", "start_unix", "method", "path", "route", "status", "span")
+    __slots__ = ("core", "rid", "t0", "start_unix", "method", "path", "route", "status", "span", "await_rate")
 
     def __init__(self, opts, method, path):
         self.core = shared(opts.rate, opts.mode)
+        # The time a coroutine's request waits counts in wall mode (the
+        # process's sampler: the first caller's mode and rate).
+        core = self.core._options
+        self.await_rate = core["rate"] if core["mode"] == "wall" else 0.0
         self.rid = next(_ids)
         self.core.requests.open(self.rid)
         self.method, self.path, self.route, self.status = method, path, None, None

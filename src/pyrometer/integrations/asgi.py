@@ -6,13 +6,17 @@ sampler.
 The request's coroutine is driven one step at a time, the loop's thread
 tagged with the request during each step, so each sample is charged to the
 task running at that moment: concurrent requests in one event loop keep
-apart.  Work the request hands to other tasks or threads (background tasks,
-a sync endpoint's thread pool) is not charged to it; nor is time the request
-spends waiting (its awaits), which no thread spends on it.  Scopes other than
+apart.  The time between two steps, when the request waits (its awaits: a
+sleep, a database's answer), is charged to it too in wall mode, at the
+stack where it waits (the loop's stack, then the request's coroutines down
+to the awaited one), as its share of samples.  Work the request hands to
+other tasks or threads (background tasks, a sync endpoint's thread pool) is
+not charged to it, but the wait for it is.  Scopes other than
 http (lifespan, websocket) pass through untouched, as do the response
 messages and exceptions.  Options as pyrometer.integrations.wsgi's;
 allow_query and filename_format callables receive the scope.
 """
+import time
 from urllib.parse import parse_qs
 
 from . import _requests
@@ -65,11 +69,16 @@ class _Stepped:
         self._req = req
 
     def __await__(self):
-        it, req = self._awaitable.__await__(), self._req
+        coro, req = self._awaitable, self._req
+        it = coro.__await__()
         send, throw = it.send, it.throw
-        value, exc = None, None
+        rate = req.await_rate
+        awaited = req.core.requests.awaited if rate else None
+        value, exc, since = None, None, 0
         while True:
             prev = req.tag()
+            if since:  # called from here: the stack is the loop's, as in a step
+                awaited(req.rid, coro, since, rate)
             try:
                 if exc is None:
                     yielded = send(value)
@@ -79,6 +88,8 @@ class _Stepped:
                 return stop.value
             finally:
                 req.untag(prev)
+            if awaited is not None:
+                since = time.monotonic_ns()
             try:
                 value, exc = (yield yielded), None
             except BaseException as e:  # thrown in (cancellation): passed on

@@ -1,17 +1,21 @@
-"""A timeline's calls sent as spans to a tracing backend, beside the
-service spans it already shows: OTLP/HTTP (protobuf; an OpenTelemetry
-Collector, Jaeger or Tempo, at ``/v1/traces``) or Zipkin v2 (JSON, at
-``/api/v2/spans``).  The bodies are the ``otlp`` and ``zipkin`` formats
-(output/pm_otlp.c, output/pm_zipkin.c); this only posts them.
+"""A profile sent to an OpenTelemetry or Zipkin backend: a timeline's calls
+as spans, beside the service spans it already shows, by OTLP/HTTP (protobuf;
+an OpenTelemetry Collector, Jaeger or Tempo, at ``/v1/traces``) or Zipkin v2
+(JSON, at ``/api/v2/spans``); any profile's samples as OTLP profiles (at
+``/v1development/profiles``).  The bodies are the ``otlp``, ``zipkin`` and
+``otlp-profiles`` formats (output/pm_otlp.c, pm_zipkin.c,
+pm_otlp_profiles.c); this only posts them.
 
     pyrometer run --mode timeline -o run.pyro app.py
     pyrometer convert run.pyro http://localhost:4318/v1/traces
+    pyrometer convert run.pyro http://localhost:4318/v1development/profiles
 """
 import urllib.error
 import urllib.parse
 import urllib.request
 
-CONTENT_TYPES = {"otlp": "application/x-protobuf", "zipkin": "application/json"}
+CONTENT_TYPES = {"otlp": "application/x-protobuf", "zipkin": "application/json",
+                 "otlp-profiles": "application/x-protobuf"}
 
 
 def is_url(text):
@@ -19,25 +23,29 @@ def is_url(text):
 
 
 def format_for_url(url):
-    """The span format a collector's URL asks for by its path, or None."""
+    """The format a collector's URL asks for by its path, or None."""
     path = urllib.parse.urlsplit(url).path.rstrip("/")
     if path.endswith("/v1/traces"):
         return "otlp"
     if path.endswith("/api/v2/spans"):
         return "zipkin"
+    if path.endswith("/v1development/profiles"):
+        return "otlp-profiles"
     return None
 
 
 def send_spans(profile, url, format=None, timeout=10.0):
-    """POSTs a timeline profile's calls as spans to url; returns the number
-    of bytes sent.  format: "otlp" or "zipkin" (default: from the URL's
-    path).  ValueError for a profile without a timeline or an unknown
-    format; OSError with the reason when the backend cannot be reached or
-    does not accept them."""
+    """POSTs a timeline profile's calls as spans (or any profile as OTLP
+    profiles) to url; returns the number of bytes sent.  format: "otlp",
+    "zipkin" or "otlp-profiles" (default: from the URL's path).  ValueError
+    for spans of a profile without a timeline or an unknown format; OSError
+    with the reason when the backend cannot be reached or does not accept
+    them."""
     fmt = format or format_for_url(url)
     if fmt not in CONTENT_TYPES:
-        raise ValueError("cannot tell which spans %s takes: its path is neither /v1/traces (OTLP) nor "
-                         "/api/v2/spans (Zipkin); give --format otlp or zipkin" % url)
+        raise ValueError("cannot tell what %s takes: its path is not /v1/traces (OTLP spans), "
+                         "/api/v2/spans (Zipkin) or /v1development/profiles (OTLP profiles); give --format "
+                         "otlp, zipkin or otlp-profiles" % url)
     body = profile.to_bytes(fmt)
     req = urllib.request.Request(url, data=body, method="POST", headers={"Content-Type": CONTENT_TYPES[fmt]})
     try:

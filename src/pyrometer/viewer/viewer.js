@@ -61,7 +61,11 @@
     peak_space: 'peak: bytes alive at the peak', peak_objects: 'peak: objects alive at the peak',
     inuse_space: 'live at end: bytes', inuse_objects: 'live at end: objects',
     alloc_space: 'allocated: bytes', alloc_objects: 'allocated: objects',
-    leak_space: 'leaks: bytes never freed', leak_objects: 'leaks: objects never freed'
+    leak_space: 'leaks: bytes never freed', leak_objects: 'leaks: objects never freed',
+    range_alloc_space: 'allocated in the range: bytes', range_live_space: 'allocated in the range, live at end: bytes',
+    range_alloc_objects: 'allocated in the range: objects',
+    gil_wait: 'gil_wait: samples waiting for the GIL (estimated)',
+    preempted: 'preempted: time holding the GIL but not a CPU'
   };
   // META.memory_timeline: "t heap rss;..." (seconds, live-heap estimate and
   // resident set size in bytes), the memory collector's record of the run.
@@ -69,10 +73,27 @@
     var f = r.split(' ');
     return { t: +f[0], heap: +f[1], rss: +f[2] };
   }).filter(function (p) { return isFinite(p.t) && isFinite(p.heap) && isFinite(p.rss); });
+  // raw.allocations: the sampled allocations over time, as records [node,
+  // bucket allocated in, bucket freed in or null (live at the end), bytes,
+  // count]; bucket b is [b, b + 1) x bucket_ns from the heap timeline's zero.
+  // A range selected on the heap chart becomes metrics every view shows.
+  var ALLOC = (function () {
+    var a = raw && raw.allocations, recs = a && a.records;
+    if (!a || !(+a.bucket_ns > 0) || !Array.isArray(recs)) return null;
+    var n = recs.length, o = { w: +a.bucket_ns / 1e9, n: n, node: new Int32Array(n), at: new Float64Array(n),
+      live: new Uint8Array(n), bytes: new Float64Array(n), count: new Float64Array(n) };
+    for (var i = 0; i < n; i++) {
+      var r = recs[i];
+      o.node[i] = r[0]; o.at[i] = r[1]; o.live[i] = r[2] === null ? 1 : 0; o.bytes[i] = +r[3] || 0; o.count[i] = +r[4] || 0;
+    }
+    return o;
+  })();
+  var RANGE_METRICS = ['range_alloc_space', 'range_live_space', 'range_alloc_objects'];
 
   // ---- state (mirrored in the URL fragment) ------------------------------------
   // An import-time profile (frames are modules) reads top-down: an icicle.
-  var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: META.mode === 'imports', theme: '', src: '' };
+  var st = { view: 'flame', metric: -1, thread: -1, q: '', zoom: 0, fn: -1, icicle: META.mode === 'imports', theme: '', src: '', range: null };
+  var hashRange = null, hashMetric = '';  // from the URL, applied once the range's metrics exist
   (function defaults() {
     var want = META.mode === 'cpu' ? 'cpu' : 'wall';
     // A memory profile opens on the view it was written for (peak unless
@@ -92,7 +113,8 @@
       var p = kv.split('='), k = p[0], v = decodeURIComponent(p.slice(1).join('=') || '');
       if (!k) return;
       if (k === 'view' || k === 'q' || k === 'theme' || k === 'src') st[k] = v;
-      else if (k === 'metric') { var mi = METRICS.map(function (m) { return m.name; }).indexOf(v); if (mi >= 0) st.metric = mi; }
+      else if (k === 'metric') { var mi = METRICS.map(function (m) { return m.name; }).indexOf(v); if (mi >= 0) st.metric = mi; hashMetric = v; }
+      else if (k === 'range') { var rr = v.split(',').map(Number); hashRange = rr.length === 2 && isFinite(rr[0]) && isFinite(rr[1]) && rr[1] > rr[0] ? rr : null; }
       else if (k === 'thread' || k === 'zoom' || k === 'fn') { var n = parseInt(v, 10); if (!isNaN(n)) st[k] = n; }
       else if (k === 'icicle') st.icicle = v === '1';
     });
@@ -110,6 +132,7 @@
       if (st.icicle) parts.push('icicle=1');
       if (st.theme) parts.push('theme=' + st.theme);
       if (st.src) parts.push('src=' + encodeURIComponent(st.src));
+      if (st.range) parts.push('range=' + st.range.map(function (x) { return +x.toFixed(6); }).join(','));
       history.replaceState(null, '', '#' + parts.join('&'));
     }, 50);
   }
@@ -142,6 +165,47 @@
     if (cls) e.className = cls;
     if (text !== undefined) e.textContent = text;
     return e;
+  }
+
+  // ---- a time range of a memory profile ----------------------------------------------------
+  // The range snaps outwards to whole buckets (what the records can tell
+  // apart) and is shown snapped.
+  function snapRange(t0, t1) {
+    var w = ALLOC.w, b0 = Math.max(0, Math.floor(t0 / w + 1e-9)), b1 = Math.max(b0 + 1, Math.ceil(t1 / w - 1e-9));
+    return [b0 * w, b1 * w];
+  }
+  var rangePrev = '';  // the metric shown before a range was selected
+  /* Selects [t0, t1] (seconds; null clears): per trie node, the bytes and
+   * objects allocated in it and the bytes of those still live at the end,
+   * as three metrics appended after the profile's own. */
+  function setRange(range) {
+    var names = METRICS.map(function (m) { return m.name; }), cur = names[st.metric] || '';
+    for (var i = METRICS.length - 1; i >= 0; i--) if (RANGE_METRICS.indexOf(METRICS[i].name) >= 0) METRICS.splice(i, 1);
+    if (RANGE_METRICS.indexOf(cur) < 0) rangePrev = cur;
+    st.range = null;
+    var want = rangePrev;
+    if (range && ALLOC) {
+      var r = snapRange(range[0], range[1]), b0 = Math.round(r[0] / ALLOC.w), b1 = Math.round(r[1] / ALLOC.w);
+      var ab = new Float64Array(N), lb = new Float64Array(N), ac = new Float64Array(N);
+      for (i = 0; i < ALLOC.n; i++) {
+        var at = ALLOC.at[i], nd = ALLOC.node[i];
+        if (at < b0 || at >= b1 || nd < 0 || nd >= N) continue;
+        ab[nd] += ALLOC.bytes[i]; ac[nd] += ALLOC.count[i];
+        if (ALLOC.live[i]) lb[nd] += ALLOC.bytes[i];
+      }
+      METRICS.push({ name: 'range_alloc_space', unit: 'bytes', vals: ab }, { name: 'range_live_space', unit: 'bytes', vals: lb },
+        { name: 'range_alloc_objects', unit: 'count', vals: ac });
+      st.range = r;
+      want = RANGE_METRICS.indexOf(cur) >= 0 ? cur : 'range_alloc_space';
+    }
+    names = METRICS.map(function (m) { return m.name; });
+    st.metric = Math.max(0, names.indexOf(want));
+    st.zoom = 0; sel = -1;
+    api.range = st.range ? st.range.slice() : null;
+  }
+  function changeRange(range) {
+    setRange(range);
+    fillControls(); rebuild(); renderView(); writeHash();
   }
 
   // ---- the aggregated tree (by function, for one thread selection, every metric) ----
@@ -413,6 +477,14 @@
   }
   function renderCrumbs() {
     var c = $('crumbs'); c.textContent = '';
+    if (st.range) {
+      var rb = el('span', 'range', 'allocated in ' + fmtVal(st.range[0] * 1e9, 'nanoseconds') + ' – ' + fmtVal(st.range[1] * 1e9, 'nanoseconds') + ' ');
+      var clr = el('a', '', '× clear range');
+      clr.title = 'show the whole run again';
+      clr.onclick = function () { changeRange(null); };
+      rb.appendChild(clr);
+      c.appendChild(rb);
+    }
     if (st.view === 'flame' || st.view === 'sunburst') {
       var path = [];
       for (var a = st.zoom; a >= 0; a = A.parent[a]) path.unshift(a);
@@ -809,7 +881,7 @@
   }
 
   // ---- timeline (per thread flame chart over time) ---------------------------------------
-  var TL = null, tlWin = null, tlL = null;
+  var TL = null, tlWin = null, tlL = null, memL = null, memDrag = null;
   function buildTimeline() {
     var ev = (raw && raw.timeline && raw.timeline.events) || [];
     var dur = (+META.duration_s || 0) * 1e9;
@@ -840,7 +912,10 @@
   function hasEvents() { return !!(raw && raw.timeline && raw.timeline.events && raw.timeline.events.length); }
   function renderTimeline() {
     $('minimap').hidden = !hasEvents();
-    document.querySelector('#v-timeline .hint').hidden = !hasEvents(); /* the range hint is the events' */
+    $('tl-hint').hidden = !hasEvents(); /* the range hint is the events' */
+    $('mem-hint').hidden = hasEvents() || !ALLOC;
+    $('mem-clear').hidden = hasEvents() || !st.range;
+    $('timeline').classList.toggle('memsel', !hasEvents() && !!ALLOC);
     if (!hasEvents()) { renderMemoryTimeline(); return; }
     if (!TL) buildTimeline();
     var lanes = TL.lanes.filter(function (l) { return st.thread < 0 || l.thread === st.thread; });
@@ -896,6 +971,16 @@
     var tmax = Math.max(+META.duration_s || 0, MEMTL[MEMTL.length - 1].t) || 1, ymax = 1;
     MEMTL.forEach(function (p) { ymax = Math.max(ymax, p.heap, p.rss); });
     var X = function (t) { return L + t / tmax * (w - L - R); }, Y = function (v) { return T + (1 - v / ymax) * (h - T - B); };
+    memL = { x0: L, x1: w - R, tmax: tmax };
+    // The selected range (or the one being dragged), under the curves.
+    var shade = memDrag ? [Math.min(memDrag[0], memDrag[1]), Math.max(memDrag[0], memDrag[1])] : st.range;
+    if (shade) {
+      g.fillStyle = dark ? 'rgba(100,181,246,.22)' : 'rgba(21,101,192,.15)';
+      var sx0 = X(Math.max(0, shade[0])), sx1 = X(Math.min(tmax, shade[1]));
+      g.fillRect(sx0, T, Math.max(1, sx1 - sx0), h - T - B);
+      g.strokeStyle = css.getPropertyValue('--sel'); g.lineWidth = 1; g.strokeRect(sx0 + 0.5, T + 0.5, Math.max(1, sx1 - sx0 - 1), h - T - B - 1);
+      g.fillStyle = css.getPropertyValue('--fg');
+    }
     g.strokeStyle = css.getPropertyValue('--fg'); g.fillStyle = css.getPropertyValue('--fg'); g.lineWidth = 1;
     g.globalAlpha = 0.35; g.beginPath(); g.moveTo(L, T); g.lineTo(L, h - B); g.lineTo(w - R, h - B); g.stroke(); g.globalAlpha = 1;
     for (var i = 0; i <= 4; i++) {
@@ -918,6 +1003,11 @@
     g.fillStyle = heapC; g.fillRect(L + 4, 6, 10, 4); g.fillStyle = css.getPropertyValue('--fg'); g.fillText('heap (live estimate)', L + 18, 8);
     g.fillStyle = rssC; g.fillRect(L + 160, 6, 10, 4); g.fillStyle = css.getPropertyValue('--fg'); g.fillText('RSS', L + 174, 8);
     $('tl-range').textContent = MEMTL.length + ' points over ' + fmtVal(tmax * 1e9, 'nanoseconds');
+    if (st.range) {
+      var tot = function (name) { var m = METRICS.filter(function (q) { return q.name === name; })[0], v = 0; if (m) for (var k = 0; k < N; k++) v += m.vals[k]; return v; };
+      $('tl-range').textContent += ' · allocated in ' + fmtVal(st.range[0] * 1e9, 'nanoseconds') + ' – ' + fmtVal(st.range[1] * 1e9, 'nanoseconds') + ': ' +
+        fmtVal(tot('range_alloc_space'), 'bytes') + ', of which live at the end ' + fmtVal(tot('range_live_space'), 'bytes');
+    }
     tlL = { rects: [] };
     api.timelineBars = 0;
     api.memoryPoints = MEMTL.length;
@@ -958,35 +1048,44 @@
     }
     metaOrder.forEach(function (k) {
       if (META.mode === 'memory' && k.indexOf('memory_') === 0 && ['memory_samples_lost', 'memory_stacks_truncated', 'memory_frames_skipped'].indexOf(k) < 0) return;
+      if (k === 'heap_report') return;
+      if (META.mode === 'memory' && k === 'timeline_epoch_ns') return;  /* the clock's zero, for tools */
       if (['mode', 'duration_s', 'rate_hz', 'start_unix', 'python', 'pyrometer', 'command', 'samples_taken', 'samples_expected', 'samples_torn', 'samples_torn_partial', 'samples_captured', 'sampler_cpu_s'].indexOf(k) < 0) item(k, META[k]);
     });
     item('nodes', N.toLocaleString('en'));
     item('threads', THREADS.length);
     var shares = threadStateShares();
     if (shares.gil) item('GIL held', shares.gil);
+    if (shares.wait) item('GIL waiting', shares.wait);
     if (shares.gc) item('in GC', shares.gc);
   }
-  // Per thread, the share of its samples taken while it held the GIL and
-  // while it ran the garbage collector (metrics "gil" and "gc" of the
-  // sampler), as the terminal report's thread headings give them.
+  // Per thread, the share of its samples taken while it held the GIL, while
+  // it waited for it (an estimate the sampler makes in wall mode, metric
+  // "gil_wait", at most the samples without the GIL) and while it ran the
+  // garbage collector (metrics "gil" and "gc"), as the terminal report's
+  // thread headings give them.
   function threadStateShares() {
     var names = METRICS.map(function (m) { return m.name; });
     var iS = names.indexOf('samples'), iG = names.indexOf('gil'), iC = names.indexOf('gc');
+    var iW = +META.gil_wait_probes > 0 ? names.indexOf('gil_wait') : -1;
     if (iS < 0 || iG < 0) return {};
     var nt = THREADS.length, smp = new Float64Array(nt), gil = new Float64Array(nt), gc = new Float64Array(nt);
+    var wait = new Float64Array(nt);
     for (var i = 0; i < N; i++) {
       var t = nThread[i];
       if (t < 0 || t >= nt) continue;
       smp[t] += +METRICS[iS].vals[i] || 0;
       gil[t] += +METRICS[iG].vals[i] || 0;
       if (iC >= 0) gc[t] += +METRICS[iC].vals[i] || 0;
+      if (iW >= 0) wait[t] += +METRICS[iW].vals[i] || 0;
     }
+    for (var k = 0; k < nt; k++) wait[k] = Math.min(wait[k], smp[k] - gil[k]);
     var list = function (v) {
       var parts = [];
       for (var t = 0; t < nt; t++) if (smp[t] > 0 && (v !== gc || v[t] > 0)) parts.push(threadLabel(t) + ' ' + pct(v[t], smp[t]));
       return parts.join(', ');
     };
-    return { gil: list(gil), gc: list(gc) };
+    return { gil: list(gil), wait: iW >= 0 ? list(wait) : '', gc: list(gc) };
   }
   function fillControls() {
     var ms = $('metric'); ms.textContent = '';
@@ -1001,8 +1100,228 @@
     $('icicle').checked = st.icicle;
   }
 
+  // ---- heap report (pyrometer heap -o) ---------------------------------------------------------
+  // META.heap_report: compact JSON written by cli/heap.py — checkpoints
+  // (start, each checkpoint, exit: label, time, census [type, module, count,
+  // bytes], growth since the one before), the tracked classes' timeline and
+  // the --why retention graph.  Without it nothing below touches the page.
+  var HEAP = null;
+  if (typeof META.heap_report === 'string') {
+    try { HEAP = JSON.parse(META.heap_report); } catch (e) { api.errors.push('heap_report: ' + e); }
+    if (HEAP && !Array.isArray(HEAP.checkpoints)) HEAP = null;
+  }
+  var heapSort = { key: 'bytes', asc: false }, heapPair = null;
+  var SVGNS = 'http://www.w3.org/2000/svg';
+  function svgEl(tag, attrs, text) {
+    var e = document.createElementNS(SVGNS, tag);
+    for (var k in attrs) if (Object.prototype.hasOwnProperty.call(attrs, k)) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function heapType(r) { return r[1] === 'builtins' ? String(r[0]) : r[1] + '.' + r[0]; }
+  function heapSection() {
+    // Made on demand so that a profile without a heap report keeps its page as it was.
+    var btn = el('button', '', 'Heap'); btn.dataset.view = 'heap';
+    $('tabs').appendChild(btn);
+    var sec = el('section', 'view'); sec.id = 'v-heap';
+    var box = el('div', 'scroll heap'); box.id = 'heap';
+    sec.appendChild(box);
+    $('main').insertBefore(sec, $('empty'));
+  }
+  function heapTitle(box, text, hint) {
+    var h = el('h3', '', text);
+    if (hint) h.appendChild(el('span', 'hint', '  ' + hint));
+    box.appendChild(h);
+  }
+  function heapTable(id, cols, rows, onSort) {
+    var t = el('table', 'grid heap-grid'); t.id = id;
+    var hr = el('tr');
+    cols.forEach(function (c) {
+      var th = el('th', (c.l ? 'l' : '') + (onSort && heapSort.key === c.key ? ' sorted' + (heapSort.asc ? ' asc' : '') : ''), c.title);
+      th.dataset.key = c.key;
+      if (onSort && c.sort) th.onclick = function () { onSort(c.key); };
+      hr.appendChild(th);
+    });
+    t.appendChild(el('thead')).appendChild(hr);
+    var tb = t.appendChild(el('tbody'));
+    rows.forEach(function (r) {
+      var tr = el('tr');
+      cols.forEach(function (c) { tr.appendChild(el('td', c.l ? 'l' : '', c.fmt ? c.fmt(r) : String(r[c.key]))); });
+      tb.appendChild(tr);
+    });
+    return t;
+  }
+  function signed(v, fmt) { return (v > 0 ? '+' : '') + fmt(v); }
+  function renderHeapCensus(box) {
+    var cps = HEAP.checkpoints, last = cps[cps.length - 1], rows = (last.census || []).map(function (r) {
+      return { type: heapType(r), name: String(r[0]), module: String(r[1]), count: +r[2], bytes: +r[3] };
+    });
+    var k = heapSort.key, dir = heapSort.asc ? 1 : -1;
+    // Ties as the census orders them: bytes, count, then module and name.
+    var cmp = function (a, b) { return a < b ? -1 : a > b ? 1 : 0; };
+    rows.sort(function (x, y) {
+      return (x[k] - y[k]) * dir || y.bytes - x.bytes || y.count - x.count || cmp(x.module, y.module) || cmp(x.name, y.name);
+    });
+    var total = rows.reduce(function (s, r) { return s + r.bytes; }, 0);
+    heapTitle(box, 'Census (' + last.label + ')', rows.length + ' types, ' + fmtVal(total, 'bytes') + ' · click count or bytes to sort');
+    box.appendChild(el('div', 'heap-rows')).appendChild(heapTable('heap-census', [
+      { key: 'type', title: 'type', l: 1 },
+      { key: 'count', title: 'count', sort: 1, fmt: function (r) { return r.count.toLocaleString('en'); } },
+      { key: 'bytes', title: 'bytes', sort: 1, fmt: function (r) { return fmtVal(r.bytes, 'bytes'); } },
+      { key: 'share', title: '% of bytes', fmt: function (r) { return pct(r.bytes, total); } }
+    ], rows, function (key) {
+      if (heapSort.key === key) heapSort.asc = !heapSort.asc; else { heapSort.key = key; heapSort.asc = false; }
+      renderHeap();
+    }));
+  }
+  function renderHeapGrowth(box) {
+    var cps = HEAP.checkpoints;
+    if (cps.length < 2) return;
+    if (!heapPair) heapPair = [0, cps.length - 1];
+    heapTitle(box, 'Growth between checkpoints', 'the difference of the two censuses, per type');
+    var bar = el('div', 'toolbar');
+    ['from', 'to'].forEach(function (which, w) {
+      var lab = el('label', '', which + ' '), s = el('select'); s.id = 'heap-' + which;
+      cps.forEach(function (c, i) { var o = el('option', '', c.label); o.value = i; s.appendChild(o); });
+      s.value = heapPair[w];
+      s.addEventListener('change', function () { heapPair[w] = +s.value; renderHeap(); });
+      lab.appendChild(s); bar.appendChild(lab);
+    });
+    box.appendChild(bar);
+    var before = {}, after = {}, keys = [];
+    var index = function (cp, into) {
+      (cp.census || []).forEach(function (r) { var t = heapType(r); into[t] = r; if (keys.indexOf(t) < 0) keys.push(t); });
+    };
+    index(cps[heapPair[0]], before); index(cps[heapPair[1]], after);
+    var rows = keys.map(function (t) {
+      var a = before[t] || [0, 0, 0, 0], b = after[t] || [0, 0, 0, 0];
+      return { type: t, count: +b[2], delta: b[2] - a[2], bytes: +b[3], dbytes: b[3] - a[3] };
+    }).filter(function (r) { return r.delta || r.dbytes; });
+    rows.sort(function (x, y) { return y.dbytes - x.dbytes || y.delta - x.delta || x.type.localeCompare(y.type); });
+    if (!rows.length) { box.appendChild(el('div', 'hint heap-none', 'no type changed between these checkpoints')); return; }
+    box.appendChild(el('div', 'heap-rows')).appendChild(heapTable('heap-growth', [
+      { key: 'type', title: 'type', l: 1 },
+      { key: 'delta', title: 'Δ count', fmt: function (r) { return signed(r.delta, function (v) { return v.toLocaleString('en'); }); } },
+      { key: 'dbytes', title: 'Δ bytes', fmt: function (r) { return signed(r.dbytes, function (v) { return fmtVal(v, 'bytes'); }); } },
+      { key: 'count', title: 'count (to)', fmt: function (r) { return r.count.toLocaleString('en'); } },
+      { key: 'bytes', title: 'bytes (to)', fmt: function (r) { return fmtVal(r.bytes, 'bytes'); } }
+    ], rows.slice(0, 500)));
+  }
+  function heapChart(points) {
+    // Live count (solid) and deep size (dashed), each on its own scale, one
+    // x step per checkpoint.
+    var W = 460, H = 150, L = 50, R = 70, T = 12, B = 30, n = points.length;
+    var svg = svgEl('svg', { width: W, height: H, 'class': 'heap-chart', viewBox: '0 0 ' + W + ' ' + H });
+    var maxC = Math.max.apply(null, points.map(function (p) { return p.count; }).concat([1]));
+    var maxB = Math.max.apply(null, points.map(function (p) { return p.deep_bytes; }).concat([1]));
+    var x = function (i) { return L + (n > 1 ? i * (W - L - R) / (n - 1) : (W - L - R) / 2); };
+    var y = function (v, max) { return T + (H - T - B) * (1 - v / max); };
+    svg.appendChild(svgEl('line', { x1: L, y1: H - B, x2: W - R, y2: H - B, 'class': 'ax' }));
+    svg.appendChild(svgEl('text', { x: L - 4, y: T + 4, 'text-anchor': 'end', 'class': 'lc' }, maxC.toLocaleString('en')));
+    svg.appendChild(svgEl('text', { x: L - 4, y: H - B, 'text-anchor': 'end', 'class': 'lc' }, '0'));
+    svg.appendChild(svgEl('text', { x: W - R + 4, y: T + 4, 'class': 'lb' }, fmtVal(maxB, 'bytes')));
+    [['count', maxC, 'lc'], ['deep_bytes', maxB, 'lb']].forEach(function (s) {
+      svg.appendChild(svgEl('polyline', { 'class': s[2], fill: 'none', points: points.map(function (p, i) { return x(i) + ',' + y(p[s[0]], s[1]); }).join(' ') }));
+    });
+    points.forEach(function (p, i) {
+      var g = svgEl('g', { 'class': 'heap-pt', 'data-label': p.label, 'data-count': p.count, 'data-deep': p.deep_bytes });
+      g.appendChild(svgEl('title', {}, p.label + ': ' + p.count + ' live, +' + p.created + ' made, -' + p.freed + ' freed, deep ' + fmtVal(p.deep_bytes, 'bytes')));
+      g.appendChild(svgEl('circle', { cx: x(i), cy: y(p.count, maxC), r: 4, 'class': 'lc' }));
+      g.appendChild(svgEl('circle', { cx: x(i), cy: y(p.deep_bytes, maxB), r: 3, 'class': 'lb' }));
+      svg.appendChild(g);
+      svg.appendChild(svgEl('text', { x: x(i), y: H - B + 14, 'text-anchor': 'middle', 'class': 'ax' }, String(p.label).slice(0, 16)));
+    });
+    return svg;
+  }
+  function renderHeapTracker(box) {
+    var tl = Array.isArray(HEAP.timeline) ? HEAP.timeline : [];
+    if (!tl.length) return;
+    var classes = [];
+    tl.forEach(function (p) { if (classes.indexOf(p['class']) < 0) classes.push(p['class']); });
+    classes.forEach(function (c) {
+      var pts = tl.filter(function (p) { return p['class'] === c; });
+      var t0 = pts[0].time;
+      heapTitle(box, 'Tracked class ' + c, 'solid: live instances (left scale) · dashed: deep size (right scale)');
+      var wrap = el('div', 'heap-track'); wrap.dataset.cls = c;
+      wrap.appendChild(heapChart(pts));
+      wrap.appendChild(heapTable('', [
+        { key: 'label', title: 'checkpoint', l: 1 },
+        { key: 'time', title: 'time', fmt: function (p) { return '+' + fmtVal((p.time - t0) * 1e9, 'nanoseconds'); } },
+        { key: 'count', title: 'live' }, { key: 'created', title: 'made' }, { key: 'freed', title: 'freed' },
+        { key: 'deep_bytes', title: 'deep size', fmt: function (p) { return fmtVal(p.deep_bytes, 'bytes'); } }
+      ], pts));
+      box.appendChild(wrap);
+    });
+  }
+  function renderHeapChains(box) {
+    var gr = HEAP.chains;
+    if (!gr || !Array.isArray(gr.nodes) || !gr.nodes.length) return;
+    heapTitle(box, 'Why ' + gr.target + ' is alive', 'the shortest reference chains from a root');
+    // Layers by distance from the nodes nothing points to (the roots), top
+    // to bottom; each box as wide as its label.
+    var byId = {}, inc = {}, out = {};
+    gr.nodes.forEach(function (n) { byId[n.id] = n; inc[n.id] = 0; out[n.id] = []; });
+    var edges = (gr.edges || []).filter(function (e) { return byId[e.from] && byId[e.to]; });
+    edges.forEach(function (e) { inc[e.to]++; out[e.from].push(e.to); });
+    var depth = {}, queue = gr.nodes.filter(function (n) { return !inc[n.id]; }).map(function (n) { return n.id; });
+    if (!queue.length) queue = [gr.nodes[0].id];
+    queue.forEach(function (id) { depth[id] = 0; });
+    for (var qi = 0; qi < queue.length; qi++) {
+      out[queue[qi]].forEach(function (t) { if (depth[t] === undefined) { depth[t] = depth[queue[qi]] + 1; queue.push(t); } });
+    }
+    var layers = [];
+    gr.nodes.forEach(function (n) { var d = depth[n.id] === undefined ? 0 : depth[n.id]; (layers[d] = layers[d] || []).push(n); });
+    var g = document.createElement('canvas').getContext('2d');
+    g.font = '12px ui-monospace,Menlo,Consolas,monospace';
+    var BH = 26, GAPX = 24, GAPY = 64, PAD = 12, pos = {}, width = 0;
+    layers.forEach(function (ns, d) {
+      var xx = PAD;
+      ns.forEach(function (n) {
+        var label = String(n.label), w = Math.min(Math.ceil(g.measureText(label).width) + 16, 420);
+        pos[n.id] = { x: xx, y: PAD + d * (BH + GAPY), w: w };
+        xx += w + GAPX;
+      });
+      width = Math.max(width, xx);
+    });
+    var H = PAD * 2 + layers.length * (BH + GAPY) - GAPY;
+    var svg = svgEl('svg', { width: width, height: H, id: 'heap-graph', 'class': 'heap-graph' });
+    edges.forEach(function (e) {
+      var a = pos[e.from], b = pos[e.to], x1 = a.x + a.w / 2, y1 = a.y + BH, x2 = b.x + b.w / 2, y2 = b.y;
+      var back = b.y <= a.y, at = back ? 0.2 : 0.5;  // a back edge's label near its start, off the others
+      if (back) { y1 = a.y + BH / 2; y2 = b.y + BH / 2; x1 = a.x + a.w; x2 = b.x + b.w; }
+      var ge = svg.appendChild(svgEl('g', { 'class': 'heap-edge', 'data-from': e.from, 'data-to': e.to }));
+      ge.appendChild(svgEl('line', { x1: x1, y1: y1, x2: x2, y2: y2 }));
+      // The arrowhead drawn in place: a <marker> would need a url reference.
+      var len = Math.max(Math.hypot(x2 - x1, y2 - y1), 1), ux = (x2 - x1) / len, uy = (y2 - y1) / len;
+      ge.appendChild(svgEl('path', { 'class': 'arrowhead', d: 'M' + x2 + ',' + y2 + ' L' + (x2 - 9 * ux - 4 * uy) + ',' + (y2 - 9 * uy + 4 * ux) +
+        ' L' + (x2 - 9 * ux + 4 * uy) + ',' + (y2 - 9 * uy - 4 * ux) + ' z' }));
+      if (e.label) ge.appendChild(svgEl('text', { x: x1 + (x2 - x1) * at + 6, y: y1 + (y2 - y1) * at + 4 }, String(e.label)));
+    });
+    gr.nodes.forEach(function (n) {
+      var p = pos[n.id], label = String(n.label);
+      var gn = svg.appendChild(svgEl('g', { 'class': 'heap-node ' + (n.kind || 'object'), 'data-id': n.id }));
+      gn.appendChild(svgEl('title', {}, label));
+      gn.appendChild(svgEl('rect', { x: p.x, y: p.y, width: p.w, height: BH, rx: n.kind === 'root' ? 13 : 3 }));
+      var shown = label;
+      while (shown.length > 4 && g.measureText(shown).width > p.w - 16) shown = shown.slice(0, -2);
+      if (shown !== label) shown = shown.slice(0, -1) + '…';
+      gn.appendChild(svgEl('text', { x: p.x + 8, y: p.y + BH / 2 + 4 }, shown));
+    });
+    var sc = el('div', 'heap-graph-box'); sc.appendChild(svg);
+    box.appendChild(sc);
+  }
+  function renderHeap() {
+    var box = $('heap'); box.textContent = '';
+    renderHeapCensus(box);
+    renderHeapGrowth(box);
+    renderHeapTracker(box);
+    renderHeapChains(box);
+  }
+  api.heap = HEAP;
+
   // ---- views --------------------------------------------------------------------------------
   var renderers = { flame: renderFlame, sunburst: renderSunburst, tree: renderTree, table: renderTable, sandwich: renderSandwich, source: renderSource, timeline: renderTimeline };
+  if (HEAP) renderers.heap = renderHeap;
   function isEmpty() { return N === 0 || !METRICS.length || aTotal(0) <= 0; }
   function renderView() {
     var v = st.view;
@@ -1011,7 +1330,8 @@
     var empty = $('empty');
     var noTl = v === 'timeline' && !hasEvents() && !MEMTL.length;
     if (!raw) { empty.hidden = false; empty.textContent = 'This file holds no readable profile data.'; }
-    else if (v !== 'timeline' && isEmpty()) { empty.hidden = false; empty.textContent = 'No samples: this profile is empty' + (st.thread >= 0 ? ' for this thread' : '') + '.'; }
+    else if (v !== 'timeline' && v !== 'heap' && isEmpty() && st.range) { empty.hidden = false; empty.textContent = 'No sampled allocation in this range' + (st.thread >= 0 ? ' for this thread' : '') + ' (clear it, or select a wider one on the Timeline tab).'; }
+    else if (v !== 'timeline' && v !== 'heap' && isEmpty()) { empty.hidden = false; empty.textContent = 'No samples: this profile is empty' + (st.thread >= 0 ? ' for this thread' : '') + '.'; }
     else if (noTl) { empty.hidden = false; empty.textContent = 'No timeline in this profile (it was disabled or the format has none).'; }
     else { empty.hidden = true; }
     api.empty = !empty.hidden;
@@ -1101,6 +1421,27 @@
     window.addEventListener('mouseup', function () { drag = null; });
     mm.addEventListener('dblclick', function () { tlWin = [0, TL.dur]; renderTimeline(); });
     var tl = $('timeline');
+    // Memory profile: drag across the heap chart to select a time range.
+    var memT = function (ev) {
+      var b = tl.getBoundingClientRect(), x = ev.clientX - b.left;
+      return Math.max(0, Math.min(1, (x - memL.x0) / Math.max(1, memL.x1 - memL.x0))) * memL.tmax;
+    };
+    tl.addEventListener('mousedown', function (ev) {
+      if (hasEvents() || !ALLOC || !memL || ev.button !== 0) return;
+      var t = memT(ev); memDrag = [t, t, ev.clientX]; ev.preventDefault();
+    });
+    window.addEventListener('mousemove', function (ev) {
+      if (!memDrag) return;
+      memDrag[1] = memT(ev); renderMemoryTimeline();
+    });
+    window.addEventListener('mouseup', function (ev) {
+      if (!memDrag) return;
+      var d = memDrag; memDrag = null;
+      if (Math.abs(ev.clientX - d[2]) >= 3) changeRange([Math.min(d[0], d[1]), Math.max(d[0], d[1])]);
+      else renderMemoryTimeline();  /* a click selects nothing */
+    });
+    tl.addEventListener('dblclick', function () { if (!hasEvents() && st.range) changeRange(null); });
+    $('mem-clear').onclick = function () { changeRange(null); };
     tl.addEventListener('mousemove', function (ev) {
       var b = tl.getBoundingClientRect(), r = hitTimeline(ev.clientX - b.left, ev.clientY - b.top);
       if (!r) { hideTip(); return; }
@@ -1117,9 +1458,9 @@
       var tag = (ev.target && ev.target.tagName) || '';
       if (tag === 'INPUT' || tag === 'SELECT') { if (ev.key === 'Escape') ev.target.blur(); return; }
       if (ev.ctrlKey || ev.metaKey || ev.altKey) return;
-      var views = ['flame', 'sunburst', 'tree', 'table', 'sandwich', 'source', 'timeline'];
+      var views = ['flame', 'sunburst', 'tree', 'table', 'sandwich', 'source', 'timeline'].concat(HEAP ? ['heap'] : []);
       if (ev.key === '/') { ev.preventDefault(); $('search').focus(); return; }
-      if (ev.key >= '1' && ev.key <= '7') { setView(views[+ev.key - 1]); return; }
+      if (ev.key >= '1' && ev.key <= String(views.length)) { setView(views[+ev.key - 1]); return; }
       if (ev.key === 't') { $('theme').click(); return; }
       if (ev.key === 'i' && st.view === 'flame') { st.icicle = !st.icicle; $('icicle').checked = st.icicle; renderView(); writeHash(); return; }
       if (st.view !== 'flame' && st.view !== 'sunburst') return;
@@ -1140,7 +1481,10 @@
     });
     window.addEventListener('resize', function () { clearTimeout(wire.rt); wire.rt = setTimeout(renderView, 100); });
     window.addEventListener('hashchange', function () {
-      var before = JSON.stringify(st); readHash();
+      var before = JSON.stringify(st);
+      hashRange = null; readHash();
+      var want = hashRange && ALLOC ? snapRange(hashRange[0], hashRange[1]) : null;
+      if (JSON.stringify(want) !== JSON.stringify(st.range)) applyHashRange();
       if (JSON.stringify(st) !== before) { fillControls(); rebuild(); renderView(); }
     });
   }
@@ -1160,11 +1504,27 @@
     return r ? { x: r.x + r.w / 2, y: r.y + ROW / 2, cw: cv.clientWidth, ch: cv.clientHeight } : null;
   };
   api._tableOrder = function () { return lastTableRows.map(function (r) { return r[tableSort.key]; }); };
+  // The memory chart's x (CSS pixels in the #timeline canvas) of time t (s).
+  api.memoryX = function (t) { return memL ? memL.x0 + t / memL.tmax * (memL.x1 - memL.x0) : null; };
+  api.setRange = function (t0, t1) { changeRange(t0 === null || t0 === undefined ? null : [t0, t1]); return api.range; };
+  api.flameLabels = function () { return flameL ? flameL.rects.filter(function (r) { return !r.anc; }).map(function (r) { return flameL.tr.label(r.a); }) : []; };
   api.findNode = function (name) { for (var a = 1; a < A.n; a++) if (A.frame[a] >= 0 && fName[A.frame[a]] === name) return a; return -1; };
 
+  // A range in the URL (a reload, a shared link): its metrics, then the
+  // metric the URL named among them.
+  function applyHashRange() {
+    if (!ALLOC) return;
+    setRange(hashRange);
+    var mi = METRICS.map(function (m) { return m.name; }).indexOf(hashMetric);
+    if (mi >= 0) st.metric = mi;
+  }
+
   // ---- start ----------------------------------------------------------------------------------------
+  api.range = null;
   try {
+    if (HEAP) { heapSection(); if (N === 0 || !METRICS.length) st.view = 'heap'; }
     readHash();
+    if (hashRange) applyHashRange();
     if (st.thread >= THREADS.length) st.thread = -1;
     applyTheme();
     fillControls();

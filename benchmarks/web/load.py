@@ -1,0 +1,150 @@
+"""Requests per second of the benchmark's Flask app served by gunicorn (one
+worker process, gthread, 4 threads) over loopback HTTP, driven by a load
+client in another process (CONC keep-alive connections, each a thread, as
+wrk does): plain, and under each per-request profiler -- pyrometer's WSGI
+middleware (none kept, slower_than_ms high; and every request kept),
+werkzeug's ProfilerMiddleware (cProfile, a file per request) and
+pyinstrument's per-request recipe (a text file per request).  Rounds
+interleave the variants (a fresh server each); medians, and the ratio to
+plain.
+
+    python benchmarks/web/load.py [--seconds 3] [--rounds 5] [--conc 4] [--size 40] [VARIANT ...]
+"""
+import argparse
+import http.client
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+VARIANTS = ["plain", "pyrometer-none-kept", "pyrometer-all-kept", "werkzeug", "pyinstrument"]
+
+
+def client(port, seconds, conc, size):
+    """Runs in the client process: requests until the time is up, the first
+    0.5 s not counted; prints the counts of 200 responses and of others
+    (an error answer, or a connection the server dropped)."""
+    ok, bad = [0] * conc, [0] * conc
+    start = time.monotonic()
+    t0, t1 = start + 0.5, start + 0.5 + seconds
+
+    def one(i):
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        while True:
+            now = time.monotonic()
+            if now >= t1:
+                break
+            try:
+                conn.request("GET", "/items/%d" % size)
+                r = conn.getresponse()
+                r.read()
+                good = r.status == 200
+            except (OSError, http.client.HTTPException):
+                conn.close()
+                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                good = False
+            if now >= t0:
+                (ok if good else bad)[i] += 1
+        conn.close()
+
+    threads = [threading.Thread(target=one, args=(i,)) for i in range(conc)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    print(sum(ok), sum(bad))
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def serve(variant, out_dir):
+    port = free_port()
+    env = dict(os.environ, PYROMETER_WEB_VARIANT=variant, PYROMETER_WEB_DIR=out_dir)
+    server = subprocess.Popen([sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "4",
+                               "-b", "127.0.0.1:%d" % port, "--chdir", HERE, "--log-level", "warning",
+                               "served:application"], env=env)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server, port
+        except OSError:
+            if server.poll() is not None:
+                raise SystemExit("gunicorn exited (%s)" % variant)
+            time.sleep(0.05)
+    server.kill()
+    raise SystemExit("gunicorn did not listen (%s)" % variant)
+
+
+def one_round(variant, a, tmp):
+    out_dir = tempfile.mkdtemp(dir=tmp)
+    server, port = serve(variant, out_dir)
+    try:
+        r = subprocess.run([sys.executable, __file__, "--client", str(port), "--seconds", str(a.seconds),
+                            "--conc", str(a.conc), "--size", str(a.size)], capture_output=True, text=True,
+                           timeout=a.seconds * 10 + 60)
+        if r.returncode:
+            raise SystemExit("client failed (%s): %s" % (variant, r.stderr.strip()[-300:]))
+        n, errors = (int(x) for x in r.stdout.split()[-2:])
+    finally:
+        server.terminate()
+        server.wait(30)
+    files = sum(len(fs) for _, _, fs in os.walk(out_dir))
+    shutil.rmtree(out_dir, ignore_errors=True)
+    return n / a.seconds, files, errors
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=3.0)
+    ap.add_argument("--rounds", type=int, default=5)
+    ap.add_argument("--conc", type=int, default=4)
+    ap.add_argument("--size", type=int, default=40)
+    ap.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)
+    ap.add_argument("variants", nargs="*", default=VARIANTS)
+    a = ap.parse_args()
+    if a.client:
+        client(a.client, a.seconds, a.conc, a.size)
+        return
+    for v in a.variants:
+        if v not in VARIANTS:
+            raise SystemExit("unknown variant %r (one of %s)" % (v, ", ".join(VARIANTS)))
+    if "plain" not in a.variants:
+        a.variants.insert(0, "plain")
+    tmp = tempfile.mkdtemp(prefix="pyrometer-web-load-")
+    try:
+        rates = {v: [] for v in a.variants}
+        files = {v: [] for v in a.variants}
+        errors = {v: [] for v in a.variants}
+        for _ in range(a.rounds):
+            for v in a.variants:
+                rps, nf, ne = one_round(v, a, tmp)
+                rates[v].append(rps)
+                files[v].append(nf)
+                errors[v].append(ne)
+        base = statistics.median(rates["plain"])
+        print("python %d.%d, gunicorn gthread 1x4, %d connections, %g s x %d rounds, /items/%d" % (
+            sys.version_info[:2] + (a.conc, a.seconds, a.rounds, a.size)))
+        print("(req/s: answers 200 per second; errors: other answers or dropped connections per round)")
+        print("%-22s %10s %8s %14s %12s" % ("variant", "req/s", "ratio", "ratio range", "files/round") + "  errors")
+        for v in a.variants:
+            med = statistics.median(rates[v])
+            print("%-22s %10.0f %8.3f %6.3f-%-7.3f %12.0f  %d" % (
+                v, med, med / base, min(rates[v]) / base, max(rates[v]) / base, statistics.median(files[v]),
+                statistics.median(errors[v])))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,241 @@
+/* pm_alloctime.c — allocations over time, summed per (node, bucket, bucket)
+ * (see pm_alloctime.h).  An open-addressing table with linear probing;
+ * nothing is ever deleted while collecting, so no tombstones. */
+#include "pm_alloctime.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define PM_ALLOCTIME_EMPTY UINT32_MAX
+#define PM_ALLOCTIME_MIN_CAP 256u
+
+/* Memos and cached spans point at slots and at a bucket width: both change
+ * when the table is rebuilt. */
+static void forget(pm_alloctime *t)
+{
+    memset(t->memo_alloc, 0xff, sizeof t->memo_alloc);
+    memset(t->memo_freed, 0xff, sizeof t->memo_freed);
+    t->span_w[0] = t->span_w[1] = 0;
+}
+
+void pm_alloctime_init(pm_alloctime *t, uint64_t unit_ns, uint32_t max_buckets, size_t max_entries)
+{
+    memset(t, 0, sizeof *t);
+    t->unit_ns = unit_ns ? unit_ns : 1;
+    t->max_buckets = max_buckets ? max_buckets : 1;
+    t->max_entries = max_entries ? max_entries : 1;
+    forget(t);
+}
+
+void pm_alloctime_free(pm_alloctime *t)
+{
+    free(t->slots);
+    t->slots = NULL;
+    t->cap = t->n = 0;
+}
+
+uint64_t pm_alloctime_bucket_ns(const pm_alloctime *t)
+{
+    return t->unit_ns << t->shift;
+}
+
+static size_t slot_of(uint32_t node, uint32_t at, uint32_t freed, size_t mask)
+{
+    uint64_t x = ((uint64_t)node << 32 | at) * 0x9e3779b97f4a7c15ULL;
+    x ^= (uint64_t)freed * 0xc2b2ae3d27d4eb4fULL;
+    x ^= x >> 29;
+    return (size_t)(x * 0xbf58476d1ce4e5b9ULL >> 32) & mask;
+}
+
+/* Adds into slots (which has room): the entry of (node, at, freed). */
+static pm_alloctime_entry *put(pm_alloctime_entry *slots, size_t mask, uint32_t node, uint32_t at, uint32_t freed,
+                               size_t *n)
+{
+    size_t i = slot_of(node, at, freed, mask);
+    while (slots[i].node != PM_ALLOCTIME_EMPTY) {
+        if (slots[i].node == node && slots[i].at == at && slots[i].freed == freed)
+            return &slots[i];
+        i = (i + 1) & mask;
+    }
+    slots[i] = (pm_alloctime_entry){node, at, freed, 0, 0, 0};
+    (*n)++;
+    return &slots[i];
+}
+
+/* Moves every entry into a table of cap slots; with coarser, each bucket
+ * index is halved first, so entries of neighbouring buckets merge. */
+static int rebuild(pm_alloctime *t, size_t cap, int coarser)
+{
+    pm_alloctime_entry *ns = malloc(cap * sizeof *ns);
+    if (!ns)
+        return -1;
+    for (size_t i = 0; i < cap; i++)
+        ns[i].node = PM_ALLOCTIME_EMPTY;
+    size_t n = 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        const pm_alloctime_entry *e = &t->slots[i];
+        if (e->node == PM_ALLOCTIME_EMPTY)
+            continue;
+        uint32_t at = coarser ? e->at >> 1 : e->at;
+        uint32_t freed = coarser && e->freed != PM_ALLOCTIME_LIVE ? e->freed >> 1 : e->freed;
+        pm_alloctime_entry *d = put(ns, cap - 1, e->node, at, freed, &n);
+        d->bytes += e->bytes;
+        d->count += e->count;
+    }
+    free(t->slots);
+    t->slots = ns;
+    t->cap = cap;
+    t->n = n;
+    forget(t);
+    if (coarser) {
+        t->shift++;
+        t->merges++;
+    }
+    return 0;
+}
+
+/* The bucket of t_ns, through span `which`: times come in order, so the
+ * last bucket's span usually holds the next one too. */
+static uint64_t bucket_of(pm_alloctime *t, int which, uint64_t t_ns)
+{
+    if (t_ns - t->span_lo[which] < t->span_w[which])
+        return t->span_b[which];
+    uint64_t b = t_ns / t->unit_ns;
+    if (t->shift >= 64)
+        return 0;
+    b >>= t->shift;
+    uint64_t w, lo;
+    if (t->shift < 63 && b <= UINT32_MAX && !__builtin_mul_overflow(t->unit_ns, (uint64_t)1 << t->shift, &w) &&
+        !__builtin_mul_overflow(b, w, &lo)) {
+        t->span_lo[which] = lo;
+        t->span_w[which] = w;
+        t->span_b[which] = (uint32_t)b;
+    }
+    return b;
+}
+
+static size_t memo_index(uint32_t node, uint32_t at)
+{
+    return (size_t)(((uint64_t)node * 0x9e3779b97f4a7c15ULL + at) >> 40) & (PM_ALLOCTIME_MEMO - 1);
+}
+
+/* The memo'd slot when it holds (node, at, freed): NULL otherwise. */
+static pm_alloctime_entry *memo_hit(const pm_alloctime *t, const uint32_t *memo, size_t k, uint32_t node, uint32_t at,
+                                    uint32_t freed)
+{
+    size_t i = memo[k];
+    if (i >= t->cap)
+        return NULL;
+    pm_alloctime_entry *e = &t->slots[i];
+    return e->node == node && e->at == at && e->freed == freed ? e : NULL;
+}
+
+/* Whether doubling the buckets could merge anything. */
+static int any_above_zero(const pm_alloctime *t)
+{
+    for (size_t i = 0; i < t->cap; i++) {
+        const pm_alloctime_entry *e = &t->slots[i];
+        if (e->node != PM_ALLOCTIME_EMPTY && (e->at > 0 || (e->freed != PM_ALLOCTIME_LIVE && e->freed > 0)))
+            return 1;
+    }
+    return 0;
+}
+
+/* The entry of (node, bucket(a_ns), bucket(f_ns) or LIVE), made room for:
+ * buckets double until both times fit, and once more whenever the table
+ * reaches max_entries.  NULL on OOM. */
+static pm_alloctime_entry *entry(pm_alloctime *t, uint32_t node, uint64_t a_ns, uint64_t f_ns, int live)
+{
+    for (;;) {
+        uint64_t at = bucket_of(t, live ? 0 : 1, a_ns), freed = live ? 0 : bucket_of(t, 0, f_ns);
+        if (at >= t->max_buckets || freed >= t->max_buckets) {
+            if (rebuild(t, t->cap ? t->cap : PM_ALLOCTIME_MIN_CAP, 1) != 0)
+                return NULL;
+            continue;
+        }
+        uint32_t fb = live ? PM_ALLOCTIME_LIVE : (uint32_t)freed;
+        if (t->cap && (t->n + 1) * 4 <= t->cap * 3) {
+            size_t before = t->n;
+            pm_alloctime_entry *e = put(t->slots, t->cap - 1, node, (uint32_t)at, fb, &t->n);
+            if (t->n == before || t->n <= t->max_entries)
+                return e;
+            /* A new key past the cap: take it back, double the buckets
+             * (entries merge), retry.  Once every time is in bucket 0,
+             * entries differ by node alone, which cannot merge: the cap is
+             * raised instead (at most twice the nodes are needed). */
+            e->node = PM_ALLOCTIME_EMPTY;
+            t->n--;
+            if (!any_above_zero(t))
+                t->max_entries *= 2;
+            else if (rebuild(t, t->cap, 1) != 0)
+                return NULL;
+            continue;
+        }
+        if (rebuild(t, t->cap ? t->cap * 2 : PM_ALLOCTIME_MIN_CAP, 0) != 0)
+            return NULL;
+    }
+}
+
+void pm_alloctime_alloc(pm_alloctime *t, uint32_t node, uint64_t t_ns, int64_t bytes, int64_t count)
+{
+    uint64_t at = bucket_of(t, 0, t_ns);
+    size_t k = memo_index(node, 0);
+    pm_alloctime_entry *e = at < t->max_buckets ? memo_hit(t, t->memo_alloc, k, node, (uint32_t)at, PM_ALLOCTIME_LIVE)
+                                                : NULL;
+    if (!e && !(e = entry(t, node, t_ns, 0, 1))) {
+        t->oom = 1;
+        return;
+    }
+    t->memo_alloc[memo_index(node, 0)] = (uint32_t)(e - t->slots);
+    e->bytes += bytes;
+    e->count += count;
+}
+
+void pm_alloctime_freed(pm_alloctime *t, uint32_t node, uint64_t alloc_ns, uint64_t free_ns, int64_t bytes,
+                        int64_t count)
+{
+    if (free_ns < alloc_ns)
+        free_ns = alloc_ns;
+    uint64_t at = bucket_of(t, 1, alloc_ns), fb = bucket_of(t, 0, free_ns);
+    pm_alloctime_entry *e = NULL;
+    if (at < t->max_buckets && fb < t->max_buckets)
+        e = memo_hit(t, t->memo_freed, memo_index(node, (uint32_t)at), node, (uint32_t)at, (uint32_t)fb);
+    if (!e && !(e = entry(t, node, alloc_ns, free_ns, 0))) {
+        t->oom = 1;
+        return;
+    }
+    /* Keyed by the entry's own bucket (entry may have made buckets wider). */
+    t->memo_freed[memo_index(node, e->at)] = (uint32_t)(e - t->slots);
+    e->bytes += bytes;
+    e->count += count;
+}
+
+void pm_alloctime_finish(pm_alloctime *t)
+{
+    size_t mask = t->cap ? t->cap - 1 : 0;
+    for (size_t i = 0; i < t->cap; i++) {
+        pm_alloctime_entry *e = &t->slots[i];
+        if (e->node == PM_ALLOCTIME_EMPTY || e->freed == PM_ALLOCTIME_LIVE)
+            continue;
+        /* Its LIVE entry: allocated in the same bucket at the same node.  It
+         * exists unless that sample's entry could not be stored. */
+        size_t j = slot_of(e->node, e->at, PM_ALLOCTIME_LIVE, mask);
+        while (t->slots[j].node != PM_ALLOCTIME_EMPTY &&
+               !(t->slots[j].node == e->node && t->slots[j].at == e->at && t->slots[j].freed == PM_ALLOCTIME_LIVE))
+            j = (j + 1) & mask;
+        if (t->slots[j].node == PM_ALLOCTIME_EMPTY)
+            continue;
+        pm_alloctime_entry *live = &t->slots[j];
+        live->bytes = live->bytes > e->bytes ? live->bytes - e->bytes : 0;
+        live->count = live->count > e->count ? live->count - e->count : 0;
+    }
+    /* Zero entries are marked gone, without moving any (the probe runs
+     * above needed them in place). */
+    for (size_t i = 0; i < t->cap; i++) {
+        pm_alloctime_entry *e = &t->slots[i];
+        if (e->node != PM_ALLOCTIME_EMPTY && !e->bytes && !e->count) {
+            e->node = PM_ALLOCTIME_EMPTY;
+            t->n--;
+        }
+    }
+}
