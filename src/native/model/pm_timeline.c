@@ -63,9 +63,11 @@ int pm_timeline_add(pm_profile *p, uint64_t t_ns, pm_id thread, pm_id node)
      * the time it was taken.  It goes to its place (a short move from the
      * end), so every reader sees one time-ordered timeline. */
     size_t at = p->event_count;
-    while (at > 0 && p->events[at - 1].t_ns > t_ns)
-        at--;
-    memmove(p->events + at + 1, p->events + at, (p->event_count - at) * sizeof(pm_event));
+    if (at > 0 && p->events[at - 1].t_ns > t_ns) { /* late (rare): in order costs one comparison */
+        while (at > 0 && p->events[at - 1].t_ns > t_ns)
+            at--;
+        memmove(p->events + at + 1, p->events + at, (p->event_count - at) * sizeof(pm_event));
+    }
     p->event_count++;
     pm_event *e = &p->events[at];
     e->t_ns = t_ns;
