@@ -270,6 +270,10 @@ PROFILERS = [
     Profiler("pyrometer-mem-exact", "pyrometer exact", "memory", _pyrometer("memory", ".pyro", "--memory-rate", "1"),
              dist="pyrometer", needs_pyrometer=True,
              settings="pyrometer run --mode memory --memory-rate 1 -o out.pyro (every allocation with its stack)"),
+    Profiler("pyrometer-mem-native", "pyrometer native", "memory",
+             _pyrometer("memory", ".pyro", "--native-memory"), dist="pyrometer", needs_pyrometer=True, default=False,
+             settings="pyrometer run --mode memory --native-memory -o out.pyro (the default rate, and malloc, "
+                      "calloc, realloc and anonymous mmap by extension modules and libraries too)"),
     Profiler("memray", "memray", "memory",
              lambda c, s, a, o: [c.python, "-m", "memray", "run", "-q", "-o", o + ".bin", s] + a,
              pip=["memray"], dist="memray",

@@ -56,13 +56,20 @@ class MemoryProfile(profile):
     on average, and keeps per stack what was allocated, what is live at the
     end, what was live at the peak of the heap, and what leaked since the
     start or the last ``checkpoint()``.  ``memory_rate=1`` records every
-    allocation."""
+    allocation.  ``native_memory=True`` also samples what extension modules
+    and the libraries they use allocate with malloc, calloc, realloc, the
+    aligned allocators and anonymous mmap: those stacks continue with the
+    native functions that asked, down to the allocator, and the report
+    gives native bytes apart from Python's."""
 
-    def __init__(self, func=None, *, mode="memory", memory_rate=DEFAULT_RATE, memory_view="peak"):
+    def __init__(self, func=None, *, mode="memory", memory_rate=DEFAULT_RATE, memory_view="peak",
+                 native_memory=False):
         if mode != "memory":
             raise ValueError("MemoryProfile is mode='memory'")
+        if not isinstance(native_memory, bool):
+            raise ValueError("native_memory must be True or False, not %r" % (native_memory,))
         self._options = dict(mode="memory", memory_rate=check_memory_rate(memory_rate),
-                             memory_view=check_memory_view(memory_view))
+                             memory_view=check_memory_view(memory_view), native_memory=native_memory)
         ProfileData.__init__(self)
         self._sampler = None
         self._recorder = None
@@ -73,7 +80,8 @@ class MemoryProfile(profile):
         if native.MemoryProfiler.active():
             raise RuntimeError("another memory profile is already running")
         self._p.set_meta("memory_view", self._options["memory_view"])
-        return native.MemoryProfiler(self._p, rate=float(self._options["memory_rate"]))
+        return native.MemoryProfiler(self._p, rate=float(self._options["memory_rate"]),
+                                     native=self._options["native_memory"])
 
     def start(self, command=None):
         profile.start(self, command)

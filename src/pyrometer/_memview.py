@@ -49,9 +49,32 @@ def _size(n):
         n /= 1024
 
 
+def _native(f):
+    # A native frame: no line, and a shared object (or nothing) for its file.
+    return f[2] <= 0 and (not f[1] or ".so" in os.path.basename(f[1]))
+
+
+def _frame(f):
+    if _native(f):
+        return "%s (%s)" % (f[0], os.path.basename(f[1])) if f[1] else f[0]
+    return "%s (%s:%d)" % (f[0], os.path.basename(f[1]), f[2])
+
+
 def _where(stack, limit=3):
-    frames = list(stack)[::-1][:limit]
-    text = " <- ".join("%s (%s:%d)" % (f[0], os.path.basename(f[1]), f[2]) for f in frames)
+    frames = list(stack)[::-1]
+    if frames and _native(frames[0]):
+        # A native allocation: the allocator, the innermost and outermost
+        # native functions with a name, then the Python frames that led
+        # there.
+        native = [f for f in frames if _native(f)]
+        named = [f for f in native[1:] if "+0x" not in f[0]]
+        named = named[:1] + named[-1:] if len(named) > 1 else named
+        python = [f for f in frames if not _native(f)]
+        shown = [frames[0]] + named + python[: max(1, limit - 1)]
+        text = " <- ".join(_frame(f) for f in shown)
+        return text + (" <- ..." if len(python) > max(1, limit - 1) else "")
+    frames = frames[:limit]
+    text = " <- ".join(_frame(f) for f in frames)
     if len(stack) > limit:
         text += " <- ..."
     return text or "(no Python frame)"
@@ -86,6 +109,18 @@ def report(data, metric=None, top=15, **options):
         "  allocated   %s in %d allocations (estimated)"
         % (_size(meta.get("memory_allocated_bytes", 0)), meta.get("memory_allocated_count", 0)),
         "  live at end %s; leaked %s" % (_size(meta.get("memory_live_bytes", 0)), _size(meta.get("memory_leak_bytes", 0))),
+    ]
+    if meta.get("memory_native"):
+        # Native bytes apart from Python's: what the stacks ending in an
+        # allocator's native frame hold.
+        peak, live = meta.get("memory_peak_bytes", 0), meta.get("memory_live_bytes", 0)
+        npeak, nlive = meta.get("memory_native_peak_bytes", 0), meta.get("memory_native_live_bytes", 0)
+        nalloc = meta.get("memory_native_allocated_bytes", 0)
+        lines += [
+            "  native      %s at the peak (Python %s), %s at the end (Python %s), %s allocated"
+            % (_size(npeak), _size(peak - npeak), _size(nlive), _size(live - nlive), _size(nalloc)),
+        ]
+    lines += [
         "  sampling    %s"
         % (
             "every allocation"

@@ -843,7 +843,7 @@ class DeterministicSession(ProfileData):
 def _decorate(func, options):
     # Checks the options now, so that a typo fails at decoration time.
     memory = options.get("mode") == "memory"
-    allowed = {"mode", "memory_rate", "memory_view"} if memory else {"rate", "mode", "idle", "timeline", "async_tasks", "native"}
+    allowed = {"mode", "memory_rate", "memory_view", "native_memory"} if memory else {"rate", "mode", "idle", "timeline", "async_tasks", "native"}
     unknown = set(options) - allowed
     if unknown:
         raise TypeError("unknown pyrometer.profile option(s): %s" % ", ".join(sorted(unknown)))

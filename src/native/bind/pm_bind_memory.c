@@ -17,10 +17,8 @@
  * chain as plain pass-throughs (the state below is static for that reason). */
 #include "pm_bind.h"
 
-#include <stdatomic.h>
-
-#include "collect/pm_alloc.h"
 #include "collect/pm_heap.h"
+#include "pm_bind_memory.h"
 
 #define NDOMAINS 3
 static const PyMemAllocatorDomain domains[NDOMAINS] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
@@ -29,14 +27,13 @@ static struct {
     PyMemAllocatorEx prev[NDOMAINS]; /* what each hook passes to */
     PyMemAllocatorEx ours[NDOMAINS];
     int installed[NDOMAINS];
-    _Atomic(pm_alloc *) active;      /* the collecting session, NULL: pass through */
-    _Atomic uint64_t gen;            /* its generation, 0 when none */
-    _Atomic size_t big;              /* its pm_alloc.big, SIZE_MAX when none */
     size_t fwd[NDOMAINS];            /* MEM/OBJ blocks above this size go on to RAW */
     PyObject **pinned;               /* strong references to code objects seen */
     size_t npinned, cappinned;
     int atfork;
 } st;
+
+pm_mem_session pm_mem_now;
 
 /* ---- pins: code objects kept alive so their address means them ---------- */
 
@@ -98,32 +95,33 @@ static void sample_slow(pm_alloc *a, void *ptr, size_t size, int gil)
         drain_pins(a);
 }
 
-/* The countdown crossed zero, or belongs to another session. */
-static void counted_slow(void *ptr, size_t size, int gil)
+pm_alloc *pm_mem_session_for_sample(void)
 {
-    pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);
-    if (!a || !atomic_load_explicit(&st.gen, memory_order_relaxed)) {
+    pm_alloc *a = atomic_load_explicit(&pm_mem_now.active, memory_order_relaxed);
+    if (!a || !atomic_load_explicit(&pm_mem_now.gen, memory_order_relaxed)) {
         /* No session: a countdown that never runs out, and a generation
          * (0) that matches while none runs and no session's (from 1). */
         pm_alloc_me.gen = 0;
         pm_alloc_me.left = INT64_MAX / 2;
-        return;
+        return NULL;
     }
     if (pm_alloc_me.quiet) /* pyrometer's own work: not the program's allocations */
-        return;
-    if (ptr)
+        return NULL;
+    return a;
+}
+
+/* The countdown crossed zero, or belongs to another session. */
+static void counted_slow(void *ptr, size_t size, int gil)
+{
+    pm_alloc *a = pm_mem_session_for_sample();
+    if (a && ptr)
         sample_slow(a, ptr, size, gil);
 }
 
-/* The whole fast path: one subtraction and two compares.  A MEM/OBJ block
- * larger than fwd[d] is one the allocator below passes on to the RAW domain
- * (pymalloc does above 512 bytes): the RAW hook counts it, once. */
-#define COUNTDOWN(size)                                                        \
-    ((size) >= atomic_load_explicit(&st.big, memory_order_relaxed) ||          \
-     (pm_alloc_me.left -= (int64_t)(size)) <= 0 ||                             \
-     pm_alloc_me.gen != atomic_load_explicit(&st.gen, memory_order_relaxed))
-
-/* The slow paths are functions of their own (noinline) so that the fast
+/* A MEM/OBJ block larger than fwd[d] is one the allocator below passes on
+ * to the RAW domain (pymalloc does above 512 bytes): the RAW hook counts
+ * it, once.
+ * The slow paths are functions of their own (noinline) so that the fast
  * path saves no register and ends in a tail call to the allocator below. */
 #define HOOKS(D, I, GIL)                                                               \
     static __attribute__((noinline)) void *malloc_slow_##D(PyMemAllocatorEx *prev, size_t size) \
@@ -137,7 +135,7 @@ static void counted_slow(void *ptr, size_t size, int gil)
         PyMemAllocatorEx *prev = ctx;                                                  \
         if (I == 0 && __builtin_expect(pm_alloc_me.probe, 0))                          \
             pm_alloc_me.probe_seen = size;                                             \
-        if (size <= st.fwd[I] && __builtin_expect(COUNTDOWN(size), 0))                 \
+        if (size <= st.fwd[I] && __builtin_expect(pm_mem_countdown(size), 0))          \
             return malloc_slow_##D(prev, size);                                        \
         return prev->malloc(prev->ctx, size);                                          \
     }                                                                                  \
@@ -154,7 +152,7 @@ static void counted_slow(void *ptr, size_t size, int gil)
         size_t size = elsize && nelem > SIZE_MAX / elsize ? SIZE_MAX : nelem * elsize; \
         if (I == 0 && __builtin_expect(pm_alloc_me.probe, 0))                          \
             pm_alloc_me.probe_seen = size;                                             \
-        if (size <= st.fwd[I] && size != SIZE_MAX && __builtin_expect(COUNTDOWN(size), 0)) \
+        if (size <= st.fwd[I] && size != SIZE_MAX && __builtin_expect(pm_mem_countdown(size), 0)) \
             return calloc_slow_##D(prev, nelem, elsize);                               \
         return prev->calloc(prev->ctx, nelem, elsize);                                 \
     }                                                                                  \
@@ -177,14 +175,14 @@ static void counted_slow(void *ptr, size_t size, int gil)
             pm_alloc_release(a, &was);                                                 \
             pthread_mutex_unlock(&a->lock);                                            \
         }                                                                              \
-        if (size <= st.fwd[I] && COUNTDOWN(size))                                      \
+        if (size <= st.fwd[I] && pm_mem_countdown(size))                               \
             counted_slow(ptr, size, GIL);                                              \
         return ptr;                                                                    \
     }                                                                                  \
     static void *realloc_##D(void *ctx, void *old, size_t size)                        \
     {                                                                                  \
         PyMemAllocatorEx *prev = ctx;                                                  \
-        pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);          \
+        pm_alloc *a = atomic_load_explicit(&pm_mem_now.active, memory_order_relaxed);          \
         if (I == 0 && __builtin_expect(pm_alloc_me.probe, 0))                          \
             pm_alloc_me.probe_seen = size;                                             \
         if (a)                                                                         \
@@ -199,7 +197,7 @@ static void counted_slow(void *ptr, size_t size, int gil)
     static void free_##D(void *ctx, void *ptr)                                         \
     {                                                                                  \
         PyMemAllocatorEx *prev = ctx;                                                  \
-        pm_alloc *a = atomic_load_explicit(&st.active, memory_order_relaxed);          \
+        pm_alloc *a = atomic_load_explicit(&pm_mem_now.active, memory_order_relaxed);          \
         if (a && ptr && __builtin_expect(pm_blocks_maybe(&a->blocks, (uintptr_t)ptr), 0)) \
             return free_slow_##D(prev, a, ptr);                                        \
         prev->free(prev->ctx, ptr);                                                    \
@@ -253,8 +251,8 @@ static int is_ours(int d)
 static void install(void)
 {
     fill_ours();
-    if (!atomic_load(&st.active))
-        atomic_store(&st.big, SIZE_MAX); /* 0 before the first session: all would go the slow way */
+    if (!atomic_load(&pm_mem_now.active))
+        atomic_store(&pm_mem_now.big, SIZE_MAX); /* 0 before the first session: all would go the slow way */
     for (int d = 0; d < NDOMAINS; d++) {
         if (st.installed[d] && is_ours(d))
             continue;
@@ -289,7 +287,7 @@ static void uninstall(void)
 static pm_alloc *fork_locked;
 static void fork_prepare(void)
 {
-    pm_alloc *a = atomic_load(&st.active);
+    pm_alloc *a = atomic_load(&pm_mem_now.active);
     if (a)
         pthread_mutex_lock(&a->lock);
     fork_locked = a;
@@ -305,9 +303,9 @@ static void fork_child(void)
     if (fork_locked)
         pthread_mutex_unlock(&fork_locked->lock);
     fork_locked = NULL;
-    atomic_store(&st.gen, 0);
-    atomic_store(&st.big, SIZE_MAX);
-    atomic_store(&st.active, NULL);
+    atomic_store(&pm_mem_now.gen, 0);
+    atomic_store(&pm_mem_now.big, SIZE_MAX);
+    atomic_store(&pm_mem_now.active, NULL);
 }
 
 
@@ -322,10 +320,11 @@ typedef struct {
 
 static PyObject *memory_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
-    static char *kwlist[] = {"profile", "rate", NULL};
+    static char *kwlist[] = {"profile", "rate", "native", NULL};
     PyObject *profile;
     double rate = 512 * 1024;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|d", kwlist, &pm_ProfileType, &profile, &rate))
+    int native = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|dp", kwlist, &pm_ProfileType, &profile, &rate, &native))
         return NULL;
     if (!(rate >= 1) || rate > 1e15) {
         PyErr_SetString(PyExc_ValueError, "memory rate must be a number of bytes between 1 and 1e15");
@@ -346,6 +345,7 @@ static PyObject *memory_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         PyErr_SetString(PyExc_RuntimeError, err);
         return NULL;
     }
+    self->a->native = native;
     return (PyObject *)self;
 }
 
@@ -356,7 +356,7 @@ static PyObject *memory_start(MemoryObject *self, PyObject *noargs)
         PyErr_SetString(PyExc_RuntimeError, "this memory profiler was already started");
         return NULL;
     }
-    if (atomic_load(&st.active)) {
+    if (atomic_load(&pm_mem_now.active)) {
         PyErr_SetString(PyExc_RuntimeError, "another memory profile is already running");
         return NULL;
     }
@@ -367,12 +367,14 @@ static PyObject *memory_start(MemoryObject *self, PyObject *noargs)
         }
         st.atfork = 1;
     }
+    if (self->a->native && pm_nativemem_start(self->a) != 0)
+        return NULL;
     pm_alloc_start(self->a);
     self->state = 1;
     install();
-    atomic_store(&st.active, self->a);
-    atomic_store(&st.big, self->a->big);
-    atomic_store(&st.gen, self->a->gen); /* after active: a thread that sees the new gen finds the session */
+    atomic_store(&pm_mem_now.active, self->a);
+    atomic_store(&pm_mem_now.big, self->a->big);
+    atomic_store(&pm_mem_now.gen, self->a->gen); /* after active: a thread that sees the new gen finds the session */
     Py_RETURN_NONE;
 }
 
@@ -382,12 +384,14 @@ static PyObject *memory_stop(MemoryObject *self, PyObject *noargs)
     if (self->state != 1)
         Py_RETURN_NONE;
     self->state = 2;
-    if (atomic_load(&st.active) == self->a) {
-        atomic_store(&st.gen, 0);
-        atomic_store(&st.big, SIZE_MAX);
-        atomic_store(&st.active, NULL);
+    if (atomic_load(&pm_mem_now.active) == self->a) {
+        atomic_store(&pm_mem_now.gen, 0);
+        atomic_store(&pm_mem_now.big, SIZE_MAX);
+        atomic_store(&pm_mem_now.active, NULL);
         uninstall();
     }
+    if (self->a->native)
+        pm_nativemem_stop();
     pthread_mutex_lock(&self->profile->lock);
     int rc = pm_alloc_finish(self->a);
     pthread_mutex_unlock(&self->profile->lock);
@@ -486,7 +490,7 @@ static PyObject *memory_active(PyObject *cls, PyObject *noargs)
 {
     (void)cls;
     (void)noargs;
-    return PyBool_FromLong(atomic_load(&st.active) != NULL);
+    return PyBool_FromLong(atomic_load(&pm_mem_now.active) != NULL);
 }
 
 static PyMethodDef memory_methods[] = {
@@ -505,7 +509,8 @@ PyTypeObject pm_MemoryType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pyrometer._native.MemoryProfiler",
     .tp_basicsize = sizeof(MemoryObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "MemoryProfiler(profile, rate=524288): samples allocations every `rate` bytes on average.",
+    .tp_doc = "MemoryProfiler(profile, rate=524288, native=False): samples allocations every `rate` bytes on "
+              "average; native: also malloc and mmap by the shared objects outside the interpreter.",
     .tp_new = memory_new,
     .tp_dealloc = (destructor)memory_dealloc,
     .tp_methods = memory_methods,

@@ -161,6 +161,11 @@ void pm_alloc_free(pm_alloc *a)
     free(a->peak_b);
     free(a->peak_c);
     free(a->stamp);
+    free(a->native_node);
+    if (a->nat) {
+        pm_natframes_free(a->nat);
+        free(a->nat);
+    }
     free(a->dirty);
     free(a->points);
     free(a->raw_code);
@@ -213,6 +218,11 @@ static int grow_nodes(pm_alloc *a, uint32_t need)
         return -1;
     memset(st + a->ncap, 0, (size_t)(cap - a->ncap) * sizeof *st);
     a->stamp = st;
+    uint8_t *nn = realloc(a->native_node, cap);
+    if (!nn)
+        return -1;
+    memset(nn + a->ncap, 0, cap - a->ncap);
+    a->native_node = nn;
     a->ncap = cap;
     return 0;
 }
@@ -490,10 +500,46 @@ static void charge(pm_alloc *a, pm_id node, int64_t wb, int64_t wc, int sign)
     a->live_c[node] += sign * wc;
     a->live_total += sign * wb;
     a->live_count += sign * wc;
+    if (a->native_node[node]) {
+        a->native_live += sign * wb;
+        if (sign > 0)
+            a->native_alloc += wb;
+    }
     mark_dirty(a, node);
 }
 
-static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_t tstate, uint64_t ident)
+/* Below node: the native frames of ips (innermost first) and the
+ * allocator's frame, named as the program called it (libc's symbol table
+ * would name malloc after one of its aliases).  PM_NONE when out of
+ * memory. */
+static pm_id native_path(pm_alloc *a, pm_id node, const uint64_t *ips, size_t n, const char *allocator)
+{
+    if (!a->nat) {
+        a->nat = calloc(1, sizeof *a->nat);
+        if (!a->nat || pm_natframes_init(a->nat) != 0) {
+            free(a->nat);
+            a->nat = NULL;
+            return PM_NONE;
+        }
+    }
+    pm_id frame;
+    int cls;
+    for (size_t k = n; k-- > 0 && node != PM_NONE;) {
+        /* A return address is the instruction after the call: the call's
+         * own byte names the function that made it. */
+        if (pm_natframes_get(a->nat, a->p, ips[k] - 1, &frame, &cls) != 0)
+            return PM_NONE;
+        node = pm_node_child(a->p, node, frame, 0);
+    }
+    if (node == PM_NONE)
+        return PM_NONE;
+    pm_id name = pm_str_intern_cstr(a->p, allocator), file = pm_str_intern_cstr(a->p, "");
+    frame = name == PM_NONE || file == PM_NONE ? PM_NONE : pm_frame_intern(a->p, name, file, 0, PM_FRAME_NATIVE);
+    return frame == PM_NONE ? PM_NONE : pm_node_child(a->p, node, frame, 0);
+}
+
+static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_t tstate, uint64_t ident,
+                   const uint64_t *ips, size_t nips, const char *allocator)
 {
     pm_alloc_tls *me = &pm_alloc_me;
     if (!me->tid)
@@ -520,6 +566,8 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
         int trunc = 0;
         size_t n = walk(a, tstate, &trunc);
         node = resolve(a, thread, n, trunc);
+        if (allocator && node != PM_NONE)
+            node = native_path(a, node, ips, nips, allocator);
     }
     if (node == PM_NONE || node >= PM_BLOCK_NEW || grow_nodes(a, node + 1) != 0) {
         a->samples_lost++;
@@ -544,10 +592,13 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     }
     if (rc == 1) /* its previous block was freed where no hook saw it */
         pm_alloc_release(a, &stale);
+    if (allocator)
+        a->native_node[node] = 1;
     charge(a, node, b.wbytes, (int64_t)b.wcount, +1);
     pm_alloctime_alloc(&a->times, node, b.t_ns, b.wbytes, (int64_t)b.wcount);
     if (a->live_total > a->peak_total) {
         a->peak_total = a->live_total;
+        a->native_peak = a->native_live;
         a->peak_t_ns = b.t_ns;
         a->peak_pending = 1;
     }
@@ -555,31 +606,39 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     pthread_mutex_unlock(&a->lock);
 }
 
-void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident)
+double pm_alloc_due(pm_alloc *a, uintptr_t ptr, size_t size)
 {
     pm_alloc_tls *me = &pm_alloc_me;
-    if (size >= a->big) { /* recorded whole, and the countdown left alone */
-        if (ptr)
-            record(a, ptr, size, 1.0, tstate, ident);
-        return;
-    }
+    if (size >= a->big) /* recorded whole, and the countdown left alone */
+        return ptr ? 1.0 : 0.0;
     if (me->gen != a->gen) {
         /* First allocation of this thread in this session: its countdown
          * starts now, and this block is the first to meet it. */
         me->gen = a->gen;
         me->left = draw(a, me) - (int64_t)size;
         if (me->left > 0)
-            return;
+            return 0.0;
     }
     me->left = draw(a, me);
     if (!ptr || size == 0)
-        return;
+        return 0.0;
     /* A point fell inside the block.  With memoryless gaps a block of s
      * bytes meets one with probability 1 - exp(-s/rate). */
     double prob = a->exact ? 1.0 : -expm1(-(double)size / a->rate);
-    if (!(prob > 0))
-        return;
-    record(a, ptr, size, prob, tstate, ident);
+    return prob > 0 ? prob : 0.0;
+}
+
+void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident)
+{
+    double prob = pm_alloc_due(a, ptr, size);
+    if (prob > 0)
+        record(a, ptr, size, prob, tstate, ident, NULL, 0, NULL);
+}
+
+void pm_alloc_native(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_t tstate, uint64_t ident,
+                     const uint64_t *ips, size_t nips, const char *allocator)
+{
+    record(a, ptr, size, prob, tstate, ident, ips, nips, allocator);
 }
 
 void pm_alloc_release(pm_alloc *a, const pm_block *b)
@@ -731,6 +790,12 @@ int pm_alloc_finish(pm_alloc *a)
         pm_meta_set_num(p, "memory_live_bytes", (double)a->live_total);
         pm_meta_set_num(p, "memory_leak_bytes", (double)leak_total);
         pm_meta_set_num(p, "memory_peak_bytes", (double)a->peak_total);
+        if (a->native) {
+            pm_meta_set_num(p, "memory_native", 1);
+            pm_meta_set_num(p, "memory_native_peak_bytes", (double)a->native_peak);
+            pm_meta_set_num(p, "memory_native_live_bytes", (double)a->native_live);
+            pm_meta_set_num(p, "memory_native_allocated_bytes", (double)a->native_alloc);
+        }
         pm_meta_set_num(p, "memory_peak_s", (double)a->peak_t_ns / 1e9);
         pm_meta_set_num(p, "memory_peak_rss", (double)a->peak_rss);
         pm_meta_set_num(p, "memory_rss_max", (double)a->rss_max);

@@ -44,6 +44,7 @@
 #include "pm_blocks.h"
 #include "pm_codecache.h"
 #include "pm_layout.h"
+#include "pm_natframes.h"
 #include "pm_space.h"
 
 /* Entries of pm_alloc.leaves (a power of two). */
@@ -62,6 +63,8 @@ typedef struct {
     size_t probe_seen;  /* start-up probe: the size the RAW hook last saw */
     int probe;          /* start-up probe running on this thread */
     int quiet;          /* pyrometer's own work on this thread: nothing is sampled */
+    int in_native;      /* inside a native sample: what the collector itself
+                         * allocates through hooked libraries passes through */
 } pm_alloc_tls;
 
 extern _Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec")));
@@ -149,6 +152,13 @@ typedef struct pm_alloc {
     uint32_t clock_skip;        /* exact mode reads the clock once per 64 events... */
     uint64_t coarse_last;       /* ...or when the coarse clock moved */
     uint64_t last_t;
+
+    /* Native allocations (malloc and mmap outside the interpreter): their
+     * stacks end in native frames, named on first sight. */
+    int native;                 /* native allocations are hooked in this session */
+    pm_natframes *nat;          /* NULL until the first native sample */
+    uint8_t *native_node;       /* per node: charged by native allocations */
+    int64_t native_live, native_peak, native_alloc;
 } pm_alloc;
 
 /* NULL with a message in err on failure. */
@@ -161,6 +171,18 @@ void pm_alloc_start(pm_alloc *a);
  * sampled and, if so, reads the stack of the thread whose state is at
  * tstate (0: none) and records it.  Runs on the allocating thread. */
 void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident);
+
+/* The same decision alone: the probability with which this block stands
+ * sampled (its weight is size / it), or 0 when it is not sampled. */
+double pm_alloc_due(pm_alloc *a, uintptr_t ptr, size_t size);
+
+/* Records a sampled native allocation (pm_alloc_due said prob): the stack
+ * is the thread's Python stack, then the native frames of ips (return
+ * addresses, innermost first: the native code between the innermost Python
+ * frame and the allocator), then the allocator's own frame (the name of the
+ * function the program called, e.g. "malloc"). */
+void pm_alloc_native(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_t tstate, uint64_t ident,
+                     const uint64_t *ips, size_t nips, const char *allocator);
 
 /* ptr is being freed (pm_blocks_maybe said it may be sampled). */
 void pm_alloc_freed(pm_alloc *a, uintptr_t ptr);

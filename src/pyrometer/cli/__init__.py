@@ -70,6 +70,9 @@ options:
                        524288; 1 = every allocation)
   --memory-view peak|live|allocated|leaks
                        memory mode: the tree shown and written (default peak)
+  --native-memory      memory mode: also malloc, calloc, realloc and anonymous
+                       mmap by extension modules and native libraries, their
+                       stacks ending in the native functions that asked
   --heap-at-exit       memory mode: at the end, the types whose instances grew
                        since the program started (exact counts and bytes),
                        where the new ones alive were allocated (those

@@ -45,6 +45,7 @@ _FLAG_OPTIONS = {
     "--no-source": ("source", False),
     "--dump-on-fatal": ("dump_on_fatal", True),
     "--heap-at-exit": ("heap_at_exit", True),
+    "--native-memory": ("native_memory", True),
     "--html": ("html", True),
     "--show-all": ("show_all", True),
     "--color": ("color", True),
@@ -82,6 +83,7 @@ class Options:
         self.memory_rate = None
         self.memory_view = None
         self.heap_at_exit = False  # memory mode: the heap's growth by type at the end
+        self.native_memory = False  # memory mode: malloc and mmap outside the interpreter too
         self.heap_top = 5
         self.builtins = None  # calls mode: cProfile's event set (True) unless --no-builtins
         self.sort = None
@@ -349,6 +351,7 @@ _MODE_OPTIONS = {
     "--memory-rate": (("memory",), "--mode memory"),
     "--memory-view": (("memory",), "--mode memory"),
     "--heap-at-exit": (("memory",), "--mode memory"),
+    "--native-memory": (("memory",), "--mode memory"),
     "--heap-top": (("memory",), "--mode memory"),
     "--push": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
     "--app-name": (_SAMPLED, "the sampling modes (wall, cpu, gil)"),
@@ -752,7 +755,7 @@ class _Session:
             from .._memory import DEFAULT_RATE
 
             self.prof = profile(mode="memory", memory_rate=options.memory_rate or DEFAULT_RATE,
-                                memory_view=options.memory_view or "peak")
+                                memory_view=options.memory_view or "peak", native_memory=options.native_memory)
         else:
             self.prof = profile(
                 rate=options.rate, mode=options.mode, idle=options.idle, timeline=options.timeline,
