@@ -7,6 +7,7 @@ allocation-heavy code.
     python benchmarks/memory/overhead.py [--rounds N] [--size N]
     python benchmarks/memory/overhead.py --workloads [--full] [--rounds N]
     python benchmarks/memory/overhead.py --builds OLD/bin/python NEW/bin/python [--rounds N] [--size N]
+    python benchmarks/memory/overhead.py --native [--rounds N] [--size N]
 
 Two measurements, both as ratios to plain runs interleaved with them (the
 order shuffled every round; the machine is noisy, so only ratios of
@@ -23,7 +24,10 @@ Prints a markdown table per measurement: min and median ratio per tool.
 under the default rate, and gives the geomean of the median ratios.
 --builds compares pyrometer builds (each installed in its own venv): whole
 alloc_heavy.py processes at --memory-rate 1 under each interpreter given,
-interleaved with plain runs of the first."""
+interleaved with plain runs of the first.
+--native instead runs sqlite_work.py (sqlite's own mallocs, under Python
+calls) whole: plain, pyrometer at the default rate with and without
+--native-memory, and the peers that see native allocations (memray, Fil)."""
 import argparse
 import os
 import random
@@ -35,6 +39,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD = os.path.join(os.path.dirname(HERE), "workloads", "alloc_heavy.py")
+NATIVE_WORKLOAD = os.path.join(HERE, "sqlite_work.py")
 
 
 def work(n=100000):
@@ -105,44 +110,51 @@ def _child_cpu(cmd):
     return usage.ru_utime + usage.ru_stime, None
 
 
-def processes(rounds, size):
+def processes(rounds, size, native=False):
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
+    work = NATIVE_WORKLOAD if native else WORKLOAD
     modes = {
-        "plain": lambda: _child_cpu([py, WORKLOAD, str(size)]),
+        "plain": lambda: _child_cpu([py, work, str(size)]),
         "pyrometer (default, 512 KiB)": lambda: _child_cpu(
-            [py, "-m", "pyrometer", "run", "--mode", "memory", "-o", os.path.join(tmp, "a.pyro"), WORKLOAD, str(size)]),
-        "pyrometer --memory-rate 1": lambda: _child_cpu(
-            [py, "-m", "pyrometer", "run", "--mode", "memory", "--memory-rate", "1", "-o", os.path.join(tmp, "b.pyro"),
-             WORKLOAD, str(size)]),
-        "tracemalloc (-X tracemalloc=1)": lambda: _child_cpu([py, "-X", "tracemalloc=1", WORKLOAD, str(size)]),
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "-o", os.path.join(tmp, "a.pyro"), work, str(size)]),
     }
+    if native:
+        modes["pyrometer --native-memory"] = lambda: _child_cpu(
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "--native-memory", "-o", os.path.join(tmp, "n.pyro"),
+             work, str(size)])
+    else:
+        modes["pyrometer --memory-rate 1"] = lambda: _child_cpu(
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "--memory-rate", "1", "-o", os.path.join(tmp, "b.pyro"),
+             work, str(size)])
+        modes["tracemalloc (-X tracemalloc=1)"] = lambda: _child_cpu([py, "-X", "tracemalloc=1", work, str(size)])
     if subprocess.run([py, "-c", "import memray"], stderr=subprocess.DEVNULL).returncode == 0:
         out = os.path.join(tmp, "m.bin")
 
         def memray_run():
             if os.path.exists(out):
                 os.unlink(out)
-            return _child_cpu([py, "-m", "memray", "run", "-q", "-o", out, WORKLOAD, str(size)])
+            return _child_cpu([py, "-m", "memray", "run", "-q", "-o", out, work, str(size)])
 
         def memray_py():
             if os.path.exists(out):
                 os.unlink(out)
             return _child_cpu([py, "-m", "memray", "run", "-q", "--trace-python-allocators", "-o", out,
-                               WORKLOAD, str(size)])
+                               work, str(size)])
 
         modes["memray run"] = memray_run
-        modes["memray --trace-python-allocators"] = memray_py
+        if not native:
+            modes["memray --trace-python-allocators"] = memray_py
     fil = os.path.join(os.path.dirname(py), "fil-profile")
     if os.access(fil, os.X_OK):
         # Fil tracks every allocation of the peak (no sampling) and writes
         # its report (SVG flame graphs, HTML) at exit.
         modes["Fil (fil-profile run)"] = lambda: _child_cpu(
-            [fil, "-o", os.path.join(tmp, "fil"), "--no-browser", "run", WORKLOAD, str(size)])
-    if subprocess.run([py, "-c", "import scalene"], stderr=subprocess.DEVNULL).returncode == 0:
+            [fil, "-o", os.path.join(tmp, "fil"), "--no-browser", "run", work, str(size)])
+    if not native and subprocess.run([py, "-c", "import scalene"], stderr=subprocess.DEVNULL).returncode == 0:
         # Scalene's default run profiles CPU and memory (sampled allocations).
         modes["Scalene (scalene run)"] = lambda: _child_cpu(
-            [py, "-m", "scalene", "run", "-o", os.path.join(tmp, "s.json"), WORKLOAD, "---", str(size)])
+            [py, "-m", "scalene", "run", "-o", os.path.join(tmp, "s.json"), work, "---", str(size)])
     try:
         return _interleave(modes, rounds)
     finally:
@@ -217,6 +229,8 @@ def main(argv=None):
     ap.add_argument("--workloads", action="store_true",
                     help="only: the default rate on every workload (quick sizes), and the geomean")
     ap.add_argument("--full", action="store_true", help="with --workloads: full sizes")
+    ap.add_argument("--native", action="store_true",
+                    help="only: whole sqlite_work.py processes, with and without --native-memory, beside memray and Fil")
     ap.add_argument("--builds", nargs="+", metavar="PYTHON",
                     help="only: exact mode under each of these interpreters (one venv per build)")
     a = ap.parse_args(argv)
@@ -227,6 +241,10 @@ def main(argv=None):
         return
     if a.workloads:
         print(every_workload(a.rounds, a.full))
+        return
+    if a.native:
+        print(table("Whole processes: memory/sqlite_work.py %d (child CPU time)" % a.size,
+                    processes(a.rounds, a.size, native=True)))
         return
     print(table("In one process: 100k dicts kept + 100k temporaries (CPU time of the work)", in_process(a.rounds)))
     if not a.skip_processes:
