@@ -177,6 +177,34 @@ def test_census_survives_misbehaving_sizeof_and_keeps_the_exception_state():
     del keep
 
 
+class CollectingSize:
+    """A __sizeof__ that makes garbage cycles and collects them while the
+    census runs (it reads the collector's lists in place)."""
+
+    def __sizeof__(self):
+        junk = [[i] for i in range(2000)]
+        for a, b in zip(junk, junk[1:]):
+            a.append(b)
+            b.append(a)
+        del junk
+        gc.collect()
+        return 24
+
+
+def test_census_survives_a_sizeof_that_allocates_and_collects():
+    keep = [CollectingSize() for _ in range(3)]
+    cycles = [[] for _ in range(500)]
+    for c in cycles:
+        c.append(c)
+    del cycles, c
+    rows = {(r.module, r.type): r for r in heap.census()}
+    assert rows[(__name__, "CollectingSize")].count == 3
+    assert rows[(__name__, "CollectingSize")].bytes == 3 * sys.getsizeof(keep[0])
+    tracked = {(r.module, r.type): r for r in heap.census(untracked=False)}
+    assert tracked[(__name__, "CollectingSize")].count == 3
+    del keep
+
+
 def test_census_with_weakrefs_and_c_extension_objects():
     import array
     import collections

@@ -91,14 +91,16 @@ static PyObject *rows_of(PyObject *d)
     return rows;
 }
 
+/* The census reads the collector's lists in place where it can (no list
+ * of every object to build and free), else gc.get_objects(). */
 static PyObject *run_census(int untracked, pm_ptrset *addrs)
 {
-    PyObject *objs = gc_objects();
-    if (!objs)
+    PyObject *objs = NULL;
+    if (!pm_heap_census_in_place() && !(objs = gc_objects()))
         return NULL;
     pm_census c;
     int rc = pm_heap_census(&c, objs, untracked, addrs);
-    Py_DECREF(objs);
+    Py_XDECREF(objs);
     if (rc != 0)
         return NULL;
     PyObject *d = census_dict(&c);

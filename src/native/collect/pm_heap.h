@@ -1,8 +1,9 @@
 /* pm_heap.h — the heap analyser (pyrometer.heap): census by type with
  * sizes, a reverse-edge index for retention chains, deep sizes.  It works
- * on the objects gc.get_objects() returns (every GC-tracked object, on every
- * version, through the interpreter's own list) and reaches the untracked
- * ones (str, int, float, untracked tuples and dicts) through tp_traverse.
+ * on every GC-tracked object (the collector's lists, read in place by the
+ * census where the build allows, else gc.get_objects()) and reaches the
+ * untracked ones (str, int, float, untracked tuples and dicts) through
+ * tp_traverse.
  * Everything runs with the GIL held; no Python code runs inside a
  * tp_traverse callback. */
 #ifndef PM_HEAP_H
@@ -23,6 +24,10 @@ typedef struct {
     PyObject *pysizeof; /* PM_SZ_CALL: the type's __sizeof__ (strong) */
     uint64_t count, bytes, tracked;
     char deep_known, deep_skip; /* pm_heap_deep.c's verdict on the type */
+    /* Sizing may run code that is not the interpreter's own: a __sizeof__
+     * written in Python, or a C one from an extension (which may call
+     * back into Python).  The census sizes such objects after its walk. */
+    char may_run_code;
 } pm_heap_type;
 
 typedef struct {
@@ -32,7 +37,13 @@ typedef struct {
 } pm_heap_types;
 
 int pm_heap_types_init(pm_heap_types *t);
-/* The entry of tp, made on first sight; NULL with MemoryError. */
+/* Learns, once, what classifying a type needs (which may import and call
+ * code), so that pm_heap_types_get() later runs none; call before a walk
+ * that reads the collector's lists in place.  0, or -1 when it could not
+ * (classifying would try again, and may then run code). */
+int pm_heap_sizes_ready(void);
+/* The entry of tp, made on first sight; NULL with MemoryError.  Runs no
+ * Python code once pm_heap_sizes_ready() ran. */
 pm_heap_type *pm_heap_types_get(pm_heap_types *t, PyTypeObject *tp);
 void pm_heap_types_free(pm_heap_types *t);
 /* sys.getsizeof(o) without its exceptions: a __sizeof__ that raises or
@@ -104,17 +115,42 @@ static inline int pm_heap_objs_push(pm_heap_objs *a, PyObject *o)
     return 0;
 }
 
+/* ---- the collector's lists (pm_heap_gclists.c) ----------------------------- */
+/* The link every tracked object carries right before it (PyGC_Head's
+ * layout): the next object of its generation, and the previous one with
+ * the collector's flags in its low bits. */
+typedef struct pm_gc_link {
+    struct pm_gc_link *next;
+    uintptr_t prev;
+} pm_gc_link;
+
+#define PM_GC_MAX_LISTS 4
+
+/* The heads of the generation lists in gc.get_objects()'s order (at most
+ * PM_GC_MAX_LISTS) and a guess of how many objects they hold; the number of
+ * lists, 0 when this build's lists cannot be read in place.  A list is
+ * circular: it ends when next is its head again.  Walking one is only
+ * sound while nothing can allocate a tracked object or free one: no Python
+ * code, no collection. */
+int pm_heap_gc_lists(pm_gc_link **heads, size_t *estimate);
+
+static inline PyObject *pm_gc_object(pm_gc_link *g) { return (PyObject *)(g + 1); }
+
 /* ---- census (pm_heap_walk.c) ----------------------------------------------- */
 typedef struct {
     pm_heap_types types;
     uint64_t tracked, untracked;
 } pm_census;
 
-/* Counts and sizes every object of objs (a list, normally gc.get_objects()),
- * with untracked, also every untracked object reached from them, each once.
- * addrs (may be NULL) receives the address of every tracked object.
+/* Counts and sizes every tracked object — those of objs (a list, normally
+ * gc.get_objects()), or with objs NULL those of the collector's own lists
+ * read in place (when pm_heap_gc_lists() has them) — and with untracked,
+ * also every untracked object reached from them, each once.  addrs (may be
+ * NULL) receives the address of every tracked object.
  * 0, or -1 with an exception (memory). */
 int pm_heap_census(pm_census *c, PyObject *objs, int untracked, pm_ptrset *addrs);
+/* Whether pm_heap_census() can read the collector's lists in place here. */
+int pm_heap_census_in_place(void);
 void pm_census_free(pm_census *c);
 
 /* ---- reverse-edge index (pm_heap_index.c) ---------------------------------- */

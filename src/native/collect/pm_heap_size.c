@@ -11,6 +11,13 @@
 #include "pm_heap.h"
 
 static PyCFunction object_sizeof, list_sizeof;
+/* The C __sizeof__ of the interpreter's own types: each computes a size
+ * from the object's fields and allocates nothing but the int it returns,
+ * so it can run in the middle of a walk.  Any other C __sizeof__ belongs
+ * to an extension, which may do anything. */
+static PyCFunction core_sizeof[16];
+static size_t n_core_sizeof;
+static PyObject *sizeof_name;
 /* Whether sys.getsizeof adds the pre-header to a static type: 3.12 did
  * until a bug-fix release stopped it, so the running binary is asked once
  * (sys.getsizeof(int) against type.__sizeof__(int)). */
@@ -24,16 +31,36 @@ static PyCFunction c_sizeof_of(PyObject *descr)
     return (d->ml_flags & METH_NOARGS) ? d->ml_meth : NULL;
 }
 
+static int is_core_sizeof(PyCFunction c)
+{
+    for (size_t i = 0; i < n_core_sizeof; i++)
+        if (core_sizeof[i] == c)
+            return 1;
+    return 0;
+}
+
 static void learn_builtins(void)
 {
     if (object_sizeof)
         return;
+    sizeof_name = PyUnicode_InternFromString("__sizeof__"); /* kept: looked up per new type */
     PyObject *o = PyObject_GetAttrString((PyObject *)&PyBaseObject_Type, "__sizeof__");
     PyObject *l = PyObject_GetAttrString((PyObject *)&PyList_Type, "__sizeof__");
     object_sizeof = c_sizeof_of(o);
     list_sizeof = c_sizeof_of(l);
     Py_XDECREF(o);
     Py_XDECREF(l);
+    PyTypeObject *core[] = {&PyDict_Type, &PySet_Type, &PyFrozenSet_Type, &PyUnicode_Type, &PyLong_Type,
+                            &PyBytes_Type, &PyByteArray_Type, &PyType_Type, &PyTuple_Type, &PyFloat_Type,
+                            &PyCode_Type, &PyMemoryView_Type, &PyComplex_Type};
+    _Static_assert(sizeof core / sizeof *core <= sizeof core_sizeof / sizeof *core_sizeof, "room for each");
+    for (size_t i = 0; i < sizeof core / sizeof *core; i++) {
+        PyObject *d = PyObject_GetAttrString((PyObject *)core[i], "__sizeof__");
+        PyCFunction c = c_sizeof_of(d);
+        Py_XDECREF(d);
+        if (c && c != object_sizeof && !is_core_sizeof(c))
+            core_sizeof[n_core_sizeof++] = c;
+    }
     PyObject *sys = PyImport_ImportModule("sys");
     PyObject *full = sys ? PyObject_CallMethod(sys, "getsizeof", "O", (PyObject *)&PyLong_Type) : NULL;
     PyObject *bare = full ? PyObject_CallMethod((PyObject *)&PyType_Type, "__sizeof__", "O", (PyObject *)&PyLong_Type) : NULL;
@@ -45,15 +72,23 @@ static void learn_builtins(void)
     PyErr_Clear();
 }
 
+int pm_heap_sizes_ready(void)
+{
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+    learn_builtins();
+    PyErr_Clear();
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+    return object_sizeof && sizeof_name ? 0 : -1;
+}
+
 static void classify(pm_heap_type *t)
 {
     learn_builtins();
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
     /* The type's own lookup (a static attribute search, no instance code). */
-    PyObject *name = PyUnicode_InternFromString("__sizeof__");
-    PyObject *descr = name ? _PyType_Lookup(t->tp, name) : NULL; /* borrowed */
-    Py_XDECREF(name);
+    PyObject *descr = sizeof_name ? _PyType_Lookup(t->tp, sizeof_name) : NULL; /* borrowed */
     PyCFunction c = c_sizeof_of(descr);
     t->kind = PM_SZ_DEFAULT;
     if (c && c == object_sizeof)
@@ -63,10 +98,12 @@ static void classify(pm_heap_type *t)
     else if (c) {
         t->kind = PM_SZ_CMETH;
         t->meth = c;
+        t->may_run_code = !is_core_sizeof(c);
     } else if (descr) {
         t->kind = PM_SZ_CALL;
         Py_INCREF(descr);
         t->pysizeof = descr;
+        t->may_run_code = 1;
     }
     PyErr_Clear();
     PyErr_Restore(exc_type, exc_value, exc_tb);
