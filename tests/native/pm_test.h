@@ -51,6 +51,7 @@ extern const pm_test pm_tests_file[];
 extern const pm_test pm_tests_interchange[];
 extern const pm_test pm_tests_stack[];
 extern const pm_test pm_tests_trace[];
+extern const pm_test pm_tests_tracer[];
 extern const pm_test pm_tests_blocks[];
 extern const pm_test pm_tests_got[];
 extern const pm_test pm_tests_alloctime[];

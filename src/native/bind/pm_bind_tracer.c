@@ -80,12 +80,10 @@ static pm_tthread *thread_state(pm_TracerObject *self)
     return ts;
 }
 
-/* One clock read: the TSC (or monotonic clock), or the user's timer with
- * cProfile's conversions (ints scaled by timeunit; otherwise seconds). */
-static int64_t now(pm_TracerObject *self)
+/* The user's timer with cProfile's conversions (ints scaled by timeunit;
+ * otherwise seconds).  Out of line: the hooks inline only now()'s test. */
+static __attribute__((noinline)) int64_t timer_now(pm_TracerObject *self)
 {
-    if (!self->timer)
-        return pm_clock_now();
     PyObject *exc_type, *exc_val, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_val, &exc_tb);
     self->in_timer = 1;
@@ -117,6 +115,12 @@ static int64_t now(pm_TracerObject *self)
     }
     PyErr_Restore(exc_type, exc_val, exc_tb);
     return r;
+}
+
+/* One clock read: the TSC (or monotonic clock), or the user's timer. */
+static inline int64_t now(pm_TracerObject *self)
+{
+    return self->timer ? timer_now(self) : pm_clock_now();
 }
 
 /* ---- naming (slow path, first sight of a key) --------------------------- */
@@ -653,6 +657,7 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
         }
         pm_timeline_keep_newest(p, 1);
         self->t->timeline = 1;
+        self->t->tl_cap = (size_t)timeline;
         self->t->tl_t0 = timer == Py_None ? pm_clock_now() : 0;
         struct timespec wall;
         if (timer == Py_None && clock_gettime(CLOCK_REALTIME, &wall) == 0)
@@ -673,6 +678,7 @@ static PyObject *Tracer_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 #if PM_MON
 static int mon_register(pm_TracerObject *self, PyObject *mon, int on);
 #endif
+static void hand_over(pm_TracerObject *self);
 
 static void Tracer_dealloc(pm_TracerObject *self)
 {
@@ -701,6 +707,8 @@ static void Tracer_dealloc(pm_TracerObject *self)
         pm_hook_orphan(self->hooks[k]);
         Py_XDECREF(self->hooks[k]);
     }
+    if (self->t && self->profile) /* freed while enabled: what it recorded is kept */
+        hand_over(self);
     pm_tracer_free(self->t);
     Py_XDECREF(self->profile);
     Py_XDECREF(self->timer);
@@ -848,13 +856,27 @@ static PyObject *Tracer_enable(pm_TracerObject *self, PyObject *noargs)
     Py_RETURN_NONE;
 }
 
-/* cProfile's flush_unmatched: every open context of every thread stops now. */
+/* Timeline mode: the events recorded so far go to the model, whose readers
+ * see them from then on. */
+static void hand_over(pm_TracerObject *self)
+{
+    if (!self->t->timeline)
+        return;
+    pm_ProfileObject *po = (pm_ProfileObject *)self->profile;
+    pthread_mutex_lock(&po->lock);
+    pm_tracer_timeline_hand_over(self->t);
+    pthread_mutex_unlock(&po->lock);
+}
+
+/* cProfile's flush_unmatched: every open context of every thread stops now
+ * (in timeline mode, each an event); then the timeline is handed over. */
 static void flush(pm_TracerObject *self)
 {
     pm_tracer *t = self->t;
     for (uint32_t i = 0; i < t->nthreads; i++)
         while (t->threads[i]->depth)
             pm_tracer_leave(t, t->threads[i], now(self));
+    hand_over(self);
 }
 
 static PyObject *Tracer_disable(pm_TracerObject *self, PyObject *noargs)

@@ -85,13 +85,6 @@ pm_tracer *pm_tracer_new(pm_profile *p)
     return t;
 }
 
-void pm_tracer_timeline(pm_tracer *t, const pm_tthread *ts, int64_t now)
-{
-    int64_t d = now - t->tl_t0;
-    pm_timeline_add(t->p, d > 0 ? (uint64_t)((double)d * t->tick_ns) : 0, ts->thread,
-                    ts->depth ? ts->stack[ts->depth - 1].node : PM_NONE);
-}
-
 void pm_tracer_free(pm_tracer *t)
 {
     if (!t)
@@ -106,6 +99,7 @@ void pm_tracer_free(pm_tracer *t)
     free(t->calls);
     free(t->ticks);
     free(t->last);
+    free(t->tl);
     free(t);
 }
 

@@ -54,6 +54,14 @@ typedef struct {
     pm_id frame;
 } pm_tslot;
 
+/* A timeline event as the tracer keeps it until the hand-over: the raw
+ * clock, converted to the model's nanoseconds once, when handed over. */
+typedef struct {
+    int64_t t;         /* clock (ticks) */
+    pm_id thread;      /* model thread index */
+    pm_id node;        /* innermost open call's node, PM_NONE when none */
+} pm_tlevent;
+
 typedef struct pm_tracer {
     pm_profile *p;
     /* key (code object / PyMethodDef address) → frame, open addressing */
@@ -70,6 +78,17 @@ typedef struct pm_tracer {
     int oom;
     int timeline;      /* timeline mode: every call and return is an event */
     int64_t tl_t0;     /* the clock at the timeline's zero */
+    /* Timeline mode: the newest tl_cap events, a ring the hooks write to and
+     * pm_tracer_timeline_hand_over empties into the model.  The model's own
+     * store, fed one call per event, checks each event and, when full, moves
+     * three quarters of itself to drop the oldest quarter: a ring of our own
+     * costs one comparison per event, and every event in it is kept. */
+    pm_tlevent *tl;
+    size_t tl_pos;     /* next slot to write */
+    size_t tl_end;     /* slots allocated (grows up to tl_cap) */
+    size_t tl_cap;     /* the timeline's capacity in events */
+    uint64_t tl_laps;  /* times the ring wrapped: tl_pos is then also its oldest event */
+    uint64_t tl_lost;  /* events not kept for want of memory */
 } pm_tracer;
 
 pm_tracer *pm_tracer_new(pm_profile *p);
@@ -109,10 +128,29 @@ static inline int64_t pm_clock_now(void)
     return pm_clock_mono_ns();
 }
 
+/* ---- timeline mode (pm_tracer_timeline.c) ------------------------------ */
+/* Makes room for one more event when the ring's allocation is used up:
+ * grows it up to tl_cap, then wraps (the oldest event is overwritten next).
+ * -1 when the ring has no slot at all (OOM: the event is lost, counted). */
+int pm_tracer_timeline_room(pm_tracer *t);
+/* Moves the ring's events, oldest first, into the model's timeline (in ns
+ * since tl_t0) with the count of those overwritten or lost as dropped, and
+ * empties the ring.  0, or -1 when the model refused some, as
+ * pm_timeline_add does (timeline disabled, a node of another thread). */
+int pm_tracer_timeline_hand_over(pm_tracer *t);
+
 /* Timeline mode: the thread's stack after a call or return (its innermost
  * open call's node, PM_NONE when none is open) becomes a timeline event at
- * now.  Out of line: only timeline mode pays for it. */
-void pm_tracer_timeline(pm_tracer *t, const pm_tthread *ts, int64_t now);
+ * now: one comparison and a 16-byte store. */
+static inline void pm_tracer_timeline(pm_tracer *t, const pm_tthread *ts, int64_t now)
+{
+    if (t->tl_pos == t->tl_end && pm_tracer_timeline_room(t) != 0)
+        return;
+    pm_tlevent *e = &t->tl[t->tl_pos++];
+    e->t = now;
+    e->thread = ts->thread;
+    e->node = ts->depth ? ts->stack[ts->depth - 1].node : PM_NONE;
+}
 
 /* ---- hot path ---------------------------------------------------------- */
 static inline uint32_t pm_tracer_hash(const void *key, uint32_t mask)
