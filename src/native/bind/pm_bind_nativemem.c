@@ -54,8 +54,8 @@ static int in_range(uint64_t ip, uintptr_t lo, uintptr_t hi)
 }
 
 /* A sample point fell in a native block: the native frames that asked for
- * it, and the record.  Never inlined: the hooks' common path stays a
- * countdown and a tail call. */
+ * it, and the record.  Never inlined: the hooks' common path stays the
+ * real call and a countdown, with no frame of this size to set up. */
 static __attribute__((noinline)) void sample(void *ptr, size_t size, const char *allocator)
 {
     /* The unwinder, the symbol reader and libc's helpers they call (strdup,
