@@ -367,7 +367,7 @@ static PyObject *memory_start(MemoryObject *self, PyObject *noargs)
         }
         st.atfork = 1;
     }
-    if (self->a->native && pm_nativemem_start(self->a) != 0)
+    if (self->a->native && pm_nativemem_start() != 0)
         return NULL;
     pm_alloc_start(self->a);
     self->state = 1;

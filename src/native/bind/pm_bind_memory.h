@@ -35,7 +35,7 @@ pm_alloc *pm_mem_session_for_sample(void);
 /* Native allocations (pm_bind_nativemem.c): hooked in the shared objects
  * outside the interpreter while the session runs.  0, or -1 with a Python
  * exception set. */
-int pm_nativemem_start(pm_alloc *a);
+int pm_nativemem_start(void);
 void pm_nativemem_stop(void);
 
 #endif

@@ -227,9 +227,8 @@ static unsigned classify(const char *path, uintptr_t base, void *arg)
 
 /* ---- start and stop --------------------------------------------------------- */
 
-int pm_nativemem_start(pm_alloc *a)
+int pm_nativemem_start(void)
 {
-    (void)a;
     const char *why = NULL;
     if (pm_native_init(&why) != 0) {
         PyErr_Format(PyExc_RuntimeError, "native memory cannot be tracked here: %s", why ? why : "no unwinder");
