@@ -70,9 +70,9 @@ def _where(stack, limit=3):
         named = [f for f in native[1:] if "+0x" not in f[0]]
         named = named[:1] + named[-1:] if len(named) > 1 else named
         python = [f for f in frames if not _native(f)]
-        shown = [frames[0]] + named + python[: max(1, limit - 1)]
-        text = " <- ".join(_frame(f) for f in shown)
-        return text + (" <- ..." if len(python) > max(1, limit - 1) else "")
+        keep = max(1, limit - 1)
+        text = " <- ".join(_frame(f) for f in [frames[0]] + named + python[:keep])
+        return text + (" <- ..." if len(python) > keep else "")
     frames = frames[:limit]
     text = " <- ".join(_frame(f) for f in frames)
     if len(stack) > limit:
@@ -116,10 +116,8 @@ def report(data, metric=None, top=15, **options):
         peak, live = meta.get("memory_peak_bytes", 0), meta.get("memory_live_bytes", 0)
         npeak, nlive = meta.get("memory_native_peak_bytes", 0), meta.get("memory_native_live_bytes", 0)
         nalloc = meta.get("memory_native_allocated_bytes", 0)
-        lines += [
-            "  native      %s at the peak (Python %s), %s at the end (Python %s), %s allocated"
-            % (_size(npeak), _size(peak - npeak), _size(nlive), _size(live - nlive), _size(nalloc)),
-        ]
+        lines.append("  native      %s at the peak (Python %s), %s at the end (Python %s), %s allocated"
+                     % (_size(npeak), _size(peak - npeak), _size(nlive), _size(live - nlive), _size(nalloc)))
     lines += [
         "  sampling    %s"
         % (
