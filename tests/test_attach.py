@@ -573,6 +573,18 @@ def test_run_dump_on_fatal_matches_faulthandler():
     assert short == theirs
 
 
+def test_run_dump_on_fatal_composes_with_faulthandler():
+    """faulthandler enabled too: both reports are written, ours first (its
+    handler was there before ours), and the process still dies by SIGSEGV."""
+    cmd = pyrometer_cmd("run", "--dump-on-fatal", "-o", os.devnull, "--format", "collapsed", program(WATCH), "crash")
+    result = subprocess.run(cmd[:1] + ["-X", "faulthandler"] + cmd[1:], capture_output=True, text=True, timeout=60)
+    assert result.returncode == -signal.SIGSEGV, result.stderr
+    ours = result.stderr.find("(signal Segmentation fault)")
+    theirs = result.stderr.find("Fatal Python error: Segmentation fault")
+    assert 0 <= ours < theirs, result.stderr
+    assert "string_at" in result.stderr[ours:theirs]
+
+
 def test_dump_stacks_matches_traceback():
     import traceback
 

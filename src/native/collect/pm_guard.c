@@ -19,18 +19,30 @@ static struct {
     struct sigaction old_segv, old_bus;
 } guard = {.lock = PTHREAD_MUTEX_INITIALIZER};
 
-static void on_fault(int sig, siginfo_t *info, void *ctx)
+void pm_guard_catch(void)
 {
-    (void)info;
-    (void)ctx;
     sigjmp_buf *target = guard_target;
     if (target) {
         guard_target = NULL;
         siglongjmp(*target, 1);
     }
-    /* Not ours: restore what was there and return; the faulting instruction
-     * runs again and faults under the program's own disposition. */
-    sigaction(sig, sig == SIGSEGV ? &guard.old_segv : &guard.old_bus, NULL);
+}
+
+static void on_fault(int sig, siginfo_t *info, void *ctx)
+{
+    pm_guard_catch();
+    /* Not ours: the handler that was there before handles it, and ours
+     * stays, so a guarded read on another thread meanwhile (while that
+     * handler writes a crash report, say) is still caught.  The default
+     * action or SIG_IGN cannot be called: put it back and return, and the
+     * faulting instruction runs again under it. */
+    const struct sigaction *old = sig == SIGSEGV ? &guard.old_segv : &guard.old_bus;
+    if ((old->sa_flags & SA_SIGINFO) && old->sa_sigaction)
+        old->sa_sigaction(sig, info, ctx);
+    else if (!(old->sa_flags & SA_SIGINFO) && old->sa_handler != SIG_DFL && old->sa_handler != SIG_IGN)
+        old->sa_handler(sig);
+    else
+        sigaction(sig, old, NULL);
 }
 
 int pm_guard_install(void)

@@ -19,6 +19,10 @@
 /* Reference counted: the handlers stay while any user remains. */
 int pm_guard_install(void);
 void pm_guard_uninstall(void);
+/* For another SIGSEGV/SIGBUS handler that may be installed over ours: if
+ * this thread is inside a guarded copy, ends the copy as failed (does not
+ * return); otherwise returns. */
+void pm_guard_catch(void);
 /* Whether our handlers are the ones installed right now (two syscalls). */
 int pm_guard_active(void);
 /* Copies n bytes; 0, or -1 when a byte could not be read.  Only valid while

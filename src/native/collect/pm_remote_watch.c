@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "pm_guard.h"
 #include "pm_remote_session.h"
 
 #define NTHREADS 256
@@ -131,9 +132,15 @@ static void on_dump_signal(int sig)
 }
 
 /* A fatal signal: the watcher writes every stack (this thread's stands
- * still), then the signal kills the process as it would have. */
+ * still), then the signal goes to whatever handled it before us (the
+ * default action, or faulthandler's report and then the default action),
+ * so the process ends as it would have. */
 static void on_fatal_signal(int sig)
 {
+    /* A fault in one of our guarded reads, on a thread that was reading
+     * while this handler went on top of the guard's: not the program's. */
+    if (sig == SIGSEGV || sig == SIGBUS)
+        pm_guard_catch();
     if (!atomic_exchange(&watch.fatal_seen, 1)) {
         char b = (char)sig;
         if (write(watch.wake[1], &b, 1) == 1) {
@@ -141,7 +148,11 @@ static void on_fatal_signal(int sig)
             poll(&p, 1, 5000);
         }
     }
-    signal(sig, SIG_DFL);
+    for (int i = 0; i < 5; i++)
+        if (fatal_signals[i] == sig)
+            sigaction(sig, &watch.old_fatal[i], NULL);
+    /* Blocked until we return (no SA_NODEFER); a fault then also runs
+     * again under the handler put back. */
     raise(sig);
 }
 
