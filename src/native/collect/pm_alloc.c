@@ -87,18 +87,50 @@ static uint64_t rng_next(pm_alloc_tls *me)
     return x * 0x2545f4914f6cdd1dull;
 }
 
-/* An exponential gap of mean rate bytes, at least 1. */
-static int64_t draw(const pm_alloc *a, pm_alloc_tls *me)
+/* Uniform on (0, 1]. */
+static double unit(pm_alloc_tls *me)
 {
-    if (a->exact)
-        return 0;
-    double u = ((double)(rng_next(me) >> 11) + 1.0) * (1.0 / 9007199254740992.0); /* (0, 1] */
-    double g = -log(u) * a->rate;
+    return ((double)(rng_next(me) >> 11) + 1.0) * (1.0 / 9007199254740992.0);
+}
+
+static int64_t clamp_gap(double g)
+{
     if (g < 1)
         return 1;
     if (g > 4e18)
         return (int64_t)4e18;
     return (int64_t)g;
+}
+
+/* Gaps between points are uniform on [(1 - J) rate, (1 + J) rate]. */
+#define PM_ALLOC_JITTER 0.25
+
+static int64_t draw(const pm_alloc *a, pm_alloc_tls *me)
+{
+    return clamp_gap((1.0 - PM_ALLOC_JITTER + 2.0 * PM_ALLOC_JITTER * unit(me)) * a->rate);
+}
+
+/* A thread's first gap: from an arbitrary byte to the next point, which
+ * lies in a gap chosen in proportion to its length (density ∝ g on
+ * [lo, hi], inverted: g = √(lo² + v (hi² - lo²))), at a uniform place in
+ * it. */
+static int64_t draw_first(const pm_alloc *a, pm_alloc_tls *me)
+{
+    double lo = 1.0 - PM_ALLOC_JITTER;
+    double g = a->rate * sqrt(lo * lo + 4.0 * PM_ALLOC_JITTER * unit(me));
+    return clamp_gap(unit(me) * g);
+}
+
+/* The probability that a block of s bytes holds a point: the stationary
+ * residual's distribution function, ∫₀ˢ P(gap > x) dx / rate. */
+static double meet_probability(double s, double rate)
+{
+    double x = s / rate, lo = 1.0 - PM_ALLOC_JITTER, hi = 1.0 + PM_ALLOC_JITTER;
+    if (x <= lo)
+        return x;
+    if (x >= hi)
+        return 1.0;
+    return lo + (hi * (x - lo) - (x * x - lo * lo) / 2) / (2.0 * PM_ALLOC_JITTER);
 }
 
 /* ---- lifetime ------------------------------------------------------------- */
@@ -611,21 +643,26 @@ double pm_alloc_due(pm_alloc *a, uintptr_t ptr, size_t size)
     pm_alloc_tls *me = &pm_alloc_me;
     if (size >= a->big) /* recorded whole, and the countdown left alone */
         return ptr ? 1.0 : 0.0;
+    if (a->exact) {
+        me->gen = a->gen;
+        me->left = 0;
+        return ptr && size ? 1.0 : 0.0;
+    }
     if (me->gen != a->gen) {
         /* First allocation of this thread in this session: its countdown
          * starts now, and this block is the first to meet it. */
         me->gen = a->gen;
-        me->left = draw(a, me) - (int64_t)size;
+        me->left = draw_first(a, me) - (int64_t)size;
         if (me->left > 0)
             return 0.0;
     }
-    me->left = draw(a, me);
+    /* One point fell inside the block, or two (blocks under rate, gaps of
+     * rate/2 at least); the next lies a gap past the last. */
+    while (me->left <= 0)
+        me->left += draw(a, me);
     if (!ptr || size == 0)
         return 0.0;
-    /* A point fell inside the block.  With memoryless gaps a block of s
-     * bytes meets one with probability 1 - exp(-s/rate). */
-    double prob = a->exact ? 1.0 : -expm1(-(double)size / a->rate);
-    return prob > 0 ? prob : 0.0;
+    return meet_probability((double)size, a->rate);
 }
 
 void pm_alloc_slow(pm_alloc *a, uintptr_t ptr, size_t size, uint64_t tstate, uint64_t ident)

@@ -29,7 +29,7 @@
  * lines, and exact mode measured no slower: see ARCHITECTURE.md.) */
 typedef struct {
     uintptr_t ptr;      /* 0 = empty slot */
-    int64_t wbytes;     /* bytes this sample stands for (the Poisson estimate) */
+    int64_t wbytes;     /* bytes this sample stands for (s / P(s)) */
     uint32_t node;      /* trie node charged; PM_BLOCK_NEW: sampled since the last checkpoint */
     uint32_t wcount;    /* allocations it stands for, fixed point (PM_COUNT_ONE) */
     uint64_t t_ns;      /* when it was sampled, ns since the session started */
