@@ -102,7 +102,8 @@ static int64_t clamp_gap(double g)
     return (int64_t)g;
 }
 
-/* Gaps between points are uniform on [(1 - J) rate, (1 + J) rate]. */
+/* Gaps between points are uniform on [(1 - J) rate, (1 + J) rate] (why:
+ * pm_alloc.h, "Sampling"). */
 #define PM_ALLOC_JITTER 0.25
 
 static int64_t draw(const pm_alloc *a, pm_alloc_tls *me)
@@ -657,7 +658,7 @@ double pm_alloc_due(pm_alloc *a, uintptr_t ptr, size_t size)
             return 0.0;
     }
     /* One point fell inside the block, or two (blocks under rate, gaps of
-     * rate/2 at least); the next lies a gap past the last. */
+     * 0.75 rate at least); the next lies a gap past the last. */
     while (me->left <= 0)
         me->left += draw(a, me);
     if (!ptr || size == 0)
