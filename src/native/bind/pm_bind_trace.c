@@ -21,7 +21,8 @@
  *        covered code runs uninstrumented from then on.
  * 3.9-3.11: the C trace hook (PyEval_SetTrace) on every thread, threads
  *        started later through threading.settrace (pm_bind_hooks.c); a frame
- *        out of scope gets f_trace_lines = 0 at its call event. */
+ *        out of scope gets f_trace_lines = 0 at its call event; a line event
+ *        of the frame a thread looked up last needs no look-up. */
 #include "pm_bind.h"
 
 #include <frameobject.h>
@@ -60,8 +61,9 @@ typedef struct {
 static _Thread_local tls_slot tls __attribute__((tls_model("initial-exec")));
 
 /* Set while Python code of ours (classify, thread_name) runs on this thread:
- * its own events are not the program's. */
-static _Thread_local int in_callback;
+ * its own events are not the program's.  Initial-exec like tls: every event
+ * reads it, and the general model costs a call per read. */
+static _Thread_local int in_callback __attribute__((tls_model("initial-exec")));
 
 /* First sight of a code object: asks classify, records the answer.  Never
  * leaves an exception behind (the program must not see one). */
@@ -231,32 +233,96 @@ static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_line, hook_jum
 
 #else /* 3.9-3.11 */
 
+/* The frame this thread looked up last, and its code's index: the lines of
+ * one frame come one after another, so most line events need neither the
+ * code object nor a look-up (on 3.11 the look-up cost as much as the rest of
+ * our hook).  The entry is set when a frame is looked up (its call event, or
+ * a line event of a frame that was running before the session) and dropped
+ * at its return event, so no frame reusing a freed frame object's address
+ * inherits it: a new frame's first event is its call, and on 3.11 a frame
+ * already running gets its frame object only at its first event, possibly
+ * where a returned frame's was.  Per thread: no other thread's frame can
+ * match; serial: no other session's entry is taken. */
+typedef struct {
+    uint64_t serial;
+    PyFrameObject *frame;
+    uint32_t idx; /* traced (an untraced frame has no line events) */
+} frame_slot;
+static _Thread_local frame_slot last __attribute__((tls_model("initial-exec")));
+
+/* The frame's code, borrowed (the frame holds it). */
+static inline PyCodeObject *frame_code(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    return frame->f_code;
+#else
+    PyCodeObject *co = PyFrame_GetCode(frame);
+    Py_DECREF(co);
+    return co;
+#endif
+}
+
+static inline int frame_line(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    /* Set by the eval loop for the trace call (PyFrame_GetLineNumber would
+     * decode the line table again: 3.9 trusts f_lineno only for frames with
+     * a Python-level f_trace). */
+    return frame->f_lineno ? frame->f_lineno : PyFrame_GetLineNumber(frame);
+#else
+    return PyFrame_GetLineNumber(frame);
+#endif
+}
+
+/* The frame's code when traced (and then the frame's entry in `last`), else
+ * PM_TRACE_UNSEEN, the frame's line events switched off. */
+static uint32_t frame_index(pm_TraceObject *self, PyFrameObject *frame)
+{
+    uint32_t idx = index_of(self, frame_code(frame));
+    if (!traced(self, idx)) {
+        if (last.frame == frame)
+            last.frame = NULL;
+        if (pm_bind_skip_lines(frame) != 0)
+            PyErr_Clear();
+        return PM_TRACE_UNSEEN;
+    }
+    last.serial = self->serial;
+    last.frame = frame;
+    last.idx = idx;
+    return idx;
+}
+
 static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     (void)arg;
     pm_TraceObject *self = (pm_TraceObject *)obj;
     if (!self->enabled || in_callback)
         return 0;
-    PyCodeObject *co = PyFrame_GetCode(frame);
-    Py_DECREF(co); /* the frame holds it */
-    if (what == PyTrace_CALL) {
-        uint32_t idx = index_of(self, co);
-        if (!traced(self, idx)) {
-            if (pm_bind_skip_lines(frame) != 0)
-                PyErr_Clear();
-        } else if (self->calls) {
+    uint32_t idx;
+    switch (what) {
+    case PyTrace_LINE:
+        if (!(self->count || self->logging))
+            return 0;
+        if (last.frame == frame && last.serial == self->serial)
+            idx = last.idx;
+        else if ((idx = frame_index(self, frame)) == PM_TRACE_UNSEEN)
+            return 0;
+        on_line(self, idx, frame_line(frame));
+        return 0;
+    case PyTrace_CALL:
+        if ((idx = frame_index(self, frame)) != PM_TRACE_UNSEEN && self->calls) {
             PyFrameObject *back = PyFrame_GetBack(frame);
             on_call(self, idx, back);
             Py_XDECREF(back);
         }
-    } else if (what == PyTrace_LINE && (self->count || self->logging)) {
-        uint32_t idx = index_of(self, co);
-        if (traced(self, idx))
-            on_line(self, idx, PyFrame_GetLineNumber(frame));
-        else if (pm_bind_skip_lines(frame) != 0)
-            PyErr_Clear();
+        return 0;
+    case PyTrace_RETURN:
+        if (last.frame == frame)
+            last.frame = NULL;
+        return 0;
+    default:
+        return 0;
     }
-    return 0;
 }
 #endif
 
