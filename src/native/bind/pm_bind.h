@@ -197,7 +197,7 @@ static inline long pm_bind_small_int(PyObject *o)
 }
 #else
 /* No line events for this frame (f_trace_lines = 0): code out of scope
- * called from traced code (pm_bind_hooks.c).  0 or -1 with an exception. */
+ * called from traced code (pm_bind_frame.c).  0 or -1 with an exception. */
 int pm_bind_skip_lines(PyFrameObject *frame);
 #endif
 
