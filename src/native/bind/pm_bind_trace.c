@@ -262,18 +262,6 @@ static inline PyCodeObject *frame_code(PyFrameObject *frame)
 #endif
 }
 
-static inline int frame_line(PyFrameObject *frame)
-{
-#if PY_VERSION_HEX < 0x030B0000
-    /* Set by the eval loop for the trace call (PyFrame_GetLineNumber would
-     * decode the line table again: 3.9 trusts f_lineno only for frames with
-     * a Python-level f_trace). */
-    return frame->f_lineno ? frame->f_lineno : PyFrame_GetLineNumber(frame);
-#else
-    return PyFrame_GetLineNumber(frame);
-#endif
-}
-
 /* The frame's code when traced (and then the frame's entry in `last`), else
  * PM_TRACE_UNSEEN, the frame's line events switched off. */
 static uint32_t frame_index(pm_TraceObject *self, PyFrameObject *frame)
@@ -307,7 +295,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
             idx = last.idx;
         else if ((idx = frame_index(self, frame)) == PM_TRACE_UNSEEN)
             return 0;
-        on_line(self, idx, frame_line(frame));
+        on_line(self, idx, pm_bind_frame_line(frame));
         return 0;
     case PyTrace_CALL:
         if ((idx = frame_index(self, frame)) != PM_TRACE_UNSEEN && self->calls) {
