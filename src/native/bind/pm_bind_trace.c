@@ -156,6 +156,21 @@ static void on_call(pm_TraceObject *self, uint32_t idx, PyFrameObject *back)
 }
 
 #if PM_MON
+/* The backward jump within one line this thread counted last: a one-line
+ * loop fires the same jump on every turn, and whether it stays on its line
+ * is fixed by the instruction (a backward jump's target is in the code), so
+ * the line is found once, not by decoding the location table twice a turn.
+ * The code is traced, so kept alive: its address is its own for the session;
+ * serial: no other session's entry is taken. */
+typedef struct {
+    uint64_t serial;
+    PyCodeObject *co;
+    long from;
+    int line;
+    uint32_t idx;
+} jump_slot;
+static _Thread_local jump_slot last_jump __attribute__((tls_model("initial-exec")));
+
 static inline PyObject *disable(pm_TraceObject *self)
 {
     Py_INCREF(self->disable_obj);
@@ -213,12 +228,17 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
         }
         if (to > from)
             return disable(self);
+        if (last_jump.co == co && last_jump.from == from && last_jump.serial == self->serial) {
+            on_line(self, last_jump.idx, last_jump.line);
+            break;
+        }
         int to_line = PyCode_Addr2Line(co, (int)to);
         if (to_line != PyCode_Addr2Line(co, (int)from) || to_line <= 0)
             return disable(self); /* LINE reports it (or no line at all) */
         uint32_t idx = pm_trace_find(self->T, co);
         if (!traced(self, idx))
             return disable(self);
+        last_jump = (jump_slot){self->serial, co, from, to_line, idx};
         on_line(self, idx, to_line);
         break;
     }
