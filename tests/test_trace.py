@@ -180,6 +180,60 @@ def test_coverage_only_marks_what_coverage_py_marks(tmp_path, program):
     assert len(expected) > 10
 
 
+_STARTED_INSIDE = """\
+import sys
+from pyrometer import _native
+
+
+def helper(i):
+    return i + 1
+
+
+def start(counter):
+    counter.enable()
+    x = helper(0)
+    return x
+
+
+def outer(counter):
+    start(counter)
+    x = helper(1)
+    counter.disable()
+    return x
+
+
+# The same size of frame, so that outer's frame object (3.11: made at its
+# first line event after start returns) is likely to reuse start's memory.
+assert start.__code__.co_stacksize == outer.__code__.co_stacksize
+counter = _native.LineCounter(lambda code: code.co_filename == __file__)
+outer(counter)
+for idx, line, n in counter.counts():
+    code = counter.codes[idx]
+    print(code.co_name, line - code.co_firstlineno, n)
+"""
+
+
+def test_counts_stay_with_their_frame_when_started_inside_frames(tmp_path):
+    """Frames already running when counting starts (start, outer) have no
+    call event, and on 3.11 get their frame object only at their first line
+    event, from memory a returned frame may just have freed: their lines
+    must still be counted as theirs, never as the returned frame's."""
+    program = tmp_path / "inside.py"
+    program.write_text(_STARTED_INSIDE)
+    r = subprocess.run([sys.executable, str(program)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       timeout=120)
+    assert r.returncode == 0, r.stderr
+    rows = sorted(tuple(int(v) if v.isdigit() else v for v in l.split()) for l in r.stdout.decode().splitlines())
+    if sys.version_info < (3, 12):
+        # The C trace hook reports the running frames' lines too.
+        assert rows == [("helper", 1, 2), ("outer", 2, 1), ("outer", 3, 1), ("start", 2, 1), ("start", 3, 1)]
+    else:
+        # sys.monitoring's line events are switched on per code object seen
+        # starting: the frames already running report none, as sys.settrace
+        # gives stdlib trace none for them.
+        assert rows == [("helper", 1, 2)]
+
+
 def test_program_ending_kept(tmp_path):
     """Exit status, output and traceback are the program's; results are still written."""
     out = tmp_path / "c"

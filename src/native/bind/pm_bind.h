@@ -197,8 +197,23 @@ static inline long pm_bind_small_int(PyObject *o)
 }
 #else
 /* No line events for this frame (f_trace_lines = 0): code out of scope
- * called from traced code (pm_bind_hooks.c).  0 or -1 with an exception. */
+ * called from traced code (pm_bind_frame.c).  0 or -1 with an exception. */
 int pm_bind_skip_lines(PyFrameObject *frame);
+
+#include <frameobject.h>
+
+/* The line of a frame's line event, from the C trace hook. */
+static inline int pm_bind_frame_line(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    /* Set by the eval loop for the trace call: read without a call, and 3.9's
+     * PyFrame_GetLineNumber would decode the line table again (it trusts
+     * f_lineno only for frames with a Python-level f_trace). */
+    return frame->f_lineno ? frame->f_lineno : PyFrame_GetLineNumber(frame);
+#else
+    return PyFrame_GetLineNumber(frame);
+#endif
+}
 #endif
 
 /* pm_bind_toolid.c (3.12+).  A tracer moves its callbacks and events from

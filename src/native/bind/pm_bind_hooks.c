@@ -121,17 +121,3 @@ void pm_hooks_clear(PyObject *hook, PyObject **prev)
 }
 #endif
 
-#if PY_VERSION_HEX < 0x030C0000
-int pm_bind_skip_lines(PyFrameObject *frame)
-{
-#if PY_VERSION_HEX < 0x030B0000
-    frame->f_trace_lines = 0;
-    return 0;
-#else
-    static PyObject *name;
-    if (!name && !(name = PyUnicode_InternFromString("f_trace_lines")))
-        return -1;
-    return PyObject_SetAttr((PyObject *)frame, name, Py_False);
-#endif
-}
-#endif

@@ -259,18 +259,6 @@ static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_return, hook_u
 #endif
 
 #if !PM_MON
-static int frame_line(PyFrameObject *frame)
-{
-#if PY_VERSION_HEX < 0x030B0000
-    /* Set by the eval loop for the trace call (3.10's PyFrame_GetLineNumber
-     * would decode the line table again: it trusts f_lineno only for frames
-     * with a Python-level f_trace). */
-    return frame->f_lineno ? frame->f_lineno : PyFrame_GetLineNumber(frame);
-#else
-    return PyFrame_GetLineNumber(frame);
-#endif
-}
-
 static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     (void)arg;
@@ -293,7 +281,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     case PyTrace_LINE: {
         pm_lthread *ts = running(self, co);
         if (ts) {
-            pm_lines_line(ts, frame_line(frame), pm_clock_now());
+            pm_lines_line(ts, pm_bind_frame_line(frame), pm_clock_now());
             break;
         }
         pm_id fr = frame_of(self, co);
@@ -301,7 +289,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
             if (pm_bind_skip_lines(frame) != 0)
                 PyErr_Clear();
         } else if (fr != PM_NONE) {
-            on_line(self, fr, co, frame_line(frame));
+            on_line(self, fr, co, pm_bind_frame_line(frame));
         }
         break;
     }

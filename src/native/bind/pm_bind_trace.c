@@ -21,7 +21,8 @@
  *        covered code runs uninstrumented from then on.
  * 3.9-3.11: the C trace hook (PyEval_SetTrace) on every thread, threads
  *        started later through threading.settrace (pm_bind_hooks.c); a frame
- *        out of scope gets f_trace_lines = 0 at its call event. */
+ *        out of scope gets f_trace_lines = 0 at its call event; a line event
+ *        of the frame a thread looked up last needs no look-up. */
 #include "pm_bind.h"
 
 #include <frameobject.h>
@@ -60,8 +61,9 @@ typedef struct {
 static _Thread_local tls_slot tls __attribute__((tls_model("initial-exec")));
 
 /* Set while Python code of ours (classify, thread_name) runs on this thread:
- * its own events are not the program's. */
-static _Thread_local int in_callback;
+ * its own events are not the program's.  Initial-exec like tls: every event
+ * reads it, and the general model costs a call per read. */
+static _Thread_local int in_callback __attribute__((tls_model("initial-exec")));
 
 /* First sight of a code object: asks classify, records the answer.  Never
  * leaves an exception behind (the program must not see one). */
@@ -154,6 +156,21 @@ static void on_call(pm_TraceObject *self, uint32_t idx, PyFrameObject *back)
 }
 
 #if PM_MON
+/* The backward jump within one line this thread counted last: a one-line
+ * loop fires the same jump on every turn, and whether it stays on its line
+ * is fixed by the instruction (a backward jump's target is in the code), so
+ * the line is found once, not by decoding the location table twice a turn.
+ * The code is traced, so kept alive: its address is its own for the session;
+ * serial: no other session's entry is taken. */
+typedef struct {
+    uint64_t serial;
+    PyCodeObject *co;
+    long from;
+    int line;
+    uint32_t idx;
+} jump_slot;
+static _Thread_local jump_slot last_jump __attribute__((tls_model("initial-exec")));
+
 static inline PyObject *disable(pm_TraceObject *self)
 {
     Py_INCREF(self->disable_obj);
@@ -211,12 +228,17 @@ static inline PyObject *dispatch(PyObject *op, PyObject *const *args, size_t nar
         }
         if (to > from)
             return disable(self);
+        if (last_jump.co == co && last_jump.from == from && last_jump.serial == self->serial) {
+            on_line(self, last_jump.idx, last_jump.line);
+            break;
+        }
         int to_line = PyCode_Addr2Line(co, (int)to);
         if (to_line != PyCode_Addr2Line(co, (int)from) || to_line <= 0)
             return disable(self); /* LINE reports it (or no line at all) */
         uint32_t idx = pm_trace_find(self->T, co);
         if (!traced(self, idx))
             return disable(self);
+        last_jump = (jump_slot){self->serial, co, from, to_line, idx};
         on_line(self, idx, to_line);
         break;
     }
@@ -231,32 +253,84 @@ static const vectorcallfunc hook_fns[K_COUNT] = {hook_start, hook_line, hook_jum
 
 #else /* 3.9-3.11 */
 
+/* The frame this thread looked up last, and its code's index: the lines of
+ * one frame come one after another, so most line events need neither the
+ * code object nor a look-up (on 3.11 the look-up cost as much as the rest of
+ * our hook).  The entry is set when a frame is looked up (its call event, or
+ * a line event of a frame that was running before the session) and dropped
+ * at its return event, so no frame reusing a freed frame object's address
+ * inherits it: a new frame's first event is its call, and on 3.11 a frame
+ * already running gets its frame object only at its first event, possibly
+ * where a returned frame's was.  Per thread: no other thread's frame can
+ * match; serial: no other session's entry is taken. */
+typedef struct {
+    uint64_t serial;
+    PyFrameObject *frame;
+    uint32_t idx; /* traced (an untraced frame has no line events) */
+} frame_slot;
+static _Thread_local frame_slot last __attribute__((tls_model("initial-exec")));
+
+/* The frame's code, borrowed (the frame holds it). */
+static inline PyCodeObject *frame_code(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    return frame->f_code;
+#else
+    PyCodeObject *co = PyFrame_GetCode(frame);
+    Py_DECREF(co);
+    return co;
+#endif
+}
+
+/* The frame's code when traced (and then the frame's entry in `last`), else
+ * PM_TRACE_UNSEEN, the frame's line events switched off. */
+static uint32_t frame_index(pm_TraceObject *self, PyFrameObject *frame)
+{
+    uint32_t idx = index_of(self, frame_code(frame));
+    if (!traced(self, idx)) {
+        if (last.frame == frame)
+            last.frame = NULL;
+        if (pm_bind_skip_lines(frame) != 0)
+            PyErr_Clear();
+        return PM_TRACE_UNSEEN;
+    }
+    last.serial = self->serial;
+    last.frame = frame;
+    last.idx = idx;
+    return idx;
+}
+
 static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *arg)
 {
     (void)arg;
     pm_TraceObject *self = (pm_TraceObject *)obj;
     if (!self->enabled || in_callback)
         return 0;
-    PyCodeObject *co = PyFrame_GetCode(frame);
-    Py_DECREF(co); /* the frame holds it */
-    if (what == PyTrace_CALL) {
-        uint32_t idx = index_of(self, co);
-        if (!traced(self, idx)) {
-            if (pm_bind_skip_lines(frame) != 0)
-                PyErr_Clear();
-        } else if (self->calls) {
+    uint32_t idx;
+    switch (what) {
+    case PyTrace_LINE:
+        if (!(self->count || self->logging))
+            return 0;
+        if (last.frame == frame && last.serial == self->serial)
+            idx = last.idx;
+        else if ((idx = frame_index(self, frame)) == PM_TRACE_UNSEEN)
+            return 0;
+        on_line(self, idx, pm_bind_frame_line(frame));
+        return 0;
+    case PyTrace_CALL:
+        if ((idx = frame_index(self, frame)) != PM_TRACE_UNSEEN && self->calls) {
             PyFrameObject *back = PyFrame_GetBack(frame);
             on_call(self, idx, back);
             Py_XDECREF(back);
         }
-    } else if (what == PyTrace_LINE && (self->count || self->logging)) {
-        uint32_t idx = index_of(self, co);
-        if (traced(self, idx))
-            on_line(self, idx, PyFrame_GetLineNumber(frame));
-        else if (pm_bind_skip_lines(frame) != 0)
-            PyErr_Clear();
+        return 0;
+    case PyTrace_RETURN:
+        if (last.frame == frame)
+            last.frame = NULL;
+        return 0;
+    default:
+        return 0;
     }
-    return 0;
 }
 #endif
 
