@@ -202,6 +202,19 @@ int pm_bind_skip_lines(PyFrameObject *frame);
 
 #include <frameobject.h>
 
+/* The frame's code, borrowed (the frame holds it): the C trace hooks'
+ * first question on every event. */
+static inline PyCodeObject *pm_bind_frame_code(PyFrameObject *frame)
+{
+#if PY_VERSION_HEX < 0x030B0000
+    return frame->f_code;
+#else
+    PyCodeObject *co = PyFrame_GetCode(frame);
+    Py_DECREF(co);
+    return co;
+#endif
+}
+
 /* The line of a frame's line event, from the C trace hook. */
 static inline int pm_bind_frame_line(PyFrameObject *frame)
 {

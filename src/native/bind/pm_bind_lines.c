@@ -265,8 +265,7 @@ static int trace_hook(PyObject *obj, PyFrameObject *frame, int what, PyObject *a
     pm_LineTracerObject *self = (pm_LineTracerObject *)obj;
     if (!self->enabled)
         return 0;
-    PyCodeObject *co = PyFrame_GetCode(frame);
-    Py_DECREF(co); /* the frame holds it */
+    PyCodeObject *co = pm_bind_frame_code(frame);
     switch (what) {
     case PyTrace_CALL: {
         pm_id fr = frame_of(self, co);

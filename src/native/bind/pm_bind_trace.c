@@ -270,23 +270,11 @@ typedef struct {
 } frame_slot;
 static _Thread_local frame_slot last __attribute__((tls_model("initial-exec")));
 
-/* The frame's code, borrowed (the frame holds it). */
-static inline PyCodeObject *frame_code(PyFrameObject *frame)
-{
-#if PY_VERSION_HEX < 0x030B0000
-    return frame->f_code;
-#else
-    PyCodeObject *co = PyFrame_GetCode(frame);
-    Py_DECREF(co);
-    return co;
-#endif
-}
-
 /* The frame's code when traced (and then the frame's entry in `last`), else
  * PM_TRACE_UNSEEN, the frame's line events switched off. */
 static uint32_t frame_index(pm_TraceObject *self, PyFrameObject *frame)
 {
-    uint32_t idx = index_of(self, frame_code(frame));
+    uint32_t idx = index_of(self, pm_bind_frame_code(frame));
     if (!traced(self, idx)) {
         if (last.frame == frame)
             last.frame = NULL;
