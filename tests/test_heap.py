@@ -205,6 +205,43 @@ def test_census_survives_a_sizeof_that_allocates_and_collects():
     del keep
 
 
+CACHE_PROBE = """
+import sys
+from pyrometer import _native
+
+sizes = _native.heap_deep_size
+sizes([1.5, "s", b"b"])  # sizing learns the builtins once, through attribute lookups
+fresh = [type("Fresh%d" % i, (), {})() for i in range(300)]  # types never sized yet
+
+
+class Probe:
+    pass
+
+
+names = ["pm_cache_probe_%d" % i for i in range(3 * 4096)]
+for n in names:
+    getattr(Probe, n, None)  # the type attribute cache now holds these names
+refcount = sys.getrefcount
+before = [refcount(n) for n in names]
+sizes(fresh)
+after = [refcount(n) for n in names]
+print(sum(a != b for a, b in zip(after, before)))
+"""
+
+
+def test_sizing_a_new_type_leaves_the_type_attribute_cache_alone():
+    """The census sizes each new type in the middle of its pass.  Looking
+    __sizeof__ up through the type attribute cache fills a slot of it and
+    releases the name the slot held, which can free a string the pass has
+    already collected (3.14 reaches such names through the interned-string
+    dict, which holds them without counting): the pass then sized and
+    freed it a second time, and the process died later.  Sizing 300 new
+    types must leave every name the cache holds with its references."""
+    r = run_plain("-c", CACHE_PROBE)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.split() == [b"0"]
+
+
 def test_census_with_weakrefs_and_c_extension_objects():
     import array
     import collections

@@ -39,10 +39,14 @@ static int is_core_sizeof(PyCFunction c)
     return 0;
 }
 
+/* Once (it looks attributes up and calls code): a census must not come
+ * back here in the middle of its pass if the first attempt failed. */
 static void learn_builtins(void)
 {
-    if (object_sizeof)
+    static int tried;
+    if (tried)
         return;
+    tried = 1;
     sizeof_name = PyUnicode_InternFromString("__sizeof__"); /* kept: looked up per new type */
     PyObject *o = PyObject_GetAttrString((PyObject *)&PyBaseObject_Type, "__sizeof__");
     PyObject *l = PyObject_GetAttrString((PyObject *)&PyList_Type, "__sizeof__");
@@ -82,13 +86,42 @@ int pm_heap_sizes_ready(void)
     return object_sizeof && sizeof_name ? 0 : -1;
 }
 
+/* The __sizeof__ a type's instances get (borrowed): the first class along
+ * its MRO whose dict holds one, as _PyType_Lookup finds it, but without
+ * that function's attribute cache.  A census classifies each new type in
+ * the middle of its pass, and filling a slot of the cache releases the
+ * name the slot held: that can free a string the pass has already
+ * collected as a referent (3.14's enum leaves such names behind), which
+ * the pass would then size, and free, a second time. */
+static PyObject *find_sizeof(PyTypeObject *tp)
+{
+    PyObject *mro = tp->tp_mro;
+    if (!sizeof_name || !mro || !PyTuple_Check(mro))
+        return NULL;
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
+        PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
+#if PY_VERSION_HEX >= 0x030C0000
+        /* A static type's dict is per interpreter from 3.12: a new
+         * reference, which the interpreter keeps holding. */
+        PyObject *dict = PyType_GetDict(base);
+        Py_XDECREF(dict);
+#else
+        PyObject *dict = base->tp_dict;
+#endif
+        PyObject *found = dict ? PyDict_GetItemWithError(dict, sizeof_name) : NULL;
+        if (found)
+            return found;
+        PyErr_Clear();
+    }
+    return NULL;
+}
+
 static void classify(pm_heap_type *t)
 {
     learn_builtins();
     PyObject *exc_type, *exc_value, *exc_tb;
     PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
-    /* The type's own lookup (a static attribute search, no instance code). */
-    PyObject *descr = sizeof_name ? _PyType_Lookup(t->tp, sizeof_name) : NULL; /* borrowed */
+    PyObject *descr = find_sizeof(t->tp);
     PyCFunction c = c_sizeof_of(descr);
     t->kind = PM_SZ_DEFAULT;
     if (c && c == object_sizeof)

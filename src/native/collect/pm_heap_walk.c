@@ -6,7 +6,11 @@
  * callback only collects, an object whose size could run other code (a
  * __sizeof__ written in Python, or one from an extension) is referenced
  * and sized after the pass, and an exception a traverse leaves is released
- * after it too.  So nothing the pass looks at can be freed, and no
+ * after it too.  Not even the interpreter's own caches are touched: a new
+ * type's __sizeof__ is read from its MRO's dicts, since filling a slot of
+ * the type attribute cache releases the name the slot held (on 3.14 the
+ * pass reaches such names through the interned-string dict, which holds
+ * them without counting).  So nothing the pass looks at can be freed, and no
  * collection can start (none is allocated), while it runs: the pass needs
  * no reference to what it reads, and can follow the collector's own lists
  * in place rather than a list from gc.get_objects() (a million references
