@@ -1,12 +1,18 @@
 """Two threads of tiny functions: a loop calls mid(), which calls two small
 leaves of one to three microseconds; the stacks change every microsecond or
-so.  The truth, measured as it runs: the clock read around calls of each
-leaf made in turn as mid() makes them, less the same around a call of an
-empty function (the clock reads and the call are the caller's time; what
-runs inside each leaf is the leaf's).  The sampler's small cost falls on all
-of them alike.  Prints "seconds_a seconds_b".
+so.  The truth, measured first, on the main thread alone: rounds of the
+same loop whose mid() calls one leaf and an empty function in the other's
+place, and one that calls two empty functions, in turn; a leaf's time is
+the median round with it less the median round with neither.  So each leaf
+is timed in the calling pattern and with the arguments of the profiled
+loop, and the clock is read around whole rounds, never around one call (a
+clock read around each call, taken while a second thread shared the
+interpreter, gave leaf_a 3-5 points more than a hardware sampler, perf,
+found on 3.15).  The sampler's small cost falls on all of them alike.
+Prints "seconds_a seconds_b": each leaf's time in one round.
 
     tiny_calls.py SECONDS"""
+import statistics
 import sys
 import threading
 import time
@@ -34,57 +40,55 @@ def mid(x):
     return leaf_a(x) + leaf_b(x)
 
 
-def loop(seconds, measure=None):
+def mid_without_b(x):
+    return leaf_a(x) + empty(x)
+
+
+def mid_without_a(x):
+    return empty(x) + leaf_b(x)
+
+
+def mid_without_both(x):
+    return empty(x) + empty(x)
+
+
+def loop(seconds, caller=mid):
     end = time.perf_counter() + seconds
     s = 0
     while time.perf_counter() < end:
         for i in range(2000):
-            s += mid(i)
-        if measure is not None:
-            measure()
+            s += caller(i)
     return s
 
 
-def in_turn(first, spent):
-    """Adds the nanoseconds of 105 calls of each leaf and of empty() to
-    spent.  The leaves are called in turn, as mid() calls them, and with
-    arguments spread as loop() spreads them, evenly over 0-1999 (a step
-    prime to 2000, from an offset that turns with `first`): a leaf's cost
-    depends on both (small ints are shared, larger ones made, and some
-    values cost more than others; a leaf called alone, hundreds of times in
-    a row, runs at another speed), by up to four points of the split.  A turn that the other thread or the system broke
-    into (over 50 us where one takes a few) is left out whole, so that
-    neither leaf is favoured."""
-    now = time.perf_counter_ns
-    for x in range(first % 19, 2000, 19):
-        t0 = now()
-        leaf_a(x)
-        t1 = now()
-        leaf_b(x)
-        t2 = now()
-        empty(x)
-        t3 = now()
-        if t3 - t0 < 50000:
-            spent[0] += t1 - t0
-            spent[1] += t2 - t1
-            spent[2] += t3 - t2
+def round_ns(caller):
+    t0 = time.perf_counter_ns()
+    for i in range(2000):
+        caller(i)
+    return time.perf_counter_ns() - t0
+
+
+def truth(seconds):
+    """(ns of leaf_a, ns of leaf_b) in one round of 2000 calls: medians over
+    rounds of the three variants in turn, so that none is favoured by
+    what else the machine does meanwhile."""
+    variants = (mid_without_b, mid_without_a, mid_without_both)
+    times = {v: [] for v in variants}
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        for v in variants:
+            times[v].append(round_ns(v))
+    med = {v: statistics.median(t) for v, t in times.items()}
+    return med[mid_without_b] - med[mid_without_both], med[mid_without_a] - med[mid_without_both]
 
 
 def main(seconds):
-    # The truth is measured between the main thread's rounds of work, so
-    # that it sees the machine as the profiled work does.
-    spent = [0, 0, 0]
-    rounds = [0]
-
-    def measure():
-        in_turn(rounds[0], spent)
-        rounds[0] += 1
-
+    a, b = truth(0.6)  # before the second thread, which would stop rounds midway
     worker = threading.Thread(target=loop, args=(seconds,))
     worker.start()
-    loop(seconds, measure)
+    loop(seconds)
     worker.join()
-    print("%.9f %.9f" % ((spent[0] - spent[2]) / 1e9, (spent[1] - spent[2]) / 1e9))
+    print("%.9f %.9f" % (a / 1e9, b / 1e9))
 
 
 if __name__ == "__main__":
