@@ -158,8 +158,9 @@ def test_wall_time_is_compared_less_preempted(work):
 
 def test_several_runs_per_side_report_beyond_their_spread(work):
     # A run slowed throughout by the machine (1.5-2x now and then when
-    # loaded) widens its side's spread past the doubled leaf: the runs are
-    # measured again, up to three times.
+    # loaded) widens its side's spread past the doubled leaf, or makes a
+    # whole side of unchanged runs slower (+17% once, every function alike):
+    # the runs are measured again, up to three times.
     for attempt in range(3):
         for i in range(3):
             profile(work, "runs_base_%d.pyro" % i, 1)
@@ -167,7 +168,8 @@ def test_several_runs_per_side_report_beyond_their_spread(work):
             profile(work, "runs_same_%d.pyro" % i, 1)
         base, new, same = (str(work / ("runs_%s_*.pyro" % s)) for s in ("base", "new", "same"))
         r = pyrometer("diff", base, new, "--fail-on-regression", "20")
-        if r.returncode == 3:
+        unchanged = pyrometer("diff", base, same, "--fail-on-regression", "20")
+        if r.returncode == 3 and unchanged.returncode == 0:
             break
     assert r.returncode == 3, r.stdout
     assert "3 BASE runs, 3 NEW runs" in r.stdout
@@ -179,8 +181,7 @@ def test_several_runs_per_side_report_beyond_their_spread(work):
     slower = [function_of(line) for line in lines[lines.index("slower") + 2:]
               if line.startswith("  ") and "prog.py" in line]
     assert "steady_leaf" not in slower and "other_leaf" not in slower, r.stdout
-    r = pyrometer("diff", base, same, "--fail-on-regression", "20")
-    assert r.returncode == 0, r.stdout
+    assert unchanged.returncode == 0, unchanged.stdout
 
 
 def test_figures_are_pstats_figures_of_cprofile_files(work):
