@@ -178,7 +178,7 @@ static PyObject *remote_dump(RemoteObject *self, PyObject *args, PyObject *kw)
     size_t n = 0;
     int rc;
     Py_BEGIN_ALLOW_THREADS
-    rc = pm_rsession_dump(&self->dump, th, cap, &n);
+    rc = pm_rsession_dump(&self->dump, th, cap, &n, 0);
     Py_END_ALLOW_THREADS
     if (rc != 0) {
         PyMem_Free(th);

@@ -468,7 +468,7 @@ void pm_rsession_finish(pm_rsession *s)
         pthread_mutex_unlock(s->lock);
 }
 
-int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n)
+int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n, uint64_t still_tid)
 {
     *n = 0;
     s->tick++;
@@ -518,8 +518,11 @@ int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n
             continue;
         }
         pm_walk_memo memo = {0};
-        int truncated = 0;
+        int truncated = 0, patient = s->w.patient;
+        if (still_tid && t->native_id == still_tid)
+            s->w.patient = 1;
         long depth = walk(s, t, &memo, &truncated);
+        s->w.patient = patient;
         pm_memo_free(&memo);
         if (depth < 0)
             continue;

@@ -110,8 +110,11 @@ void pm_rsession_finish(pm_rsession *s);
 
 /* Reads every thread's stack once (retrying a thread that moved).  Fills
  * out[0..*n) (arrays owned by the session until the next call). -1 when the
- * thread list cannot be read. */
-int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n);
+ * thread list cannot be read.  still_tid (0: none) names a thread known to
+ * stand still, one a fatal signal holds in its handler: it is read without
+ * the time limits that tell a moving thread, since signal handlers may run
+ * on it meanwhile (its CPU clock moves, its Python frames cannot). */
+int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n, uint64_t still_tid);
 
 /* The frame's local variables (names and bounded reprs, see pm_remote_repr):
  * calls fn for each, at most max. */

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -32,6 +33,7 @@ static struct {
     int dump_signo;
     int fatal;
     atomic_int fatal_seen;
+    _Atomic uint64_t fatal_tid; /* the thread the fatal signal holds in its handler */
     struct sigaction old_dump, old_fatal[5];
     pthread_mutex_t lock;     /* one dump at a time */
     pm_rdump_thread th[NTHREADS];
@@ -85,14 +87,14 @@ void pm_watch_cut(const char *file)
         snprintf(watch.cut[watch.ncut++], sizeof watch.cut[0], "%s", file);
 }
 
-int pm_watch_dump(int fd, const char *why)
+static int dump(int fd, const char *why, uint64_t still_tid)
 {
     if (!watch.names)
         return -1;
     pthread_mutex_lock(&watch.lock);
     pm_rdump_thread *th = watch.th;
     size_t n = 0;
-    int rc = pm_rsession_dump(&watch.s, th, NTHREADS, &n);
+    int rc = pm_rsession_dump(&watch.s, th, NTHREADS, &n, still_tid);
     if (rc == 0) {
         putf(fd, "pyrometer: Python stacks of process %d (%s), %zu thread%s, innermost frame first\n",
              (int)watch.r.pid, why, n, n == 1 ? "" : "s");
@@ -121,6 +123,8 @@ int pm_watch_dump(int fd, const char *why)
     return rc;
 }
 
+int pm_watch_dump(int fd, const char *why) { return dump(fd, why, 0); }
+
 static void on_dump_signal(int sig)
 {
     int saved = errno;
@@ -135,6 +139,23 @@ static void on_dump_signal(int sig)
  * still), then the signal goes to whatever handled it before us (the
  * default action, or faulthandler's report and then the default action),
  * so the process ends as it would have. */
+/* Waits up to ms for the watcher's acknowledgement.  poll is never
+ * restarted after a handler: a signal meanwhile (the sampler's capture
+ * signal, sent when a read of this thread's stack tears) would end the
+ * wait at once, and the process would die before the report. */
+static void wait_for_ack(int ms)
+{
+    struct timespec t0, now;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long left = ms - ((now.tv_sec - t0.tv_sec) * 1000L + (now.tv_nsec - t0.tv_nsec) / 1000000L);
+        struct pollfd p = {watch.ack[0], POLLIN, 0};
+        if (left <= 0 || poll(&p, 1, (int)left) >= 0 || errno != EINTR)
+            return;
+    }
+}
+
 static void on_fatal_signal(int sig)
 {
     /* A fault in one of our guarded reads, on a thread that was reading
@@ -142,11 +163,10 @@ static void on_fatal_signal(int sig)
     if (sig == SIGSEGV || sig == SIGBUS)
         pm_guard_catch();
     if (!atomic_exchange(&watch.fatal_seen, 1)) {
+        atomic_store(&watch.fatal_tid, (uint64_t)syscall(SYS_gettid));
         char b = (char)sig;
-        if (write(watch.wake[1], &b, 1) == 1) {
-            struct pollfd p = {watch.ack[0], POLLIN, 0};
-            poll(&p, 1, 5000);
-        }
+        if (write(watch.wake[1], &b, 1) == 1)
+            wait_for_ack(5000);
     }
     for (int i = 0; i < 5; i++)
         if (fatal_signals[i] == sig)
@@ -191,10 +211,12 @@ static void *watcher(void *arg)
             return NULL; /* stop */
         char why[64];
         snprintf(why, sizeof why, "signal %s", strsignal((int)b));
-        pm_watch_dump(2, why);
+        int fatal = 0;
         for (int i = 0; i < 5; i++)
-            if ((int)b == fatal_signals[i] && watch.fatal)
-                put(watch.ack[1], "x", 1);
+            fatal |= (int)b == fatal_signals[i] && watch.fatal;
+        dump(2, why, fatal ? atomic_load(&watch.fatal_tid) : 0);
+        if (fatal)
+            put(watch.ack[1], "x", 1);
     }
 }
 
