@@ -135,10 +135,6 @@ static void on_dump_signal(int sig)
     errno = saved;
 }
 
-/* A fatal signal: the watcher writes every stack (this thread's stands
- * still), then the signal goes to whatever handled it before us (the
- * default action, or faulthandler's report and then the default action),
- * so the process ends as it would have. */
 /* Waits up to ms for the watcher's acknowledgement.  poll is never
  * restarted after a handler: a signal meanwhile (the sampler's capture
  * signal, sent when a read of this thread's stack tears) would end the
@@ -156,6 +152,10 @@ static void wait_for_ack(int ms)
     }
 }
 
+/* A fatal signal: the watcher writes every stack (this thread's stands
+ * still), then the signal goes to whatever handled it before us (the
+ * default action, or faulthandler's report and then the default action),
+ * so the process ends as it would have. */
 static void on_fatal_signal(int sig)
 {
     /* A fault in one of our guarded reads, on a thread that was reading
