@@ -91,8 +91,9 @@ int pm_heap_sizes_ready(void)
  * that function's attribute cache.  A census classifies each new type in
  * the middle of its pass, and filling a slot of the cache releases the
  * name the slot held: that can free a string the pass has already
- * collected as a referent (3.14's enum leaves such names behind), which
- * the pass would then size, and free, a second time. */
+ * collected as a referent (from 3.14 through the interned-string dict,
+ * which holds its strings without counting), which the pass would then
+ * size, and free, a second time. */
 static PyObject *find_sizeof(PyTypeObject *tp)
 {
     PyObject *mro = tp->tp_mro;
