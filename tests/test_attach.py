@@ -197,6 +197,54 @@ def test_dump_text(target):
     assert sorted(re.findall(r"^Thread \d+ '([^']*)' \(", out, re.M)) == ["MainThread", "blocked", "sleeper", "spinner"]
 
 
+DEEP = "attach_deep.py"
+
+
+@pytest.mark.parametrize("version", VERSIONS)
+def test_dump_deep_recursion(version):
+    """A thread 600 calls deep is read whole (py-spy's frames, every one);
+    one 3000 deep shows its innermost frames, as many as a dump reads, and
+    says that the outermost are not shown.  The text folds a frame
+    repeated in a row as a traceback does."""
+    proc = subprocess.Popen([_interpreter(version), program(DEEP)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        result = _run("dump", proc.pid, "--json")
+        assert result.returncode == 0, result.stderr
+        threads = {t["name"]: t for t in json.loads(result.stdout)["threads"]}
+        spy = subprocess.run([_pyspy(), "dump", "--pid", str(proc.pid), "--json", "--nonblocking"],
+                             capture_output=True, text=True, timeout=60)
+        assert spy.returncode == 0, spy.stderr
+        spy_frames = {t["thread_id"]: [(f["name"], f["filename"], f["line"]) for f in t["frames"]]
+                      for t in json.loads(spy.stdout)}
+        blocked = ("block", program(DEEP), line_of(DEEP, "blocked"))
+        down = ("down", program(DEEP), line_of(DEEP, "down"))
+        for name, calls in (("shallow", 600), ("deep", 3000)):
+            t = threads[name]
+            ours = [(f["function"].rsplit(".", 1)[-1], f["file"], f["line"]) for f in t["frames"]]
+            theirs = [(f.rsplit(".", 1)[-1], file, line) for f, file, line in spy_frames[t["ident"]]]
+            assert ours[0] == blocked and ours[1:calls + 1] == [down] * min(calls, len(ours) - 1)
+            assert t["complete"] and t["truncated"] == (name == "deep")
+            if name == "shallow":
+                assert ours == theirs
+            else:
+                assert len(ours) == t["deeper_than"] and ours == theirs[:len(ours)] and len(theirs) > len(ours)
+
+        text = _run("dump", proc.pid).stdout
+        blocks = {b.split("'")[1]: b.splitlines()[1:] for b in text.split("\n\n")[1:]}
+        shallow = [line.strip() for line in blocks["shallow"]]
+        shown = "down (%s:%d)" % (program(DEEP), line_of(DEEP, "down"))
+        assert shallow[1:5] == [shown] * 3 + ["[previous frame repeated 598 more times]"]  # 601 calls of down()
+        assert not shallow[5].startswith("down (") and "not shown" not in text.split("'deep'")[0]
+        deep = [line.strip() for line in blocks["deep"]]
+        assert deep[1:5] == [shown] * 3 + ["[previous frame repeated %d more times]" % (threads["deep"]["deeper_than"] - 4)]
+        assert deep[5:] == ["... deeper than %d frames: the outermost are not shown" % threads["deep"]["deeper_than"]]
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+
+
 RAW = "attach_raw_thread.py"
 
 
@@ -383,6 +431,40 @@ def test_attach_tiny_functions_not_torn(version, tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.communicate()
+
+
+@pytest.mark.parametrize("version", ["3.9", "3.12"])
+def test_attach_deep_idle_threads(version, tmp_path):
+    """Threads waiting 600 and 3000 calls deep: a thread off the CPU is read
+    whole however long the read takes, and not read again while its clock
+    stands still, so no tick is torn and none needs a stop; the stack
+    deeper than the limit keeps its innermost frames under <truncated>, as
+    in-process profiles keep them, and is counted."""
+    proc = subprocess.Popen([_interpreter(_target_version(version)), program(DEEP)], stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline() == "ready\n"
+        out = tmp_path / "p.pyro"
+        result = _run("attach", proc.pid, "--duration", "1.5", "-o", out)
+        assert result.returncode == 0, result.stderr
+        data = pyrometer.load(str(out))
+        meta = data.meta
+        assert meta["samples_torn"] == 0 and meta["samples_stopped"] == 0, dict(meta)
+        stacks = {t.name: s for t, s in data.stacks("samples").items()}
+        down = ("down", program(DEEP), line_of(DEEP, "down"))
+        for name in ("shallow", "deep"):
+            assert len(stacks[name]) == 1, (name, len(stacks[name]))
+            stack, weight = next(iter(stacks[name].items()))
+            frames = [(f[0].rsplit(".", 1)[-1],) + tuple(f[1:3]) for f in stack]
+            assert frames[-1][0] == "block" and frames[-2] == down, frames[-3:]
+            if name == "shallow":
+                assert frames.count(down) == 601 and frames[0][0] == "_bootstrap"
+            else:
+                assert frames[0][0] == "<truncated>" and len(frames) == meta["stack_depth_limit"] + 1
+                assert meta["samples_truncated"] == weight
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
 
 
 # ---- top ---------------------------------------------------------------------
@@ -621,6 +703,35 @@ def test_dump_stacks_matches_traceback():
     # The caller's own line is the call, one below the extract_stack line.
     assert got[0] == (want[0][0], want[0][1], want[0][2] + 1)
     assert got[1:] == want[1:]
+
+
+def test_dump_stacks_folds_a_recursion():
+    """300 calls of one function in a row print as a traceback prints them:
+    three, then how many more; the frames below are traceback's."""
+    import re
+    import traceback
+
+    r, w = os.pipe()
+
+    def down(n):
+        if n:
+            return down(n - 1)  # MARK: down
+        expected = traceback.extract_stack()
+        pyrometer.dump_stacks(stream)
+        return expected
+
+    with os.fdopen(w, "w") as stream:
+        expected = down(300)
+    text = os.fdopen(r).read()
+    block = [b for b in text.split("\n\n") if "dump_stacks (" in b][0].splitlines()[2:]
+    assert block[4] == "    [previous frame repeated 297 more times]"
+    frames = [re.match(r"(\S+) \((.*):(\d+)\)", text.strip()).groups() for text in block[:4] + block[5:]]
+    got = [(name.rsplit(".", 1)[-1], file, int(n)) for name, file, n in frames]
+    want = [(f.name, f.filename, f.lineno) for f in reversed(expected)]
+    # The innermost down's line is the dump's call, one below the
+    # extract_stack line; the 300 calls of down below it are shown 3 times.
+    want[0] = (want[0][0], want[0][1], want[0][2] + 1)
+    assert got == want[:4] + want[301:]
 
 
 def _patched_copy(tmp_path, symbol, word, old, new):

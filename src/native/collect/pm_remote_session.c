@@ -54,8 +54,9 @@ int pm_rsession_init(pm_rsession *s, pm_remote *r, pm_profile *model, pthread_mu
         return -1;
     }
     s->raw = malloc(PM_MAX_DEPTH * sizeof *s->raw);
-    s->frames = malloc(PM_MAX_DEPTH * sizeof *s->frames);
-    s->lines = malloc(PM_MAX_DEPTH * sizeof *s->lines);
+    /* + 1: a stack cut at PM_MAX_DEPTH goes under a <truncated> root */
+    s->frames = malloc((PM_MAX_DEPTH + 1) * sizeof *s->frames);
+    s->lines = malloc((PM_MAX_DEPTH + 1) * sizeof *s->lines);
     s->verify = malloc(PM_MAX_DEPTH * sizeof *s->verify);
     if (!s->raw || !s->frames || !s->lines || !s->verify) {
         snprintf(err, errlen, "out of memory");
@@ -133,6 +134,7 @@ static pm_rthread *thread_slot(pm_rsession *s, uint64_t tid)
     memset(t, 0, sizeof *t);
     t->tid = tid;
     t->thread = PM_NONE;
+    t->leaf = PM_NONE;
     return t;
 }
 
@@ -155,6 +157,26 @@ static long walk(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, int *tru
     return -1;
 }
 
+/* Reads a thread that is off the CPU.  When its CPU clock, cpu_before
+ * read before the walk, stands still until after it, the thread did not
+ * run while it was read: the walk is a moment however long it took (a
+ * deep stack read frame by frame takes longer than a running thread's
+ * walk may).  The depth, or -1 when the thread ran or the walk failed. */
+static long walk_still(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, uint64_t cpu_before, int *truncated)
+{
+    int patient = s->w.patient, snapshot = s->w.snapshot;
+    s->w.patient = s->w.snapshot = 1;
+    size_t depth = 0;
+    int rc = pm_walker_stack(&s->w, t, memo, s->raw, PM_MAX_DEPTH, &depth, truncated);
+    s->w.patient = patient;
+    s->w.snapshot = snapshot;
+    s->walks++;
+    uint64_t cpu_after = 0;
+    if (rc != 0 || pm_remote_task(s->r->pid, t->native_id, NULL, &cpu_after) != 0 || cpu_after != cpu_before)
+        return -1;
+    return (long)depth;
+}
+
 /* One raw frame as a model frame and line: 1, 0 for a frame that has not
  * started (left out), -1 when it is not code (a torn read).  Caller holds
  * the model lock. */
@@ -174,9 +196,10 @@ static int frame_line(pm_rsession *s, const pm_raw_frame *rf, pm_id *frame, int3
 }
 
 /* The raw frames as model frames and lines, outermost first (frames not yet
- * started left out).  Returns the count, or -1 for a frame that is not code
- * (a torn read).  Caller holds the model lock. */
-static long resolve(pm_rsession *s, size_t depth)
+ * started left out; a stack cut at PM_MAX_DEPTH under a <truncated> root,
+ * as the in-process sampler keeps it).  Returns the count, or -1 for a
+ * frame that is not code (a torn read).  Caller holds the model lock. */
+static long resolve(pm_rsession *s, size_t depth, int truncated)
 {
     size_t nv = 0;
     for (size_t i = 0; i < depth; i++)
@@ -185,6 +208,14 @@ static long resolve(pm_rsession *s, size_t depth)
     if (nv)
         pm_codecache_verify(&s->codes, s->verify, nv, s->tick);
     size_t k = 0;
+    if (truncated) {
+        pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
+        s->frames[0] = pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL);
+        s->lines[0] = 0;
+        if (s->frames[0] == PM_NONE)
+            return -1;
+        k = 1;
+    }
     for (size_t j = depth; j-- > 0;) {
         int rc = frame_line(s, &s->raw[j], &s->frames[k], &s->lines[k]);
         if (rc < 0)
@@ -201,23 +232,29 @@ static long resolve(pm_rsession *s, size_t depth)
  * within READS_NS of the first.  Those reads cost our CPU, not the
  * target's; a tick none of them catches whole costs the target a stop
  * (read_stopped), and on code of tiny calls one read in three or four
- * holds.  Caller holds the model lock. */
-static long walk_resolved(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo)
+ * holds.  An `off_cpu` thread is first read as walk_still reads it (its
+ * clock `cpu` read this tick).  *truncated: the stack is cut at
+ * PM_MAX_DEPTH.  Caller holds the model lock. */
+static long walk_resolved(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, int off_cpu, uint64_t cpu,
+                          int *truncated)
 {
+    if (off_cpu) {
+        long depth = walk_still(s, t, memo, cpu, truncated);
+        long k = depth >= 0 ? resolve(s, (size_t)depth, *truncated) : -1;
+        if (k >= 0)
+            return k;
+    }
     uint64_t start = pm_rsession_now();
     for (int attempt = 0; attempt < RETRIES || (attempt < READS_MAX && pm_rsession_now() - start < READS_NS);
          attempt++) {
         size_t depth = 0;
-        int truncated = 0;
-        int rc = pm_walker_stack(&s->w, t, memo, s->raw, PM_MAX_DEPTH, &depth, &truncated);
+        int rc = pm_walker_stack(&s->w, t, memo, s->raw, PM_MAX_DEPTH, &depth, truncated);
         s->walks++;
         if (rc == -1 && !pm_remote_alive(s->r))
             return -1;
         if (rc != 0)
             continue;
-        if (truncated)
-            return -1;
-        long k = resolve(s, depth);
+        long k = resolve(s, depth, *truncated);
         if (k >= 0)
             return k;
     }
@@ -253,28 +290,35 @@ static void thread_name(pm_rsession *s, size_t nnames, uint64_t ident, uint64_t 
  * the stack whole, the tick is counted as torn, unless `may_defer`: then 0
  * is returned and the caller reads it again with the target stopped.  (In
  * blocking mode the threads are stopped already: a second stop would wait
- * for a thread that cannot stop again.) */
+ * for a thread that cannot stop again.)  A thread whose CPU clock (`cpu`,
+ * read this tick) stood still since the last tick (`still`) has the stack
+ * it had then, and is not read again; an idle one is read first as
+ * walk_still reads it. */
 static int sample_thread(pm_rsession *s, pm_rthread *th, const pm_tinfo *t, size_t nthreads, uint64_t dt,
-                         uint64_t dcpu, int idle, int may_defer)
+                         uint64_t dcpu, int idle, int still, uint64_t cpu, int may_defer)
 {
     char name[PM_RNAME_MAX] = "";
     if (th->thread == PM_NONE) /* named when first seen (and again at the end) */
         thread_name(s, read_names(s, nthreads), t->ident, t->native_id, name, sizeof name);
     if (s->lock)
         pthread_mutex_lock(s->lock);
-    long k = walk_resolved(s, t, &th->memo);
-    if (k >= 0 && th->thread == PM_NONE) {
-        th->thread = pm_thread_get(s->model, t->ident, t->native_id);
-        th->ident = t->ident;
-        if (name[0])
-            pm_thread_set_name(s->model, th->thread, name, strlen(name));
+    pm_id leaf = still ? th->leaf : PM_NONE;
+    if (leaf == PM_NONE) {
+        long k = walk_resolved(s, t, &th->memo, idle && cpu, cpu, &th->truncated); /* cpu 0: not read */
+        if (k >= 0 && th->thread == PM_NONE) {
+            th->thread = pm_thread_get(s->model, t->ident, t->native_id);
+            th->ident = t->ident;
+            if (name[0])
+                pm_thread_set_name(s->model, th->thread, name, strlen(name));
+        }
+        if (k >= 0 && th->thread != PM_NONE)
+            leaf = pm_stack_insert(s->model, th->thread, s->frames, s->lines, (size_t)k);
     }
-    pm_id leaf = PM_NONE;
-    if (k >= 0 && th->thread != PM_NONE)
-        leaf = pm_stack_insert(s->model, th->thread, s->frames, s->lines, (size_t)k);
+    th->leaf = leaf;
     if (leaf != PM_NONE) {
         int64_t wall = s->mode == PM_MODE_CPU ? (int64_t)dcpu : (int64_t)dt;
         pm_node_add(s->model, leaf, s->m_samples, 1);
+        s->truncated += (uint64_t)th->truncated;
         pm_node_add(s->model, leaf, s->m_wall, wall);
         pm_node_add(s->model, leaf, s->m_cpu, (int64_t)dcpu);
         if (idle)
@@ -324,7 +368,7 @@ static void read_stopped(pm_rsession *s, size_t nthreads, uint64_t dt)
     for (size_t i = 0; i < nd; i++) {
         const pm_rdefer *d = &s->deferred[i];
         s->stopped_reads += (uint64_t)stopped;
-        sample_thread(s, &s->th[d->th], &s->w.threads[d->t], nthreads, dt, d->dcpu, d->idle, 0);
+        sample_thread(s, &s->th[d->th], &s->w.threads[d->t], nthreads, dt, d->dcpu, d->idle, 0, 0, 0);
     }
     s->w.patient = patient;
     if (s->stop.n)
@@ -374,6 +418,7 @@ static void one_tick_read(pm_rsession *s, uint64_t dt)
         int first = !th->cpu_known;
         int have = tid && pm_remote_task(s->r->pid, tid, first ? &state : NULL, &cpu) == 0;
         uint64_t dcpu = have && !first && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
+        int still = have && !first && cpu == th->cpu_ns;
         if (have && first && state == 'R')
             dcpu = dt;
         th->cpu_ns = cpu;
@@ -384,7 +429,7 @@ static void one_tick_read(pm_rsession *s, uint64_t dt)
         int idle = have ? (first ? state != 'R' : dcpu * 4 < dt) : 0;
         if (s->mode == PM_MODE_CPU && (idle || dcpu == 0))
             continue;
-        if (sample_thread(s, th, t, (size_t)n, dt, dcpu, idle, !s->blocking))
+        if (sample_thread(s, th, t, (size_t)n, dt, dcpu, idle, still, cpu, !s->blocking))
             continue;
         if (s->ndeferred < PM_MAX_DEFER)
             s->deferred[s->ndeferred++] = (pm_rdefer){(size_t)(th - s->th), (size_t)i, dcpu, idle};
@@ -455,6 +500,10 @@ void pm_rsession_finish(pm_rsession *s)
     pm_meta_set_num(m, "samples_expected", duration * s->rate_hz);
     pm_meta_set_num(m, "samples_taken", (double)s->ticks);
     pm_meta_set_num(m, "samples_torn", (double)s->torn);
+    if (s->truncated) {
+        pm_meta_set_num(m, "samples_truncated", (double)s->truncated);
+        pm_meta_set_num(m, "stack_depth_limit", (double)PM_MAX_DEPTH);
+    }
     pm_meta_set_num(m, "samples_stopped", (double)s->stopped_reads);
     pm_meta_set_num(m, "sampler_cpu_s", (double)(self_cpu() - s->self_cpu0) / 1e9);
     pm_meta_set_num(m, "idle_included", s->mode == PM_MODE_CPU ? 0.0 : 1.0);
@@ -468,6 +517,30 @@ void pm_rsession_finish(pm_rsession *s)
         pthread_mutex_unlock(s->lock);
 }
 
+/* Room for `need` frames in the dump's arrays (grown by doubling; what is
+ * in them is kept).  0, or -1 out of memory. */
+static int dump_reserve(pm_rsession *s, size_t need)
+{
+    if (need <= s->dump_room)
+        return 0;
+    size_t room = s->dump_room ? s->dump_room : PM_MAX_DEPTH;
+    while (room < need)
+        room *= 2;
+    pm_raw_frame *raw = realloc(s->dump_raw, room * sizeof *raw);
+    if (raw)
+        s->dump_raw = raw;
+    pm_id *frames = realloc(s->dump_frames, room * sizeof *frames);
+    if (frames)
+        s->dump_frames = frames;
+    int32_t *lines = realloc(s->dump_lines, room * sizeof *lines);
+    if (lines)
+        s->dump_lines = lines;
+    if (!raw || !frames || !lines)
+        return -1;
+    s->dump_room = room;
+    return 0;
+}
+
 int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n, uint64_t still_tid)
 {
     *n = 0;
@@ -475,23 +548,10 @@ int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n
     long nt = pm_walker_threads(&s->w);
     if (nt < 0)
         return -1;
-    /* Room for every thread's frames: one allocation per dump. */
-    size_t need = (size_t)(nt ? nt : 1) * 256;
-    if (need > s->dump_room) {
-        free(s->dump_raw);
-        free(s->dump_frames);
-        free(s->dump_lines);
-        s->dump_raw = malloc(need * sizeof *s->dump_raw);
-        s->dump_frames = malloc(need * sizeof *s->dump_frames);
-        s->dump_lines = malloc(need * sizeof *s->dump_lines);
-        s->dump_room = s->dump_raw && s->dump_frames && s->dump_lines ? need : 0;
-        if (!s->dump_room)
-            return -1;
-    }
     size_t nnames = read_names(s, (size_t)nt);
-    pm_raw_frame *raws = s->dump_raw;
-    pm_id *frames = s->dump_frames;
-    int32_t *lines = s->dump_lines;
+    /* Every thread's frames go one after the other into the dump's arrays,
+     * which may move as they grow: each thread's place is an offset until
+     * the last is read. */
     size_t used = 0;
     for (long i = 0; i < nt && *n < cap; i++) {
         const pm_tinfo *t = &s->w.threads[i];
@@ -500,47 +560,54 @@ int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n
         d->ident = t->ident;
         d->native_id = t->native_id;
         d->gil = s->w.gil_locked && s->w.gil_holder == t->tstate;
-        uint64_t cpu;
+        uint64_t cpu = 0;
+        int have_cpu = 0;
         d->state = '?';
         if (t->native_id) {
-            pm_remote_task(s->r->pid, t->native_id, &d->state, &cpu);
+            have_cpu = pm_remote_task(s->r->pid, t->native_id, &d->state, &cpu) == 0;
             if (pm_remote_task_name(s->r->pid, t->native_id, d->os_name, sizeof d->os_name) != 0)
                 d->os_name[0] = 0;
         }
         const char *py = pm_rname_find(s->names, nnames, t->ident);
         snprintf(d->name, sizeof d->name, "%s", py ? py : d->os_name);
         d->running = d->state == 'R';
-        d->raw = raws + used;
-        d->frames = frames + used;
-        d->lines = lines + used;
+        d->first = used;
         if (!t->frame) {
             d->ok = 1;
             continue;
         }
         pm_walk_memo memo = {0};
-        int truncated = 0, patient = s->w.patient;
-        if (still_tid && t->native_id == still_tid)
-            s->w.patient = 1;
-        long depth = walk(s, t, &memo, &truncated);
-        s->w.patient = patient;
+        int truncated = 0;
+        long depth = have_cpu && d->state != 'R' ? walk_still(s, t, &memo, cpu, &truncated) : -1;
+        if (depth < 0) {
+            int patient = s->w.patient;
+            if (still_tid && t->native_id == still_tid)
+                s->w.patient = 1;
+            depth = walk(s, t, &memo, &truncated);
+            s->w.patient = patient;
+        }
         pm_memo_free(&memo);
-        if (depth < 0)
+        if (depth < 0 || dump_reserve(s, used + (size_t)depth) != 0)
             continue;
-        if (depth > 256)
-            depth = 256; /* the innermost 256 frames */
         if (s->lock)
             pthread_mutex_lock(s->lock);
         /* Leaf first, as a dump prints them; a frame that cannot be named
          * is left out (the rest of the stack is still worth showing). */
-        size_t k = 0;
+        size_t k = used;
         for (long j = 0; j < depth; j++)
-            if (frame_line(s, &s->raw[j], &d->frames[k], &d->lines[k]) > 0)
-                d->raw[k++] = s->raw[j];
+            if (frame_line(s, &s->raw[j], &s->dump_frames[k], &s->dump_lines[k]) > 0)
+                s->dump_raw[k++] = s->raw[j];
         if (s->lock)
             pthread_mutex_unlock(s->lock);
-        d->depth = k;
-        d->ok = !truncated;
-        used += k;
+        d->depth = k - used;
+        d->ok = 1;
+        d->cut = truncated;
+        used = k;
+    }
+    for (size_t i = 0; i < *n; i++) {
+        out[i].raw = s->dump_raw ? s->dump_raw + out[i].first : NULL;
+        out[i].frames = s->dump_frames ? s->dump_frames + out[i].first : NULL;
+        out[i].lines = s->dump_lines ? s->dump_lines + out[i].first : NULL;
     }
     return 0;
 }

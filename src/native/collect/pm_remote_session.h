@@ -31,6 +31,8 @@ typedef struct {
     uint64_t cpu_ns;              /* at the last tick */
     int seen;                     /* present this tick */
     int cpu_known;                /* cpu_ns was read */
+    pm_id leaf;                   /* its stack at the last tick, PM_NONE if not read */
+    int truncated;                /* that stack was cut at PM_MAX_DEPTH */
     pm_walk_memo memo;
 } pm_rthread;
 
@@ -59,7 +61,7 @@ typedef struct {
     double rate_hz;
     int m_samples, m_wall, m_cpu, m_idle, m_gil;
     uint64_t tick, start_ns, last_ns, next_ns;
-    uint64_t ticks, expected, torn, walks, ended;
+    uint64_t ticks, expected, torn, walks, ended, truncated;
     uint64_t self_cpu0;           /* our CPU time at start */
     uint64_t rng;
     pm_raw_frame *dump_raw;       /* a dump's frames, every thread's in one block */
@@ -78,15 +80,20 @@ typedef struct {
     uint64_t stopped_ns;          /* time spent stopping, reading, letting go */
 } pm_rsession;
 
+/* A dump prints a frame repeated in a row (a recursion) this many times,
+ * then how many more, as a Python traceback does. */
+#define PM_DUMP_REPEATS 3
+
 /* One thread of a dump: its frames leaf first (model frames and lines;
  * frame and code addresses for the locals reader). */
 typedef struct {
     uint64_t ident, native_id;
     int gil, running, ok;         /* holds the GIL; on a CPU; stack read whole */
+    int cut;                      /* deeper than PM_MAX_DEPTH: the outermost frames not read */
     char state;                   /* /proc state letter */
     char name[PM_RNAME_MAX];      /* threading's name, else the OS name */
     char os_name[64];             /* the OS thread name (/proc comm) */
-    size_t depth;
+    size_t first, depth;          /* where its frames are in the session's dump arrays; how many */
     pm_id *frames;
     int32_t *lines;
     pm_raw_frame *raw;

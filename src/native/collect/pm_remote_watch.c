@@ -87,6 +87,16 @@ void pm_watch_cut(const char *file)
         snprintf(watch.cut[watch.ncut++], sizeof watch.cut[0], "%s", file);
 }
 
+static void put_frame(int fd, pm_id frame, int32_t line)
+{
+    const pm_frame *f = pm_frame_get(watch.names, frame);
+    size_t nl = 0, fl = 0;
+    const char *name = f ? pm_str_get(watch.names, f->name, &nl) : NULL;
+    const char *file = f ? pm_str_get(watch.names, f->file, &fl) : NULL;
+    putf(fd, "    %.*s (%.*s:%d)\n", (int)(name ? nl : 1), name ? name : "?", (int)(file ? fl : 1),
+         file ? file : "?", (int)line);
+}
+
 static int dump(int fd, const char *why, uint64_t still_tid)
 {
     if (!watch.names)
@@ -107,14 +117,20 @@ static int dump(int fd, const char *why, uint64_t still_tid)
                 depth--;
             if (!depth)
                 putf(fd, "    (no Python frames)\n");
-            for (size_t k = 0; k < depth; k++) {
-                const pm_frame *f = pm_frame_get(watch.names, th[i].frames[k]);
-                size_t nl = 0, fl = 0;
-                const char *name = f ? pm_str_get(watch.names, f->name, &nl) : NULL;
-                const char *file = f ? pm_str_get(watch.names, f->file, &fl) : NULL;
-                putf(fd, "    %.*s (%.*s:%d)\n", (int)(name ? nl : 1), name ? name : "?", (int)(file ? fl : 1),
-                     file ? file : "?", (int)th[i].lines[k]);
+            for (size_t k = 0; k < depth;) {
+                /* A recursion's repeats folded as a traceback folds them. */
+                size_t same = 1;
+                while (k + same < depth && th[i].frames[k + same] == th[i].frames[k] &&
+                       th[i].lines[k + same] == th[i].lines[k])
+                    same++;
+                for (size_t r = 0; r < same && r < PM_DUMP_REPEATS; r++)
+                    put_frame(fd, th[i].frames[k], th[i].lines[k]);
+                if (same > PM_DUMP_REPEATS)
+                    putf(fd, "    [previous frame repeated %zu more times]\n", same - PM_DUMP_REPEATS);
+                k += same;
             }
+            if (th[i].cut)
+                putf(fd, "    ... deeper than %d frames: the outermost are not shown\n", PM_MAX_DEPTH);
         }
     } else {
         putf(fd, "pyrometer: cannot read the Python stacks of process %d (%s)\n", (int)watch.r.pid, why);
@@ -123,7 +139,8 @@ static int dump(int fd, const char *why, uint64_t still_tid)
     return rc;
 }
 
-int pm_watch_dump(int fd, const char *why) { return dump(fd, why, 0); }
+/* The calling thread is in this call: its Python frames stand still. */
+int pm_watch_dump(int fd, const char *why) { return dump(fd, why, (uint64_t)syscall(SYS_gettid)); }
 
 static void on_dump_signal(int sig)
 {

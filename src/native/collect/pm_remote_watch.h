@@ -23,7 +23,9 @@ int pm_watch_start(long tid_offset, double hang_s, int dump_signo, int fatal, ch
  * run's own): dumps leave them out.  Up to 8 files. */
 void pm_watch_cut(const char *file);
 
-/* Writes every thread's stack to fd now, with `why` in the heading line. */
+/* Writes every thread's stack to fd now, with `why` in the heading line
+ * (the calling thread's read without time limits: it stands still in
+ * this call however deep its stack). */
 int pm_watch_dump(int fd, const char *why);
 
 #endif

@@ -21,12 +21,16 @@ without stopping it.
 options:
   --json      one JSON document: {"pid", "python", "threads": [{"native_id",
               "ident", "name", "os_name", "gil", "status", "frames":
-              [{"function", "file", "line", "locals"}]}]}, innermost frame
-              first; "name" is threading's name of the thread (the OS name
-              when it has none), "os_name" the OS's
+              [{"function", "file", "line", "locals"}], "truncated"}]},
+              innermost frame first; "name" is threading's name of the
+              thread (the OS name when it has none), "os_name" the OS's;
+              "truncated" when the stack is deeper than a dump reads
   --locals    local variables of each frame (str, int, float, bool and None
               shown, strings cut at 80 characters; other objects as <type>)
 """
+
+
+REPEATS = 3  # a frame repeated in a row shown this many times, then counted
 
 
 class Options:
@@ -58,8 +62,11 @@ def snapshot(remote, with_locals):
         threads.append({
             "native_id": t["native_id"], "ident": t["ident"], "name": t["name"], "os_name": t["os_name"],
             "gil": t["gil"],
-            "status": "running" if t["running"] else "idle", "complete": t["ok"], "frames": frames,
+            "status": "running" if t["running"] else "idle", "complete": t["ok"],
+            "truncated": bool(t["deeper_than"]), "frames": frames,
         })
+        if t["deeper_than"]:
+            threads[-1]["deeper_than"] = t["deeper_than"]
     return {"pid": info["pid"], "python": info["python"], "threads": threads}
 
 
@@ -76,10 +83,21 @@ def format_text(snap):
         lines.append("Thread %d %r (%s)" % (t["native_id"], t["name"], ", ".join(flags)))
         if not t["frames"]:
             lines.append("    (no Python frames)")
-        for f in t["frames"]:
-            lines.append("    %s (%s:%d)" % (f["function"], f["file"], f["line"]))
-            for k, v in (f.get("locals") or {}).items():
-                lines.append("        %s = %s" % (k, v))
+        repeats = 0
+        for i, f in enumerate(t["frames"]):
+            # A recursion's repeats folded as a traceback folds them (a
+            # frame's locals make it differ from the next).
+            same = i and f == t["frames"][i - 1]
+            repeats = repeats + 1 if same else 0
+            if repeats < REPEATS:
+                lines.append("    %s (%s:%d)" % (f["function"], f["file"], f["line"]))
+                for k, v in (f.get("locals") or {}).items():
+                    lines.append("        %s = %s" % (k, v))
+            nxt = t["frames"][i + 1] if i + 1 < len(t["frames"]) else None
+            if repeats >= REPEATS and nxt != f:
+                lines.append("    [previous frame repeated %d more times]" % (repeats - REPEATS + 1))
+        if t.get("deeper_than"):
+            lines.append("    ... deeper than %d frames: the outermost are not shown" % t["deeper_than"])
     return "\n".join(lines) + "\n"
 
 
