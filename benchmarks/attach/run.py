@@ -12,7 +12,7 @@ Austin: rate x time attached; py-spy, which drops samples of idle threads:
 rate x the target's working time), and the profiler's own CPU time per second
 attached.
 
-    python benchmarks/attach/run.py [--rounds 5] [--rate 100] [--work 2.0]
+    python benchmarks/attach/run.py [--rounds 5] [--rate 100] [--work 2.0] [--shape loop|calls|waiters]
 """
 import argparse
 import os
@@ -42,6 +42,13 @@ def run(seconds):
     t = time.perf_counter(); work(200000); per = (time.perf_counter() - t) / 200000
     return int(seconds / per)
 CALLS = sys.argv[2] == "calls"
+if sys.argv[2] == "waiters":
+    import threading
+    gate = threading.Event()
+    def wait_deep(depth):
+        return wait_deep(depth - 1) if depth else gate.wait()
+    for _ in range(8):
+        threading.Thread(target=wait_deep, args=(300,), daemon=True).start()
 n = run(float(sys.argv[1]))
 print("ready", flush=True)
 sys.stdin.readline()
@@ -132,10 +139,11 @@ def main():
     ap.add_argument("--rate", type=int, default=100)
     ap.add_argument("--work", type=float, default=2.0)
     ap.add_argument("--python", default=sys.executable, help="the target's interpreter")
-    ap.add_argument("--shape", choices=("loop", "calls"), default="loop",
-                    help="the work: one loop (a stack that holds still) or a loop calling a tiny function per "
+    ap.add_argument("--shape", choices=("loop", "calls", "waiters"), default="loop",
+                    help="the work: one loop (a stack that holds still), a loop calling a tiny function per "
                          "step (a stack that changes every few hundred ns: the reads from outside fail most "
-                         "there, and pyrometer stops the thread for some ticks)")
+                         "there, and pyrometer stops the thread for some ticks), or the loop beside 8 threads "
+                         "waiting 300 calls deep (as a server's idle workers)")
     a = ap.parse_args()
     kinds = ["plain", "pyrometer"] + [k for k in ("py-spy", "austin") if tool(k)]
     results = {k: [] for k in kinds}
