@@ -338,6 +338,7 @@ CLOSURE = _make_closure(Rec(-1))
 HOLDER_OBJ = Holder()
 HOLDER_OBJ.items.append(Rec(-2))
 Holder.registry["x"] = {"deep": [Rec(-3)]}
+PROPERTY = property(Rec(-6))  # held in a slot of a built-in type (property.fget)
 
 
 def _targets():
@@ -382,6 +383,9 @@ def test_why_alive_labels_edges():
     assert r.chains[0].labels[-2:] in ([".items", "[0]"], ["__dict__", "['items']", "[0]"][-2:])
     r = heap.why_alive(CLOSURE.__closure__[0].cell_contents)
     assert "cell_contents" in r.chains[0].labels
+    # a built-in type's member (its dict is per interpreter from 3.12)
+    r = heap.why_alive(PROPERTY.fget)
+    assert r.chains[0].labels[-2:] == ["['PROPERTY']", ".fget"]
 
 
 def test_why_alive_sees_frame_locals_and_objects_held_from_outside():

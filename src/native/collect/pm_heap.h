@@ -77,6 +77,22 @@ static inline size_t pm_heap_preheader(PyTypeObject *tp)
 
 /* A dict whose keys are all str does not show them to tp_traverse (a str
  * cannot be part of a cycle); this visits a dict's keys.  No code runs. */
+/* A type's own attribute dict, borrowed.  From 3.12 a static (built-in)
+ * type's dict is per interpreter and tp_dict is NULL: PyType_GetDict gives
+ * it as a new reference, which the interpreter keeps holding.  Never goes
+ * through the type attribute cache (_PyType_Lookup), whose fill would
+ * release a name the caller may be walking (see pm_heap_size.c). */
+static inline PyObject *pm_heap_type_dict(PyTypeObject *tp)
+{
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *dict = PyType_GetDict(tp);
+    Py_XDECREF(dict);
+    return dict;
+#else
+    return tp->tp_dict;
+#endif
+}
+
 static inline void pm_heap_dict_keys(PyObject *o, visitproc visit, void *arg)
 {
     if (!PyDict_Check(o))

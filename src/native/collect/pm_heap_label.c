@@ -68,7 +68,7 @@ static PyObject *attr_label(PyObject *parent, PyObject *child)
     PyObject *mro = tp->tp_mro;
     for (Py_ssize_t i = 0; mro && i < PyTuple_GET_SIZE(mro); i++) {
         PyObject *base = PyTuple_GET_ITEM(mro, i);
-        PyObject *bd = ((PyTypeObject *)base)->tp_dict;
+        PyObject *bd = pm_heap_type_dict((PyTypeObject *)base);
         Py_ssize_t pos = 0;
         PyObject *k, *v;
         while (bd && PyDict_Next(bd, &pos, &k, &v)) {
@@ -108,7 +108,8 @@ static PyObject *label(PyObject *parent, PyObject *child)
         return PyUnicode_FromString(PyMethod_GET_SELF(parent) == child ? "__self__" : "__func__");
     if (PyType_Check(parent)) {
         PyTypeObject *t = (PyTypeObject *)parent;
-        if (t->tp_dict == child)
+        PyObject *dict = pm_heap_type_dict(t);
+        if (dict == child)
             return PyUnicode_FromString("__dict__");
         if (t->tp_mro == child)
             return PyUnicode_FromString("__mro__");
@@ -116,7 +117,7 @@ static PyObject *label(PyObject *parent, PyObject *child)
             return PyUnicode_FromString("__bases__");
         if ((PyObject *)t->tp_base == child)
             return PyUnicode_FromString("__base__");
-        return t->tp_dict ? dict_label(t->tp_dict, child, ".") : NULL;
+        return dict ? dict_label(dict, child, ".") : NULL;
     }
     if (PyFunction_Check(parent)) {
         static const char *names[] = {"__globals__", "__closure__", "__defaults__", "__kwdefaults__",

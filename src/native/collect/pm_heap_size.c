@@ -101,14 +101,7 @@ static PyObject *find_sizeof(PyTypeObject *tp)
         return NULL;
     for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(mro); i++) {
         PyTypeObject *base = (PyTypeObject *)PyTuple_GET_ITEM(mro, i);
-#if PY_VERSION_HEX >= 0x030C0000
-        /* A static type's dict is per interpreter from 3.12: a new
-         * reference, which the interpreter keeps holding. */
-        PyObject *dict = PyType_GetDict(base);
-        Py_XDECREF(dict);
-#else
-        PyObject *dict = base->tp_dict;
-#endif
+        PyObject *dict = pm_heap_type_dict(base);
         PyObject *found = dict ? PyDict_GetItemWithError(dict, sizeof_name) : NULL;
         if (found)
             return found;
