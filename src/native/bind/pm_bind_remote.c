@@ -221,15 +221,15 @@ static PyObject *remote_dump(RemoteObject *self, PyObject *args, PyObject *kw)
         }
         char state[2] = {th[i].state, 0};
         /* An OS name is any bytes a program gave prctl: never an error. */
-        PyObject *d = Py_BuildValue("{sK sK sN sN sO sO ss sO si sN}", "ident", (unsigned long long)th[i].ident,
+        PyObject *d = Py_BuildValue("{sK sK sN sN sO sO ss sO sO sN}", "ident", (unsigned long long)th[i].ident,
                                     "native_id", (unsigned long long)th[i].native_id, "name",
                                     PyUnicode_DecodeUTF8(th[i].name, (Py_ssize_t)strlen(th[i].name), "replace"),
                                     "os_name",
                                     PyUnicode_DecodeUTF8(th[i].os_name, (Py_ssize_t)strlen(th[i].os_name), "replace"),
                                     "gil",
                                     th[i].gil ? Py_True : Py_False, "running", th[i].running ? Py_True : Py_False,
-                                    "state", state, "ok", th[i].ok ? Py_True : Py_False, "deeper_than",
-                                    th[i].cut ? PM_MAX_DEPTH : 0, "frames", frames);
+                                    "state", state, "ok", th[i].ok ? Py_True : Py_False, "truncated",
+                                    th[i].cut ? Py_True : Py_False, "frames", frames);
         if (!d || PyList_Append(out, d) < 0) {
             Py_XDECREF(d);
             goto fail;

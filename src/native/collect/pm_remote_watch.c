@@ -130,7 +130,7 @@ static int dump(int fd, const char *why, uint64_t still_tid)
                 k += same;
             }
             if (th[i].cut)
-                putf(fd, "    ... deeper than %d frames: the outermost are not shown\n", PM_MAX_DEPTH);
+                putf(fd, "    ... the outermost frames are not shown (deeper than a dump reads)\n");
         }
     } else {
         putf(fd, "pyrometer: cannot read the Python stacks of process %d (%s)\n", (int)watch.r.pid, why);

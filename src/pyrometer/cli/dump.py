@@ -5,6 +5,7 @@ threading does not know), native id, whether it holds the GIL and whether it is
 on a CPU; ``--locals`` adds bounded reprs of simple local variables (str,
 int, float, bool, None; other objects by type name); ``--json`` prints one
 JSON document instead."""
+import itertools
 import json
 import sys
 
@@ -63,10 +64,8 @@ def snapshot(remote, with_locals):
             "native_id": t["native_id"], "ident": t["ident"], "name": t["name"], "os_name": t["os_name"],
             "gil": t["gil"],
             "status": "running" if t["running"] else "idle", "complete": t["ok"],
-            "truncated": bool(t["deeper_than"]), "frames": frames,
+            "truncated": t["truncated"], "frames": frames,
         })
-        if t["deeper_than"]:
-            threads[-1]["deeper_than"] = t["deeper_than"]
     return {"pid": info["pid"], "python": info["python"], "threads": threads}
 
 
@@ -83,21 +82,18 @@ def format_text(snap):
         lines.append("Thread %d %r (%s)" % (t["native_id"], t["name"], ", ".join(flags)))
         if not t["frames"]:
             lines.append("    (no Python frames)")
-        repeats = 0
-        for i, f in enumerate(t["frames"]):
-            # A recursion's repeats folded as a traceback folds them (a
-            # frame's locals make it differ from the next).
-            same = i and f == t["frames"][i - 1]
-            repeats = repeats + 1 if same else 0
-            if repeats < REPEATS:
+        # A recursion's repeats folded as a traceback folds them (frames
+        # whose locals differ are not repeats).
+        for f, run in itertools.groupby(t["frames"]):
+            n = len(list(run))
+            for _ in range(min(n, REPEATS)):
                 lines.append("    %s (%s:%d)" % (f["function"], f["file"], f["line"]))
                 for k, v in (f.get("locals") or {}).items():
                     lines.append("        %s = %s" % (k, v))
-            nxt = t["frames"][i + 1] if i + 1 < len(t["frames"]) else None
-            if repeats >= REPEATS and nxt != f:
-                lines.append("    [previous frame repeated %d more times]" % (repeats - REPEATS + 1))
-        if t.get("deeper_than"):
-            lines.append("    ... deeper than %d frames: the outermost are not shown" % t["deeper_than"])
+            if n > REPEATS:
+                lines.append("    [previous frame repeated %d more times]" % (n - REPEATS))
+        if t["truncated"]:
+            lines.append("    ... the outermost frames are not shown (deeper than a dump reads)")
     return "\n".join(lines) + "\n"
 
 
