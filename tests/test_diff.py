@@ -108,12 +108,20 @@ def test_twice_slower_function_is_named_first_and_fails_the_gate(work):
 
 def test_same_program_twice_is_not_a_regression(work):
     # Three runs a side, as the README asks of a shared machine: a change
-    # must then beat the runs' own spread.
-    for i in range(3):
-        profile(work, "same_a%d.pyro" % i, 1)
-        profile(work, "same_b%d.pyro" % i, 1)
-    a, b = str(work / "same_a*.pyro"), str(work / "same_b*.pyro")
-    r = pyrometer("diff", a, b, "--fail-on-regression", "20")
+    # must then beat the runs' own spread.  Three runs of one side can
+    # still all fall in a slow spell of the machine that the other's miss
+    # (interleaved, about one time in twenty; a CPU time 26% higher
+    # throughout was seen beside a busy test suite), so the runs are made
+    # again, up to three times; a diff that calls noise a regression fails
+    # all.
+    for attempt in range(3):
+        for i in range(3):
+            profile(work, "same%d_a%d.pyro" % (attempt, i), 1)
+            profile(work, "same%d_b%d.pyro" % (attempt, i), 1)
+        a, b = str(work / ("same%d_a*.pyro" % attempt)), str(work / ("same%d_b*.pyro" % attempt))
+        r = pyrometer("diff", a, b, "--fail-on-regression", "20")
+        if r.returncode == 0:
+            break
     assert r.returncode == 0, r.stdout
     assert "regression:" not in r.stdout
 

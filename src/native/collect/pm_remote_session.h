@@ -80,10 +80,6 @@ typedef struct {
     uint64_t stopped_ns;          /* time spent stopping, reading, letting go */
 } pm_rsession;
 
-/* A dump prints a frame repeated in a row (a recursion) this many times,
- * then how many more, as a Python traceback does. */
-#define PM_DUMP_REPEATS 3
-
 /* One thread of a dump: its frames leaf first (model frames and lines;
  * frame and code addresses for the locals reader). */
 typedef struct {

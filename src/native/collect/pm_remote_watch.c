@@ -19,6 +19,7 @@
 #include "pm_remote_session.h"
 
 #define NTHREADS 256
+#define REPEATS 3 /* a frame repeated in a row printed this many times, then counted */
 
 /* The watch's state: one per process (a signal handler can reach nothing else). */
 static struct {
@@ -123,10 +124,10 @@ static int dump(int fd, const char *why, uint64_t still_tid)
                 while (k + same < depth && th[i].frames[k + same] == th[i].frames[k] &&
                        th[i].lines[k + same] == th[i].lines[k])
                     same++;
-                for (size_t r = 0; r < same && r < PM_DUMP_REPEATS; r++)
+                for (size_t r = 0; r < same && r < REPEATS; r++)
                     put_frame(fd, th[i].frames[k], th[i].lines[k]);
-                if (same > PM_DUMP_REPEATS)
-                    putf(fd, "    [previous frame repeated %zu more times]\n", same - PM_DUMP_REPEATS);
+                if (same > REPEATS)
+                    putf(fd, "    [previous frame repeated %zu more times]\n", same - REPEATS);
                 k += same;
             }
             if (th[i].cut)
@@ -139,7 +140,6 @@ static int dump(int fd, const char *why, uint64_t still_tid)
     return rc;
 }
 
-/* The calling thread is in this call: its Python frames stand still. */
 int pm_watch_dump(int fd, const char *why) { return dump(fd, why, (uint64_t)syscall(SYS_gettid)); }
 
 static void on_dump_signal(int sig)
