@@ -457,7 +457,7 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
         node = th ? th->root : PM_NONE;
         if (trunc && node != PM_NONE) {
             if (a->truncated_frame == PM_NONE)
-                a->truncated_frame = pm_frame_intern(p, pm_str_intern_cstr(p, "<truncated>"), 0, 0, PM_FRAME_SPECIAL);
+                a->truncated_frame = pm_frame_truncated(p);
             node = pm_node_child(p, node, a->truncated_frame, 0);
         }
         if (node == PM_NONE)

@@ -209,8 +209,7 @@ static long resolve(pm_rsession *s, size_t depth, int truncated)
         pm_codecache_verify(&s->codes, s->verify, nv, s->tick);
     size_t k = 0;
     if (truncated) {
-        pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
-        s->frames[0] = pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL);
+        s->frames[0] = pm_frame_truncated(s->model);
         s->lines[0] = 0;
         if (s->frames[0] == PM_NONE)
             return -1;

@@ -483,10 +483,8 @@ static pm_id resolve(pm_sampler *s, pm_slot *sl, pm_id root, const pm_raw_frame 
 
     pm_id node = root;
     size_t k = 0;
-    if (truncated) {
-        pm_id name = pm_str_intern_cstr(s->model, "<truncated>");
-        node = pm_node_child(s->model, root, pm_frame_intern(s->model, name, 0, 0, PM_FRAME_SPECIAL), 0);
-    }
+    if (truncated)
+        node = pm_node_child(s->model, root, pm_frame_truncated(s->model), 0);
     /* A cut stack reuses the last cut one's outer part too: a program deep
      * in recursion changes its leaf frames, not the thousands below them.
      * (--native: the path of a stack holds C frames between the Python

@@ -43,6 +43,11 @@ pm_id pm_frame_intern(pm_profile *p, pm_id name, pm_id file, int32_t line, pm_fr
     return id;
 }
 
+pm_id pm_frame_truncated(pm_profile *p)
+{
+    return pm_frame_intern(p, pm_str_intern_cstr(p, "<truncated>"), 0, 0, PM_FRAME_SPECIAL);
+}
+
 int pm_frame_set_name(pm_profile *p, pm_id frame, pm_id name)
 {
     if (frame >= p->frame_count || name >= p->strings.count)

@@ -135,6 +135,9 @@ uint32_t pm_str_count(const pm_profile *p);
 
 /* ---- frames ------------------------------------------------------------ */
 pm_id pm_frame_intern(pm_profile *p, pm_id name, pm_id file, int32_t line, pm_frame_kind kind);
+/* The "<truncated>" marker at the root of a stack cut at its innermost
+ * frames (every collector that cuts stacks uses this one). */
+pm_id pm_frame_truncated(pm_profile *p);
 /* Renames a frame (e.g. to its qualified name once it is known).  0, or -1
  * when the id is bad or another frame already has the new key. */
 int pm_frame_set_name(pm_profile *p, pm_id frame, pm_id name);
