@@ -1,6 +1,6 @@
 """Two threads of tiny functions: a loop calls mid(), which calls two small
 leaves of one to three microseconds; the stacks change every microsecond or
-so.  The truth, measured first, on the main thread alone: rounds of the
+so.  The truth, measured before and after, on the main thread alone: rounds of the
 same loop whose mid() calls one leaf and an empty function in the other's
 place, and one that calls two empty functions, in turn; a leaf's time is
 the median round with it less the median round with neither.  So each leaf
@@ -83,12 +83,17 @@ def truth(seconds):
 
 
 def main(seconds):
-    a, b = truth(0.6)  # before the second thread, which would stop rounds midway
+    # Timed alone, never while the second thread runs (it would stop rounds
+    # midway), and both before and after the profiled loop: this machine's
+    # speed for one leaf against the other drifts by a point or two from
+    # one second to the next, and the mean of two takes apart halves that.
+    a0, b0 = truth(0.4)
     worker = threading.Thread(target=loop, args=(seconds,))
     worker.start()
     loop(seconds)
     worker.join()
-    print("%.9f %.9f" % (a / 1e9, b / 1e9))
+    a1, b1 = truth(0.4)
+    print("%.9f %.9f" % ((a0 + a1) / 2e9, (b0 + b1) / 2e9))
 
 
 if __name__ == "__main__":
