@@ -265,7 +265,7 @@ PROFILERS = [
     # ---- memory ----
     Profiler("pyrometer-mem", "pyrometer", "memory", _pyrometer("memory", ".pyro"),
              dist="pyrometer", needs_pyrometer=True,
-             settings="pyrometer run --mode memory -o out.pyro (one allocation in every 512 KiB on average sampled "
+             settings="pyrometer run --mode memory -o out.pyro (one allocation in every 64 KiB on average sampled "
                       "with its stack, blocks of that size or more all; peak, live, allocated and leaks)"),
     Profiler("pyrometer-mem-exact", "pyrometer exact", "memory", _pyrometer("memory", ".pyro", "--memory-rate", "1"),
              dist="pyrometer", needs_pyrometer=True,

@@ -33,6 +33,7 @@ import sys
 import tempfile
 
 import pyrometer
+from pyrometer._memory import DEFAULT_RATE
 
 MB = 1024 * 1024
 
@@ -241,7 +242,7 @@ def pct(x):
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=10)
-    ap.add_argument("--rate", type=int, default=512 * 1024)
+    ap.add_argument("--rate", type=int, default=DEFAULT_RATE)
     ap.add_argument("--peers", action="store_true", help="tracemalloc's and memray's figures beside")
     a = ap.parse_args(argv)
     truth, exact, exact_peak = one_run(1)

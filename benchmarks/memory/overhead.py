@@ -5,7 +5,7 @@ memray, Fil and Scalene (when installed: the bench extra), on
 allocation-heavy code.
 
     python benchmarks/memory/overhead.py [--rounds N] [--size N]
-    python benchmarks/memory/overhead.py --workloads [--full] [--rounds N]
+    python benchmarks/memory/overhead.py --workloads [--full] [--rounds N] [--rates BYTES ...]
     python benchmarks/memory/overhead.py --builds OLD/bin/python NEW/bin/python [--rounds N] [--size N]
     python benchmarks/memory/overhead.py --native [--rounds N] [--size N]
 
@@ -21,7 +21,8 @@ interleaved runs mean anything):
 
 Prints a markdown table per measurement: min and median ratio per tool.
 --workloads instead runs every workload of benchmarks/workloads plain and
-under the default rate, and gives the geomean of the median ratios.
+under the default rate (or under each --rates value, in the same rounds),
+and gives the geomean of the median ratios.
 --builds compares pyrometer builds (each installed in its own venv): whole
 alloc_heavy.py processes at --memory-rate 1 under each interpreter given,
 interleaved with plain runs of the first.
@@ -57,6 +58,7 @@ def in_process(rounds):
     import tracemalloc
 
     import pyrometer
+    from pyrometer._memory import DEFAULT_RATE
 
     def plain():
         t = time.process_time()
@@ -82,7 +84,7 @@ def in_process(rounds):
 
     modes = {
         "plain": plain,
-        "pyrometer (default, 512 KiB)": memory(512 * 1024),
+        "pyrometer (default rate)": memory(DEFAULT_RATE),
         "pyrometer --memory-rate 1": memory(1),
         "tracemalloc start(1)": traced,
     }
@@ -116,7 +118,7 @@ def processes(rounds, size, native=False):
     work = NATIVE_WORKLOAD if native else WORKLOAD
     modes = {
         "plain": lambda: _child_cpu([py, work, str(size)]),
-        "pyrometer (default, 512 KiB)": lambda: _child_cpu(
+        "pyrometer (default rate)": lambda: _child_cpu(
             [py, "-m", "pyrometer", "run", "--mode", "memory", "-o", os.path.join(tmp, "a.pyro"), work, str(size)]),
     }
     if native:
@@ -161,14 +163,16 @@ def processes(rounds, size, native=False):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def every_workload(rounds, full):
-    """pyrometer's default rate against plain on every workload of
-    benchmarks/workloads (whole processes, child CPU), and the geomean."""
+def every_workload(rounds, full, rates=None):
+    """pyrometer's default rate (or each of `rates`, interleaved in the same
+    rounds) against plain on every workload of benchmarks/workloads (whole
+    processes, child CPU), and the geomean per rate."""
     import glob
     import math
     import re
 
     py = sys.executable
+    labels = [str(r) for r in rates] if rates else ["default rate"]
     tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
     rows = []
     try:
@@ -179,21 +183,25 @@ def every_workload(rounds, full):
                 continue
             size = m.group(1)
             out = os.path.join(tmp, "w.pyro")
-            modes = {
-                "plain": lambda: _child_cpu([py, path, size]),
-                "pyrometer": lambda: _child_cpu([py, "-m", "pyrometer", "run", "--mode", "memory", "-o", out, path, size]),
-            }
+            modes = {"plain": lambda: _child_cpu([py, path, size])}
+            for rate in labels:
+                modes[rate] = (lambda rate=rate: _child_cpu(
+                    [py, "-m", "pyrometer", "run", "--mode", "memory", "-o", out]
+                    + (["--memory-rate", rate] if rate != "default rate" else []) + [path, size]))
             times = _interleave(modes, rounds)
-            plain, prof = sorted(times["plain"]), sorted(times["pyrometer"])
-            rows.append((os.path.basename(path)[:-3], plain[len(plain) // 2], prof[len(prof) // 2] / plain[len(plain) // 2]))
+            plain = sorted(times["plain"])
+            base = plain[len(plain) // 2]
+            rows.append((os.path.basename(path)[:-3], base,
+                         [sorted(times[r])[len(times[r]) // 2] / base for r in labels]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    lines = ["### Every workload, whole processes: pyrometer --mode memory (default rate) / plain, median child CPU",
-             "", "| workload | plain s | ratio |", "|---|---|---|"]
-    for name, base, ratio in rows:
-        lines.append("| %s | %.3f | %.2fx |" % (name, base, ratio))
-    geo = math.exp(sum(math.log(r) for _, _, r in rows) / len(rows)) if rows else float("nan")
-    lines.append("| **geomean** | | **%.2fx** |" % geo)
+    lines = ["### Every workload, whole processes: pyrometer --mode memory / plain, median child CPU",
+             "", "| workload | plain s | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
+    for name, base, ratios in rows:
+        lines.append("| %s | %.3f | %s |" % (name, base, " | ".join("%.3fx" % r for r in ratios)))
+    geos = [math.exp(sum(math.log(r[2][i]) for r in rows) / len(rows)) if rows else float("nan")
+            for i in range(len(labels))]
+    lines.append("| **geomean** | | %s |" % " | ".join("**%.3fx**" % g for g in geos))
     return "\n".join(lines) + "\n"
 
 
@@ -229,6 +237,8 @@ def main(argv=None):
     ap.add_argument("--workloads", action="store_true",
                     help="only: the default rate on every workload (quick sizes), and the geomean")
     ap.add_argument("--full", action="store_true", help="with --workloads: full sizes")
+    ap.add_argument("--rates", nargs="+", type=int, metavar="BYTES",
+                    help="with --workloads: these --memory-rate values side by side instead of the default")
     ap.add_argument("--native", action="store_true",
                     help="only: whole sqlite_work.py processes, with and without --native-memory, beside memray and Fil")
     ap.add_argument("--builds", nargs="+", metavar="PYTHON",
@@ -240,7 +250,7 @@ def main(argv=None):
                     builds(a.builds, a.rounds, a.size)))
         return
     if a.workloads:
-        print(every_workload(a.rounds, a.full))
+        print(every_workload(a.rounds, a.full, a.rates))
         return
     if a.native:
         print(table("Whole processes: memory/sqlite_work.py %d (child CPU time)" % a.size,

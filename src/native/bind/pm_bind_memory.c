@@ -322,9 +322,9 @@ static PyObject *memory_new(PyTypeObject *type, PyObject *args, PyObject *kw)
 {
     static char *kwlist[] = {"profile", "rate", "native", NULL};
     PyObject *profile;
-    double rate = 512 * 1024;
+    double rate;
     int native = 0;
-    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!|dp", kwlist, &pm_ProfileType, &profile, &rate, &native))
+    if (!PyArg_ParseTupleAndKeywords(args, kw, "O!d|p", kwlist, &pm_ProfileType, &profile, &rate, &native))
         return NULL;
     if (!(rate >= 1) || rate > 1e15) {
         PyErr_SetString(PyExc_ValueError, "memory rate must be a number of bytes between 1 and 1e15");
@@ -509,7 +509,7 @@ PyTypeObject pm_MemoryType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pyrometer._native.MemoryProfiler",
     .tp_basicsize = sizeof(MemoryObject),
     .tp_flags = Py_TPFLAGS_DEFAULT,
-    .tp_doc = "MemoryProfiler(profile, rate=524288, native=False): samples allocations every `rate` bytes on "
+    .tp_doc = "MemoryProfiler(profile, rate, native=False): samples allocations every `rate` bytes on "
               "average; native: also malloc and mmap by the shared objects outside the interpreter.",
     .tp_new = memory_new,
     .tp_dealloc = (destructor)memory_dealloc,

@@ -67,7 +67,7 @@ options:
                        memory: allocations (every PyMem domain) sampled by
                        bytes; peak, top allocating stacks and leaks
   --memory-rate BYTES  memory mode: mean bytes between samples (default
-                       524288; 1 = every allocation)
+                       65536; 1 = every allocation)
   --memory-view peak|live|allocated|leaks
                        memory mode: the tree shown and written (default peak)
   --native-memory      memory mode: also malloc, calloc, realloc and anonymous
