@@ -86,7 +86,8 @@ def main(seconds):
     # Timed alone, never while the second thread runs (it would stop rounds
     # midway), and both before and after the profiled loop: this machine's
     # speed for one leaf against the other drifts by a point or two from
-    # one second to the next, and the mean of two takes apart halves that.
+    # one second to the next, which the mean of two seconds apart evens out
+    # in part.
     a0, b0 = truth(0.4)
     worker = threading.Thread(target=loop, args=(seconds,))
     worker.start()
