@@ -163,6 +163,10 @@ def processes(rounds, size, native=False):
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def _median(values):
+    return sorted(values)[len(values) // 2]
+
+
 def every_workload(rounds, full, rates=None):
     """pyrometer's default rate (or each of `rates`, interleaved in the same
     rounds) against plain on every workload of benchmarks/workloads (whole
@@ -172,7 +176,8 @@ def every_workload(rounds, full, rates=None):
     import re
 
     py = sys.executable
-    labels = [str(r) for r in rates] if rates else ["default rate"]
+    rates = rates or [None]  # None: the default rate, no --memory-rate
+    labels = [str(r) if r else "default rate" for r in rates]
     tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
     rows = []
     try:
@@ -184,15 +189,13 @@ def every_workload(rounds, full, rates=None):
             size = m.group(1)
             out = os.path.join(tmp, "w.pyro")
             modes = {"plain": lambda: _child_cpu([py, path, size])}
-            for rate in labels:
-                modes[rate] = (lambda rate=rate: _child_cpu(
+            for rate, label in zip(rates, labels):
+                modes[label] = (lambda rate=rate: _child_cpu(
                     [py, "-m", "pyrometer", "run", "--mode", "memory", "-o", out]
-                    + (["--memory-rate", rate] if rate != "default rate" else []) + [path, size]))
+                    + (["--memory-rate", str(rate)] if rate else []) + [path, size]))
             times = _interleave(modes, rounds)
-            plain = sorted(times["plain"])
-            base = plain[len(plain) // 2]
-            rows.append((os.path.basename(path)[:-3], base,
-                         [sorted(times[r])[len(times[r]) // 2] / base for r in labels]))
+            base = _median(times["plain"])
+            rows.append((os.path.basename(path)[:-3], base, [_median(times[label]) / base for label in labels]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     lines = ["### Every workload, whole processes: pyrometer --mode memory / plain, median child CPU",
