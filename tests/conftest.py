@@ -148,6 +148,18 @@ def short(name):
     return name.rsplit(".", 1)[-1]
 
 
+# Names CPython gives code objects itself: real functions, never a
+# profiler's pseudo-frame (3.12+ also names a generic class's type-parameter
+# scope "<generic parameters of C>").
+CPYTHON_CODE_NAMES = ("<module>", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<annotate>")
+
+
+def pseudo_frame(name):
+    """Whether a frame's name is one no code object has."""
+    return (name.startswith("<") and name not in CPYTHON_CODE_NAMES
+            and not name.startswith("<generic parameters of "))
+
+
 def all_stacks(profile, metric="samples"):
     """Every (thread, stack, weight) of a profile."""
     for thread, stacks in profile.stacks(metric).items():

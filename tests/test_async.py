@@ -4,7 +4,7 @@ import sys
 
 import pytest
 
-from conftest import all_stacks, names, profile_program, program, run_plain, run_pyrometer, short
+from conftest import all_stacks, names, profile_program, program, pseudo_frame, run_plain, run_pyrometer, short
 
 
 
@@ -27,10 +27,7 @@ def total_under(stacks, chain):
 def no_pseudo_frames(p):
     for _, stack, _ in all_stacks(p):
         for name in names(stack):
-            # Names CPython gives code objects itself are real functions
-            # (3.12+ also names a generic class's type-parameter scope).
-            assert not name.startswith("<") or name.startswith("<generic parameters of ") or name in (
-                "<module>", "<lambda>", "<listcomp>", "<genexpr>", "<dictcomp>", "<setcomp>", "<annotate>"), name
+            assert not pseudo_frame(name), name
 
 
 def test_gather_children_under_main_in_ratio(tmp_path):
