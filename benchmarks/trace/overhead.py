@@ -13,13 +13,19 @@ interleaved round by round:
   pyrometer cov-only pyrometer trace --coverage-only --coverdir DIR
   pyrometer timeline pyrometer run --mode timeline -o FILE.trace.json
   viztracer          python -m viztracer -o FILE.json (when installed: the bench extra)
+  line hook floor    pyrometer trace --listfuncs, 3.9-3.11 only: its line hook
+                     returns at once, so this is what the interpreter itself
+                     charges for calling a C line hook (its list follows the
+                     program's output)
 
 Each workload times its own work (`pyrobench: work_s=` on stderr), so start-up
 and report writing are not counted.  Printed per workload: the median work
 time of each variant over the plain one (x), the same for the best run of each
 (best x: less disturbed by other load on the machine), and the added overhead
 (median - plain median) of pyrometer count as a fraction of trace's and
-coverage.py's, of the timeline as a fraction of viztracer's.
+coverage.py's, of the timeline as a fraction of viztracer's, and on 3.9-3.11
+the line hook floor's added overhead as a fraction of trace's: the part of
+count's that no C line hook can avoid.
 Targets: pyrometer count <= 1/10 of trace's added overhead and <= coverage.py's;
 --coverage-only <= 1.10x on 3.12+; timeline <= 1/2 of viztracer's added overhead.
 
@@ -58,6 +64,9 @@ def chosen(spec):
     return [found[n] for n in names]
 
 
+FLOOR = "line hook floor"
+
+
 def variants(tmp):
     stdlib = os.path.dirname(sysconfig.get_paths()["stdlib"])
     py = sys.executable
@@ -72,6 +81,8 @@ def variants(tmp):
         "pyrometer timeline": [py, "-m", "pyrometer", "run", "--mode", "timeline", "-o",
                                os.path.join(tmp, "p.trace.json")],
     }
+    if sys.version_info < (3, 12):
+        out[FLOOR] = [py, "-m", "pyrometer", "trace", "--listfuncs"]
     try:
         import viztracer  # noqa: F401
 
@@ -87,16 +98,17 @@ def variants(tmp):
     return out
 
 
-def work_s(cmd, path, size, expected=None):
+def work_s(cmd, path, size, expected=None, report_follows=False):
     """The work time of one run; its stdout (the workload's checksum) must be
     the plain run's: a tracer that changed what the program does (threads
-    cut short, a loop left early) must not pass for a fast one."""
+    cut short, a loop left early) must not pass for a fast one.  report_follows:
+    the variant prints its report after the program's output."""
     r = subprocess.run(cmd + [path, str(size)], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=3600,
                        stdin=subprocess.DEVNULL)
     m = re.search(rb"pyrobench: work_s=([0-9.eE+-]+)", r.stderr)
     if r.returncode != 0 or not m:
         raise SystemExit("failed: %s\n%s" % (" ".join(cmd), r.stderr.decode()[-2000:]))
-    if expected is not None and r.stdout != expected:
+    if expected is not None and r.stdout[: len(expected) if report_follows else None] != expected:
         raise SystemExit("%s printed %r, the plain run %r" % (" ".join(cmd), r.stdout[-200:], expected[-200:]))
     return float(m.group(1)), r.stdout
 
@@ -118,7 +130,7 @@ def main():
             expected = None
             for _ in range(args.rounds):
                 for v, cmd in vs.items():
-                    t, out = work_s(cmd, w.path, size, expected)
+                    t, out = work_s(cmd, w.path, size, expected, report_follows=v == FLOOR)
                     if v == "plain":
                         expected = out
                     times[v].append(t)
@@ -138,6 +150,8 @@ def main():
             print("  pyrometer count added overhead: %.3f of trace's, %s of coverage.py's%s"
                   % (ours / added["trace --count"],
                      "%.2f" % (ours / added["coverage.py"]) if "coverage.py" in added else "n/a", note))
+            if FLOOR in added:
+                print("  line hook floor added overhead: %.3f of trace's" % (added[FLOOR] / added["trace --count"]))
             if "viztracer" in added:
                 print("  pyrometer timeline added overhead: %.2f of viztracer's"
                       % (added["pyrometer timeline"] / added["viztracer"]))
