@@ -159,7 +159,9 @@ def test_dump_matches_py_spy(target):
     spinner = _by_function(snap, "spin_forever")
     frame = next(f for f in spinner["frames"] if f["function"] == "spin_forever")
     assert frame["line"] in (line_of(TARGET, "spin"), line_of(TARGET, "spin") - 1)
-    assert [t for t in snap["threads"] if t["gil"]] in ([], [spinner])
+    # At most one holder: the spinner, or the sleeper in the moment it wakes
+    # (every 50 ms) to look at its event; never the thread blocked on a lock.
+    assert [t for t in snap["threads"] if t["gil"]] in ([], [spinner], [sleeper])
 
     main = [t for t in snap["threads"] if t["native_id"] == target.pid][0]
     assert main["frames"][-1]["function"] == "<module>"
@@ -397,6 +399,25 @@ def test_attach_blocking(tmp_path):
         t.close()
 
 
+def _attach_while_running(python, name, rate, tmp_path):
+    """Runs tests/programs/NAME for 3 s and attaches to it 0.3 s in, for
+    2 s at RATE: the profile, and the program's stdout once it ended on its
+    own, silent on stderr and with status 0 (it never noticed)."""
+    proc = subprocess.Popen([python, program(name), "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        time.sleep(0.3)
+        out = tmp_path / "p.pyro"
+        result = _run("attach", proc.pid, "--duration", "2", "--rate", str(rate), "-o", out)
+        assert result.returncode == 0, result.stderr
+        stdout, stderr = proc.communicate(timeout=30)
+        assert proc.returncode == 0 and stderr == "", stderr
+        return pyrometer.load(str(out)), stdout
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
 @pytest.mark.parametrize("version", ["3.9", "3.12"])
 def test_attach_tiny_functions_not_torn(version, tmp_path):
     """Two threads of functions a microsecond long change their stacks
@@ -404,34 +425,50 @@ def test_attach_tiny_functions_not_torn(version, tmp_path):
     again with the target stopped for that moment, so none is dropped (a
     dropped tick takes its time from exactly the callers of tiny
     functions).  The target runs on unaware: its own output, status 0."""
-    proc = subprocess.Popen([_interpreter(_target_version(version)), program("tiny_calls.py"), "3"],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        time.sleep(0.3)
-        out = tmp_path / "p.pyro"
-        result = _run("attach", proc.pid, "--duration", "2", "--rate", "200", "-o", out)
-        assert result.returncode == 0, result.stderr
-        data = pyrometer.load(str(out))
-        meta = data.meta
-        assert meta["samples_torn"] <= 0.01 * meta["samples_taken"], dict(meta)
-        # (how many ticks needed a stop depends on the machine: a loaded one
-        # preempts the target, whose stacks are then still for the reads)
-        assert meta["samples_stopped"] <= meta["samples_taken"], dict(meta)
-        leaves = {}
-        for stacks in data.stacks("samples").values():
-            for stack, weight in stacks.items():
-                assert not any(pseudo_frame(f[0]) for f in stack), stack
-                if len(stack) >= 2 and stack[-2][0].rsplit(".", 1)[-1] == "mid":
-                    leaf = stack[-1][0].rsplit(".", 1)[-1]
-                    leaves[leaf] = leaves.get(leaf, 0) + weight
-        assert set(leaves) == {"leaf_a", "leaf_b"}, leaves
-        stdout, stderr = proc.communicate(timeout=30)
-        assert proc.returncode == 0 and stderr == "", stderr
-        assert len(stdout.split()) == 2 and all(float(x) > 0 for x in stdout.split()), stdout
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+    data, stdout = _attach_while_running(_interpreter(_target_version(version)), "tiny_calls.py", 200, tmp_path)
+    meta = data.meta
+    assert meta["samples_torn"] <= 0.01 * meta["samples_taken"], dict(meta)
+    # (how many ticks needed a stop depends on the machine: a loaded one
+    # preempts the target, whose stacks are then still for the reads)
+    assert meta["samples_stopped"] <= meta["samples_taken"], dict(meta)
+    leaves = {}
+    for stacks in data.stacks("samples").values():
+        for stack, weight in stacks.items():
+            assert not any(pseudo_frame(f[0]) for f in stack), stack
+            if len(stack) >= 2 and stack[-2][0].rsplit(".", 1)[-1] == "mid":
+                leaf = stack[-1][0].rsplit(".", 1)[-1]
+                leaves[leaf] = leaves.get(leaf, 0) + weight
+    assert set(leaves) == {"leaf_a", "leaf_b"}, leaves
+    assert len(stdout.split()) == 2 and all(float(x) > 0 for x in stdout.split()), stdout
+
+
+@pytest.mark.parametrize("version", ["3.11", "3.12", "3.13"])
+def test_attach_deep_recursion_split_like_the_truth(version, tmp_path):
+    """A 400-frame recursion in turns with the same calls one frame deep.
+    Another process's thread clock stands still between the kernel's ticks
+    while the thread runs, so a running thread is read at every tick rather
+    than charged its last stack; a stack changed under every read is read
+    with the thread stopped.  So the deep turns get the share of the time
+    the program measured for them: within 10 points here (1-7 measured on
+    these versions with a core free, 1-2 on a busy machine; 30-55 before).
+    3.9/3.10 keep frames as heap objects, read one by one, and a stopped
+    read of 400 of them costs more than the stops' budget allows at this
+    rate; 3.14/3.15 read 7-9 points low (not under test: no such target
+    from pyenv)."""
+    data, stdout = _attach_while_running(_interpreter(version), "deep_and_shallow.py", 1000, tmp_path)
+    meta = data.meta
+    # (a tick past the stops' budget is counted as torn, not charged)
+    assert meta["samples_torn"] <= 0.15 * meta["samples_taken"], dict(meta)
+    found = {"deep": 0, "shallow": 0}
+    for stacks in data.stacks("samples").values():
+        for stack, weight in stacks.items():
+            names = {f[0].rsplit(".", 1)[-1] for f in stack}
+            for region in found:
+                found[region] += weight if region in names else 0
+    deep, shallow = (float(x) for x in stdout.split())
+    sampled = 100.0 * found["deep"] / (found["deep"] + found["shallow"])
+    truth = 100.0 * deep / (deep + shallow)
+    assert abs(sampled - truth) <= 10, (sampled, truth, dict(meta))
 
 
 @pytest.mark.parametrize("version", ["3.9", "3.12"])

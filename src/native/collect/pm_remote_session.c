@@ -15,6 +15,7 @@
 #define READS_MAX 16       /* ... and more while within READS_NS of the first */
 #define READS_NS 100000
 #define STOP_SHARE 0.05    /* of the time attached, at most, spent stopping threads */
+#define DEEP_FRAMES 100    /* a stack this deep at the last walk is read once before a stop */
 #define MAX_LOCALS 256
 
 uint64_t pm_rsession_now(void)
@@ -231,7 +232,11 @@ static long resolve(pm_rsession *s, size_t depth, int truncated)
  * within READS_NS of the first.  Those reads cost our CPU, not the
  * target's; a tick none of them catches whole costs the target a stop
  * (read_stopped), and on code of tiny calls one read in three or four
- * holds.  An `off_cpu` thread is first read as walk_still reads it (its
+ * holds.  A stack DEEP_FRAMES deep at the last walk is read once only: a
+ * running deep recursion was never caught whole by a second read (every
+ * such tick needed its stop), which then came later for the reads, found
+ * the thread moved on, and left the sampler behind its ticks (half a core
+ * at 1 kHz).  An `off_cpu` thread is first read as walk_still reads it (its
  * clock `cpu` read this tick).  *truncated: the stack is cut at
  * PM_MAX_DEPTH.  Caller holds the model lock. */
 static long walk_resolved(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, int off_cpu, uint64_t cpu,
@@ -244,7 +249,9 @@ static long walk_resolved(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo,
             return k;
     }
     uint64_t start = pm_rsession_now();
-    for (int attempt = 0; attempt < RETRIES || (attempt < READS_MAX && pm_rsession_now() - start < READS_NS);
+    int deep = memo->n >= DEEP_FRAMES;
+    for (int attempt = 0;
+         attempt < (deep ? 1 : RETRIES) || (!deep && attempt < READS_MAX && pm_rsession_now() - start < READS_NS);
          attempt++) {
         size_t depth = 0;
         int rc = pm_walker_stack(&s->w, t, memo, s->raw, PM_MAX_DEPTH, &depth, truncated);
@@ -292,9 +299,10 @@ static void thread_name(pm_rsession *s, size_t nnames, uint64_t ident, uint64_t 
  * for a thread that cannot stop again.)  A thread whose CPU clock (`cpu`,
  * read this tick) stood still since the last tick (`still`) has the stack
  * it had then, and is not read again; an idle one is read first as
- * walk_still reads it. */
+ * walk_still reads it.  `walked` >= 0: the thread was read already, while
+ * stopped, into s->raw (that many frames), and is only resolved. */
 static int sample_thread(pm_rsession *s, pm_rthread *th, const pm_tinfo *t, size_t nthreads, uint64_t dt,
-                         uint64_t dcpu, int idle, int still, uint64_t cpu, int may_defer)
+                         uint64_t dcpu, int idle, int still, uint64_t cpu, int may_defer, long walked)
 {
     char name[PM_RNAME_MAX] = "";
     if (th->thread == PM_NONE) /* named when first seen (and again at the end) */
@@ -303,7 +311,8 @@ static int sample_thread(pm_rsession *s, pm_rthread *th, const pm_tinfo *t, size
         pthread_mutex_lock(s->lock);
     pm_id leaf = still ? th->leaf : PM_NONE;
     if (leaf == PM_NONE) {
-        long k = walk_resolved(s, t, &th->memo, idle && cpu, cpu, &th->truncated); /* cpu 0: not read */
+        long k = walked >= 0 ? resolve(s, (size_t)walked, th->truncated)
+                             : walk_resolved(s, t, &th->memo, idle && cpu, cpu, &th->truncated); /* cpu 0: not read */
         if (k >= 0 && th->thread == PM_NONE) {
             th->thread = pm_thread_get(s->model, t->ident, t->native_id);
             th->ident = t->ident;
@@ -334,46 +343,57 @@ static int sample_thread(pm_rsession *s, pm_rthread *th, const pm_tinfo *t, size
 
 /* The threads of this tick whose stacks changed under every read (a caller
  * of functions a few hundred nanoseconds long is rarely caught whole from
- * outside): they are stopped with ptrace for one more read of each, then
- * let go (detached: the target is traced only for that moment).  Dropping
- * such ticks instead takes their time from exactly the fastest-changing
- * code: 15-57 points of the split on call-heavy and deeply recursive code
- * (benchmarks/accuracy, attach adapter).  The price is the stop itself,
- * paid only on such ticks and within a budget.  Where ptrace is refused (another tracer, a
- * stricter ptrace_scope than reading needs) they stay torn. */
+ * outside): each is stopped with ptrace for one more read, then let go
+ * (detached: the target is traced only for that moment), and its frames are
+ * resolved after.  Only that thread: a Python stack is changed by its own
+ * thread alone, and the others run on.  Dropping such ticks instead takes
+ * their time from exactly the fastest-changing code: 15-57 points of the
+ * split on call-heavy and deeply recursive code (benchmarks/accuracy,
+ * attach adapter).  The price is the stop itself, paid only on such ticks
+ * and within a budget.  Where ptrace is refused (another tracer, a stricter
+ * ptrace_scope than reading needs) they stay torn. */
 static void read_stopped(pm_rsession *s, size_t nthreads, uint64_t dt)
 {
     size_t nd = s->ndeferred;
     s->ndeferred = 0;
-    /* Only these threads: a Python stack is changed by its own thread
-     * alone, and the others run on. */
-    pid_t tids[PM_MAX_DEFER];
-    size_t nt = 0;
-    for (size_t i = 0; i < nd; i++)
-        if (s->w.threads[s->deferred[i].t].native_id)
-            tids[nt++] = (pid_t)s->w.threads[s->deferred[i].t].native_id;
-    /* The stops' cost is held to STOP_SHARE of the time attached (by our
-     * clock: from the stop to the thread let go): a true stack bought with
-     * the target's time is not a win past that, and such ticks stay torn. */
-    uint64_t t0 = pm_rsession_now();
-    int stopped = 0;
-    if (!s->stop_refused && nt && s->stopped_ns <= (uint64_t)((double)(t0 - s->start_ns) * STOP_SHARE)) {
-        s->stop.pid = s->r->pid;
-        stopped = pm_rstop_threads(&s->stop, tids, nt) > 0;
-        s->stop_refused = !stopped && s->stop.denied;
-    }
-    int patient = s->w.patient;
-    s->w.patient = stopped; /* nothing moves while read: no time limits */
+    s->stop.pid = s->r->pid;
     for (size_t i = 0; i < nd; i++) {
         const pm_rdefer *d = &s->deferred[i];
-        s->stopped_reads += (uint64_t)stopped;
-        sample_thread(s, &s->th[d->th], &s->w.threads[d->t], nthreads, dt, d->dcpu, d->idle, 0, 0, 0);
+        pm_tinfo *t = &s->w.threads[d->t];
+        pm_rthread *th = &s->th[d->th];
+        pid_t tid = (pid_t)t->native_id;
+        long walked = -1;
+        /* The stops' cost is held to STOP_SHARE of the time attached (by
+         * our clock: from the stop to the thread let go): a true stack
+         * bought with the target's time is not a win past that, and such
+         * ticks stay torn. */
+        uint64_t t0 = pm_rsession_now();
+        if (tid && !s->stop_refused && s->stopped_ns <= (uint64_t)((double)(t0 - s->start_ns) * STOP_SHARE)) {
+            if (pm_rstop_threads(&s->stop, &tid, 1) > 0) {
+                /* Its state as the stop left it: the data stack chunk read at
+                 * the tick's start may be gone since (a deep recursion frees
+                 * and maps chunks as it crosses them).  Nothing moves while
+                 * read: no time limits, one look. */
+                int patient = s->w.patient;
+                s->w.patient = s->w.stopped = 1;
+                size_t depth = 0;
+                if (pm_walker_reread(&s->w, t) == 0 &&
+                    pm_walker_stack(&s->w, t, &th->memo, s->raw, PM_MAX_DEPTH, &depth, &th->truncated) == 0)
+                    walked = (long)depth;
+                s->w.patient = patient;
+                s->w.stopped = 0;
+                s->walks++;
+                s->stopped_reads++;
+            } else {
+                s->stop_refused = s->stop.denied;
+            }
+            if (s->stop.n) {
+                pm_rstop_release(&s->stop);
+                s->stopped_ns += pm_rsession_now() - t0;
+            }
+        }
+        sample_thread(s, th, t, nthreads, dt, d->dcpu, d->idle, 0, 0, 0, walked);
     }
-    s->w.patient = patient;
-    if (s->stop.n)
-        pm_rstop_release(&s->stop);
-    if (stopped)
-        s->stopped_ns += pm_rsession_now() - t0;
 }
 
 static void one_tick_read(pm_rsession *s, uint64_t dt);
@@ -412,23 +432,31 @@ static void one_tick_read(pm_rsession *s, uint64_t dt)
             continue;
         char state = '?';
         uint64_t cpu = th->cpu_ns;
-        /* The first sight of a thread has no CPU time to compare with: its
-         * state letter says whether it runs. */
+        /* Another process's thread clock (schedstat) moves only when the
+         * kernel accounts the thread's time: when it leaves the CPU, and on
+         * each scheduler tick while it runs (4 ms at 250 Hz).  Between those
+         * a running thread's clock stands still, so the state letter says
+         * whether it runs now, and the time a clock step brings is charged
+         * over the ticks that follow, at most a tick's worth each.  The
+         * clock of a thread that is not running (asleep, or stopped for a
+         * blocking read) is exact: one that stood still since the last tick
+         * did not run, and has the stack it had; one that ran under a
+         * quarter of the interval counts as idle. */
         int first = !th->cpu_known;
-        int have = tid && pm_remote_task(s->r->pid, tid, first ? &state : NULL, &cpu) == 0;
-        uint64_t dcpu = have && !first && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
-        int still = have && !first && cpu == th->cpu_ns;
-        if (have && first && state == 'R')
-            dcpu = dt;
+        int have = tid && pm_remote_task(s->r->pid, tid, &state, &cpu) == 0;
+        int running = have && state == 'R';
+        uint64_t step = have && !first && cpu >= th->cpu_ns ? cpu - th->cpu_ns : 0;
+        int still = have && !first && !running && step == 0;
+        th->cpu_owed += first && running ? dt : step;
+        uint64_t dcpu = th->cpu_owed < dt ? th->cpu_owed : dt;
+        th->cpu_owed = running ? th->cpu_owed - dcpu : 0; /* time before a sleep: not the sleep's stack */
         th->cpu_ns = cpu;
         th->cpu_known = have;
         th->seen = 1;
-        if (dcpu > dt)
-            dcpu = dt;
-        int idle = have ? (first ? state != 'R' : dcpu * 4 < dt) : 0;
+        int idle = have && !running && (first || dcpu * 4 < dt);
         if (s->mode == PM_MODE_CPU && (idle || dcpu == 0))
             continue;
-        if (sample_thread(s, th, t, (size_t)n, dt, dcpu, idle, still, cpu, !s->blocking))
+        if (sample_thread(s, th, t, (size_t)n, dt, dcpu, idle, still, cpu, !s->blocking, -1))
             continue;
         if (s->ndeferred < PM_MAX_DEFER)
             s->deferred[s->ndeferred++] = (pm_rdefer){(size_t)(th - s->th), (size_t)i, dcpu, idle};

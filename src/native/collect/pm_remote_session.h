@@ -3,13 +3,14 @@
  * figures as the in-process sampler), through the in-process walker and code
  * cache pointed at the target (pm_remote).  No Python.h.
  *
- * The target is not stopped to be read: a thread whose CPU clock (/proc
- * schedstat) did not move while it was read cannot have changed its stack;
- * a running thread's walk keeps only what the walker's second look proves
- * unchanged.  A tick no such read caught whole is read once more with the
- * target's threads stopped for that moment (ptrace, then detached:
- * samples_stopped), within 5% of the time attached; past that budget, or
- * where ptrace is refused, it is counted (samples_torn), not charged.
+ * The target is not stopped to be read: a thread that is not running (its
+ * state letter) and whose CPU clock (/proc schedstat, exact for such a
+ * thread) did not move while it was read cannot have changed its stack; a
+ * running thread's walk keeps only what the walker's second look proves
+ * unchanged.  A tick no such read caught whole is read once more with that
+ * thread stopped for the moment (ptrace, then detached: samples_stopped),
+ * within 5% of the time attached; past that budget, or where ptrace is
+ * refused, it is counted (samples_torn), not charged.
  */
 #ifndef PM_REMOTE_SESSION_H
 #define PM_REMOTE_SESSION_H
@@ -29,6 +30,7 @@ typedef struct {
     uint64_t ident;               /* thread_id (threading.get_ident()) */
     pm_id thread;                 /* in the model */
     uint64_t cpu_ns;              /* at the last tick */
+    uint64_t cpu_owed;            /* CPU time read but not yet charged to a tick */
     int seen;                     /* present this tick */
     int cpu_known;                /* cpu_ns was read */
     pm_id leaf;                   /* its stack at the last tick, PM_NONE if not read */

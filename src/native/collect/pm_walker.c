@@ -312,6 +312,14 @@ static const uint8_t *in_spans(pm_walker *w, uint64_t addr, size_t len)
     return NULL;
 }
 
+static int in_memo_chunks(const pm_walk_memo *memo, uint64_t addr)
+{
+    for (size_t i = 0; i < memo->nchunks; i++)
+        if (addr >= memo->chunks[i].lo && addr < memo->chunks[i].hi)
+            return 1;
+    return 0;
+}
+
 /* Where the thread keeps its current frame pointer. */
 static uint64_t frame_slot(const pm_layout *L, const pm_tinfo *t)
 {
@@ -369,7 +377,8 @@ static int first_copy(pm_walker *w, const pm_tinfo *t, const pm_walk_memo *memo,
         w->spec_addr[w->nspec++] = t->frame;
     for (size_t i = 0; i < memo->n && w->nspec < SPEC_MAX; i++) {
         uint64_t a = memo->addrs[i];
-        if ((a >= lo && a < hi + 4096) || (L->frames_kind == PM_FRAMES_OBJECTS && a == t->frame))
+        if ((a >= lo && a < hi + 4096) || (L->frames_kind == PM_FRAMES_OBJECTS && a == t->frame) ||
+            in_memo_chunks(memo, a))
             continue;
         w->spec_addr[w->nspec++] = a;
     }
@@ -451,9 +460,13 @@ static int copy_older_chunk(pm_walker *w)
 static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
 {
     const pm_layout *L = w->L;
-    /* The frames after addr in the last walk; all of them when addr is new
-     * (its chain usually joins the old one a few frames down). */
-    size_t from = 0;
+    /* The frames after addr in the last walk; addr alone when it is new:
+     * the walk's first batch read every frame of the last walk already, and
+     * a chain of new frames (a recursion's, allocated afresh) read again
+     * and again with all of them would cost a read of the whole memo per
+     * frame.  Where the chain joins the old one, the next call reads the
+     * rest at once. */
+    size_t from = memo->n;
     for (size_t i = 0; i < memo->n; i++)
         if (memo->addrs[i] == addr) {
             from = i + 1;
@@ -462,7 +475,7 @@ static void speculate(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
     size_t n = 0;
     w->spec_addr[n++] = addr;
     for (size_t i = from; i < memo->n && n < SPEC_MAX; i++)
-        if (!in_spans(w, memo->addrs[i], L->fr_read))
+        if (!in_spans(w, memo->addrs[i], L->fr_read) && !in_memo_chunks(memo, memo->addrs[i]))
             w->spec_addr[n++] = memo->addrs[i];
     for (size_t i = 0; i < n; i++)
         w->regions[i] = (pm_region){w->spec_addr[i], w->spec + i * FRAME_MAX, L->fr_read, 0};
@@ -755,11 +768,19 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
             break;
         }
     }
+    for (size_t i = 0; i < w->nspans && next.nchunks < sizeof next.chunks / sizeof next.chunks[0]; i++) {
+        next.chunks[next.nchunks].lo = w->spans[i].lo;
+        next.chunks[next.nchunks++].hi = w->spans[i].hi;
+    }
     pm_memo_free(memo);
     *memo = next;
     w->held = 0;
     if (rc != 0 || (*depth == 0 && !moved))
         return rc;
+    /* A stopped thread's read is a moment: no second look, which on a deep
+     * stack outside the copied chunk is a read a frame, while it waits. */
+    if (w->stopped)
+        return 0;
     /* Frames read by a later call than the first copy may belong to a later
      * moment (a callee returned, its C stack or generator frame reused).
      * The walk holds only if the thread is still in the frame, at the

@@ -42,6 +42,12 @@ typedef struct {
 typedef struct {
     uint64_t *addrs;
     size_t n, cap;
+    /* 3.11+: the data stack chunks that walk copied.  Their frames come
+     * with their chunk's copy, never one by one: a deep recursion frees and
+     * maps chunks as it crosses them, and a read of each stale frame would
+     * fail on its own, one system call apiece. */
+    struct { uint64_t lo, hi; } chunks[8];
+    size_t nchunks;
 } pm_walk_memo;
 
 typedef struct {
@@ -79,6 +85,7 @@ typedef struct {
                                   that a second look found unchanged */
     int patient;               /* no time limits: the thread read is stopped (self-check) */
     int snapshot;              /* the space is a copy the thread made at one moment (pm_capture) */
+    int stopped;               /* the thread read is stopped: one read is a moment */
     struct frame_key *keys;    /* what each frame of the current walk looked like */
     size_t keys_cap;
     uint8_t *verify;           /* second reads of a walk's frames read late */
