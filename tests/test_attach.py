@@ -451,10 +451,10 @@ def test_attach_deep_recursion_split_like_the_truth(version, tmp_path):
     with the thread stopped.  So the deep turns get the share of the time
     the program measured for them: within 10 points here (1-7 measured on
     these versions with a core free, 1-2 on a busy machine; 30-55 before).
-    3.9/3.10 keep frames as heap objects, read one by one, and a stopped
-    read of 400 of them costs more than the stops' budget allows at this
-    rate; 3.14/3.15 read 7-9 points low (not under test: no such target
-    from pyenv)."""
+    3.9/3.10 keep frames as heap objects, a chain of dependent reads, and
+    a stopped read of 400 of them costs more than the stops' budget allows
+    at this rate (22-32 points low); 3.14/3.15 read 7-9 points low (not
+    under test: no such target from pyenv)."""
     data, stdout = _attach_while_running(_interpreter(version), "deep_and_shallow.py", 1000, tmp_path)
     meta = data.meta
     # (a tick past the stops' budget is counted as torn, not charged)

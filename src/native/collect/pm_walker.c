@@ -501,6 +501,25 @@ static const uint8_t *from_spec(pm_walker *w, uint64_t addr, int *found)
     return NULL;
 }
 
+/* 3.9/3.10, another process: the memory below a frame object, copied in
+ * one read.  A call's frame object is allocated after its caller's, and a
+ * recursion's come out of the allocator one after the other (448 bytes
+ * apart, deeper ones higher, nearly all of them), so the callers a walk
+ * goes down to next are most often in it: a 400-frame recursion is read in
+ * 7 calls rather than 400 of 1.5 us.  A window that reaches an unmapped
+ * page is not read; the frame's own page then is. */
+#define WINDOW (32u << 10)
+static const uint8_t *window_below(pm_walker *w, uint64_t addr)
+{
+    const pm_layout *L = w->L;
+    uint64_t page = addr & ~(uint64_t)4095, hi = addr + L->fr_read;
+    if (L->frames_kind != PM_FRAMES_OBJECTS || w->space->direct || w->space->snap)
+        return NULL;
+    if ((page > WINDOW && add_span(w, page - (WINDOW - 4096), hi) == 0) || add_span(w, page, hi) == 0)
+        return in_spans(w, addr, L->fr_read);
+    return NULL;
+}
+
 static const uint8_t *fetch_frame(pm_walker *w, const pm_walk_memo *memo, uint64_t addr)
 {
     const pm_layout *L = w->L;
@@ -517,6 +536,8 @@ static const uint8_t *fetch_frame(pm_walker *w, const pm_walk_memo *memo, uint64
         if ((p = in_spans(w, addr, L->fr_read)))
             return p;
     }
+    if ((p = window_below(w, addr)))
+        return p;
     speculate(w, memo, addr);
     return from_spec(w, addr, &found);
 }
@@ -640,8 +661,9 @@ static size_t held(pm_walker *w, const pm_walk_memo *walked, uint64_t slot, uint
     for (size_t i = 0; i < n; i++) {
         uint64_t a = walked->addrs[i];
         again[i] = NULL;
-        if (w->nspans > 0 && a >= w->spans[0].lo && a <= w->spans[0].hi && L->fr_read <= w->spans[0].hi - a)
-            again[i] = w->copy2 + (a - w->spans[0].lo);
+        if (L->frames_kind == PM_FRAMES_INTERP && w->nspans > 0 && a >= w->spans[0].lo && a <= w->spans[0].hi &&
+            L->fr_read <= w->spans[0].hi - a)
+            again[i] = w->copy2 + (a - w->spans[0].lo); /* the live chunk, copied twice */
         if (!again[i] && a) {
             size_t h = (size_t)((a >> 3) * 0x9E3779B97F4A7C15ULL >> 54) & (SPEC_TABLE - 1);
             while (key[h] && key[h] != a)
@@ -768,7 +790,8 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
             break;
         }
     }
-    for (size_t i = 0; i < w->nspans && next.nchunks < sizeof next.chunks / sizeof next.chunks[0]; i++) {
+    for (size_t i = 0; L->frames_kind == PM_FRAMES_INTERP && i < w->nspans &&
+                       next.nchunks < sizeof next.chunks / sizeof next.chunks[0]; i++) {
         next.chunks[next.nchunks].lo = w->spans[i].lo;
         next.chunks[next.nchunks++].hi = w->spans[i].hi;
     }
