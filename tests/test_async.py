@@ -185,7 +185,10 @@ def test_waiting_task_seen_while_the_loop_runs(tmp_path):
     # three of them.  (A machine loaded enough preempts the burning thread
     # at every tick: then no tick finds it running, both counts are 0.)
     assert p.meta["async_ticks_running"] <= 0.5 * p.meta["async_ticks_read_running"], p.meta
-    assert 0.93 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
+    # (about 1.0 s; a machine loaded by a parallel test run once left the
+    # sampler's ticks late enough to read 0.92 s, where reading from
+    # outside only would give the sleeper some 0.4 s)
+    assert 0.85 < sleeper / 1e9 < 1.15, (sleeper, p.meta)
     no_pseudo_frames(p)
 
 

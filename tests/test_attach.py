@@ -399,15 +399,16 @@ def test_attach_blocking(tmp_path):
         t.close()
 
 
-def _attach_while_running(python, name, rate, tmp_path):
-    """Runs tests/programs/NAME for 3 s and attaches to it 0.3 s in, for
-    2 s at RATE: the profile, and the program's stdout once it ended on its
-    own, silent on stderr and with status 0 (it never noticed)."""
-    proc = subprocess.Popen([python, program(name), "3"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+def _attach_while_running(python, name, rate, tmp_path, seconds=3):
+    """Runs tests/programs/NAME for SECONDS and attaches to it 0.3 s in, for
+    one second less, at RATE: the profile, and the program's stdout once it
+    ended on its own, silent on stderr and with status 0 (it never noticed)."""
+    proc = subprocess.Popen([python, program(name), str(seconds)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
     try:
         time.sleep(0.3)
         out = tmp_path / "p.pyro"
-        result = _run("attach", proc.pid, "--duration", "2", "--rate", str(rate), "-o", out)
+        result = _run("attach", proc.pid, "--duration", str(seconds - 1), "--rate", str(rate), "-o", out)
         assert result.returncode == 0, result.stderr
         stdout, stderr = proc.communicate(timeout=30)
         assert proc.returncode == 0 and stderr == "", stderr
@@ -450,15 +451,18 @@ def test_attach_deep_recursion_split_like_the_truth(version, tmp_path):
     than charged its last stack; a stack changed under every read is read
     with the thread stopped.  So the deep turns get the share of the time
     the program measured for them: within 10 points here (1-7 measured on
-    these versions with a core free, 1-2 on a busy machine; 30-55 before).
+    these versions with a core free at 1 kHz, 1-2 on a busy machine; 30-55
+    before).
     3.9/3.10 keep frames as heap objects, a chain of dependent reads, and
     a stopped read of 400 of them costs more than the stops' budget allows
     at this rate (22-32 points low); 3.14/3.15 read 7-9 points low (not
     under test: no such target from pyenv)."""
-    data, stdout = _attach_while_running(_interpreter(version), "deep_and_shallow.py", 1000, tmp_path)
+    # 250 Hz: the stops fit their budget (5% of the time attached) even on
+    # a machine so loaded that a stop takes 0.3 ms; at 1 kHz a parallel
+    # test run left a fifth of the ticks torn (counted, not charged).
+    data, stdout = _attach_while_running(_interpreter(version), "deep_and_shallow.py", 250, tmp_path, seconds=4)
     meta = data.meta
-    # (a tick past the stops' budget is counted as torn, not charged)
-    assert meta["samples_torn"] <= 0.15 * meta["samples_taken"], dict(meta)
+    assert meta["samples_torn"] <= 0.1 * meta["samples_taken"], dict(meta)
     found = {"deep": 0, "shallow": 0}
     for stacks in data.stacks("samples").values():
         for stack, weight in stacks.items():
