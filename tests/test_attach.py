@@ -450,13 +450,12 @@ def test_attach_deep_recursion_split_like_the_truth(version, tmp_path):
     while the thread runs, so a running thread is read at every tick rather
     than charged its last stack; a stack changed under every read is read
     with the thread stopped.  So the deep turns get the share of the time
-    the program measured for them: within 10 points here (1-7 measured on
-    these versions with a core free at 1 kHz, 1-2 on a busy machine; 30-55
-    before).
-    3.9/3.10 keep frames as heap objects, a chain of dependent reads, and
-    a stopped read of 400 of them costs more than the stops' budget allows
-    at this rate (22-32 points low); 3.14/3.15 read 7-11 points low (not
-    under test: no such target from pyenv)."""
+    the program measured for them: within 10 points here.  At 1 kHz, with
+    a core free, 1-7 points were measured on these versions, 0.4-1.8 on a
+    busy machine, 30-55 before; 3.14/3.15 read 7-11 points low (not under
+    test: no such target from pyenv); 3.9/3.10, whose frames are heap
+    objects read as a chain of dependent reads, 22-32 low, a stopped read
+    of 400 of them costing more than the stops' budget allows."""
     # 250 Hz: the stops fit their budget (5% of the time attached) even on
     # a machine so loaded that a stop takes 0.3 ms; at 1 kHz a parallel
     # test run left a fifth of the ticks torn (counted, not charged).
