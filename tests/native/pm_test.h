@@ -55,6 +55,7 @@ extern const pm_test pm_tests_tracer[];
 extern const pm_test pm_tests_blocks[];
 extern const pm_test pm_tests_got[];
 extern const pm_test pm_tests_guard[];
+extern const pm_test pm_tests_space[];
 extern const pm_test pm_tests_alloctime[];
 extern const pm_test pm_tests_heapset[];
 extern const pm_test pm_tests_async[];

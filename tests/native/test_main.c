@@ -11,7 +11,7 @@ int main(int argc, char **argv)
     const pm_test *const tables[] = {
         pm_tests_model, pm_tests_json, pm_tests_funcstats, pm_tests_pyro,
         pm_tests_collapsed, pm_tests_report, pm_tests_file, pm_tests_interchange,
-        pm_tests_stack, pm_tests_blocks, pm_tests_alloctime, pm_tests_async, pm_tests_native, pm_tests_heapset, pm_tests_where, pm_tests_requests, pm_tests_trace, pm_tests_tracer, pm_tests_remote_dict, pm_tests_remote_debug, pm_tests_got, pm_tests_guard,
+        pm_tests_stack, pm_tests_blocks, pm_tests_alloctime, pm_tests_async, pm_tests_native, pm_tests_heapset, pm_tests_where, pm_tests_requests, pm_tests_trace, pm_tests_tracer, pm_tests_remote_dict, pm_tests_remote_debug, pm_tests_got, pm_tests_guard, pm_tests_space,
     };
     const char *filter = argc > 1 ? argv[1] : NULL;
     int passed = 0, failed = 0;

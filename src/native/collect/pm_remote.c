@@ -420,6 +420,17 @@ int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns)
     return 0;
 }
 
+int pm_remote_task_waited(pid_t pid, uint64_t tid, uint64_t *wait_ns)
+{
+    char path[96], buf[256];
+    unsigned long long run, wait;
+    snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
+    if (pm_procfile_read(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &run, &wait) != 2)
+        return -1;
+    *wait_ns = wait;
+    return 0;
+}
+
 int pm_remote_task_name(pid_t pid, uint64_t tid, char *out, size_t cap)
 {
     char path[96];

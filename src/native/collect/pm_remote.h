@@ -64,6 +64,9 @@ int pm_remote_alive(const pm_remote *r);
  * ticks) and, when state is not NULL, its state letter ('R' running, 'S'
  * sleeping, ...; one more read); -1 when gone. */
 int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns);
+/* How long a thread has waited, runnable, for a CPU, in nanoseconds
+ * (schedstat's run_delay, which grows when the wait ends); -1 when unknown. */
+int pm_remote_task_waited(pid_t pid, uint64_t tid, uint64_t *wait_ns);
 /* The OS's name of a thread (/proc/PID/task/TID/comm) into out; 0 or -1. */
 int pm_remote_task_name(pid_t pid, uint64_t tid, char *out, size_t cap);
 

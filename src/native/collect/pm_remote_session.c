@@ -363,13 +363,22 @@ static void read_stopped(pm_rsession *s, size_t nthreads, uint64_t dt)
         pm_rthread *th = &s->th[d->th];
         pid_t tid = (pid_t)t->native_id;
         long walked = -1;
-        /* The stops' cost is held to STOP_SHARE of the time attached (by
-         * our clock: from the stop to the thread let go): a true stack
-         * bought with the target's time is not a win past that, and such
-         * ticks stay torn. */
+        /* The stops' cost is held to STOP_SHARE of the time attached: a
+         * true stack bought with the target's time is not a win past that,
+         * and such ticks stay torn.  The cost is the time from asking for
+         * the stop to letting the thread go, by our clock, less the time
+         * the thread spent waiting for a CPU meanwhile (its schedstat
+         * run_delay: beside busy processes a thread that is runnable but
+         * not running reaches its stop only when it gets a CPU, milliseconds
+         * later, and loses nothing meanwhile).  Not after the release: the
+         * thread's wake-up often takes our CPU away for a while (0.8 ms on
+         * average in one such run), time the thread runs. */
         uint64_t t0 = pm_rsession_now();
         if (tid && !s->stop_refused && s->stopped_ns <= (uint64_t)((double)(t0 - s->start_ns) * STOP_SHARE)) {
+            uint64_t waited0 = 0, waited1 = 0, reached = 0;
+            int know = pm_remote_task_waited(s->r->pid, (uint64_t)tid, &waited0) == 0;
             if (pm_rstop_threads(&s->stop, &tid, 1) > 0) {
+                reached = pm_rsession_now();
                 /* Its state as the stop left it: the data stack chunk read at
                  * the tick's start may be gone since (a deep recursion frees
                  * and maps chunks as it crosses them).  Nothing moves while
@@ -388,8 +397,14 @@ static void read_stopped(pm_rsession *s, size_t nthreads, uint64_t dt)
                 s->stop_refused = s->stop.denied;
             }
             if (s->stop.n) {
+                uint64_t cost = pm_rsession_now() - t0;
+                /* A stopped thread does not wait for a CPU: read now, its
+                 * wait is the one before the stop. */
+                if (reached && know && pm_remote_task_waited(s->r->pid, (uint64_t)tid, &waited1) == 0 &&
+                    waited1 > waited0)
+                    cost -= waited1 - waited0 < reached - t0 ? waited1 - waited0 : reached - t0;
+                s->stopped_ns += cost;
                 pm_rstop_release(&s->stop);
-                s->stopped_ns += pm_rsession_now() - t0;
             }
         }
         sample_thread(s, th, t, nthreads, dt, d->dcpu, d->idle, 0, 0, 0, walked);

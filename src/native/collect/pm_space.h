@@ -52,5 +52,28 @@ int pm_space_read(pm_space *s, uint64_t addr, void *dst, size_t len);
 /* Reads many regions with as few system calls as possible; sets each
  * region's ok flag and returns how many were read whole. */
 size_t pm_space_readv(pm_space *s, pm_region *r, size_t n);
+/* Whole pages of another process, read by pm_space_readv_paged: the
+ * caller's buffer, and where each run of pages read lies in it.  Reads add
+ * to it until the caller empties it (used = nruns = 0). */
+typedef struct {
+    uint64_t addr;
+    size_t len, off; /* [addr, addr + len) is at buf + off */
+} pm_space_run;
+
+typedef struct {
+    uint8_t *buf;
+    size_t cap, used;
+    pm_space_run *runs;
+    size_t runs_cap, nruns;
+} pm_space_pages;
+
+/* As pm_space_readv, for many small regions (frames) of another process:
+ * those of at most PM_SPACE_PAGED_LEN bytes are read as the runs of whole
+ * pages they lie on, into `pages` while it has room, and copied out from
+ * there (a region with no dst is read into `pages` only).  The first region
+ * is read before all the others and the last one after them (a pointer
+ * read at both ends brackets the rest); the others in any order. */
+#define PM_SPACE_PAGED_LEN 4096
+size_t pm_space_readv_paged(pm_space *s, pm_region *r, size_t n, pm_space_pages *pages);
 
 #endif

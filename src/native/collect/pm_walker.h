@@ -17,6 +17,7 @@
  * costs: a walk costs its frames. */
 #define PM_MAX_DEPTH 1024
 #define PM_MAX_THREADS 4096
+#define PM_MEMO_PAGES 64
 
 typedef struct {
     uint64_t addr;    /* the frame's own address */
@@ -48,6 +49,13 @@ typedef struct {
      * fail on its own, one system call apiece. */
     struct { uint64_t lo, hi; } chunks[8];
     size_t nchunks;
+    /* 3.9/3.10, another process: the pages its frame objects were on, in
+     * that walk and the few before it (age: walks since).  A recursion's
+     * frames come back out of the allocator on the same pages, not at the
+     * same places, so the next walk's first batch reads them whole. */
+    uint64_t pages[PM_MEMO_PAGES];
+    uint8_t page_age[PM_MEMO_PAGES];
+    size_t npages;
 } pm_walk_memo;
 
 typedef struct {
@@ -65,6 +73,9 @@ typedef struct {
     uint8_t *tsbuf;
     pm_region *regions;
     uint8_t *copy, *copy2;     /* copies of data stack chunks (copy2: the second look) */
+    pm_space_pages pages;      /* another process's pages read by this walk (read_frames) */
+    uint64_t *page_key;        /* and by address: open addressing, current when page_gen == gen */
+    uint32_t *page_off, *page_gen;
     size_t copy_cap, copy_len;
     struct { uint64_t lo, hi; size_t off; } spans[64];
     size_t nspans;
