@@ -12,7 +12,12 @@ Austin: rate x time attached; py-spy, which drops samples of idle threads:
 rate x the target's working time), and the profiler's own CPU time per second
 attached.
 
-    python benchmarks/attach/run.py [--rounds 5] [--rate 100] [--work 2.0] [--shape loop|calls|waiters]
+    python benchmarks/attach/run.py [--rounds 5] [--rate 100] [--work 2.0] [--shape loop|calls|recursion|waiters]
+
+Shapes: a loop of arithmetic; the same through a one-line call; those
+calls with one in 401 made at the bottom of a 400-frame recursion (about
+half the time in a stack that changes under most reads from outside: what
+the stops cost); the loop beside 8 threads waiting 300 calls deep.
 """
 import argparse
 import os
@@ -28,9 +33,14 @@ TARGET = r"""
 import sys, time
 def step(total, i):
     return total + i % 7
+def down(d, total, i):
+    return down(d - 1, total, i) if d else step(total, i)
 def work(n):
     total = 0
-    if CALLS:
+    if DEEP:
+        for i in range(n):
+            total = down(400 if i % 401 == 0 else 0, total, i)
+    elif CALLS:
         for i in range(n):
             total = step(total, i)
     else:
@@ -42,6 +52,7 @@ def run(seconds):
     t = time.perf_counter(); work(200000); per = (time.perf_counter() - t) / 200000
     return int(seconds / per)
 CALLS = sys.argv[2] == "calls"
+DEEP = sys.argv[2] == "recursion"
 if sys.argv[2] == "waiters":
     import threading
     gate = threading.Event()
@@ -139,7 +150,7 @@ def main():
     ap.add_argument("--rate", type=int, default=100)
     ap.add_argument("--work", type=float, default=2.0)
     ap.add_argument("--python", default=sys.executable, help="the target's interpreter")
-    ap.add_argument("--shape", choices=("loop", "calls", "waiters"), default="loop",
+    ap.add_argument("--shape", choices=("loop", "calls", "recursion", "waiters"), default="loop",
                     help="the work: one loop (a stack that holds still), a loop calling a tiny function per "
                          "step (a stack that changes every few hundred ns: the reads from outside fail most "
                          "there, and pyrometer stops the thread for some ticks), or the loop beside 8 threads "
