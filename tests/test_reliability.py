@@ -36,17 +36,22 @@ def _normalise(stderr):
 
 
 def same_as_plain(tmp_path, args, mode="wall", output="out.pyro", options=(), timeout=TIMEOUT, cwd=None,
-                  env=None):
+                  env=None, drops_ok=False):
     """Runs ``python ARGS`` and ``pyrometer run --mode MODE -o OUT ARGS``;
     asserts the same stdout, stderr and exit status; returns (pyrometer's
-    completed process, the profile loaded back)."""
+    completed process, the profile loaded back).  drops_ok: pyrometer may
+    also say that the timeline's ring was full (its oldest events dropped)."""
     plain = run_plain(*args, timeout=timeout, cwd=cwd, env=env)
     out = tmp_path / output
     prof = run_pyrometer("run", "--mode", mode, "-o", out, *options, *args, timeout=timeout, cwd=cwd, env=env)
     assert prof.stdout == plain.stdout
     assert _normalise(prof.stderr) == _normalise(plain.stderr), prof.stderr.decode("utf-8", "replace")
     assert prof.returncode == plain.returncode, prof.stderr
-    assert wrote_only(prof.stderr, out), prof.stderr
+    said = prof.stderr
+    if drops_ok:
+        dropped = b"pyrometer: timeline: the oldest "
+        said = b"".join(line for line in said.splitlines(True) if not line.startswith(dropped))
+    assert wrote_only(said, out), prof.stderr
     return prof, pyrometer.load(out)
 
 
@@ -119,7 +124,11 @@ def test_forked_child_dies_of_sigterm_while_blocked(tmp_path, mode):
 
 
 def _pool_case(tmp_path, mode, method, rounds):
-    r, p = same_as_plain(tmp_path, [rel("pool.py"), method, str(rounds)], mode=mode, timeout=90)
+    # A pool's threads poll on their own clock, so how many calls a run
+    # makes, and whether they fill the timeline's ring (a million events),
+    # depends on the machine: 1,034,350 once on 3.15.
+    r, p = same_as_plain(tmp_path, [rel("pool.py"), method, str(rounds)], mode=mode, timeout=90,
+                         drops_ok=mode == "timeline")
     assert r.stdout == ("%s %d %d\n" % (method, rounds, 285 * rounds)).encode()
     # timeline mode is calls mode with a timeline: its meta says both
     assert p.meta["mode"] == ("calls" if mode == "timeline" else mode)
