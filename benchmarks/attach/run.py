@@ -153,7 +153,8 @@ def main():
     ap.add_argument("--shape", choices=("loop", "calls", "recursion", "waiters"), default="loop",
                     help="the work: one loop (a stack that holds still), a loop calling a tiny function per "
                          "step (a stack that changes every few hundred ns: the reads from outside fail most "
-                         "there, and pyrometer stops the thread for some ticks), or the loop beside 8 threads "
+                         "there, and pyrometer stops the thread for some ticks), those calls with one in 401 "
+                         "made 400 frames deep (most ticks stopped: what the stops cost), or the loop beside 8 threads "
                          "waiting 300 calls deep (as a server's idle workers)")
     a = ap.parse_args()
     kinds = ["plain", "pyrometer"] + [k for k in ("py-spy", "austin") if tool(k)]
