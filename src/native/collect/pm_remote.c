@@ -386,18 +386,29 @@ int pm_remote_alive(const pm_remote *r)
     return pm_remote_task(r->pid, (uint64_t)r->pid, &state, &cpu) == 0 && state != 'Z' && state != 'X';
 }
 
+/* A thread's schedstat: time on a CPU and time waiting, runnable, for one
+ * (nanoseconds); 0, or -1 when it cannot be read. */
+static int schedstat(pid_t pid, uint64_t tid, uint64_t *run_ns, uint64_t *wait_ns)
+{
+    char path[96], buf[256];
+    unsigned long long run, wait;
+    snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
+    if (pm_procfile_read(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &run, &wait) != 2)
+        return -1;
+    *run_ns = run;
+    *wait_ns = wait;
+    return 0;
+}
+
 int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns)
 {
     char path[96], buf[1024];
-    unsigned long long run;
+    uint64_t run, wait;
     /* schedstat alone when the state is not asked for: one small read per
      * thread per tick, in nanoseconds (finer than stat's clock ticks). */
-    if (!state) {
-        snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
-        if (pm_procfile_read(path, buf, sizeof buf) > 0 && sscanf(buf, "%llu", &run) == 1) {
-            *cpu_ns = run;
-            return 0;
-        }
+    if (!state && schedstat(pid, tid, &run, &wait) == 0) {
+        *cpu_ns = run;
+        return 0;
     }
     snprintf(path, sizeof path, "/proc/%d/task/%llu/stat", (int)pid, (unsigned long long)tid);
     if (pm_procfile_read(path, buf, sizeof buf) < 0)
@@ -414,21 +425,15 @@ int pm_remote_task(pid_t pid, uint64_t tid, char *state, uint64_t *cpu_ns)
         return -1;
     long hz = sysconf(_SC_CLK_TCK);
     *cpu_ns = (ut + st) * (1000000000ull / (unsigned long long)(hz > 0 ? hz : 100));
-    snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
-    if (pm_procfile_read(path, buf, sizeof buf) > 0 && sscanf(buf, "%llu", &run) == 1)
+    if (schedstat(pid, tid, &run, &wait) == 0)
         *cpu_ns = run;
     return 0;
 }
 
 int pm_remote_task_waited(pid_t pid, uint64_t tid, uint64_t *wait_ns)
 {
-    char path[96], buf[256];
-    unsigned long long run, wait;
-    snprintf(path, sizeof path, "/proc/%d/task/%llu/schedstat", (int)pid, (unsigned long long)tid);
-    if (pm_procfile_read(path, buf, sizeof buf) <= 0 || sscanf(buf, "%llu %llu", &run, &wait) != 2)
-        return -1;
-    *wait_ns = wait;
-    return 0;
+    uint64_t run;
+    return schedstat(pid, tid, &run, wait_ns);
 }
 
 int pm_remote_task_name(pid_t pid, uint64_t tid, char *out, size_t cap)

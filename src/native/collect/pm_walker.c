@@ -92,9 +92,7 @@ void pm_walker_free(pm_walker *w)
     free(w->verify);
     free(w->pages.buf);
     free(w->pages.runs);
-    free(w->page_key);
-    free(w->page_off);
-    free(w->page_gen);
+    free(w->page_slots);
     memset(w, 0, sizeof *w);
 }
 
@@ -281,12 +279,18 @@ static int seen_before(pm_walker *w, uint64_t addr)
 
 static int reserve_copy(pm_walker *w, size_t need);
 
-static size_t page_slot(const pm_walker *w, uint64_t page)
+struct page_slot {
+    uint64_t page;
+    uint32_t off, gen; /* where the page is in w->pages.buf; the walk that read it */
+};
+
+/* The page's slot: where it is, or where it goes. */
+static struct page_slot *page_slot(const pm_walker *w, uint64_t page)
 {
     size_t h = (size_t)((page >> 12) * 0x9E3779B97F4A7C15ULL >> 54) & (PAGE_SLOTS - 1);
-    while (w->page_gen[h] == w->gen && w->page_key[h] != page)
+    while (w->page_slots[h].gen == w->gen && w->page_slots[h].page != page)
         h = (h + 1) & (PAGE_SLOTS - 1);
-    return h;
+    return &w->page_slots[h];
 }
 
 /* The scratch of read_frames, made on the first such read: the sampler
@@ -296,19 +300,13 @@ static int make_pages(pm_walker *w)
     pm_space_pages *pg = &w->pages;
     pg->buf = malloc(PAGES_MAX);
     pg->runs = malloc(PAGE_RUNS * sizeof *pg->runs);
-    w->page_key = malloc(PAGE_SLOTS * sizeof *w->page_key);
-    w->page_off = malloc(PAGE_SLOTS * sizeof *w->page_off);
-    w->page_gen = calloc(PAGE_SLOTS, sizeof *w->page_gen);
-    if (!pg->buf || !pg->runs || !w->page_key || !w->page_off || !w->page_gen) {
+    w->page_slots = calloc(PAGE_SLOTS, sizeof *w->page_slots);
+    if (!pg->buf || !pg->runs || !w->page_slots) {
         free(pg->buf);
         free(pg->runs);
-        free(w->page_key);
-        free(w->page_off);
-        free(w->page_gen);
+        free(w->page_slots);
         memset(pg, 0, sizeof *pg);
-        w->page_key = NULL;
-        w->page_off = NULL;
-        w->page_gen = NULL;
+        w->page_slots = NULL;
         return -1;
     }
     pg->cap = PAGES_MAX;
@@ -333,10 +331,7 @@ static size_t read_frames(pm_walker *w, pm_region *r, size_t n)
     for (size_t i = from; i < pg->nruns; i++)
         for (size_t at = 0; at < pg->runs[i].len; at += 4096) {
             uint64_t page = pg->runs[i].addr + at;
-            size_t h = page_slot(w, page);
-            w->page_key[h] = page;
-            w->page_off[h] = (uint32_t)(pg->runs[i].off + at);
-            w->page_gen[h] = w->gen;
+            *page_slot(w, page) = (struct page_slot){page, (uint32_t)(pg->runs[i].off + at), w->gen};
         }
     return whole;
 }
@@ -347,13 +342,13 @@ static const uint8_t *from_pages(pm_walker *w, uint64_t addr, size_t len)
     if (!w->pages.nruns)
         return NULL;
     uint64_t page = addr & ~(uint64_t)4095;
-    size_t h = page_slot(w, page);
-    if (w->page_gen[h] != w->gen)
+    const struct page_slot *at = page_slot(w, page);
+    if (at->gen != w->gen)
         return NULL;
-    size_t off = w->page_off[h];
+    size_t off = at->off;
     if (addr - page + len > 4096) { /* on the next page too, which must follow it in the copy */
-        size_t h2 = page_slot(w, page + 4096);
-        if (w->page_gen[h2] != w->gen || w->page_off[h2] != off + 4096)
+        const struct page_slot *next = page_slot(w, page + 4096);
+        if (next->gen != w->gen || next->off != off + 4096)
             return NULL;
     }
     return w->pages.buf + off + (addr - page);
@@ -839,8 +834,8 @@ int pm_walker_stack(pm_walker *w, const pm_tinfo *t, pm_walk_memo *memo, pm_raw_
     w->pages.used = w->pages.nruns = 0;
     if (++w->gen == 0) {
         memset(w->seen_gen, 0, SEEN_SLOTS * sizeof *w->seen_gen);
-        if (w->page_gen)
-            memset(w->page_gen, 0, PAGE_SLOTS * sizeof *w->page_gen);
+        if (w->page_slots)
+            memset(w->page_slots, 0, PAGE_SLOTS * sizeof *w->page_slots);
         w->gen = 1;
     }
     if (!t->frame)

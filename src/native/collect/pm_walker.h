@@ -74,8 +74,7 @@ typedef struct {
     pm_region *regions;
     uint8_t *copy, *copy2;     /* copies of data stack chunks (copy2: the second look) */
     pm_space_pages pages;      /* another process's pages read by this walk (read_frames) */
-    uint64_t *page_key;        /* and by address: open addressing, current when page_gen == gen */
-    uint32_t *page_off, *page_gen;
+    struct page_slot *page_slots; /* and by address: open addressing, current when its gen is gen */
     size_t copy_cap, copy_len;
     struct { uint64_t lo, hi; size_t off; } spans[64];
     size_t nspans;
