@@ -49,7 +49,10 @@ def test_thousand_frame_stack(tmp_path):
         mine = frames_in(stack, path)
         count = sum(1 for f in mine if f[0] == "deep")
         if count >= 1000:
-            assert mine[-1][0] == "spin", mine[-3:]
+            # spin() at the leaf, or, in the moment the bottom deep() calls
+            # it or it returns, that deep() itself, at its call.
+            assert mine[-1][0] == "spin" or (mine[-1][0] == "deep" and mine[-1][2] == line_of("deep.py", "bottom")), \
+                mine[-3:]
             deeps = [f for f in mine if f[0] == "deep"]
             assert all(f[2] == deep_line for f in deeps[:-1])
             assert deeps[-1][2] == line_of("deep.py", "bottom")
