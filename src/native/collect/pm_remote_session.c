@@ -178,6 +178,25 @@ static long walk_still(pm_rsession *s, const pm_tinfo *t, pm_walk_memo *memo, ui
     return (long)depth;
 }
 
+/* Reads a thread the caller has stopped with ptrace: its state as the stop
+ * left it (the data stack chunk read before may be gone since: a deep
+ * recursion frees and maps chunks as it crosses them).  Nothing moves while
+ * read: no time limits, one look.  The depth, or -1. */
+static long walk_stopped(pm_rsession *s, pm_tinfo *t, pm_walk_memo *memo, int *truncated)
+{
+    int patient = s->w.patient;
+    s->w.patient = s->w.stopped = 1;
+    size_t depth = 0;
+    long walked = -1;
+    if (pm_walker_reread(&s->w, t) == 0 && pm_walker_stack(&s->w, t, memo, s->raw, PM_MAX_DEPTH, &depth, truncated) == 0)
+        walked = (long)depth;
+    s->w.patient = patient;
+    s->w.stopped = 0;
+    s->walks++;
+    s->stopped_reads++;
+    return walked;
+}
+
 /* One raw frame as a model frame and line: 1, 0 for a frame that has not
  * started (left out), -1 when it is not code (a torn read).  Caller holds
  * the model lock. */
@@ -379,20 +398,7 @@ static void read_stopped(pm_rsession *s, size_t nthreads, uint64_t dt)
             int know = pm_remote_task_waited(s->r->pid, (uint64_t)tid, &waited0) == 0;
             if (pm_rstop_threads(&s->stop, &tid, 1) > 0) {
                 reached = pm_rsession_now();
-                /* Its state as the stop left it: the data stack chunk read at
-                 * the tick's start may be gone since (a deep recursion frees
-                 * and maps chunks as it crosses them).  Nothing moves while
-                 * read: no time limits, one look. */
-                int patient = s->w.patient;
-                s->w.patient = s->w.stopped = 1;
-                size_t depth = 0;
-                if (pm_walker_reread(&s->w, t) == 0 &&
-                    pm_walker_stack(&s->w, t, &th->memo, s->raw, PM_MAX_DEPTH, &depth, &th->truncated) == 0)
-                    walked = (long)depth;
-                s->w.patient = patient;
-                s->w.stopped = 0;
-                s->walks++;
-                s->stopped_reads++;
+                walked = walk_stopped(s, t, &th->memo, &th->truncated);
             } else {
                 s->stop_refused = s->stop.denied;
             }
@@ -627,6 +633,16 @@ int pm_rsession_dump(pm_rsession *s, pm_rdump_thread *out, size_t cap, size_t *n
                 s->w.patient = 1;
             depth = walk(s, t, &memo, &truncated);
             s->w.patient = patient;
+        }
+        /* A running thread whose stack changed under every read (code of
+         * tiny calls, a deep recursion; more often beside busy processes)
+         * is stopped for one read and let go: a dump is one look, where a
+         * stop of some tens of microseconds costs nothing. */
+        pid_t tid = (pid_t)t->native_id;
+        s->stop.pid = s->r->pid;
+        if (depth < 0 && tid && pm_rstop_threads(&s->stop, &tid, 1) > 0) {
+            depth = walk_stopped(s, &s->w.threads[i], &memo, &truncated);
+            pm_rstop_release(&s->stop);
         }
         pm_memo_free(&memo);
         if (depth < 0 || dump_reserve(s, used + (size_t)depth) != 0)
