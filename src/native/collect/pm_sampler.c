@@ -752,7 +752,12 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
             s->new_threads[s->nnew++] = sl->thread;
     }
     pm_id root = pm_thread_at(s->model, sl->thread)->root;
-    int captured = 0;
+    /* Copies asked, and whether the last was answered.  A copy that gives
+     * no stack (the thread stopped while linking a frame, or a code object
+     * in it was freed before the copy was read) is asked once more: the
+     * next moment stands in for it.  One not answered in time (the thread
+     * lost its CPU) is not asked again. */
+    int captures = 0, answered = 1;
     if (!s->walker.patient && still_now(t, cpu_at_tick)) {
         pm_id leaf = walk_still(s, sl, t, root, tick, cpu_at_tick);
         if (leaf != PM_NONE)
@@ -773,13 +778,16 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
                 return leaf;
         }
         sl->prev_n = 0;
-        if (!captured && s->can_capture && !s->walker.patient && running_now(t, cpu_at_tick, NULL) &&
-            !s->capture.pending && (pm_capture_set_extra(&s->capture, NULL, NULL), s->hattached = 0, 1) &&
-            pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) == 0) {
-            captured = 1;
+        while (captures < 2 && answered && s->can_capture && !s->walker.patient &&
+               running_now(t, cpu_at_tick, NULL) && !s->capture.pending &&
+               (pm_capture_set_extra(&s->capture, NULL, NULL), s->hattached = 0, 1) &&
+               pm_capture_ask(&s->capture, (pid_t)t->native_id, t->tstate, s->space.direct) == 0) {
+            captures++;
+            uint64_t had = s->st.captured;
             pm_id leaf = walk_captured(s, sl, t, root, tick, CAPTURE_WAIT_NS);
             if (leaf != PM_NONE)
                 return leaf;
+            answered = s->st.captured != had;
             sl->prev_n = 0;
         }
     }
@@ -1239,6 +1247,10 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
  * counted as torn. */
 #define HELD_BACK_MAX_NS 100000000ull
 
+/* How long the sampler waits, asleep, for a copy asked again because the
+ * last one gave no stack. */
+#define RETRY_WAIT_NS 200000
+
 /* A tick of the thread whose sample is held back joins it. */
 static int join_held_back(pm_sampler *s, const pm_tinfo *now_t, uint64_t tickno, uint64_t dt)
 {
@@ -1295,23 +1307,35 @@ static int take_up_held_back(pm_sampler *s, uint64_t tickno, const pm_tinfo *now
          * object in it died before the copy was read (a tick later).  The
          * next moment of the same thread stands in for it: asked again, up
          * to 3 times while it runs, or read while it holds still (it has
-         * gone to sleep, or waits for a CPU). */
-        uint64_t c0;
-        int have_c0 = may_wait && thread_cpu_ns(now_t->native_id, &c0) == 0;
-        if (answered && have_c0 && s->held_back.retries < 3 && running_now(now_t, c0, NULL) &&
-            pm_capture_ask(&s->capture, (pid_t)now_t->native_id, now_t->tstate, s->space.direct) == 0) {
-            s->held_back.pending = 1;
-            s->held_back.retries++;
-            s->held_back.pre = 0; /* a new moment */
-            s->held_back.asked_ns = now_ns();
-            if (thread_cpu_ns(now_t->native_id, &s->held_back.cpu_at_ask) != 0)
-                s->held_back.cpu_at_ask = 0;
-            return join ? join_held_back(s, now_t, tickno, dt) : 1;
+         * gone to sleep, or waits for a CPU); one that began to run during
+         * that read is looked at once more. */
+        for (int pass = 0; pass < 2 && leaf == PM_NONE; pass++) {
+            uint64_t c0;
+            int have_c0 = may_wait && thread_cpu_ns(now_t->native_id, &c0) == 0;
+            if (answered && have_c0 && s->held_back.retries < 3 && running_now(now_t, c0, NULL) &&
+                pm_capture_ask(&s->capture, (pid_t)now_t->native_id, now_t->tstate, s->space.direct) == 0) {
+                s->held_back.pending = 1;
+                s->held_back.retries++;
+                s->held_back.pre = 0; /* a new moment */
+                s->held_back.asked_ns = now_ns();
+                if (thread_cpu_ns(now_t->native_id, &s->held_back.cpu_at_ask) != 0)
+                    s->held_back.cpu_at_ask = 0;
+                int joined = join ? join_held_back(s, now_t, tickno, dt) : 1;
+                /* This copy is read as soon as it is made: read a tick
+                 * later, as the first one was, it would meet the same end
+                 * (a program importing modules one after another frees a
+                 * module's code every millisecond or so).  Asleep, and only
+                 * here (a fraction of a percent of the ticks): an answer is
+                 * microseconds away. */
+                if (pm_capture_await(&s->capture, RETRY_WAIT_NS))
+                    take_up_held_back(s, tickno, now_t, dt, final, 0);
+                return joined;
+            }
+            if (pass == 0 && still_now(t, s->held_back.cpu_at_ask))
+                leaf = walk_still(s, sl, t, root, tickno, s->held_back.cpu_at_ask);
+            else if (have_c0)
+                leaf = walk_still(s, sl, now_t, root, tickno, c0);
         }
-        if (still_now(t, s->held_back.cpu_at_ask))
-            leaf = walk_still(s, sl, t, root, tickno, s->held_back.cpu_at_ask);
-        else if (have_c0)
-            leaf = walk_still(s, sl, now_t, root, tickno, c0);
         if (leaf == PM_NONE) {
             s->st.torn += s->held_back.ticks;
             s->st.torn_held += s->held_back.ticks;
