@@ -47,6 +47,12 @@ typedef struct {
     pm_id *prev_path;
     size_t prev_n, prev_cap;
     int prev_truncated;      /* that walk was cut at PM_MAX_DEPTH */
+    /* Ticks owed to the thread's next stack: it was caught off the CPU in
+     * the middle of linking a frame (see walk_thread). */
+    struct {
+        uint64_t ticks, dt, dcpu, now;
+        int flags;
+    } owed;
 } pm_slot;
 
 struct pm_sampler {
@@ -55,6 +61,7 @@ struct pm_sampler {
     pm_walker walker;
     pm_capture capture;         /* the running thread copies its own stack */
     int can_capture;            /* capture set up (each request checks its signal is still ours) */
+    int frozen;                 /* walk_thread's last thread held still in a stack that does not read */
     pm_space snapspace;         /* the walker's reader while it walks a capture */
     /* The GIL holder's sample of the last tick, waiting for the copy it was
      * asked to make of its stack (taken up at the next tick, so the
@@ -744,6 +751,7 @@ static pm_id walk_still(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id roo
  * one capture among them if the thread is running by then. */
 static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, uint64_t cpu_at_tick)
 {
+    s->frozen = 0;
     if (sl->thread == PM_NONE) {
         sl->thread = pm_thread_get(s->model, t->ident, t->native_id);
         if (sl->thread == PM_NONE)
@@ -763,6 +771,16 @@ static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
         if (leaf != PM_NONE)
             return leaf;
         sl->prev_n = 0;
+        /* It held still through that read and still gave no stack: it lost
+         * its CPU in the middle of linking a frame (a generator's frame
+         * made current before its caller is set, a C frame's current frame
+         * not yet set), and every read gives the same until it runs again.
+         * Its next stack, a few instructions on, stands in for this tick
+         * (sample_thread). */
+        if (still_now(t, cpu_at_tick)) {
+            s->frozen = 1;
+            return PM_NONE;
+        }
     }
     /* Up to 8 reads within 50 us, so a thread that never holds still cannot
      * eat the sampler's budget. */
@@ -1214,6 +1232,44 @@ static pm_id walk_native(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t
     return leaf;
 }
 
+/* Ticks owed to a thread's next stack, at most OWED_MAX in a row: past
+ * that, or when the thread ends or sampling stops first, they are torn. */
+#define OWED_MAX 8
+
+static void forgive_owed(pm_sampler *s, pm_slot *sl)
+{
+    s->st.torn += sl->owed.ticks;
+    memset(&sl->owed, 0, sizeof sl->owed);
+}
+
+/* This tick is owed to the thread's next stack (1), or torn (0). */
+static int owe(pm_sampler *s, pm_slot *sl, uint64_t now, uint64_t dt, uint64_t dcpu, int flags)
+{
+    if (sl->owed.ticks == OWED_MAX) {
+        forgive_owed(s, sl);
+        s->st.torn++;
+        return 0;
+    }
+    if (!sl->owed.ticks) {
+        sl->owed.now = now;
+        sl->owed.flags = flags;
+    }
+    sl->owed.ticks++;
+    sl->owed.dt += dt;
+    sl->owed.dcpu += dcpu;
+    return 1;
+}
+
+/* The owed ticks, charged to the stack the thread has now, at the time the
+ * first was owed (the timeline puts late events at their place). */
+static void pay_owed(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id leaf)
+{
+    uint64_t n = sl->owed.ticks;
+    for (uint64_t k = 0; k < n; k++)
+        charge(s, sl, t, leaf, PM_NONE, sl->owed.now, sl->owed.dt / n, 1, sl->owed.dcpu / n, 0, sl->owed.flags, 0);
+    memset(&sl->owed, 0, sizeof sl->owed);
+}
+
 /* Samples one thread that was not asked to copy its stack. */
 static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uint64_t now, uint64_t dt)
 {
@@ -1233,10 +1289,14 @@ static void sample_thread(pm_sampler *s, const pm_tinfo *t, uint64_t tickno, uin
             leaf = settle(s, sl, t, walk_native(s, sl, t, tickno, cpu));
         } else {
             leaf = settle(s, sl, t, walk_thread(s, sl, t, tickno, cpu));
+            if (leaf == PM_NONE && s->frozen && owe(s, sl, now, dt, dcpu, sample_flags(s, t)))
+                return;
         }
     } else {
         sl->leaf = PM_NONE;
     }
+    if (leaf != PM_NONE && sl->owed.ticks)
+        pay_owed(s, sl, t, leaf);
     if (s->async_on && leaf != PM_NONE && have && async_charge(s, sl, t, leaf, tickno, now, dt, dcpu, cpu))
         return;
     charge(s, sl, t, leaf, before, now, dt, have, dcpu, cpu, sample_flags(s, t), 1);
@@ -1584,6 +1644,7 @@ static void tick(pm_sampler *s, uint64_t tickno, uint64_t now, uint64_t dt)
         }
         if (s->o.timeline_cap && sl->thread != PM_NONE && sl->tl_leaf != PM_NONE)
             pm_timeline_add(s->model, now - s->start_ns, sl->thread, PM_NONE);
+        forgive_owed(s, sl);
         slot_clear(sl);
         s->slots[i] = s->slots[--s->nslots];
     }
@@ -1662,6 +1723,8 @@ static void *run(void *arg)
     /* A sample held back at the last tick is not lost at a stop or pause. */
     pthread_mutex_lock(s->model_lock);
     take_up_held_back(s, tickno, NULL, 0, 1, 0);
+    for (size_t i = 0; i < s->nslots; i++)
+        forgive_owed(s, &s->slots[i]);
     pthread_mutex_unlock(s->model_lock);
     struct timespec c;
     clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c);
