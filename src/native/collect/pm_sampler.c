@@ -743,12 +743,13 @@ static pm_id walk_still(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, pm_id roo
 }
 
 /* Walks and resolves one thread; returns the leaf node, or PM_NONE when no
- * true stack could be had (torn: counted, and the tick is not charged).
+ * true stack could be had (torn: counted, and the tick is not charged; or,
+ * with s->frozen set, owed to its next stack).
  * A stack is read at one moment when the thread copies it itself (the GIL
  * holder, the only thread that can change a Python stack, while it runs),
  * or when the thread did not run while it was read (its CPU clock stood
  * still).  Otherwise the walker's own checks decide, over a few reads, with
- * one capture among them if the thread is running by then. */
+ * up to two copies among them if the thread is running by then. */
 static pm_id walk_thread(pm_sampler *s, pm_slot *sl, const pm_tinfo *t, uint64_t tick, uint64_t cpu_at_tick)
 {
     s->frozen = 0;
