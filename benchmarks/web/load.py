@@ -2,7 +2,8 @@
 worker process, gthread, 4 threads) over loopback HTTP, driven by a load
 client in another process (CONC keep-alive connections, each a thread, as
 wrk does): plain, and under each per-request profiler -- pyrometer's WSGI
-middleware (none kept, slower_than_ms high; and every request kept),
+middleware (none kept, slower_than_ms high, at 1 kHz and at 100 Hz; and
+every request kept; and its process-wide sampler alone, no middleware),
 werkzeug's ProfilerMiddleware (cProfile, a file per request) and
 pyinstrument's per-request recipe (a text file per request).  Rounds
 interleave the variants (a fresh server each); medians, and the ratio to
@@ -23,7 +24,8 @@ import threading
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-VARIANTS = ["plain", "pyrometer-none-kept", "pyrometer-all-kept", "werkzeug", "pyinstrument"]
+VARIANTS = ["plain", "pyrometer-sampler-only", "pyrometer-none-kept", "pyrometer-none-kept-100hz",
+            "pyrometer-all-kept", "werkzeug", "pyinstrument"]
 
 
 def client(port, seconds, conc, size):
@@ -86,22 +88,42 @@ def serve(variant, out_dir):
     raise SystemExit("gunicorn did not listen (%s)" % variant)
 
 
+def cpu_s(pid):
+    """CPU seconds (user + system) of a process and its descendants, from
+    /proc; 0 for any that has gone."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            with open("/proc/%d/stat" % p) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for tid in os.listdir("/proc/%d/task" % p):
+                with open("/proc/%d/task/%s/children" % (p, tid)) as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
 def one_round(variant, a, tmp):
     out_dir = tempfile.mkdtemp(dir=tmp)
     server, port = serve(variant, out_dir)
     try:
+        cpu0 = cpu_s(server.pid)
         r = subprocess.run([sys.executable, __file__, "--client", str(port), "--seconds", str(a.seconds),
                             "--conc", str(a.conc), "--size", str(a.size)], capture_output=True, text=True,
                            timeout=a.seconds * 10 + 60)
         if r.returncode:
             raise SystemExit("client failed (%s): %s" % (variant, r.stderr.strip()[-300:]))
         n, errors = (int(x) for x in r.stdout.split()[-2:])
+        cpu = cpu_s(server.pid) - cpu0
     finally:
         server.terminate()
         server.wait(30)
     files = sum(len(fs) for _, _, fs in os.walk(out_dir))
     shutil.rmtree(out_dir, ignore_errors=True)
-    return n / a.seconds, files, errors
+    return n / a.seconds, files, errors, cpu * 1e6 / max(n, 1)
 
 
 def main():
@@ -126,22 +148,28 @@ def main():
         rates = {v: [] for v in a.variants}
         files = {v: [] for v in a.variants}
         errors = {v: [] for v in a.variants}
+        cpus = {v: [] for v in a.variants}
         for _ in range(a.rounds):
             for v in a.variants:
-                rps, nf, ne = one_round(v, a, tmp)
+                rps, nf, ne, us = one_round(v, a, tmp)
                 rates[v].append(rps)
+                cpus[v].append(us)
                 files[v].append(nf)
                 errors[v].append(ne)
         base = statistics.median(rates["plain"])
         print("python %d.%d, gunicorn gthread 1x4, %d connections, %g s x %d rounds, /items/%d" % (
             sys.version_info[:2] + (a.conc, a.seconds, a.rounds, a.size)))
-        print("(req/s: answers 200 per second; errors: other answers or dropped connections per round)")
-        print("%-22s %10s %8s %14s %12s" % ("variant", "req/s", "ratio", "ratio range", "files/round") + "  errors")
+        print("(req/s: answers 200 per second; server CPU: the server's processes' CPU time per answer,")
+        print(" which the machine's other load moves less than req/s; errors: other answers or dropped")
+        print(" connections per round)")
+        cbase = statistics.median(cpus["plain"])
+        print("%-26s %8s %7s %14s %12s %8s %12s" % ("variant", "req/s", "ratio", "ratio range", "CPU us/req",
+                                                   "ratio", "files/round") + "  errors")
         for v in a.variants:
-            med = statistics.median(rates[v])
-            print("%-22s %10.0f %8.3f %6.3f-%-7.3f %12.0f  %d" % (
-                v, med, med / base, min(rates[v]) / base, max(rates[v]) / base, statistics.median(files[v]),
-                statistics.median(errors[v])))
+            med, cpu = statistics.median(rates[v]), statistics.median(cpus[v])
+            print("%-26s %8.0f %7.3f %6.3f-%-7.3f %12.0f %8.3f %12.0f  %d" % (
+                v, med, med / base, min(rates[v]) / base, max(rates[v]) / base, cpu, cpu / cbase,
+                statistics.median(files[v]), statistics.median(errors[v])))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

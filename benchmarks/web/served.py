@@ -39,11 +39,21 @@ def build(variant, out_dir):
     plain = bench_app.app.wsgi_app
     if variant == "plain":
         return plain
+    if variant == "pyrometer-sampler-only":
+        # The process's sampler alone, no middleware: what sampling costs
+        # the server, apart from the per-request work.
+        import pyrometer
+
+        global _sampler
+        _sampler = pyrometer.profile(rate=1000, timeline=0)  # kept: dropped, it would stop
+        _sampler.start()
+        return plain
     if variant.startswith("pyrometer"):
         from pyrometer.integrations.wsgi import ProfilerMiddleware
 
-        slower = 60000 if variant == "pyrometer-none-kept" else 0
-        return ProfilerMiddleware(plain, profile_dir=out_dir, slower_than_ms=slower)
+        slower = 0 if variant == "pyrometer-all-kept" else 60000
+        rate = 100 if variant == "pyrometer-none-kept-100hz" else 1000
+        return ProfilerMiddleware(plain, profile_dir=out_dir, slower_than_ms=slower, rate=rate)
     if variant == "werkzeug":
         from werkzeug.middleware.profiler import ProfilerMiddleware as WerkzeugProfiler
 

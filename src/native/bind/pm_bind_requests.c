@@ -95,15 +95,12 @@ static PyObject *Requests_open(RequestsObject *self, PyObject *arg)
         PyErr_SetString(PyExc_ValueError, "a request id is nonzero");
         return NULL;
     }
-    /* The GIL is kept: the sampler holds the model's lock for a tick (tens
-     * of microseconds) and never takes the GIL, while giving the GIL up
-     * here would hand it to another server thread, and getting it back can
-     * take a whole switch interval (5 ms) on a busy server: twice per
-     * request, a throughput loss of a fifth in the web benchmark. */
-    pthread_mutex_lock(&self->profile->lock);
-    int rc = pm_requests_open(self->R, rid);
-    pthread_mutex_unlock(&self->profile->lock);
-    if (rc != 0)
+    /* The GIL is kept: the table's lock is held for microseconds, never
+     * for a tick (pm_requests.h), while giving the GIL up here would hand
+     * it to another server thread, and getting it back can take a whole
+     * switch interval (5 ms) on a busy server: twice per request, a
+     * throughput loss of a fifth in the web benchmark. */
+    if (pm_requests_open(self->R, rid) != 0)
         return PyErr_NoMemory();
     Py_RETURN_NONE;
 }
@@ -121,12 +118,11 @@ static PyObject *Requests_take(RequestsObject *self, PyObject *args)
         return NULL;
     pm_profile *out = NULL;
     int rc, oom = 0;
-    /* Only a kept request's extraction is long enough to give the GIL up
-     * for (see open()). */
+    /* Only a kept request's extraction, under the model's lock, is long
+     * enough to give the GIL up for (see open()). */
     PyThreadState *ts = keep ? PyEval_SaveThread() : NULL;
     pm_req_cell *cells = NULL;
     size_t n = 0;
-    pthread_mutex_lock(&self->profile->lock);
     rc = pm_requests_take(self->R, rid, &cells, &n);
     if (rc == 0 && keep) {
         pm_id *leaves = malloc((n ? n : 1) * sizeof *leaves);
@@ -136,13 +132,14 @@ static PyObject *Requests_take(RequestsObject *self, PyObject *args)
                 leaves[i] = cells[i].node;
                 memcpy(&values[i * PM_MAX_METRICS], cells[i].v, sizeof cells[i].v);
             }
+            pthread_mutex_lock(&self->profile->lock);
             out = pm_profile_extract(self->profile->p, leaves, values, n);
+            pthread_mutex_unlock(&self->profile->lock);
         }
         oom = out == NULL;
         free(leaves);
         free(values);
     }
-    pthread_mutex_unlock(&self->profile->lock);
     free(cells);
     if (ts)
         PyEval_RestoreThread(ts);
@@ -318,10 +315,10 @@ static PyObject *Requests_awaited(RequestsObject *self, PyObject *args)
 static PyObject *Requests_stats(RequestsObject *self, PyObject *noargs)
 {
     (void)noargs;
-    pthread_mutex_lock(&self->profile->lock);
-    unsigned long long open = self->R->nrecs, lost = self->R->lost, torn = self->R->torn;
-    pthread_mutex_unlock(&self->profile->lock);
-    return Py_BuildValue("{sKsKsKsK}", "open", open, "lost", lost, "torn", torn, "untagged",
+    uint64_t open, lost, torn;
+    pm_requests_counts(self->R, &open, &lost, &torn);
+    return Py_BuildValue("{sKsKsKsK}", "open", (unsigned long long)open, "lost", (unsigned long long)lost,
+                         "torn", (unsigned long long)torn, "untagged",
                          (unsigned long long)atomic_load(&self->R->untagged));
 }
 

@@ -15,7 +15,12 @@ static size_t slot_hash(uint64_t x, size_t mask)
 
 pm_requests *pm_requests_new(void)
 {
-    return calloc(1, sizeof(pm_requests));
+    pm_requests *R = calloc(1, sizeof(pm_requests));
+    if (R && pthread_mutex_init(&R->lock, NULL) != 0) {
+        free(R);
+        return NULL;
+    }
+    return R;
 }
 
 void pm_requests_free(pm_requests *R)
@@ -25,6 +30,7 @@ void pm_requests_free(pm_requests *R)
     for (size_t i = 0; i < R->nrecs; i++)
         free(R->recs[i].cells);
     free(R->recs);
+    pthread_mutex_destroy(&R->lock);
     free(R);
 }
 
@@ -88,19 +94,26 @@ int pm_requests_open(pm_requests *R, uint64_t rid)
 {
     if (rid == 0)
         return -1;
-    if (find(R, rid))
-        return 0;
-    if (R->nrecs == R->caprecs) {
-        size_t cap = R->caprecs ? R->caprecs * 2 : 16;
-        pm_req_record *r = realloc(R->recs, cap * sizeof *r);
-        if (!r)
-            return -1;
-        R->recs = r;
-        R->caprecs = cap;
+    int rc = 0;
+    pthread_mutex_lock(&R->lock);
+    if (!find(R, rid)) {
+        if (R->nrecs == R->caprecs) {
+            size_t cap = R->caprecs ? R->caprecs * 2 : 16;
+            pm_req_record *r = realloc(R->recs, cap * sizeof *r);
+            if (r) {
+                R->recs = r;
+                R->caprecs = cap;
+            }
+        }
+        if (R->nrecs < R->caprecs) {
+            memset(&R->recs[R->nrecs], 0, sizeof R->recs[0]);
+            R->recs[R->nrecs++].rid = rid;
+        } else {
+            rc = -1;
+        }
     }
-    memset(&R->recs[R->nrecs], 0, sizeof R->recs[0]);
-    R->recs[R->nrecs++].rid = rid;
-    return 0;
+    pthread_mutex_unlock(&R->lock);
+    return rc;
 }
 
 /* The cell of `node` in rec, made when missing; NULL on OOM. */
@@ -135,19 +148,8 @@ static pm_req_cell *cell(pm_req_record *rec, pm_id node)
     return &rec->cells[j];
 }
 
-void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node, const int64_t *v)
-{
-    uint64_t rid = pm_requests_tag_of(R, ident);
-    if (rid == 0 || node == PM_NONE)
-        return;
-    if ((seq & 1) || pm_requests_seq(R, ident) != seq) {
-        R->torn++;
-        return;
-    }
-    pm_requests_add(R, rid, node, v);
-}
-
-void pm_requests_add(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v)
+/* pm_requests_add with the lock held. */
+static void add_locked(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v)
 {
     pm_req_record *rec = node == PM_NONE ? NULL : find(R, rid);
     if (!rec)
@@ -161,13 +163,46 @@ void pm_requests_add(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v)
         c->v[m] += v[m];
 }
 
+void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node, const int64_t *v)
+{
+    uint64_t rid = pm_requests_tag_of(R, ident);
+    if (rid == 0 || node == PM_NONE)
+        return;
+    int torn = (seq & 1) || pm_requests_seq(R, ident) != seq;
+    pthread_mutex_lock(&R->lock);
+    if (torn)
+        R->torn++;
+    else
+        add_locked(R, rid, node, v);
+    pthread_mutex_unlock(&R->lock);
+}
+
+void pm_requests_add(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v)
+{
+    pthread_mutex_lock(&R->lock);
+    add_locked(R, rid, node, v);
+    pthread_mutex_unlock(&R->lock);
+}
+
+void pm_requests_counts(pm_requests *R, uint64_t *open, uint64_t *lost, uint64_t *torn)
+{
+    pthread_mutex_lock(&R->lock);
+    *open = R->nrecs;
+    *lost = R->lost;
+    *torn = R->torn;
+    pthread_mutex_unlock(&R->lock);
+}
+
 int pm_requests_take(pm_requests *R, uint64_t rid, pm_req_cell **cells, size_t *n)
 {
-    pm_req_record *rec = find(R, rid);
     *cells = NULL;
     *n = 0;
-    if (!rec)
+    pthread_mutex_lock(&R->lock);
+    pm_req_record *rec = find(R, rid);
+    if (!rec) {
+        pthread_mutex_unlock(&R->lock);
         return -1;
+    }
     /* Packed: the used cells first. */
     size_t k = 0;
     for (size_t i = 0; i < rec->cap; i++)
@@ -178,5 +213,6 @@ int pm_requests_take(pm_requests *R, uint64_t rid, pm_req_cell **cells, size_t *
         free(rec->cells);
     *n = k;
     *rec = R->recs[--R->nrecs];
+    pthread_mutex_unlock(&R->lock);
     return 0;
 }

@@ -7,12 +7,17 @@
  * (pm_profile_extract).  No Python.h.
  *
  * Threads: pm_requests_tag is lock-free (the program's threads call it at
- * every request start, end and, for coroutines, every step).  Open, charge
- * and take run under the model's lock, which the sampler holds while it
- * charges. */
+ * every request start, end and, for coroutines, every step).  The open
+ * requests have a lock of their own, held only for each open, charge and
+ * take, never the model's: a server thread opens and ends a request holding
+ * the GIL, and the sampler holds the model's lock for a whole tick, during
+ * which a busy machine may preempt it for milliseconds; waiting for that
+ * lock with the GIL held stopped every thread of the server meanwhile.
+ * Lock order: the model's, then this one. */
 #ifndef PM_REQUESTS_H
 #define PM_REQUESTS_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +48,7 @@ typedef struct {
      * value read both at one moment. */
     _Atomic uint64_t seqs[PM_REQ_THREADS];
     _Atomic uint64_t untagged;             /* tags refused: table full */
+    pthread_mutex_t lock;                  /* guards recs, nrecs, caprecs, lost, torn */
     pm_req_record *recs;                   /* the open requests */
     size_t nrecs, caprecs;
     uint64_t lost;                         /* charges lost to out-of-memory */
@@ -66,11 +72,13 @@ uint64_t pm_requests_seq(pm_requests *R, uint64_t ident);
  * tag of the next would mix them). */
 void pm_requests_charge(pm_requests *R, uint64_t ident, uint64_t seq, pm_id node, const int64_t *v);
 /* Charges node with v[metric] to request rid itself, whichever thread
- * tags (time the request spent suspended, on no thread).  Under the model's
- * lock; nothing when rid is not gathered. */
+ * tags (time the request spent suspended, on no thread); nothing when rid
+ * is not gathered. */
 void pm_requests_add(pm_requests *R, uint64_t rid, pm_id node, const int64_t *v);
 /* Ends gathering for rid: its cells (caller frees; NULL and 0 when none)
  * in *cells, *n.  -1 when rid is not open. */
 int pm_requests_take(pm_requests *R, uint64_t rid, pm_req_cell **cells, size_t *n);
+/* Requests open now, charges lost to out-of-memory, torn samples. */
+void pm_requests_counts(pm_requests *R, uint64_t *open, uint64_t *lost, uint64_t *torn);
 
 #endif
