@@ -12,7 +12,7 @@
  * take, never the model's: a server thread opens and ends a request holding
  * the GIL, and the sampler holds the model's lock for a whole tick, during
  * which a busy machine may preempt it for milliseconds; waiting for that
- * lock with the GIL held stopped every thread of the server meanwhile.
+ * lock with the GIL held could stop every thread of the server meanwhile.
  * Lock order: the model's, then this one. */
 #ifndef PM_REQUESTS_H
 #define PM_REQUESTS_H
