@@ -322,6 +322,14 @@ static module *module_at(pm_elfsym *e, uint64_t addr)
     return NULL;
 }
 
+void pm_elfsym_preload(pm_elfsym *e)
+{
+    rescan(e);
+    for (size_t i = 0; i < e->nmods; i++)
+        if (!e->mods[i].loaded)
+            load_symbols(&e->mods[i]);
+}
+
 static int is_eval(const char *name)
 {
     static const char eval[] = "_PyEval_EvalFrameDefault";

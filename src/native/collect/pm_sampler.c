@@ -318,6 +318,7 @@ pm_sampler *pm_sampler_new(const pm_layout *L, pm_profile *model, pthread_mutex_
             pm_sampler_free(s);
             return NULL;
         }
+        pm_elfsym_preload(s->nat.syms);
     }
 
     pthread_mutex_lock(model_lock);
