@@ -28,8 +28,8 @@ int pm_elfsym_lookup(pm_elfsym *e, uint64_t addr, char *name, size_t namecap, co
 /* Reads the symbol tables of every module loaded now.  A module's tables
  * are otherwise read at its first lookup, on the sampling thread: the
  * interpreter's are the largest (tens of thousands of symbols), and read
- * there at the start of a run on a busy machine they held the sampler up
- * long enough to lose the first tenth of a second of samples. */
+ * there at the start of a run on a busy machine they can hold the sampler
+ * up while the program's first ticks pass. */
 void pm_elfsym_preload(pm_elfsym *e);
 /* Looks up symbols by name in an ELF file's own tables (.symtab, else
  * .dynsym): values[k] is want[k]'s file address, 0 when absent.  The file

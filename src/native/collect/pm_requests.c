@@ -90,28 +90,30 @@ static pm_req_record *find(pm_requests *R, uint64_t rid)
     return NULL;
 }
 
+/* pm_requests_open with the lock held. */
+static int open_locked(pm_requests *R, uint64_t rid)
+{
+    if (find(R, rid))
+        return 0;
+    if (R->nrecs == R->caprecs) {
+        size_t cap = R->caprecs ? R->caprecs * 2 : 16;
+        pm_req_record *r = realloc(R->recs, cap * sizeof *r);
+        if (!r)
+            return -1;
+        R->recs = r;
+        R->caprecs = cap;
+    }
+    memset(&R->recs[R->nrecs], 0, sizeof R->recs[0]);
+    R->recs[R->nrecs++].rid = rid;
+    return 0;
+}
+
 int pm_requests_open(pm_requests *R, uint64_t rid)
 {
     if (rid == 0)
         return -1;
-    int rc = 0;
     pthread_mutex_lock(&R->lock);
-    if (!find(R, rid)) {
-        if (R->nrecs == R->caprecs) {
-            size_t cap = R->caprecs ? R->caprecs * 2 : 16;
-            pm_req_record *r = realloc(R->recs, cap * sizeof *r);
-            if (r) {
-                R->recs = r;
-                R->caprecs = cap;
-            }
-        }
-        if (R->nrecs < R->caprecs) {
-            memset(&R->recs[R->nrecs], 0, sizeof R->recs[0]);
-            R->recs[R->nrecs++].rid = rid;
-        } else {
-            rc = -1;
-        }
-    }
+    int rc = open_locked(R, rid);
     pthread_mutex_unlock(&R->lock);
     return rc;
 }
