@@ -10,7 +10,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 
 def sources():
     out = []
-    for sub in ("model", "input", "output", "collect", "bind"):
+    for sub in ("model", "codec", "input", "output", "collect", "bind"):
         out += sorted(glob.glob(os.path.join("src", "native", sub, "*.c")))
     out.append(os.path.join("src", "native", "module.c"))
     return out

@@ -8,10 +8,10 @@
 #include <string.h>
 
 #include "output/pm_formats.h"
-#include "output/pm_gzip.h"
+#include "codec/pm_gzip.h"
 #include "output/pm_interchange.h"
-#include "output/pm_json.h"
-#include "output/pm_marshal.h"
+#include "codec/pm_json.h"
+#include "codec/pm_marshal.h"
 #include "test_util.h"
 
 /* ---- helpers ------------------------------------------------------------- */
@@ -282,8 +282,8 @@ static void test_pstats_decodes(pm_t *t)
     pm_marshal m;
     size_t end = 0;
     uint32_t root = pm_marshal_parse(&m, b.data, b.len, &end);
-    CHECKF(root != PM_NONE, "%s", m.err);
-    if (root != PM_NONE) {
+    CHECKF(root != PM_MARSHAL_ERR, "%s", m.err);
+    if (root != PM_MARSHAL_ERR) {
         CHECK(end == b.len);
         const pm_mv *d = pm_mv_get(&m, root);
         CHECK(d->kind == PM_MV_DICT && d->n == 3);
@@ -938,8 +938,8 @@ static void test_hostile_everywhere(pm_t *t)
     pm_marshal m;
     size_t end;
     uint32_t root = pm_marshal_parse(&m, b.data, b.len, &end);
-    CHECK(root != PM_NONE && end == b.len);
-    for (uint32_t i = 0; root != PM_NONE && i < m.nv; i++)
+    CHECK(root != PM_MARSHAL_ERR && end == b.len);
+    for (uint32_t i = 0; root != PM_MARSHAL_ERR && i < m.nv; i++)
         if (m.v[i].kind == PM_MV_STR)
             CHECK(valid_utf8(pm_mv_text(&m, &m.v[i]), m.v[i].n));
     pm_marshal_free(&m);

@@ -2,8 +2,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "output/pm_json.h"
-#include "output/pm_num.h"
+#include "codec/pm_json.h"
+#include "codec/pm_num.h"
 #include "test_util.h"
 
 /* Writes bytes as a JSON string, reads them back, compares. */

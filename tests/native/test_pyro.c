@@ -8,7 +8,7 @@
 #include <string.h>
 #include <zlib.h>
 
-#include "output/pm_gzip.h"
+#include "codec/pm_gzip.h"
 #include "test_util.h"
 
 static void test_roundtrip(pm_t *t)

@@ -3,6 +3,7 @@
 #define TEST_UTIL_H
 
 #include "collect/pm_layout.h"
+#include "input/pm_input.h"
 #include "model/pm_model.h"
 #include "output/pm_output.h"
 #include "pm_test.h"

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input/pm_input.h"
 #include "output/pm_formats.h"
 #include "output/pm_output.h"
 

@@ -19,7 +19,7 @@
 
 #include "../model/pm_strtab.h"
 #include "pm_interchange.h"
-#include "pm_json.h"
+#include "../codec/pm_json.h"
 #include "pm_outcommon.h"
 
 #define PM_GECKO_VERSION 28

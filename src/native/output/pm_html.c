@@ -9,7 +9,8 @@
 
 #include <string.h>
 
-#include "pm_gzip.h"
+#include "../codec/pm_gzip.h"
+#include "../input/pm_input.h"
 
 static const char *find_marker(const char *s, size_t n)
 {

@@ -16,7 +16,7 @@
 
 #include "pm_interchange.h"
 #include "pm_outcommon.h"
-#include "pm_protobuf.h"
+#include "../codec/pm_protobuf.h"
 #include "pm_slices.h"
 
 int pm_write_otlp(const pm_profile *p, pm_buf *out)

@@ -31,9 +31,9 @@
 #include "pm_interchange.h"
 #include "pm_outcommon.h"
 #include "pm_pbtab.h"
-#include "pm_protobuf.h"
+#include "../codec/pm_protobuf.h"
 #include "pm_slices.h"
-#include "pm_utf8.h"
+#include "../codec/pm_utf8.h"
 
 /* Field numbers (opentelemetry-proto 1.9, profiles v1development). */
 enum {

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm_utf8.h"
+#include "../codec/pm_utf8.h"
 
 void pm_clean_utf8(const char *str, size_t len, pm_buf *out)
 {

@@ -10,32 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../codec/pm_buf.h"
 #include "../model/pm_model.h"
-
-/* ---- growable byte buffer ---------------------------------------------- */
-typedef struct {
-    char *data;
-    size_t len;
-    size_t cap;
-    int oom; /* set once an allocation failed; later appends are ignored */
-} pm_buf;
-
-void pm_buf_init(pm_buf *b);
-void pm_buf_free(pm_buf *b);
-void pm_buf_put(pm_buf *b, const void *s, size_t n);
-void pm_buf_puts(pm_buf *b, const char *s);
-void pm_buf_putc(pm_buf *b, char c);
-void pm_buf_printf(pm_buf *b, const char *fmt, ...);
-/* Room for n more bytes at b->data + b->len (the caller writes, then adds
- * what it wrote to b->len); NULL once out of memory. */
-char *pm_buf_reserve(pm_buf *b, size_t n);
-/* Numbers in the same text whatever the C locale (writers run inside a
- * host program that may have called setlocale).  Doubles are written with
- * the fewest digits that read back to the same value; a non-finite double is
- * written as nan, inf or -inf (JSON writers handle those themselves). */
-void pm_buf_put_i64(pm_buf *b, int64_t v);
-void pm_buf_put_u64(pm_buf *b, uint64_t v);
-void pm_buf_put_double(pm_buf *b, double v);
 
 /* ---- aggregated per-function figures (report, API stats, pstats) ------- */
 typedef struct {
@@ -56,12 +32,6 @@ long pm_func_stats(const pm_profile *p, int m, pm_id thread, pm_func_stat **out)
 /* The schema is documented at the top of pm_pyro.c. */
 /* 0, or -1 on OOM (out is then left as it was, unless it is out of memory). */
 int pm_write_pyro(const pm_profile *p, pm_buf *out);
-/* The reader refuses JSON that decompresses to more than this. */
-#define PM_PYRO_MAX_JSON ((size_t)1 << 30)
-/* Returns a new profile, or NULL with a one-line reason in err.  Accepts
- * the gzip'd file or its plain JSON.  Every id and index is validated: any
- * input, however hostile, gives a profile or an error, never a crash. */
-pm_profile *pm_read_pyro(const void *data, size_t len, char *err, size_t errlen);
 
 /* ---- collapsed stacks: "thread;outer;...;leaf COUNT\n" ----------------- */
 /* Weights are metric m (use the "samples" metric for the classic format).

@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm_gzip.h"
+#include "../codec/pm_gzip.h"
 #include "pm_interchange.h"
 #include "pm_outcommon.h"
 #include "pm_pbtab.h"
-#include "pm_protobuf.h"
+#include "../codec/pm_protobuf.h"
 
 typedef struct {
     const pm_profile *p;

@@ -1,4 +1,4 @@
-/* pm_pstats.c — pstats .prof files, written and read.
+/* pm_pstats.c — pstats .prof files written.
  *
  * The file is what cProfile.Profile.dump_stats writes: marshal (version 4)
  * of a dict
@@ -25,12 +25,7 @@
  * (ill-formed bytes and lone surrogates become U+FFFD): pstats prints names,
  * and a lone surrogate would make print_stats fail on a UTF-8 stream.
  *
- * Reading (for `convert`): each caller edge C -> F becomes the stack [C, F]
- * with F's calls and own time from that caller; what the callers do not
- * account for goes on the stack [F].  Per-function own time and calls are
- * preserved, deeper stacks are not (pstats does not record them).  The
- * file's own figures (primitive calls, cumulative times, callers) are kept
- * exactly beside them (pm_ps_exact_names) and are what pstats gets back. */
+ * The reader is input/pm_pstats_read.c. */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,24 +34,10 @@
 #include "../model/pm_hash.h"
 #include "../model/pm_idmap.h"
 #include "../model/pm_strtab.h"
+#include "../input/pm_input.h"
 #include "pm_interchange.h"
-#include "pm_marshal.h"
+#include "../codec/pm_marshal.h"
 #include "pm_outcommon.h"
-
-/* A profile read from a pstats file keeps the file's figures as they are,
- * in these metrics: on a function's own stack [F] its entry (calls,
- * primitive calls, own and cumulative time), on [C, F] the caller edge C ->
- * F.  The trie's "calls" and "wall" (what other outputs draw) cannot hold
- * them: pstats does not record stacks, and the rules that derive primitive
- * calls and cumulative time from stacks would miscount recursion.  Writing
- * pstats from such a profile gives the source's table back (times to the
- * nanosecond). */
-static const char *const pm_ps_exact_names[4] = {"pstats.calls", "pstats.primitive", "pstats.tottime",
-                                                 "pstats.cumtime"};
-
-/* The one entry of a profile with no calls (see pm_write_pstats). */
-#define PM_PS_EMPTY_FILE "~"
-#define PM_PS_EMPTY_NAME "<no calls>"
 
 /* Times are summed in the metric's own unit and scaled once when written,
  * so that a file read back and written again gives the same floats. */
@@ -293,7 +274,7 @@ static void pm_ps_walk(pm_ps *s)
     }
 }
 
-/* A profile read from pstats (pm_ps_exact_names): the source's figures,
+/* A profile read from pstats (pm_pstats_exact_names): the source's figures,
  * entries on one-frame stacks and caller edges on two-frame ones. */
 static int pm_ps_from_exact(pm_ps *s, const int *mx)
 {
@@ -385,7 +366,7 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
         pm_totals(p, s.m_samples, s.tot_calls);
     int mx[4];
     for (int i = 0; i < 4; i++)
-        mx[i] = pm_metric_find(p, pm_ps_exact_names[i]);
+        mx[i] = pm_metric_find(p, pm_pstats_exact_names[i]);
     if (mx[0] >= 0 && mx[1] >= 0 && mx[2] >= 0 && mx[3] >= 0) {
         s.time_scale = 1e-9; /* the exact metrics are in nanoseconds */
         if (pm_ps_from_exact(&s, mx) != 0)
@@ -428,9 +409,9 @@ int pm_write_pstats(const pm_profile *p, pm_buf *out)
          * so a profile with no calls gets one entry that ran never, as
          * cProfile's always has its own disable(); our reader drops it. */
         pm_mw_tuple(out, 3, 0);
-        pm_mw_str(out, PM_PS_EMPTY_FILE, strlen(PM_PS_EMPTY_FILE));
+        pm_mw_str(out, PM_PSTATS_EMPTY_FILE, strlen(PM_PSTATS_EMPTY_FILE));
         pm_mw_int(out, 0);
-        pm_mw_str(out, PM_PS_EMPTY_NAME, strlen(PM_PS_EMPTY_NAME));
+        pm_mw_str(out, PM_PSTATS_EMPTY_NAME, strlen(PM_PSTATS_EMPTY_NAME));
         pm_mw_tuple(out, 5, 0);
         pm_mw_int(out, 0);
         pm_mw_int(out, 0);
@@ -458,187 +439,4 @@ done:
     free(s.kref);
     free(s.edges);
     return rc;
-}
-
-/* ---- reading ----------------------------------------------------------- */
-
-int pm_sniff_pstats(const void *data, size_t len)
-{
-    const unsigned char *d = data;
-    if (len < 2 || (d[0] & 0x7f) != '{')
-        return 0;
-    unsigned c = d[1] & 0x7f;
-    return c == ')' || c == '(' || d[1] == '0';
-}
-
-static int pm_ps_num(const pm_mv *v, double *out)
-{
-    if (!v || (v->kind != PM_MV_INT && v->kind != PM_MV_FLOAT && v->kind != PM_MV_BOOL))
-        return -1;
-    double d = v->kind == PM_MV_BOOL ? (double)v->i : v->f;
-    *out = isfinite(d) && d > 0 ? (d < 1e15 ? d : 1e15) : 0;
-    return 0;
-}
-
-/* A key tuple into a frame id; PM_NONE when it is not (str, int, str). */
-static pm_id pm_ps_frame(pm_profile *p, const pm_marshal *m, const pm_mv *key)
-{
-    const pm_mv *file = pm_mv_item(m, key, 0), *line = pm_mv_item(m, key, 1), *name = pm_mv_item(m, key, 2);
-    if (!key || key->kind != PM_MV_TUPLE || key->n != 3 || !file || file->kind != PM_MV_STR || !line ||
-        line->kind != PM_MV_INT || !name || name->kind != PM_MV_STR)
-        return PM_NONE;
-    int builtin = file->n == 1 && pm_mv_text(m, file)[0] == '~';
-    pm_id fs = builtin ? pm_str_intern(p, "", 0) : pm_str_intern(p, pm_mv_text(m, file), file->n);
-    pm_id ns = pm_str_intern(p, pm_mv_text(m, name), name->n);
-    if (fs == PM_NONE || ns == PM_NONE)
-        return PM_NONE;
-    int64_t l = line->i;
-    int32_t ln = l < 0 ? 0 : l > INT32_MAX ? INT32_MAX : (int32_t)l;
-    return pm_frame_intern(p, ns, fs, ln, builtin ? PM_FRAME_NATIVE : PM_FRAME_PYTHON);
-}
-
-static int pm_ps_add(pm_profile *p, pm_id th, const pm_id *fr, size_t depth, double calls, double secs, int mc,
-                     int mw)
-{
-    int32_t lines[2];
-    for (size_t i = 0; i < depth; i++)
-        lines[i] = pm_frame_get(p, fr[i])->line;
-    pm_id leaf = pm_stack_insert(p, th, fr, lines, depth);
-    if (leaf == PM_NONE)
-        return -1;
-    pm_node_add(p, leaf, mc, (int64_t)llround(calls));
-    pm_node_add(p, leaf, mw, (int64_t)llround(secs * 1e9));
-    return 0;
-}
-
-/* The source's own figures, kept exactly (see pm_ps_exact_names): on [f]
- * (callee PM_NONE) the function's entry, on [f, callee] the caller edge
- * f -> callee.  Returns the node, PM_NONE on OOM. */
-static pm_id pm_ps_exact(pm_profile *p, pm_id th, pm_id f, pm_id callee, double cc, double nc, double tt, double ct,
-                         const int *mx)
-{
-    pm_id fr[2] = {f, callee};
-    int32_t lines[2] = {pm_frame_get(p, f)->line, callee == PM_NONE ? 0 : pm_frame_get(p, callee)->line};
-    pm_id n = pm_stack_insert(p, th, fr, lines, callee == PM_NONE ? 1 : 2);
-    if (n == PM_NONE)
-        return PM_NONE;
-    pm_node_add(p, n, mx[0], (int64_t)llround(nc));
-    pm_node_add(p, n, mx[1], (int64_t)llround(cc));
-    pm_node_add(p, n, mx[2], (int64_t)llround(tt * 1e9));
-    pm_node_add(p, n, mx[3], (int64_t)llround(ct * 1e9));
-    return n;
-}
-
-static int pm_ps_is_empty_mark(const pm_profile *p, pm_id f)
-{
-    const pm_frame *fr = pm_frame_get(p, f);
-    size_t nl, fl;
-    const char *name = pm_str_get(p, fr->name, &nl), *file = pm_str_get(p, fr->file, &fl);
-    return fr->line == 0 && nl == strlen(PM_PS_EMPTY_NAME) && memcmp(name, PM_PS_EMPTY_NAME, nl) == 0 &&
-           fl == strlen(PM_PS_EMPTY_FILE) && memcmp(file, PM_PS_EMPTY_FILE, fl) == 0;
-}
-
-pm_profile *pm_read_pstats(const void *data, size_t len, char *err, size_t errlen)
-{
-    pm_marshal m;
-    size_t end = 0;
-    uint32_t root = pm_marshal_parse(&m, data, len, &end);
-    pm_profile *p = NULL;
-    if (root == PM_NONE) {
-        snprintf(err, errlen, "not a pstats file: %s", m.err);
-        goto fail;
-    }
-    const pm_mv *d = pm_mv_get(&m, root);
-    if (d->kind != PM_MV_DICT) {
-        snprintf(err, errlen, "not a pstats file: the marshal data is not a dict");
-        goto fail;
-    }
-    if (end != len) {
-        snprintf(err, errlen, "not a pstats file: %zu bytes of trailing data at byte %zu", len - end, end);
-        goto fail;
-    }
-    p = pm_profile_new();
-    if (!p) {
-        snprintf(err, errlen, "out of memory");
-        goto fail;
-    }
-    int mc = pm_metric_add(p, "calls", "count");
-    int mw = pm_metric_add(p, "wall", "nanoseconds");
-    int mx[4];
-    for (int i = 0; i < 4; i++)
-        mx[i] = pm_metric_add(p, pm_ps_exact_names[i], i < 2 ? "count" : "nanoseconds");
-    if (mx[0] < 0 || mx[1] < 0 || mx[2] < 0 || mx[3] < 0)
-        goto oom;
-    pm_id th = pm_thread_get(p, 0, 0);
-    if (mc < 0 || mw < 0 || th == PM_NONE || pm_thread_set_name(p, th, "MainThread", 10) != 0 ||
-        pm_meta_set_str(p, "mode", "calls") != 0 || pm_meta_set_str(p, "source", "pstats") != 0)
-        goto oom;
-    double total = 0;
-    for (uint32_t k = 0; k < d->n; k++) {
-        const pm_mv *key = pm_mv_key(&m, d, k), *val = pm_mv_val(&m, d, k);
-        pm_id f = pm_ps_frame(p, &m, key);
-        if (f == PM_NONE) {
-            snprintf(err, errlen, "bad pstats file: entry %u: the key is not (file, line, name)", k);
-            goto fail;
-        }
-        double cc, nc, tt, ct;
-        const pm_mv *callers = pm_mv_item(&m, val, 4);
-        if (!val || val->kind != PM_MV_TUPLE || val->n != 5 || pm_ps_num(pm_mv_item(&m, val, 0), &cc) != 0 ||
-            pm_ps_num(pm_mv_item(&m, val, 1), &nc) != 0 || pm_ps_num(pm_mv_item(&m, val, 2), &tt) != 0 ||
-            pm_ps_num(pm_mv_item(&m, val, 3), &ct) != 0 || !callers || callers->kind != PM_MV_DICT) {
-            snprintf(err, errlen, "bad pstats file: entry %u: the value is not (cc, nc, tt, ct, callers)", k);
-            goto fail;
-        }
-        if (cc == 0 && nc == 0 && callers->n == 0 && pm_ps_is_empty_mark(p, f))
-            continue; /* the mark of a profile with no calls: no node */
-        /* The entry itself, exactly, on the function's own stack [F]. */
-        pm_id own = pm_ps_exact(p, th, f, PM_NONE, cc, nc, tt, ct, mx);
-        if (own == PM_NONE)
-            goto oom;
-        double left_calls = nc, left_tt = tt;
-        for (uint32_t c = 0; c < callers->n; c++) {
-            pm_id cf = pm_ps_frame(p, &m, pm_mv_key(&m, callers, c));
-            const pm_mv *cv = pm_mv_val(&m, callers, c);
-            double enc = 0, ecc = 0, ett = 0, ect = 0;
-            if (cf == PM_NONE) {
-                snprintf(err, errlen, "bad pstats file: entry %u, caller %u: the key is not (file, line, name)", k,
-                         c);
-                goto fail;
-            }
-            if (cv && cv->kind == PM_MV_TUPLE && cv->n == 4) {
-                if (pm_ps_num(pm_mv_item(&m, cv, 0), &enc) != 0 || pm_ps_num(pm_mv_item(&m, cv, 1), &ecc) != 0 ||
-                    pm_ps_num(pm_mv_item(&m, cv, 2), &ett) != 0 || pm_ps_num(pm_mv_item(&m, cv, 3), &ect) != 0) {
-                    snprintf(err, errlen, "bad pstats file: entry %u, caller %u: not (nc, cc, tt, ct)", k, c);
-                    goto fail;
-                }
-            } else if (pm_ps_num(cv, &enc) != 0) { /* very old pstats: a call count only */
-                snprintf(err, errlen, "bad pstats file: entry %u, caller %u: not (nc, cc, tt, ct)", k, c);
-                goto fail;
-            } else {
-                ecc = enc;
-            }
-            pm_id st[2] = {cf, f};
-            if (pm_ps_add(p, th, st, 2, enc, ett, mc, mw) != 0 ||
-                pm_ps_exact(p, th, cf, f, ecc, enc, ett, ect, mx) == PM_NONE)
-                goto oom;
-            left_calls -= enc;
-            left_tt -= ett;
-            total += ett;
-        }
-        if (left_calls > 0.5 || left_tt > 0 || callers->n == 0) {
-            if (pm_ps_add(p, th, &f, 1, left_calls > 0 ? left_calls : 0, left_tt > 0 ? left_tt : 0, mc, mw) != 0)
-                goto oom;
-            total += left_tt > 0 ? left_tt : 0;
-        }
-    }
-    if (pm_meta_set_num(p, "duration_s", total) != 0)
-        goto oom;
-    pm_marshal_free(&m);
-    return p;
-oom:
-    snprintf(err, errlen, "out of memory");
-fail:
-    pm_marshal_free(&m);
-    pm_profile_free(p);
-    return NULL;
 }

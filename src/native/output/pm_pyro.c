@@ -1,4 +1,4 @@
-/* pm_pyro.c — the native .pyro file: writer (the reader is pm_pyro_read.c).
+/* pm_pyro.c — the native .pyro file: writer (the reader is input/pm_pyro_read.c).
  *
  * ---- .pyro schema, version 1 -------------------------------------------------
  *
@@ -69,8 +69,8 @@
  */
 #include <string.h>
 
-#include "pm_gzip.h"
-#include "pm_json.h"
+#include "../codec/pm_gzip.h"
+#include "../codec/pm_json.h"
 #include "pm_output.h"
 
 /* JSON is built in a small buffer and streamed through the compressor, so

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm_num.h"
+#include "../codec/pm_num.h"
 #include "pm_report.h"
 #include "pm_text.h"
 

@@ -26,7 +26,7 @@
 
 #include "../model/pm_hash.h"
 #include "../model/pm_idmap.h"
-#include "pm_num.h"
+#include "../codec/pm_num.h"
 #include "pm_outcommon.h"
 #include "pm_report.h"
 #include "pm_text.h"

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "pm_interchange.h"
-#include "pm_json.h"
+#include "../codec/pm_json.h"
 #include "pm_outcommon.h"
 
 static void pm_ss_str(pm_buf *out, const pm_ctext *c, pm_id id)

@@ -3,7 +3,7 @@
 
 #include <string.h>
 
-#include "pm_utf8.h"
+#include "../codec/pm_utf8.h"
 
 #define PM_ELLIPSIS "\xe2\x80\xa6" /* U+2026, one column */
 

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "pm_interchange.h"
-#include "pm_json.h"
+#include "../codec/pm_json.h"
 #include "pm_outcommon.h"
 #include "pm_slices.h"
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "input/pm_input.h"
 #include "model/pm_model.h"
 #include "output/pm_output.h"
 

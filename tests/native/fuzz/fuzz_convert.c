@@ -3,7 +3,7 @@
  * what it accepts.
  *
  * With clang:  clang -g -O1 -fsanitize=fuzzer,address,undefined -DPM_LIBFUZZER \
- *                -I src/native src/native/model/\*.c src/native/output/\*.c \
+ *                -I src/native src/native/model/\*.c src/native/codec/\*.c src/native/input/\*.c src/native/output/\*.c \
  *                tests/native/fuzz/fuzz_convert.c -lz -lm -o fuzz_convert
  * With gcc:    make -C tests/native fuzz-convert  (FUZZ_ITERS random and
  *              mutated inputs from valid seeds; every refusal must be one

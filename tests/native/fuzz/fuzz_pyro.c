@@ -2,7 +2,7 @@
  * it accepts).
  *
  * With clang:  clang -g -O1 -fsanitize=fuzzer,address,undefined -DPM_LIBFUZZER \
- *                -I src/native src/native/model/\*.c src/native/output/\*.c \
+ *                -I src/native src/native/model/\*.c src/native/codec/\*.c src/native/input/\*.c src/native/output/\*.c \
  *                tests/native/fuzz/fuzz_pyro.c -lz -o fuzz_pyro
  * With gcc:    make -C tests/native fuzz-smoke   (a built-in random mutator,
  *              a quick smoke run rather than coverage-guided fuzzing). */
@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "input/pm_input.h"
 #include "model/pm_model.h"
 #include "output/pm_output.h"
 

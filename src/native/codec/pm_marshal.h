@@ -2,14 +2,15 @@
  * dump_stats writes (and pstats reads): dict, tuple, int, long, binary float,
  * str (unicode, ascii, short ascii, interned variants), None/True/False, list,
  * and back-references (FLAG_REF / 'r', marshal version 3+).  Written as
- * version 4, the version every Python 3.4+ reads.  Internal to output/. */
+ * version 4, the version every Python 3.4+ reads.  Shared by the pstats
+ * writer (output/pm_pstats.c) and reader (input/pm_pstats_read.c). */
 #ifndef PM_MARSHAL_H
 #define PM_MARSHAL_H
 
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pm_output.h"
+#include "pm_buf.h"
 
 /* ---- writer ------------------------------------------------------------ */
 void pm_mw_int(pm_buf *b, int64_t v);          /* 'i' or 'l' */
@@ -46,7 +47,10 @@ typedef struct {
     char err[160];
 } pm_marshal;
 
-/* Parses one object; returns the root value index, or PM_NONE with a
+/* No value: what the parse returns when it fails. */
+#define PM_MARSHAL_ERR UINT32_MAX
+
+/* Parses one object; returns the root value index, or PM_MARSHAL_ERR with a
  * one-line reason (and byte offset) in m->err.  Bounded: nesting depth,
  * counts checked against the bytes left, no cycles can be followed because
  * callers only descend a fixed shape. */

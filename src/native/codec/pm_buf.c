@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "pm_num.h"
-#include "pm_output.h"
+#include "pm_buf.h"
 
 void pm_buf_init(pm_buf *b)
 {

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm_gzip.h"
-#include "pm_json.h"
-#include "pm_output.h"
+#include "../codec/pm_gzip.h"
+#include "../codec/pm_json.h"
+#include "pm_input.h"
 
 enum {
     PM_SEC_FORMAT,

@@ -7,7 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pm_output.h"
+#include "pm_buf.h"
 
 void pm_pb_varint(pm_buf *b, uint64_t v);
 void pm_pb_tag(pm_buf *b, unsigned field, unsigned wire);

@@ -24,8 +24,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "pm_interchange.h"
-#include "pm_json.h"
+#include "../codec/pm_json.h"
+#include "pm_input.h"
 
 /* Largest value (in the model's unit) accepted: leaves headroom in int64. */
 #define PM_SSR_MAX 4e18

@@ -108,7 +108,7 @@ static uint32_t pm_mr_fail(pm_mr *r, const char *fmt, ...)
         va_end(ap);
         snprintf(r->m->err, sizeof r->m->err, "%s at byte %zu", msg, r->pos);
     }
-    return PM_NONE;
+    return PM_MARSHAL_ERR;
 }
 
 static int pm_mr_need(pm_mr *r, size_t n)
@@ -179,7 +179,7 @@ static uint32_t pm_mr_reserve_ref(pm_mr *r)
         m->refs = nr;
         m->caprefs = nc;
     }
-    m->refs[m->nrefs] = PM_NONE;
+    m->refs[m->nrefs] = PM_MARSHAL_ERR;
     return m->nrefs++;
 }
 
@@ -192,19 +192,19 @@ static uint32_t pm_mr_seq(pm_mr *r, int kind, uint32_t n, int depth, uint32_t re
     if (n > r->len - r->pos)
         return pm_mr_fail(r, "container of %u items in %zu bytes", n, r->len - r->pos);
     uint32_t id = pm_mr_new(r, kind);
-    if (id == PM_NONE)
-        return PM_NONE;
-    if (refslot != PM_NONE)
+    if (id == PM_MARSHAL_ERR)
+        return PM_MARSHAL_ERR;
+    if (refslot != PM_MARSHAL_ERR)
         r->m->refs[refslot] = id;
     uint32_t first;
     if (pm_mr_kids(r, n, &first) != 0)
-        return PM_NONE;
+        return PM_MARSHAL_ERR;
     r->m->v[id].n = n;
     r->m->v[id].first = first;
     for (uint32_t k = 0; k < n; k++) {
         uint32_t c = pm_mr_value(r, depth + 1);
-        if (c == PM_NONE)
-            return PM_NONE;
+        if (c == PM_MARSHAL_ERR)
+            return PM_MARSHAL_ERR;
         r->m->kids[first + k] = c;
     }
     return id;
@@ -213,9 +213,9 @@ static uint32_t pm_mr_seq(pm_mr *r, int kind, uint32_t n, int depth, uint32_t re
 static uint32_t pm_mr_dict(pm_mr *r, int depth, uint32_t refslot)
 {
     uint32_t id = pm_mr_new(r, PM_MV_DICT);
-    if (id == PM_NONE)
-        return PM_NONE;
-    if (refslot != PM_NONE)
+    if (id == PM_MARSHAL_ERR)
+        return PM_MARSHAL_ERR;
+    if (refslot != PM_MARSHAL_ERR)
         r->m->refs[refslot] = id;
     /* Pairs are collected on a local list first: nested containers append
      * their own kids meanwhile, so the dict's kids are copied at the end. */
@@ -239,10 +239,10 @@ static uint32_t pm_mr_dict(pm_mr *r, int depth, uint32_t refslot)
             cap = nc;
         }
         uint32_t k = pm_mr_value(r, depth + 1);
-        if (k == PM_NONE)
+        if (k == PM_MARSHAL_ERR)
             goto fail;
         uint32_t v = pm_mr_value(r, depth + 1);
-        if (v == PM_NONE)
+        if (v == PM_MARSHAL_ERR)
             goto fail;
         pairs[np++] = k;
         pairs[np++] = v;
@@ -258,17 +258,17 @@ static uint32_t pm_mr_dict(pm_mr *r, int depth, uint32_t refslot)
     return id;
 fail:
     free(pairs);
-    return PM_NONE;
+    return PM_MARSHAL_ERR;
 }
 
 static uint32_t pm_mr_str(pm_mr *r, size_t n, uint32_t refslot)
 {
     if (pm_mr_need(r, n) != 0)
-        return PM_NONE;
+        return PM_MARSHAL_ERR;
     uint32_t id = pm_mr_new(r, PM_MV_STR);
-    if (id == PM_NONE)
-        return PM_NONE;
-    if (refslot != PM_NONE)
+    if (id == PM_MARSHAL_ERR)
+        return PM_MARSHAL_ERR;
+    if (refslot != PM_MARSHAL_ERR)
         r->m->refs[refslot] = id;
     pm_buf *t = &r->m->text;
     if (t->len > UINT32_MAX - n - 1)
@@ -288,35 +288,35 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
     if (depth > PM_MR_MAX_DEPTH)
         return pm_mr_fail(r, "marshal data nested too deeply");
     if (pm_mr_need(r, 1) != 0)
-        return PM_NONE;
+        return PM_MARSHAL_ERR;
     size_t at = r->pos;
     unsigned code = r->s[r->pos++];
     int flag = (code & FLAG_REF) != 0;
     code &= ~FLAG_REF;
-    uint32_t slot = PM_NONE;
-    if (flag && (slot = pm_mr_reserve_ref(r)) == PM_NONE)
-        return PM_NONE;
-    uint32_t id = PM_NONE;
+    uint32_t slot = PM_MARSHAL_ERR;
+    if (flag && (slot = pm_mr_reserve_ref(r)) == PM_MARSHAL_ERR)
+        return PM_MARSHAL_ERR;
+    uint32_t id = PM_MARSHAL_ERR;
     switch (code) {
     case 'N':
     case 'T':
     case 'F':
         id = pm_mr_new(r, code == 'N' ? PM_MV_NONE : PM_MV_BOOL);
-        if (id != PM_NONE)
+        if (id != PM_MARSHAL_ERR)
             r->m->v[id].i = code == 'T';
         break;
     case 'i':
         if (pm_mr_need(r, 4) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         id = pm_mr_new(r, PM_MV_INT);
-        if (id != PM_NONE) {
+        if (id != PM_MARSHAL_ERR) {
             r->m->v[id].i = (int32_t)pm_mr_u32(r);
             r->m->v[id].f = (double)r->m->v[id].i;
         }
         break;
     case 'l': {
         if (pm_mr_need(r, 4) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         int32_t nd = (int32_t)pm_mr_u32(r);
         uint32_t an = nd < 0 ? (uint32_t)0 - (uint32_t)nd : (uint32_t)nd;
         if (an > (r->len - r->pos) / 2)
@@ -334,7 +334,7 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
                 u |= (uint64_t)dig << (15 * k);
         }
         id = pm_mr_new(r, PM_MV_INT);
-        if (id != PM_NONE) {
+        if (id != PM_MARSHAL_ERR) {
             /* Exact up to 60 bits; beyond, through the double (saturated). */
             int64_t v = an <= 4 ? (int64_t)u : f >= 9.2e18 ? INT64_MAX : (int64_t)f;
             r->m->v[id].i = nd < 0 ? -v : v;
@@ -344,7 +344,7 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
     }
     case 'g': {
         if (pm_mr_need(r, 8) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         uint64_t u = 0;
         for (int k = 0; k < 8; k++)
             u |= (uint64_t)r->s[r->pos + k] << (8 * k);
@@ -352,7 +352,7 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
         double d;
         memcpy(&d, &u, 8);
         id = pm_mr_new(r, PM_MV_FLOAT);
-        if (id != PM_NONE)
+        if (id != PM_MARSHAL_ERR)
             r->m->v[id].f = d;
         break;
     }
@@ -362,27 +362,27 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
     case 'A':
     case 's': {
         if (pm_mr_need(r, 4) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         uint32_t n = pm_mr_u32(r);
         return pm_mr_str(r, n, slot);
     }
     case 'z':
     case 'Z': {
         if (pm_mr_need(r, 1) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         size_t n = r->s[r->pos++];
         return pm_mr_str(r, n, slot);
     }
     case ')': {
         if (pm_mr_need(r, 1) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         uint32_t n = r->s[r->pos++];
         return pm_mr_seq(r, PM_MV_TUPLE, n, depth, slot);
     }
     case '(':
     case '[': {
         if (pm_mr_need(r, 4) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         uint32_t n = pm_mr_u32(r);
         return pm_mr_seq(r, code == '(' ? PM_MV_TUPLE : PM_MV_LIST, n, depth, slot);
     }
@@ -392,9 +392,9 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
         if (flag)
             return pm_mr_fail(r, "flagged back-reference");
         if (pm_mr_need(r, 4) != 0)
-            return PM_NONE;
+            return PM_MARSHAL_ERR;
         uint32_t k = pm_mr_u32(r);
-        if (k >= r->m->nrefs || r->m->refs[k] == PM_NONE)
+        if (k >= r->m->nrefs || r->m->refs[k] == PM_MARSHAL_ERR)
             return pm_mr_fail(r, "bad back-reference %u", k);
         return r->m->refs[k];
     }
@@ -402,7 +402,7 @@ static uint32_t pm_mr_value(pm_mr *r, int depth)
         r->pos = at;
         return pm_mr_fail(r, "unsupported marshal type 0x%02x", code);
     }
-    if (id != PM_NONE && slot != PM_NONE)
+    if (id != PM_MARSHAL_ERR && slot != PM_MARSHAL_ERR)
         r->m->refs[slot] = id;
     return id;
 }
@@ -415,7 +415,7 @@ uint32_t pm_marshal_parse(pm_marshal *m, const void *data, size_t len, size_t *e
     uint32_t root = pm_mr_value(&r, 0);
     if (end)
         *end = r.pos;
-    return r.failed ? PM_NONE : root;
+    return r.failed ? PM_MARSHAL_ERR : root;
 }
 
 void pm_marshal_free(pm_marshal *m)

@@ -5,7 +5,7 @@
 #include <stddef.h>
 #include <zlib.h>
 
-#include "pm_output.h"
+#include "pm_buf.h"
 
 /* A compressor fed in chunks, so a writer never holds the whole
  * uncompressed document next to the compressed one. */

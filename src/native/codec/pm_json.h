@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "pm_output.h"
+#include "pm_buf.h"
 
 /* ---- writer ---------------------------------------------------------------- */
 /* A quoted, escaped JSON string for the bytes s[0..len). */

@@ -38,7 +38,8 @@
 #include <string.h>
 
 #include "../model/pm_strtab.h"
-#include "pm_interchange.h"
+#include "../codec/pm_buf.h"
+#include "pm_input.h"
 
 typedef struct {
     const char *s;
