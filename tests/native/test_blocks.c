@@ -1,7 +1,7 @@
 /* test_blocks.c — pm_blocks, the memory collector's table of sampled
  * blocks: random inserts and removals against a plain array, through
  * growth and shrinking; the filter never says "surely not" for a block in
- * the table; a checkpoint clears the "new" bit; a removed block is gone. */
+ * the table, and says it again for all once the table is empty; a checkpoint clears the "new" bit; a removed block is gone. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,6 +72,14 @@ static void test_random_against_array(pm_t *t)
     }
     CHECK(tb.n == 0 && count == 0);
     CHECK(tb.cap <= 512);
+    /* Nothing is sampled: the filter says "surely not" wherever its counter
+     * came back to 0 (only a saturated one may still say "maybe"). */
+    size_t maybes = 0;
+    for (size_t i = 0; i < N; i++)
+        maybes += (size_t)pm_blocks_maybe(&tb, (uintptr_t)0x7f0000000000ULL + (uintptr_t)i * 48);
+    for (size_t i = 0; i < sizeof tb.counts; i++)
+        CHECK(tb.counts[i] == 0 || tb.counts[i] == 255);
+    CHECK(maybes == 0);
     pm_blocks_free(&tb);
     free(live);
     free(when);

@@ -20,8 +20,9 @@ void pm_blocks_init(pm_blocks *t)
     t->slots = NULL;
     t->cap = t->n = 0;
     t->keep = 0;
-    for (size_t i = 0; i < (1u << PM_BLOCKS_FILTER_BITS); i++)
-        atomic_init(&t->filter[i], 0);
+    memset(t->counts, 0, sizeof t->counts);
+    for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
+        atomic_init(&t->bits[i], 0);
 }
 
 void pm_blocks_free(pm_blocks *t)
@@ -53,20 +54,29 @@ static int resize(pm_blocks *t, size_t cap)
     return 0;
 }
 
+/* Only the lock holder writes the bitmap, so a plain load and store of the
+ * word is enough; the frees read it without the lock. */
+static void set_bit(pm_blocks *t, size_t i, int on)
+{
+    _Atomic uint64_t *w = &t->bits[i / 64];
+    uint64_t v = atomic_load_explicit(w, memory_order_relaxed), m = (uint64_t)1 << (i % 64);
+    atomic_store_explicit(w, on ? v | m : v & ~m, memory_order_relaxed);
+}
+
 static void filter_inc(pm_blocks *t, uintptr_t ptr)
 {
-    _Atomic unsigned char *c = &t->filter[pm_blocks_filter_index(ptr)];
-    unsigned char v = atomic_load_explicit(c, memory_order_relaxed);
-    if (v < 255) /* saturated counters stay: a false "maybe" costs a probe, never a miss */
-        atomic_store_explicit(c, (unsigned char)(v + 1), memory_order_relaxed);
+    size_t i = pm_blocks_filter_index(ptr);
+    if (t->counts[i] == 0)
+        set_bit(t, i, 1);
+    if (t->counts[i] < 255) /* saturated counters stay: a false "maybe" costs a probe, never a miss */
+        t->counts[i]++;
 }
 
 static void filter_dec(pm_blocks *t, uintptr_t ptr)
 {
-    _Atomic unsigned char *c = &t->filter[pm_blocks_filter_index(ptr)];
-    unsigned char v = atomic_load_explicit(c, memory_order_relaxed);
-    if (v > 0 && v < 255)
-        atomic_store_explicit(c, (unsigned char)(v - 1), memory_order_relaxed);
+    size_t i = pm_blocks_filter_index(ptr);
+    if (t->counts[i] > 0 && t->counts[i] < 255 && --t->counts[i] == 0)
+        set_bit(t, i, 0);
 }
 
 int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old)
@@ -151,6 +161,7 @@ void pm_blocks_age(pm_blocks *t)
 void pm_blocks_clear(pm_blocks *t)
 {
     pm_blocks_free(t);
-    for (size_t i = 0; i < (1u << PM_BLOCKS_FILTER_BITS); i++)
-        atomic_store_explicit(&t->filter[i], 0, memory_order_relaxed);
+    memset(t->counts, 0, sizeof t->counts);
+    for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
+        atomic_store_explicit(&t->bits[i], 0, memory_order_relaxed);
 }
