@@ -1,4 +1,4 @@
-/* pm_output.h — writers (and the native reader) over the profile model.
+/* pm_output.h — writers over the profile model (the readers: input/).
  * Plain C11, no Python.h.  Every writer reads only the model (pm_model.h) and
  * appends bytes to a pm_buf; the caller decides where the bytes go
  * (pm_file_write_atomic for files).
