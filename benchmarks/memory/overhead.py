@@ -7,6 +7,7 @@ allocation-heavy code.
     python benchmarks/memory/overhead.py [--rounds N] [--size N]
     python benchmarks/memory/overhead.py --workloads [--full] [--rounds N] [--rates BYTES ...]
     python benchmarks/memory/overhead.py --builds OLD/bin/python NEW/bin/python [--rounds N] [--size N]
+                                         [--workload NAME] [--memory-rate BYTES]
     python benchmarks/memory/overhead.py --native [--rounds N] [--size N]
 
 Two measurements, both as ratios to plain runs interleaved with them (the
@@ -24,7 +25,8 @@ Prints a markdown table per measurement: min and median ratio per tool.
 under the default rate (or under each --rates value, in the same rounds),
 and gives the geomean of the median ratios.
 --builds compares pyrometer builds (each installed in its own venv): whole
-alloc_heavy.py processes at --memory-rate 1 under each interpreter given,
+processes of one workload (alloc_heavy.py unless --workload) at
+--memory-rate 1 (unless --memory-rate) under each interpreter given,
 interleaved with plain runs of the first.
 --native instead runs sqlite_work.py (sqlite's own mallocs, under Python
 calls) whole: plain, pyrometer at the default rate with and without
@@ -208,14 +210,14 @@ def every_workload(rounds, full, rates=None):
     return "\n".join(lines) + "\n"
 
 
-def builds(pythons, rounds, size):
-    """--memory-rate 1 under each build's interpreter, whole processes."""
+def builds(pythons, rounds, size, workload=WORKLOAD, rate=1):
+    """Memory mode at `rate` under each build's interpreter, whole processes."""
     tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
-    modes = {"plain": lambda: _child_cpu([pythons[0], WORKLOAD, str(size)])}
+    modes = {"plain": lambda: _child_cpu([pythons[0], workload, str(size)])}
     for py in pythons:
-        modes["--memory-rate 1, " + py] = (lambda py=py: _child_cpu(
-            [py, "-m", "pyrometer", "run", "--mode", "memory", "--memory-rate", "1", "-o", os.path.join(tmp, "b.pyro"),
-             WORKLOAD, str(size)]))
+        modes["--memory-rate %d, %s" % (rate, py)] = (lambda py=py: _child_cpu(
+            [py, "-m", "pyrometer", "run", "--mode", "memory", "--memory-rate", str(rate), "-o",
+             os.path.join(tmp, "b.pyro"), workload, str(size)]))
     try:
         return _interleave(modes, rounds)
     finally:
@@ -245,12 +247,18 @@ def main(argv=None):
     ap.add_argument("--native", action="store_true",
                     help="only: whole sqlite_work.py processes, with and without --native-memory, beside memray and Fil")
     ap.add_argument("--builds", nargs="+", metavar="PYTHON",
-                    help="only: exact mode under each of these interpreters (one venv per build)")
+                    help="only: memory mode under each of these interpreters (one venv per build)")
+    ap.add_argument("--workload", metavar="NAME", default="alloc_heavy",
+                    help="with --builds: the workload of benchmarks/workloads to run")
+    ap.add_argument("--memory-rate", type=int, default=1, metavar="BYTES", help="with --builds: the rate")
     a = ap.parse_args(argv)
     print("Python %s\n" % sys.version.split()[0])
     if a.builds:
-        print(table("Whole processes, builds interleaved: workloads/alloc_heavy.py %d (child CPU time)" % a.size,
-                    builds(a.builds, a.rounds, a.size)))
+        workload = os.path.join(os.path.dirname(HERE), "workloads", a.workload + ".py")
+        if not os.path.exists(workload):
+            raise SystemExit("overhead.py: no workload %r in benchmarks/workloads" % a.workload)
+        print(table("Whole processes, builds interleaved: workloads/%s.py %d at --memory-rate %d (child CPU time)" % (
+            a.workload, a.size, a.memory_rate), builds(a.builds, a.rounds, a.size, workload, a.memory_rate)))
         return
     if a.workloads:
         print(every_workload(a.rounds, a.full, a.rates))
