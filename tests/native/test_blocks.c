@@ -1,7 +1,8 @@
 /* test_blocks.c — pm_blocks, the memory collector's table of sampled
  * blocks: random inserts and removals against a plain array, through
  * growth and shrinking; the filter never says "surely not" for a block in
- * the table, and says it again for all once the table is empty; a checkpoint clears the "new" bit; a removed block is gone. */
+ * the table, and says it for every address once the table is empty; a
+ * checkpoint clears the "new" bit; a removed block is gone. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>

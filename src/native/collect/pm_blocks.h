@@ -9,11 +9,12 @@
  * (bit set: some sampled block hashes there), read with relaxed atomic
  * loads; at 4 KB it stays in the L1 cache beside the program's own data,
  * where the byte counters behind it (32 KB, kept under the lock) would
- * cost a free a cache miss every few calls.  Only a hit takes the collector's lock and
- * probes the table (open addressing, linear probing, deletion by backward
- * shift so no tombstones pile up).  The table holds about live heap / rate
- * entries (a few thousand at the default rate): it stays in cache, and it
- * shrinks again when samples die (unless keep is set: exact mode).  No Python.h.
+ * cost a free a cache miss every few calls.  Only a hit takes the
+ * collector's lock and probes the table (open addressing, linear probing,
+ * deletion by backward shift so no tombstones pile up).  The table holds
+ * about live heap / rate entries (a few thousand at the default rate): it
+ * stays in cache, and it shrinks again when samples die (unless keep is
+ * set: exact mode).  No Python.h.
  *
  * Not thread-safe except pm_blocks_maybe: the caller holds its lock for the
  * rest. */
