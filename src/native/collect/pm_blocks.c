@@ -15,14 +15,20 @@ static inline size_t slot_of(uintptr_t ptr, size_t mask)
     return (size_t)((x >> 24) ^ (x >> 40)) & mask;
 }
 
+/* Empties the filter: no address is "maybe" sampled. */
+static void filter_reset(pm_blocks *t)
+{
+    memset(t->counts, 0, sizeof t->counts);
+    for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
+        atomic_store_explicit(&t->bits[i], 0, memory_order_relaxed);
+}
+
 void pm_blocks_init(pm_blocks *t)
 {
     t->slots = NULL;
     t->cap = t->n = 0;
     t->keep = 0;
-    memset(t->counts, 0, sizeof t->counts);
-    for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
-        atomic_init(&t->bits[i], 0);
+    filter_reset(t);
 }
 
 void pm_blocks_free(pm_blocks *t)
@@ -161,7 +167,5 @@ void pm_blocks_age(pm_blocks *t)
 void pm_blocks_clear(pm_blocks *t)
 {
     pm_blocks_free(t);
-    memset(t->counts, 0, sizeof t->counts);
-    for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
-        atomic_store_explicit(&t->bits[i], 0, memory_order_relaxed);
+    filter_reset(t);
 }
