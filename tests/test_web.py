@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import textwrap
 import time
 from pathlib import Path
 
@@ -428,6 +429,31 @@ def test_view_directory_index(tmp_path):
         return sum(sum(s.values()) for s in p.stacks().values())
 
     assert total(merged) == sum(total(p) for p in parts) > 0
+
+
+def test_otel_not_imported_for_a_program_without_it(tmp_path):
+    """A span is active only where OpenTelemetry was imported: a program that
+    never did serves its requests without pyrometer importing it."""
+    pytest.importorskip("opentelemetry.trace")
+    prog = tmp_path / "app.py"
+    prog.write_text(textwrap.dedent("""
+        import sys
+        from pyrometer.integrations import wsgi
+
+        def app(environ, start_response):
+            start_response("200 OK", [])
+            return [b"ok"]
+
+        mw = wsgi.ProfilerMiddleware(app, profile_dir=sys.argv[1], slower_than_ms=0)
+        body = mw({"REQUEST_METHOD": "GET", "PATH_INFO": "/x", "QUERY_STRING": ""}, lambda s, h, e=None: None)
+        print(b"".join(body).decode())
+        body.close()
+        print(sorted(m for m in sys.modules if m.split(".")[0] == "opentelemetry"))
+    """))
+    out = subprocess.run([sys.executable, str(prog), str(tmp_path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split("\n")[:2] == ["ok", "[]"], out.stdout
+    assert len(list(tmp_path.glob("*.pyro"))) == 1  # the request was profiled all the same
 
 
 def test_otel_span_and_profile_linked(tmp_path):

@@ -6,8 +6,9 @@ middleware (none kept, slower_than_ms high, at 1 kHz and at 100 Hz; and
 every request kept; and its process-wide sampler alone, no middleware),
 werkzeug's ProfilerMiddleware (cProfile, a file per request) and
 pyinstrument's per-request recipe (a text file per request).  Rounds
-interleave the variants (a fresh server each); medians, and the ratio to
-plain.
+interleave the variants (a fresh server each, each round starting at the
+next variant); medians, and each variant's ratio to plain as the median of
+its rounds' ratios to their own plain run.
 
     python benchmarks/web/load.py [--seconds 3] [--rounds 5] [--conc 4] [--size 40] [VARIANT ...]
 """
@@ -149,27 +150,31 @@ def main():
         files = {v: [] for v in a.variants}
         errors = {v: [] for v in a.variants}
         cpus = {v: [] for v in a.variants}
-        for _ in range(a.rounds):
-            for v in a.variants:
+        for r in range(a.rounds):
+            # Each round starts at another variant: none always runs first
+            # (on a fresh page cache) or last.
+            k = r % len(a.variants)
+            for v in a.variants[k:] + a.variants[:k]:
                 rps, nf, ne, us = one_round(v, a, tmp)
                 rates[v].append(rps)
                 cpus[v].append(us)
                 files[v].append(nf)
                 errors[v].append(ne)
-        base = statistics.median(rates["plain"])
         print("python %d.%d, gunicorn gthread 1x4, %d connections, %g s x %d rounds, /items/%d" % (
             sys.version_info[:2] + (a.conc, a.seconds, a.rounds, a.size)))
-        print("(req/s: answers 200 per second; server CPU: the server's processes' CPU time per answer,")
-        print(" which the machine's other load moves less than req/s; errors: other answers or dropped")
-        print(" connections per round)")
-        cbase = statistics.median(cpus["plain"])
+        print("(req/s: answers 200 per second; server CPU: the server's processes' CPU time per answer;")
+        print(" ratios: the median over rounds of each round's ratio to that round's plain run, so the")
+        print(" machine's drift from round to round cancels; errors: other answers or dropped connections")
+        print(" per round)")
         print("%-26s %8s %7s %14s %12s %8s %12s" % ("variant", "req/s", "ratio", "ratio range", "CPU us/req",
                                                    "ratio", "files/round") + "  errors")
         for v in a.variants:
-            med, cpu = statistics.median(rates[v]), statistics.median(cpus[v])
+            ratios = [x / p for x, p in zip(rates[v], rates["plain"])]
+            cpu_ratios = [x / p for x, p in zip(cpus[v], cpus["plain"])]
             print("%-26s %8.0f %7.3f %6.3f-%-7.3f %12.0f %8.3f %12.0f  %d" % (
-                v, med, med / base, min(rates[v]) / base, max(rates[v]) / base, cpu, cpu / cbase,
-                statistics.median(files[v]), statistics.median(errors[v])))
+                v, statistics.median(rates[v]), statistics.median(ratios), min(ratios), max(ratios),
+                statistics.median(cpus[v]), statistics.median(cpu_ratios), statistics.median(files[v]),
+                statistics.median(errors[v])))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -8,6 +8,7 @@ import threading
 import time
 
 from .. import _env, _profile
+from . import otel
 
 # Meta keys a per-request profile carries (read back by `pyrometer view DIR`).
 REQUEST_KEYS = ("request.method", "request.path", "request.route", "request.status", "request.duration_ms")
@@ -158,8 +159,6 @@ class Request:
         self.method, self.path, self.route, self.status = method, path, None, None
         self.start_unix = time.time()
         self.t0 = time.perf_counter()
-        from . import otel
-
         self.span = otel.current_span()
 
     def tag(self):
@@ -180,8 +179,6 @@ class Request:
         self._describe(native, opts, elapsed_ms)
         data = _profile.ProfileData(native)
         if self.span is not None:
-            from . import otel
-
             otel.link(self.span, native)
         return data, elapsed_ms
 
