@@ -18,7 +18,8 @@
 #include "pm_bind.h"
 
 #include "collect/pm_heap.h"
-#include "pm_bind_memory.h"
+#include "pm_bind_memsession.h"
+#include "pm_bind_nativemem.h"
 
 #define NDOMAINS 3
 static const PyMemAllocatorDomain domains[NDOMAINS] = {PYMEM_DOMAIN_RAW, PYMEM_DOMAIN_MEM, PYMEM_DOMAIN_OBJ};
@@ -32,8 +33,6 @@ static struct {
     size_t npinned, cappinned;
     int atfork;
 } st;
-
-pm_mem_session pm_mem_now;
 
 /* ---- pins: code objects kept alive so their address means them ---------- */
 
@@ -93,21 +92,6 @@ static void sample_slow(pm_alloc *a, void *ptr, size_t size, int gil)
      * pinned at the next MEM/OBJ sample, and verified meanwhile. */
     if (gil && a->codes.nqueue)
         drain_pins(a);
-}
-
-pm_alloc *pm_mem_session_for_sample(void)
-{
-    pm_alloc *a = atomic_load_explicit(&pm_mem_now.active, memory_order_relaxed);
-    if (!a || !atomic_load_explicit(&pm_mem_now.gen, memory_order_relaxed)) {
-        /* No session: a countdown that never runs out, and a generation
-         * (0) that matches while none runs and no session's (from 1). */
-        pm_alloc_me.gen = 0;
-        pm_alloc_me.left = INT64_MAX / 2;
-        return NULL;
-    }
-    if (pm_alloc_me.quiet) /* pyrometer's own work: not the program's allocations */
-        return NULL;
-    return a;
 }
 
 /* The countdown crossed zero, or belongs to another session. */

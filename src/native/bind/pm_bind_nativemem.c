@@ -32,7 +32,8 @@
 
 #include "collect/pm_got.h"
 #include "collect/pm_native.h"
-#include "pm_bind_memory.h"
+#include "pm_bind_memsession.h"
+#include "pm_bind_nativemem.h"
 
 enum { GROUP_ALLOC = 0, GROUP_LOAD = 1 };
 

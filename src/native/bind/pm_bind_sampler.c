@@ -44,32 +44,11 @@ typedef struct {
 
 /* Module-wide state, touched only with the GIL held. */
 static struct {
-    pm_layout layout;
-    int layout_ready;
 #if PY_VERSION_HEX >= 0x030C0000
     int watcher;              /* code watcher id + 1, 0 when not registered */
 #endif
     pin_ctx *live[64];        /* every Sampler object alive */
 } state;
-
-int pm_bind_layout(void *out)
-{
-    if (!state.layout_ready) {
-        char err[256];
-        if (pm_layout_fill(&state.layout, err, sizeof err) != 0) {
-            PyErr_SetString(PyExc_RuntimeError, err);
-            return -1;
-        }
-        state.layout_ready = 1;
-    }
-    memcpy(out, &state.layout, sizeof state.layout);
-    return 0;
-}
-
-long pm_bind_tid_offset(void)
-{
-    return pm_tid_offset_find((uint64_t)(uintptr_t)pthread_self(), (int)syscall(SYS_gettid));
-}
 
 #if PY_VERSION_HEX >= 0x030C0000
 /* 3.12+: the interpreter tells us when a code object dies, so cache entries

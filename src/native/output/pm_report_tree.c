@@ -28,7 +28,8 @@
 #include "../model/pm_idmap.h"
 #include "../codec/pm_num.h"
 #include "pm_outcommon.h"
-#include "pm_report.h"
+#include "pm_report_cells.h"
+#include "pm_report_tree.h"
 #include "pm_text.h"
 
 #define PM_REP_MAX_DEPTH 200

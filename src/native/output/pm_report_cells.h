@@ -1,8 +1,9 @@
-/* pm_report.h — state shared by the parts of the terminal report (internal):
- * pm_report.c (header, top table, profiler figures) and pm_report_tree.c
- * (the per-thread call trees). */
-#ifndef PM_REPORT_H
-#define PM_REPORT_H
+/* pm_report_cells.h — what every part of the terminal report prints with
+ * (internal): the report's state, and its cells (numbers, percentages,
+ * colours, frame names and locations).  Used by pm_report.c (header, top
+ * table, profiler figures) and pm_report_tree.c (the per-thread call trees). */
+#ifndef PM_REPORT_CELLS_H
+#define PM_REPORT_CELLS_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -47,11 +48,4 @@ size_t pm_rep_name_cols(const pm_rep *r, pm_id frame);
 size_t pm_rep_loc_cols(const pm_rep *r, pm_id frame);
 size_t pm_rep_put_name(const pm_rep *r, pm_id frame, size_t max_cols);
 size_t pm_rep_put_loc(const pm_rep *r, pm_id frame, size_t max_cols);
-/* Appends "name  file:line" for a frame within max_cols columns (the file
- * shortened from the left first, then the name); PM_TEXT_UNLIMITED for no
- * limit. */
-void pm_rep_frame_label(const pm_rep *r, pm_id frame, size_t max_cols);
-
-int pm_report_trees(pm_rep *r);
-
 #endif

@@ -1,9 +1,10 @@
-/* pm_bind_memory.h — what the two sets of allocator hooks share: the PyMem
- * hooks (pm_bind_memory.c) and the native ones (pm_bind_nativemem.c) count
- * down the same per-thread gap, so samples fall on the stream of all bytes
- * the program allocates, Python's and native alike. */
-#ifndef PM_BIND_MEMORY_H
-#define PM_BIND_MEMORY_H
+/* pm_bind_memsession.h — what the two sets of allocator hooks share: the
+ * PyMem hooks (pm_bind_memory.c) and the native ones (pm_bind_nativemem.c)
+ * count down the same per-thread gap against the session that runs, so
+ * samples fall on the stream of all bytes the program allocates, Python's
+ * and native alike. */
+#ifndef PM_BIND_MEMSESSION_H
+#define PM_BIND_MEMSESSION_H
 
 #include <stdatomic.h>
 #include <stdint.h>
@@ -31,11 +32,5 @@ static inline int pm_mem_countdown(size_t size)
 /* The session a countdown that ran out records in, or NULL: none runs (the
  * countdown is then parked), or the thread is pyrometer's own. */
 pm_alloc *pm_mem_session_for_sample(void);
-
-/* Native allocations (pm_bind_nativemem.c): hooked in the shared objects
- * outside the interpreter while the session runs.  0, or -1 with a Python
- * exception set. */
-int pm_nativemem_start(void);
-void pm_nativemem_stop(void);
 
 #endif
