@@ -410,6 +410,38 @@ static PyObject *memory_quiet(MemoryObject *self, PyObject *arg)
     Py_RETURN_NONE;
 }
 
+/* entry_codes(codes): the code objects of the functions that run the
+ * program (pyrometer run's), so that a walk can stop at their frame
+ * (collect/pm_alloc.h, entry_codes).  Before start; the caller keeps them
+ * alive. */
+static PyObject *memory_entry_codes(MemoryObject *self, PyObject *arg)
+{
+    PyObject *seq = PySequence_Fast(arg, "entry_codes takes a sequence of code objects");
+    if (!seq)
+        return NULL;
+    Py_ssize_t n = PySequence_Fast_GET_SIZE(seq);
+    uint64_t codes[4];
+    if (n > 4) {
+        Py_DECREF(seq);
+        PyErr_SetString(PyExc_ValueError, "entry_codes takes at most 4 code objects");
+        return NULL;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *c = PySequence_Fast_GET_ITEM(seq, i);
+        if (!PyCode_Check(c)) {
+            Py_DECREF(seq);
+            PyErr_SetString(PyExc_TypeError, "entry_codes takes code objects");
+            return NULL;
+        }
+        codes[i] = (uint64_t)(uintptr_t)c;
+    }
+    Py_DECREF(seq);
+    pthread_mutex_lock(&self->a->lock);
+    pm_alloc_set_entry_codes(self->a, codes, (size_t)n);
+    pthread_mutex_unlock(&self->a->lock);
+    Py_RETURN_NONE;
+}
+
 /* sampled_nodes(objects) -> [node or -1]: the trie node of the sample of
  * each object's allocation, when the block holding it was sampled and is
  * live.  The block starts before the object by the type's pre-header
@@ -482,6 +514,8 @@ static PyMethodDef memory_methods[] = {
     {"stop", (PyCFunction)memory_stop, METH_NOARGS, "Stops, and writes the memory metrics into the profile."},
     {"checkpoint", (PyCFunction)memory_checkpoint, METH_NOARGS, "Leaks are counted from here on."},
     {"quiet", (PyCFunction)memory_quiet, METH_O, "While true, this thread's allocations are not sampled."},
+    {"entry_codes", (PyCFunction)memory_entry_codes, METH_O,
+     "The code objects of the functions that run the program: stacks are read down to their frame."},
     {"sampled_nodes", (PyCFunction)memory_sampled_nodes, METH_O,
      "The node of each object's sampled allocation, -1 when it was not sampled."},
     {"stats", (PyCFunction)memory_stats, METH_NOARGS, "Live, peak and allocated estimates so far."},

@@ -161,6 +161,8 @@ pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err
     a->memo_pinned = malloc(PM_MAX_DEPTH * sizeof *a->memo_pinned);
     a->memo_at = malloc((PM_MAX_DEPTH + 1) * sizeof *a->memo_at);
     a->memo_thread = PM_NONE;
+    a->memo_base = PM_NONE;
+    a->entry_thread = a->entry_node = PM_NONE;
     if (!a->raw_code || !a->raw_lasti || !a->raw_owner || !a->memo_code || !a->memo_lasti || !a->memo_pinned ||
         !a->memo_at ||
         pm_codecache_init(&a->codes, &a->L, &a->space) != 0) {
@@ -358,11 +360,25 @@ static void add_point(pm_alloc *a, uint64_t t)
 
 /* ---- the stack of the allocating thread ----------------------------------- */
 
+static int is_entry_code(const pm_alloc *a, uint64_t code)
+{
+    for (size_t i = 0; i < a->n_entry_codes; i++)
+        if (a->entry_codes[i] == code)
+            return 1;
+    return 0;
+}
+
+void pm_alloc_set_entry_codes(pm_alloc *a, const uint64_t *codes, size_t n)
+{
+    a->n_entry_codes = n < 4 ? n : 4;
+    memcpy(a->entry_codes, codes, a->n_entry_codes * sizeof *codes);
+}
+
 /* The thread's frames, leaf first, as (code, instruction index, owner);
  * returns the depth; *trunc when deeper than PM_MAX_DEPTH (the leaf-most
  * frames are kept).  Only this thread changes its frames, and it is in the
  * middle of an allocation, so they hold still while they are read. */
-static size_t walk(pm_alloc *a, uint64_t tstate, int *trunc)
+static size_t walk(pm_alloc *a, uint64_t tstate, pm_id thread, int *trunc)
 {
     /* The layout's fields and the scratch arrays in locals: stores to the
      * arrays could otherwise alias them, and every frame would reload them
@@ -376,8 +392,14 @@ static size_t walk(pm_alloc *a, uint64_t tstate, int *trunc)
     int *restrict raw_owner = a->raw_owner;
     uint64_t f;
     *trunc = 0;
+    a->walk_entry = SIZE_MAX;
+    a->walk_stopped = 0;
     if (!tstate)
         return 0;
+    /* The entry frame, on its own thread; before it is known, each frame's
+     * code is compared with the entry codes instead. */
+    const uint64_t stop_f = tstate == a->entry_tstate && thread == a->entry_thread ? a->entry_frame : 0;
+    const int learning = a->n_entry_codes && !a->entry_frame;
     if (L->frames_kind == PM_FRAMES_INTERP && L->cframe_current_frame != PM_NO_OFFSET) {
         uint64_t cf = rd64(tstate + L->ts_frame);
         f = cf ? rd64(cf + L->cframe_current_frame) : 0;
@@ -414,6 +436,23 @@ static size_t walk(pm_alloc *a, uint64_t tstate, int *trunc)
                 break;
             }
             }
+            if (f == stop_f) {
+                if (code == a->entry_code && lasti == a->entry_lasti && a->entry_node != PM_NONE) {
+                    a->walk_stopped = 1;
+                    break;
+                }
+                if (is_entry_code(a, code)) {
+                    a->walk_entry = n; /* at another instruction: learnt again below */
+                } else {
+                    a->entry_frame = 0; /* it returned, and another frame took its place */
+                    a->entry_node = PM_NONE;
+                }
+            } else if (learning && is_entry_code(a, code)) {
+                a->entry_frame = f;
+                a->entry_tstate = tstate;
+                a->entry_thread = thread;
+                a->walk_entry = n;
+            }
             raw_code[n] = code;
             raw_lasti[n] = lasti;
             raw_owner[n] = owner;
@@ -437,7 +476,8 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
     const pm_layout *L = &a->L;
     pm_profile *p = a->p;
     size_t j = 0;
-    int same = a->memo_thread == thread && a->memo_trunc == trunc;
+    const pm_id base = a->walk_stopped ? a->entry_node : PM_NONE;
+    int same = a->memo_thread == thread && a->memo_trunc == trunc && a->memo_base == base;
     if (same) {
         /* Locals: the loop runs over every frame of every allocation. */
         const size_t m = n < a->memo_n ? n : a->memo_n;
@@ -452,6 +492,12 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
     pm_id node;
     if (same) {
         node = a->memo_at[j];
+    } else if (base != PM_NONE) {
+        node = base;
+        a->memo_thread = thread;
+        a->memo_trunc = trunc;
+        a->memo_base = base;
+        a->memo_at[0] = node;
     } else {
         const pm_thread *th = pm_thread_at(p, thread);
         node = th ? th->root : PM_NONE;
@@ -464,6 +510,7 @@ static pm_id resolve(pm_alloc *a, pm_id thread, size_t n, int trunc)
             return PM_NONE;
         a->memo_thread = thread;
         a->memo_trunc = trunc;
+        a->memo_base = PM_NONE;
         a->memo_at[0] = node;
     }
     if (a->leaves_symbolized != a->codes.symbolized) { /* a code object was (re)symbolised: forget them all */
@@ -597,8 +644,14 @@ static void record(pm_alloc *a, uintptr_t ptr, size_t size, double prob, uint64_
     pm_id node = PM_NONE;
     if (thread != PM_NONE) {
         int trunc = 0;
-        size_t n = walk(a, tstate, &trunc);
+        size_t n = walk(a, tstate, thread, &trunc);
         node = resolve(a, thread, n, trunc);
+        if (a->walk_entry != SIZE_MAX && node != PM_NONE && !trunc) {
+            /* Met the entry frame and read on: what it leads to, from now. */
+            a->entry_code = a->raw_code[a->walk_entry];
+            a->entry_lasti = a->raw_lasti[a->walk_entry];
+            a->entry_node = a->memo_at[n - a->walk_entry];
+        }
         if (allocator && node != PM_NONE)
             node = native_path(a, node, ips, nips, allocator);
     }

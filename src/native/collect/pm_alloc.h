@@ -144,6 +144,21 @@ typedef struct pm_alloc {
     int64_t *memo_lasti;
     uint8_t *memo_pinned;
     pm_id *memo_at;             /* node after the k outermost frames, k = 0..memo_n */
+    pm_id memo_base;            /* the node memo_at[0] is: entry_node, or PM_NONE for the thread's root */
+    /* The frame that runs the program (pyrometer run's _run_script and the
+     * like, named by their code objects): its callers are the launcher's,
+     * which wait for it and never change, so a walk that meets it at the
+     * instruction it had stops there and goes on from the node it led to
+     * (with exact sampling, the launcher's frames were 6 of about 10 read
+     * per allocation).  A walk that meets it elsewhere (the program ended)
+     * reads on and learns it again. */
+    uint64_t entry_codes[4];
+    size_t n_entry_codes;
+    uint64_t entry_tstate, entry_frame, entry_code; /* 0 until a walk met one of the codes */
+    int64_t entry_lasti;
+    pm_id entry_thread, entry_node; /* PM_NONE until learned */
+    size_t walk_entry;          /* set by a walk: the entry frame's index (leaf first), SIZE_MAX if not met */
+    int walk_stopped;           /* set by a walk: it stopped at the entry frame */
     /* Frames resolved lately: (parent node, code, instruction, owner) ->
      * child node, direct-mapped.  The leaf of a loop moves from line to line;
      * this spares it the code cache and the trie's child map.  An entry is
@@ -173,6 +188,9 @@ typedef struct pm_alloc {
 /* NULL with a message in err on failure. */
 pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err, size_t errlen);
 void pm_alloc_free(pm_alloc *a);
+/* The code objects of the frames that run the program (at most 4), before
+ * start: see entry_codes. */
+void pm_alloc_set_entry_codes(pm_alloc *a, const uint64_t *codes, size_t n);
 void pm_alloc_start(pm_alloc *a);
 
 /* The slow path of an allocation of size bytes at ptr (the fast path found

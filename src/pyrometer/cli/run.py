@@ -838,6 +838,10 @@ class _Session:
             # against sys._getframe()) and says what disagreed.
             raise Failure("cannot start profiling: %s" % exc) from None
         self.started_ok = True
+        if self.o.mode == "memory":
+            # A stack read for an allocation stops at the frame that runs the
+            # program: the launcher's frames around it do not change.
+            self.prof._sampler.entry_codes(_PROGRAM_CODES)
         o = self.o
         # The service that a timeline's calls are spans of (the OTLP and
         # Zipkin formats): the program, as an application names itself.
