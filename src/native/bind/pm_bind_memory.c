@@ -412,8 +412,8 @@ static PyObject *memory_quiet(MemoryObject *self, PyObject *arg)
 
 /* entry_codes(codes): the code objects of the functions that run the
  * program (pyrometer run's), so that a walk can stop at their frame
- * (collect/pm_alloc.h, entry_codes).  Before start; the caller keeps them
- * alive. */
+ * (collect/pm_alloc.h, entry_codes).  Taken under the collector's lock, so
+ * while it runs too; the caller keeps them alive. */
 static PyObject *memory_entry_codes(MemoryObject *self, PyObject *arg)
 {
     PyObject *seq = PySequence_Fast(arg, "entry_codes takes a sequence of code objects");

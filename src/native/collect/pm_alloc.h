@@ -188,8 +188,8 @@ typedef struct pm_alloc {
 /* NULL with a message in err on failure. */
 pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err, size_t errlen);
 void pm_alloc_free(pm_alloc *a);
-/* The code objects of the frames that run the program (at most 4), before
- * start: see entry_codes. */
+/* The code objects of the frames that run the program (at most 4): see
+ * entry_codes.  Lock held. */
 void pm_alloc_set_entry_codes(pm_alloc *a, const uint64_t *codes, size_t n);
 void pm_alloc_start(pm_alloc *a);
 
