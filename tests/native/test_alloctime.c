@@ -128,7 +128,8 @@ static void test_random_against_list(pm_t *t)
 /* Exact mode's pattern: runs of events in one bucket from a few hundred
  * leaves, frees of blocks from earlier buckets, the table rebuilt (grown,
  * buckets doubled by time and by the entry cap) in the middle of it all.
- * The memos and cached bucket spans must give exactly what the list does. */
+ * The current bucket's sums, the memos and the cached bucket spans must
+ * give exactly what the list does. */
 static void test_memos_against_list(pm_t *t)
 {
     enum { N = 60000, NODES = 300, LIVE = 512 };
@@ -193,9 +194,9 @@ static void test_cap_gives_way_to_nodes(pm_t *t)
         pm_alloctime_alloc(&tb, i, 5, ev[i].bytes, 1);
         pm_alloctime_freed(&tb, i, 5, ev[i].t_free, ev[i].bytes, 1);
     }
+    pm_alloctime_finish(&tb); /* the current bucket's sums reach the table here */
     CHECK(tb.max_entries >= 2 * NODES && !tb.oom);
     CHECK(tb.merges == 0 && pm_alloctime_bucket_ns(&tb) == 1000); /* no time resolution given up for nothing */
-    pm_alloctime_finish(&tb);
     /* everything was freed: no live entry is left, each freed one is there */
     check_against(t, &tb, ev, NODES, NODES);
     CHECK(tb.n == NODES);

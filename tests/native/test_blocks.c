@@ -1,6 +1,7 @@
 /* test_blocks.c — pm_blocks, the memory collector's table of sampled
  * blocks: random inserts and removals against a plain array, through
- * growth and shrinking; the filter never says "surely not" for a block in
+ * growth and shrinking (and as exact mode keeps it: half full at most, never
+ * shrinking, every address a "maybe"); the filter never says "surely not" for a block in
  * the table, and says it for every address once the table is empty; a
  * checkpoint clears the "new" bit; a removed block is gone. */
 #include <stdint.h>
@@ -20,10 +21,15 @@ static uint64_t next(uint64_t *s)
     return *s;
 }
 
-static void test_random_against_array(pm_t *t)
+/* every: exact mode's table (at most half full, never shrinks, every
+ * address a "maybe"). */
+static void random_against_array(pm_t *t, int every)
 {
     static pm_blocks tb;
     pm_blocks_init(&tb);
+    if (every)
+        pm_blocks_every(&tb);
+    size_t most_cap = 0;
     uintptr_t *live = calloc(N, sizeof *live); /* ptr at i, or 0 */
     uint64_t *when = calloc(N, sizeof *when);  /* its sample time */
     uint64_t seed = 0x9e3779b97f4a7c15ULL;
@@ -48,8 +54,10 @@ static void test_random_against_array(pm_t *t)
             count++;
         }
         CHECK(tb.n == count);
-        /* the load stays under 3/4 */
-        CHECK(tb.cap == 0 || tb.n * 4 <= tb.cap * 3);
+        /* the load stays under 3/4 (1/2 for every block) */
+        CHECK(tb.cap == 0 || (every ? tb.n * 2 <= tb.cap : tb.n * 4 <= tb.cap * 3));
+        if (tb.cap > most_cap)
+            most_cap = tb.cap;
     }
     for (size_t i = 0; i < N; i++) {
         pm_block got;
@@ -72,18 +80,30 @@ static void test_random_against_array(pm_t *t)
         }
     }
     CHECK(tb.n == 0 && count == 0);
-    CHECK(tb.cap <= 512);
+    /* Empty, it shrank back, unless every block is recorded. */
+    CHECK(every ? tb.cap == most_cap : tb.cap <= 512);
     /* Nothing is sampled: the filter says "surely not" wherever its counter
-     * came back to 0 (only a saturated one may still say "maybe"). */
+     * came back to 0 (only a saturated one may still say "maybe"); when every
+     * block is recorded, "maybe" everywhere. */
     size_t maybes = 0;
     for (size_t i = 0; i < N; i++)
         maybes += (size_t)pm_blocks_maybe(&tb, (uintptr_t)0x7f0000000000ULL + (uintptr_t)i * 48);
     for (size_t i = 0; i < sizeof tb.counts; i++)
         CHECK(tb.counts[i] == 0 || tb.counts[i] == 255);
-    CHECK(maybes == 0);
+    CHECK(maybes == (every ? (size_t)N : 0));
     pm_blocks_free(&tb);
     free(live);
     free(when);
+}
+
+static void test_random_against_array(pm_t *t)
+{
+    random_against_array(t, 0);
+}
+
+static void test_every_against_array(pm_t *t)
+{
+    random_against_array(t, 1);
 }
 
 static void test_age_and_clear(pm_t *t)
@@ -123,6 +143,7 @@ static void test_age_and_clear(pm_t *t)
 
 const pm_test pm_tests_blocks[] = {
     {"blocks_random_against_array", test_random_against_array},
+    {"blocks_every_against_array", test_every_against_array},
     {"blocks_age_and_clear", test_age_and_clear},
     {NULL, NULL},
 };

@@ -150,7 +150,8 @@ pm_alloc *pm_alloc_new(const pm_layout *L, pm_profile *p, double rate, char *err
     a->big = a->exact ? 1 : (size_t)rate;
     pthread_mutex_init(&a->lock, NULL);
     pm_blocks_init(&a->blocks);
-    a->blocks.keep = a->exact;
+    if (a->exact)
+        pm_blocks_every(&a->blocks);
     pm_alloctime_init(&a->times, PM_ALLOC_TIME_UNIT_NS, PM_ALLOC_TIME_BUCKETS, PM_ALLOC_TIME_ENTRIES);
     pm_space_init(&a->space, getpid());
     a->raw_code = malloc(PM_MAX_DEPTH * sizeof *a->raw_code);
@@ -748,6 +749,7 @@ void pm_alloc_release(pm_alloc *a, const pm_block *b)
 void pm_alloc_freed(pm_alloc *a, uintptr_t ptr)
 {
     pm_block b;
+    pm_blocks_prefetch_free(&a->blocks, ptr); /* the probe's first slot, while the lock is taken */
     pthread_mutex_lock(&a->lock);
     if (!a->finished && pm_blocks_remove(&a->blocks, ptr, &b))
         pm_alloc_release(a, &b);

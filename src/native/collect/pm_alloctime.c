@@ -13,7 +13,6 @@
  * when the table is rebuilt. */
 static void forget(pm_alloctime *t)
 {
-    memset(t->memo_alloc, 0xff, sizeof t->memo_alloc);
     memset(t->memo_freed, 0xff, sizeof t->memo_freed);
     t->span_w[0] = t->span_w[1] = 0;
 }
@@ -30,8 +29,16 @@ void pm_alloctime_init(pm_alloctime *t, uint64_t unit_ns, uint32_t max_buckets, 
 void pm_alloctime_free(pm_alloctime *t)
 {
     free(t->slots);
+    free(t->cur);
+    free(t->cur_listed);
+    free(t->cur_nodes);
     t->slots = NULL;
+    t->cur = NULL;
+    t->cur_listed = NULL;
+    t->cur_nodes = NULL;
     t->cap = t->n = 0;
+    t->cur_n = t->cur_cap = 0;
+    t->cur_w = 0;
 }
 
 uint64_t pm_alloctime_bucket_ns(const pm_alloctime *t)
@@ -176,19 +183,104 @@ static pm_alloctime_entry *entry(pm_alloctime *t, uint32_t node, uint64_t a_ns, 
     }
 }
 
-void pm_alloctime_alloc(pm_alloctime *t, uint32_t node, uint64_t t_ns, int64_t bytes, int64_t count)
+/* Adds (bytes, count) to the entry of (node, a_ns, f_ns or LIVE). */
+static void add(pm_alloctime *t, uint32_t node, uint64_t a_ns, uint64_t f_ns, int live, int64_t bytes, int64_t count)
 {
-    uint64_t at = bucket_of(t, 0, t_ns);
-    size_t k = memo_index(node, 0);
-    pm_alloctime_entry *e = at < t->max_buckets ? memo_hit(t, t->memo_alloc, k, node, (uint32_t)at, PM_ALLOCTIME_LIVE)
-                                                : NULL;
-    if (!e && !(e = entry(t, node, t_ns, 0, 1))) {
+    pm_alloctime_entry *e = entry(t, node, a_ns, f_ns, live);
+    if (!e) {
         t->oom = 1;
         return;
     }
-    t->memo_alloc[memo_index(node, 0)] = (uint32_t)(e - t->slots);
     e->bytes += bytes;
     e->count += count;
+}
+
+/* The current bucket's sums into the table.  They stay right if buckets
+ * doubled since: times of one bucket share the wider one too. */
+static void flush(pm_alloctime *t)
+{
+    uint64_t lo = t->cur_lo;
+    t->cur_w = 0;
+    for (uint32_t i = 0; i < t->cur_n; i++) {
+        uint32_t node = t->cur_nodes[i];
+        struct pm_alloctime_sums *s = &t->cur[node];
+        if (s->ab || s->ac)
+            add(t, node, lo, 0, 1, s->ab, s->ac);
+        if (s->fb || s->fc)
+            add(t, node, lo, lo, 0, s->fb, s->fc);
+        *s = (struct pm_alloctime_sums){0, 0, 0, 0};
+        t->cur_listed[node] = 0;
+    }
+    t->cur_n = 0;
+}
+
+/* Whether t_ns falls in the current bucket, which moves on to t_ns's when
+ * t_ns is later (the collector's times come in order): 0 when it is earlier,
+ * or past the last bucket (the table must make room first). */
+static int in_cur(pm_alloctime *t, uint64_t t_ns)
+{
+    if (t_ns - t->cur_lo < t->cur_w)
+        return 1;
+    if (t->cur_w && t_ns < t->cur_lo)
+        return 0;
+    flush(t);
+    if (bucket_of(t, 0, t_ns) >= t->max_buckets || !t->span_w[0])
+        return 0;
+    t->cur_lo = t->span_lo[0];
+    t->cur_w = t->span_w[0];
+    return 1;
+}
+
+/* Room in the per-node arrays for node; -1 when out of memory. */
+static __attribute__((noinline)) int cur_grow(pm_alloctime *t, uint32_t node)
+{
+    uint32_t cap = t->cur_cap ? t->cur_cap : 1024;
+    while (cap <= node) {
+        if (cap > UINT32_MAX / 2)
+            return -1;
+        cap *= 2;
+    }
+    /* Each array is grown before the capacity is: a failure leaves the old
+     * one in use, at its old size. */
+    struct pm_alloctime_sums *c = realloc(t->cur, (size_t)cap * sizeof *c);
+    if (!c)
+        return -1;
+    t->cur = c;
+    uint8_t *l = realloc(t->cur_listed, cap);
+    if (!l)
+        return -1;
+    t->cur_listed = l;
+    uint32_t *ns = realloc(t->cur_nodes, (size_t)cap * sizeof *ns);
+    if (!ns)
+        return -1;
+    t->cur_nodes = ns;
+    memset(c + t->cur_cap, 0, (size_t)(cap - t->cur_cap) * sizeof *c);
+    memset(l + t->cur_cap, 0, cap - t->cur_cap);
+    t->cur_cap = cap;
+    return 0;
+}
+
+/* node's sums in the current bucket, listed; NULL when out of memory. */
+static inline struct pm_alloctime_sums *cur_of(pm_alloctime *t, uint32_t node)
+{
+    if (node >= t->cur_cap && cur_grow(t, node) != 0)
+        return NULL;
+    if (!t->cur_listed[node]) {
+        t->cur_listed[node] = 1;
+        t->cur_nodes[t->cur_n++] = node;
+    }
+    return &t->cur[node];
+}
+
+void pm_alloctime_alloc(pm_alloctime *t, uint32_t node, uint64_t t_ns, int64_t bytes, int64_t count)
+{
+    struct pm_alloctime_sums *s = in_cur(t, t_ns) ? cur_of(t, node) : NULL;
+    if (!s) {
+        add(t, node, t_ns, 0, 1, bytes, count);
+        return;
+    }
+    s->ab += bytes;
+    s->ac += count;
 }
 
 void pm_alloctime_freed(pm_alloctime *t, uint32_t node, uint64_t alloc_ns, uint64_t free_ns, int64_t bytes,
@@ -196,6 +288,13 @@ void pm_alloctime_freed(pm_alloctime *t, uint32_t node, uint64_t alloc_ns, uint6
 {
     if (free_ns < alloc_ns)
         free_ns = alloc_ns;
+    struct pm_alloctime_sums *s = NULL;
+    if (alloc_ns - t->cur_lo < t->cur_w && free_ns - t->cur_lo < t->cur_w && (s = cur_of(t, node))) {
+        s->fb += bytes;
+        s->fc += count;
+        return;
+    }
+    /* A block from an earlier bucket. */
     uint64_t at = bucket_of(t, 1, alloc_ns), fb = bucket_of(t, 0, free_ns);
     pm_alloctime_entry *e = NULL;
     if (at < t->max_buckets && fb < t->max_buckets)
@@ -212,6 +311,7 @@ void pm_alloctime_freed(pm_alloctime *t, uint32_t node, uint64_t alloc_ns, uint6
 
 void pm_alloctime_finish(pm_alloctime *t)
 {
+    flush(t);
     size_t mask = t->cap ? t->cap - 1 : 0;
     for (size_t i = 0; i < t->cap; i++) {
         pm_alloctime_entry *e = &t->slots[i];

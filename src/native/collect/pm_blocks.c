@@ -6,28 +6,41 @@
 
 #define PM_BLOCKS_MIN_CAP 256u
 
-/* Fibonacci hashing: the high bits of the product, so that addresses that
- * differ only above their alignment still spread over the whole table.
- * pm_blocks_prefetch (pm_blocks.h) computes the same. */
+/* Fibonacci hashing (pm_blocks_home): the high bits of the product, so that
+ * addresses that differ only above their alignment still spread over the
+ * whole table. */
 static inline size_t slot_of(uintptr_t ptr, size_t mask)
 {
-    uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
-    return (size_t)((x >> 24) ^ (x >> 40)) & mask;
+    return pm_blocks_home(ptr, mask);
 }
 
-/* Empties the filter: no address is "maybe" sampled. */
+static void show(pm_blocks *t)
+{
+    atomic_store_explicit(&t->shown_mask, t->cap ? t->cap - 1 : 0, memory_order_relaxed);
+    atomic_store_explicit(&t->shown_slots, (uintptr_t)t->slots, memory_order_relaxed);
+}
+
+/* Empties the filter: no address is "maybe" sampled (every one is when
+ * every block is recorded). */
 static void filter_reset(pm_blocks *t)
 {
     memset(t->counts, 0, sizeof t->counts);
     for (size_t i = 0; i < sizeof t->bits / sizeof t->bits[0]; i++)
-        atomic_store_explicit(&t->bits[i], 0, memory_order_relaxed);
+        atomic_store_explicit(&t->bits[i], t->every ? ~(uint64_t)0 : 0, memory_order_relaxed);
 }
 
 void pm_blocks_init(pm_blocks *t)
 {
     t->slots = NULL;
     t->cap = t->n = 0;
-    t->keep = 0;
+    show(t);
+    t->every = 0;
+    filter_reset(t);
+}
+
+void pm_blocks_every(pm_blocks *t)
+{
+    t->every = 1;
     filter_reset(t);
 }
 
@@ -36,6 +49,7 @@ void pm_blocks_free(pm_blocks *t)
     free(t->slots);
     t->slots = NULL;
     t->cap = t->n = 0;
+    show(t);
 }
 
 static void put(pm_block *slots, size_t mask, const pm_block *b)
@@ -57,6 +71,7 @@ static int resize(pm_blocks *t, size_t cap)
     free(t->slots);
     t->slots = ns;
     t->cap = cap;
+    show(t);
     return 0;
 }
 
@@ -71,6 +86,8 @@ static void set_bit(pm_blocks *t, size_t i, int on)
 
 static void filter_inc(pm_blocks *t, uintptr_t ptr)
 {
+    if (t->every)
+        return;
     size_t i = pm_blocks_filter_index(ptr);
     if (t->counts[i] == 0)
         set_bit(t, i, 1);
@@ -80,6 +97,8 @@ static void filter_inc(pm_blocks *t, uintptr_t ptr)
 
 static void filter_dec(pm_blocks *t, uintptr_t ptr)
 {
+    if (t->every)
+        return;
     size_t i = pm_blocks_filter_index(ptr);
     if (t->counts[i] > 0 && t->counts[i] < 255 && --t->counts[i] == 0)
         set_bit(t, i, 0);
@@ -89,7 +108,12 @@ int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old)
 {
     if (!b->ptr)
         return -1;
-    if ((t->n + 1) * 4 > t->cap * 3 && resize(t, t->cap ? t->cap * 2 : PM_BLOCKS_MIN_CAP) != 0)
+    /* At most 3/4 full; half when every block is recorded: a free then
+     * probes and shifts about a third of the slots it would at 3/4
+     * (linear probing's runs grow as 1 / (1 - load)²), and exact mode does
+     * one for every free of the program. */
+    size_t full = t->every ? t->cap / 2 : t->cap / 4 * 3;
+    if (t->n + 1 > full && resize(t, t->cap ? t->cap * 2 : PM_BLOCKS_MIN_CAP) != 0)
         return -1;
     size_t mask = t->cap - 1, i = slot_of(b->ptr, mask);
     while (t->slots[i].ptr) {
@@ -153,7 +177,7 @@ int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
     t->n--;
     filter_dec(t, ptr);
     /* Keep the table small and hot once most samples are gone. */
-    if (!t->keep && t->cap > PM_BLOCKS_MIN_CAP && t->n * 8 < t->cap)
+    if (!t->every && t->cap > PM_BLOCKS_MIN_CAP && t->n * 8 < t->cap)
         resize(t, t->cap / 2);
     return 1;
 }

@@ -13,8 +13,8 @@
  * collector's lock and probes the table (open addressing, linear probing,
  * deletion by backward shift so no tombstones pile up).  The table holds
  * about live heap / rate entries (a few thousand at the default rate): it
- * stays in cache, and it shrinks again when samples die (unless keep is
- * set: exact mode).  No Python.h.
+ * stays in cache, and it shrinks again when samples die (exact mode, where
+ * every block is recorded, differs: see `every`).  No Python.h.
  *
  * Not thread-safe except pm_blocks_maybe: the caller holds its lock for the
  * rest. */
@@ -46,15 +46,24 @@ typedef struct {
     pm_block *slots;
     size_t cap;         /* power of two, 0 when nothing was ever inserted */
     size_t n;
-    /* Never shrink: set when every block is recorded.  The table is then as
-     * large as the live heap, and a program whose heap rises and falls (a
-     * batch built and dropped) would otherwise rebuild it on every cycle. */
-    int keep;
+    /* Every block is recorded (exact mode; pm_blocks_every).  The table is
+     * then as large as the live heap, so it never shrinks (a program whose
+     * heap rises and falls, a batch built and dropped, would otherwise
+     * rebuild it on every cycle) and stays at most half full (every free of
+     * the program probes it); and the filter says "maybe" for every address
+     * without counting (nearly every free is of a recorded block, and the
+     * counters were one more cache miss per event). */
+    int every;
+    /* The slots' address and cap - 1, published for pm_blocks_prefetch_free. */
+    _Atomic uintptr_t shown_slots;
+    _Atomic size_t shown_mask;
     unsigned char counts[1u << PM_BLOCKS_FILTER_BITS]; /* sampled blocks per hash, saturating */
     _Atomic uint64_t bits[(1u << PM_BLOCKS_FILTER_BITS) / 64]; /* bit i: counts[i] > 0 */
 } pm_blocks;
 
 void pm_blocks_init(pm_blocks *t);
+/* Every block will be recorded (see every): before the first insert. */
+void pm_blocks_every(pm_blocks *t);
 void pm_blocks_free(pm_blocks *t);
 
 static inline size_t pm_blocks_filter_index(uintptr_t ptr)
@@ -71,13 +80,31 @@ static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
     return (int)((atomic_load_explicit(&t->bits[i / 64], memory_order_relaxed) >> (i % 64)) & 1);
 }
 
+static inline size_t pm_blocks_home(uintptr_t ptr, size_t mask)
+{
+    uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
+    return (size_t)((x >> 24) ^ (x >> 40)) & mask;
+}
+
 /* Starts fetching the slot where ptr's probe begins. */
 static inline void pm_blocks_prefetch(const pm_blocks *t, uintptr_t ptr)
 {
-    if (t->cap) {
-        uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
-        __builtin_prefetch(&t->slots[(size_t)((x >> 24) ^ (x >> 40)) & (t->cap - 1)], 1);
-    }
+    if (t->cap)
+        __builtin_prefetch(&t->slots[pm_blocks_home(ptr, t->cap - 1)], 1);
+}
+
+/* The same without the lock, for a free about to take it (in exact mode the
+ * probe's first slot was a cache miss per free): the table it sees may be
+ * one just replaced, and fetching from it is harmless (a prefetch reads
+ * nothing and cannot fault). */
+static inline void pm_blocks_prefetch_free(pm_blocks *t, uintptr_t ptr)
+{
+    uintptr_t slots = atomic_load_explicit(&t->shown_slots, memory_order_relaxed);
+    if (slots)
+        __builtin_prefetch((const char *)slots +
+                               pm_blocks_home(ptr, atomic_load_explicit(&t->shown_mask, memory_order_relaxed)) *
+                                   sizeof(pm_block),
+                           1);
 }
 
 /* 0; 1 when ptr was there already (its block was freed without the table
