@@ -6,14 +6,7 @@
 
 #define PM_BLOCKS_MIN_CAP 256u
 
-/* Fibonacci hashing (pm_blocks_home): the high bits of the product, so that
- * addresses that differ only above their alignment still spread over the
- * whole table. */
-static inline size_t slot_of(uintptr_t ptr, size_t mask)
-{
-    return pm_blocks_home(ptr, mask);
-}
-
+/* Publishes the slots for pm_blocks_prefetch_free (after any change of them). */
 static void show(pm_blocks *t)
 {
     atomic_store_explicit(&t->shown_mask, t->cap ? t->cap - 1 : 0, memory_order_relaxed);
@@ -54,7 +47,7 @@ void pm_blocks_free(pm_blocks *t)
 
 static void put(pm_block *slots, size_t mask, const pm_block *b)
 {
-    size_t i = slot_of(b->ptr, mask);
+    size_t i = pm_blocks_home(b->ptr, mask);
     while (slots[i].ptr)
         i = (i + 1) & mask;
     slots[i] = *b;
@@ -115,7 +108,7 @@ int pm_blocks_insert(pm_blocks *t, const pm_block *b, pm_block *old)
     size_t full = t->every ? t->cap / 2 : t->cap / 4 * 3;
     if (t->n + 1 > full && resize(t, t->cap ? t->cap * 2 : PM_BLOCKS_MIN_CAP) != 0)
         return -1;
-    size_t mask = t->cap - 1, i = slot_of(b->ptr, mask);
+    size_t mask = t->cap - 1, i = pm_blocks_home(b->ptr, mask);
     while (t->slots[i].ptr) {
         if (t->slots[i].ptr == b->ptr) { /* a block freed behind our back: the newer wins */
             if (old)
@@ -136,7 +129,7 @@ static size_t probe(const pm_blocks *t, uintptr_t ptr)
 {
     if (!t->n || !ptr)
         return SIZE_MAX;
-    size_t mask = t->cap - 1, i = slot_of(ptr, mask);
+    size_t mask = t->cap - 1, i = pm_blocks_home(ptr, mask);
     while (t->slots[i].ptr != ptr) {
         if (!t->slots[i].ptr)
             return SIZE_MAX;
@@ -167,7 +160,7 @@ int pm_blocks_remove(pm_blocks *t, uintptr_t ptr, pm_block *out)
      * when their home slot allows it, so probes never meet a tombstone. */
     size_t hole = i;
     for (size_t j = (i + 1) & mask; t->slots[j].ptr; j = (j + 1) & mask) {
-        size_t home = slot_of(t->slots[j].ptr, mask);
+        size_t home = pm_blocks_home(t->slots[j].ptr, mask);
         if (((j - home) & mask) >= ((j - hole) & mask)) {
             t->slots[hole] = t->slots[j];
             hole = j;

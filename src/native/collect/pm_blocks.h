@@ -80,6 +80,9 @@ static inline int pm_blocks_maybe(pm_blocks *t, uintptr_t ptr)
     return (int)((atomic_load_explicit(&t->bits[i / 64], memory_order_relaxed) >> (i % 64)) & 1);
 }
 
+/* The slot where ptr's probe begins.  Fibonacci hashing: the high bits of
+ * the product, so that addresses that differ only above their alignment
+ * still spread over the whole table. */
 static inline size_t pm_blocks_home(uintptr_t ptr, size_t mask)
 {
     uint64_t x = ((uint64_t)ptr ^ ((uint64_t)ptr >> 32)) * 0x9e3779b97f4a7c15ULL;
