@@ -9,6 +9,7 @@ allocation-heavy code.
     python benchmarks/memory/overhead.py --builds OLD/bin/python NEW/bin/python [--rounds N] [--size N]
                                          [--workload NAME] [--memory-rate BYTES]
     python benchmarks/memory/overhead.py --native [--rounds N] [--size N]
+    python benchmarks/memory/overhead.py --real [--rounds N] [--busy N]
 
 Two measurements, both as ratios to plain runs interleaved with them (the
 order shuffled every round; the machine is noisy, so only ratios of
@@ -30,7 +31,10 @@ processes of one workload (alloc_heavy.py unless --workload) at
 interleaved with plain runs of the first.
 --native instead runs sqlite_work.py (sqlite's own mallocs, under Python
 calls) whole: plain, pyrometer at the default rate with and without
---native-memory, and the peers that see native allocations (memray, Fil)."""
+--native-memory, and the peers that see native allocations (memray, Fil).
+--real instead runs every tool of the whole-process measurement on the real
+programs from PyPI of ../deterministic/real (Jinja2, docutils, pyflakes,
+Markdown: the bench extra), optionally beside --busy spinning processes."""
 import argparse
 import os
 import random
@@ -43,6 +47,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 WORKLOAD = os.path.join(os.path.dirname(HERE), "workloads", "alloc_heavy.py")
 NATIVE_WORKLOAD = os.path.join(HERE, "sqlite_work.py")
+REAL = os.path.join(os.path.dirname(HERE), "deterministic", "real")
 
 
 def work(n=100000):
@@ -114,10 +119,12 @@ def _child_cpu(cmd):
     return usage.ru_utime + usage.ru_stime, None
 
 
-def processes(rounds, size, native=False):
+def processes(rounds, size, native=False, work=None):
+    """Every tool on `work SIZE` (alloc_heavy.py, or sqlite_work.py with
+    native), whole processes interleaved with plain ones."""
     py = sys.executable
     tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
-    work = NATIVE_WORKLOAD if native else WORKLOAD
+    work = work or (NATIVE_WORKLOAD if native else WORKLOAD)
     modes = {
         "plain": lambda: _child_cpu([py, work, str(size)]),
         "pyrometer (default rate)": lambda: _child_cpu(
@@ -169,13 +176,52 @@ def _median(values):
     return sorted(values)[len(values) // 2]
 
 
+def real_programs(rounds, busy=0):
+    """Every tool of processes() on the real programs from PyPI of
+    ../deterministic/real (the bench extra), one program after another;
+    per program the median ratio to its plain runs, then the geomean."""
+    import math
+
+    py = sys.executable
+    spinners = [subprocess.Popen([py, "-c", "while True: pass"]) for _ in range(busy)]
+    rows, tools = [], None
+    try:
+        for name, path, size in _programs(REAL, full=True):
+            times = processes(rounds, size, work=path)
+            base = _median(times["plain"])
+            tools = [t for t in times if t != "plain"]
+            rows.append((name, base, [_median(times[t]) / base for t in tools]))
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    lines = ["### Real programs from PyPI, whole processes: tool / plain, median child CPU of %d rounds, "
+             "%d busy process(es) beside" % (rounds, busy),
+             "", "| program | plain s | " + " | ".join(tools) + " |", "|---|---|" + "---|" * len(tools)]
+    for name, base, ratios in rows:
+        lines.append("| %s | %.3f | %s |" % (name, base, " | ".join("%.2fx" % r for r in ratios)))
+    geos = [math.exp(sum(math.log(r[2][i]) for r in rows) / len(rows)) for i in range(len(tools))]
+    lines.append("| **geomean** | | %s |" % " | ".join("**%.2fx**" % g for g in geos))
+    return "\n".join(lines) + "\n"
+
+
+def _programs(where, full):
+    """(name, path, size) of each program in `where` that states its sizes."""
+    import glob
+    import re
+
+    for path in sorted(glob.glob(os.path.join(where, "*.py"))):
+        with open(path) as f:
+            m = re.search(r"^%s = (\d+)" % ("FULL_SIZE" if full else "QUICK_SIZE"), f.read(), re.M)
+        if m:
+            yield os.path.basename(path)[:-3], path, m.group(1)
+
+
 def every_workload(rounds, full, rates=None):
     """pyrometer's default rate (or each of `rates`, interleaved in the same
     rounds) against plain on every workload of benchmarks/workloads (whole
     processes, child CPU), and the geomean per rate."""
-    import glob
     import math
-    import re
 
     py = sys.executable
     rates = rates or [None]  # None: the default rate, no --memory-rate
@@ -183,12 +229,7 @@ def every_workload(rounds, full, rates=None):
     tmp = tempfile.mkdtemp(prefix="pyrometer-membench-")
     rows = []
     try:
-        for path in sorted(glob.glob(os.path.join(os.path.dirname(WORKLOAD), "*.py"))):
-            text = open(path).read()
-            m = re.search(r"^%s = (\d+)" % ("FULL_SIZE" if full else "QUICK_SIZE"), text, re.M)
-            if not m:
-                continue
-            size = m.group(1)
+        for name, path, size in _programs(os.path.dirname(WORKLOAD), full):
             out = os.path.join(tmp, "w.pyro")
             modes = {"plain": lambda: _child_cpu([py, path, size])}
             for rate, label in zip(rates, labels):
@@ -197,7 +238,7 @@ def every_workload(rounds, full, rates=None):
                     + (["--memory-rate", str(rate)] if rate else []) + [path, size]))
             times = _interleave(modes, rounds)
             base = _median(times["plain"])
-            rows.append((os.path.basename(path)[:-3], base, [_median(times[label]) / base for label in labels]))
+            rows.append((name, base, [_median(times[label]) / base for label in labels]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     lines = ["### Every workload, whole processes: pyrometer --mode memory / plain, median child CPU",
@@ -251,8 +292,14 @@ def main(argv=None):
     ap.add_argument("--workload", metavar="NAME", default="alloc_heavy",
                     help="with --builds: the workload of benchmarks/workloads to run")
     ap.add_argument("--memory-rate", type=int, default=1, metavar="BYTES", help="with --builds: the rate")
+    ap.add_argument("--real", action="store_true",
+                    help="only: every tool on the real programs from PyPI (the bench extra), and the geomean")
+    ap.add_argument("--busy", type=int, default=0, metavar="N", help="with --real: N spinning processes beside")
     a = ap.parse_args(argv)
     print("Python %s\n" % sys.version.split()[0])
+    if a.real:
+        print(real_programs(a.rounds, a.busy))
+        return
     if a.builds:
         workload = os.path.join(os.path.dirname(HERE), "workloads", a.workload + ".py")
         if not os.path.exists(workload):
