@@ -9,6 +9,8 @@
 #define PM_ALLOCTIME_EMPTY UINT32_MAX
 #define PM_ALLOCTIME_MIN_CAP 256u
 
+_Static_assert(sizeof(pm_alloctime_entry) == 24, "the table's size is counted in 24-byte entries (pm_alloc.c)");
+
 /* Memos and cached spans point at slots and at a bucket width: both change
  * when the table is rebuilt. */
 static void forget(pm_alloctime *t)
@@ -21,7 +23,7 @@ void pm_alloctime_init(pm_alloctime *t, uint64_t unit_ns, uint32_t max_buckets, 
 {
     memset(t, 0, sizeof *t);
     t->unit_ns = unit_ns ? unit_ns : 1;
-    t->max_buckets = max_buckets ? max_buckets : 1;
+    t->max_buckets = !max_buckets ? 1 : max_buckets > PM_ALLOCTIME_LIVE ? PM_ALLOCTIME_LIVE : max_buckets;
     t->max_entries = max_entries ? max_entries : 1;
     forget(t);
 }
@@ -54,7 +56,8 @@ static size_t slot_of(uint32_t node, uint32_t at, uint32_t freed, size_t mask)
     return (size_t)(x * 0xbf58476d1ce4e5b9ULL >> 32) & mask;
 }
 
-/* Adds into slots (which has room): the entry of (node, at, freed). */
+/* Adds into slots (which has room): the entry of (node, at, freed), both
+ * below max_buckets or freed PM_ALLOCTIME_LIVE, so 16 bits hold them. */
 static pm_alloctime_entry *put(pm_alloctime_entry *slots, size_t mask, uint32_t node, uint32_t at, uint32_t freed,
                                size_t *n)
 {
@@ -64,7 +67,7 @@ static pm_alloctime_entry *put(pm_alloctime_entry *slots, size_t mask, uint32_t 
             return &slots[i];
         i = (i + 1) & mask;
     }
-    slots[i] = (pm_alloctime_entry){node, at, freed, 0, 0, 0};
+    slots[i] = (pm_alloctime_entry){node, (uint16_t)at, (uint16_t)freed, 0, 0};
     (*n)++;
     return &slots[i];
 }
