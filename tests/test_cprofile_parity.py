@@ -416,3 +416,20 @@ def test_sources_embedded_are_named_and_switchable(tmp_path, monkeypatch):
     data = _load(bare)
     assert b"def spin()" not in data.to_bytes("html", source=False)
     assert b"def spin()" in _load(bare).to_bytes("html")
+
+
+def test_sources_embedded_are_the_programs_files_only(tmp_path):
+    """The program's files are embedded, those of the standard library and
+    of installed packages (whose frames are in the profile too) are not."""
+    (tmp_path / "helper.py").write_text("import json\n\ndef encode(i):\n    return json.dumps({'i': i, 'l': [i] * 3})\n")
+    prog = tmp_path / "main.py"
+    prog.write_text("import helper\nimport pytest\n\nfor i in range(2000):\n    helper.encode(i)\n")
+    out = tmp_path / "p.pyro"
+    r = run_pyrometer("run", "--mode", "calls", "-o", out, prog, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    data = _load(out)
+    files = {f for _name, f, _line, kind in data.native.frames() if kind == 0}
+    assert any(f.endswith(os.sep + "encoder.py") for f in files)  # json's frames are there
+    assert any("site-packages" in f for f in files)  # and an installed package's (pytest's import)
+    embedded = {k[len("source:"):] for k in data.meta if k.startswith("source:")}
+    assert embedded == {str(prog), str(tmp_path / "helper.py")}

@@ -34,16 +34,33 @@ def template():
     return _template
 
 
-def _is_user_file(path, root):
+def _library_dirs():
+    """The interpreter's library directories, resolved (with the separator
+    after them): a file below one is not the program's."""
+    prefixes = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    return tuple(os.path.join(os.path.realpath(p), "lib") + os.sep for p in prefixes)
+
+
+def _realpath(path, dirs):
+    """os.path.realpath(path), with each directory resolved once (dirs
+    keeps them): resolving costs a system call per directory in the path,
+    and a library's files share a few directories."""
+    head, tail = os.path.split(path)
+    real_dir = dirs.get(head)
+    if real_dir is None:
+        real_dir = dirs[head] = os.path.realpath(head)
+    full = os.path.join(real_dir, tail)
+    return os.path.realpath(full) if os.path.islink(full) else full
+
+
+def _is_user_file(path, root, libs=None, dirs=None):
     if not path or path.startswith("<") or not os.path.isabs(path):
         return False
-    real = os.path.realpath(path)
+    real = os.path.realpath(path) if dirs is None else _realpath(os.path.normpath(path), dirs)
     if any(part in ("site-packages", "dist-packages") for part in real.split(os.sep)):
         return False
-    for prefix in {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}:
-        lib = os.path.join(os.path.realpath(prefix), "lib")
-        if real.startswith(lib + os.sep):
-            return False
+    if real.startswith(libs if libs is not None else _library_dirs()):
+        return False
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 
 
@@ -56,8 +73,13 @@ def embed_sources(native_profile, root):
         existing = set(k for k in native_profile.meta if k.startswith("source:"))
         weight = {}
         for name, file, line, kind in native_profile.frames():
-            if kind == 0 and file and ("source:" + file) not in existing and _is_user_file(file, root):
+            if kind == 0 and file and ("source:" + file) not in existing:
                 weight[file] = weight.get(file, 0) + 1
+        # Each file resolved once, not once per frame of it, and each of
+        # their directories once: a profile of a program that imports
+        # libraries has hundreds of their frames.
+        libs, dirs = _library_dirs(), {}
+        weight = {f: w for f, w in weight.items() if _is_user_file(f, root, libs, dirs)}
         total = 0
         for file in sorted(weight, key=lambda f: -weight[f]):
             try:
