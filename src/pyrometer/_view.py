@@ -53,13 +53,15 @@ def _realpath(path, dirs):
     return os.path.realpath(full) if os.path.islink(full) else full
 
 
-def _is_user_file(path, root, libs=None, dirs=None):
+def _is_user_file(path, root, libs, dirs):
+    """Whether path is one of the program's files: under root, resolved
+    (libs: _library_dirs(); dirs: _realpath's cache)."""
     if not path or path.startswith("<") or not os.path.isabs(path):
         return False
-    real = os.path.realpath(path) if dirs is None else _realpath(os.path.normpath(path), dirs)
+    real = _realpath(os.path.normpath(path), dirs)
     if any(part in ("site-packages", "dist-packages") for part in real.split(os.sep)):
         return False
-    if real.startswith(libs if libs is not None else _library_dirs()):
+    if real.startswith(libs):
         return False
     return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
 

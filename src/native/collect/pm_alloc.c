@@ -20,10 +20,10 @@ _Thread_local pm_alloc_tls pm_alloc_me __attribute__((tls_model("initial-exec"))
 /* Allocations over time: 1 ms buckets, doubling past 4096 of them (a run
  * of 4 s keeps 1 ms, an hour about 1 s) or past 32,768 distinct (leaf,
  * bucket, bucket) entries.  The table then has 65,536 slots of 24 bytes (it
- * grows when three quarters full): 1.5 MiB, and 0.75 more while it grows,
- * out of the 5 MB of peak RSS a profiled program may gain.  (65,536 entries
- * of 32 bytes took 4 MiB and 2 more while growing.)  Real programs from
- * PyPI make 3,000-11,000 entries in their first 3 s at the default rate. */
+ * grows when three quarters full): 1.5 MiB, twice that for a moment while
+ * it is rebuilt, out of the 5 MB of peak RSS a profiled program may gain.
+ * (65,536 entries of 32 bytes took 4 MiB.)  Real programs from PyPI make
+ * 3,000-11,000 entries in their first 3 s at the default rate. */
 #define PM_ALLOC_TIME_UNIT_NS 1000000ull
 #define PM_ALLOC_TIME_BUCKETS 4096u
 #define PM_ALLOC_TIME_ENTRIES 32768u
