@@ -164,11 +164,21 @@ def test_wall_time_is_compared_less_preempted(work):
     assert abs(shown[0] - seconds(a, "wall")[0]) <= 0.006 * shown[0], shown
 
 
+def _called_slower(out):
+    """The functions of prog.py a diff's report lists from "slower" on."""
+    lines = out.splitlines()
+    if "slower" not in lines:
+        return []
+    return [function_of(line) for line in lines[lines.index("slower") + 2:]
+            if line.startswith("  ") and "prog.py" in line]
+
+
 def test_several_runs_per_side_report_beyond_their_spread(work):
     # A run slowed throughout by the machine (1.5-2x now and then when
     # loaded) widens its side's spread past the doubled leaf, or makes a
-    # whole side of unchanged runs slower (+17% once, every function alike):
-    # the runs are measured again, up to three times.
+    # whole side of unchanged runs slower (+17% once, every function alike;
+    # +16% on an unchanged leaf of the NEW side once, beside the doubled
+    # one): the runs are measured again, up to three times.
     for attempt in range(3):
         for i in range(3):
             profile(work, "runs_base_%d.pyro" % i, 1)
@@ -177,7 +187,8 @@ def test_several_runs_per_side_report_beyond_their_spread(work):
         base, new, same = (str(work / ("runs_%s_*.pyro" % s)) for s in ("base", "new", "same"))
         r = pyrometer("diff", base, new, "--fail-on-regression", "20")
         unchanged = pyrometer("diff", base, same, "--fail-on-regression", "20")
-        if r.returncode == 3 and unchanged.returncode == 0:
+        steady = not {"steady_leaf", "other_leaf"} & set(_called_slower(r.stdout))
+        if r.returncode == 3 and unchanged.returncode == 0 and steady:
             break
     assert r.returncode == 3, r.stdout
     assert "3 BASE runs, 3 NEW runs" in r.stdout
@@ -186,8 +197,7 @@ def test_several_runs_per_side_report_beyond_their_spread(work):
     # The unchanged leaves are not called slower.  (Asked of several runs a
     # side only: one run of a program here is now and then 10-20% slower
     # throughout, which one run cannot tell from a change of its own.)
-    slower = [function_of(line) for line in lines[lines.index("slower") + 2:]
-              if line.startswith("  ") and "prog.py" in line]
+    slower = _called_slower(r.stdout)
     assert "steady_leaf" not in slower and "other_leaf" not in slower, r.stdout
     assert unchanged.returncode == 0, unchanged.stdout
 
