@@ -180,8 +180,6 @@ def real_programs(rounds, busy=0):
     """Every tool of processes() on the real programs from PyPI of
     ../deterministic/real (the bench extra), one program after another;
     per program the median ratio to its plain runs, then the geomean."""
-    import math
-
     py = sys.executable
     spinners = [subprocess.Popen([py, "-c", "while True: pass"]) for _ in range(busy)]
     rows, tools = [], None
@@ -195,13 +193,22 @@ def real_programs(rounds, busy=0):
         for p in spinners:
             p.kill()
             p.wait()
-    lines = ["### Real programs from PyPI, whole processes: tool / plain, median child CPU of %d rounds, "
-             "%d busy process(es) beside" % (rounds, busy),
-             "", "| program | plain s | " + " | ".join(tools) + " |", "|---|---|" + "---|" * len(tools)]
+    return _ratio_table("Real programs from PyPI, whole processes: tool / plain, median child CPU of %d rounds, "
+                        "%d busy process(es) beside" % (rounds, busy), "program", tools or [], rows, "%.2fx")
+
+
+def _ratio_table(title, first, labels, rows, fmt):
+    """Markdown: per row (name, plain s, [ratio per label]), then the geomean
+    of each column."""
+    import math
+
+    lines = ["### " + title, "", "| %s | plain s | %s |" % (first, " | ".join(labels)),
+             "|---|---|" + "---|" * len(labels)]
     for name, base, ratios in rows:
-        lines.append("| %s | %.3f | %s |" % (name, base, " | ".join("%.2fx" % r for r in ratios)))
-    geos = [math.exp(sum(math.log(r[2][i]) for r in rows) / len(rows)) for i in range(len(tools))]
-    lines.append("| **geomean** | | %s |" % " | ".join("**%.2fx**" % g for g in geos))
+        lines.append("| %s | %.3f | %s |" % (name, base, " | ".join(fmt % r for r in ratios)))
+    geos = [math.exp(sum(math.log(r[2][i]) for r in rows) / len(rows)) if rows else float("nan")
+            for i in range(len(labels))]
+    lines.append("| **geomean** | | %s |" % " | ".join("**%s**" % (fmt % g) for g in geos))
     return "\n".join(lines) + "\n"
 
 
@@ -221,8 +228,6 @@ def every_workload(rounds, full, rates=None):
     """pyrometer's default rate (or each of `rates`, interleaved in the same
     rounds) against plain on every workload of benchmarks/workloads (whole
     processes, child CPU), and the geomean per rate."""
-    import math
-
     py = sys.executable
     rates = rates or [None]  # None: the default rate, no --memory-rate
     labels = [str(r) if r else "default rate" for r in rates]
@@ -241,14 +246,8 @@ def every_workload(rounds, full, rates=None):
             rows.append((name, base, [_median(times[label]) / base for label in labels]))
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    lines = ["### Every workload, whole processes: pyrometer --mode memory / plain, median child CPU",
-             "", "| workload | plain s | " + " | ".join(labels) + " |", "|---|---|" + "---|" * len(labels)]
-    for name, base, ratios in rows:
-        lines.append("| %s | %.3f | %s |" % (name, base, " | ".join("%.3fx" % r for r in ratios)))
-    geos = [math.exp(sum(math.log(r[2][i]) for r in rows) / len(rows)) if rows else float("nan")
-            for i in range(len(labels))]
-    lines.append("| **geomean** | | %s |" % " | ".join("**%.3fx**" % g for g in geos))
-    return "\n".join(lines) + "\n"
+    return _ratio_table("Every workload, whole processes: pyrometer --mode memory / plain, median child CPU",
+                        "workload", labels, rows, "%.3fx")
 
 
 def builds(pythons, rounds, size, workload=WORKLOAD, rate=1):
